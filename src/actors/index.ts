@@ -1,0 +1,41 @@
+//! Actors: the actor base, operators and their interfaces, the subtask actor, and the job coordinator.
+
+export { Actor } from './actor.ts';
+export { JobCoordinator, type CoordinatorMessage, type Deployment, type JobResult, type OperatorTotals } from './coordinator.ts';
+export {
+  createRuntimeContext,
+  type FunctionLifecycle,
+  type OperatorContext,
+  type Output,
+  type RuntimeContext,
+  type Sink,
+  type SinkWriter,
+  type Source,
+  type SourceOutput,
+  type SourceReader,
+  type SourceReaderContext,
+  type SourceStatus,
+  type StreamOperator,
+  type TaskReporter,
+} from './operator.ts';
+export {
+  AbstractStreamOperator,
+  FilterOperator,
+  FlatMapOperator,
+  KeyedReduceOperator,
+  MapOperator,
+  ProcessOperator,
+  SinkOperator,
+  type Collector,
+  type KeyedProcessContext,
+  type ProcessContext,
+} from './operators.ts';
+export { BroadcastingOutput, ChainingOutput, RecordWriterOutput, type ChannelSelector } from './outputs.ts';
+export {
+  SourceOperator,
+  SubtaskActor,
+  type ActorScheduler,
+  type SubtaskActorSpec,
+  type SubtaskListener,
+  type SubtaskState,
+} from './subtask-actor.ts';

@@ -1,0 +1,295 @@
+//! The built-in operators behind map, filter, flatMap, process, keyed process, rolling reduce and sinks.
+
+import { userFunctionError } from '../core/errors.ts';
+import type { KeyedStateBackend, ValueState } from '../state/keyed-backend.ts';
+import { ValueStateDescriptor } from '../state/descriptors.ts';
+import {
+  createRuntimeContext,
+  type FunctionLifecycle,
+  type OperatorContext,
+  type Output,
+  type Sink,
+  type SinkWriter,
+  type StreamOperator,
+} from './operator.ts';
+
+/** Shared plumbing: context, output, counters, and the user function's open/close. */
+export abstract class AbstractStreamOperator implements StreamOperator {
+  recordsIn = 0;
+  recordsOut = 0;
+  protected output!: Output;
+  protected context!: OperatorContext;
+  protected subtask = 0;
+
+  constructor(
+    readonly name: string,
+    protected readonly lifecycle?: FunctionLifecycle,
+  ) {}
+
+  setup(context: OperatorContext, output: Output): void {
+    this.context = context;
+    this.output = output;
+    this.subtask = context.subtaskIndex;
+  }
+
+  async open(): Promise<void> {
+    const fn = this.lifecycle;
+    if (!fn) return;
+    const runtime = createRuntimeContext(this.context);
+    try {
+      fn.setRuntimeContext?.(runtime);
+      await fn.open?.(runtime);
+    } catch (error) {
+      throw userFunctionError(error, this.name, this.subtask, 'open()');
+    }
+  }
+
+  abstract processElement(value: unknown, timestamp: number | undefined): void;
+
+  processWatermark(timestamp: number): void {
+    this.output.emitWatermark(timestamp);
+  }
+
+  endInput(): void {}
+
+  async close(): Promise<void> {
+    try {
+      await this.lifecycle?.close?.();
+    } catch (error) {
+      throw userFunctionError(error, this.name, this.subtask, 'close()');
+    }
+  }
+
+  /** Wraps an exception from user code with this operator's name and subtask. */
+  protected fail(error: unknown): never {
+    throw userFunctionError(error, this.name, this.subtask);
+  }
+}
+
+/** Applies a function to every record. */
+export class MapOperator extends AbstractStreamOperator {
+  constructor(
+    name: string,
+    private readonly fn: (value: unknown) => unknown,
+    lifecycle?: FunctionLifecycle,
+  ) {
+    super(name, lifecycle);
+  }
+  processElement(value: unknown, timestamp: number | undefined): void {
+    this.recordsIn++;
+    let result: unknown;
+    try {
+      result = this.fn(value);
+    } catch (error) {
+      this.fail(error);
+    }
+    this.recordsOut++;
+    this.output.collect(result, timestamp);
+  }
+}
+
+/** Keeps the records a predicate accepts. */
+export class FilterOperator extends AbstractStreamOperator {
+  constructor(
+    name: string,
+    private readonly fn: (value: unknown) => boolean,
+    lifecycle?: FunctionLifecycle,
+  ) {
+    super(name, lifecycle);
+  }
+  processElement(value: unknown, timestamp: number | undefined): void {
+    this.recordsIn++;
+    let keep: boolean;
+    try {
+      keep = this.fn(value);
+    } catch (error) {
+      this.fail(error);
+    }
+    if (keep) {
+      this.recordsOut++;
+      this.output.collect(value, timestamp);
+    }
+  }
+}
+
+/** Collects the records a function emits, carrying the input record's timestamp. */
+export interface Collector<T> {
+  /** Emits one record. */
+  collect(value: T): void;
+}
+
+class TimestampedCollector implements Collector<unknown> {
+  timestamp: number | undefined = undefined;
+  constructor(private readonly owner: { emit(value: unknown, timestamp: number | undefined): void }) {}
+  collect(value: unknown): void {
+    this.owner.emit(value, this.timestamp);
+  }
+}
+
+/** Emits zero or more records per record. */
+export class FlatMapOperator extends AbstractStreamOperator {
+  private readonly collector = new TimestampedCollector(this);
+  constructor(
+    name: string,
+    private readonly fn: (value: unknown, out: Collector<unknown>) => void,
+    lifecycle?: FunctionLifecycle,
+  ) {
+    super(name, lifecycle);
+  }
+  /** @internal */
+  emit(value: unknown, timestamp: number | undefined): void {
+    this.recordsOut++;
+    this.output.collect(value, timestamp);
+  }
+  processElement(value: unknown, timestamp: number | undefined): void {
+    this.recordsIn++;
+    this.collector.timestamp = timestamp;
+    try {
+      this.fn(value, this.collector);
+    } catch (error) {
+      if (error instanceof Error && (error as { code?: string }).code?.startsWith('WEIR_')) throw error;
+      this.fail(error);
+    }
+  }
+}
+
+/** The context a process function gets with each record. */
+export interface ProcessContext {
+  /** The record's event-time timestamp, or undefined. */
+  timestamp(): number | undefined;
+  /** The operator's current watermark. */
+  currentWatermark(): number;
+}
+
+/** The context a keyed process function gets with each record. */
+export interface KeyedProcessContext extends ProcessContext {
+  /** The key of the record being processed. */
+  getCurrentKey(): unknown;
+}
+
+/** Calls a process function per record, with a context and a collector. */
+export class ProcessOperator extends AbstractStreamOperator implements KeyedProcessContext {
+  private readonly collector = new TimestampedCollector(this);
+  private currentTimestamp: number | undefined = undefined;
+  private watermark = Number.NEGATIVE_INFINITY;
+  private backend: KeyedStateBackend | undefined;
+
+  constructor(
+    name: string,
+    private readonly fn: (value: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void,
+    lifecycle?: FunctionLifecycle,
+    /** Present for a keyed process function: records are scoped to their key. */
+    readonly keySelector?: (value: unknown) => unknown,
+  ) {
+    super(name, lifecycle);
+  }
+  override setup(context: OperatorContext, output: Output): void {
+    super.setup(context, output);
+    if (this.keySelector) this.backend = context.keyedBackend();
+  }
+  /** @internal */
+  emit(value: unknown, timestamp: number | undefined): void {
+    this.recordsOut++;
+    this.output.collect(value, timestamp);
+  }
+  timestamp(): number | undefined {
+    return this.currentTimestamp;
+  }
+  currentWatermark(): number {
+    return this.watermark;
+  }
+  getCurrentKey(): unknown {
+    return this.backend?.getCurrentKey();
+  }
+  processElement(value: unknown, timestamp: number | undefined): void {
+    this.recordsIn++;
+    this.collector.timestamp = timestamp;
+    this.currentTimestamp = timestamp;
+    try {
+      if (this.backend) this.backend.setCurrentKey((this.keySelector as (v: unknown) => unknown)(value));
+      this.fn(value, this, this.collector);
+    } catch (error) {
+      if (error instanceof Error && (error as { code?: string }).code?.startsWith('WEIR_')) throw error;
+      this.fail(error);
+    }
+  }
+  override processWatermark(timestamp: number): void {
+    this.watermark = timestamp;
+    super.processWatermark(timestamp);
+  }
+}
+
+/**
+ * Rolling reduce on a keyed stream: keeps the reduced value per key in value state and emits it
+ * after every record (Flink's StreamGroupedReduceOperator).
+ */
+export class KeyedReduceOperator extends AbstractStreamOperator {
+  private state!: ValueState<unknown>;
+  constructor(
+    name: string,
+    private readonly reducer: (accumulated: unknown, value: unknown) => unknown,
+    readonly keySelector: (value: unknown) => unknown,
+    lifecycle?: FunctionLifecycle,
+  ) {
+    super(name, lifecycle);
+  }
+  private backend!: KeyedStateBackend;
+  override setup(context: OperatorContext, output: Output): void {
+    super.setup(context, output);
+    this.backend = context.keyedBackend();
+    this.state = this.backend.getValueState(new ValueStateDescriptor<unknown>('_reduce'));
+  }
+  processElement(value: unknown, timestamp: number | undefined): void {
+    this.recordsIn++;
+    let result: unknown;
+    try {
+      this.backend.setCurrentKey(this.keySelector(value));
+      const previous = this.state.value();
+      result = previous === undefined ? value : this.reducer(previous, value);
+    } catch (error) {
+      this.fail(error);
+    }
+    this.state.update(result);
+    this.recordsOut++;
+    this.output.collect(result, timestamp);
+  }
+}
+
+/** Hands every record to a sink writer. */
+export class SinkOperator extends AbstractStreamOperator {
+  private writer!: SinkWriter<unknown>;
+  constructor(
+    name: string,
+    private readonly sink: Sink<unknown>,
+  ) {
+    super(name);
+  }
+  override async open(): Promise<void> {
+    this.writer = this.sink.createWriter(this.context);
+    try {
+      await this.writer.open?.();
+    } catch (error) {
+      throw userFunctionError(error, this.name, this.subtask, 'sink open()');
+    }
+  }
+  processElement(value: unknown, timestamp: number | undefined): void {
+    this.recordsIn++;
+    try {
+      this.writer.write(value, timestamp);
+    } catch (error) {
+      if (error instanceof Error && (error as { code?: string }).code?.startsWith('WEIR_')) throw error;
+      this.fail(error);
+    }
+  }
+  override processWatermark(): void {}
+  override endInput(): void {
+    this.writer.endInput?.();
+  }
+  override async close(): Promise<void> {
+    try {
+      await this.writer?.close?.();
+    } catch (error) {
+      throw userFunctionError(error, this.name, this.subtask, 'sink close()');
+    }
+  }
+}

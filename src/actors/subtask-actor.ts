@@ -1,0 +1,396 @@
+//! The subtask actor: runs one parallel instance of an operator chain, fed by its bounded mailbox or by a source reader.
+
+import {
+  TAG_BARRIER,
+  TAG_END,
+  TAG_LATENCY,
+  TAG_RECORD,
+  TAG_TIMED_RECORD,
+  TAG_WATERMARK,
+  TAG_WATERMARK_STATUS,
+  elementWidth,
+  type ElementBatch,
+} from '../core/elements.ts';
+import { ErrorCodes, WeirError, userFunctionError } from '../core/errors.ts';
+import type { SubtaskMetrics } from '../core/protocol.ts';
+import type { BoundedMailbox } from '../mailbox/bounded-mailbox.ts';
+import type { ChannelWriter, ChannelWriterOwner } from '../mailbox/channel-writer.ts';
+import { WatermarkValve } from '../time/watermark-valve.ts';
+import { MAX_WATERMARK } from '../time/index.ts';
+import type { OperatorContext, Output, Source, SourceOutput, SourceReader, StreamOperator } from './operator.ts';
+import type { RecordWriterOutput } from './outputs.ts';
+
+/** Runs actors cooperatively on one thread. */
+export interface ActorScheduler {
+  /** Asks for `actor` to get a run slice soon. */
+  schedule(actor: SubtaskActor): void;
+  /** A writer has a partial batch for the buffer-timeout flush. */
+  registerDirty(writer: ChannelWriter): void;
+}
+
+/** Told when a subtask ends. */
+export interface SubtaskListener {
+  /** The subtask consumed all input, flushed its outputs and closed its operators. */
+  subtaskFinished(actor: SubtaskActor): void;
+  /** The subtask failed; the job must be cancelled (or restarted). */
+  subtaskFailed(actor: SubtaskActor, error: unknown): void;
+}
+
+/** Life cycle of a subtask actor. */
+export type SubtaskState = 'created' | 'opening' | 'running' | 'draining' | 'closing' | 'finished' | 'failed' | 'cancelled';
+
+/** Reads a source within a chain: the chain's head when the task starts with a source. */
+export class SourceOperator implements StreamOperator, SourceOutput {
+  recordsIn = 0;
+  recordsOut = 0;
+  private output!: Output;
+  private subtask = 0;
+  /** The reader of this subtask's share, created at setup. */
+  reader!: SourceReader;
+  constructor(
+    readonly name: string,
+    private readonly source: Source,
+  ) {}
+  setup(context: OperatorContext, output: Output): void {
+    this.output = output;
+    this.subtask = context.subtaskIndex;
+    try {
+      this.reader = this.source.createReader({ operatorName: this.name, subtaskIndex: context.subtaskIndex, parallelism: context.parallelism });
+    } catch (error) {
+      throw userFunctionError(error, this.name, this.subtask, 'source createReader()');
+    }
+  }
+  async open(): Promise<void> {
+    try {
+      await this.reader.open?.();
+    } catch (error) {
+      throw userFunctionError(error, this.name, this.subtask, 'source open()');
+    }
+  }
+  collect(value: unknown, timestamp?: number): void {
+    this.recordsOut++;
+    this.output.collect(value, timestamp);
+  }
+  /** Polls the reader for up to `maxRecords` records. */
+  poll(maxRecords: number): 'more' | 'end' | 'wait' {
+    try {
+      return this.reader.pollNext(this, maxRecords);
+    } catch (error) {
+      if (error instanceof WeirError) throw error;
+      throw userFunctionError(error, this.name, this.subtask, 'source');
+    }
+  }
+  processElement(): void {
+    throw new Error('a source has no input');
+  }
+  processWatermark(timestamp: number): void {
+    this.output.emitWatermark(timestamp);
+  }
+  endInput(): void {}
+  async close(): Promise<void> {
+    try {
+      await this.reader.close?.();
+    } catch (error) {
+      throw userFunctionError(error, this.name, this.subtask, 'source close()');
+    }
+  }
+}
+
+/** What the scheduler needs to build a subtask actor. */
+export interface SubtaskActorSpec {
+  /** Chain name (operators joined by ` -> `). */
+  taskName: string;
+  subtaskIndex: number;
+  /** Operators of the chain in topological order; the first is the head. */
+  operators: StreamOperator[];
+  /** The mailbox feeding the head; absent when the head is a source. */
+  mailbox?: BoundedMailbox;
+  /** Record writers at the chain's end (one per outgoing edge). */
+  recordWriters: RecordWriterOutput[];
+  /** Elements per batch; also the source poll budget. */
+  batchSize: number;
+}
+
+/**
+ * One parallel instance of a chain, as an actor.
+ *
+ * Threading model: all methods run on the thread of its {@link ActorScheduler}; input arrives in
+ * the mailbox from MessagePort handlers or in-thread writers on that same thread, credits the
+ * same way. The actor never blocks the thread: when an output has no credit it stops after the
+ * current record and resumes when the writer reports it available.
+ *
+ * Life cycle: created → opening → running → draining (input ended, outputs still shipping) →
+ * closing → finished; failed or cancelled from any state.
+ */
+export class SubtaskActor implements ChannelWriterOwner {
+  state: SubtaskState = 'created';
+  private readonly head: StreamOperator;
+  private readonly source: SourceOperator | undefined;
+  private readonly writers: ChannelWriter[] = [];
+  private blockedWriters = 0;
+  private currentBatch: ElementBatch | undefined;
+  private currentChannel = -1;
+  private position = 0;
+  private endedChannels = 0;
+  private readonly valve: WatermarkValve | undefined;
+  private sourceWaiting = false;
+  private backpressureStalls = 0;
+  /** Whether the scheduler has this actor queued. */
+  queued = false;
+
+  constructor(
+    readonly spec: SubtaskActorSpec,
+    private readonly scheduler: ActorScheduler,
+    private readonly listener: SubtaskListener,
+  ) {
+    this.head = spec.operators[0];
+    this.source = this.head instanceof SourceOperator ? this.head : undefined;
+    for (const rw of spec.recordWriters) this.writers.push(...rw.writers);
+    this.valve = spec.mailbox ? new WatermarkValve(spec.mailbox.channelCount) : undefined;
+  }
+
+  /** `task (index/parallelism)`, for logs. */
+  get name(): string {
+    return `${this.spec.taskName} (${this.spec.subtaskIndex})`;
+  }
+
+  /** Opens operators from the chain's end to its head, as Flink does, then starts running. */
+  async open(): Promise<void> {
+    this.state = 'opening';
+    const ops = this.spec.operators;
+    for (let i = ops.length - 1; i >= 0; i--) await ops[i].open();
+    if (this.state !== 'opening') return;
+    this.state = 'running';
+    this.scheduler.schedule(this);
+  }
+
+  /** Whether a run slice would make progress now. */
+  get runnable(): boolean {
+    if (this.blockedWriters > 0) return false;
+    if (this.state === 'running') {
+      if (this.source) return !this.sourceWaiting;
+      return this.currentBatch !== undefined || (this.spec.mailbox as BoundedMailbox).hasReady;
+    }
+    return this.state === 'draining';
+  }
+
+  /** Mailbox hook: new input arrived. */
+  onInput(): void {
+    if (this.state === 'running' && !this.queued) this.scheduler.schedule(this);
+  }
+
+  onWriterBlocked(): void {
+    this.blockedWriters++;
+    this.backpressureStalls++;
+  }
+
+  onWriterAvailable(): void {
+    this.blockedWriters--;
+    if (this.blockedWriters === 0 && !this.queued) this.scheduler.schedule(this);
+  }
+
+  onWriterDirty(writer: ChannelWriter): void {
+    this.scheduler.registerDirty(writer);
+  }
+
+  /** Runs until the deadline, a blocked output, or no more input. Errors fail the subtask. */
+  runSlice(deadline: number): void {
+    try {
+      if (this.state === 'running') {
+        if (this.source) this.runSource(deadline);
+        else this.runInput(deadline);
+      }
+      if (this.state === 'draining') this.drain();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private runSource(deadline: number): void {
+    const source = this.source as SourceOperator;
+    const budget = this.spec.batchSize;
+    while (this.blockedWriters === 0 && this.state === 'running') {
+      const status = source.poll(budget);
+      if (status === 'end') {
+        this.head.processWatermark(MAX_WATERMARK);
+        this.endOfInput();
+        return;
+      }
+      if (status === 'wait') {
+        this.sourceWaiting = true;
+        const available = source.reader.available?.();
+        if (available) {
+          available.then(
+            () => {
+              this.sourceWaiting = false;
+              this.scheduler.schedule(this);
+            },
+            (error) => this.fail(error),
+          );
+        } else {
+          this.sourceWaiting = false;
+        }
+        return;
+      }
+      if (performance.now() >= deadline) return;
+    }
+  }
+
+  private runInput(deadline: number): void {
+    const mailbox = this.spec.mailbox as BoundedMailbox;
+    const head = this.head;
+    while (this.blockedWriters === 0 && this.state === 'running') {
+      let batch = this.currentBatch;
+      if (batch === undefined) {
+        const polled = mailbox.poll();
+        if (polled === undefined) return;
+        batch = this.currentBatch = polled.batch;
+        this.currentChannel = polled.channel;
+        this.position = 0;
+      }
+      let i = this.position;
+      const n = batch.length;
+      while (i < n && this.blockedWriters === 0) {
+        const tag = batch[i];
+        if (tag === TAG_RECORD) {
+          head.processElement(batch[i + 1], undefined);
+          i += 2;
+        } else if (tag === TAG_TIMED_RECORD) {
+          head.processElement(batch[i + 1], batch[i + 2] as number);
+          i += 3;
+        } else {
+          this.position = i;
+          i = this.handleEvent(batch, i);
+          if (this.state !== 'running') break;
+        }
+      }
+      this.position = i;
+      if (i >= n) {
+        this.currentBatch = undefined;
+        mailbox.release(this.currentChannel);
+      }
+      if (this.state !== 'running') return;
+      if (performance.now() >= deadline) return;
+    }
+  }
+
+  private handleEvent(batch: ElementBatch, i: number): number {
+    const tag = batch[i] as number;
+    const channel = this.currentChannel;
+    const valve = this.valve as WatermarkValve;
+    switch (tag) {
+      case TAG_WATERMARK: {
+        const advanced = valve.onWatermark(channel, batch[i + 1] as number);
+        if (advanced !== undefined) this.head.processWatermark(advanced);
+        break;
+      }
+      case TAG_WATERMARK_STATUS: {
+        const advanced = valve.onStatus(channel, batch[i + 1] === 1);
+        if (advanced !== undefined) this.head.processWatermark(advanced);
+        break;
+      }
+      case TAG_END: {
+        const mailbox = this.spec.mailbox as BoundedMailbox;
+        this.endedChannels++;
+        mailbox.closeChannel(channel);
+        valve.onEnd(channel);
+        if (this.endedChannels === mailbox.channelCount) {
+          mailbox.quiesce();
+          this.endOfInput();
+        }
+        break;
+      }
+      case TAG_BARRIER:
+      case TAG_LATENCY:
+        // Checkpoint barriers and latency markers are forwarded in band until their features land.
+        for (const writer of this.writers) writer.appendEvent(tag, ...batch.slice(i + 1, i + elementWidth(tag)));
+        break;
+      default:
+        throw new WeirError(`corrupt batch in ${this.name}: unknown element tag ${String(tag)}`, {
+          code: ErrorCodes.INTERNAL,
+          domain: 'internal',
+          operator: this.spec.taskName,
+          subtask: this.spec.subtaskIndex,
+        });
+    }
+    return i + elementWidth(tag);
+  }
+
+  private endOfInput(): void {
+    for (const op of this.spec.operators) op.endInput();
+    for (const writer of this.writers) {
+      writer.appendEvent(TAG_END);
+      writer.finish();
+    }
+    this.state = 'draining';
+  }
+
+  private drain(): void {
+    for (const writer of this.writers) if (!writer.finished) return;
+    this.state = 'closing';
+    void this.closeOperators();
+  }
+
+  private async closeOperators(): Promise<void> {
+    try {
+      for (const op of this.spec.operators) await op.close();
+      this.spec.mailbox?.close();
+      if (this.state !== 'closing') return;
+      this.state = 'finished';
+      this.listener.subtaskFinished(this);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** Fails the subtask with `error`, once. */
+  fail(error: unknown): void {
+    if (this.state === 'failed' || this.state === 'cancelled' || this.state === 'finished') return;
+    this.state = 'failed';
+    this.listener.subtaskFailed(this, error);
+  }
+
+  /** Stops processing for good (job cancelled); operators are closed best-effort. */
+  async cancel(): Promise<void> {
+    if (this.state === 'finished' || this.state === 'cancelled') return;
+    const wasFailed = this.state === 'failed';
+    this.state = 'cancelled';
+    if (wasFailed) return;
+    for (const op of this.spec.operators) {
+      try {
+        await op.close();
+      } catch {
+        // cancelling: close errors are not the cause of anything
+      }
+    }
+  }
+
+  /** Counters for the job result and tests. */
+  metrics(): SubtaskMetrics {
+    const mailbox = this.spec.mailbox;
+    let bytes = 0;
+    const outputs = this.writers.map((w) => {
+      const encoded = w.bytesEncoded();
+      bytes += encoded;
+      return {
+        name: w.name,
+        credits: w.credits,
+        maxInFlight: w.maxInFlight,
+        maxBacklog: w.maxBacklog,
+        batchesSent: w.batchesSent,
+        recordsOut: w.recordsOut,
+        creditStalls: w.creditStalls,
+        bytesEncoded: encoded,
+      };
+    });
+    return {
+      task: this.spec.taskName,
+      subtask: this.spec.subtaskIndex,
+      operators: this.spec.operators.map((op) => ({ name: op.name, recordsIn: op.recordsIn, recordsOut: op.recordsOut })),
+      mailbox: mailbox ? { bound: mailbox.bound, maxQueued: mailbox.maxQueued, channels: mailbox.channelStats() } : undefined,
+      outputs,
+      bytesEncoded: bytes,
+      backpressureStalls: this.backpressureStalls,
+    };
+  }
+}

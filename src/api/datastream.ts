@@ -1,0 +1,334 @@
+//! DataStream, KeyedStream and DataStreamSink: the fluent API that adds nodes to the stream graph.
+
+import type { Sink, SinkWriter, StreamOperator } from '../actors/operator.ts';
+import {
+  FilterOperator,
+  FlatMapOperator,
+  KeyedReduceOperator,
+  MapOperator,
+  ProcessOperator,
+  SinkOperator,
+  type Collector,
+  type KeyedProcessContext,
+  type ProcessContext,
+} from '../actors/operators.ts';
+import { configError, graphError } from '../core/errors.ts';
+import { collectSink, fileSink, printSink, type FileSinkOptions } from '../connectors/sinks.ts';
+import type { PartitionerSpec, StreamGraph, StreamInput, StreamNode } from '../graph/stream-graph.ts';
+import {
+  resolveFunction,
+  type FilterFunction,
+  type FlatMapFunction,
+  type KeyedProcessFunction,
+  type MapFunction,
+  type ProcessFunction,
+  type ReduceFunction,
+} from './functions.ts';
+
+/** Selects the key of a record: a function, or the name of a field. */
+export type KeySelector<T, K> = ((value: T) => K) | (keyof T & string);
+
+function toKeyFunction<T, K>(selector: KeySelector<T, K>): (value: unknown) => unknown {
+  if (typeof selector === 'function') return selector as (value: unknown) => unknown;
+  if (typeof selector === 'string') {
+    const field = selector;
+    return (value: unknown) => {
+      if (value === null || typeof value !== 'object') throw new TypeError(`cannot read key field '${field}' of ${value === null ? 'null' : typeof value}`);
+      return (value as Record<string, unknown>)[field];
+    };
+  }
+  throw new TypeError('keyBy() needs a key selector function or a field name');
+}
+
+function checkParallelism(parallelism: number, what: string): void {
+  if (!Number.isInteger(parallelism) || parallelism < 1) throw configError(`${what}: parallelism must be a positive integer, got ${parallelism}`);
+}
+
+/** Settings shared by operators and sinks: name, uid, parallelism, chaining. */
+abstract class ConfigurableNode {
+  constructor(protected readonly graph: StreamGraph, protected readonly nodeRef: StreamNode | undefined) {}
+
+  private target(what: string): StreamNode {
+    if (!this.nodeRef) throw graphError(`${what}() applies to an operator; this stream is a union or a repartitioning of others`);
+    return this.nodeRef;
+  }
+  /** Sets the operator's display name. */
+  name(name: string): this {
+    this.target('name').name = name;
+    return this;
+  }
+  /** Sets the operator's stable id (savepoints map state by it). */
+  uid(uid: string): this {
+    this.target('uid').uid = uid;
+    return this;
+  }
+  /** Sets the operator's parallelism. */
+  setParallelism(parallelism: number): this {
+    const node = this.target('setParallelism');
+    checkParallelism(parallelism, `operator '${node.name}'`);
+    if (node.maxSupportedParallelism !== undefined && parallelism > node.maxSupportedParallelism) {
+      throw graphError(`operator '${node.name}' supports parallelism ${node.maxSupportedParallelism} at most, got ${parallelism}`, node.name);
+    }
+    node.parallelism = parallelism;
+    return this;
+  }
+  /** Keeps the operator out of any chain: it gets its own actor on both sides. */
+  disableChaining(): this {
+    this.target('disableChaining').chainable = false;
+    return this;
+  }
+  /** The operator's parallelism, or undefined when it follows the job default. */
+  getParallelism(): number | undefined {
+    return this.nodeRef?.parallelism;
+  }
+}
+
+/** The end of a pipeline; configurable like an operator. */
+export class DataStreamSink<T> extends ConfigurableNode {
+  /** @internal */
+  constructor(graph: StreamGraph, node: StreamNode) {
+    super(graph, node);
+  }
+  /** @internal the record type, for inference only */
+  declare readonly __type?: T;
+}
+
+/** A stream of records of type T. */
+export class DataStream<T> extends ConfigurableNode {
+  /** @internal */
+  constructor(
+    graph: StreamGraph,
+    /** What the next operator consumes: upstream nodes and the partitioner of each edge. */
+    protected readonly inputs: StreamInput[],
+    node?: StreamNode,
+  ) {
+    super(graph, node);
+  }
+
+  /** @internal adds a one-input node fed by this stream. */
+  protected addOperator<O>(type: string, name: string, createOperator: (name: string) => StreamOperator, keyed = false): DataStream<O> {
+    const graph = this.graph;
+    const node = graph.addNode({
+      type,
+      name,
+      chainable: true,
+      keyed,
+      inputs: this.inputs.map((i) => ({ ...i })),
+      createOperator: (name: string) => createOperator(name),
+    });
+    return new DataStream<O>(graph, [{ from: node.id, partitioner: { kind: 'auto' } }], node);
+  }
+
+  /** Applies `fn` to every record. */
+  map<O>(fn: ((value: T) => O) | MapFunction<T, O>): DataStream<O> {
+    const make = () => resolveFunction<(v: unknown) => unknown>(fn, 'map', 'map');
+    make();
+    return this.addOperator<O>('map', 'Map', (name) => {
+      const { call, lifecycle } = make();
+      return new MapOperator(name, call, lifecycle);
+    });
+  }
+
+  /** Keeps the records for which `fn` returns true. */
+  filter(fn: ((value: T) => boolean) | FilterFunction<T>): DataStream<T> {
+    const make = () => resolveFunction<(v: unknown) => boolean>(fn, 'filter', 'filter');
+    make();
+    return this.addOperator<T>('filter', 'Filter', (name) => {
+      const { call, lifecycle } = make();
+      return new FilterOperator(name, call, lifecycle);
+    });
+  }
+
+  /** Emits any number of records per record through the collector. */
+  flatMap<O>(fn: ((value: T, out: Collector<O>) => void) | FlatMapFunction<T, O>): DataStream<O> {
+    const make = () => resolveFunction<(v: unknown, out: Collector<unknown>) => void>(fn, 'flatMap', 'flatMap');
+    make();
+    return this.addOperator<O>('flat-map', 'Flat Map', (name) => {
+      const { call, lifecycle } = make();
+      return new FlatMapOperator(name, call, lifecycle);
+    });
+  }
+
+  /** Low-level processing of each record with a context. */
+  process<O>(fn: ((value: T, ctx: ProcessContext, out: Collector<O>) => void) | ProcessFunction<T, O>): DataStream<O> {
+    const make = () => resolveFunction<(v: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void>(fn, 'processElement', 'process');
+    make();
+    return this.addOperator<O>('process', 'Process', (name) => {
+      const { call, lifecycle } = make();
+      return new ProcessOperator(name, call, lifecycle);
+    });
+  }
+
+  /** Partitions the stream by key: records with the same key go to the same subtask (by key group). */
+  keyBy<K>(selector: KeySelector<T, K>): KeyedStream<T, K> {
+    const keyFn = toKeyFunction(selector);
+    return new KeyedStream<T, K>(
+      this.graph,
+      this.inputs.map((i) => ({ from: i.from, partitioner: { kind: 'hash', keySelector: keyFn } as PartitionerSpec })),
+      keyFn,
+    );
+  }
+
+  /** Merges streams of the same type; the next operator reads all of them. */
+  union(...others: DataStream<T>[]): DataStream<T> {
+    const inputs = [...this.inputs];
+    for (const other of others) {
+      if (other.graph !== this.graph) throw graphError('union() needs streams of the same environment');
+      inputs.push(...other.inputs);
+    }
+    return new DataStream<T>(this.graph, inputs);
+  }
+
+  private partition(partitioner: PartitionerSpec): DataStream<T> {
+    return new DataStream<T>(this.graph, this.inputs.map((i) => ({ from: i.from, partitioner })));
+  }
+  /** Distributes records round robin over the next operator's subtasks. */
+  rebalance(): DataStream<T> {
+    return this.partition({ kind: 'rebalance' });
+  }
+  /** Round robin within local groups of subtasks (Flink's pointwise rescale). */
+  rescale(): DataStream<T> {
+    return this.partition({ kind: 'rescale' });
+  }
+  /** Sends every record to every subtask of the next operator. */
+  broadcast(): DataStream<T> {
+    return this.partition({ kind: 'broadcast' });
+  }
+  /** Sends records to the subtask with the same index (parallelism must match). */
+  forward(): DataStream<T> {
+    return this.partition({ kind: 'forward' });
+  }
+
+  /** Writes the stream to a sink (a connector's sink, or a function called per record). */
+  sinkTo(sink: Sink<T> | ((value: T) => void)): DataStreamSink<T> {
+    const target: Sink<T> =
+      typeof sink === 'function'
+        ? { name: 'Sink', createWriter: (): SinkWriter<T> => ({ write: (value) => sink(value) }) }
+        : sink;
+    const collectId = (target as { collectId?: string }).collectId;
+    const node = this.graph.addNode({
+      type: collectId !== undefined ? 'collect-sink' : 'sink',
+      name: target.name,
+      chainable: true,
+      keyed: false,
+      inputs: this.inputs.map((i) => ({ ...i })),
+      maxSupportedParallelism: target.maxParallelism,
+      createOperator: (name: string) => new SinkOperator(name, target as Sink<unknown>),
+      collectId,
+    });
+    return new DataStreamSink<T>(this.graph, node);
+  }
+
+  /** Prints every record to stdout (`n> record` when parallel). */
+  print(prefix?: string): DataStreamSink<T> {
+    return this.sinkTo(printSink<T>(prefix));
+  }
+
+  /** Sends the records to the caller: they appear in `JobResult.collected[id]`. */
+  collect(id = 'default'): DataStreamSink<T> {
+    return this.sinkTo(collectSink<T>(id));
+  }
+
+  /** Writes records as lines to a file (parallelism 1) or a directory of per-subtask files. */
+  writeAsText(path: string, options?: FileSinkOptions): DataStreamSink<T> {
+    return this.sinkTo(fileSink<T>(path, options));
+  }
+}
+
+/** A stream partitioned by key; operators on it have keyed state. */
+export class KeyedStream<T, K> extends DataStream<T> {
+  /** @internal */
+  constructor(
+    graph: StreamGraph,
+    inputs: StreamInput[],
+    private readonly keyFn: (value: unknown) => unknown,
+  ) {
+    super(graph, inputs);
+  }
+
+  /** The key of a record. */
+  getKey(value: T): K {
+    return this.keyFn(value) as K;
+  }
+
+  private keyedProcess<O>(type: string, name: string, make: () => { call: (v: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void; lifecycle?: object }): DataStream<O> {
+    make();
+    const keyFn = this.keyFn;
+    return this.addOperator<O>(
+      type,
+      name,
+      (opName) => {
+        const { call, lifecycle } = make();
+        return new ProcessOperator(opName, call, lifecycle, keyFn);
+      },
+      true,
+    );
+  }
+
+  /** Processes each record with keyed state and the record's key in the context. */
+  override process<O>(
+    fn: ((value: T, ctx: KeyedProcessContext & { getCurrentKey(): K }, out: Collector<O>) => void) | KeyedProcessFunction<K, T, O> | ProcessFunction<T, O>,
+  ): DataStream<O> {
+    return this.keyedProcess<O>('keyed-process', 'KeyedProcess', () =>
+      resolveFunction<(v: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void>(fn, 'processElement', 'process'),
+    );
+  }
+
+  /** Map with keyed state available to a function class. */
+  override map<O>(fn: ((value: T) => O) | MapFunction<T, O>): DataStream<O> {
+    return this.keyedProcess<O>('keyed-map', 'Map', () => {
+      const { call, lifecycle } = resolveFunction<(v: unknown) => unknown>(fn, 'map', 'map');
+      return { call: (v, _ctx, out) => out.collect(call(v)), lifecycle };
+    });
+  }
+
+  /** Filter with keyed state available to a function class. */
+  override filter(fn: ((value: T) => boolean) | FilterFunction<T>): DataStream<T> {
+    return this.keyedProcess<T>('keyed-filter', 'Filter', () => {
+      const { call, lifecycle } = resolveFunction<(v: unknown) => boolean>(fn, 'filter', 'filter');
+      return { call: (v, _ctx, out) => (call(v) ? out.collect(v) : undefined), lifecycle };
+    });
+  }
+
+  /** FlatMap with keyed state available to a function class. */
+  override flatMap<O>(fn: ((value: T, out: Collector<O>) => void) | FlatMapFunction<T, O>): DataStream<O> {
+    return this.keyedProcess<O>('keyed-flat-map', 'Flat Map', () => {
+      const { call, lifecycle } = resolveFunction<(v: unknown, out: Collector<unknown>) => void>(fn, 'flatMap', 'flatMap');
+      return { call: (v, _ctx, out) => call(v, out), lifecycle };
+    });
+  }
+
+  /** Rolling reduce: emits the reduced value of the record's key after every record. */
+  reduce(fn: ((accumulated: T, value: T) => T) | ReduceFunction<T>): DataStream<T> {
+    const make = () => resolveFunction<(a: unknown, b: unknown) => unknown>(fn, 'reduce', 'reduce');
+    make();
+    const keyFn = this.keyFn;
+    return this.addOperator<T>(
+      'keyed-reduce',
+      'Keyed Reduce',
+      (name) => {
+        const { call, lifecycle } = make();
+        return new KeyedReduceOperator(name, call, keyFn, lifecycle);
+      },
+      true,
+    );
+  }
+
+  /**
+   * Rolling sum per key. For a stream of numbers, the running total; for objects, the first
+   * record of the key with `field` replaced by the running total (as Flink's sum on tuples/POJOs).
+   */
+  sum(field?: keyof T & string): DataStream<T> {
+    const reducer = (accumulated: T, value: T): T => {
+      if (field === undefined) {
+        if (typeof accumulated !== 'number' || typeof value !== 'number') throw new TypeError(`sum() without a field needs numbers, got ${typeof value}`);
+        return (accumulated + value) as T;
+      }
+      const a = (accumulated as Record<string, unknown>)[field];
+      const b = (value as Record<string, unknown>)[field];
+      if (typeof a !== 'number' || typeof b !== 'number') throw new TypeError(`sum('${field}') needs a numeric field '${field}', got ${typeof b}`);
+      return { ...(accumulated as object), [field]: a + b } as T;
+    };
+    return this.reduce(reducer).name(field === undefined ? 'Sum' : `Sum(${field})`);
+  }
+}

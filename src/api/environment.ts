@@ -1,0 +1,153 @@
+//! StreamExecutionEnvironment: job-wide settings, sources, and running the graph built on it.
+
+import type { JobResult } from '../actors/coordinator.ts';
+import type { Source } from '../actors/operator.ts';
+import { SourceOperator } from '../actors/subtask-actor.ts';
+import { collectionSource, sequenceSource } from '../connectors/sources.ts';
+import { configError } from '../core/errors.ts';
+import type { JobOptions } from '../core/protocol.ts';
+import { buildJobGraph, type JobGraph } from '../graph/job-graph.ts';
+import { StreamGraph, type JobConfig } from '../graph/stream-graph.ts';
+import { executeLocally } from '../scheduler/local-runner.ts';
+import { DEFAULT_MAX_PARALLELISM, UPPER_BOUND_MAX_PARALLELISM } from '../state/key-groups.ts';
+import { DataStream } from './datastream.ts';
+
+/** Defaults of a job's settings. */
+export const DEFAULTS = {
+  parallelism: 1,
+  maxParallelism: DEFAULT_MAX_PARALLELISM,
+  bufferTimeoutMs: 5,
+  batchSize: 1024,
+  credits: 4,
+} as const;
+
+function positiveInteger(value: number, what: string, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isInteger(value) || value < 1 || value > max) throw configError(`${what} must be an integer in 1..${max}, got ${value}`);
+  return value;
+}
+
+/**
+ * The context a job is built in (Flink's StreamExecutionEnvironment): settings, sources, and
+ * `execute()`. Inside `defineJob(env => ...)` the runtime creates it; a script may also create one
+ * and `execute()` it on the calling thread.
+ */
+export class StreamExecutionEnvironment {
+  private readonly config: JobConfig;
+  private readonly graph: StreamGraph;
+
+  constructor(options: JobOptions = {}) {
+    this.config = {
+      jobName: options.jobName ?? 'weir job',
+      parallelism: DEFAULTS.parallelism,
+      maxParallelism: DEFAULTS.maxParallelism,
+      bufferTimeoutMs: DEFAULTS.bufferTimeoutMs,
+      batchSize: DEFAULTS.batchSize,
+      credits: DEFAULTS.credits,
+    };
+    if (options.parallelism !== undefined) this.setParallelism(options.parallelism);
+    if (options.maxParallelism !== undefined) this.setMaxParallelism(options.maxParallelism);
+    if (options.bufferTimeoutMs !== undefined) this.setBufferTimeout(options.bufferTimeoutMs);
+    if (options.batchSize !== undefined) this.setBatchSize(options.batchSize);
+    if (options.credits !== undefined) this.setCredits(options.credits);
+    this.graph = new StreamGraph(this.config);
+  }
+
+  /** A new environment (Flink's entry point name). */
+  static getExecutionEnvironment(options?: JobOptions): StreamExecutionEnvironment {
+    return new StreamExecutionEnvironment(options);
+  }
+
+  /** Default parallelism of operators that set none. */
+  setParallelism(parallelism: number): this {
+    this.config.parallelism = positiveInteger(parallelism, 'parallelism', UPPER_BOUND_MAX_PARALLELISM);
+    return this;
+  }
+  /** The default parallelism. */
+  getParallelism(): number {
+    return this.config.parallelism;
+  }
+  /** Number of key groups, fixed for the job's life (default 128). */
+  setMaxParallelism(maxParallelism: number): this {
+    this.config.maxParallelism = positiveInteger(maxParallelism, 'maxParallelism', UPPER_BOUND_MAX_PARALLELISM);
+    return this;
+  }
+  /** The number of key groups. */
+  getMaxParallelism(): number {
+    return this.config.maxParallelism;
+  }
+  /** How long a partial batch may wait before it is sent: 0 = after every record, -1 = only when full. */
+  setBufferTimeout(ms: number): this {
+    if (!(ms === -1 || (Number.isFinite(ms) && ms >= 0))) throw configError(`buffer timeout must be -1, 0 or a positive number of ms, got ${ms}`);
+    this.config.bufferTimeoutMs = ms;
+    return this;
+  }
+  /** The buffer timeout in ms. */
+  getBufferTimeout(): number {
+    return this.config.bufferTimeoutMs;
+  }
+  /** Elements per batch (a network buffer's worth). */
+  setBatchSize(elements: number): this {
+    this.config.batchSize = positiveInteger(elements, 'batch size', 1 << 20);
+    return this;
+  }
+  /** Batches each input channel may hold (the credits it grants its sender). */
+  setCredits(credits: number): this {
+    this.config.credits = positiveInteger(credits, 'credits', 1 << 16);
+    return this;
+  }
+  /** Names the job. */
+  setJobName(name: string): this {
+    this.config.jobName = name;
+    return this;
+  }
+
+  /** A stream read from a source. */
+  fromSource<T>(source: Source<T>, name?: string): DataStream<T> {
+    const node = this.graph.addNode({
+      type: 'source',
+      name: name ?? source.name,
+      chainable: true,
+      keyed: false,
+      inputs: [],
+      maxSupportedParallelism: source.maxParallelism,
+      createOperator: (opName: string) => new SourceOperator(opName, source as Source),
+    });
+    return new DataStream<T>(this.graph, [{ from: node.id, partitioner: { kind: 'auto' } }], node);
+  }
+
+  /** A bounded, non-parallel stream of these items. */
+  fromCollection<T>(items: readonly T[], name?: string): DataStream<T> {
+    if (!Array.isArray(items)) throw new TypeError('fromCollection() needs an array');
+    return this.fromSource(collectionSource(items), name);
+  }
+
+  /** A bounded, non-parallel stream of the arguments. */
+  fromElements<T>(...items: T[]): DataStream<T> {
+    return this.fromSource(collectionSource(items), 'Elements Source');
+  }
+
+  /** The numbers `from..to` (inclusive), read in parallel. */
+  fromSequence(from: number, to: number): DataStream<number> {
+    return this.fromSource(sequenceSource(from, to));
+  }
+
+  /** The logical graph built so far. */
+  getStreamGraph(): StreamGraph {
+    return this.graph;
+  }
+
+  /** Resolves parallelism, chains operators and fingerprints the job. */
+  buildJobGraph(): JobGraph {
+    return buildJobGraph(this.graph);
+  }
+
+  /**
+   * Runs the graph built on this environment on the calling thread (local mode) and resolves
+   * with the result. To run on worker threads, put the graph in a job module and use
+   * `executeJob(path)` or `weir run`.
+   */
+  async execute(jobName?: string): Promise<JobResult> {
+    if (jobName !== undefined) this.config.jobName = jobName;
+    return executeLocally(this.buildJobGraph());
+  }
+}

@@ -1,0 +1,72 @@
+//! User function classes (actor-style, with open/close) and how lambdas and instances become operator calls.
+
+import type { Collector, KeyedProcessContext, ProcessContext } from '../actors/operators.ts';
+import type { FunctionLifecycle, RuntimeContext } from '../actors/operator.ts';
+
+/**
+ * Base of every function class: a subtask's instance gets `open(context)` before its first record
+ * and `close()` after its last, and can reach its runtime context (keyed state, subtask index).
+ * Each subtask works on its own shallow copy of the instance, as Flink works on its own
+ * deserialized copy.
+ */
+export abstract class RichFunction implements FunctionLifecycle {
+  private runtimeContext: RuntimeContext | undefined;
+  /** @internal called by the runtime before {@link open}. */
+  setRuntimeContext(context: RuntimeContext): void {
+    this.runtimeContext = context;
+  }
+  /** The subtask's runtime context; available from `open` on. */
+  getRuntimeContext(): RuntimeContext {
+    if (!this.runtimeContext) throw new Error(`${this.constructor.name}: the runtime context is only available from open() on`);
+    return this.runtimeContext;
+  }
+  /** Called once per subtask before the first record. */
+  open(_context: RuntimeContext): void | Promise<void> {}
+  /** Called once per subtask after the last record. */
+  close(): void | Promise<void> {}
+}
+
+/** One record in, one record out. */
+export abstract class MapFunction<I, O> extends RichFunction {
+  abstract map(value: I): O;
+}
+/** Keeps the records for which `filter` returns true. */
+export abstract class FilterFunction<T> extends RichFunction {
+  abstract filter(value: T): boolean;
+}
+/** One record in, any number out. */
+export abstract class FlatMapFunction<I, O> extends RichFunction {
+  abstract flatMap(value: I, out: Collector<O>): void;
+}
+/** Combines two values of a key into one. */
+export abstract class ReduceFunction<T> extends RichFunction {
+  abstract reduce(accumulated: T, value: T): T;
+}
+/** Low-level per-record processing with a context. */
+export abstract class ProcessFunction<I, O> extends RichFunction {
+  abstract processElement(value: I, ctx: ProcessContext, out: Collector<O>): void;
+}
+/** Per-record processing on a keyed stream, with keyed state. */
+export abstract class KeyedProcessFunction<K, I, O> extends RichFunction {
+  abstract processElement(value: I, ctx: KeyedProcessContext & { getCurrentKey(): K }, out: Collector<O>): void;
+}
+
+/** A lambda, or an object with the named method (a function class instance). */
+export type FunctionOrInstance<F extends (...args: never[]) => unknown, M extends string> = F | ({ [P in M]: F } & Partial<FunctionLifecycle>);
+
+/**
+ * Turns a lambda or a function-class instance into the call an operator makes and the lifecycle
+ * it drives. Instances are copied (shallowly) so that every subtask has its own fields.
+ */
+export function resolveFunction<F extends (...args: never[]) => unknown>(
+  fn: unknown,
+  method: string,
+  operation: string,
+): { call: F; lifecycle: FunctionLifecycle | undefined } {
+  if (typeof fn === 'function') return { call: fn as F, lifecycle: undefined };
+  if (fn !== null && typeof fn === 'object' && typeof (fn as Record<string, unknown>)[method] === 'function') {
+    const copy = Object.assign(Object.create(Object.getPrototypeOf(fn)) as object, fn) as Record<string, unknown>;
+    return { call: (copy[method] as F).bind(copy) as F, lifecycle: copy as FunctionLifecycle };
+  }
+  throw new TypeError(`${operation}() needs a function or an object with a ${method}() method, got ${fn === null ? 'null' : typeof fn}`);
+}

@@ -1,0 +1,14 @@
+//! The user-facing API: environment, streams, function classes, job definitions.
+
+export { DataStream, DataStreamSink, KeyedStream, type KeySelector } from './datastream.ts';
+export { DEFAULTS, StreamExecutionEnvironment } from './environment.ts';
+export {
+  FilterFunction,
+  FlatMapFunction,
+  KeyedProcessFunction,
+  MapFunction,
+  ProcessFunction,
+  ReduceFunction,
+  RichFunction,
+} from './functions.ts';
+export { defineJob, type JobBuilder } from './job.ts';

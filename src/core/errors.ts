@@ -1,0 +1,144 @@
+//! weir's error type: a stable code, a domain, a retriable flag, the place it happened, and a way to cross threads as data.
+
+/** Who is to blame for an error: the user's code or input, an outside system, or weir itself. */
+export type ErrorDomain = 'user' | 'external' | 'internal';
+
+/** Where in a running job an error happened. */
+export interface ErrorLocation {
+  /** Operator name (as given by `.name()` or derived). */
+  operator?: string;
+  /** Zero-based subtask index of the operator. */
+  subtask?: number;
+  /** A data-plane edge, `producer -> consumer`, for errors raised while writing to it. */
+  edge?: string;
+}
+
+/** Stable error codes; match on these, never on message text. */
+export const ErrorCodes = {
+  USER_FUNCTION: 'WEIR_USER_FUNCTION',
+  RECORD_NOT_ENCODABLE: 'WEIR_RECORD_NOT_ENCODABLE',
+  GRAPH_INVALID: 'WEIR_GRAPH_INVALID',
+  GRAPH_MISMATCH: 'WEIR_GRAPH_MISMATCH',
+  JOB_MODULE: 'WEIR_JOB_MODULE',
+  WORKER_LOST: 'WEIR_WORKER_LOST',
+  JOB_CANCELLED: 'WEIR_JOB_CANCELLED',
+  STATE_ACCESS: 'WEIR_STATE_ACCESS',
+  CONFIG: 'WEIR_CONFIG',
+  SINK_IO: 'WEIR_SINK_IO',
+  INTERNAL: 'WEIR_INTERNAL',
+} as const;
+
+/** One of {@link ErrorCodes}. */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Options accepted by {@link WeirError}. */
+export interface WeirErrorOptions extends ErrorLocation {
+  code: ErrorCode;
+  domain: ErrorDomain;
+  retriable?: boolean;
+  cause?: unknown;
+}
+
+/** The base of every error weir raises. */
+export class WeirError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: ErrorCode;
+  /** Who is to blame. */
+  readonly domain: ErrorDomain;
+  /** Whether retrying (restarting the job) can help. */
+  readonly retriable: boolean;
+  /** Operator where it happened, if known. */
+  readonly operator: string | undefined;
+  /** Subtask index where it happened, if known. */
+  readonly subtask: number | undefined;
+  /** Data-plane edge where it happened, if known. */
+  readonly edge: string | undefined;
+
+  constructor(message: string, options: WeirErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'WeirError';
+    this.code = options.code;
+    this.domain = options.domain;
+    this.retriable = options.retriable ?? false;
+    this.operator = options.operator;
+    this.subtask = options.subtask;
+    this.edge = options.edge;
+  }
+}
+
+/** Wraps an exception thrown by user code, naming the operator and subtask. */
+export function userFunctionError(cause: unknown, operator: string, subtask: number, what = 'user function'): WeirError {
+  const inner = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+  return new WeirError(`${what} of operator '${operator}' (subtask ${subtask}) threw: ${inner}`, {
+    code: ErrorCodes.USER_FUNCTION,
+    domain: 'user',
+    retriable: true,
+    operator,
+    subtask,
+    cause,
+  });
+}
+
+/** Raised for a job graph that cannot run (bad parallelism, forward edge across parallelisms, ...). */
+export function graphError(message: string, operator?: string): WeirError {
+  return new WeirError(message, { code: ErrorCodes.GRAPH_INVALID, domain: 'user', operator });
+}
+
+/** Raised for a configuration value out of range. */
+export function configError(message: string): WeirError {
+  return new WeirError(message, { code: ErrorCodes.CONFIG, domain: 'user' });
+}
+
+/** An error as plain data, safe to post between threads. */
+export interface EncodedError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+  domain?: ErrorDomain;
+  retriable?: boolean;
+  operator?: string;
+  subtask?: number;
+  edge?: string;
+  cause?: EncodedError;
+}
+
+/** Turns any thrown value into plain data (keeping a chain of causes, at most a few deep). */
+export function encodeError(error: unknown, depth = 0): EncodedError {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+  const encoded: EncodedError = { name: error.name, message: error.message, stack: error.stack };
+  const fields = error as Partial<WeirError> & { code?: unknown };
+  if (typeof fields.code === 'string') encoded.code = fields.code;
+  if (error instanceof WeirError) {
+    encoded.domain = error.domain;
+    encoded.retriable = error.retriable;
+    if (error.operator !== undefined) encoded.operator = error.operator;
+    if (error.subtask !== undefined) encoded.subtask = error.subtask;
+    if (error.edge !== undefined) encoded.edge = error.edge;
+  }
+  if (error.cause !== undefined && depth < 4) encoded.cause = encodeError(error.cause, depth + 1);
+  return encoded;
+}
+
+/** Rebuilds an error from {@link encodeError}'s data: a {@link WeirError} when it carried a weir code. */
+export function decodeError(data: EncodedError): Error {
+  const cause = data.cause ? decodeError(data.cause) : undefined;
+  let error: Error;
+  if (data.code && data.code.startsWith('WEIR_') && data.domain) {
+    error = new WeirError(data.message, {
+      code: data.code as ErrorCode,
+      domain: data.domain,
+      retriable: data.retriable,
+      operator: data.operator,
+      subtask: data.subtask,
+      edge: data.edge,
+      cause,
+    });
+  } else {
+    error = new Error(data.message, cause === undefined ? undefined : { cause });
+    if (data.code) (error as Error & { code: string }).code = data.code;
+  }
+  error.name = data.name;
+  if (data.stack) error.stack = data.stack;
+  return error;
+}

@@ -1,0 +1,92 @@
+//! The messages that cross threads: job options, deploy descriptors, subtask reports, and the control-plane APIs.
+
+import type { MessagePort } from 'node:worker_threads';
+import type { EncodedError } from './errors.ts';
+
+/** Values a job module may receive as parameters (they cross threads, so plain data only). */
+export type JobParams = Record<string, string | number | boolean>;
+
+/** How to run a job; every field crosses to the workers, which build the same graph from it. */
+export interface JobOptions {
+  /** Default parallelism (operators and `env.setParallelism` in job code may override it). */
+  parallelism?: number;
+  /** Number of key groups (default 128). */
+  maxParallelism?: number;
+  /** Buffer timeout in ms (default 5; 0 flushes every record; -1 only full batches). */
+  bufferTimeoutMs?: number;
+  /** Elements per batch (default 1024). */
+  batchSize?: number;
+  /** Credits per input channel, in batches (default 4). */
+  credits?: number;
+  /** Job name (default: from the job, else the module's file name). */
+  jobName?: string;
+  /** Parameters handed to the job's build function. */
+  params?: JobParams;
+}
+
+/** Counters of one output channel. */
+export interface OutputChannelMetrics {
+  name: string;
+  credits: number;
+  maxInFlight: number;
+  maxBacklog: number;
+  batchesSent: number;
+  recordsOut: number;
+  creditStalls: number;
+  bytesEncoded: number;
+}
+
+/** Counters a subtask reports when it ends. */
+export interface SubtaskMetrics {
+  /** Task (chain) name. */
+  task: string;
+  subtask: number;
+  operators: { name: string; recordsIn: number; recordsOut: number }[];
+  mailbox?: { bound: number; maxQueued: number; channels: { name: string; maxQueued: number; received: number; bound: number }[] };
+  outputs: OutputChannelMetrics[];
+  /** Bytes encoded by this subtask's channels; zero when all its consumers share its thread. */
+  bytesEncoded: number;
+  /** Times the actor stopped because an output had no credit. */
+  backpressureStalls: number;
+}
+
+/** What a worker reports to the coordinator (called through a comlink proxy). */
+export interface WorkerCallbacks {
+  subtaskFinished(metrics: SubtaskMetrics): void;
+  subtaskFailed(error: EncodedError): void;
+  collect(sinkId: string, subtask: number, records: unknown[]): void;
+}
+
+/** The remote end of one data channel handed to a worker. */
+export interface ChannelPort {
+  /** Channel id in the execution plan. */
+  channel: number;
+  /** Which end this worker holds. */
+  end: 'producer' | 'consumer';
+  port: MessagePort;
+}
+
+/** Everything a worker needs to deploy its slot. */
+export interface DeployDescriptor {
+  /** URL of the job module. */
+  jobModule: string;
+  options: JobOptions;
+  /** The coordinator's graph fingerprint; the worker's must match. */
+  fingerprint: string;
+  /** The slot this worker hosts. */
+  slot: number;
+  /** Remote channel ends for this slot. */
+  ports: ChannelPort[];
+}
+
+/** The control plane a worker exposes (through comlink) for its slot. */
+export interface SlotControl {
+  /** Builds the graph from the job module, checks the fingerprint, creates the slot's subtasks. */
+  deploy(descriptor: DeployDescriptor, callbacks: WorkerCallbacks): Promise<{ subtasks: number }>;
+  /** Opens operators and starts processing. */
+  start(): Promise<void>;
+  /** Stops processing (best effort; the coordinator may also terminate the thread). */
+  cancel(): Promise<void>;
+  /** Ends the slot's task so the thread returns to the pool. */
+  shutdown(): void;
+}

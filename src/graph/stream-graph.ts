@@ -1,0 +1,84 @@
+//! The logical graph the API builds: one node per operator, edges with partitioners, job-wide settings.
+
+import type { StreamOperator } from '../actors/operator.ts';
+
+/** How records of an edge are distributed to the consumer's subtasks. */
+export type PartitionerSpec =
+  | { kind: 'auto' }
+  | { kind: 'forward' }
+  | { kind: 'rebalance' }
+  | { kind: 'rescale' }
+  | { kind: 'broadcast' }
+  | { kind: 'hash'; keySelector: (value: unknown) => unknown };
+
+/** The partitioner kinds an edge ends up with (`auto` resolved). */
+export type PartitionerKind = Exclude<PartitionerSpec['kind'], 'auto'>;
+
+/** One input of a node: the upstream node and how records reach this one. */
+export interface StreamInput {
+  from: number;
+  partitioner: PartitionerSpec;
+}
+
+/** One operator of the logical graph. */
+export interface StreamNode {
+  /** Position in the graph; stable for the same job code. */
+  readonly id: number;
+  /** What kind of operator, for the fingerprint and messages (`map`, `filter`, `source`, ...). */
+  readonly type: string;
+  /** Display name. */
+  name: string;
+  /** Stable id for state mapping, if the user gave one. */
+  uid?: string;
+  /** Parallelism, or undefined for the job default. */
+  parallelism?: number;
+  /** Highest parallelism the operator supports (1 for non-parallel sources). */
+  maxSupportedParallelism?: number;
+  /** False after `disableChaining()`: neither chained to its input nor its outputs chained to it. */
+  chainable: boolean;
+  /** Whether the node reads a keyed stream (has keyed state). */
+  keyed: boolean;
+  /** Inputs; empty for a source. */
+  readonly inputs: StreamInput[];
+  /** Makes the operator instance of one subtask; `name` is the node's job-unique display name. */
+  readonly createOperator: (name: string) => StreamOperator;
+  /** For a `collect` sink: the id results are gathered under. */
+  collectId?: string;
+}
+
+/** Job-wide settings that shape the runtime. */
+export interface JobConfig {
+  /** Job name. */
+  jobName: string;
+  /** Default parallelism for operators that set none. */
+  parallelism: number;
+  /** Number of key groups (default 128). */
+  maxParallelism: number;
+  /** Buffer timeout in ms: 0 flushes every record, -1 only full batches. */
+  bufferTimeoutMs: number;
+  /** Elements per batch. */
+  batchSize: number;
+  /** Credits (batches) each input channel grants its sender. */
+  credits: number;
+}
+
+/** The logical graph: nodes in creation order, which is a topological order. */
+export class StreamGraph {
+  readonly nodes: StreamNode[] = [];
+
+  constructor(readonly config: JobConfig) {}
+
+  /** Adds a node; its id is its position. */
+  addNode(node: Omit<StreamNode, 'id'>): StreamNode {
+    const full = { ...node, id: this.nodes.length } as StreamNode;
+    this.nodes.push(full);
+    return full;
+  }
+
+  /** The node with this id. */
+  node(id: number): StreamNode {
+    const node = this.nodes[id];
+    if (!node) throw new Error(`no node ${id} in the stream graph`);
+    return node;
+  }
+}

@@ -1,0 +1,42 @@
+//! Loads a job module and builds its job graph; shared by the coordinator and the workers.
+
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ErrorCodes, WeirError } from '../core/errors.ts';
+import type { JobOptions } from '../core/protocol.ts';
+import { isJobDefinition, type JobDefinition } from '../graph/job-definition.ts';
+import type { JobGraph } from '../graph/job-graph.ts';
+
+/** Turns a path (relative to the working directory) or URL into a module URL. */
+export function toModuleUrl(module: string | URL): string {
+  if (module instanceof URL) return module.href;
+  if (/^[a-z]+:\/\//i.test(module) || module.startsWith('file:')) return module;
+  return pathToFileURL(isAbsolute(module) ? module : resolve(module)).href;
+}
+
+/** Imports a job module and returns its default export, checked to be a job definition. */
+export async function loadJobDefinition(moduleUrl: string): Promise<JobDefinition> {
+  let module: { default?: unknown };
+  try {
+    module = (await import(moduleUrl)) as { default?: unknown };
+  } catch (error) {
+    throw new WeirError(`cannot load job module ${moduleUrl}: ${(error as Error).message}`, {
+      code: ErrorCodes.JOB_MODULE,
+      domain: 'user',
+      cause: error,
+    });
+  }
+  if (!isJobDefinition(module.default)) {
+    throw new WeirError(`job module ${moduleUrl} must default-export a job made by defineJob(env => ...)`, {
+      code: ErrorCodes.JOB_MODULE,
+      domain: 'user',
+    });
+  }
+  return module.default;
+}
+
+/** Loads a job module and builds its graph for the given options. */
+export async function loadJobGraph(moduleUrl: string, options: JobOptions): Promise<JobGraph> {
+  const definition = await loadJobDefinition(moduleUrl);
+  return definition.buildJobGraph(options);
+}

@@ -1,0 +1,287 @@
+//! The task executor of one thread: builds its slots' subtask actors, wires their channels, and runs them cooperatively.
+
+import type { MessagePort } from 'node:worker_threads';
+import type { Output, OperatorContext, StreamOperator, TaskReporter } from '../actors/operator.ts';
+import { BroadcastingOutput, ChainingOutput, RecordWriterOutput } from '../actors/outputs.ts';
+import { SubtaskActor, type ActorScheduler, type SubtaskListener } from '../actors/subtask-actor.ts';
+import { ErrorCodes, WeirError, encodeError, type EncodedError } from '../core/errors.ts';
+import type { SubtaskMetrics } from '../core/protocol.ts';
+import type { JobGraph } from '../graph/job-graph.ts';
+import { createChannelSelector } from '../graph/partitioners.ts';
+import { BoundedMailbox, type InputChannelEndpoint } from '../mailbox/bounded-mailbox.ts';
+import { ChannelWriter, type ChannelWriterOwner } from '../mailbox/channel-writer.ts';
+import { LocalChannel, PortReceiver, PortSender } from '../mailbox/transports.ts';
+import { HeapKeyedStateBackend, type KeyedStateBackend } from '../state/keyed-backend.ts';
+import { keyGroupRangeForSubtask } from '../state/key-groups.ts';
+import type { ExecutionPlan, PlacedSubtask } from './execution-plan.ts';
+
+/** Where an executor reports to (the coordinator, directly or through comlink). */
+export interface ExecutorReporter {
+  subtaskFinished(metrics: SubtaskMetrics): void;
+  subtaskFailed(error: EncodedError): void;
+  collect(sinkId: string, subtask: number, records: unknown[]): void;
+}
+
+/** Longest a single actor runs before the thread yields to message delivery. */
+const SLICE_MS = 2;
+
+class NoOutput implements Output {
+  collect(): void {}
+  emitWatermark(): void {}
+}
+
+/**
+ * Hosts the subtask actors of one or more slots on the current thread.
+ *
+ * Threading model: everything runs on the owning thread. Actors are scheduled cooperatively:
+ * a ready queue is served in rounds from `setImmediate`, each actor for at most a short slice,
+ * so MessagePort deliveries (batches, credits) interleave with processing. A partial batch is
+ * flushed by one timer per executor after the buffer timeout.
+ *
+ * Life cycle: deployed (actors built, channels wired) → started (operators opened, running) →
+ * done (every actor finished) | cancelled.
+ */
+export class TaskExecutor implements ActorScheduler, SubtaskListener {
+  private readonly actors: SubtaskActor[] = [];
+  private ready: SubtaskActor[] = [];
+  private armed = false;
+  private readonly dirty: ChannelWriter[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly localChannels = new Map<number, LocalChannel>();
+  private readonly senders: PortSender[] = [];
+  private readonly receivers: PortReceiver[] = [];
+  private finishedCount = 0;
+  private cancelled = false;
+  private resolveDone!: () => void;
+  /** Resolves when every actor of this executor has finished. */
+  readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
+
+  constructor(
+    private readonly graph: JobGraph,
+    private readonly plan: ExecutionPlan,
+    private readonly reporter: ExecutorReporter,
+    /** Remote channel ends by channel id; a channel with no port here is in-thread. */
+    private readonly ports: Map<number, MessagePort> = new Map(),
+  ) {}
+
+  /** Number of subtasks hosted. */
+  get subtaskCount(): number {
+    return this.actors.length;
+  }
+
+  /** Builds the actors of the given placed subtasks. */
+  deploy(subtasks: readonly PlacedSubtask[]): void {
+    for (const placed of subtasks) this.actors.push(this.buildActor(placed));
+    if (this.actors.length === 0) this.resolveDone();
+  }
+
+  /** Opens every actor's operators and starts processing. */
+  async start(): Promise<void> {
+    await Promise.all(
+      this.actors.map(async (actor) => {
+        try {
+          await actor.open();
+        } catch (error) {
+          actor.fail(error);
+        }
+      }),
+    );
+  }
+
+  /** Stops every actor and releases channels. */
+  async cancel(): Promise<void> {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    clearTimeout(this.flushTimer);
+    this.ready = [];
+    await Promise.all(this.actors.map((a) => a.cancel()));
+    this.dispose();
+  }
+
+  /** Closes every port. */
+  dispose(): void {
+    clearTimeout(this.flushTimer);
+    for (const s of this.senders) s.dispose();
+    for (const r of this.receivers) r.close();
+  }
+
+  // ---- ActorScheduler
+
+  schedule(actor: SubtaskActor): void {
+    if (actor.queued || this.cancelled) return;
+    actor.queued = true;
+    this.ready.push(actor);
+    if (!this.armed) {
+      this.armed = true;
+      setImmediate(this.runRound);
+    }
+  }
+
+  registerDirty(writer: ChannelWriter): void {
+    this.dirty.push(writer);
+    if (this.flushTimer === undefined) {
+      this.flushTimer = setTimeout(this.flushDirty, this.graph.config.bufferTimeoutMs);
+    }
+  }
+
+  private readonly flushDirty = (): void => {
+    this.flushTimer = undefined;
+    const writers = this.dirty.splice(0);
+    try {
+      for (const writer of writers) {
+        writer.dirty = false;
+        writer.flush();
+      }
+    } catch (error) {
+      this.reporter.subtaskFailed(encodeError(error));
+    }
+  };
+
+  private readonly runRound = (): void => {
+    this.armed = false;
+    const round = this.ready;
+    this.ready = [];
+    for (const actor of round) {
+      actor.queued = false;
+      if (this.cancelled) return;
+      if (!actor.runnable) continue;
+      actor.runSlice(performance.now() + SLICE_MS);
+      if (actor.runnable) this.schedule(actor);
+    }
+  };
+
+  // ---- SubtaskListener
+
+  subtaskFinished(actor: SubtaskActor): void {
+    this.reporter.subtaskFinished(actor.metrics());
+    if (++this.finishedCount === this.actors.length) {
+      this.dispose();
+      this.resolveDone();
+    }
+  }
+
+  subtaskFailed(_actor: SubtaskActor, error: unknown): void {
+    this.reporter.subtaskFailed(encodeError(error));
+  }
+
+  // ---- building
+
+  private buildActor(placed: PlacedSubtask): SubtaskActor {
+    const graph = this.graph;
+    const config = graph.config;
+    const vertex = graph.vertices[placed.vertex];
+    const s = placed.subtask;
+    const nodes = vertex.nodes.map((id) => graph.streamGraph.node(id));
+
+    // The actor is created last; writers and the mailbox reach it through this late-bound owner.
+    let actor: SubtaskActor | undefined;
+    const owner: ChannelWriterOwner = {
+      onWriterBlocked: () => actor?.onWriterBlocked(),
+      onWriterAvailable: () => actor?.onWriterAvailable(),
+      onWriterDirty: (w) => this.registerDirty(w),
+    };
+
+    const operators = new Map<number, StreamOperator>();
+    for (const node of nodes) operators.set(node.id, node.createOperator(graph.nodeNames[node.id]));
+
+    const recordWriters: RecordWriterOutput[] = [];
+    const outputs = new Map<number, Output>();
+    for (let k = nodes.length - 1; k >= 0; k--) {
+      const node = nodes[k];
+      const list: Output[] = [];
+      for (const child of vertex.chainedOutputs.get(node.id) ?? []) list.push(new ChainingOutput(operators.get(child) as StreamOperator));
+      for (const edge of vertex.networkOutputs.get(node.id) ?? []) {
+        const channels = this.plan.outputChannels(edge, s);
+        const writers = channels.map((c) => {
+          const writerConfig = { batchSize: config.batchSize, credits: config.credits, bufferTimeoutMs: config.bufferTimeoutMs };
+          const port = this.ports.get(c.id);
+          if (!port) {
+            const local = this.localChannel(c.id);
+            const writer = new ChannelWriter(c.outIndex, c.name, local, writerConfig, owner);
+            local.attachWriter(writer);
+            return writer;
+          }
+          const sender = new PortSender(port, { operator: graph.nodeNames[node.id], subtask: s, edge: edge.name });
+          this.senders.push(sender);
+          const writer = new ChannelWriter(c.outIndex, c.name, sender, writerConfig, owner);
+          sender.attach(writer);
+          return writer;
+        });
+        const selector = createChannelSelector(edge.partitioner, writers.length, s, config.maxParallelism, edge.keySelector);
+        const rw = new RecordWriterOutput(writers, selector, graph.nodeNames[node.id], s);
+        recordWriters.push(rw);
+        list.push(rw);
+      }
+      outputs.set(node.id, list.length === 0 ? new NoOutput() : list.length === 1 ? list[0] : new BroadcastingOutput(list));
+    }
+
+    const reporter: TaskReporter = { collect: (id, subtask, records) => this.reporter.collect(id, subtask, records) };
+    for (const node of nodes) {
+      const parallelism = graph.nodeParallelism[node.id];
+      let backend: KeyedStateBackend | undefined;
+      const name = graph.nodeNames[node.id];
+      const context: OperatorContext = {
+        operatorName: name,
+        operatorId: node.uid ?? `${node.id}-${node.type}`,
+        taskName: vertex.name,
+        subtaskIndex: s,
+        parallelism,
+        maxParallelism: config.maxParallelism,
+        keyed: node.keyed,
+        reporter,
+        keyedBackend: () => {
+          if (!node.keyed) {
+            throw new WeirError(`operator '${name}' does not read a keyed stream and has no keyed state: use keyBy() first`, {
+              code: ErrorCodes.STATE_ACCESS,
+              domain: 'user',
+              operator: name,
+              subtask: s,
+            });
+          }
+          backend ??= new HeapKeyedStateBackend(config.maxParallelism, keyGroupRangeForSubtask(config.maxParallelism, parallelism, s), name);
+          return backend;
+        },
+      };
+      (operators.get(node.id) as StreamOperator).setup(context, outputs.get(node.id) as Output);
+    }
+
+    let mailbox: BoundedMailbox | undefined;
+    const inputs = this.plan.inputChannels(vertex.id, s);
+    if (inputs.length > 0) {
+      mailbox = new BoundedMailbox(config.credits, () => actor?.onInput());
+      for (const c of inputs) {
+        const endpoint = this.receiverFor(c.id);
+        const index = mailbox.addChannel(c.name, endpoint);
+        if (endpoint instanceof LocalChannel || endpoint instanceof PortReceiver) endpoint.connect(mailbox, index);
+      }
+    }
+
+    actor = new SubtaskActor(
+      {
+        taskName: vertex.name,
+        subtaskIndex: s,
+        operators: nodes.map((n) => operators.get(n.id) as StreamOperator),
+        mailbox,
+        recordWriters,
+        batchSize: config.batchSize,
+      },
+      this,
+      this,
+    );
+    return actor;
+  }
+
+  private localChannel(id: number): LocalChannel {
+    let channel = this.localChannels.get(id);
+    if (!channel) this.localChannels.set(id, (channel = new LocalChannel()));
+    return channel;
+  }
+
+  private receiverFor(channel: number): InputChannelEndpoint {
+    const port = this.ports.get(channel);
+    if (!port) return this.localChannel(channel);
+    const receiver = new PortReceiver(port);
+    this.receivers.push(receiver);
+    return receiver;
+  }
+}

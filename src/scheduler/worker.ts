@@ -1,0 +1,82 @@
+//! The worker entry: one piscina task per slot, exposing the slot's control plane over comlink on its own port.
+
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import type { MessagePort } from 'node:worker_threads';
+import { ErrorCodes, WeirError, encodeError } from '../core/errors.ts';
+import type { DeployDescriptor, SlotControl, WorkerCallbacks } from '../core/protocol.ts';
+import { ExecutionPlan } from './execution-plan.ts';
+import { loadJobGraph } from './job-loader.ts';
+import { TaskExecutor } from './task-executor.ts';
+
+/** What the coordinator hands the piscina task. */
+export interface SlotTask {
+  /** The control-plane port (comlink). */
+  controlPort: MessagePort;
+}
+
+/**
+ * Runs one slot until the coordinator shuts it down. The returned promise is the piscina task:
+ * aborting it terminates this thread, which is how a job is cancelled for sure.
+ */
+export default async function runSlot(task: SlotTask): Promise<{ slot: number }> {
+  let executor: TaskExecutor | undefined;
+  let slot = -1;
+  let release!: () => void;
+  const shutdown = new Promise<void>((resolve) => (release = resolve));
+
+  const control: SlotControl = {
+    async deploy(descriptor: DeployDescriptor, callbacks: WorkerCallbacks) {
+      slot = descriptor.slot;
+      const graph = await loadJobGraph(descriptor.jobModule, descriptor.options);
+      if (graph.fingerprint !== descriptor.fingerprint) {
+        throw new WeirError(
+          `job graph of ${descriptor.jobModule} built in worker slot ${slot} differs from the coordinator's (fingerprint ${graph.fingerprint} vs ${descriptor.fingerprint}); the job module must build the same graph on every thread (no randomness or thread-dependent branches)`,
+          { code: ErrorCodes.GRAPH_MISMATCH, domain: 'user' },
+        );
+      }
+      const plan = new ExecutionPlan(graph);
+      const ports = new Map(descriptor.ports.map((p) => [p.channel, p.port] as const));
+      const report = (promise: Promise<unknown> | unknown) => {
+        // A callback that cannot be posted (e.g. a record structured clone cannot copy) fails the job.
+        if (promise instanceof Promise) promise.catch((error) => void callbacks.subtaskFailed(encodeError(error)));
+      };
+      executor = new TaskExecutor(
+        graph,
+        plan,
+        {
+          subtaskFinished: (metrics) => report(callbacks.subtaskFinished(metrics)),
+          subtaskFailed: (error) => report(callbacks.subtaskFailed(error)),
+          collect: (sinkId, subtask, records) => {
+            const sent = callbacks.collect(sinkId, subtask, records) as unknown as Promise<void>;
+            sent.catch((error: unknown) => {
+              const failure = new WeirError(
+                `collect sink '${sinkId}' (subtask ${subtask}) cannot send its records to the caller: ${(error as Error).message}`,
+                { code: ErrorCodes.RECORD_NOT_ENCODABLE, domain: 'user', subtask, cause: error },
+              );
+              report(callbacks.subtaskFailed(encodeError(failure)));
+            });
+          },
+        },
+        ports,
+      );
+      executor.deploy(plan.slots[slot] ?? []);
+      return { subtasks: executor.subtaskCount };
+    },
+    async start() {
+      await executor?.start();
+    },
+    async cancel() {
+      await executor?.cancel();
+    },
+    shutdown() {
+      release();
+    },
+  };
+
+  Comlink.expose(control, nodeEndpoint(task.controlPort as unknown as Parameters<typeof nodeEndpoint>[0]));
+  await shutdown;
+  executor?.dispose();
+  task.controlPort.close();
+  return { slot };
+}
