@@ -102,7 +102,9 @@ export async function executeOnThreads(jobModule: string, options: JobOptions, g
         // the slot is gone already
       }
     }
-    await Promise.race([Promise.allSettled(slots.map((s) => s.task)), new Promise((r) => setTimeout(r, 2000))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled(slots.map((s) => s.task)), new Promise((r) => (timer = setTimeout(r, 2000)))]);
+    clearTimeout(timer);
     for (const s of slots) {
       s.control[Comlink.releaseProxy]();
       s.controlPort.close();

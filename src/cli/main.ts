@@ -1,0 +1,122 @@
+//! The `weir` command line: run a job module on worker threads or locally, and print what it did.
+
+import { parseArgs } from 'node:util';
+import type { JobResult } from '../actors/coordinator.ts';
+import { WeirError } from '../core/errors.ts';
+import type { JobParams } from '../core/protocol.ts';
+import { executeJob, type ExecuteOptions } from '../scheduler/execute.ts';
+
+const USAGE = `usage: weir run <job-module> [options]
+
+Runs a job module (its default export is defineJob(env => ...)) and prints a summary.
+
+options:
+  -p, --parallelism <n>       default parallelism of the job's operators
+      --max-parallelism <n>   number of key groups (default 128)
+      --buffer-timeout <ms>   flush partial batches after this long (0 = every record)
+      --batch-size <n>        elements per batch (default 1024)
+      --credits <n>           batches each input channel may hold (default 4)
+      --local                 run every subtask on this thread instead of worker threads
+      --param <key=value>     a parameter for the job (repeatable)
+      --name <job-name>       the job's name
+      --json                  print the result as JSON
+  -h, --help                  this text`;
+
+function integer(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new UsageError(`${flag} needs an integer, got '${value}'`);
+  return n;
+}
+
+class UsageError extends Error {}
+
+function parseParam(text: string): [string, string | number | boolean] {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new UsageError(`--param needs key=value, got '${text}'`);
+  const key = text.slice(0, eq);
+  const raw = text.slice(eq + 1);
+  if (raw === 'true' || raw === 'false') return [key, raw === 'true'];
+  const n = Number(raw);
+  return [key, raw.trim() !== '' && Number.isFinite(n) ? n : raw];
+}
+
+function summary(result: JobResult): string {
+  const lines = [
+    `job '${result.jobName}' finished in ${result.durationMs.toFixed(0)} ms (${result.mode}${result.mode === 'threads' ? `, ${result.slots} slot(s)` : ''})`,
+  ];
+  const width = Math.max(8, ...Object.keys(result.operators).map((n) => n.length));
+  lines.push(`  ${'operator'.padEnd(width)}  ${'in'.padStart(12)}  ${'out'.padStart(12)}  subtasks`);
+  for (const [name, t] of Object.entries(result.operators)) {
+    lines.push(`  ${name.padEnd(width)}  ${String(t.recordsIn).padStart(12)}  ${String(t.recordsOut).padStart(12)}  ${t.subtasks}`);
+  }
+  for (const [id, records] of Object.entries(result.collected)) lines.push(`  collected '${id}': ${records.length} record(s)`);
+  return lines.join('\n');
+}
+
+/** Runs the CLI with these arguments; resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        parallelism: { type: 'string', short: 'p' },
+        'max-parallelism': { type: 'string' },
+        'buffer-timeout': { type: 'string' },
+        'batch-size': { type: 'string' },
+        credits: { type: 'string' },
+        local: { type: 'boolean' },
+        param: { type: 'string', multiple: true },
+        name: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`weir: ${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0) {
+    (values.help ? process.stdout : process.stderr).write(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  const [command, job, ...rest] = positionals;
+  if (command !== 'run') {
+    process.stderr.write(`weir: unknown command '${command}'\n${USAGE}\n`);
+    return 2;
+  }
+  if (!job || rest.length > 0) {
+    process.stderr.write(`weir: 'run' takes exactly one job module\n${USAGE}\n`);
+    return 2;
+  }
+  let options: ExecuteOptions;
+  try {
+    const params: JobParams = Object.fromEntries((values.param ?? []).map(parseParam));
+    options = {
+      mode: values.local ? 'local' : 'threads',
+      parallelism: integer(values.parallelism, '--parallelism'),
+      maxParallelism: integer(values['max-parallelism'], '--max-parallelism'),
+      bufferTimeoutMs: integer(values['buffer-timeout'], '--buffer-timeout'),
+      batchSize: integer(values['batch-size'], '--batch-size'),
+      credits: integer(values.credits, '--credits'),
+      jobName: values.name,
+      params,
+    };
+  } catch (error) {
+    process.stderr.write(`weir: ${(error as Error).message}\n`);
+    return 2;
+  }
+  try {
+    const result = await executeJob(job, options);
+    if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else process.stderr.write(`${summary(result)}\n`);
+    return 0;
+  } catch (error) {
+    const code = error instanceof WeirError ? ` [${error.code}]` : '';
+    process.stderr.write(`weir: job failed${code}: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
