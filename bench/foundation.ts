@@ -1,0 +1,338 @@
+//! Foundation benchmark: two workloads under a hand-written loop, weir local mode and weir threads at parallelism 1 and 2.
+//
+//   npm run bench                         full run (about 3–4 minutes on 2 cores)
+//   npm run bench -- --quick              smoke run (seconds)
+//   npm run bench -- --records 2000000 --runs 5 --keyed-impl both
+//
+// Records/s are taken from the wall time of the whole `executeJob` call (thread start-up
+// included), the median of `--runs` runs; runs are interleaved across modes so that noise from
+// other processes spreads over all of them.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { executeJob, type JobResult } from '../src/index.ts';
+import { TALLY_ID } from './jobs/count-sink.ts';
+import {
+  combineTallies,
+  generateKeyCount,
+  generateReading,
+  keepScored,
+  keyCountChecksum,
+  scoreReading,
+  scoredChecksum,
+  type KeyCount,
+  type SinkTally,
+} from './jobs/workloads.ts';
+import { formatCount, formatRate, machineInfo, machineLine, median, textTable } from './lib/report.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** How one measurement is run. */
+interface Mode {
+  id: 'loop' | 'local' | 'threads-1' | 'threads-2';
+  label: string;
+  parallelism: number;
+}
+
+const MODES: readonly Mode[] = [
+  { id: 'loop', label: 'hand-written loop', parallelism: 1 },
+  { id: 'local', label: 'weir local (p=1)', parallelism: 1 },
+  { id: 'threads-1', label: 'weir threads p=1', parallelism: 1 },
+  { id: 'threads-2', label: 'weir threads p=2', parallelism: 2 },
+];
+
+/** A workload: its weir job module and the hand-written loop computing the same thing. */
+interface Workload {
+  id: string;
+  title: string;
+  jobModule: string;
+  records: number;
+  params: Record<string, string | number>;
+  handLoop: () => SinkTally;
+}
+
+/** One measured run. */
+interface Run {
+  wallMs: number;
+  /** Deploy-to-end time reported by weir (the loop's wall time for the loop). */
+  jobMs: number;
+  /** Process CPU time (all threads) over wall time, in %. */
+  cpuPercent: number;
+  tally: SinkTally;
+}
+
+/** The hand-written baseline of (a): the same functions, called in a plain loop. */
+function statelessLoop(records: number): SinkTally {
+  let count = 0;
+  let checksum = 0;
+  for (let i = 0; i < records; i++) {
+    const scored = scoreReading(generateReading(i));
+    if (keepScored(scored)) {
+      count++;
+      checksum = (checksum + scoredChecksum(scored)) | 0;
+    }
+  }
+  return { count, checksum };
+}
+
+/**
+ * The hand-written baseline of (b): a Map from key to the running record, emitting a new
+ * `{ key, count }` per record as weir's rolling sum does.
+ */
+function keyedLoop(records: number, keys: number): SinkTally {
+  const latest = new Map<number, KeyCount>();
+  let count = 0;
+  let checksum = 0;
+  for (let i = 0; i < records; i++) {
+    const record = generateKeyCount(i, keys);
+    const previous = latest.get(record.key);
+    const result = previous === undefined ? record : { key: previous.key, count: previous.count + record.count };
+    latest.set(record.key, result);
+    count++;
+    checksum = (checksum + keyCountChecksum(result)) | 0;
+  }
+  return { count, checksum };
+}
+
+function tallyOf(result: JobResult): SinkTally {
+  const reported = (result.collected[TALLY_ID] ?? []) as SinkTally[];
+  return combineTallies(reported);
+}
+
+async function measure(workload: Workload, mode: Mode): Promise<Run> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let tally: SinkTally;
+  let jobMs: number;
+  if (mode.id === 'loop') {
+    tally = workload.handLoop();
+    jobMs = performance.now() - t0;
+  } else {
+    const result = await executeJob(join(here, 'jobs', workload.jobModule), {
+      mode: mode.id === 'local' ? 'local' : 'threads',
+      parallelism: mode.parallelism,
+      params: workload.params,
+    });
+    tally = tallyOf(result);
+    jobMs = result.durationMs;
+  }
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { wallMs, jobMs, cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100, tally };
+}
+
+function parseOptions() {
+  const { values } = parseArgs({
+    options: {
+      records: { type: 'string' },
+      'keyed-records': { type: 'string' },
+      keys: { type: 'string' },
+      runs: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      modes: { type: 'string' },
+      workloads: { type: 'string' },
+      'keyed-impl': { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(`usage: tsx bench/foundation.ts [options]
+  --records N         records per workload (default 10M stateless, 5M keyed; --quick: 200k)
+  --keyed-records N   records of the keyed workload only
+  --keys N            distinct keys of the keyed workload (default 10000)
+  --runs K            runs per measurement, median reported (default 3; --quick: 1)
+  --quick             smoke run: small counts, one run, results to bench/results/foundation-quick.json
+  --modes LIST        comma-separated subset of ${MODES.map((m) => m.id).join(',')}
+  --workloads LIST    comma-separated subset of stateless,keyed
+  --keyed-impl IMPL   sum (default), state (KeyedProcessFunction + ValueState) or both
+  --out FILE          where to write the JSON results`);
+    process.exit(0);
+  }
+  const count = (text: string | undefined, fallback: number, what: string): number => {
+    if (text === undefined) return fallback;
+    const n = Number(text.replace(/_/g, ''));
+    if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`${what} must be a positive integer, got ${text}`);
+    return n;
+  };
+  const quick = values.quick;
+  const records = values.records === undefined ? undefined : count(values.records, 0, '--records');
+  const statelessRecords = records ?? (quick ? 200_000 : 10_000_000);
+  const keyedRecords = count(values['keyed-records'], records ?? (quick ? 200_000 : 5_000_000), '--keyed-records');
+  const keys = count(values.keys, 10_000, '--keys');
+  const runs = count(values.runs, quick ? 1 : 3, '--runs');
+  const modeIds = values.modes?.split(',') ?? MODES.map((m) => m.id);
+  const modes = modeIds.map((id) => {
+    const mode = MODES.find((m) => m.id === id);
+    if (!mode) throw new RangeError(`unknown mode '${id}'; known: ${MODES.map((m) => m.id).join(', ')}`);
+    return mode;
+  });
+  if (!modes.some((m) => m.id === 'loop')) modes.unshift(MODES[0]); // ratios need the baseline
+  const workloads = values.workloads?.split(',') ?? ['stateless', 'keyed'];
+  const impl = values['keyed-impl'] ?? 'sum';
+  if (!['sum', 'state', 'both'].includes(impl)) throw new RangeError(`--keyed-impl must be sum, state or both, got ${impl}`);
+  const out = values.out ?? join(here, 'results', quick ? 'foundation-quick.json' : 'foundation.json');
+  return { quick, statelessRecords, keyedRecords, keys, runs, modes, workloads, impl, out };
+}
+
+function buildWorkloads(o: ReturnType<typeof parseOptions>): Workload[] {
+  const list: Workload[] = [];
+  if (o.workloads.includes('stateless')) {
+    list.push({
+      id: 'stateless',
+      title: `(a) stateless chain: generator → map → filter → count sink, ${formatCount(o.statelessRecords)} records`,
+      jobModule: 'stateless.ts',
+      records: o.statelessRecords,
+      params: { records: o.statelessRecords },
+      handLoop: () => statelessLoop(o.statelessRecords),
+    });
+  }
+  if (o.workloads.includes('keyed')) {
+    const impls = o.impl === 'both' ? ['sum', 'state'] : [o.impl];
+    for (const impl of impls) {
+      list.push({
+        id: `keyed-${impl}`,
+        title: `(b) keyed running count (${impl === 'sum' ? "keyBy().sum('count')" : 'KeyedProcessFunction + ValueState'}), ${formatCount(o.keyedRecords)} records over ${formatCount(o.keys)} keys`,
+        jobModule: 'keyed-count.ts',
+        records: o.keyedRecords,
+        params: { records: o.keyedRecords, keys: o.keys, impl },
+        handLoop: () => keyedLoop(o.keyedRecords, o.keys),
+      });
+    }
+  }
+  return list;
+}
+
+function sameTally(a: SinkTally, b: SinkTally): boolean {
+  return a.count === b.count && a.checksum === b.checksum;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const machine = machineInfo();
+  const command = `tsx bench/foundation.ts${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
+  const startedAt = new Date();
+  console.log(`weir foundation benchmark — ${startedAt.toISOString()}`);
+  console.log(machineLine(machine));
+  console.log(`command: ${command}; median of ${options.runs} run(s), runs interleaved across modes; rate = records / wall time of the whole run (thread start-up included)`);
+
+  const workloads = buildWorkloads(options);
+  const json: unknown[] = [];
+  const summaries: { workload: Workload; rows: { mode: Mode; medianRate: number }[] }[] = [];
+  for (const workload of workloads) {
+    console.log(`\n${workload.title}`);
+    const runs = new Map<string, Run[]>(options.modes.map((m) => [m.id, []]));
+    for (let r = 0; r < options.runs; r++) {
+      for (const mode of options.modes) {
+        const run = await measure(workload, mode);
+        (runs.get(mode.id) as Run[]).push(run);
+        process.stdout.write(`  run ${r + 1}/${options.runs} ${mode.id.padEnd(9)} ${run.wallMs.toFixed(0).padStart(6)} ms  ${formatRate(workload.records / (run.wallMs / 1000))}\n`);
+      }
+    }
+    const expected = (runs.get('loop') as Run[])[0].tally;
+    const loopRate = workload.records / (median((runs.get('loop') as Run[]).map((x) => x.wallMs)) / 1000);
+    const rows: string[][] = [];
+    const summaryRows: { mode: Mode; medianRate: number }[] = [];
+    for (const mode of options.modes) {
+      const list = runs.get(mode.id) as Run[];
+      const wall = median(list.map((x) => x.wallMs));
+      const rate = workload.records / (wall / 1000);
+      const jobRate = workload.records / (median(list.map((x) => x.jobMs)) / 1000);
+      const mismatched = list.filter((x) => !sameTally(x.tally, expected));
+      summaryRows.push({ mode, medianRate: rate });
+      rows.push([
+        mode.label,
+        wall.toFixed(0),
+        formatRate(rate),
+        formatRate(jobRate),
+        `${((rate / loopRate) * 100).toFixed(1)}%`,
+        `${median(list.map((x) => x.cpuPercent)).toFixed(0)}%`,
+        list.map((x) => x.wallMs.toFixed(0)).join(' '),
+        mismatched.length === 0 ? 'ok' : `MISMATCH ×${mismatched.length}`,
+      ]);
+      json.push({
+        workload: workload.id,
+        mode: mode.id,
+        parallelism: mode.parallelism,
+        records: workload.records,
+        params: workload.params,
+        wallMs: list.map((x) => Number(x.wallMs.toFixed(1))),
+        jobMs: list.map((x) => Number(x.jobMs.toFixed(1))),
+        cpuPercent: list.map((x) => Number(x.cpuPercent.toFixed(0))),
+        medianWallMs: Number(wall.toFixed(1)),
+        recordsPerSecond: Math.round(rate),
+        jobRecordsPerSecond: Math.round(jobRate),
+        ratioToLoop: Number((rate / loopRate).toFixed(4)),
+        tally: list[0].tally,
+        tallyMatchesLoop: mismatched.length === 0,
+      });
+    }
+    console.log();
+    console.log(
+      textTable(['mode', '>median ms', '>records/s', '>records/s (job)', '>vs loop', '>cpu', '>runs (ms)', 'output'], rows),
+    );
+    summaries.push({ workload, rows: summaryRows });
+  }
+
+  const targets = evaluateTargets(summaries);
+  if (targets.length > 0) {
+    console.log('\ntargets');
+    console.log(textTable(['target', '>measured', 'met'], targets.map((t) => [t.target, t.measured, t.met ? 'yes' : 'NO'])));
+  }
+  const endLoad = machineInfo().loadAverage1m;
+  console.log(`\nload average 1m: ${machine.loadAverage1m} at start, ${endLoad} at end (2-core machine: other processes add noise)`);
+
+  mkdirSync(dirname(options.out), { recursive: true });
+  writeFileSync(
+    options.out,
+    `${JSON.stringify(
+      {
+        benchmark: 'foundation',
+        date: startedAt.toISOString(),
+        command,
+        machine: { ...machine, loadAverage1mAtEnd: endLoad },
+        config: {
+          runs: options.runs,
+          statelessRecords: options.statelessRecords,
+          keyedRecords: options.keyedRecords,
+          keys: options.keys,
+          rate: 'records / median wall time of executeJob (thread start-up included)',
+        },
+        results: json,
+        targets,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  console.log(`results written to ${options.out}`);
+}
+
+function evaluateTargets(summaries: { workload: Workload; rows: { mode: Mode; medianRate: number }[] }[]) {
+  const out: { target: string; measured: string; met: boolean }[] = [];
+  for (const { workload, rows } of summaries) {
+    const loop = rows.find((r) => r.mode.id === 'loop')?.medianRate ?? NaN;
+    if (workload.id === 'stateless') {
+      for (const id of ['local', 'threads-1'] as const) {
+        const row = rows.find((r) => r.mode.id === id);
+        if (!row) continue;
+        const ratio = row.medianRate / loop;
+        out.push({ target: `chained stateless ≥ 50% of loop (${row.mode.label})`, measured: `${(ratio * 100).toFixed(1)}%`, met: ratio >= 0.5 });
+      }
+    } else {
+      const row = rows.find((r) => r.mode.id === 'threads-2');
+      if (row) {
+        out.push({
+          target: `keyed exchange across 2 workers ≥ 2 M/s (${workload.id})`,
+          measured: formatRate(row.medianRate),
+          met: row.medianRate >= 2e6,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+await main();

@@ -1,0 +1,75 @@
+//! Shared helpers of the benchmark scripts: machine description, medians, number formatting, text tables.
+
+import os from 'node:os';
+
+/** The machine a benchmark ran on, printed at the top of every report. */
+export interface MachineInfo {
+  /** `process.version`, e.g. `v20.20.2`. */
+  node: string;
+  /** `os.cpus()[0].model`. */
+  cpu: string;
+  /** Logical cores the OS reports. */
+  cores: number;
+  /** Cores Node may use (`os.availableParallelism()`). */
+  availableParallelism: number;
+  /** `os.platform()`/`os.arch()`. */
+  platform: string;
+  /** Total memory in GiB, rounded. */
+  memoryGiB: number;
+  /** 1-minute load average when the run started (a hint of noise from other processes). */
+  loadAverage1m: number;
+}
+
+/** Describes the current machine. */
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus();
+  return {
+    node: process.version,
+    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    availableParallelism: os.availableParallelism(),
+    platform: `${os.platform()}/${os.arch()}`,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    loadAverage1m: Number(os.loadavg()[0].toFixed(2)),
+  };
+}
+
+/** One line describing the machine, for report headers. */
+export function machineLine(m: MachineInfo): string {
+  return `Node ${m.node} · ${m.cpu} · ${m.cores} cores (available ${m.availableParallelism}) · ${m.platform} · ${m.memoryGiB} GiB · load ${m.loadAverage1m}`;
+}
+
+/** The median of a non-empty list (mean of the middle two for even lengths). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new RangeError('median of an empty list');
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** A rate with an SI suffix: `12.3 M/s`. */
+export function formatRate(perSecond: number): string {
+  if (!Number.isFinite(perSecond)) return '—';
+  if (perSecond >= 1e9) return `${(perSecond / 1e9).toFixed(2)} G/s`;
+  if (perSecond >= 1e6) return `${(perSecond / 1e6).toFixed(2)} M/s`;
+  if (perSecond >= 1e3) return `${(perSecond / 1e3).toFixed(1)} k/s`;
+  return `${perSecond.toFixed(0)} /s`;
+}
+
+/** A count with an SI suffix: `5M`, `200k`. */
+export function formatCount(n: number): string {
+  if (n >= 1e6 && n % 1e5 === 0) return `${n / 1e6}M`;
+  if (n >= 1e3 && n % 1e2 === 0) return `${n / 1e3}k`;
+  return String(n);
+}
+
+/** Renders rows as an aligned text table; columns whose header starts with `>` are right-aligned. */
+export function textTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const right = headers.map((h) => h.startsWith('>'));
+  const names = headers.map((h) => (h.startsWith('>') ? h.slice(1) : h));
+  const widths = names.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((cell, c) => (right[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join(' | ')} |`;
+  const rule = `|${widths.map((w, c) => (right[c] ? `${'-'.repeat(w + 1)}:` : `${'-'.repeat(w + 2)}`)).join('|')}|`;
+  return [line(names), rule, ...rows.map(line)].join('\n');
+}
