@@ -123,6 +123,8 @@ export interface Sink<T = unknown> {
   readonly name: string;
   /** Highest parallelism the sink supports. */
   readonly maxParallelism?: number;
+  /** Set by sinks that hand records to the caller (`context.reporter.collect`): `JobResult.collected[collectId]`. */
+  readonly collectId?: string;
   /** Creates the writer for one subtask. */
   createWriter(context: OperatorContext): SinkWriter<T>;
 }

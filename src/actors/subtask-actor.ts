@@ -55,7 +55,11 @@ export class SourceOperator implements StreamOperator, SourceOutput {
     this.output = output;
     this.subtask = context.subtaskIndex;
     try {
-      this.reader = this.source.createReader({ operatorName: this.name, subtaskIndex: context.subtaskIndex, parallelism: context.parallelism });
+      this.reader = this.source.createReader({
+        operatorName: this.name,
+        subtaskIndex: context.subtaskIndex,
+        parallelism: context.parallelism,
+      });
     } catch (error) {
       throw userFunctionError(error, this.name, this.subtask, 'source createReader()');
     }

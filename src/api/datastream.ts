@@ -33,7 +33,8 @@ function toKeyFunction<T, K>(selector: KeySelector<T, K>): (value: unknown) => u
   if (typeof selector === 'string') {
     const field = selector;
     return (value: unknown) => {
-      if (value === null || typeof value !== 'object') throw new TypeError(`cannot read key field '${field}' of ${value === null ? 'null' : typeof value}`);
+      if (value === null || typeof value !== 'object')
+        throw new TypeError(`cannot read key field '${field}' of ${value === null ? 'null' : typeof value}`);
       return (value as Record<string, unknown>)[field];
     };
   }
@@ -41,12 +42,16 @@ function toKeyFunction<T, K>(selector: KeySelector<T, K>): (value: unknown) => u
 }
 
 function checkParallelism(parallelism: number, what: string): void {
-  if (!Number.isInteger(parallelism) || parallelism < 1) throw configError(`${what}: parallelism must be a positive integer, got ${parallelism}`);
+  if (!Number.isInteger(parallelism) || parallelism < 1)
+    throw configError(`${what}: parallelism must be a positive integer, got ${parallelism}`);
 }
 
 /** Settings shared by operators and sinks: name, uid, parallelism, chaining. */
 abstract class ConfigurableNode {
-  constructor(protected readonly graph: StreamGraph, protected readonly nodeRef: StreamNode | undefined) {}
+  constructor(
+    protected readonly graph: StreamGraph,
+    protected readonly nodeRef: StreamNode | undefined,
+  ) {}
 
   private target(what: string): StreamNode {
     if (!this.nodeRef) throw graphError(`${what}() applies to an operator; this stream is a union or a repartitioning of others`);
@@ -67,7 +72,10 @@ abstract class ConfigurableNode {
     const node = this.target('setParallelism');
     checkParallelism(parallelism, `operator '${node.name}'`);
     if (node.maxSupportedParallelism !== undefined && parallelism > node.maxSupportedParallelism) {
-      throw graphError(`operator '${node.name}' supports parallelism ${node.maxSupportedParallelism} at most, got ${parallelism}`, node.name);
+      throw graphError(
+        `operator '${node.name}' supports parallelism ${node.maxSupportedParallelism} at most, got ${parallelism}`,
+        node.name,
+      );
     }
     node.parallelism = parallelism;
     return this;
@@ -151,7 +159,8 @@ export class DataStream<T> extends ConfigurableNode {
 
   /** Low-level processing of each record with a context. */
   process<O>(fn: ((value: T, ctx: ProcessContext, out: Collector<O>) => void) | ProcessFunction<T, O>): DataStream<O> {
-    const make = () => resolveFunction<(v: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void>(fn, 'processElement', 'process');
+    const make = () =>
+      resolveFunction<(v: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void>(fn, 'processElement', 'process');
     make();
     return this.addOperator<O>('process', 'Process', (name) => {
       const { call, lifecycle } = make();
@@ -180,7 +189,10 @@ export class DataStream<T> extends ConfigurableNode {
   }
 
   private partition(partitioner: PartitionerSpec): DataStream<T> {
-    return new DataStream<T>(this.graph, this.inputs.map((i) => ({ from: i.from, partitioner })));
+    return new DataStream<T>(
+      this.graph,
+      this.inputs.map((i) => ({ from: i.from, partitioner })),
+    );
   }
   /** Distributes records round robin over the next operator's subtasks. */
   rebalance(): DataStream<T> {
@@ -202,9 +214,7 @@ export class DataStream<T> extends ConfigurableNode {
   /** Writes the stream to a sink (a connector's sink, or a function called per record). */
   sinkTo(sink: Sink<T> | ((value: T) => void)): DataStreamSink<T> {
     const target: Sink<T> =
-      typeof sink === 'function'
-        ? { name: 'Sink', createWriter: (): SinkWriter<T> => ({ write: (value) => sink(value) }) }
-        : sink;
+      typeof sink === 'function' ? { name: 'Sink', createWriter: (): SinkWriter<T> => ({ write: (value) => sink(value) }) } : sink;
     const collectId = (target as { collectId?: string }).collectId;
     const node = this.graph.addNode({
       type: collectId !== undefined ? 'collect-sink' : 'sink',
@@ -251,7 +261,11 @@ export class KeyedStream<T, K> extends DataStream<T> {
     return this.keyFn(value) as K;
   }
 
-  private keyedProcess<O>(type: string, name: string, make: () => { call: (v: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void; lifecycle?: object }): DataStream<O> {
+  private keyedProcess<O>(
+    type: string,
+    name: string,
+    make: () => { call: (v: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void; lifecycle?: object },
+  ): DataStream<O> {
     make();
     const keyFn = this.keyFn;
     return this.addOperator<O>(
@@ -267,7 +281,10 @@ export class KeyedStream<T, K> extends DataStream<T> {
 
   /** Processes each record with keyed state and the record's key in the context. */
   override process<O>(
-    fn: ((value: T, ctx: KeyedProcessContext & { getCurrentKey(): K }, out: Collector<O>) => void) | KeyedProcessFunction<K, T, O> | ProcessFunction<T, O>,
+    fn:
+      | ((value: T, ctx: KeyedProcessContext & { getCurrentKey(): K }, out: Collector<O>) => void)
+      | KeyedProcessFunction<K, T, O>
+      | ProcessFunction<T, O>,
   ): DataStream<O> {
     return this.keyedProcess<O>('keyed-process', 'KeyedProcess', () =>
       resolveFunction<(v: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void>(fn, 'processElement', 'process'),
@@ -321,12 +338,14 @@ export class KeyedStream<T, K> extends DataStream<T> {
   sum(field?: keyof T & string): DataStream<T> {
     const reducer = (accumulated: T, value: T): T => {
       if (field === undefined) {
-        if (typeof accumulated !== 'number' || typeof value !== 'number') throw new TypeError(`sum() without a field needs numbers, got ${typeof value}`);
+        if (typeof accumulated !== 'number' || typeof value !== 'number')
+          throw new TypeError(`sum() without a field needs numbers, got ${typeof value}`);
         return (accumulated + value) as T;
       }
       const a = (accumulated as Record<string, unknown>)[field];
       const b = (value as Record<string, unknown>)[field];
-      if (typeof a !== 'number' || typeof b !== 'number') throw new TypeError(`sum('${field}') needs a numeric field '${field}', got ${typeof b}`);
+      if (typeof a !== 'number' || typeof b !== 'number')
+        throw new TypeError(`sum('${field}') needs a numeric field '${field}', got ${typeof b}`);
       return { ...(accumulated as object), [field]: a + b } as T;
     };
     return this.reduce(reducer).name(field === undefined ? 'Sum' : `Sum(${field})`);

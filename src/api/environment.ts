@@ -77,7 +77,8 @@ export class StreamExecutionEnvironment {
   }
   /** How long a partial batch may wait before it is sent: 0 = after every record, -1 = only when full. */
   setBufferTimeout(ms: number): this {
-    if (!(ms === -1 || (Number.isFinite(ms) && ms >= 0))) throw configError(`buffer timeout must be -1, 0 or a positive number of ms, got ${ms}`);
+    if (!(ms === -1 || (Number.isFinite(ms) && ms >= 0)))
+      throw configError(`buffer timeout must be -1, 0 or a positive number of ms, got ${ms}`);
     this.config.bufferTimeoutMs = ms;
     return this;
   }

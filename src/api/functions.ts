@@ -52,7 +52,8 @@ export abstract class KeyedProcessFunction<K, I, O> extends RichFunction {
 }
 
 /** A lambda, or an object with the named method (a function class instance). */
-export type FunctionOrInstance<F extends (...args: never[]) => unknown, M extends string> = F | ({ [P in M]: F } & Partial<FunctionLifecycle>);
+export type FunctionOrInstance<F extends (...args: never[]) => unknown, M extends string> =
+  F | ({ [P in M]: F } & Partial<FunctionLifecycle>);
 
 /**
  * Turns a lambda or a function-class instance into the call an operator makes and the lifecycle

@@ -60,7 +60,7 @@ export class BatchCodec {
   private explain(batch: ElementBatch, error: unknown): WeirError {
     let culprit: unknown = undefined;
     let reason = describe(error);
-    for (let i = 0; i < batch.length; ) {
+    for (let i = 0; i < batch.length;) {
       const width = elementWidth(batch[i] as number);
       const value = batch[i + 1];
       try {
@@ -98,16 +98,17 @@ export function preview(value: unknown, limit = 200): string {
   const seen = new WeakSet<object>();
   let text: string;
   try {
-    text = JSON.stringify(value, (_key, v: unknown) => {
-      if (typeof v === 'function') return `[Function ${(v as { name?: string }).name || 'anonymous'}]`;
-      if (typeof v === 'symbol') return v.toString();
-      if (typeof v === 'bigint') return `${v}n`;
-      if (v && typeof v === 'object') {
-        if (seen.has(v)) return '[Circular]';
-        seen.add(v);
-      }
-      return v;
-    }) ?? String(value);
+    text =
+      JSON.stringify(value, (_key, v: unknown) => {
+        if (typeof v === 'function') return `[Function ${(v as { name?: string }).name || 'anonymous'}]`;
+        if (typeof v === 'symbol') return v.toString();
+        if (typeof v === 'bigint') return `${v}n`;
+        if (v && typeof v === 'object') {
+          if (seen.has(v)) return '[Circular]';
+          seen.add(v);
+        }
+        return v;
+      }) ?? String(value);
   } catch {
     text = String(value);
   }

@@ -37,12 +37,7 @@ export interface WatermarkStatusElement {
 
 /** Everything that flows on a channel, in order. */
 export type StreamElement<T = unknown> =
-  | RecordElement<T>
-  | WatermarkElement
-  | BarrierElement
-  | EndElement
-  | LatencyMarkerElement
-  | WatermarkStatusElement;
+  RecordElement<T> | WatermarkElement | BarrierElement | EndElement | LatencyMarkerElement | WatermarkStatusElement;
 
 /*
  * A batch (a network buffer's worth of elements) is one flat array: each element is a tag followed

@@ -38,6 +38,7 @@ export {
 export type {
   ChannelPort,
   DeployDescriptor,
+  DeployOutcome,
   JobOptions,
   JobParams,
   OutputChannelMetrics,

@@ -79,10 +79,13 @@ export interface DeployDescriptor {
   ports: ChannelPort[];
 }
 
+/** How a deploy went: errors come back as data, since comlink would turn them into plain Errors. */
+export type DeployOutcome = { deployed: true; subtasks: number } | { deployed: false; error: EncodedError };
+
 /** The control plane a worker exposes (through comlink) for its slot. */
 export interface SlotControl {
   /** Builds the graph from the job module, checks the fingerprint, creates the slot's subtasks. */
-  deploy(descriptor: DeployDescriptor, callbacks: WorkerCallbacks): Promise<{ subtasks: number }>;
+  deploy(descriptor: DeployDescriptor, callbacks: WorkerCallbacks): Promise<DeployOutcome>;
   /** Opens operators and starts processing. */
   start(): Promise<void>;
   /** Stops processing (best effort; the coordinator may also terminate the thread). */

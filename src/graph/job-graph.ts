@@ -60,7 +60,10 @@ function resolveParallelism(node: StreamNode, config: JobConfig): number {
   const p = node.parallelism ?? config.parallelism;
   if (node.maxSupportedParallelism !== undefined && p > node.maxSupportedParallelism) {
     if (node.parallelism !== undefined) {
-      throw graphError(`operator '${node.name}' supports parallelism ${node.maxSupportedParallelism} at most, but was set to ${p}`, node.name);
+      throw graphError(
+        `operator '${node.name}' supports parallelism ${node.maxSupportedParallelism} at most, but was set to ${p}`,
+        node.name,
+      );
     }
     return node.maxSupportedParallelism;
   }
@@ -81,11 +84,12 @@ export function buildJobGraph(graph: StreamGraph): JobGraph {
   }
 
   const consumers = new Map<number, number[]>();
-  for (const n of nodes) for (const input of n.inputs) {
-    const list = consumers.get(input.from) ?? [];
-    list.push(n.id);
-    consumers.set(input.from, list);
-  }
+  for (const n of nodes)
+    for (const input of n.inputs) {
+      const list = consumers.get(input.from) ?? [];
+      list.push(n.id);
+      consumers.set(input.from, list);
+    }
   for (const n of nodes) {
     if (n.inputs.length === 0 && n.type !== 'source') throw graphError(`operator '${n.name}' has no input`, n.name);
   }
@@ -154,7 +158,9 @@ export function buildJobGraph(graph: StreamGraph): JobGraph {
     }
   }
   for (const v of vertices) {
-    (v as { name: string }).name = v.nodes.map((id) => (nodes[id].type === 'source' ? `Source: ${nodeNames[id]}` : nodeNames[id])).join(' -> ');
+    (v as { name: string }).name = v.nodes
+      .map((id) => (nodes[id].type === 'source' ? `Source: ${nodeNames[id]}` : nodeNames[id]))
+      .join(' -> ');
   }
 
   const edges: JobEdge[] = [];
@@ -200,5 +206,16 @@ export function buildJobGraph(graph: StreamGraph): JobGraph {
   };
   const fingerprint = createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 32);
 
-  return { config, streamGraph: graph, vertices, edges, nodeParallelism: parallelism, nodeNames, vertexOfNode, collectIds, slots, fingerprint };
+  return {
+    config,
+    streamGraph: graph,
+    vertices,
+    edges,
+    nodeParallelism: parallelism,
+    nodeNames,
+    vertexOfNode,
+    collectIds,
+    slots,
+    fingerprint,
+  };
 }

@@ -238,7 +238,11 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
               subtask: s,
             });
           }
-          backend ??= new HeapKeyedStateBackend(config.maxParallelism, keyGroupRangeForSubtask(config.maxParallelism, parallelism, s), name);
+          backend ??= new HeapKeyedStateBackend(
+            config.maxParallelism,
+            keyGroupRangeForSubtask(config.maxParallelism, parallelism, s),
+            name,
+          );
           return backend;
         },
       };

@@ -5,7 +5,7 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { JobCoordinator, type JobResult } from '../actors/coordinator.ts';
-import { ErrorCodes, WeirError } from '../core/errors.ts';
+import { ErrorCodes, WeirError, decodeError } from '../core/errors.ts';
 import type { ChannelPort, JobOptions, SlotControl, WorkerCallbacks } from '../core/protocol.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import { ExecutionPlan } from './execution-plan.ts';
@@ -120,7 +120,7 @@ export async function executeOnThreads(jobModule: string, options: JobOptions, g
   coordinator.started({ cancel, release: async () => undefined });
 
   try {
-    await Promise.all(
+    const outcomes = await Promise.all(
       slots.map((s, slot) =>
         s.control.deploy(
           Comlink.transfer(
@@ -131,6 +131,7 @@ export async function executeOnThreads(jobModule: string, options: JobOptions, g
         ),
       ),
     );
+    for (const outcome of outcomes) if (!outcome.deployed) throw decodeError(outcome.error);
     await Promise.all(slots.map((s) => s.control.start()));
   } catch (error) {
     coordinator.failFromOutside(error);

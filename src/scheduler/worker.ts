@@ -4,7 +4,7 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { MessagePort } from 'node:worker_threads';
 import { ErrorCodes, WeirError, encodeError } from '../core/errors.ts';
-import type { DeployDescriptor, SlotControl, WorkerCallbacks } from '../core/protocol.ts';
+import type { DeployDescriptor, DeployOutcome, SlotControl, WorkerCallbacks } from '../core/protocol.ts';
 import { ExecutionPlan } from './execution-plan.ts';
 import { loadJobGraph } from './job-loader.ts';
 import { TaskExecutor } from './task-executor.ts';
@@ -26,42 +26,12 @@ export default async function runSlot(task: SlotTask): Promise<{ slot: number }>
   const shutdown = new Promise<void>((resolve) => (release = resolve));
 
   const control: SlotControl = {
-    async deploy(descriptor: DeployDescriptor, callbacks: WorkerCallbacks) {
-      slot = descriptor.slot;
-      const graph = await loadJobGraph(descriptor.jobModule, descriptor.options);
-      if (graph.fingerprint !== descriptor.fingerprint) {
-        throw new WeirError(
-          `job graph of ${descriptor.jobModule} built in worker slot ${slot} differs from the coordinator's (fingerprint ${graph.fingerprint} vs ${descriptor.fingerprint}); the job module must build the same graph on every thread (no randomness or thread-dependent branches)`,
-          { code: ErrorCodes.GRAPH_MISMATCH, domain: 'user' },
-        );
+    async deploy(descriptor: DeployDescriptor, callbacks: WorkerCallbacks): Promise<DeployOutcome> {
+      try {
+        return { deployed: true, subtasks: await deploySlot(descriptor, callbacks) };
+      } catch (error) {
+        return { deployed: false, error: encodeError(error) };
       }
-      const plan = new ExecutionPlan(graph);
-      const ports = new Map(descriptor.ports.map((p) => [p.channel, p.port] as const));
-      const report = (promise: Promise<unknown> | unknown) => {
-        // A callback that cannot be posted (e.g. a record structured clone cannot copy) fails the job.
-        if (promise instanceof Promise) promise.catch((error) => void callbacks.subtaskFailed(encodeError(error)));
-      };
-      executor = new TaskExecutor(
-        graph,
-        plan,
-        {
-          subtaskFinished: (metrics) => report(callbacks.subtaskFinished(metrics)),
-          subtaskFailed: (error) => report(callbacks.subtaskFailed(error)),
-          collect: (sinkId, subtask, records) => {
-            const sent = callbacks.collect(sinkId, subtask, records) as unknown as Promise<void>;
-            sent.catch((error: unknown) => {
-              const failure = new WeirError(
-                `collect sink '${sinkId}' (subtask ${subtask}) cannot send its records to the caller: ${(error as Error).message}`,
-                { code: ErrorCodes.RECORD_NOT_ENCODABLE, domain: 'user', subtask, cause: error },
-              );
-              report(callbacks.subtaskFailed(encodeError(failure)));
-            });
-          },
-        },
-        ports,
-      );
-      executor.deploy(plan.slots[slot] ?? []);
-      return { subtasks: executor.subtaskCount };
     },
     async start() {
       await executor?.start();
@@ -73,6 +43,44 @@ export default async function runSlot(task: SlotTask): Promise<{ slot: number }>
       release();
     },
   };
+
+  async function deploySlot(descriptor: DeployDescriptor, callbacks: WorkerCallbacks): Promise<number> {
+    slot = descriptor.slot;
+    const graph = await loadJobGraph(descriptor.jobModule, descriptor.options);
+    if (graph.fingerprint !== descriptor.fingerprint) {
+      throw new WeirError(
+        `job graph of ${descriptor.jobModule} built in worker slot ${slot} differs from the coordinator's (fingerprint ${graph.fingerprint} vs ${descriptor.fingerprint}); the job module must build the same graph on every thread (no randomness or thread-dependent branches)`,
+        { code: ErrorCodes.GRAPH_MISMATCH, domain: 'user' },
+      );
+    }
+    const plan = new ExecutionPlan(graph);
+    const ports = new Map(descriptor.ports.map((p) => [p.channel, p.port] as const));
+    const report = (promise: Promise<unknown> | unknown) => {
+      // A callback that cannot be posted (e.g. a record structured clone cannot copy) fails the job.
+      if (promise instanceof Promise) promise.catch((error) => void callbacks.subtaskFailed(encodeError(error)));
+    };
+    executor = new TaskExecutor(
+      graph,
+      plan,
+      {
+        subtaskFinished: (metrics) => report(callbacks.subtaskFinished(metrics)),
+        subtaskFailed: (error) => report(callbacks.subtaskFailed(error)),
+        collect: (sinkId, subtask, records) => {
+          const sent = callbacks.collect(sinkId, subtask, records) as unknown as Promise<void>;
+          sent.catch((error: unknown) => {
+            const failure = new WeirError(
+              `collect sink '${sinkId}' (subtask ${subtask}) cannot send its records to the caller: ${(error as Error).message}`,
+              { code: ErrorCodes.RECORD_NOT_ENCODABLE, domain: 'user', subtask, cause: error },
+            );
+            report(callbacks.subtaskFailed(encodeError(failure)));
+          });
+        },
+      },
+      ports,
+    );
+    executor.deploy(plan.slots[slot] ?? []);
+    return executor.subtaskCount;
+  }
 
   Comlink.expose(control, nodeEndpoint(task.controlPort as unknown as Parameters<typeof nodeEndpoint>[0]));
   await shutdown;

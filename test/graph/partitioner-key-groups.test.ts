@@ -36,7 +36,13 @@ describe('key groups', () => {
   });
 
   it('splits key groups into contiguous ranges that cover all groups exactly once', () => {
-    for (const [maxP, p] of [[128, 1], [128, 3], [128, 7], [1000, 13], [5, 5]]) {
+    for (const [maxP, p] of [
+      [128, 1],
+      [128, 3],
+      [128, 7],
+      [1000, 13],
+      [5, 5],
+    ]) {
       let next = 0;
       for (let s = 0; s < p; s++) {
         const range = keyGroupRangeForSubtask(maxP, p, s);
@@ -48,7 +54,10 @@ describe('key groups', () => {
     }
   });
 
-  for (const [parallelism, mode] of [[3, 'threads'], [4, 'local']] as const) {
+  for (const [parallelism, mode] of [
+    [3, 'threads'],
+    [4, 'local'],
+  ] as const) {
     it(`routes every key to exactly the subtask its key group names (parallelism ${parallelism}, ${mode})`, async () => {
       const keys = 10_000;
       const result = await executeJob('test/fixtures/jobs/key-routing.ts', { mode, parallelism, params: { keys } });

@@ -1,0 +1,74 @@
+// Architecture: imports in src/ point one way along DESIGN.md's layers, and the worker entry never reaches api, sql or cli.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const LAYERS = ['core', 'mailbox', 'state', 'time', 'windows', 'checkpoint', 'actors', 'connectors', 'graph', 'scheduler', 'api', 'sql', 'cli'];
+const SRC = resolve('src');
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return files(path);
+    return /\.(ts|mjs)$/.test(name) && !name.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const out: string[] = [];
+  for (const m of text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|new URL\(\s*['"](\.[^'"]+)['"]/g)) {
+    const spec = m[1] ?? m[2] ?? m[3];
+    if (spec.startsWith('.')) out.push(resolve(dirname(file), spec));
+  }
+  return out;
+}
+
+const layerOf = (file: string): string | undefined => relative(SRC, file).split('/')[0];
+
+describe('layering', () => {
+  it('lets each folder import only itself and the folders before it', () => {
+    const violations: string[] = [];
+    for (const file of files(SRC)) {
+      const from = layerOf(file);
+      if (!from || from === 'index.ts') continue;
+      for (const target of imports(file)) {
+        const rel = relative(SRC, target);
+        if (rel.startsWith('..')) {
+          violations.push(`${relative(SRC, file)} imports outside src/: ${rel}`);
+          continue;
+        }
+        const to = layerOf(target) as string;
+        if (to === 'index.ts') {
+          violations.push(`${relative(SRC, file)} imports the public index`);
+          continue;
+        }
+        if (LAYERS.indexOf(to) > LAYERS.indexOf(from)) violations.push(`${relative(SRC, file)} (${from}) imports ${rel} (${to})`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('keeps every folder of src/ in the layer list', () => {
+    const folders = readdirSync(SRC).filter((n) => statSync(join(SRC, n)).isDirectory());
+    expect(folders.filter((f) => !LAYERS.includes(f))).toEqual([]);
+  });
+
+  it('never lets the worker entry reach api, sql or cli', () => {
+    const seen = new Set<string>();
+    const stack = [join(SRC, 'scheduler/worker-entry.mjs')];
+    while (stack.length) {
+      const file = stack.pop() as string;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      for (const target of imports(file)) {
+        // The bootstrap loads worker.ts from source, or worker.js beside it when built.
+        const source = target.replace(/\.js$/, '.ts');
+        if (target.startsWith(SRC)) stack.push(statSync(target, { throwIfNoEntry: false }) ? target : source);
+      }
+    }
+    const reached = [...seen].map((f) => layerOf(f));
+    expect(reached).toContain('scheduler');
+    expect(reached.filter((l) => l === 'api' || l === 'sql' || l === 'cli' || l === 'index.ts')).toEqual([]);
+  });
+});
