@@ -1,11 +1,14 @@
 //! weir's public API: everything a user imports, listed by name.
 
 export {
+  CoProcessFunction,
+  ConnectedStreams,
   DEFAULTS,
   DataStream,
   DataStreamSink,
   FilterFunction,
   FlatMapFunction,
+  KeyedCoProcessFunction,
   KeyedProcessFunction,
   KeyedStream,
   MapFunction,
@@ -31,6 +34,7 @@ export type {
   OperatorTotals,
   TaskReporter,
   ProcessContext,
+  ReaderOutput,
   RuntimeContext,
   Sink,
   SinkWriter,
@@ -43,6 +47,10 @@ export type {
 
 export { ValueStateDescriptor, assignKeyToParallelOperator, assignToKeyGroup, keyGroupRangeForSubtask } from './state/index.ts';
 export type { KeyGroupRange, ValueState } from './state/index.ts';
+
+export { OutputTag } from './actors/output-tag.ts';
+export { ManualProcessingTimeService, MAX_WATERMARK, WatermarkStrategy } from './time/index.ts';
+export type { Clock, ProcessingTimeService, TimestampAssigner, WatermarkGenerator, WatermarkOutput } from './time/index.ts';
 
 export { ErrorCodes, WeirError } from './core/index.ts';
 export type { ErrorCode, ErrorDomain, JobOptions, JobParams, StreamElement, SubtaskMetrics } from './core/index.ts';

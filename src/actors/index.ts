@@ -6,6 +6,8 @@ export {
   createRuntimeContext,
   type FunctionLifecycle,
   type OperatorContext,
+  type OperatorProcessingTime,
+  type ReaderOutput,
   type Output,
   type RuntimeContext,
   type Sink,
@@ -30,12 +32,8 @@ export {
   type KeyedProcessContext,
   type ProcessContext,
 } from './operators.ts';
-export { BroadcastingOutput, ChainingOutput, RecordWriterOutput, type ChannelSelector } from './outputs.ts';
-export {
-  SourceOperator,
-  SubtaskActor,
-  type ActorScheduler,
-  type SubtaskActorSpec,
-  type SubtaskListener,
-  type SubtaskState,
-} from './subtask-actor.ts';
+export { ChainingOutput, FanOutOutput, NoOutput, RecordWriterOutput, type ChannelSelector } from './outputs.ts';
+export { SourceOperator, checkTimestamp } from './source-operator.ts';
+export { SubtaskActor, type ActorScheduler, type SubtaskActorSpec, type SubtaskListener, type SubtaskState } from './subtask-actor.ts';
+
+export { TimestampsAndWatermarksOperator } from './timestamps-operator.ts';

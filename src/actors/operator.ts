@@ -1,15 +1,34 @@
 //! The small interfaces every operator, source and sink implements, and the contexts the runtime hands them.
 
 import { ErrorCodes, WeirError } from '../core/errors.ts';
-import type { ValueStateDescriptor } from '../state/descriptors.ts';
-import type { KeyedStateBackend, ValueState } from '../state/keyed-backend.ts';
+import type {
+  AggregatingStateDescriptor,
+  ListStateDescriptor,
+  MapStateDescriptor,
+  ReducingStateDescriptor,
+  ValueStateDescriptor,
+} from '../state/descriptors.ts';
+import type { KeyedStateBackend } from '../state/keyed-backend.ts';
+import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from '../state/state-types.ts';
 
 /** Where an operator sends what it produces: the next chained operator, or record writers. */
 export interface Output {
   /** Emits a record; `timestamp` is undefined for records without event time. */
   collect(value: unknown, timestamp: number | undefined): void;
+  /** Emits a record to the side output `tag` (dropped when nothing reads that side output). */
+  collectSide(tag: string, value: unknown, timestamp: number | undefined): void;
   /** Emits a watermark. */
   emitWatermark(timestamp: number): void;
+  /** Tells downstream this output went idle (holds no watermark back) or active again. */
+  emitWatermarkStatus(idle: boolean): void;
+}
+
+/** Processing time as an operator sees it: timer callbacks run as mails of its actor, between records. */
+export interface OperatorProcessingTime {
+  /** Current processing time in ms. */
+  now(): number;
+  /** Calls `callback(time)` in the actor once processing time reaches `time`; returns a cancel function. */
+  registerTimer(time: number, callback: (time: number) => void): () => void;
 }
 
 /** What an operator may report to the coordinator (the `collect` sink uses it). */
@@ -38,6 +57,10 @@ export interface OperatorContext {
   readonly keyed: boolean;
   /** Reports to the coordinator. */
   readonly reporter: TaskReporter;
+  /** Processing-time clock and timers of this subtask. */
+  readonly processingTime: OperatorProcessingTime;
+  /** How often sources and timestamp assigners emit periodic watermarks (ms). */
+  readonly autoWatermarkIntervalMs: number;
 }
 
 /** One-input stream operator: Flink's OneInputStreamOperator, reduced to what a chain needs. */
@@ -56,6 +79,12 @@ export interface StreamOperator {
   processElement(value: unknown, timestamp: number | undefined): void;
   /** Processes the combined watermark of the operator's inputs. */
   processWatermark(timestamp: number): void;
+  /** All inputs went idle (true) or one became active again (false); default: forward it. */
+  processWatermarkStatus?(idle: boolean): void;
+  /** Processes a record of the second input (two-input operators only). */
+  processElement2?(value: unknown, timestamp: number | undefined): void;
+  /** Extra counters for metrics (e.g. `numLateRecordsDropped`). */
+  counters?(): Record<string, number>;
   /** All inputs have ended: emit whatever is still buffered. */
   endInput(): void;
   /** Releases resources; may be asynchronous. */
@@ -73,6 +102,18 @@ export interface SourceOutput<T = unknown> {
   collect(value: T, timestamp?: number): void;
 }
 
+/**
+ * The output a source reader gets (Flink's ReaderOutput): records of one split can go through a
+ * split output of their own, which has its own watermark generator and idleness; the source's
+ * watermark is the minimum over its active splits.
+ */
+export interface ReaderOutput<T = unknown> extends SourceOutput<T> {
+  /** The output for one split (created on first use). */
+  createOutputForSplit(splitId: string): SourceOutput<T>;
+  /** The split is finished: it no longer holds the watermark back. */
+  releaseOutputForSplit(splitId: string): void;
+}
+
 /** Where a source reader runs. */
 export interface SourceReaderContext {
   readonly operatorName: string;
@@ -88,7 +129,7 @@ export interface SourceReader<T = unknown> {
   /** Prepares reading. */
   open?(): void | Promise<void>;
   /** Emits at most `maxRecords` records; `wait` means nothing is available until {@link available} resolves. */
-  pollNext(output: SourceOutput<T>, maxRecords: number): SourceStatus;
+  pollNext(output: ReaderOutput<T>, maxRecords: number): SourceStatus;
   /** Resolves when a reader that answered `wait` has data again. */
   available?(): Promise<void>;
   /** Releases resources. */
@@ -143,6 +184,14 @@ export interface RuntimeContext {
   getMaxNumberOfParallelSubtasks(): number;
   /** Keyed value state, scoped to the current key; only on a keyed stream. */
   getState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T>;
+  /** Keyed list state, scoped to the current key; only on a keyed stream. */
+  getListState<T>(descriptor: ListStateDescriptor<T>): ListState<T>;
+  /** Keyed map state, scoped to the current key; only on a keyed stream. */
+  getMapState<K, V>(descriptor: MapStateDescriptor<K, V>): MapState<K, V>;
+  /** Keyed reducing state, scoped to the current key; only on a keyed stream. */
+  getReducingState<T>(descriptor: ReducingStateDescriptor<T>): ReducingState<T>;
+  /** Keyed aggregating state, scoped to the current key; only on a keyed stream. */
+  getAggregatingState<IN, ACC, OUT>(descriptor: AggregatingStateDescriptor<IN, ACC, OUT>): AggregatingState<IN, OUT>;
 }
 
 /** The lifecycle hooks a user function may have (actor-style classes). */
@@ -157,20 +206,26 @@ export interface FunctionLifecycle {
 
 /** Builds the runtime context user functions of an operator see. */
 export function createRuntimeContext(context: OperatorContext): RuntimeContext {
+  const keyedBackend = (name: string): KeyedStateBackend => {
+    if (!context.keyed) {
+      throw new WeirError(
+        `keyed state '${name}' requested in operator '${context.operatorName}', which does not read a keyed stream: use keyBy() first`,
+        { code: ErrorCodes.STATE_ACCESS, domain: 'user', operator: context.operatorName, subtask: context.subtaskIndex },
+      );
+    }
+    return context.keyedBackend();
+  };
   return {
     getTaskName: () => context.taskName,
     getOperatorName: () => context.operatorName,
     getIndexOfThisSubtask: () => context.subtaskIndex,
     getNumberOfParallelSubtasks: () => context.parallelism,
     getMaxNumberOfParallelSubtasks: () => context.maxParallelism,
-    getState: <T>(descriptor: ValueStateDescriptor<T>) => {
-      if (!context.keyed) {
-        throw new WeirError(
-          `keyed state '${descriptor.name}' requested in operator '${context.operatorName}', which does not read a keyed stream: use keyBy() first`,
-          { code: ErrorCodes.STATE_ACCESS, domain: 'user', operator: context.operatorName, subtask: context.subtaskIndex },
-        );
-      }
-      return context.keyedBackend().getValueState(descriptor);
-    },
+    getState: <T>(descriptor: ValueStateDescriptor<T>) => keyedBackend(descriptor.name).getValueState(descriptor),
+    getListState: <T>(descriptor: ListStateDescriptor<T>) => keyedBackend(descriptor.name).getListState(descriptor),
+    getMapState: <K, V>(descriptor: MapStateDescriptor<K, V>) => keyedBackend(descriptor.name).getMapState(descriptor),
+    getReducingState: <T>(descriptor: ReducingStateDescriptor<T>) => keyedBackend(descriptor.name).getReducingState(descriptor),
+    getAggregatingState: <IN, ACC, OUT>(descriptor: AggregatingStateDescriptor<IN, ACC, OUT>) =>
+      keyedBackend(descriptor.name).getAggregatingState(descriptor),
   };
 }

@@ -3,6 +3,7 @@
 import { userFunctionError } from '../core/errors.ts';
 import type { KeyedStateBackend, ValueState } from '../state/keyed-backend.ts';
 import { ValueStateDescriptor } from '../state/descriptors.ts';
+import type { OutputTag } from './output-tag.ts';
 import {
   createRuntimeContext,
   type FunctionLifecycle,
@@ -48,6 +49,10 @@ export abstract class AbstractStreamOperator implements StreamOperator {
 
   processWatermark(timestamp: number): void {
     this.output.emitWatermark(timestamp);
+  }
+
+  processWatermarkStatus(idle: boolean): void {
+    this.output.emitWatermarkStatus(idle);
   }
 
   endInput(): void {}
@@ -159,6 +164,8 @@ export interface ProcessContext {
   timestamp(): number | undefined;
   /** The operator's current watermark. */
   currentWatermark(): number;
+  /** Emits a record to a side output, with the current record's timestamp. */
+  output<X>(tag: OutputTag<X>, value: X): void;
 }
 
 /** The context a keyed process function gets with each record. */
@@ -168,7 +175,7 @@ export interface KeyedProcessContext extends ProcessContext {
 }
 
 /** Calls a process function per record, with a context and a collector. */
-export class ProcessOperator extends AbstractStreamOperator implements KeyedProcessContext {
+export class ProcessOperator extends AbstractStreamOperator {
   private readonly collector = new TimestampedCollector(this);
   private currentTimestamp: number | undefined = undefined;
   private watermark = Number.NEGATIVE_INFINITY;
@@ -192,22 +199,20 @@ export class ProcessOperator extends AbstractStreamOperator implements KeyedProc
     this.recordsOut++;
     this.output.collect(value, timestamp);
   }
-  timestamp(): number | undefined {
-    return this.currentTimestamp;
-  }
-  currentWatermark(): number {
-    return this.watermark;
-  }
-  getCurrentKey(): unknown {
-    return this.backend?.getCurrentKey();
-  }
+  /** The context handed to the function with each record. */
+  protected readonly ctx: KeyedProcessContext = {
+    timestamp: () => this.currentTimestamp,
+    currentWatermark: () => this.watermark,
+    getCurrentKey: () => this.backend?.getCurrentKey(),
+    output: <X>(tag: OutputTag<X>, value: X) => this.output.collectSide(tag.id, value, this.currentTimestamp),
+  };
   processElement(value: unknown, timestamp: number | undefined): void {
     this.recordsIn++;
     this.collector.timestamp = timestamp;
     this.currentTimestamp = timestamp;
     try {
       if (this.backend) this.backend.setCurrentKey((this.keySelector as (v: unknown) => unknown)(value));
-      this.fn(value, this, this.collector);
+      this.fn(value, this.ctx, this.collector);
     } catch (error) {
       if (error instanceof Error && (error as { code?: string }).code?.startsWith('WEIR_')) throw error;
       this.fail(error);
@@ -291,5 +296,72 @@ export class SinkOperator extends AbstractStreamOperator {
     } catch (error) {
       throw userFunctionError(error, this.name, this.subtask, 'sink close()');
     }
+  }
+}
+
+/** The context a co-process function gets with each record of either input. */
+export type CoProcessContext = KeyedProcessContext;
+
+/**
+ * Two inputs, one function with a method per input (Flink's CoProcessOperator and, with key
+ * selectors, KeyedCoProcessOperator: state is scoped to the key of the record being processed).
+ */
+export class CoProcessOperator extends AbstractStreamOperator {
+  private readonly collector = new TimestampedCollector(this);
+  private currentTimestamp: number | undefined = undefined;
+  private watermark = Number.NEGATIVE_INFINITY;
+  private backend: KeyedStateBackend | undefined;
+
+  constructor(
+    name: string,
+    private readonly fn1: (value: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void,
+    private readonly fn2: (value: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void,
+    lifecycle?: FunctionLifecycle,
+    private readonly key1?: (value: unknown) => unknown,
+    private readonly key2?: (value: unknown) => unknown,
+  ) {
+    super(name, lifecycle);
+  }
+  override setup(context: OperatorContext, output: Output): void {
+    super.setup(context, output);
+    if (this.key1) this.backend = context.keyedBackend();
+  }
+  /** @internal */
+  emit(value: unknown, timestamp: number | undefined): void {
+    this.recordsOut++;
+    this.output.collect(value, timestamp);
+  }
+  private readonly ctx: KeyedProcessContext = {
+    timestamp: () => this.currentTimestamp,
+    currentWatermark: () => this.watermark,
+    getCurrentKey: () => this.backend?.getCurrentKey(),
+    output: <X>(tag: OutputTag<X>, value: X) => this.output.collectSide(tag.id, value, this.currentTimestamp),
+  };
+  private run(
+    fn: (value: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void,
+    key: ((value: unknown) => unknown) | undefined,
+    value: unknown,
+    timestamp: number | undefined,
+  ): void {
+    this.recordsIn++;
+    this.collector.timestamp = timestamp;
+    this.currentTimestamp = timestamp;
+    try {
+      if (this.backend && key) this.backend.setCurrentKey(key(value));
+      fn(value, this.ctx, this.collector);
+    } catch (error) {
+      if (error instanceof Error && (error as { code?: string }).code?.startsWith('WEIR_')) throw error;
+      this.fail(error);
+    }
+  }
+  processElement(value: unknown, timestamp: number | undefined): void {
+    this.run(this.fn1, this.key1, value, timestamp);
+  }
+  processElement2(value: unknown, timestamp: number | undefined): void {
+    this.run(this.fn2, this.key2, value, timestamp);
+  }
+  override processWatermark(timestamp: number): void {
+    this.watermark = timestamp;
+    super.processWatermark(timestamp);
   }
 }

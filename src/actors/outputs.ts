@@ -1,6 +1,6 @@
-//! Outputs that join operators: direct calls inside a chain, record writers to other tasks, fan-out to several.
+//! Outputs that join operators: direct calls inside a chain, record writers to other tasks, fan-out to main and side outputs.
 
-import { TAG_WATERMARK } from '../core/elements.ts';
+import { TAG_WATERMARK, TAG_WATERMARK_STATUS } from '../core/elements.ts';
 import { userFunctionError } from '../core/errors.ts';
 import type { ChannelWriter } from '../mailbox/channel-writer.ts';
 import type { Output, StreamOperator } from './operator.ts';
@@ -19,19 +19,48 @@ export class ChainingOutput implements Output {
   collect(value: unknown, timestamp: number | undefined): void {
     this.next.processElement(value, timestamp);
   }
+  collectSide(): void {}
   emitWatermark(timestamp: number): void {
     this.next.processWatermark(timestamp);
   }
+  emitWatermarkStatus(idle: boolean): void {
+    this.next.processWatermarkStatus?.(idle);
+  }
 }
 
-/** Sends to several outputs (an operator with more than one consumer). */
-export class BroadcastingOutput implements Output {
-  constructor(private readonly outputs: Output[]) {}
+/** Drops everything (an operator nothing reads from, such as a sink). */
+export class NoOutput implements Output {
+  collect(): void {}
+  collectSide(): void {}
+  emitWatermark(): void {}
+  emitWatermarkStatus(): void {}
+}
+
+/**
+ * An operator's outputs when it has several consumers or side outputs: records go to the main
+ * consumers, side records to the consumers of their tag, watermarks and status to all.
+ */
+export class FanOutOutput implements Output {
+  private readonly all: Output[];
+  constructor(
+    private readonly main: Output[],
+    private readonly side: Map<string, Output[]>,
+  ) {
+    this.all = [...main, ...[...side.values()].flat()];
+  }
   collect(value: unknown, timestamp: number | undefined): void {
-    for (const output of this.outputs) output.collect(value, timestamp);
+    const main = this.main;
+    for (let i = 0; i < main.length; i++) main[i].collect(value, timestamp);
+  }
+  collectSide(tag: string, value: unknown, timestamp: number | undefined): void {
+    const outputs = this.side.get(tag);
+    if (outputs) for (const output of outputs) output.collect(value, timestamp);
   }
   emitWatermark(timestamp: number): void {
-    for (const output of this.outputs) output.emitWatermark(timestamp);
+    for (const output of this.all) output.emitWatermark(timestamp);
+  }
+  emitWatermarkStatus(idle: boolean): void {
+    for (const output of this.all) output.emitWatermarkStatus(idle);
   }
 }
 
@@ -58,7 +87,11 @@ export class RecordWriterOutput implements Output {
     }
     writers[channel].appendRecord(value, timestamp);
   }
+  collectSide(): void {}
   emitWatermark(timestamp: number): void {
     for (const writer of this.writers) writer.appendEvent(TAG_WATERMARK, timestamp);
+  }
+  emitWatermarkStatus(idle: boolean): void {
+    for (const writer of this.writers) writer.appendEvent(TAG_WATERMARK_STATUS, idle ? 1 : 0);
   }
 }

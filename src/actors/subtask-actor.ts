@@ -17,7 +17,8 @@ import type { BoundedMailbox } from '../mailbox/bounded-mailbox.ts';
 import type { ChannelWriter, ChannelWriterOwner } from '../mailbox/channel-writer.ts';
 import { WatermarkValve } from '../time/watermark-valve.ts';
 import { MAX_WATERMARK } from '../time/index.ts';
-import type { OperatorContext, Output, Source, SourceOutput, SourceReader, StreamOperator } from './operator.ts';
+import type { StreamOperator } from './operator.ts';
+import { SourceOperator } from './source-operator.ts';
 import type { RecordWriterOutput } from './outputs.ts';
 
 /** Runs actors cooperatively on one thread. */
@@ -39,67 +40,6 @@ export interface SubtaskListener {
 /** Life cycle of a subtask actor. */
 export type SubtaskState = 'created' | 'opening' | 'running' | 'draining' | 'closing' | 'finished' | 'failed' | 'cancelled';
 
-/** Reads a source within a chain: the chain's head when the task starts with a source. */
-export class SourceOperator implements StreamOperator, SourceOutput {
-  recordsIn = 0;
-  recordsOut = 0;
-  private output!: Output;
-  private subtask = 0;
-  /** The reader of this subtask's share, created at setup. */
-  reader!: SourceReader;
-  constructor(
-    readonly name: string,
-    private readonly source: Source,
-  ) {}
-  setup(context: OperatorContext, output: Output): void {
-    this.output = output;
-    this.subtask = context.subtaskIndex;
-    try {
-      this.reader = this.source.createReader({
-        operatorName: this.name,
-        subtaskIndex: context.subtaskIndex,
-        parallelism: context.parallelism,
-      });
-    } catch (error) {
-      throw userFunctionError(error, this.name, this.subtask, 'source createReader()');
-    }
-  }
-  async open(): Promise<void> {
-    try {
-      await this.reader.open?.();
-    } catch (error) {
-      throw userFunctionError(error, this.name, this.subtask, 'source open()');
-    }
-  }
-  collect(value: unknown, timestamp?: number): void {
-    this.recordsOut++;
-    this.output.collect(value, timestamp);
-  }
-  /** Polls the reader for up to `maxRecords` records. */
-  poll(maxRecords: number): 'more' | 'end' | 'wait' {
-    try {
-      return this.reader.pollNext(this, maxRecords);
-    } catch (error) {
-      if (error instanceof WeirError) throw error;
-      throw userFunctionError(error, this.name, this.subtask, 'source');
-    }
-  }
-  processElement(): void {
-    throw new Error('a source has no input');
-  }
-  processWatermark(timestamp: number): void {
-    this.output.emitWatermark(timestamp);
-  }
-  endInput(): void {}
-  async close(): Promise<void> {
-    try {
-      await this.reader.close?.();
-    } catch (error) {
-      throw userFunctionError(error, this.name, this.subtask, 'source close()');
-    }
-  }
-}
-
 /** What the scheduler needs to build a subtask actor. */
 export interface SubtaskActorSpec {
   /** Chain name (operators joined by ` -> `). */
@@ -113,6 +53,8 @@ export interface SubtaskActorSpec {
   recordWriters: RecordWriterOutput[];
   /** Elements per batch; also the source poll budget. */
   batchSize: number;
+  /** For each mailbox channel, the head's input (1 or 2) it feeds; all 1 for one-input heads. */
+  channelInputs?: (1 | 2)[];
 }
 
 /**
@@ -139,6 +81,9 @@ export class SubtaskActor implements ChannelWriterOwner {
   private readonly valve: WatermarkValve | undefined;
   private sourceWaiting = false;
   private backpressureStalls = 0;
+  private readonly mails: (() => void)[] = [];
+  private readonly channelInputs: (1 | 2)[] | undefined;
+  private idle = false;
   /** Whether the scheduler has this actor queued. */
   queued = false;
 
@@ -151,6 +96,17 @@ export class SubtaskActor implements ChannelWriterOwner {
     this.source = this.head instanceof SourceOperator ? this.head : undefined;
     for (const rw of spec.recordWriters) this.writers.push(...rw.writers);
     this.valve = spec.mailbox ? new WatermarkValve(spec.mailbox.channelCount) : undefined;
+    this.channelInputs = spec.channelInputs?.some((i) => i === 2) ? spec.channelInputs : undefined;
+  }
+
+  /**
+   * Queues an action (a timer callback) to run in this actor between records, before more input
+   * is taken; mails run even while outputs are out of credit, as Flink's mailbox actions do.
+   */
+  enqueueMail(mail: () => void): void {
+    if (this.state !== 'running' && this.state !== 'opening') return;
+    this.mails.push(mail);
+    if (!this.queued) this.scheduler.schedule(this);
   }
 
   /** `task (index/parallelism)`, for logs. */
@@ -170,6 +126,7 @@ export class SubtaskActor implements ChannelWriterOwner {
 
   /** Whether a run slice would make progress now. */
   get runnable(): boolean {
+    if (this.mails.length > 0 && this.state === 'running') return true;
     if (this.blockedWriters > 0) return false;
     if (this.state === 'running') {
       if (this.source) return !this.sourceWaiting;
@@ -200,6 +157,7 @@ export class SubtaskActor implements ChannelWriterOwner {
   /** Runs until the deadline, a blocked output, or no more input. Errors fail the subtask. */
   runSlice(deadline: number): void {
     try {
+      while (this.mails.length > 0 && this.state === 'running') (this.mails.shift() as () => void)();
       if (this.state === 'running') {
         if (this.source) this.runSource(deadline);
         else this.runInput(deadline);
@@ -213,7 +171,7 @@ export class SubtaskActor implements ChannelWriterOwner {
   private runSource(deadline: number): void {
     const source = this.source as SourceOperator;
     const budget = this.spec.batchSize;
-    while (this.blockedWriters === 0 && this.state === 'running') {
+    while (this.blockedWriters === 0 && this.state === 'running' && !this.sourceWaiting) {
       const status = source.poll(budget);
       if (status === 'end') {
         this.head.processWatermark(MAX_WATERMARK);
@@ -254,13 +212,17 @@ export class SubtaskActor implements ChannelWriterOwner {
       }
       let i = this.position;
       const n = batch.length;
+      const second = this.channelInputs !== undefined && this.channelInputs[this.currentChannel] === 2;
       while (i < n && this.blockedWriters === 0) {
         const tag = batch[i];
         if (tag === TAG_RECORD) {
-          head.processElement(batch[i + 1], undefined);
+          if (second) (head.processElement2 as (v: unknown, t: number | undefined) => void).call(head, batch[i + 1], undefined);
+          else head.processElement(batch[i + 1], undefined);
           i += 2;
         } else if (tag === TAG_TIMED_RECORD) {
-          head.processElement(batch[i + 1], batch[i + 2] as number);
+          if (second)
+            (head.processElement2 as (v: unknown, t: number | undefined) => void).call(head, batch[i + 1], batch[i + 2] as number);
+          else head.processElement(batch[i + 1], batch[i + 2] as number);
           i += 3;
         } else {
           this.position = i;
@@ -290,6 +252,7 @@ export class SubtaskActor implements ChannelWriterOwner {
       }
       case TAG_WATERMARK_STATUS: {
         const advanced = valve.onStatus(channel, batch[i + 1] === 1);
+        this.updateIdle();
         if (advanced !== undefined) this.head.processWatermark(advanced);
         break;
       }
@@ -297,7 +260,8 @@ export class SubtaskActor implements ChannelWriterOwner {
         const mailbox = this.spec.mailbox as BoundedMailbox;
         this.endedChannels++;
         mailbox.closeChannel(channel);
-        valve.onEnd(channel);
+        const advanced = valve.onEnd(channel);
+        if (advanced !== undefined && this.endedChannels < mailbox.channelCount) this.head.processWatermark(advanced);
         if (this.endedChannels === mailbox.channelCount) {
           mailbox.quiesce();
           this.endOfInput();
@@ -318,6 +282,13 @@ export class SubtaskActor implements ChannelWriterOwner {
         });
     }
     return i + elementWidth(tag);
+  }
+
+  private updateIdle(): void {
+    const idle = (this.valve as WatermarkValve).allIdle();
+    if (idle === this.idle) return;
+    this.idle = idle;
+    if (this.head.processWatermarkStatus) this.head.processWatermarkStatus(idle);
   }
 
   private endOfInput(): void {
@@ -359,6 +330,7 @@ export class SubtaskActor implements ChannelWriterOwner {
     if (this.state === 'finished' || this.state === 'cancelled') return;
     const wasFailed = this.state === 'failed';
     this.state = 'cancelled';
+    this.mails.length = 0;
     if (wasFailed) return;
     for (const op of this.spec.operators) {
       try {
@@ -390,7 +362,12 @@ export class SubtaskActor implements ChannelWriterOwner {
     return {
       task: this.spec.taskName,
       subtask: this.spec.subtaskIndex,
-      operators: this.spec.operators.map((op) => ({ name: op.name, recordsIn: op.recordsIn, recordsOut: op.recordsOut })),
+      operators: this.spec.operators.map((op) => ({
+        name: op.name,
+        recordsIn: op.recordsIn,
+        recordsOut: op.recordsOut,
+        ...(op.counters ? { counters: op.counters() } : {}),
+      })),
       mailbox: mailbox ? { bound: mailbox.bound, maxQueued: mailbox.maxQueued, channels: mailbox.channelStats() } : undefined,
       outputs,
       bytesEncoded: bytes,

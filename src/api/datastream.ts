@@ -1,7 +1,11 @@
 //! DataStream, KeyedStream and DataStreamSink: the fluent API that adds nodes to the stream graph.
 
 import type { Sink, SinkWriter, StreamOperator } from '../actors/operator.ts';
+import { OutputTag } from '../actors/output-tag.ts';
+import { TimestampsAndWatermarksOperator } from '../actors/timestamps-operator.ts';
+import type { WatermarkStrategy } from '../time/watermark-strategy.ts';
 import {
+  CoProcessOperator,
   FilterOperator,
   FlatMapOperator,
   KeyedReduceOperator,
@@ -17,6 +21,8 @@ import { collectSink, fileSink, printSink, type FileSinkOptions } from '../conne
 import type { PartitionerSpec, StreamGraph, StreamInput, StreamNode } from '../graph/stream-graph.ts';
 import {
   resolveFunction,
+  type CoProcessFunction,
+  type KeyedCoProcessFunction,
   type FilterFunction,
   type FlatMapFunction,
   type KeyedProcessFunction,
@@ -168,12 +174,45 @@ export class DataStream<T> extends ConfigurableNode {
     });
   }
 
+  /** Assigns event-time timestamps and generates watermarks (Flink's assignTimestampsAndWatermarks). */
+  assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>): DataStream<T> {
+    return this.addOperator<T>(
+      'timestamps-watermarks',
+      'Timestamps/Watermarks',
+      (name) => new TimestampsAndWatermarksOperator(name, strategy as WatermarkStrategy<unknown>),
+    );
+  }
+
+  /** The records this operator emitted to the side output `tag`. */
+  getSideOutput<X>(tag: OutputTag<X>): DataStream<X> {
+    if (!this.nodeRef) throw graphError('getSideOutput() applies to an operator; this stream is a union or a repartitioning of others');
+    if (!(tag instanceof OutputTag) && typeof (tag as { id?: unknown })?.id !== 'string')
+      throw new TypeError('getSideOutput() needs an OutputTag');
+    return new DataStream<X>(this.graph, [{ from: this.nodeRef.id, partitioner: { kind: 'auto' }, sideOutputTag: tag.id }]);
+  }
+
+  /** Connects two streams for an operator that reads both (a co-process function). */
+  connect<T2>(other: DataStream<T2>): ConnectedStreams<T, T2> {
+    if (other.graph !== this.graph) throw graphError('connect() needs streams of the same environment');
+    return new ConnectedStreams<T, T2>(this.graph, this, other);
+  }
+
+  /** @internal the inputs this stream hands its consumer. */
+  inputsForConsumer(inputIndex: 1 | 2): StreamInput[] {
+    return this.inputs.map((i) => ({ ...i, inputIndex }));
+  }
+
+  /** @internal the key selector when this stream is keyed. */
+  keySelectorForConsumer(): ((value: unknown) => unknown) | undefined {
+    return undefined;
+  }
+
   /** Partitions the stream by key: records with the same key go to the same subtask (by key group). */
   keyBy<K>(selector: KeySelector<T, K>): KeyedStream<T, K> {
     const keyFn = toKeyFunction(selector);
     return new KeyedStream<T, K>(
       this.graph,
-      this.inputs.map((i) => ({ from: i.from, partitioner: { kind: 'hash', keySelector: keyFn } as PartitionerSpec })),
+      this.inputs.map((i) => ({ ...i, partitioner: { kind: 'hash', keySelector: keyFn } as PartitionerSpec })),
       keyFn,
     );
   }
@@ -191,7 +230,7 @@ export class DataStream<T> extends ConfigurableNode {
   private partition(partitioner: PartitionerSpec): DataStream<T> {
     return new DataStream<T>(
       this.graph,
-      this.inputs.map((i) => ({ from: i.from, partitioner })),
+      this.inputs.map((i) => ({ ...i, partitioner })),
     );
   }
   /** Distributes records round robin over the next operator's subtasks. */
@@ -259,6 +298,11 @@ export class KeyedStream<T, K> extends DataStream<T> {
   /** The key of a record. */
   getKey(value: T): K {
     return this.keyFn(value) as K;
+  }
+
+  /** @internal */
+  override keySelectorForConsumer(): (value: unknown) => unknown {
+    return this.keyFn;
   }
 
   private keyedProcess<O>(
@@ -349,5 +393,69 @@ export class KeyedStream<T, K> extends DataStream<T> {
       return { ...(accumulated as object), [field]: a + b } as T;
     };
     return this.reduce(reducer).name(field === undefined ? 'Sum' : `Sum(${field})`);
+  }
+}
+
+/** Two streams read by one operator (Flink's ConnectedStreams); keyed when both sides are keyed. */
+export class ConnectedStreams<T1, T2> {
+  /** @internal */
+  constructor(
+    private readonly graph: StreamGraph,
+    private readonly first: DataStream<T1>,
+    private readonly second: DataStream<T2>,
+  ) {}
+
+  /** Keys both inputs, so that the co-process function has keyed state for records of either side. */
+  keyBy<K>(key1: KeySelector<T1, K>, key2: KeySelector<T2, K>): ConnectedStreams<T1, T2> {
+    return new ConnectedStreams<T1, T2>(this.graph, this.first.keyBy(key1), this.second.keyBy(key2));
+  }
+
+  /** Processes both inputs with a (keyed) co-process function. */
+  process<O>(
+    fn:
+      | CoProcessFunction<T1, T2, O>
+      | KeyedCoProcessFunction<unknown, T1, T2, O>
+      | {
+          processElement1(value: T1, ctx: KeyedProcessContext, out: Collector<O>): void;
+          processElement2(value: T2, ctx: KeyedProcessContext, out: Collector<O>): void;
+        },
+  ): DataStream<O> {
+    const key1 = this.first.keySelectorForConsumer();
+    const key2 = this.second.keySelectorForConsumer();
+    if ((key1 === undefined) !== (key2 === undefined)) throw graphError('connect(): key both streams (or neither) before process()');
+    const make = () => {
+      const a = resolveFunction<(v: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void>(fn, 'processElement1', 'process');
+      const b = (a.lifecycle as unknown as { processElement2?: unknown }).processElement2;
+      if (typeof b !== 'function')
+        throw new TypeError('process() on connected streams needs an object with processElement1() and processElement2()');
+      return {
+        call1: a.call,
+        call2: (b as (v: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void).bind(a.lifecycle),
+        lifecycle: a.lifecycle,
+      };
+    };
+    make();
+    const keyed = key1 !== undefined;
+    const node = this.graph.addNode({
+      type: keyed ? 'keyed-co-process' : 'co-process',
+      name: keyed ? 'KeyedCoProcess' : 'CoProcess',
+      chainable: true,
+      keyed,
+      twoInput: true,
+      inputs: [...this.first.inputsForConsumer(1), ...this.second.inputsForConsumer(2)],
+      createOperator: (name: string) => {
+        const { call1, call2, lifecycle } = make();
+        return new CoProcessOperator(name, call1, call2, lifecycle, key1, key2);
+      },
+    });
+    return new DataStream<O>(this.graph, [{ from: node.id, partitioner: { kind: 'auto' } }], node);
+  }
+
+  /** One map function per input; both produce the same output type. */
+  map<O>(map1: (value: T1) => O, map2: (value: T2) => O): DataStream<O> {
+    return this.process<O>({
+      processElement1: (v: T1, _ctx: KeyedProcessContext, out: Collector<O>) => out.collect(map1(v)),
+      processElement2: (v: T2, _ctx: KeyedProcessContext, out: Collector<O>) => out.collect(map2(v)),
+    });
   }
 }

@@ -2,14 +2,15 @@
 
 import type { JobResult } from '../actors/coordinator.ts';
 import type { Source } from '../actors/operator.ts';
-import { SourceOperator } from '../actors/subtask-actor.ts';
+import { SourceOperator } from '../actors/source-operator.ts';
 import { collectionSource, sequenceSource } from '../connectors/sources.ts';
 import { configError } from '../core/errors.ts';
 import type { JobOptions } from '../core/protocol.ts';
 import { buildJobGraph, type JobGraph } from '../graph/job-graph.ts';
 import { StreamGraph, type JobConfig } from '../graph/stream-graph.ts';
-import { executeLocally } from '../scheduler/local-runner.ts';
+import { executeLocally, type LocalOptions } from '../scheduler/local-runner.ts';
 import { DEFAULT_MAX_PARALLELISM, UPPER_BOUND_MAX_PARALLELISM } from '../state/key-groups.ts';
+import type { WatermarkStrategy } from '../time/watermark-strategy.ts';
 import { DataStream } from './datastream.ts';
 
 /** Defaults of a job's settings. */
@@ -19,6 +20,7 @@ export const DEFAULTS = {
   bufferTimeoutMs: 5,
   batchSize: 1024,
   credits: 4,
+  autoWatermarkIntervalMs: 200,
 } as const;
 
 function positiveInteger(value: number, what: string, max = Number.MAX_SAFE_INTEGER): number {
@@ -43,12 +45,14 @@ export class StreamExecutionEnvironment {
       bufferTimeoutMs: DEFAULTS.bufferTimeoutMs,
       batchSize: DEFAULTS.batchSize,
       credits: DEFAULTS.credits,
+      autoWatermarkIntervalMs: DEFAULTS.autoWatermarkIntervalMs,
     };
     if (options.parallelism !== undefined) this.setParallelism(options.parallelism);
     if (options.maxParallelism !== undefined) this.setMaxParallelism(options.maxParallelism);
     if (options.bufferTimeoutMs !== undefined) this.setBufferTimeout(options.bufferTimeoutMs);
     if (options.batchSize !== undefined) this.setBatchSize(options.batchSize);
     if (options.credits !== undefined) this.setCredits(options.credits);
+    if (options.autoWatermarkIntervalMs !== undefined) this.setAutoWatermarkInterval(options.autoWatermarkIntervalMs);
     this.graph = new StreamGraph(this.config);
   }
 
@@ -96,22 +100,38 @@ export class StreamExecutionEnvironment {
     this.config.credits = positiveInteger(credits, 'credits', 1 << 16);
     return this;
   }
+  /** How often periodic watermarks are emitted, in ms (0 turns periodic emission off). */
+  setAutoWatermarkInterval(ms: number): this {
+    if (!Number.isFinite(ms) || ms < 0) throw configError(`auto-watermark interval must be a non-negative number of ms, got ${ms}`);
+    this.config.autoWatermarkIntervalMs = ms;
+    return this;
+  }
+  /** The auto-watermark interval in ms. */
+  getAutoWatermarkInterval(): number {
+    return this.config.autoWatermarkIntervalMs;
+  }
   /** Names the job. */
   setJobName(name: string): this {
     this.config.jobName = name;
     return this;
   }
 
-  /** A stream read from a source. */
-  fromSource<T>(source: Source<T>, name?: string): DataStream<T> {
+  /**
+   * A stream read from a source, with event time from `strategy` (timestamps assigned and
+   * watermarks generated in the source, per split). `fromSource(source, name)` reads without one.
+   */
+  fromSource<T>(source: Source<T>, strategyOrName?: WatermarkStrategy<T> | string, name?: string): DataStream<T> {
+    const strategy = typeof strategyOrName === 'string' ? undefined : strategyOrName;
+    const opName = typeof strategyOrName === 'string' ? strategyOrName : name;
     const node = this.graph.addNode({
       type: 'source',
-      name: name ?? source.name,
+      name: opName ?? source.name,
       chainable: true,
       keyed: false,
       inputs: [],
       maxSupportedParallelism: source.maxParallelism,
-      createOperator: (opName: string) => new SourceOperator(opName, source as Source),
+      createOperator: (nodeName: string) =>
+        new SourceOperator(nodeName, source as Source, strategy as WatermarkStrategy<unknown> | undefined),
     });
     return new DataStream<T>(this.graph, [{ from: node.id, partitioner: { kind: 'auto' } }], node);
   }
@@ -147,8 +167,8 @@ export class StreamExecutionEnvironment {
    * with the result. To run on worker threads, put the graph in a job module and use
    * `executeJob(path)` or `weir run`.
    */
-  async execute(jobName?: string): Promise<JobResult> {
-    if (jobName !== undefined) this.config.jobName = jobName;
-    return executeLocally(this.buildJobGraph());
+  async execute(jobNameOrOptions?: string | LocalOptions): Promise<JobResult> {
+    if (typeof jobNameOrOptions === 'string') this.config.jobName = jobNameOrOptions;
+    return executeLocally(this.buildJobGraph(), typeof jobNameOrOptions === 'object' ? jobNameOrOptions : {});
   }
 }

@@ -71,3 +71,14 @@ export function resolveFunction<F extends (...args: never[]) => unknown>(
   }
   throw new TypeError(`${operation}() needs a function or an object with a ${method}() method, got ${fn === null ? 'null' : typeof fn}`);
 }
+
+/** Processes two connected streams, one method per input. */
+export abstract class CoProcessFunction<I1, I2, O> extends RichFunction {
+  abstract processElement1(value: I1, ctx: ProcessContext, out: Collector<O>): void;
+  abstract processElement2(value: I2, ctx: ProcessContext, out: Collector<O>): void;
+}
+/** Processes two connected keyed streams with keyed state shared by both inputs. */
+export abstract class KeyedCoProcessFunction<K, I1, I2, O> extends RichFunction {
+  abstract processElement1(value: I1, ctx: KeyedProcessContext & { getCurrentKey(): K }, out: Collector<O>): void;
+  abstract processElement2(value: I2, ctx: KeyedProcessContext & { getCurrentKey(): K }, out: Collector<O>): void;
+}

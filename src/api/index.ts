@@ -1,9 +1,11 @@
 //! The user-facing API: environment, streams, function classes, job definitions.
 
-export { DataStream, DataStreamSink, KeyedStream, type KeySelector } from './datastream.ts';
+export { ConnectedStreams, DataStream, DataStreamSink, KeyedStream, type KeySelector } from './datastream.ts';
 export { DEFAULTS, StreamExecutionEnvironment } from './environment.ts';
 export {
+  CoProcessFunction,
   FilterFunction,
+  KeyedCoProcessFunction,
   FlatMapFunction,
   KeyedProcessFunction,
   MapFunction,

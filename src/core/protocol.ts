@@ -18,6 +18,8 @@ export interface JobOptions {
   batchSize?: number;
   /** Credits per input channel, in batches (default 4). */
   credits?: number;
+  /** Periodic watermark interval in ms (default 200). */
+  autoWatermarkIntervalMs?: number;
   /** Job name (default: from the job, else the module's file name). */
   jobName?: string;
   /** Parameters handed to the job's build function. */
@@ -41,7 +43,7 @@ export interface SubtaskMetrics {
   /** Task (chain) name. */
   task: string;
   subtask: number;
-  operators: { name: string; recordsIn: number; recordsOut: number }[];
+  operators: { name: string; recordsIn: number; recordsOut: number; counters?: Record<string, number> }[];
   mailbox?: { bound: number; maxQueued: number; channels: { name: string; maxQueued: number; received: number; bound: number }[] };
   outputs: OutputChannelMetrics[];
   /** Bytes encoded by this subtask's channels; zero when all its consumers share its thread. */

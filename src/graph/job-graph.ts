@@ -15,6 +15,10 @@ export interface JobEdge {
   readonly targetVertex: number;
   readonly partitioner: PartitionerKind;
   readonly keySelector?: (value: unknown) => unknown;
+  /** Side output this edge reads, if not the main output. */
+  readonly sideOutputTag?: string;
+  /** Input (1 or 2) of the target operator this edge feeds. */
+  readonly inputIndex: 1 | 2;
   /** `producer -> consumer` operator names, for messages. */
   readonly name: string;
 }
@@ -28,8 +32,8 @@ export interface JobVertex {
   readonly parallelism: number;
   /** Node ids of the chain in topological order; the first is the head. */
   readonly nodes: number[];
-  /** Chained (in-actor) edges between this vertex's nodes: from node → to nodes. */
-  readonly chainedOutputs: Map<number, number[]>;
+  /** Chained (in-actor) edges between this vertex's nodes: from node → to nodes (and the side output they read). */
+  readonly chainedOutputs: Map<number, { to: number; sideOutputTag?: string }[]>;
   /** Network edges leaving this vertex, by source node. */
   readonly networkOutputs: Map<number, JobEdge[]>;
   /** Network edges entering this vertex's head, in input order. */
@@ -108,14 +112,20 @@ export function buildJobGraph(graph: StreamGraph): JobGraph {
           n.name,
         );
       }
-      return { from: input.from, kind, keySelector: input.partitioner.kind === 'hash' ? input.partitioner.keySelector : undefined };
+      return {
+        from: input.from,
+        kind,
+        keySelector: input.partitioner.kind === 'hash' ? input.partitioner.keySelector : undefined,
+        sideOutputTag: input.sideOutputTag,
+        inputIndex: input.inputIndex ?? 1,
+      };
     }),
   );
 
   // Chain: a node joins its input's chain on a forward edge with equal parallelism, if both allow it.
   const chainedTo = new Array<number | undefined>(nodes.length).fill(undefined);
   for (const n of nodes) {
-    if (n.inputs.length !== 1) continue;
+    if (n.inputs.length !== 1 || n.twoInput) continue;
     const input = resolved[n.id][0];
     const up = nodes[input.from];
     if (input.kind === 'forward' && n.chainable && up.chainable && parallelism[up.id] === parallelism[n.id] && up.type !== 'sink') {
@@ -153,7 +163,7 @@ export function buildJobGraph(graph: StreamGraph): JobGraph {
       v.nodes.push(n.id);
       const from = chainedTo[n.id] as number;
       const list = v.chainedOutputs.get(from) ?? [];
-      list.push(n.id);
+      list.push({ to: n.id, sideOutputTag: resolved[n.id][0].sideOutputTag });
       v.chainedOutputs.set(from, list);
     }
   }
@@ -175,6 +185,8 @@ export function buildJobGraph(graph: StreamGraph): JobGraph {
         targetVertex: vertexOfNode[n.id],
         partitioner: input.kind,
         keySelector: input.keySelector,
+        sideOutputTag: input.sideOutputTag,
+        inputIndex: input.inputIndex,
         name: `${nodeNames[input.from]} -> ${nodeNames[n.id]}`,
       };
       edges.push(edge);
@@ -200,9 +212,10 @@ export function buildJobGraph(graph: StreamGraph): JobGraph {
     batchSize: config.batchSize,
     credits: config.credits,
     bufferTimeoutMs: config.bufferTimeoutMs,
+    autoWatermarkIntervalMs: config.autoWatermarkIntervalMs,
     nodes: nodes.map((n) => [n.id, n.type, nodeNames[n.id], n.uid ?? null, parallelism[n.id], n.keyed, n.chainable, n.collectId ?? null]),
     vertices: vertices.map((v) => v.nodes),
-    edges: edges.map((e) => [e.sourceNode, e.targetNode, e.partitioner]),
+    edges: edges.map((e) => [e.sourceNode, e.targetNode, e.partitioner, e.sideOutputTag ?? null, e.inputIndex]),
   };
   const fingerprint = createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 32);
 

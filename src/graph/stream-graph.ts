@@ -18,6 +18,10 @@ export type PartitionerKind = Exclude<PartitionerSpec['kind'], 'auto'>;
 export interface StreamInput {
   from: number;
   partitioner: PartitionerSpec;
+  /** Reads the upstream operator's side output with this tag instead of its main output. */
+  sideOutputTag?: string;
+  /** For two-input operators: which input (1 or 2) this edge feeds; 1 by default. */
+  inputIndex?: 1 | 2;
 }
 
 /** One operator of the logical graph. */
@@ -38,6 +42,8 @@ export interface StreamNode {
   chainable: boolean;
   /** Whether the node reads a keyed stream (has keyed state). */
   keyed: boolean;
+  /** Whether the node is a two-input operator (connect, joins). */
+  twoInput?: boolean;
   /** Inputs; empty for a source. */
   readonly inputs: StreamInput[];
   /** Makes the operator instance of one subtask; `name` is the node's job-unique display name. */
@@ -60,6 +66,8 @@ export interface JobConfig {
   batchSize: number;
   /** Credits (batches) each input channel grants its sender. */
   credits: number;
+  /** Interval of periodic watermark emission in ms (Flink's auto-watermark interval, default 200). */
+  autoWatermarkIntervalMs: number;
 }
 
 /** The logical graph: nodes in creation order, which is a topological order. */

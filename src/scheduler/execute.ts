@@ -5,11 +5,11 @@ import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { JobOptions } from '../core/protocol.ts';
 import { isJobDefinition, type JobDefinition } from '../graph/job-definition.ts';
 import { loadJobDefinition, toModuleUrl } from './job-loader.ts';
-import { executeLocally } from './local-runner.ts';
+import { executeLocally, type LocalOptions } from './local-runner.ts';
 import { executeOnThreads } from './thread-runner.ts';
 
 /** How to run a job. */
-export interface ExecuteOptions extends JobOptions {
+export interface ExecuteOptions extends JobOptions, LocalOptions {
   /** `threads` (default): one worker thread per slot; `local`: every subtask on the calling thread. */
   mode?: 'threads' | 'local';
 }
@@ -22,7 +22,10 @@ export interface ExecuteOptions extends JobOptions {
  * definition itself, which can only run in local mode since workers must import a module.
  */
 export async function executeJob(job: string | URL | JobDefinition, options: ExecuteOptions = {}): Promise<JobResult> {
-  const { mode = 'threads', ...jobOptions } = options;
+  const { mode = 'threads', processingTime, ...jobOptions } = options;
+  if (processingTime && mode !== 'local') {
+    throw new WeirError('a processing-time service can only be injected in local mode', { code: ErrorCodes.CONFIG, domain: 'user' });
+  }
   if (isJobDefinition(job)) {
     if (mode !== 'local') {
       throw new WeirError('a job definition object can only run in local mode; pass the job module path to run on worker threads', {
@@ -30,11 +33,11 @@ export async function executeJob(job: string | URL | JobDefinition, options: Exe
         domain: 'user',
       });
     }
-    return executeLocally(await job.buildJobGraph(jobOptions));
+    return executeLocally(await job.buildJobGraph(jobOptions), { processingTime });
   }
   const url = toModuleUrl(job);
   const definition = await loadJobDefinition(url);
   const graph = await definition.buildJobGraph(jobOptions);
-  if (mode === 'local') return executeLocally(graph);
+  if (mode === 'local') return executeLocally(graph, { processingTime });
   return executeOnThreads(url, jobOptions, graph);
 }

@@ -3,6 +3,6 @@
 export { ExecutionPlan, type ChannelSpec, type PlacedSubtask } from './execution-plan.ts';
 export { executeJob, type ExecuteOptions } from './execute.ts';
 export { loadJobDefinition, loadJobGraph, toModuleUrl } from './job-loader.ts';
-export { executeLocally } from './local-runner.ts';
+export { executeLocally, type LocalOptions } from './local-runner.ts';
 export { TaskExecutor, type ExecutorReporter } from './task-executor.ts';
 export { executeOnThreads } from './thread-runner.ts';

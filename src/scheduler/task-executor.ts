@@ -2,7 +2,7 @@
 
 import type { MessagePort } from 'node:worker_threads';
 import type { Output, OperatorContext, StreamOperator, TaskReporter } from '../actors/operator.ts';
-import { BroadcastingOutput, ChainingOutput, RecordWriterOutput } from '../actors/outputs.ts';
+import { ChainingOutput, FanOutOutput, NoOutput, RecordWriterOutput } from '../actors/outputs.ts';
 import { SubtaskActor, type ActorScheduler, type SubtaskListener } from '../actors/subtask-actor.ts';
 import { ErrorCodes, WeirError, encodeError, type EncodedError } from '../core/errors.ts';
 import type { SubtaskMetrics } from '../core/protocol.ts';
@@ -13,6 +13,7 @@ import { ChannelWriter, type ChannelWriterOwner } from '../mailbox/channel-write
 import { LocalChannel, PortReceiver, PortSender } from '../mailbox/transports.ts';
 import { HeapKeyedStateBackend, type KeyedStateBackend } from '../state/keyed-backend.ts';
 import { keyGroupRangeForSubtask } from '../state/key-groups.ts';
+import { SystemProcessingTimeService, type ProcessingTimeService } from '../time/processing-time.ts';
 import type { ExecutionPlan, PlacedSubtask } from './execution-plan.ts';
 
 /** Where an executor reports to (the coordinator, directly or through comlink). */
@@ -24,11 +25,6 @@ export interface ExecutorReporter {
 
 /** Longest a single actor runs before the thread yields to message delivery. */
 const SLICE_MS = 2;
-
-class NoOutput implements Output {
-  collect(): void {}
-  emitWatermark(): void {}
-}
 
 /**
  * Hosts the subtask actors of one or more slots on the current thread.
@@ -62,6 +58,8 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
     private readonly reporter: ExecutorReporter,
     /** Remote channel ends by channel id; a channel with no port here is in-thread. */
     private readonly ports: Map<number, MessagePort> = new Map(),
+    /** The clock and timers of this thread (a manual one in tests). */
+    private readonly processingTime: ProcessingTimeService = new SystemProcessingTimeService(),
   ) {}
 
   /** Number of subtasks hosted. */
@@ -98,9 +96,10 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
     this.dispose();
   }
 
-  /** Closes every port. */
+  /** Closes every port and cancels every processing-time timer. */
   dispose(): void {
     clearTimeout(this.flushTimer);
+    if (this.processingTime instanceof SystemProcessingTimeService) this.processingTime.shutdown();
     for (const s of this.senders) s.dispose();
     for (const r of this.receivers) r.close();
   }
@@ -188,8 +187,15 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
     const outputs = new Map<number, Output>();
     for (let k = nodes.length - 1; k >= 0; k--) {
       const node = nodes[k];
-      const list: Output[] = [];
-      for (const child of vertex.chainedOutputs.get(node.id) ?? []) list.push(new ChainingOutput(operators.get(child) as StreamOperator));
+      const main: Output[] = [];
+      const side = new Map<string, Output[]>();
+      const add = (output: Output, tag: string | undefined) => {
+        if (tag === undefined) main.push(output);
+        else side.set(tag, [...(side.get(tag) ?? []), output]);
+      };
+      for (const child of vertex.chainedOutputs.get(node.id) ?? []) {
+        add(new ChainingOutput(operators.get(child.to) as StreamOperator), child.sideOutputTag);
+      }
       for (const edge of vertex.networkOutputs.get(node.id) ?? []) {
         const channels = this.plan.outputChannels(edge, s);
         const writers = channels.map((c) => {
@@ -210,11 +216,20 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
         const selector = createChannelSelector(edge.partitioner, writers.length, s, config.maxParallelism, edge.keySelector);
         const rw = new RecordWriterOutput(writers, selector, graph.nodeNames[node.id], s);
         recordWriters.push(rw);
-        list.push(rw);
+        add(rw, edge.sideOutputTag);
       }
-      outputs.set(node.id, list.length === 0 ? new NoOutput() : list.length === 1 ? list[0] : new BroadcastingOutput(list));
+      let output: Output;
+      if (main.length === 0 && side.size === 0) output = new NoOutput();
+      else if (main.length === 1 && side.size === 0) output = main[0];
+      else output = new FanOutOutput(main, side);
+      outputs.set(node.id, output);
     }
 
+    const time = this.processingTime;
+    const processingTime = {
+      now: () => time.now(),
+      registerTimer: (at: number, callback: (t: number) => void) => time.registerTimer(at, (t) => actor?.enqueueMail(() => callback(t))),
+    };
     const reporter: TaskReporter = { collect: (id, subtask, records) => this.reporter.collect(id, subtask, records) };
     for (const node of nodes) {
       const parallelism = graph.nodeParallelism[node.id];
@@ -229,6 +244,8 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
         maxParallelism: config.maxParallelism,
         keyed: node.keyed,
         reporter,
+        processingTime,
+        autoWatermarkIntervalMs: config.autoWatermarkIntervalMs,
         keyedBackend: () => {
           if (!node.keyed) {
             throw new WeirError(`operator '${name}' does not read a keyed stream and has no keyed state: use keyBy() first`, {
@@ -268,6 +285,7 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
         mailbox,
         recordWriters,
         batchSize: config.batchSize,
+        channelInputs: inputs.map((c) => c.edge.inputIndex),
       },
       this,
       this,

@@ -37,6 +37,17 @@ export class WatermarkValve {
     return this.advance();
   }
 
+  /** Whether every channel that has not ended is idle (and at least one has not ended). */
+  allIdle(): boolean {
+    let open = 0;
+    for (let i = 0; i < this.watermarks.length; i++) {
+      if (this.ended[i]) continue;
+      open++;
+      if (!this.idle[i]) return false;
+    }
+    return open > 0;
+  }
+
   private advance(): number | undefined {
     let min = Number.POSITIVE_INFINITY;
     let any = false;

@@ -1,0 +1,242 @@
+//! The source operator: polls a source reader, assigns timestamps, and generates watermarks per split with idleness.
+
+import { preview } from '../core/codec.ts';
+import { ErrorCodes, WeirError, userFunctionError } from '../core/errors.ts';
+import type { WatermarkGenerator, WatermarkOutput, WatermarkStrategy } from '../time/watermark-strategy.ts';
+import type {
+  OperatorContext,
+  Output,
+  ReaderOutput,
+  Source,
+  SourceOutput,
+  SourceReader,
+  SourceStatus,
+  StreamOperator,
+} from './operator.ts';
+
+/** Checks an assigned timestamp: integer milliseconds, as Flink's long timestamps. */
+export function checkTimestamp(timestamp: unknown, record: unknown, operator: string, subtask: number): number {
+  if (typeof timestamp === 'number' && Number.isSafeInteger(timestamp)) return timestamp;
+  const what = typeof timestamp === 'number' ? String(timestamp) : `a ${timestamp === null ? 'null' : typeof timestamp}`;
+  throw new WeirError(
+    `timestamp assigner of operator '${operator}' (subtask ${subtask}) returned ${what} for record ${preview(record)}; event timestamps must be integer milliseconds (safe integers, negative allowed)`,
+    { code: ErrorCodes.INVALID_TIMESTAMP, domain: 'user', operator, subtask },
+  );
+}
+
+/** Watermark bookkeeping of one input of a source (the whole subtask, or one split). */
+class InputWatermark implements WatermarkOutput {
+  watermark = Number.NEGATIVE_INFINITY;
+  idle = false;
+  released = false;
+  constructor(
+    readonly generator: WatermarkGenerator<unknown> | undefined,
+    private readonly owner: SourceOperator,
+  ) {}
+  emitWatermark(timestamp: number): void {
+    if (timestamp > this.watermark) this.watermark = timestamp;
+    if (this.idle) this.idle = false;
+    this.owner.combine();
+  }
+  markIdle(): void {
+    this.idle = true;
+    this.owner.combine();
+  }
+  markActive(): void {
+    this.idle = false;
+    this.owner.combine();
+  }
+}
+
+class SplitOutput implements SourceOutput {
+  constructor(
+    private readonly owner: SourceOperator,
+    readonly input: InputWatermark,
+  ) {}
+  collect(value: unknown, timestamp?: number): void {
+    this.owner.emit(value, timestamp, this.input);
+  }
+}
+
+/** Reads a source within a chain: the chain's head when the task starts with a source. */
+export class SourceOperator implements StreamOperator, ReaderOutput {
+  recordsIn = 0;
+  recordsOut = 0;
+  private output!: Output;
+  private context!: OperatorContext;
+  private subtask = 0;
+  private readonly main: InputWatermark;
+  private readonly splits = new Map<string, SplitOutput>();
+  private emittedWatermark = Number.NEGATIVE_INFINITY;
+  private emittedIdle = false;
+  private cancelPeriodic: (() => void) | undefined;
+  private mainUsed = false;
+  private ended = false;
+  /** The reader of this subtask's share, created at setup. */
+  reader!: SourceReader;
+
+  constructor(
+    readonly name: string,
+    private readonly source: Source,
+    private readonly strategy?: WatermarkStrategy<unknown>,
+  ) {
+    this.main = new InputWatermark(undefined, this);
+  }
+
+  setup(context: OperatorContext, output: Output): void {
+    this.output = output;
+    this.context = context;
+    this.subtask = context.subtaskIndex;
+    if (this.strategy) (this.main as { generator: WatermarkGenerator<unknown> | undefined }).generator = this.newGenerator();
+    try {
+      this.reader = this.source.createReader({
+        operatorName: this.name,
+        subtaskIndex: context.subtaskIndex,
+        parallelism: context.parallelism,
+      });
+    } catch (error) {
+      throw userFunctionError(error, this.name, this.subtask, 'source createReader()');
+    }
+  }
+
+  private newGenerator(): WatermarkGenerator<unknown> {
+    return (this.strategy as WatermarkStrategy<unknown>).createWatermarkGenerator(this.context.processingTime);
+  }
+
+  async open(): Promise<void> {
+    try {
+      await this.reader.open?.();
+    } catch (error) {
+      throw userFunctionError(error, this.name, this.subtask, 'source open()');
+    }
+    if (this.strategy) this.schedulePeriodic();
+  }
+
+  private schedulePeriodic(): void {
+    const interval = this.context.autoWatermarkIntervalMs;
+    if (interval <= 0 || this.ended) return;
+    const time = this.context.processingTime;
+    this.cancelPeriodic = time.registerTimer(time.now() + interval, () => {
+      if (this.ended) return;
+      this.onPeriodicEmit();
+      this.schedulePeriodic();
+    });
+  }
+
+  /** Asks every generator for its periodic watermark. */
+  onPeriodicEmit(): void {
+    if (this.mainUsed || this.splits.size === 0) this.main.generator?.onPeriodicEmit(this.main);
+    for (const split of this.splits.values()) if (!split.input.released) split.input.generator?.onPeriodicEmit(split.input);
+  }
+
+  /** Recomputes the source's watermark: the minimum over active inputs; all idle means idle. */
+  combine(): void {
+    let min = Number.POSITIVE_INFINITY;
+    let active = 0;
+    const consider = (input: InputWatermark) => {
+      if (input.released || input.idle) return;
+      active++;
+      if (input.watermark < min) min = input.watermark;
+    };
+    if (this.mainUsed || this.splits.size === 0) consider(this.main);
+    for (const split of this.splits.values()) consider(split.input);
+    if (active === 0) {
+      if (!this.emittedIdle) {
+        this.emittedIdle = true;
+        this.output.emitWatermarkStatus(true);
+      }
+      return;
+    }
+    if (this.emittedIdle) {
+      this.emittedIdle = false;
+      this.output.emitWatermarkStatus(false);
+    }
+    if (min > this.emittedWatermark && min !== Number.NEGATIVE_INFINITY) {
+      this.emittedWatermark = min;
+      this.output.emitWatermark(min);
+    }
+  }
+
+  /** @internal emits a record of an input, assigning its timestamp and feeding its generator. */
+  emit(value: unknown, timestamp: number | undefined, input: InputWatermark): void {
+    let ts = timestamp;
+    const strategy = this.strategy;
+    if (strategy) {
+      const assigner = strategy.timestampAssigner;
+      if (assigner) {
+        let assigned: unknown;
+        try {
+          assigned = assigner(value, timestamp);
+        } catch (error) {
+          throw userFunctionError(error, this.name, this.subtask, 'timestamp assigner');
+        }
+        ts = checkTimestamp(assigned, value, this.name, this.subtask);
+      }
+      if (ts !== undefined) input.generator?.onEvent(value, ts, input);
+    }
+    this.recordsOut++;
+    this.output.collect(value, ts);
+  }
+
+  collect(value: unknown, timestamp?: number): void {
+    this.mainUsed = true;
+    this.emit(value, timestamp, this.main);
+  }
+
+  createOutputForSplit(splitId: string): SourceOutput {
+    let split = this.splits.get(splitId);
+    if (!split) {
+      split = new SplitOutput(this, new InputWatermark(this.strategy ? this.newGenerator() : undefined, this));
+      this.splits.set(splitId, split);
+    }
+    return split;
+  }
+
+  releaseOutputForSplit(splitId: string): void {
+    const split = this.splits.get(splitId);
+    if (split) {
+      split.input.released = true;
+      this.combine();
+    }
+  }
+
+  /** Polls the reader for up to `maxRecords` records. */
+  poll(maxRecords: number): SourceStatus {
+    try {
+      return this.reader.pollNext(this, maxRecords);
+    } catch (error) {
+      if (error instanceof WeirError || (error as { code?: string })?.code?.startsWith?.('WEIR_')) throw error;
+      throw userFunctionError(error, this.name, this.subtask, 'source');
+    }
+  }
+
+  processElement(): void {
+    throw new Error('a source has no input');
+  }
+
+  processWatermark(timestamp: number): void {
+    // Only the end of input reaches here: the final watermark closes every window.
+    this.ended = true;
+    this.cancelPeriodic?.();
+    if (this.emittedIdle) {
+      this.emittedIdle = false;
+      this.output.emitWatermarkStatus(false);
+    }
+    if (timestamp > this.emittedWatermark) {
+      this.emittedWatermark = timestamp;
+      this.output.emitWatermark(timestamp);
+    }
+  }
+
+  endInput(): void {}
+
+  async close(): Promise<void> {
+    this.ended = true;
+    this.cancelPeriodic?.();
+    try {
+      await this.reader.close?.();
+    } catch (error) {
+      throw userFunctionError(error, this.name, this.subtask, 'source close()');
+    }
+  }
+}

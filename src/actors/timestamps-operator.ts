@@ -1,0 +1,105 @@
+//! assignTimestampsAndWatermarks: assigns event time to records and generates watermarks in the middle of a stream.
+
+import { userFunctionError } from '../core/errors.ts';
+import type { WatermarkGenerator, WatermarkOutput, WatermarkStrategy } from '../time/watermark-strategy.ts';
+import { AbstractStreamOperator } from './operators.ts';
+import { checkTimestamp } from './source-operator.ts';
+import type { OperatorContext, Output } from './operator.ts';
+
+/**
+ * Flink's TimestampsAndWatermarksOperator: records get the assigner's timestamp; the generator
+ * sees every record and is asked periodically; watermarks from upstream are dropped, except the
+ * final one at the end of input.
+ */
+export class TimestampsAndWatermarksOperator extends AbstractStreamOperator implements WatermarkOutput {
+  private generator!: WatermarkGenerator<unknown>;
+  private current = Number.NEGATIVE_INFINITY;
+  private idle = false;
+  private cancelPeriodic: (() => void) | undefined;
+  private ended = false;
+
+  constructor(
+    name: string,
+    private readonly strategy: WatermarkStrategy<unknown>,
+  ) {
+    super(name);
+  }
+
+  override setup(context: OperatorContext, output: Output): void {
+    super.setup(context, output);
+    this.generator = this.strategy.createWatermarkGenerator(context.processingTime);
+  }
+
+  override async open(): Promise<void> {
+    await super.open();
+    this.schedulePeriodic();
+  }
+
+  private schedulePeriodic(): void {
+    const interval = this.context.autoWatermarkIntervalMs;
+    if (interval <= 0 || this.ended) return;
+    const time = this.context.processingTime;
+    this.cancelPeriodic = time.registerTimer(time.now() + interval, () => {
+      if (this.ended) return;
+      this.generator.onPeriodicEmit(this);
+      this.schedulePeriodic();
+    });
+  }
+
+  processElement(value: unknown, timestamp: number | undefined): void {
+    this.recordsIn++;
+    let ts = timestamp;
+    const assigner = this.strategy.timestampAssigner;
+    if (assigner) {
+      let assigned: unknown;
+      try {
+        assigned = assigner(value, timestamp);
+      } catch (error) {
+        throw userFunctionError(error, this.name, this.subtask, 'timestamp assigner');
+      }
+      ts = checkTimestamp(assigned, value, this.name, this.subtask);
+    }
+    if (ts !== undefined) this.generator.onEvent(value, ts, this);
+    this.recordsOut++;
+    this.output.collect(value, ts);
+  }
+
+  emitWatermark(timestamp: number): void {
+    if (this.idle) this.markActive();
+    if (timestamp > this.current) {
+      this.current = timestamp;
+      this.output.emitWatermark(timestamp);
+    }
+  }
+
+  markIdle(): void {
+    if (this.idle) return;
+    this.idle = true;
+    this.output.emitWatermarkStatus(true);
+  }
+
+  markActive(): void {
+    if (!this.idle) return;
+    this.idle = false;
+    this.output.emitWatermarkStatus(false);
+  }
+
+  override processWatermark(timestamp: number): void {
+    if (timestamp === Number.POSITIVE_INFINITY) {
+      this.ended = true;
+      this.cancelPeriodic?.();
+      this.markActive();
+      this.emitWatermark(timestamp);
+    }
+  }
+
+  override processWatermarkStatus(): void {
+    // This operator decides idleness from its own input, as its generator sees it.
+  }
+
+  override async close(): Promise<void> {
+    this.ended = true;
+    this.cancelPeriodic?.();
+    await super.close();
+  }
+}
