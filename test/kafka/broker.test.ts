@@ -16,8 +16,6 @@ import {
   type BrokerHandle,
 } from '../../scripts/kafka/broker.mjs';
 
-// WEIR_SKIP_KAFKA=1 skips this file (e.g. on a machine without Java 17 or Maven).
-const skip = process.env.WEIR_SKIP_KAFKA === '1';
 const SCRIPT = join(PROJECT_ROOT, 'scripts', 'kafka', 'broker.mjs');
 
 function cli(...args: string[]) {
@@ -34,7 +32,7 @@ async function refused(port: number): Promise<boolean> {
   }
 }
 
-describe.skipIf(skip)('local Kafka broker (scripts/kafka/broker.mjs)', () => {
+describe('local Kafka broker (scripts/kafka/broker.mjs)', () => {
   let broker: BrokerHandle;
 
   beforeAll(async () => {
@@ -84,7 +82,7 @@ describe.skipIf(skip)('local Kafka broker (scripts/kafka/broker.mjs)', () => {
   }, 120_000);
 });
 
-describe.skipIf(skip)('broker CLI', () => {
+describe('broker CLI', () => {
   let dataDir: string;
 
   beforeAll(() => {
