@@ -1,23 +1,57 @@
-//! The keyed state backend contract and the heap backend: state in Maps, one Map per key group.
+//! The keyed state backend contract and the heap backend: state in Maps, one Map per key group, snapshotted per key group.
 
 import { ErrorCodes, WeirError } from '../core/errors.ts';
-import type { ValueStateDescriptor } from './descriptors.ts';
+import type {
+  AggregatingStateDescriptor,
+  ListStateDescriptor,
+  MapStateDescriptor,
+  ReducingStateDescriptor,
+  StateDescriptor,
+  StateKind,
+  ValueStateDescriptor,
+} from './descriptors.ts';
+import {
+  HeapAggregatingState,
+  HeapListState,
+  HeapMapState,
+  HeapReducingState,
+  HeapValueState,
+  TtlPolicy,
+  type HeapKeyContext,
+  type HeapKvState,
+} from './heap-keyed-states.ts';
 import { assignToKeyGroup, type KeyGroupRange } from './key-groups.ts';
+import { mapKey, unmapKey } from './map-keys.ts';
+import {
+  KEYED_SNAPSHOT_VERSION,
+  restoreEntry,
+  restoreError,
+  snapshotTableKeyGroup,
+  validateStateSnapshot,
+  type KeyGroupStateSnapshot,
+} from './snapshot-format.ts';
+import { StateTable } from './state-table.ts';
+import type {
+  InternalAggregatingState,
+  InternalKvState,
+  InternalListState,
+  InternalMapState,
+  InternalReducingState,
+  InternalValueState,
+  ValueState,
+} from './state-types.ts';
+import { SYSTEM_TTL_TIME_PROVIDER, type TtlTimeProvider } from './ttl.ts';
 
-/** Keyed value state, scoped to the key of the record (or timer) being processed. */
-export interface ValueState<T> {
-  /** The value for the current key, or the descriptor's default. */
-  value(): T | undefined;
-  /** Sets the value for the current key. */
-  update(value: T): void;
-  /** Removes the value for the current key. */
-  clear(): void;
-}
+export { mapKey, unmapKey } from './map-keys.ts';
+export type { ValueState } from './state-types.ts';
 
 /**
  * What an operator needs from a keyed backend. User code sees synchronous state; a backend that
  * keeps state off the heap (RocksDB) makes a batch's keys resident in {@link prefetch}, which the
  * runtime awaits before it calls user code on that batch.
+ *
+ * States are scoped to the current key and, for operators that need it (windows), to a namespace
+ * set on the state itself ({@link InternalKvState.setCurrentNamespace}).
  */
 export interface KeyedStateBackend {
   /** Name shown in errors and metrics (`heap`, `rocksdb`). */
@@ -33,85 +67,77 @@ export interface KeyedStateBackend {
   /** Key group of the current key. */
   getCurrentKeyGroup(): number;
   /** Creates or returns the value state the descriptor names. */
-  getValueState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T>;
+  getValueState<T>(descriptor: ValueStateDescriptor<T>): InternalValueState<T>;
+  /** Creates or returns the list state the descriptor names. */
+  getListState<T>(descriptor: ListStateDescriptor<T>): InternalListState<T>;
+  /** Creates or returns the map state the descriptor names. */
+  getMapState<K, V>(descriptor: MapStateDescriptor<K, V>): InternalMapState<K, V>;
+  /** Creates or returns the reducing state the descriptor names. */
+  getReducingState<T>(descriptor: ReducingStateDescriptor<T>): InternalReducingState<T>;
+  /** Creates or returns the aggregating state the descriptor names. */
+  getAggregatingState<IN, ACC, OUT>(descriptor: AggregatingStateDescriptor<IN, ACC, OUT>): InternalAggregatingState<IN, OUT>;
   /** Makes the state of these keys available synchronously; a heap backend has nothing to do. */
   prefetch(keys: readonly unknown[]): void | Promise<void>;
-  /** Number of keys with a value in any state (a metric). */
+  /** The state of one key group as plain data (see {@link KeyGroupStateSnapshot}). */
+  snapshotKeyGroup(keyGroup: number): KeyGroupStateSnapshot;
+  /** Loads a key group's state written by {@link snapshotKeyGroup} (of this or another backend kind). */
+  restoreKeyGroup(keyGroup: number, data: KeyGroupStateSnapshot): void;
+  /** Number of (state, key, namespace) entries: a metric. */
   keyCount(): number;
   /** Releases everything. */
   dispose(): void;
 }
 
-/** Turns a key into something a Map compares by value: primitives as they are, composites as canonical JSON. */
-export function mapKey(key: unknown): unknown {
-  const type = typeof key;
-  if (type === 'string' || type === 'number' || type === 'boolean' || type === 'bigint' || key === undefined || key === null) return key;
-  return `\u0000${JSON.stringify(key)}`;
+/** Options of {@link HeapKeyedStateBackend}. */
+export interface HeapKeyedStateBackendOptions {
+  /** The clock state TTL reads; `Date.now()` by default. */
+  ttlTimeProvider?: TtlTimeProvider;
 }
 
-class HeapValueState<T> implements ValueState<T> {
-  /** One table per key group, created on first write. */
-  readonly tables: (Map<unknown, T> | undefined)[];
-  constructor(
-    private readonly backend: HeapKeyedStateBackend,
-    readonly descriptor: ValueStateDescriptor<T>,
-  ) {
-    this.tables = new Array(backend.maxParallelism);
-  }
-  value(): T | undefined {
-    const table = this.tables[this.backend.currentKeyGroup];
-    if (table !== undefined) {
-      const v = table.get(this.backend.currentMapKey);
-      if (v !== undefined) return v;
-    }
-    return this.descriptor.defaultValue;
-  }
-  update(value: T): void {
-    if (value === undefined) {
-      this.clear();
-      return;
-    }
-    const group = this.backend.currentKeyGroup;
-    let table = this.tables[group];
-    if (table === undefined) table = this.tables[group] = new Map();
-    table.set(this.backend.currentMapKey, value);
-  }
-  clear(): void {
-    this.tables[this.backend.currentKeyGroup]?.delete(this.backend.currentMapKey);
-  }
-  size(): number {
-    let n = 0;
-    for (const t of this.tables) if (t) n += t.size;
-    return n;
-  }
-}
+type AnyHeapState = HeapKvState<unknown> & InternalKvState;
 
 /**
- * Keyed state on the JS heap: for each state, a Map per key group, so that a snapshot and a
- * rescale move whole key groups.
+ * Keyed state on the JS heap: for each state, a Map per key group (see {@link StateTable}), so
+ * that a snapshot and a rescale move whole key groups. Reading value state in the default
+ * namespace is one array index and one Map lookup.
  *
- * Threading model: one subtask actor's thread. Life cycle: created at deploy, states registered
- * in `open`, disposed at close.
+ * Snapshots ({@link snapshotKeyGroup}) copy the structure (lists, maps, TTL timestamps) but
+ * reference the user's values: encode the result before the operator processes the next record.
+ *
+ * Threading model: one subtask actor's thread; nothing here is shared or asynchronous. Life
+ * cycle: created at deploy; key groups restored (if any) before `open`; states registered in
+ * `open` or lazily on first use (restored data waits for its state to be registered); snapshots
+ * taken between records; disposed at close.
  */
-export class HeapKeyedStateBackend implements KeyedStateBackend {
+export class HeapKeyedStateBackend implements KeyedStateBackend, HeapKeyContext {
   readonly kind = 'heap';
   /** Key group of the current key (read by states on every access). */
   currentKeyGroup = 0;
   /** The current key as used in Maps. */
   currentMapKey: unknown = undefined;
   private currentKey: unknown = undefined;
-  private readonly states = new Map<string, HeapValueState<unknown>>();
+  private readonly states = new Map<string, AnyHeapState>();
+  /** Every table, registered or only restored, by state name. */
+  private readonly tables = new Map<string, StateTable<unknown>>();
+  /** TTL states that clean up on every record. */
+  private everyRecordCleanup: AnyHeapState[] = [];
+  private readonly clock: TtlTimeProvider;
 
   constructor(
     readonly maxParallelism: number,
     readonly keyGroupRange: KeyGroupRange,
-    private readonly operatorName = 'operator',
-  ) {}
+    /** Operator name, for errors. */
+    readonly operatorName = 'operator',
+    options: HeapKeyedStateBackendOptions = {},
+  ) {
+    this.clock = options.ttlTimeProvider ?? SYSTEM_TTL_TIME_PROVIDER;
+  }
 
   setCurrentKey(key: unknown): void {
     this.currentKey = key;
     this.currentMapKey = mapKey(key);
     this.currentKeyGroup = assignToKeyGroup(key, this.maxParallelism);
+    if (this.everyRecordCleanup.length !== 0) for (const s of this.everyRecordCleanup) s.runCleanup();
   }
 
   getCurrentKey(): unknown {
@@ -122,32 +148,240 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     return this.currentKeyGroup;
   }
 
-  getValueState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T> {
-    const existing = this.states.get(descriptor.name);
-    if (existing) {
-      if (existing.descriptor.kind !== descriptor.kind) {
-        throw new WeirError(`state '${descriptor.name}' of operator '${this.operatorName}' is already registered as ${existing.descriptor.kind} state`, {
-          code: ErrorCodes.STATE_ACCESS,
-          domain: 'user',
-          operator: this.operatorName,
-        });
-      }
-      return existing as unknown as ValueState<T>;
+  getValueState<T>(descriptor: ValueStateDescriptor<T>): InternalValueState<T> {
+    return this.register(descriptor, (table, ttl) => new HeapValueState<T>(this, table as StateTable<never>, ttl, descriptor));
+  }
+
+  getListState<T>(descriptor: ListStateDescriptor<T>): InternalListState<T> {
+    return this.register(descriptor, (table, ttl) => new HeapListState<T>(this, table as StateTable<never>, ttl));
+  }
+
+  getMapState<K, V>(descriptor: MapStateDescriptor<K, V>): InternalMapState<K, V> {
+    return this.register(descriptor, (table, ttl) => new HeapMapState<K, V>(this, table as StateTable<never>, ttl));
+  }
+
+  getReducingState<T>(descriptor: ReducingStateDescriptor<T>): InternalReducingState<T> {
+    return this.register(descriptor, (table, ttl) => new HeapReducingState<T>(this, table as StateTable<never>, ttl, descriptor));
+  }
+
+  getAggregatingState<IN, ACC, OUT>(descriptor: AggregatingStateDescriptor<IN, ACC, OUT>): InternalAggregatingState<IN, OUT> {
+    return this.register(
+      descriptor,
+      (table, ttl) => new HeapAggregatingState<IN, ACC, OUT>(this, table as StateTable<never>, ttl, descriptor),
+    );
+  }
+
+  /** Creates or returns the state of any descriptor, by its kind. */
+  getOrCreateKeyedState(descriptor: StateDescriptor): InternalKvState {
+    switch (descriptor.kind) {
+      case 'value':
+        return this.getValueState(descriptor);
+      case 'list':
+        return this.getListState(descriptor);
+      case 'map':
+        return this.getMapState(descriptor);
+      case 'reducing':
+        return this.getReducingState(descriptor);
+      case 'aggregating':
+        return this.getAggregatingState(descriptor);
     }
-    const state = new HeapValueState<T>(this, descriptor);
-    this.states.set(descriptor.name, state as unknown as HeapValueState<unknown>);
+  }
+
+  private register<S extends InternalKvState>(
+    descriptor: StateDescriptor,
+    create: (table: StateTable<unknown>, ttl: TtlPolicy | undefined) => S & AnyHeapState,
+  ): S {
+    const name = descriptor.name;
+    const ttlConfig = descriptor.ttlConfig;
+    const ttl = ttlConfig.isEnabled();
+    const existing = this.states.get(name);
+    if (existing) {
+      if (existing.table.kind !== descriptor.kind) {
+        throw this.accessError(
+          `state '${name}' of operator '${this.operatorName}' is already registered as ${existing.table.kind} state; it cannot be registered again as ${descriptor.kind} state`,
+        );
+      }
+      if (existing.table.ttl !== ttl) {
+        throw this.accessError(
+          `state '${name}' of operator '${this.operatorName}' is already registered ${existing.table.ttl ? 'with' : 'without'} TTL; it cannot be registered again ${ttl ? 'with' : 'without'}`,
+        );
+      }
+      return existing as unknown as S;
+    }
+    let table = this.tables.get(name);
+    if (table) this.checkRestoredTable(table, descriptor.kind, ttl);
+    else {
+      table = new StateTable<unknown>(name, descriptor.kind, ttl, this.maxParallelism);
+      this.tables.set(name, table);
+    }
+    const policy = ttl ? new TtlPolicy(ttlConfig, this.clock) : undefined;
+    const state = create(table, policy);
+    this.states.set(name, state);
+    if (policy && policy.everyRecord && policy.incrementalSize > 0) this.everyRecordCleanup = [...this.everyRecordCleanup, state];
     return state;
+  }
+
+  private checkRestoredTable(table: StateTable<unknown>, kind: StateKind, ttl: boolean): void {
+    if (table.kind !== kind) {
+      throw restoreError(
+        `state '${table.name}' of operator '${this.operatorName}' was restored as ${table.kind} state and cannot be used as ${kind} state`,
+        this.operatorName,
+      );
+    }
+    if (table.ttl !== ttl) {
+      throw restoreError(
+        `state '${table.name}' of operator '${this.operatorName}' was snapshotted ${table.ttl ? 'with' : 'without'} TTL and is now registered ${ttl ? 'with' : 'without'}: ` +
+          'turning TTL on or off for existing state is not supported (as in Flink)',
+        this.operatorName,
+      );
+    }
+  }
+
+  private accessError(message: string): WeirError {
+    return new WeirError(message, { code: ErrorCodes.STATE_ACCESS, domain: 'user', operator: this.operatorName });
+  }
+
+  /** Names of the registered states. */
+  getRegisteredStateNames(): string[] {
+    return [...this.states.keys()];
+  }
+
+  /**
+   * The keys with state `stateName` in `namespace` (default namespace when omitted), in key-group
+   * order: a fresh array, so state may change while the caller walks it.
+   */
+  getKeys(stateName: string, namespace?: unknown): unknown[] {
+    const table = this.tables.get(stateName);
+    const keys: unknown[] = [];
+    if (!table) return keys;
+    const nk = namespace == null ? undefined : mapKey(namespace);
+    for (let kg = this.keyGroupRange.start; kg <= this.keyGroupRange.end; kg++) {
+      const it = table.keysOf(kg, nk);
+      if (it) for (const mk of it) keys.push(unmapKey(mk));
+    }
+    return keys;
+  }
+
+  /**
+   * Calls `fn` for every key with state under `descriptor` in `namespace`, with the backend scoped
+   * to that key (Flink's `applyToAllKeys`, behind `KeyedBroadcastProcessFunction`'s
+   * `applyToKeyedState`). The current key is restored afterwards.
+   */
+  applyToAllKeys<S extends InternalKvState>(namespace: unknown, descriptor: StateDescriptor, fn: (key: unknown, state: S) => void): void {
+    const state = this.getOrCreateKeyedState(descriptor) as S;
+    const previousKey = this.currentKey;
+    const previousNamespace = state.getCurrentNamespace();
+    try {
+      state.setCurrentNamespace(namespace);
+      for (const key of this.getKeys(descriptor.name, namespace)) {
+        this.setCurrentKey(key);
+        fn(key, state);
+      }
+    } finally {
+      state.setCurrentNamespace(previousNamespace);
+      this.setCurrentKey(previousKey);
+    }
   }
 
   prefetch(): void {}
 
+  private checkKeyGroup(kg: number): void {
+    if (!Number.isInteger(kg) || kg < this.keyGroupRange.start || kg > this.keyGroupRange.end) {
+      throw new WeirError(
+        `key group ${kg} is not in this backend's range ${this.keyGroupRange.start}..${this.keyGroupRange.end} (operator '${this.operatorName}')`,
+        {
+          code: ErrorCodes.INTERNAL,
+          domain: 'internal',
+          operator: this.operatorName,
+        },
+      );
+    }
+  }
+
+  /**
+   * Every state's entries in key group `kg` as plain data. States registered with TTL and
+   * `cleanupFullSnapshot` leave out what has expired. User values are referenced, not copied.
+   */
+  snapshotKeyGroup(kg: number): KeyGroupStateSnapshot {
+    this.checkKeyGroup(kg);
+    const states = [];
+    let now: number | undefined;
+    for (const table of this.tables.values()) {
+      const policy = this.states.get(table.name)?.ttl;
+      let expiry;
+      if (policy?.fullSnapshot) expiry = { ttl: policy.ttl, now: (now ??= this.clock.now()) };
+      const s = snapshotTableKeyGroup(table, kg, expiry);
+      if (s) states.push(s);
+    }
+    return { version: KEYED_SNAPSHOT_VERSION, keyGroup: kg, states };
+  }
+
+  /** Snapshots of every owned key group that holds state, in key-group order. */
+  snapshotAllKeyGroups(): KeyGroupStateSnapshot[] {
+    const out: KeyGroupStateSnapshot[] = [];
+    for (let kg = this.keyGroupRange.start; kg <= this.keyGroupRange.end; kg++) {
+      const s = this.snapshotKeyGroup(kg);
+      if (s.states.length > 0) out.push(s);
+    }
+    return out;
+  }
+
+  /**
+   * Loads key group `kg` from a snapshot; entries replace what the key group holds for the same
+   * (state, key, namespace). A state restored before it is registered waits for its registration,
+   * which must use the same kind and the same TTL on/off.
+   */
+  restoreKeyGroup(kg: number, data: KeyGroupStateSnapshot): void {
+    this.checkKeyGroup(kg);
+    const op = this.operatorName;
+    if (data === null || typeof data !== 'object' || !Array.isArray(data.states))
+      throw restoreError(`malformed keyed state snapshot for key group ${kg} of operator '${op}'`, op);
+    if (data.version !== KEYED_SNAPSHOT_VERSION)
+      throw restoreError(`keyed state snapshot version ${data.version} is not supported (expected ${KEYED_SNAPSHOT_VERSION})`, op);
+    if (data.keyGroup !== kg) throw restoreError(`snapshot of key group ${data.keyGroup} cannot be restored as key group ${kg}`, op);
+    for (const s of data.states) validateStateSnapshot(s, op);
+    for (const s of data.states) {
+      let table = this.tables.get(s.name);
+      if (table) this.checkRestoredTable(table, s.kind, s.ttl);
+      else {
+        table = new StateTable<unknown>(s.name, s.kind, s.ttl, this.maxParallelism);
+        this.tables.set(s.name, table);
+      }
+      const where = `state '${s.name}' of operator '${op}'`;
+      for (let i = 0; i < s.keys.length; i++) {
+        const key = s.keys[i];
+        if (assignToKeyGroup(key, this.maxParallelism) !== kg) {
+          throw restoreError(
+            `${where}: key ${describeKey(key)} does not belong to key group ${kg} (is maxParallelism ${this.maxParallelism} the one of the snapshot?)`,
+            op,
+          );
+        }
+        const stored = restoreEntry(s.kind, s.ttl, s.values[i], s.timestamps?.[i], where, op);
+        if ((s.kind === 'list' && (stored as unknown[]).length === 0) || (s.kind === 'map' && (stored as Map<unknown, unknown>).size === 0))
+          continue;
+        const ns = s.namespaces?.[i];
+        table.set(kg, ns == null ? undefined : mapKey(ns), mapKey(key), stored);
+      }
+    }
+  }
+
   keyCount(): number {
     let n = 0;
-    for (const s of this.states.values()) n += s.size();
+    for (const t of this.tables.values()) n += t.size();
     return n;
   }
 
   dispose(): void {
     this.states.clear();
+    this.tables.clear();
+    this.everyRecordCleanup = [];
+  }
+}
+
+function describeKey(key: unknown): string {
+  try {
+    return typeof key === 'bigint' ? `${key}n` : (JSON.stringify(key) ?? String(key));
+  } catch {
+    return String(key);
   }
 }
