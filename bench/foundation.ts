@@ -1,8 +1,8 @@
 //! Foundation benchmark: two workloads under a hand-written loop, weir local mode and weir threads at parallelism 1 and 2.
 //
-//   npm run bench                         full run (about 3–4 minutes on 2 cores)
+//   npm run bench                         full run (about 70 s on a quiet 2-core machine)
 //   npm run bench -- --quick              smoke run (seconds)
-//   npm run bench -- --records 2000000 --runs 5 --keyed-impl both
+//   npm run bench -- --records 2000000 --runs 3 --keyed-impl sum
 //
 // Records/s are taken from the wall time of the whole `executeJob` call (thread start-up
 // included), the median of `--runs` runs; runs are interleaved across modes so that noise from
@@ -25,7 +25,7 @@ import {
   type KeyCount,
   type SinkTally,
 } from './jobs/workloads.ts';
-import { formatCount, formatRate, machineInfo, machineLine, median, textTable } from './lib/report.ts';
+import { formatCount, formatRate, machineInfo, machineLine, median, sourceRevision, textTable } from './lib/report.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -140,14 +140,14 @@ function parseOptions() {
   });
   if (values.help) {
     console.log(`usage: tsx bench/foundation.ts [options]
-  --records N         records per workload (default 10M stateless, 5M keyed; --quick: 200k)
+  --records N         records per workload (default 20M stateless, 5M keyed; --quick: 200k)
   --keyed-records N   records of the keyed workload only
   --keys N            distinct keys of the keyed workload (default 10000)
-  --runs K            runs per measurement, median reported (default 3; --quick: 1)
+  --runs K            runs per measurement, median reported (default 5; --quick: 1)
   --quick             smoke run: small counts, one run, results to bench/results/foundation-quick.json
   --modes LIST        comma-separated subset of ${MODES.map((m) => m.id).join(',')}
   --workloads LIST    comma-separated subset of stateless,keyed
-  --keyed-impl IMPL   sum (default), state (KeyedProcessFunction + ValueState) or both
+  --keyed-impl IMPL   sum (keyBy().sum), state (KeyedProcessFunction + ValueState) or both (default)
   --out FILE          where to write the JSON results`);
     process.exit(0);
   }
@@ -159,10 +159,10 @@ function parseOptions() {
   };
   const quick = values.quick;
   const records = values.records === undefined ? undefined : count(values.records, 0, '--records');
-  const statelessRecords = records ?? (quick ? 200_000 : 10_000_000);
+  const statelessRecords = records ?? (quick ? 200_000 : 20_000_000);
   const keyedRecords = count(values['keyed-records'], records ?? (quick ? 200_000 : 5_000_000), '--keyed-records');
   const keys = count(values.keys, 10_000, '--keys');
-  const runs = count(values.runs, quick ? 1 : 3, '--runs');
+  const runs = count(values.runs, quick ? 1 : 5, '--runs');
   const modeIds = values.modes?.split(',') ?? MODES.map((m) => m.id);
   const modes = modeIds.map((id) => {
     const mode = MODES.find((m) => m.id === id);
@@ -171,7 +171,7 @@ function parseOptions() {
   });
   if (!modes.some((m) => m.id === 'loop')) modes.unshift(MODES[0]); // ratios need the baseline
   const workloads = values.workloads?.split(',') ?? ['stateless', 'keyed'];
-  const impl = values['keyed-impl'] ?? 'sum';
+  const impl = values['keyed-impl'] ?? 'both';
   if (!['sum', 'state', 'both'].includes(impl)) throw new RangeError(`--keyed-impl must be sum, state or both, got ${impl}`);
   const out = values.out ?? join(here, 'results', quick ? 'foundation-quick.json' : 'foundation.json');
   return { quick, statelessRecords, keyedRecords, keys, runs, modes, workloads, impl, out };
@@ -214,7 +214,8 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   const command = `tsx bench/foundation.ts${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
   const startedAt = new Date();
-  console.log(`weir foundation benchmark — ${startedAt.toISOString()}`);
+  const revision = sourceRevision();
+  console.log(`weir foundation benchmark — ${startedAt.toISOString()}${revision ? ` — weir ${revision.commit}${revision.srcDirty ? ' + uncommitted src/ changes' : ''}` : ''}`);
   console.log(machineLine(machine));
   console.log(`command: ${command}; median of ${options.runs} run(s), runs interleaved across modes; rate = records / wall time of the whole run (thread start-up included)`);
 
@@ -292,6 +293,7 @@ async function main(): Promise<void> {
         benchmark: 'foundation',
         date: startedAt.toISOString(),
         command,
+        revision,
         machine: { ...machine, loadAverage1mAtEnd: endLoad },
         config: {
           runs: options.runs,

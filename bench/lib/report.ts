@@ -1,5 +1,6 @@
 //! Shared helpers of the benchmark scripts: machine description, medians, number formatting, text tables.
 
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 
 /** The machine a benchmark ran on, printed at the top of every report. */
@@ -72,4 +73,14 @@ export function textTable(headers: readonly string[], rows: readonly (readonly s
     `| ${cells.map((cell, c) => (right[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join(' | ')} |`;
   const rule = `|${widths.map((w, c) => (right[c] ? `${'-'.repeat(w + 1)}:` : `${'-'.repeat(w + 2)}`)).join('|')}|`;
   return [line(names), rule, ...rows.map(line)].join('\n');
+}
+
+/** The code a benchmark measured: git commit, and whether src/ had uncommitted changes (others edit it concurrently). */
+export function sourceRevision(): { commit: string; srcDirty: boolean } | undefined {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return { commit: git('rev-parse', '--short', 'HEAD'), srcDirty: git('status', '--porcelain', '--', 'src').length > 0 };
+  } catch {
+    return undefined;
+  }
 }

@@ -9,7 +9,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { MicroResult, MicroSuite } from '../lib/micro.ts';
-import { machineInfo, machineLine } from '../lib/report.ts';
+import { machineInfo, machineLine, sourceRevision } from '../lib/report.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -33,7 +33,8 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   const startedAt = new Date();
   const command = `tsx bench/micro/run.ts${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
-  console.log(`weir micro-benchmarks (tinybench) — ${startedAt.toISOString()}`);
+  const revision = sourceRevision();
+  console.log(`weir micro-benchmarks (tinybench) — ${startedAt.toISOString()}${revision ? ` — weir ${revision.commit}${revision.srcDirty ? ' + uncommitted src/ changes' : ''}` : ''}`);
   console.log(machineLine(machine));
   console.log(`command: ${command}; figures are medians over samples; the machine is shared, so expect noise`);
 
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
 
   const out = values.out ?? join(here, '..', 'results', values.quick ? 'micro-quick.json' : 'micro.json');
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify({ benchmark: 'micro', date: startedAt.toISOString(), command, machine, results }, null, 2)}\n`);
+  writeFileSync(out, `${JSON.stringify({ benchmark: 'micro', date: startedAt.toISOString(), command, revision, machine, results }, null, 2)}\n`);
   console.log(`\nresults written to ${out}`);
 }
 
