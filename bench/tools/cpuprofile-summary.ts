@@ -34,7 +34,9 @@ export function summarise(profile: CpuProfile): { totalMs: number; byFunction: M
   for (const [id, us] of selfUs) {
     const frame = (nodes.get(id) as CpuProfile['nodes'][number]).callFrame;
     const file = frame.url ? relative(cwd, frame.url.replace(/^file:\/\//, '')) || frame.url : '(native)';
-    const fn = `${frame.functionName || '(anonymous)'} ${file === '(native)' ? '' : `${file}:${frame.lineNumber + 1}`}`.trim();
+    // tsx-transpiled TypeScript keeps no line mapping in profiles: name the file only.
+    const where = file === '(native)' ? '' : /\.[cm]?ts$/.test(file) ? file : `${file}:${frame.lineNumber + 1}`;
+    const fn = `${frame.functionName || '(anonymous)'} ${where}`.trim();
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + us / 1000);
     byFile.set(file, (byFile.get(file) ?? 0) + us / 1000);
   }
