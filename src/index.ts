@@ -13,12 +13,14 @@ export {
   KeyedStream,
   MapFunction,
   ProcessFunction,
+  ProcessWindowFunction,
   ReduceFunction,
   RichFunction,
   StreamExecutionEnvironment,
+  WindowedStream,
   defineJob,
 } from './api/index.ts';
-export type { JobBuilder, KeySelector } from './api/index.ts';
+export type { JobBuilder, KeySelector, ProcessWindowFunctionLike } from './api/index.ts';
 
 export { executeJob } from './scheduler/index.ts';
 export type { ExecuteOptions } from './scheduler/index.ts';
@@ -30,6 +32,7 @@ export type {
   Collector,
   JobResult,
   KeyedProcessContext,
+  OnTimerContext,
   OperatorContext,
   OperatorTotals,
   TaskReporter,
@@ -43,10 +46,54 @@ export type {
   SourceReader,
   SourceReaderContext,
   SourceStatus,
+  TimerService,
 } from './actors/index.ts';
 
-export { ValueStateDescriptor, assignKeyToParallelOperator, assignToKeyGroup, keyGroupRangeForSubtask } from './state/index.ts';
-export type { KeyGroupRange, ValueState } from './state/index.ts';
+export {
+  AggregatingStateDescriptor,
+  ListStateDescriptor,
+  MapStateDescriptor,
+  ReducingStateDescriptor,
+  StateTtlConfig,
+  StateVisibility,
+  UpdateType,
+  ValueStateDescriptor,
+  assignKeyToParallelOperator,
+  assignToKeyGroup,
+  keyGroupRangeForSubtask,
+} from './state/index.ts';
+export type { AggregatingState, KeyGroupRange, ListState, MapState, ReducingState, TtlTimeProvider, ValueState } from './state/index.ts';
+
+export {
+  ContinuousEventTimeTrigger,
+  ContinuousProcessingTimeTrigger,
+  CountTrigger,
+  EventTimeSessionWindows,
+  EventTimeTrigger,
+  GlobalWindow,
+  GlobalWindows,
+  NeverTrigger,
+  ProcessingTimeSessionWindows,
+  ProcessingTimeTrigger,
+  PurgingTrigger,
+  SlidingEventTimeWindows,
+  SlidingProcessingTimeWindows,
+  Time,
+  TimeWindow,
+  TumblingEventTimeWindows,
+  TumblingProcessingTimeWindows,
+} from './windows/index.ts';
+export type {
+  AggregateFunction,
+  KeyedStateStore,
+  OnMergeContext,
+  Trigger,
+  TriggerContext,
+  TriggerResult,
+  Window,
+  WindowAssigner,
+  WindowContext,
+} from './windows/index.ts';
 
 export { OutputTag } from './actors/output-tag.ts';
 export { ManualProcessingTimeService, MAX_WATERMARK, WatermarkStrategy } from './time/index.ts';

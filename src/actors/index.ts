@@ -30,10 +30,15 @@ export {
   SinkOperator,
   type Collector,
   type KeyedProcessContext,
+  type OnTimer,
+  type OnTimerContext,
   type ProcessContext,
+  type TimerService,
 } from './operators.ts';
+export { OperatorTimers, type Triggerable } from './operator-timers.ts';
 export { ChainingOutput, FanOutOutput, NoOutput, RecordWriterOutput, type ChannelSelector } from './outputs.ts';
 export { SourceOperator, checkTimestamp } from './source-operator.ts';
 export { SubtaskActor, type ActorScheduler, type SubtaskActorSpec, type SubtaskListener, type SubtaskState } from './subtask-actor.ts';
 
 export { TimestampsAndWatermarksOperator } from './timestamps-operator.ts';
+export { WindowOperator } from './window-operator.ts';

@@ -1,6 +1,8 @@
 //! The built-in operators behind map, filter, flatMap, process, keyed process, rolling reduce and sinks.
 
-import { userFunctionError } from '../core/errors.ts';
+import { ErrorCodes, WeirError, userFunctionError } from '../core/errors.ts';
+import type { InternalTimer } from '../state/timer-service.ts';
+import { OperatorTimers, type Triggerable } from './operator-timers.ts';
 import type { KeyedStateBackend, ValueState } from '../state/keyed-backend.ts';
 import { ValueStateDescriptor } from '../state/descriptors.ts';
 import type { OutputTag } from './output-tag.ts';
@@ -166,6 +168,20 @@ export interface ProcessContext {
   currentWatermark(): number;
   /** Emits a record to a side output, with the current record's timestamp. */
   output<X>(tag: OutputTag<X>, value: X): void;
+  /** Timers and clocks; registering timers needs a keyed stream. */
+  timerService(): TimerService;
+}
+
+/** Timers of a keyed process function (Flink's TimerService). */
+export interface TimerService {
+  currentProcessingTime(): number;
+  currentWatermark(): number;
+  /** Calls `onTimer` when the watermark reaches `time`; one timer per key and timestamp. */
+  registerEventTimeTimer(time: number): void;
+  /** Calls `onTimer` when processing time reaches `time`; one timer per key and timestamp. */
+  registerProcessingTimeTimer(time: number): void;
+  deleteEventTimeTimer(time: number): void;
+  deleteProcessingTimeTimer(time: number): void;
 }
 
 /** The context a keyed process function gets with each record. */
@@ -174,12 +190,23 @@ export interface KeyedProcessContext extends ProcessContext {
   getCurrentKey(): unknown;
 }
 
-/** Calls a process function per record, with a context and a collector. */
-export class ProcessOperator extends AbstractStreamOperator {
+/** The context of `onTimer`: which timer fired. */
+export interface OnTimerContext extends KeyedProcessContext {
+  /** `EVENT_TIME` or `PROCESSING_TIME`. */
+  timeDomain(): 'EVENT_TIME' | 'PROCESSING_TIME';
+}
+
+/** The `onTimer` callback of a keyed process function. */
+export type OnTimer = (timestamp: number, ctx: OnTimerContext, out: Collector<unknown>) => void;
+
+/** Calls a process function per record, with a context and a collector; on a keyed stream, with keyed state and timers. */
+export class ProcessOperator extends AbstractStreamOperator implements Triggerable<undefined> {
   private readonly collector = new TimestampedCollector(this);
   private currentTimestamp: number | undefined = undefined;
   private watermark = Number.NEGATIVE_INFINITY;
   private backend: KeyedStateBackend | undefined;
+  private timers: OperatorTimers<undefined> | undefined;
+  private domain: 'EVENT_TIME' | 'PROCESSING_TIME' = 'EVENT_TIME';
 
   constructor(
     name: string,
@@ -187,24 +214,51 @@ export class ProcessOperator extends AbstractStreamOperator {
     lifecycle?: FunctionLifecycle,
     /** Present for a keyed process function: records are scoped to their key. */
     readonly keySelector?: (value: unknown) => unknown,
+    private readonly onTimer?: OnTimer,
+    /** For two inputs (co-process): the second input's function and key selector. */
+    private readonly second?: {
+      fn: (value: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void;
+      keySelector?: (value: unknown) => unknown;
+    },
   ) {
     super(name, lifecycle);
   }
   override setup(context: OperatorContext, output: Output): void {
     super.setup(context, output);
-    if (this.keySelector) this.backend = context.keyedBackend();
+    if (this.keySelector) {
+      this.backend = context.keyedBackend();
+      this.timers = new OperatorTimers<undefined>(context, this.backend, this, 'user-timers');
+    }
   }
   /** @internal */
   emit(value: unknown, timestamp: number | undefined): void {
     this.recordsOut++;
     this.output.collect(value, timestamp);
   }
-  /** The context handed to the function with each record. */
-  protected readonly ctx: KeyedProcessContext = {
+  private noTimers(): never {
+    throw new WeirError(`timers need a keyed stream: operator '${this.name}' does not read one (use keyBy() before process())`, {
+      code: ErrorCodes.STATE_ACCESS,
+      domain: 'user',
+      operator: this.name,
+      subtask: this.subtask,
+    });
+  }
+  private readonly timerServiceView: TimerService = {
+    currentProcessingTime: () => this.context.processingTime.now(),
+    currentWatermark: () => this.watermark,
+    registerEventTimeTimer: (t) => (this.timers ? this.timers.registerEventTimeTimer(undefined, t) : this.noTimers()),
+    registerProcessingTimeTimer: (t) => (this.timers ? this.timers.registerProcessingTimeTimer(undefined, t) : this.noTimers()),
+    deleteEventTimeTimer: (t) => (this.timers ? this.timers.deleteEventTimeTimer(undefined, t) : this.noTimers()),
+    deleteProcessingTimeTimer: (t) => (this.timers ? this.timers.deleteProcessingTimeTimer(undefined, t) : this.noTimers()),
+  };
+  /** The context handed to the function with each record (and to onTimer). */
+  protected readonly ctx: OnTimerContext = {
     timestamp: () => this.currentTimestamp,
     currentWatermark: () => this.watermark,
     getCurrentKey: () => this.backend?.getCurrentKey(),
     output: <X>(tag: OutputTag<X>, value: X) => this.output.collectSide(tag.id, value, this.currentTimestamp),
+    timerService: () => this.timerServiceView,
+    timeDomain: () => this.domain,
   };
   processElement(value: unknown, timestamp: number | undefined): void {
     this.recordsIn++;
@@ -218,9 +272,49 @@ export class ProcessOperator extends AbstractStreamOperator {
       this.fail(error);
     }
   }
+  /** A record of the second input (co-process functions). */
+  processElement2(value: unknown, timestamp: number | undefined): void {
+    const second = this.second as NonNullable<typeof this.second>;
+    this.recordsIn++;
+    this.collector.timestamp = timestamp;
+    this.currentTimestamp = timestamp;
+    try {
+      if (this.backend) this.backend.setCurrentKey((second.keySelector as (v: unknown) => unknown)(value));
+      second.fn(value, this.ctx, this.collector);
+    } catch (error) {
+      if (error instanceof Error && (error as { code?: string }).code?.startsWith('WEIR_')) throw error;
+      this.fail(error);
+    }
+  }
+  private fire(timestamp: number, domain: 'EVENT_TIME' | 'PROCESSING_TIME'): void {
+    if (!this.onTimer) return;
+    this.domain = domain;
+    const ts = domain === 'EVENT_TIME' ? timestamp : undefined;
+    this.collector.timestamp = ts;
+    this.currentTimestamp = ts;
+    try {
+      this.onTimer(timestamp, this.ctx, this.collector);
+    } catch (error) {
+      if (error instanceof Error && (error as { code?: string }).code?.startsWith('WEIR_')) throw error;
+      throw userFunctionError(error, this.name, this.subtask, 'onTimer()');
+    }
+  }
+  /** @internal */
+  onEventTime(timer: InternalTimer<unknown, undefined>): void {
+    this.fire(timer.timestamp, 'EVENT_TIME');
+  }
+  /** @internal */
+  onProcessingTime(timer: InternalTimer<unknown, undefined>): void {
+    this.fire(timer.timestamp, 'PROCESSING_TIME');
+  }
   override processWatermark(timestamp: number): void {
     this.watermark = timestamp;
+    this.timers?.advanceWatermark(timestamp);
     super.processWatermark(timestamp);
+  }
+  override async close(): Promise<void> {
+    this.timers?.dispose();
+    await super.close();
   }
 }
 
@@ -296,72 +390,5 @@ export class SinkOperator extends AbstractStreamOperator {
     } catch (error) {
       throw userFunctionError(error, this.name, this.subtask, 'sink close()');
     }
-  }
-}
-
-/** The context a co-process function gets with each record of either input. */
-export type CoProcessContext = KeyedProcessContext;
-
-/**
- * Two inputs, one function with a method per input (Flink's CoProcessOperator and, with key
- * selectors, KeyedCoProcessOperator: state is scoped to the key of the record being processed).
- */
-export class CoProcessOperator extends AbstractStreamOperator {
-  private readonly collector = new TimestampedCollector(this);
-  private currentTimestamp: number | undefined = undefined;
-  private watermark = Number.NEGATIVE_INFINITY;
-  private backend: KeyedStateBackend | undefined;
-
-  constructor(
-    name: string,
-    private readonly fn1: (value: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void,
-    private readonly fn2: (value: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void,
-    lifecycle?: FunctionLifecycle,
-    private readonly key1?: (value: unknown) => unknown,
-    private readonly key2?: (value: unknown) => unknown,
-  ) {
-    super(name, lifecycle);
-  }
-  override setup(context: OperatorContext, output: Output): void {
-    super.setup(context, output);
-    if (this.key1) this.backend = context.keyedBackend();
-  }
-  /** @internal */
-  emit(value: unknown, timestamp: number | undefined): void {
-    this.recordsOut++;
-    this.output.collect(value, timestamp);
-  }
-  private readonly ctx: KeyedProcessContext = {
-    timestamp: () => this.currentTimestamp,
-    currentWatermark: () => this.watermark,
-    getCurrentKey: () => this.backend?.getCurrentKey(),
-    output: <X>(tag: OutputTag<X>, value: X) => this.output.collectSide(tag.id, value, this.currentTimestamp),
-  };
-  private run(
-    fn: (value: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void,
-    key: ((value: unknown) => unknown) | undefined,
-    value: unknown,
-    timestamp: number | undefined,
-  ): void {
-    this.recordsIn++;
-    this.collector.timestamp = timestamp;
-    this.currentTimestamp = timestamp;
-    try {
-      if (this.backend && key) this.backend.setCurrentKey(key(value));
-      fn(value, this.ctx, this.collector);
-    } catch (error) {
-      if (error instanceof Error && (error as { code?: string }).code?.startsWith('WEIR_')) throw error;
-      this.fail(error);
-    }
-  }
-  processElement(value: unknown, timestamp: number | undefined): void {
-    this.run(this.fn1, this.key1, value, timestamp);
-  }
-  processElement2(value: unknown, timestamp: number | undefined): void {
-    this.run(this.fn2, this.key2, value, timestamp);
-  }
-  override processWatermark(timestamp: number): void {
-    this.watermark = timestamp;
-    super.processWatermark(timestamp);
   }
 }

@@ -4,8 +4,10 @@ import type { Sink, SinkWriter, StreamOperator } from '../actors/operator.ts';
 import { OutputTag } from '../actors/output-tag.ts';
 import { TimestampsAndWatermarksOperator } from '../actors/timestamps-operator.ts';
 import type { WatermarkStrategy } from '../time/watermark-strategy.ts';
+import type { WindowAssigner } from '../windows/assigners.ts';
+import type { Window } from '../windows/windows.ts';
+import { WindowedStream } from './windowed-stream.ts';
 import {
-  CoProcessOperator,
   FilterOperator,
   FlatMapOperator,
   KeyedReduceOperator,
@@ -14,6 +16,7 @@ import {
   SinkOperator,
   type Collector,
   type KeyedProcessContext,
+  type OnTimer,
   type ProcessContext,
 } from '../actors/operators.ts';
 import { configError, graphError } from '../core/errors.ts';
@@ -45,6 +48,12 @@ function toKeyFunction<T, K>(selector: KeySelector<T, K>): (value: unknown) => u
     };
   }
   throw new TypeError('keyBy() needs a key selector function or a field name');
+}
+
+/** The `onTimer` method of a function-class instance, bound to it. */
+function timerOf(instance: unknown): OnTimer | undefined {
+  const onTimer = (instance as { onTimer?: unknown } | undefined)?.onTimer;
+  return typeof onTimer === 'function' ? (onTimer as OnTimer).bind(instance) : undefined;
 }
 
 function checkParallelism(parallelism: number, what: string): void {
@@ -207,6 +216,12 @@ export class DataStream<T> extends ConfigurableNode {
     return undefined;
   }
 
+  /** All records in windows, in one subtask (Flink's windowAll). */
+  windowAll<W extends Window>(assigner: WindowAssigner<unknown, W>): WindowedStream<T, number, W> {
+    const keyed = this.keyBy(() => 0);
+    return new WindowedStream<T, number, W>(this.graph, keyed.inputsForConsumer(1), () => 0, assigner, true);
+  }
+
   /** Partitions the stream by key: records with the same key go to the same subtask (by key group). */
   keyBy<K>(selector: KeySelector<T, K>): KeyedStream<T, K> {
     const keyFn = toKeyFunction(selector);
@@ -305,6 +320,16 @@ export class KeyedStream<T, K> extends DataStream<T> {
     return this.keyFn;
   }
 
+  /** Cuts each key's records into windows. */
+  window<W extends Window>(assigner: WindowAssigner<unknown, W>): WindowedStream<T, K, W> {
+    return new WindowedStream<T, K, W>(
+      this.graph,
+      this.inputs.map((i) => ({ ...i })),
+      this.keyFn,
+      assigner,
+    );
+  }
+
   private keyedProcess<O>(
     type: string,
     name: string,
@@ -317,7 +342,7 @@ export class KeyedStream<T, K> extends DataStream<T> {
       name,
       (opName) => {
         const { call, lifecycle } = make();
-        return new ProcessOperator(opName, call, lifecycle, keyFn);
+        return new ProcessOperator(opName, call, lifecycle, keyFn, timerOf(lifecycle));
       },
       true,
     );
@@ -432,6 +457,7 @@ export class ConnectedStreams<T1, T2> {
         call1: a.call,
         call2: (b as (v: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void).bind(a.lifecycle),
         lifecycle: a.lifecycle,
+        onTimer: timerOf(a.lifecycle),
       };
     };
     make();
@@ -444,8 +470,8 @@ export class ConnectedStreams<T1, T2> {
       twoInput: true,
       inputs: [...this.first.inputsForConsumer(1), ...this.second.inputsForConsumer(2)],
       createOperator: (name: string) => {
-        const { call1, call2, lifecycle } = make();
-        return new CoProcessOperator(name, call1, call2, lifecycle, key1, key2);
+        const { call1, call2, lifecycle, onTimer } = make();
+        return new ProcessOperator(name, call1, lifecycle, key1, onTimer, { fn: call2, keySelector: key2 });
       },
     });
     return new DataStream<O>(this.graph, [{ from: node.id, partitioner: { kind: 'auto' } }], node);

@@ -1,6 +1,6 @@
 //! User function classes (actor-style, with open/close) and how lambdas and instances become operator calls.
 
-import type { Collector, KeyedProcessContext, ProcessContext } from '../actors/operators.ts';
+import type { Collector, KeyedProcessContext, OnTimerContext, ProcessContext } from '../actors/operators.ts';
 import type { FunctionLifecycle, RuntimeContext } from '../actors/operator.ts';
 
 /**
@@ -46,9 +46,11 @@ export abstract class ReduceFunction<T> extends RichFunction {
 export abstract class ProcessFunction<I, O> extends RichFunction {
   abstract processElement(value: I, ctx: ProcessContext, out: Collector<O>): void;
 }
-/** Per-record processing on a keyed stream, with keyed state. */
+/** Per-record processing on a keyed stream, with keyed state and timers. */
 export abstract class KeyedProcessFunction<K, I, O> extends RichFunction {
   abstract processElement(value: I, ctx: KeyedProcessContext & { getCurrentKey(): K }, out: Collector<O>): void;
+  /** Called when a timer registered through `ctx.timerService()` fires (override to use timers). */
+  onTimer?(timestamp: number, ctx: OnTimerContext & { getCurrentKey(): K }, out: Collector<O>): void;
 }
 
 /** A lambda, or an object with the named method (a function class instance). */
@@ -81,4 +83,6 @@ export abstract class CoProcessFunction<I1, I2, O> extends RichFunction {
 export abstract class KeyedCoProcessFunction<K, I1, I2, O> extends RichFunction {
   abstract processElement1(value: I1, ctx: KeyedProcessContext & { getCurrentKey(): K }, out: Collector<O>): void;
   abstract processElement2(value: I2, ctx: KeyedProcessContext & { getCurrentKey(): K }, out: Collector<O>): void;
+  /** Called when a timer registered through `ctx.timerService()` fires. */
+  onTimer?(timestamp: number, ctx: OnTimerContext & { getCurrentKey(): K }, out: Collector<O>): void;
 }

@@ -14,3 +14,4 @@ export {
   RichFunction,
 } from './functions.ts';
 export { defineJob, type JobBuilder } from './job.ts';
+export { ProcessWindowFunction, WindowedStream, type ProcessWindowFunctionLike } from './windowed-stream.ts';

@@ -1,0 +1,107 @@
+//! Timers of a keyed operator: the timer service of its key groups, fired by the watermark and by processing time, run as actor mails.
+
+import { HeapInternalTimerService, type InternalTimer } from '../state/timer-service.ts';
+import type { KeyedStateBackend } from '../state/keyed-backend.ts';
+import type { OperatorContext } from './operator.ts';
+
+/** What fires a keyed operator's timers calls back. */
+export interface Triggerable<N> {
+  /** An event-time timer fired; the backend's current key is the timer's key. */
+  onEventTime(timer: InternalTimer<unknown, N>): void;
+  /** A processing-time timer fired; the backend's current key is the timer's key. */
+  onProcessingTime(timer: InternalTimer<unknown, N>): void;
+}
+
+/**
+ * Connects a {@link HeapInternalTimerService} to the runtime: timers are registered for the
+ * backend's current key; the watermark fires event-time timers; a single processing-time
+ * registration with the subtask's clock (re-armed for the earliest timer) fires the others, as a
+ * mail of the actor, never in the middle of a record.
+ *
+ * Threading model: the owning subtask actor's thread. Life cycle: created in the operator's setup,
+ * {@link dispose}d at close.
+ */
+export class OperatorTimers<N = unknown> {
+  readonly service: HeapInternalTimerService<unknown, N>;
+  private armedAt: number | undefined;
+  private cancelArm: (() => void) | undefined;
+  private firing = false;
+
+  constructor(
+    private readonly context: OperatorContext,
+    private readonly backend: KeyedStateBackend,
+    private readonly target: Triggerable<N>,
+    name: string,
+  ) {
+    this.service = new HeapInternalTimerService<unknown, N>(context.maxParallelism, { keyGroupRange: backend.keyGroupRange, name });
+  }
+
+  /** The operator's current watermark. */
+  currentWatermark(): number {
+    return this.service.currentWatermark();
+  }
+
+  /** Current processing time. */
+  currentProcessingTime(): number {
+    return this.context.processingTime.now();
+  }
+
+  registerEventTimeTimer(namespace: N, time: number): void {
+    this.service.registerEventTimeTimer(this.backend.getCurrentKey(), namespace, time);
+  }
+
+  deleteEventTimeTimer(namespace: N, time: number): void {
+    this.service.deleteEventTimeTimer(this.backend.getCurrentKey(), namespace, time);
+  }
+
+  registerProcessingTimeTimer(namespace: N, time: number): void {
+    this.service.registerProcessingTimeTimer(this.backend.getCurrentKey(), namespace, time);
+    if (!this.firing) this.arm();
+  }
+
+  deleteProcessingTimeTimer(namespace: N, time: number): void {
+    this.service.deleteProcessingTimeTimer(this.backend.getCurrentKey(), namespace, time);
+  }
+
+  /** Fires every event-time timer due at `watermark`, in order. */
+  advanceWatermark(watermark: number): void {
+    this.service.advanceWatermark(watermark, (timer) => {
+      this.backend.setCurrentKey(timer.key);
+      this.target.onEventTime(timer);
+    });
+  }
+
+  /** Arms the clock for the earliest processing-time timer (once; re-armed after it rings). */
+  private arm(): void {
+    const next = this.service.nextProcessingTime();
+    if (next === undefined) return;
+    if (this.armedAt !== undefined && this.armedAt <= next) return;
+    this.cancelArm?.();
+    this.armedAt = next;
+    this.cancelArm = this.context.processingTime.registerTimer(next, () => {
+      this.armedAt = undefined;
+      this.cancelArm = undefined;
+      this.fireProcessingTimers();
+    });
+  }
+
+  private fireProcessingTimers(): void {
+    this.firing = true;
+    try {
+      this.service.onProcessingTime(this.context.processingTime.now(), (timer) => {
+        this.backend.setCurrentKey(timer.key);
+        this.target.onProcessingTime(timer);
+      });
+    } finally {
+      this.firing = false;
+    }
+    this.arm();
+  }
+
+  /** Cancels the clock registration. */
+  dispose(): void {
+    this.cancelArm?.();
+    this.cancelArm = undefined;
+    this.service.dispose();
+  }
+}

@@ -1,0 +1,102 @@
+//! The window operator: hosts the window algorithm for a keyed stream, with its timers and outputs.
+
+import { WeirError } from '../core/errors.ts';
+import type { KeyedStateBackend } from '../state/keyed-backend.ts';
+import type { InternalTimer } from '../state/timer-service.ts';
+import { WindowProcessor, type WindowHost, type WindowSpec } from '../windows/window-processor.ts';
+import type { FunctionLifecycle, OperatorContext, Output } from './operator.ts';
+import { OperatorTimers, type Triggerable } from './operator-timers.ts';
+import { AbstractStreamOperator } from './operators.ts';
+
+/** Flink's WindowOperator: records of a keyed stream into windows, emitted when triggers fire. */
+export class WindowOperator extends AbstractStreamOperator implements Triggerable<string>, WindowHost {
+  backend!: KeyedStateBackend;
+  private timers!: OperatorTimers<string>;
+  private processor!: WindowProcessor;
+
+  constructor(
+    name: string,
+    private readonly spec: WindowSpec,
+    readonly keySelector: (value: unknown) => unknown,
+    lifecycle?: FunctionLifecycle,
+  ) {
+    super(name, lifecycle);
+  }
+
+  override setup(context: OperatorContext, output: Output): void {
+    super.setup(context, output);
+    this.backend = context.keyedBackend();
+    this.timers = new OperatorTimers<string>(context, this.backend, this, 'window-timers');
+    this.processor = new WindowProcessor(this.spec, this);
+  }
+
+  private guard(run: () => void): void {
+    try {
+      run();
+    } catch (error) {
+      if (error instanceof WeirError || (error as { code?: string })?.code?.startsWith?.('WEIR_')) throw error;
+      this.fail(error);
+    }
+  }
+
+  processElement(value: unknown, timestamp: number | undefined): void {
+    this.recordsIn++;
+    this.guard(() => {
+      this.backend.setCurrentKey(this.keySelector(value));
+      this.processor.processElement(value, timestamp);
+    });
+  }
+
+  override processWatermark(timestamp: number): void {
+    this.guard(() => this.timers.advanceWatermark(timestamp));
+    super.processWatermark(timestamp);
+  }
+
+  /** @internal */
+  onEventTime(timer: InternalTimer<unknown, string>): void {
+    this.guard(() => this.processor.onTimer(timer.timestamp, timer.namespace, true));
+  }
+
+  /** @internal */
+  onProcessingTime(timer: InternalTimer<unknown, string>): void {
+    this.guard(() => this.processor.onTimer(timer.timestamp, timer.namespace, false));
+  }
+
+  // ---- WindowHost
+
+  currentWatermark(): number {
+    return this.timers.currentWatermark();
+  }
+  currentProcessingTime(): number {
+    return this.context.processingTime.now();
+  }
+  registerEventTimeTimer(namespace: string, time: number): void {
+    this.timers.registerEventTimeTimer(namespace, time);
+  }
+  deleteEventTimeTimer(namespace: string, time: number): void {
+    this.timers.deleteEventTimeTimer(namespace, time);
+  }
+  registerProcessingTimeTimer(namespace: string, time: number): void {
+    this.timers.registerProcessingTimeTimer(namespace, time);
+  }
+  deleteProcessingTimeTimer(namespace: string, time: number): void {
+    this.timers.deleteProcessingTimeTimer(namespace, time);
+  }
+  emit(value: unknown, timestamp: number): void {
+    this.recordsOut++;
+    this.output.collect(value, timestamp);
+  }
+  emitSide(tag: string, value: unknown, timestamp: number | undefined): void {
+    this.output.collectSide(tag, value, timestamp);
+  }
+
+  /** Records dropped as late, and whether panes are used. */
+  counters(): Record<string, number> {
+    return { numLateRecordsDropped: this.processor.lateRecordsDropped, panes: this.processor.usesPanes ? 1 : 0 };
+  }
+
+  override async close(): Promise<void> {
+    this.timers.dispose();
+    await super.close();
+  }
+}
