@@ -1,8 +1,12 @@
 //! weir's public API: everything a user imports, listed by name.
 
 export {
+  BroadcastConnectedStream,
+  BroadcastProcessFunction,
+  BroadcastStream,
   CoProcessFunction,
   ConnectedStreams,
+  KeyedBroadcastProcessFunction,
   DEFAULTS,
   DataStream,
   DataStreamSink,
@@ -29,6 +33,7 @@ export { collectSink, collectionSource, fileSink, generatorSource, printSink, se
 export type { FileSinkOptions, GeneratorSourceOptions } from './connectors/index.ts';
 
 export type {
+  BroadcastContext,
   Collector,
   JobResult,
   KeyedProcessContext,
@@ -62,7 +67,17 @@ export {
   assignToKeyGroup,
   keyGroupRangeForSubtask,
 } from './state/index.ts';
-export type { AggregatingState, KeyGroupRange, ListState, MapState, ReducingState, TtlTimeProvider, ValueState } from './state/index.ts';
+export type {
+  AggregatingState,
+  BroadcastState,
+  KeyGroupRange,
+  ReadOnlyBroadcastState,
+  ListState,
+  MapState,
+  ReducingState,
+  TtlTimeProvider,
+  ValueState,
+} from './state/index.ts';
 
 export {
   ContinuousEventTimeTrigger,

@@ -28,6 +28,7 @@ export {
   MapOperator,
   ProcessOperator,
   SinkOperator,
+  type BroadcastContext,
   type Collector,
   type KeyedProcessContext,
   type OnTimer,

@@ -8,6 +8,7 @@ import type {
   ReducingStateDescriptor,
   ValueStateDescriptor,
 } from '../state/descriptors.ts';
+import type { OperatorStateStore } from '../state/operator-state.ts';
 import type { KeyedStateBackend } from '../state/keyed-backend.ts';
 import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from '../state/state-types.ts';
 
@@ -53,6 +54,8 @@ export interface OperatorContext {
   readonly maxParallelism: number;
   /** The keyed backend of a keyed operator (created on first use); throws on a non-keyed operator. */
   keyedBackend(): KeyedStateBackend;
+  /** The operator's non-keyed state: list, union list and broadcast state (created on first use). */
+  operatorStateStore(): OperatorStateStore;
   /** Whether the operator reads a keyed stream. */
   readonly keyed: boolean;
   /** Reports to the coordinator. */

@@ -2,6 +2,9 @@
 
 import { ErrorCodes, WeirError, userFunctionError } from '../core/errors.ts';
 import type { InternalTimer } from '../state/timer-service.ts';
+import type { BroadcastState } from '../state/broadcast-state.ts';
+import type { MapStateDescriptor, StateDescriptor } from '../state/descriptors.ts';
+import type { HeapOperatorStateStore } from '../state/operator-state.ts';
 import { OperatorTimers, type Triggerable } from './operator-timers.ts';
 import type { KeyedStateBackend, ValueState } from '../state/keyed-backend.ts';
 import { ValueStateDescriptor } from '../state/descriptors.ts';
@@ -190,6 +193,14 @@ export interface KeyedProcessContext extends ProcessContext {
   getCurrentKey(): unknown;
 }
 
+/** The context of a broadcast process function: broadcast state, writable only on the broadcast side. */
+export interface BroadcastContext extends KeyedProcessContext {
+  /** The broadcast state the descriptor names: read-only in `processElement`, writable in `processBroadcastElement`. */
+  getBroadcastState<K, V>(descriptor: MapStateDescriptor<K, V>): BroadcastState<K, V>;
+  /** On the broadcast side of a keyed function: runs `fn` on the state of every key that has one. */
+  applyToKeyedState<S>(descriptor: StateDescriptor, fn: (key: unknown, state: S) => void): void;
+}
+
 /** The context of `onTimer`: which timer fired. */
 export interface OnTimerContext extends KeyedProcessContext {
   /** `EVENT_TIME` or `PROCESSING_TIME`. */
@@ -219,6 +230,8 @@ export class ProcessOperator extends AbstractStreamOperator implements Triggerab
     private readonly second?: {
       fn: (value: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void;
       keySelector?: (value: unknown) => unknown;
+      /** The second input is a broadcast stream with these broadcast states. */
+      broadcastStates?: MapStateDescriptor<unknown, unknown>[];
     },
   ) {
     super(name, lifecycle);
@@ -251,14 +264,40 @@ export class ProcessOperator extends AbstractStreamOperator implements Triggerab
     deleteEventTimeTimer: (t) => (this.timers ? this.timers.deleteEventTimeTimer(undefined, t) : this.noTimers()),
     deleteProcessingTimeTimer: (t) => (this.timers ? this.timers.deleteProcessingTimeTimer(undefined, t) : this.noTimers()),
   };
+  private onBroadcastSide = false;
+  private getBroadcastState<K, V>(descriptor: MapStateDescriptor<K, V>): BroadcastState<K, V> {
+    const allowed = this.second?.broadcastStates;
+    if (!allowed || !allowed.some((d) => d.name === descriptor.name)) {
+      throw new WeirError(`broadcast state '${descriptor.name}' was not declared on the broadcast stream of operator '${this.name}'`, {
+        code: ErrorCodes.STATE_ACCESS,
+        domain: 'user',
+        operator: this.name,
+        subtask: this.subtask,
+      });
+    }
+    const store = this.context.operatorStateStore() as HeapOperatorStateStore;
+    return this.onBroadcastSide
+      ? store.getBroadcastState(descriptor)
+      : (store.getReadOnlyBroadcastState(descriptor) as BroadcastState<K, V>);
+  }
   /** The context handed to the function with each record (and to onTimer). */
-  protected readonly ctx: OnTimerContext = {
+  protected readonly ctx: OnTimerContext & BroadcastContext = {
     timestamp: () => this.currentTimestamp,
     currentWatermark: () => this.watermark,
-    getCurrentKey: () => this.backend?.getCurrentKey(),
+    getCurrentKey: () => (this.onBroadcastSide ? undefined : this.backend?.getCurrentKey()),
     output: <X>(tag: OutputTag<X>, value: X) => this.output.collectSide(tag.id, value, this.currentTimestamp),
     timerService: () => this.timerServiceView,
     timeDomain: () => this.domain,
+    getBroadcastState: (descriptor) => this.getBroadcastState(descriptor),
+    applyToKeyedState: <S>(descriptor: StateDescriptor, fn: (key: unknown, state: S) => void) => {
+      if (!this.backend || !this.onBroadcastSide)
+        throw new Error('applyToKeyedState() is for the broadcast side of a keyed broadcast process function');
+      (this.backend as unknown as { applyToAllKeys(ns: unknown, d: StateDescriptor, f: (k: unknown, st: S) => void): void }).applyToAllKeys(
+        undefined,
+        descriptor,
+        fn,
+      );
+    },
   };
   processElement(value: unknown, timestamp: number | undefined): void {
     this.recordsIn++;
@@ -278,12 +317,15 @@ export class ProcessOperator extends AbstractStreamOperator implements Triggerab
     this.recordsIn++;
     this.collector.timestamp = timestamp;
     this.currentTimestamp = timestamp;
+    this.onBroadcastSide = second.broadcastStates !== undefined;
     try {
-      if (this.backend) this.backend.setCurrentKey((second.keySelector as (v: unknown) => unknown)(value));
+      if (this.backend && second.keySelector) this.backend.setCurrentKey(second.keySelector(value));
       second.fn(value, this.ctx, this.collector);
     } catch (error) {
       if (error instanceof Error && (error as { code?: string }).code?.startsWith('WEIR_')) throw error;
       this.fail(error);
+    } finally {
+      this.onBroadcastSide = false;
     }
   }
   private fire(timestamp: number, domain: 'EVENT_TIME' | 'PROCESSING_TIME'): void {

@@ -172,10 +172,11 @@ export class SourceOperator implements StreamOperator, ReaderOutput {
         }
         ts = checkTimestamp(assigned, value, this.name, this.subtask);
       }
-      if (ts !== undefined) input.generator?.onEvent(value, ts, input);
     }
+    // As Flink: the record first, then the generator sees it (a punctuated watermark follows it).
     this.recordsOut++;
     this.output.collect(value, ts);
+    if (strategy && ts !== undefined) input.generator?.onEvent(value, ts, input);
   }
 
   collect(value: unknown, timestamp?: number): void {

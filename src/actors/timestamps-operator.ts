@@ -59,9 +59,10 @@ export class TimestampsAndWatermarksOperator extends AbstractStreamOperator impl
       }
       ts = checkTimestamp(assigned, value, this.name, this.subtask);
     }
-    if (ts !== undefined) this.generator.onEvent(value, ts, this);
+    // As Flink: the record first, then the generator sees it (a punctuated watermark follows it).
     this.recordsOut++;
     this.output.collect(value, ts);
+    if (ts !== undefined) this.generator.onEvent(value, ts, this);
   }
 
   emitWatermark(timestamp: number): void {

@@ -4,6 +4,7 @@ import type { Sink, SinkWriter, StreamOperator } from '../actors/operator.ts';
 import { OutputTag } from '../actors/output-tag.ts';
 import { TimestampsAndWatermarksOperator } from '../actors/timestamps-operator.ts';
 import type { WatermarkStrategy } from '../time/watermark-strategy.ts';
+import type { MapStateDescriptor } from '../state/descriptors.ts';
 import type { WindowAssigner } from '../windows/assigners.ts';
 import type { Window } from '../windows/windows.ts';
 import { WindowedStream } from './windowed-stream.ts';
@@ -15,6 +16,7 @@ import {
   ProcessOperator,
   SinkOperator,
   type Collector,
+  type BroadcastContext,
   type KeyedProcessContext,
   type OnTimer,
   type ProcessContext,
@@ -24,7 +26,9 @@ import { collectSink, fileSink, printSink, type FileSinkOptions } from '../conne
 import type { PartitionerSpec, StreamGraph, StreamInput, StreamNode } from '../graph/stream-graph.ts';
 import {
   resolveFunction,
+  type BroadcastProcessFunction,
   type CoProcessFunction,
+  type KeyedBroadcastProcessFunction,
   type KeyedCoProcessFunction,
   type FilterFunction,
   type FlatMapFunction,
@@ -200,8 +204,14 @@ export class DataStream<T> extends ConfigurableNode {
     return new DataStream<X>(this.graph, [{ from: this.nodeRef.id, partitioner: { kind: 'auto' }, sideOutputTag: tag.id }]);
   }
 
-  /** Connects two streams for an operator that reads both (a co-process function). */
-  connect<T2>(other: DataStream<T2>): ConnectedStreams<T, T2> {
+  /** Connects two streams for an operator that reads both (a co-process function), or a broadcast stream. */
+  connect<T2>(other: BroadcastStream<T2>): BroadcastConnectedStream<T, T2>;
+  connect<T2>(other: DataStream<T2>): ConnectedStreams<T, T2>;
+  connect<T2>(other: DataStream<T2> | BroadcastStream<T2>): ConnectedStreams<T, T2> | BroadcastConnectedStream<T, T2> {
+    if (other instanceof BroadcastStream) {
+      if (other.graph !== this.graph) throw graphError('connect() needs streams of the same environment');
+      return new BroadcastConnectedStream<T, T2>(this.graph, this, other);
+    }
     if (other.graph !== this.graph) throw graphError('connect() needs streams of the same environment');
     return new ConnectedStreams<T, T2>(this.graph, this, other);
   }
@@ -256,9 +266,16 @@ export class DataStream<T> extends ConfigurableNode {
   rescale(): DataStream<T> {
     return this.partition({ kind: 'rescale' });
   }
-  /** Sends every record to every subtask of the next operator. */
-  broadcast(): DataStream<T> {
-    return this.partition({ kind: 'broadcast' });
+  /** Sends every record to every subtask of the next operator; with state descriptors, a broadcast stream to connect to. */
+  broadcast(): DataStream<T>;
+  broadcast(...descriptors: MapStateDescriptor<any, any>[]): BroadcastStream<T>;
+  broadcast(...descriptors: MapStateDescriptor<any, any>[]): DataStream<T> | BroadcastStream<T> {
+    if (descriptors.length === 0) return this.partition({ kind: 'broadcast' });
+    return new BroadcastStream<T>(
+      this.graph,
+      this.inputs.map((i) => ({ ...i, partitioner: { kind: 'broadcast' } as PartitionerSpec })),
+      descriptors,
+    );
   }
   /** Sends records to the subtask with the same index (parallelism must match). */
   forward(): DataStream<T> {
@@ -483,5 +500,71 @@ export class ConnectedStreams<T1, T2> {
       processElement1: (v: T1, _ctx: KeyedProcessContext, out: Collector<O>) => out.collect(map1(v)),
       processElement2: (v: T2, _ctx: KeyedProcessContext, out: Collector<O>) => out.collect(map2(v)),
     });
+  }
+}
+
+/** A stream broadcast to every subtask of the operator it is connected to, with the broadcast states that operator keeps. */
+export class BroadcastStream<T> {
+  /** @internal */
+  constructor(
+    /** @internal */ readonly graph: StreamGraph,
+    /** @internal */ readonly inputs: StreamInput[],
+    /** The broadcast states (Flink: MapStateDescriptors). */
+    readonly descriptors: MapStateDescriptor<unknown, unknown>[],
+  ) {}
+  /** @internal the record type, for inference only */
+  declare readonly __type?: T;
+}
+
+/** A (keyed or not) stream connected to a broadcast stream (Flink's BroadcastConnectedStream). */
+export class BroadcastConnectedStream<T1, T2> {
+  /** @internal */
+  constructor(
+    private readonly graph: StreamGraph,
+    private readonly main: DataStream<T1>,
+    private readonly side: BroadcastStream<T2>,
+  ) {}
+
+  /** Processes the main records (read-only broadcast state) and the broadcast records (writable broadcast state). */
+  process<O>(
+    fn:
+      | BroadcastProcessFunction<T1, T2, O>
+      | KeyedBroadcastProcessFunction<unknown, T1, T2, O>
+      | {
+          processElement(value: T1, ctx: BroadcastContext, out: Collector<O>): void;
+          processBroadcastElement(value: T2, ctx: BroadcastContext, out: Collector<O>): void;
+        },
+  ): DataStream<O> {
+    const key = this.main.keySelectorForConsumer();
+    const descriptors = this.side.descriptors;
+    const make = () => {
+      const a = resolveFunction<(v: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void>(fn, 'processElement', 'process');
+      const b = (a.lifecycle as unknown as { processBroadcastElement?: unknown } | undefined)?.processBroadcastElement;
+      if (typeof b !== 'function')
+        throw new TypeError(
+          'process() on a broadcast connected stream needs an object with processElement() and processBroadcastElement()',
+        );
+      return {
+        call1: a.call,
+        call2: (b as (v: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void).bind(a.lifecycle),
+        lifecycle: a.lifecycle,
+        onTimer: timerOf(a.lifecycle),
+      };
+    };
+    make();
+    const keyed = key !== undefined;
+    const node = this.graph.addNode({
+      type: keyed ? 'keyed-broadcast-process' : 'broadcast-process',
+      name: keyed ? 'KeyedBroadcastProcess' : 'BroadcastProcess',
+      chainable: true,
+      keyed,
+      twoInput: true,
+      inputs: [...this.main.inputsForConsumer(1), ...this.side.inputs.map((i) => ({ ...i, inputIndex: 2 as const }))],
+      createOperator: (name: string) => {
+        const { call1, call2, lifecycle, onTimer } = make();
+        return new ProcessOperator(name, call1, lifecycle, key, onTimer, { fn: call2, broadcastStates: descriptors });
+      },
+    });
+    return new DataStream<O>(this.graph, [{ from: node.id, partitioner: { kind: 'auto' } }], node);
   }
 }

@@ -1,6 +1,6 @@
 //! User function classes (actor-style, with open/close) and how lambdas and instances become operator calls.
 
-import type { Collector, KeyedProcessContext, OnTimerContext, ProcessContext } from '../actors/operators.ts';
+import type { BroadcastContext, Collector, KeyedProcessContext, OnTimerContext, ProcessContext } from '../actors/operators.ts';
 import type { FunctionLifecycle, RuntimeContext } from '../actors/operator.ts';
 
 /**
@@ -84,5 +84,20 @@ export abstract class KeyedCoProcessFunction<K, I1, I2, O> extends RichFunction 
   abstract processElement1(value: I1, ctx: KeyedProcessContext & { getCurrentKey(): K }, out: Collector<O>): void;
   abstract processElement2(value: I2, ctx: KeyedProcessContext & { getCurrentKey(): K }, out: Collector<O>): void;
   /** Called when a timer registered through `ctx.timerService()` fires. */
+  onTimer?(timestamp: number, ctx: OnTimerContext & { getCurrentKey(): K }, out: Collector<O>): void;
+}
+
+/** Processes a non-keyed stream connected to a broadcast stream. */
+export abstract class BroadcastProcessFunction<I, B, O> extends RichFunction {
+  /** A main record: broadcast state is read-only here. */
+  abstract processElement(value: I, ctx: BroadcastContext, out: Collector<O>): void;
+  /** A broadcast record: every subtask sees it and may update its broadcast state (identically). */
+  abstract processBroadcastElement(value: B, ctx: BroadcastContext, out: Collector<O>): void;
+}
+/** Processes a keyed stream connected to a broadcast stream: keyed state and timers on the main side. */
+export abstract class KeyedBroadcastProcessFunction<K, I, B, O> extends RichFunction {
+  abstract processElement(value: I, ctx: BroadcastContext & { getCurrentKey(): K }, out: Collector<O>): void;
+  abstract processBroadcastElement(value: B, ctx: BroadcastContext, out: Collector<O>): void;
+  /** Called when a timer registered on the main side fires. */
   onTimer?(timestamp: number, ctx: OnTimerContext & { getCurrentKey(): K }, out: Collector<O>): void;
 }

@@ -1,9 +1,19 @@
 //! The user-facing API: environment, streams, function classes, job definitions.
 
-export { ConnectedStreams, DataStream, DataStreamSink, KeyedStream, type KeySelector } from './datastream.ts';
+export {
+  BroadcastConnectedStream,
+  BroadcastStream,
+  ConnectedStreams,
+  DataStream,
+  DataStreamSink,
+  KeyedStream,
+  type KeySelector,
+} from './datastream.ts';
 export { DEFAULTS, StreamExecutionEnvironment } from './environment.ts';
 export {
+  BroadcastProcessFunction,
   CoProcessFunction,
+  KeyedBroadcastProcessFunction,
   FilterFunction,
   KeyedCoProcessFunction,
   FlatMapFunction,

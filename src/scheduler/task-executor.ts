@@ -13,6 +13,7 @@ import { ChannelWriter, type ChannelWriterOwner } from '../mailbox/channel-write
 import { LocalChannel, PortReceiver, PortSender } from '../mailbox/transports.ts';
 import { HeapKeyedStateBackend, type KeyedStateBackend } from '../state/keyed-backend.ts';
 import { keyGroupRangeForSubtask } from '../state/key-groups.ts';
+import { HeapOperatorStateStore } from '../state/operator-state.ts';
 import { SystemProcessingTimeService, type ProcessingTimeService } from '../time/processing-time.ts';
 import type { ExecutionPlan, PlacedSubtask } from './execution-plan.ts';
 
@@ -234,6 +235,7 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
     for (const node of nodes) {
       const parallelism = graph.nodeParallelism[node.id];
       let backend: KeyedStateBackend | undefined;
+      let operatorState: HeapOperatorStateStore | undefined;
       const name = graph.nodeNames[node.id];
       const context: OperatorContext = {
         operatorName: name,
@@ -246,6 +248,7 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
         reporter,
         processingTime,
         autoWatermarkIntervalMs: config.autoWatermarkIntervalMs,
+        operatorStateStore: () => (operatorState ??= new HeapOperatorStateStore(name)),
         keyedBackend: () => {
           if (!node.keyed) {
             throw new WeirError(`operator '${name}' does not read a keyed stream and has no keyed state: use keyBy() first`, {
@@ -259,6 +262,10 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
             config.maxParallelism,
             keyGroupRangeForSubtask(config.maxParallelism, parallelism, s),
             name,
+            {
+              // TTL follows the subtask's processing-time clock (a manual clock in tests).
+              ttlTimeProvider: { now: () => time.now() },
+            },
           );
           return backend;
         },

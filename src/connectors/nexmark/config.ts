@@ -81,14 +81,18 @@ const POSITIVE_INTS = [
 export function resolveNexmarkConfig(config: NexmarkConfig = {}): ResolvedNexmarkConfig {
   const c: ResolvedNexmarkConfig = { ...NEXMARK_DEFAULTS };
   for (const [k, v] of Object.entries(config)) if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
-  if (!Number.isSafeInteger(c.events) || c.events < 0) throw new RangeError(`nexmark: events must be a non-negative integer, got ${c.events}`);
-  if (!(c.eventsPerSecond > 0) || !Number.isFinite(c.eventsPerSecond)) throw new RangeError(`nexmark: eventsPerSecond must be positive, got ${c.eventsPerSecond}`);
+  if (!Number.isSafeInteger(c.events) || c.events < 0)
+    throw new RangeError(`nexmark: events must be a non-negative integer, got ${c.events}`);
+  if (!(c.eventsPerSecond > 0) || !Number.isFinite(c.eventsPerSecond))
+    throw new RangeError(`nexmark: eventsPerSecond must be positive, got ${c.eventsPerSecond}`);
   if (!Number.isSafeInteger(c.baseTime)) throw new RangeError(`nexmark: baseTime must be an integer (ms), got ${c.baseTime}`);
-  if (!Number.isSafeInteger(c.seed) || c.seed < 0 || c.seed >= 2 ** 48) throw new RangeError(`nexmark: seed must be an integer in [0, 2^48), got ${c.seed}`);
+  if (!Number.isSafeInteger(c.seed) || c.seed < 0 || c.seed >= 2 ** 48)
+    throw new RangeError(`nexmark: seed must be an integer in [0, 2^48), got ${c.seed}`);
   if (!(c.maxEventsPerSecond >= 0)) throw new RangeError(`nexmark: maxEventsPerSecond must be >= 0, got ${c.maxEventsPerSecond}`);
   for (const k of POSITIVE_INTS) {
     const v = c[k];
-    if (!Number.isSafeInteger(v) || v < 1 || v > 0x7fffffff) throw new RangeError(`nexmark: ${k} must be a positive 32-bit integer, got ${v}`);
+    if (!Number.isSafeInteger(v) || v < 1 || v > 0x7fffffff)
+      throw new RangeError(`nexmark: ${k} must be a positive 32-bit integer, got ${v}`);
   }
   return c;
 }

@@ -37,7 +37,8 @@ export class NexmarkReader implements SourceReader<NexmarkEvent> {
     this.step = step;
     this.end = first + count * step;
     this.next = startAt ?? first;
-    if ((this.next - first) % step !== 0) throw new RangeError(`nexmark: event ${startAt} is not read by subtask ${index} of ${parallelism}`);
+    if ((this.next - first) % step !== 0)
+      throw new RangeError(`nexmark: event ${startAt} is not read by subtask ${index} of ${parallelism}`);
     const perSecond = this.generator.config.maxEventsPerSecond;
     this.rate = perSecond > 0 ? perSecond / parallelism : 0;
   }
