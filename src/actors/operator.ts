@@ -122,6 +122,11 @@ export interface SourceReaderContext {
   readonly operatorName: string;
   readonly subtaskIndex: number;
   readonly parallelism: number;
+  /**
+   * The reader states of the checkpoint restored from (from every subtask of the previous run, so
+   * a reader can take its share at another parallelism); undefined on a fresh start.
+   */
+  readonly restoredStates?: readonly unknown[];
 }
 
 /**
@@ -135,6 +140,10 @@ export interface SourceReader<T = unknown> {
   pollNext(output: ReaderOutput<T>, maxRecords: number): SourceStatus;
   /** Resolves when a reader that answered `wait` has data again. */
   available?(): Promise<void>;
+  /** Its position at a checkpoint barrier (plain data: offsets, splits); a replayable reader resumes from it. */
+  snapshotState?(checkpointId: number): unknown;
+  /** The checkpoint completed (e.g. commit offsets to an external system, for information). */
+  notifyCheckpointComplete?(checkpointId: number): void;
   /** Releases resources. */
   close?(): void | Promise<void>;
 }
@@ -151,12 +160,22 @@ export interface Source<T = unknown> {
 
 /** Writes one subtask's share of a sink. */
 export interface SinkWriter<T = unknown> {
-  /** Prepares writing. */
-  open?(): void | Promise<void>;
+  /** Prepares writing; `restored` holds the states this subtask's share had in the checkpoint restored from. */
+  open?(restored?: readonly unknown[]): void | Promise<void>;
   /** Writes one record. */
   write(value: T, timestamp: number | undefined): void;
   /** All input has arrived. */
   endInput?(): void;
+  /**
+   * At a checkpoint barrier (synchronous part): pre-commit what was written since the last one
+   * and return the writer's state (plain data, e.g. pending files to commit). Two-phase-commit
+   * sinks commit it in {@link notifyCheckpointComplete}.
+   */
+  snapshotState?(checkpointId: number): unknown;
+  /** The checkpoint completed on every subtask: commit what it pre-committed (idempotently). */
+  notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
+  /** The checkpoint was aborted: its pre-committed data stays pending for the next one. */
+  notifyCheckpointAborted?(checkpointId: number): void;
   /** Releases resources (flushes what is left). */
   close?(): void | Promise<void>;
 }
