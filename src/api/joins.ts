@@ -14,6 +14,8 @@ import { DataStream, KeyedStream, type KeySelector } from './datastream.ts';
 import { RichFunction, resolveFunction } from './functions.ts';
 import { ProcessWindowFunction } from './windowed-stream.ts';
 
+export type { ProcessJoinContext } from '../actors/interval-join-operator.ts';
+
 /** Joins one left and one right record of the same key and window into one result (Flink's JoinFunction). */
 export abstract class JoinFunction<L, R, O> extends RichFunction {
   abstract join(left: L, right: R): O;
@@ -234,7 +236,9 @@ export class JoinWithWindow<L, R, K, W extends Window> {
       .window(this.assigner);
     if (this.triggerValue !== undefined) windowed.trigger(this.triggerValue);
     if (this.lateness > 0) windowed.allowedLateness(this.lateness);
-    return windowed.process<O>(new JoinWindowFunction(fn, flat) as unknown as ProcessWindowFunction<Tagged, O, unknown, W>).name('Window Join');
+    return windowed
+      .process<O>(new JoinWindowFunction(fn, flat) as unknown as ProcessWindowFunction<Tagged, O, unknown, W>)
+      .name('Window Join');
   }
 }
 
@@ -266,8 +270,7 @@ export class IntervalJoin<L, R, K> {
     ] as const) {
       if (!Number.isSafeInteger(v)) throw configError(`interval join: the ${name} bound must be an integer number of ms, got ${v}`);
     }
-    if (lowerMs > upperMs)
-      throw configError(`interval join: the lower bound (${lowerMs}) must not exceed the upper bound (${upperMs})`);
+    if (lowerMs > upperMs) throw configError(`interval join: the lower bound (${lowerMs}) must not exceed the upper bound (${upperMs})`);
     return new IntervalJoined<L, R, K>(this.left, this.right, lowerMs, upperMs);
   }
 }

@@ -22,8 +22,22 @@ const ev = (id: string, k: string, ts: number): Ev => ({ id, k, ts });
 // Swap for `a.join(b)` once DataStream has it.
 const join = <L, R>(a: DataStream<L>, b: DataStream<R>) => new JoinedStreams(a, b);
 
-const LEFT = [ev('L1', 'a', 1000), ev('L2', 'a', 4000), ev('L3', 'b', 5000), ev('L4', 'a', 12000), ev('L5', 'c', 15000), ev('L6', 'a', 21000)];
-const RIGHT = [ev('R1', 'a', 2000), ev('R2', 'a', 8000), ev('R3', 'b', 9999), ev('R4', 'b', 11000), ev('R5', 'a', 13000), ev('R6', 'c', 29000)];
+const LEFT = [
+  ev('L1', 'a', 1000),
+  ev('L2', 'a', 4000),
+  ev('L3', 'b', 5000),
+  ev('L4', 'a', 12000),
+  ev('L5', 'c', 15000),
+  ev('L6', 'a', 21000),
+];
+const RIGHT = [
+  ev('R1', 'a', 2000),
+  ev('R2', 'a', 8000),
+  ev('R3', 'b', 9999),
+  ev('R4', 'b', 11000),
+  ev('R5', 'a', 13000),
+  ev('R6', 'c', 29000),
+];
 
 /** `left+right@timestamp`, sorted: the join's output as a comparable list. */
 type Row = string;
@@ -111,8 +125,14 @@ describe('window join', () => {
 
   it('lets a flat join function emit any number of results per pair', async () => {
     const env = new StreamExecutionEnvironment({ parallelism: 2 });
-    const a = env.fromCollection([ev('L1', 'a', 1000), ev('L2', 'a', 2000)]).assignTimestampsAndWatermarks(punctuated<Ev>()).setParallelism(1);
-    const b = env.fromCollection([ev('R1', 'a', 1500), ev('R2', 'a', 3000)]).assignTimestampsAndWatermarks(punctuated<Ev>()).setParallelism(1);
+    const a = env
+      .fromCollection([ev('L1', 'a', 1000), ev('L2', 'a', 2000)])
+      .assignTimestampsAndWatermarks(punctuated<Ev>())
+      .setParallelism(1);
+    const b = env
+      .fromCollection([ev('R1', 'a', 1500), ev('R2', 'a', 3000)])
+      .assignTimestampsAndWatermarks(punctuated<Ev>())
+      .setParallelism(1);
     join(a, b)
       .where((l) => l.k)
       .equalTo((r) => r.k)
@@ -163,8 +183,10 @@ describe('window join', () => {
   });
 
   it('with allowed lateness, joins a late record into its window again', async () => {
-    const env = new StreamExecutionEnvironment();
-    // Left and right from one source, so that the late record's arrival order is fixed.
+    // Left and right from one source, each element shipped as it is emitted (buffer timeout 0): the
+    // window operator reads its two input channels round robin, so both reach watermark 11999
+    // before R2 arrives, whatever the scheduling.
+    const env = new StreamExecutionEnvironment({ bufferTimeoutMs: 0 });
     const all = env
       .fromCollection([ev('L1', 'a', 1000), ev('R1', 'a', 2000), ev('X', 'z', 12000), ev('R2', 'a', 3000)])
       .assignTimestampsAndWatermarks(punctuated<Ev>());
