@@ -205,7 +205,8 @@ describe('interval join', () => {
     const b = env.fromElements(ev('R', 'a', 1)).keyBy('k');
     expect(() => intervalJoin(a, b).between(10, 5)).toThrow(/lower bound \(10\) must not exceed the upper bound \(5\)/);
     expect(() => intervalJoin(a, b).between(0.5, 5)).toThrow(/integer number of ms/);
-    expect(() => intervalJoin(env.fromElements(1) as never, b)).toThrow(/two keyed streams/);
+    // Only the constructor can be handed a stream that is not keyed (KeyedStream.intervalJoin cannot).
+    expect(() => new IntervalJoin(env.fromElements(1) as never, b)).toThrow(/two keyed streams/);
     expect(() => intervalJoin(a, new StreamExecutionEnvironment().fromElements(ev('R', 'a', 1)).keyBy('k'))).toThrow(/same environment/);
   });
 });
