@@ -16,4 +16,11 @@ export {
 } from './generator.ts';
 export { JavaRandom } from './java-random.ts';
 export type { Auction, Bid, NexmarkEvent, NexmarkEventKind, Person } from './model.ts';
-export { NexmarkReader, nexmarkSource, nexmarkSplit } from './source.ts';
+export {
+  NexmarkReader,
+  nexmarkDoneFilters,
+  nexmarkSource,
+  nexmarkSplit,
+  type NexmarkDoneFilter,
+  type NexmarkReaderState,
+} from './source.ts';

@@ -1,0 +1,361 @@
+// The Nexmark queries q0-q5, q7-q9, q11, q12 as Flink DataStream jobs over NexmarkSource, each ending in a counting sink.
+package dev.weir.bench.flink;
+
+import dev.weir.bench.flink.NexmarkGenerator.Auction;
+import dev.weir.bench.flink.NexmarkGenerator.Bid;
+import dev.weir.bench.flink.NexmarkGenerator.Event;
+import dev.weir.bench.flink.NexmarkGenerator.Person;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.AggregateFunction;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.api.java.tuple.Tuple3;
+import org.apache.flink.api.java.tuple.Tuple4;
+import org.apache.flink.api.java.tuple.Tuple5;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.streaming.api.functions.windowing.ProcessWindowFunction;
+import org.apache.flink.streaming.api.windowing.assigners.EventTimeSessionWindows;
+import org.apache.flink.streaming.api.windowing.assigners.SlidingEventTimeWindows;
+import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
+import org.apache.flink.streaming.api.windowing.assigners.TumblingProcessingTimeWindows;
+import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
+import org.apache.flink.util.Collector;
+
+/**
+ * Each query follows the Flink Nexmark SQL definition (nexmark/nexmark, queries/*.sql) written
+ * with the DataStream API: one source of events, views {@code person/auction/bid} by filtering on
+ * the kind, and a final {@link CountingSink}. Window sizes are those of the benchmark: 10 s
+ * windows, q5 sliding by 2 s, q11 sessions with a 10 s gap.
+ */
+public final class Queries {
+  private Queries() {}
+
+  /** Every query this class builds. */
+  public static final List<String> NAMES = List.of("q0", "q1", "q2", "q3", "q4", "q5", "q7", "q8", "q9", "q11", "q12");
+
+  static final Duration WINDOW = Duration.ofSeconds(10);
+  static final Duration Q5_SLIDE = Duration.ofSeconds(2);
+  /** Keys of the local phase of q7's two-phase global max. */
+  static final int Q7_FANOUT = 64;
+
+  /** Adds the source and the query to {@code env}. */
+  public static void build(String query, StreamExecutionEnvironment env, NexmarkGenerator.Config config) {
+    NexmarkGenerator gen = new NexmarkGenerator(config);
+    long outOfOrder = gen.maxOutOfOrdernessMs();
+    WatermarkStrategy<Event> watermarks =
+        outOfOrder == 0 ? WatermarkStrategy.forMonotonousTimestamps() : WatermarkStrategy.forBoundedOutOfOrderness(Duration.ofMillis(outOfOrder));
+    DataStream<Event> events = env.fromSource(new NexmarkSource(config), watermarks, "Nexmark Source");
+    DataStream<Bid> bids = events.filter(e -> e.kind == Event.BID).name("Bids").map(e -> e.bid).name("Bid").returns(Bid.class);
+    DataStream<Person> persons = events.filter(e -> e.kind == Event.PERSON).name("Persons").map(e -> e.person).name("Person").returns(Person.class);
+    DataStream<Auction> auctions =
+        events.filter(e -> e.kind == Event.AUCTION).name("Auctions").map(e -> e.auction).name("Auction").returns(Auction.class);
+    switch (query) {
+      case "q0" -> CountingSink.attach(bids, b -> b.auction + b.bidder + b.price + b.dateTime + b.channel.length() + b.url.length() + b.extra.length());
+      case "q1" -> CountingSink.attach(q1(bids), t -> t.f0 + t.f1 + Math.round(t.f2 * 1000) + t.f3 + t.f4.length());
+      case "q2" -> CountingSink.attach(q2(bids), t -> t.f0 + t.f1);
+      case "q3" -> CountingSink.attach(q3(persons, auctions), t -> t.f0.length() + t.f1.length() + t.f2.length() + t.f3);
+      case "q4" -> CountingSink.attach(q4(auctions, bids), t -> t.f0 + Math.round(t.f1 * 1000));
+      case "q5" -> CountingSink.attach(q5(bids), t -> t.f0 + t.f1 + t.f2);
+      case "q7" -> CountingSink.attach(q7(bids), b -> b.auction + b.bidder + b.price + b.dateTime);
+      case "q8" -> CountingSink.attach(q8(persons, auctions), t -> t.f0 + t.f1.length() + t.f2);
+      case "q9" -> CountingSink.attach(q9(auctions, bids), t -> t.f0 + t.f1 + t.f2 + t.f3);
+      case "q11" -> CountingSink.attach(q11(bids), t -> t.f0 + t.f1 + t.f2 + t.f3);
+      case "q12" -> CountingSink.attach(q12(bids), t -> t.f0 + t.f1);
+      default -> throw new IllegalArgumentException("unknown query " + query + "; one of " + NAMES);
+    }
+  }
+
+  /** q1 currency conversion: (auction, bidder, 0.908 * price, dateTime, extra). */
+  static DataStream<Tuple5<Long, Long, Double, Long, String>> q1(DataStream<Bid> bids) {
+    return bids.map(b -> Tuple5.of(b.auction, b.bidder, 0.908 * b.price, b.dateTime, b.extra))
+        .returns(Types.TUPLE(Types.LONG, Types.LONG, Types.DOUBLE, Types.LONG, Types.STRING))
+        .name("Q1 Convert");
+  }
+
+  /** q2 selection: (auction, price) of bids with auction % 123 == 0. */
+  static DataStream<Tuple2<Long, Long>> q2(DataStream<Bid> bids) {
+    return bids.filter(b -> b.auction % 123 == 0).name("Q2 Filter")
+        .map(b -> Tuple2.of(b.auction, b.price)).returns(Types.TUPLE(Types.LONG, Types.LONG)).name("Q2 Project");
+  }
+
+  /** q3 local item suggestion: (name, city, state, auction id), persons in OR/ID/CA joined with category-10 auctions by seller. */
+  static DataStream<Tuple4<String, String, String, Long>> q3(DataStream<Person> persons, DataStream<Auction> auctions) {
+    DataStream<Person> local = persons.filter(p -> p.state.equals("OR") || p.state.equals("ID") || p.state.equals("CA")).name("Q3 State");
+    DataStream<Auction> cat10 = auctions.filter(a -> a.category == 10).name("Q3 Category");
+    return local.keyBy(p -> p.id).connect(cat10.keyBy(a -> a.seller)).process(new IncrementalJoin()).name("Q3 Join");
+  }
+
+  /** Inner join of a person with the auctions it sells, emitting each match once as either side arrives. */
+  static final class IncrementalJoin extends KeyedCoProcessFunction<Long, Person, Auction, Tuple4<String, String, String, Long>> {
+    private transient ValueState<Person> person;
+    private transient ListState<Auction> auctions;
+
+    @Override
+    public void open(OpenContext ctx) {
+      person = getRuntimeContext().getState(new ValueStateDescriptor<>("person", Person.class));
+      auctions = getRuntimeContext().getListState(new ListStateDescriptor<>("auctions", Auction.class));
+    }
+
+    @Override
+    public void processElement1(Person p, Context ctx, Collector<Tuple4<String, String, String, Long>> out) throws Exception {
+      person.update(p);
+      for (Auction a : auctions.get()) out.collect(Tuple4.of(p.name, p.city, p.state, a.id));
+    }
+
+    @Override
+    public void processElement2(Auction a, Context ctx, Collector<Tuple4<String, String, String, Long>> out) throws Exception {
+      auctions.add(a); // kept, as in SQL's regular join, for a person who may come later
+      Person p = person.value();
+      if (p != null) out.collect(Tuple4.of(p.name, p.city, p.state, a.id));
+    }
+  }
+
+  /** q9 winning bids: (auction, category, price, bidder) of the highest valid bid of each auction, at its expiry. */
+  static DataStream<Tuple4<Long, Long, Long, Long>> q9(DataStream<Auction> auctions, DataStream<Bid> bids) {
+    return auctions.keyBy(a -> a.id).connect(bids.keyBy(b -> b.auction)).process(new WinningBid()).name("Q9 Winning Bids");
+  }
+
+  /**
+   * Keeps an auction and its best bid so far (price ≥ reserve, within [dateTime, expires), highest
+   * price, then earliest); fires at the auction's expiry. Bids before their auction wait in state.
+   */
+  static final class WinningBid extends KeyedCoProcessFunction<Long, Auction, Bid, Tuple4<Long, Long, Long, Long>> {
+    private transient ValueState<Auction> auction;
+    private transient ValueState<Bid> best;
+    private transient ListState<Bid> early;
+    private transient ValueState<Boolean> closed;
+
+    @Override
+    public void open(OpenContext ctx) {
+      auction = getRuntimeContext().getState(new ValueStateDescriptor<>("auction", Auction.class));
+      best = getRuntimeContext().getState(new ValueStateDescriptor<>("best", Bid.class));
+      early = getRuntimeContext().getListState(new ListStateDescriptor<>("early", Bid.class));
+      closed = getRuntimeContext().getState(new ValueStateDescriptor<>("closed", Types.BOOLEAN));
+    }
+
+    private void offer(Auction a, Bid b) throws Exception {
+      if (b.price < a.reserve || b.dateTime < a.dateTime || b.dateTime >= a.expires) return;
+      Bid cur = best.value();
+      if (cur == null || b.price > cur.price || (b.price == cur.price && b.dateTime < cur.dateTime)) best.update(b);
+    }
+
+    @Override
+    public void processElement1(Auction a, Context ctx, Collector<Tuple4<Long, Long, Long, Long>> out) throws Exception {
+      auction.update(a);
+      ctx.timerService().registerEventTimeTimer(a.expires);
+      for (Bid b : early.get()) offer(a, b);
+      early.clear();
+    }
+
+    @Override
+    public void processElement2(Bid b, Context ctx, Collector<Tuple4<Long, Long, Long, Long>> out) throws Exception {
+      if (closed.value() != null) return;
+      Auction a = auction.value();
+      if (a == null) early.add(b);
+      else offer(a, b);
+    }
+
+    @Override
+    public void onTimer(long ts, OnTimerContext ctx, Collector<Tuple4<Long, Long, Long, Long>> out) throws Exception {
+      Auction a = auction.value();
+      Bid b = best.value();
+      if (a != null && b != null) out.collect(Tuple4.of(a.id, a.category, b.price, b.bidder));
+      auction.clear();
+      best.clear();
+      early.clear();
+      closed.update(true);
+    }
+  }
+
+  /** q4 average closing price per category: (category, running average of winning prices). */
+  static DataStream<Tuple2<Long, Double>> q4(DataStream<Auction> auctions, DataStream<Bid> bids) {
+    return q9(auctions, bids).keyBy(t -> t.f1).process(new RunningAverage()).name("Q4 Average");
+  }
+
+  /** Emits the updated average of f2 per key on every input (SQL's changelog of a group AVG). */
+  static final class RunningAverage extends KeyedProcessFunction<Long, Tuple4<Long, Long, Long, Long>, Tuple2<Long, Double>> {
+    private transient ValueState<Tuple2<Long, Long>> sumCount;
+
+    @Override
+    public void open(OpenContext ctx) {
+      sumCount = getRuntimeContext().getState(new ValueStateDescriptor<>("sumCount", Types.TUPLE(Types.LONG, Types.LONG)));
+    }
+
+    @Override
+    public void processElement(Tuple4<Long, Long, Long, Long> t, Context ctx, Collector<Tuple2<Long, Double>> out) throws Exception {
+      Tuple2<Long, Long> sc = sumCount.value();
+      sc = sc == null ? Tuple2.of(t.f2, 1L) : Tuple2.of(sc.f0 + t.f2, sc.f1 + 1);
+      sumCount.update(sc);
+      out.collect(Tuple2.of(t.f1, (double) sc.f0 / sc.f1));
+    }
+  }
+
+  /** Counts elements. */
+  static final class Count<T> implements AggregateFunction<T, Long, Long> {
+    @Override
+    public Long createAccumulator() {
+      return 0L;
+    }
+
+    @Override
+    public Long add(T value, Long acc) {
+      return acc + 1;
+    }
+
+    @Override
+    public Long getResult(Long acc) {
+      return acc;
+    }
+
+    @Override
+    public Long merge(Long a, Long b) {
+      return a + b;
+    }
+  }
+
+  /** (key, count, window start, window end). */
+  static final class WithWindow extends ProcessWindowFunction<Long, Tuple4<Long, Long, Long, Long>, Long, TimeWindow> {
+    @Override
+    public void process(Long key, Context ctx, Iterable<Long> counts, Collector<Tuple4<Long, Long, Long, Long>> out) {
+      out.collect(Tuple4.of(key, counts.iterator().next(), ctx.window().getStart(), ctx.window().getEnd()));
+    }
+  }
+
+  /** q5 hot items: (auction, bid count, window end) of the auctions with the most bids in each 10 s window sliding by 2 s. */
+  static DataStream<Tuple3<Long, Long, Long>> q5(DataStream<Bid> bids) {
+    DataStream<Tuple4<Long, Long, Long, Long>> counts = bids.keyBy(b -> b.auction)
+        .window(SlidingEventTimeWindows.of(WINDOW, Q5_SLIDE))
+        .aggregate(new Count<>(), new WithWindow())
+        .name("Q5 Count");
+    return counts.keyBy(t -> t.f3).process(new MaxPerWindow()).name("Q5 Max");
+  }
+
+  /** Per window end: keeps the top count and its auctions; emits them when the watermark passes the window. */
+  static final class MaxPerWindow extends KeyedProcessFunction<Long, Tuple4<Long, Long, Long, Long>, Tuple3<Long, Long, Long>> {
+    private transient ValueState<Long> max;
+    private transient ListState<Long> top;
+
+    @Override
+    public void open(OpenContext ctx) {
+      max = getRuntimeContext().getState(new ValueStateDescriptor<>("max", Types.LONG));
+      top = getRuntimeContext().getListState(new ListStateDescriptor<>("top", Types.LONG));
+    }
+
+    @Override
+    public void processElement(Tuple4<Long, Long, Long, Long> t, Context ctx, Collector<Tuple3<Long, Long, Long>> out) throws Exception {
+      Long m = max.value();
+      if (m == null || t.f1 > m) {
+        max.update(t.f1);
+        top.update(List.of(t.f0));
+        ctx.timerService().registerEventTimeTimer(t.f3 - 1); // window results carry end - 1
+      } else if (t.f1.equals(m)) {
+        top.add(t.f0);
+      }
+    }
+
+    @Override
+    public void onTimer(long ts, OnTimerContext ctx, Collector<Tuple3<Long, Long, Long>> out) throws Exception {
+      long m = max.value();
+      for (Long auction : top.get()) out.collect(Tuple3.of(auction, m, ctx.getCurrentKey()));
+      max.clear();
+      top.clear();
+    }
+  }
+
+  /** The bids with the highest price seen (ties kept). */
+  static final class MaxBids implements AggregateFunction<Bid, List<Bid>, List<Bid>> {
+    @Override
+    public List<Bid> createAccumulator() {
+      return new ArrayList<>(1);
+    }
+
+    @Override
+    public List<Bid> add(Bid b, List<Bid> acc) {
+      if (acc.isEmpty() || b.price > acc.get(0).price) {
+        acc.clear();
+        acc.add(b);
+      } else if (b.price == acc.get(0).price) {
+        acc.add(b);
+      }
+      return acc;
+    }
+
+    @Override
+    public List<Bid> getResult(List<Bid> acc) {
+      return acc;
+    }
+
+    @Override
+    public List<Bid> merge(List<Bid> a, List<Bid> b) {
+      for (Bid x : b) add(x, a);
+      return a;
+    }
+  }
+
+  /**
+   * q7 highest bid: the bids with the top price of each 10 s tumbling window. Two phases, as Flink
+   * SQL's local-global aggregation: a keyed max over {@link #Q7_FANOUT} auction buckets, then a global max.
+   */
+  static DataStream<Bid> q7(DataStream<Bid> bids) {
+    DataStream<Bid> local = bids.keyBy(b -> (int) (b.auction % Q7_FANOUT))
+        .window(TumblingEventTimeWindows.of(WINDOW))
+        .aggregate(new MaxBids())
+        .name("Q7 Local Max")
+        .flatMap((List<Bid> l, Collector<Bid> out) -> l.forEach(out::collect))
+        .returns(Bid.class)
+        .name("Q7 Unpack");
+    return local.windowAll(TumblingEventTimeWindows.of(WINDOW))
+        .aggregate(new MaxBids())
+        .name("Q7 Global Max")
+        .flatMap((List<Bid> l, Collector<Bid> out) -> l.forEach(out::collect))
+        .returns(Bid.class)
+        .name("Q7 Result");
+  }
+
+  /** q8 new users: (person id, name, window start) of persons who opened an auction in the 10 s tumbling window they registered in. */
+  static DataStream<Tuple3<Long, String, Long>> q8(DataStream<Person> persons, DataStream<Auction> auctions) {
+    return persons.coGroup(auctions)
+        .where(p -> p.id)
+        .equalTo(a -> a.seller)
+        .window(TumblingEventTimeWindows.of(WINDOW))
+        .apply(
+            (Iterable<Person> ps, Iterable<Auction> as, Collector<Tuple3<Long, String, Long>> out) -> {
+              if (!as.iterator().hasNext()) return;
+              Set<Long> seen = new HashSet<>();
+              for (Person p : ps) {
+                if (seen.add(p.id)) out.collect(Tuple3.of(p.id, p.name, p.dateTime - Math.floorMod(p.dateTime, WINDOW.toMillis())));
+              }
+            },
+            Types.TUPLE(Types.LONG, Types.STRING, Types.LONG))
+        .name("Q8 Window Join");
+  }
+
+  /** q11 user sessions: (bidder, bids, session start, session end), session gap 10 s. */
+  static DataStream<Tuple4<Long, Long, Long, Long>> q11(DataStream<Bid> bids) {
+    return bids.keyBy(b -> b.bidder)
+        .window(EventTimeSessionWindows.withGap(WINDOW))
+        .aggregate(new Count<>(), new WithWindow())
+        .name("Q11 Sessions");
+  }
+
+  /** q12 processing-time windows: (bidder, bids, window start, window end) per 10 s processing-time tumbling window. */
+  static DataStream<Tuple4<Long, Long, Long, Long>> q12(DataStream<Bid> bids) {
+    return bids.keyBy(b -> b.bidder)
+        .window(TumblingProcessingTimeWindows.of(WINDOW))
+        .aggregate(new Count<>(), new WithWindow())
+        .name("Q12 Proctime Windows");
+  }
+}
