@@ -1,0 +1,98 @@
+//! File helpers of checkpoint storage: durable writes in chunks, directory fsync, checksummed reads that leave the event loop breathing.
+
+import { createHash } from 'node:crypto';
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Bytes written or hashed per step; between steps other callbacks of the event loop run. */
+const CHUNK = 4 << 20;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** The code of a Node.js system error (`ENOENT`, …), if it is one. */
+export function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * Creates `path` (it must not exist), writes `data` in chunks, fsyncs and closes it; returns the
+ * sha256 of what was written (hashed chunk by chunk, between the writes).
+ */
+export async function writeDurably(path: string, data: Uint8Array): Promise<string> {
+  const hash = createHash('sha256');
+  const handle = await open(path, 'wx');
+  try {
+    for (let offset = 0; offset < data.length;) {
+      const end = Math.min(offset + CHUNK, data.length);
+      const chunk = data.subarray(offset, end);
+      hash.update(chunk);
+      for (let done = 0; done < chunk.length;) {
+        const { bytesWritten } = await handle.write(chunk, done, chunk.length - done, offset + done);
+        done += bytesWritten;
+      }
+      offset = end;
+    }
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * Fsyncs a directory, so the names created or renamed in it survive a power loss. Windows cannot
+ * open a directory for syncing; there the rename's own durability has to do.
+ */
+export async function syncDirectory(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+  } catch (error) {
+    if (process.platform === 'win32') return;
+    throw error;
+  }
+  try {
+    await handle.sync();
+  } catch (error) {
+    const code = errorCode(error);
+    if (process.platform !== 'win32' && code !== 'EINVAL') throw error;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The sha256 of `data` as lower-case hex, hashed in chunks with a turn of the event loop between them. */
+export async function sha256Hex(data: Uint8Array): Promise<string> {
+  const hash = createHash('sha256');
+  for (let offset = 0; offset < data.length; offset += CHUNK) {
+    if (offset > 0) await nextTurn();
+    hash.update(data.subarray(offset, Math.min(offset + CHUNK, data.length)));
+  }
+  return hash.digest('hex');
+}
+
+/** Reads a whole file; undefined when it does not exist. */
+export async function readIfExists(path: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Removes a folder so that an interruption never leaves something that looks whole: first an
+ * atomic rename to `discardName` (a hidden leftover name), then the recursive delete.
+ */
+export async function discardFolder(parent: string, name: string, discardName: string): Promise<void> {
+  const hidden = join(parent, discardName);
+  try {
+    await rename(join(parent, name), hidden);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return;
+    throw error;
+  }
+  await rm(hidden, { recursive: true, force: true });
+}
