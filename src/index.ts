@@ -11,12 +11,21 @@ export {
   DataStream,
   DataStreamSink,
   FilterFunction,
+  FlatJoinFunction,
   FlatMapFunction,
+  IntervalJoin,
+  IntervalJoined,
+  JoinEqualTo,
+  JoinFunction,
+  JoinWhere,
+  JoinWithWindow,
+  JoinedStreams,
   KeyedCoProcessFunction,
   KeyedProcessFunction,
   KeyedStream,
   MapFunction,
   ProcessFunction,
+  ProcessJoinFunction,
   ProcessWindowFunction,
   ReduceFunction,
   RichFunction,
@@ -24,7 +33,15 @@ export {
   WindowedStream,
   defineJob,
 } from './api/index.ts';
-export type { JobBuilder, KeySelector, ProcessWindowFunctionLike } from './api/index.ts';
+export type {
+  FlatJoinFunctionLike,
+  JobBuilder,
+  JoinFunctionLike,
+  KeySelector,
+  ProcessJoinContext,
+  ProcessJoinFunctionLike,
+  ProcessWindowFunctionLike,
+} from './api/index.ts';
 
 export { executeJob } from './scheduler/index.ts';
 export type { ExecuteOptions } from './scheduler/index.ts';

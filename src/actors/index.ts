@@ -1,7 +1,16 @@
 //! Actors: the actor base, operators and their interfaces, the subtask actor, and the job coordinator.
 
 export { Actor } from './actor.ts';
-export { JobCoordinator, type CoordinatorMessage, type Deployment, type JobResult, type OperatorTotals } from './coordinator.ts';
+export {
+  JobMaster,
+  type Attempt,
+  type AttemptEvents,
+  type FaultToleranceStats,
+  type JobMasterSpec,
+  type JobResult,
+  type OperatorTotals,
+} from './job-master.ts';
+export { RestartBackoff, RestartStrategies } from './restart-strategies.ts';
 export {
   createRuntimeContext,
   type FunctionLifecycle,

@@ -34,6 +34,7 @@ export class OperatorTimers<N = unknown> {
     name: string,
   ) {
     this.service = new HeapInternalTimerService<unknown, N>(context.maxParallelism, { keyGroupRange: backend.keyGroupRange, name });
+    context.registerTimerService(name, this.service as HeapInternalTimerService<unknown, unknown>);
   }
 
   /** The operator's current watermark. */

@@ -9,6 +9,7 @@ import type {
   ValueStateDescriptor,
 } from '../state/descriptors.ts';
 import type { OperatorStateStore } from '../state/operator-state.ts';
+import type { HeapInternalTimerService } from '../state/timer-service.ts';
 import type { KeyedStateBackend } from '../state/keyed-backend.ts';
 import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from '../state/state-types.ts';
 
@@ -34,8 +35,11 @@ export interface OperatorProcessingTime {
 
 /** What an operator may report to the coordinator (the `collect` sink uses it). */
 export interface TaskReporter {
-  /** Hands records of a collect sink to the coordinator. */
-  collect(sinkId: string, subtask: number, records: unknown[]): void;
+  /**
+   * Hands records of a collect sink to the coordinator; a `commitKey` marks a two-phase commit,
+   * which the coordinator applies once however often it is repeated after restores.
+   */
+  collect(sinkId: string, subtask: number, records: unknown[], commitKey?: string): void;
 }
 
 /** Everything the runtime tells an operator about where it runs. */
@@ -64,6 +68,10 @@ export interface OperatorContext {
   readonly processingTime: OperatorProcessingTime;
   /** How often sources and timestamp assigners emit periodic watermarks (ms). */
   readonly autoWatermarkIntervalMs: number;
+  /** Registers a timer service so checkpoints include its timers (restored ones are loaded into it now). */
+  registerTimerService(name: string, service: HeapInternalTimerService<unknown, unknown>): void;
+  /** Function states (a source reader's position, a sink writer's pending commits) restored for this subtask. */
+  readonly restoredFunctionStates: readonly unknown[] | undefined;
 }
 
 /** One-input stream operator: Flink's OneInputStreamOperator, reduced to what a chain needs. */
@@ -88,6 +96,12 @@ export interface StreamOperator {
   processElement2?(value: unknown, timestamp: number | undefined): void;
   /** Extra counters for metrics (e.g. `numLateRecordsDropped`). */
   counters?(): Record<string, number>;
+  /** At a checkpoint: the state of the user-facing function (reader position, writer commits), plain data. */
+  snapshotFunctionState?(checkpointId: number): unknown;
+  /** The checkpoint completed everywhere (two-phase commits commit here). */
+  notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
+  /** The checkpoint was aborted. */
+  notifyCheckpointAborted?(checkpointId: number): void;
   /** All inputs have ended: emit whatever is still buffered. */
   endInput(): void;
   /** Releases resources; may be asynchronous. */

@@ -408,7 +408,7 @@ export class SinkOperator extends AbstractStreamOperator {
   override async open(): Promise<void> {
     this.writer = this.sink.createWriter(this.context);
     try {
-      await this.writer.open?.();
+      await this.writer.open?.(this.context.restoredFunctionStates);
     } catch (error) {
       throw userFunctionError(error, this.name, this.subtask, 'sink open()');
     }
@@ -425,6 +425,24 @@ export class SinkOperator extends AbstractStreamOperator {
   override processWatermark(): void {}
   override endInput(): void {
     this.writer.endInput?.();
+  }
+  /** The writer's pre-committed state at a barrier. */
+  snapshotFunctionState(checkpointId: number): unknown {
+    try {
+      return this.writer.snapshotState?.(checkpointId);
+    } catch (error) {
+      throw userFunctionError(error, this.name, this.subtask, 'sink snapshotState()');
+    }
+  }
+  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    try {
+      await this.writer.notifyCheckpointComplete?.(checkpointId);
+    } catch (error) {
+      throw userFunctionError(error, this.name, this.subtask, 'sink notifyCheckpointComplete()');
+    }
+  }
+  notifyCheckpointAborted(checkpointId: number): void {
+    this.writer.notifyCheckpointAborted?.(checkpointId);
   }
   override async close(): Promise<void> {
     try {

@@ -93,6 +93,7 @@ export class SourceOperator implements StreamOperator, ReaderOutput {
         operatorName: this.name,
         subtaskIndex: context.subtaskIndex,
         parallelism: context.parallelism,
+        restoredStates: context.restoredFunctionStates,
       });
     } catch (error) {
       throw userFunctionError(error, this.name, this.subtask, 'source createReader()');
@@ -213,6 +214,15 @@ export class SourceOperator implements StreamOperator, ReaderOutput {
 
   processElement(): void {
     throw new Error('a source has no input');
+  }
+
+  /** The reader's position (its replay point after a restore). */
+  snapshotFunctionState(checkpointId: number): unknown {
+    return this.reader.snapshotState?.(checkpointId);
+  }
+
+  notifyCheckpointComplete(checkpointId: number): void {
+    this.reader.notifyCheckpointComplete?.(checkpointId);
   }
 
   processWatermark(timestamp: number): void {

@@ -15,6 +15,7 @@ import { ErrorCodes, WeirError, userFunctionError } from '../core/errors.ts';
 import type { SubtaskMetrics } from '../core/protocol.ts';
 import type { BoundedMailbox } from '../mailbox/bounded-mailbox.ts';
 import type { ChannelWriter, ChannelWriterOwner } from '../mailbox/channel-writer.ts';
+import { BarrierAligner, type Barrier, type CheckpointingMode } from '../checkpoint/barrier-aligner.ts';
 import { WatermarkValve } from '../time/watermark-valve.ts';
 import { MAX_WATERMARK } from '../time/index.ts';
 import type { StreamOperator } from './operator.ts';
@@ -35,10 +36,22 @@ export interface SubtaskListener {
   subtaskFinished(actor: SubtaskActor): void;
   /** The subtask failed; the job must be cancelled (or restarted). */
   subtaskFailed(actor: SubtaskActor, error: unknown): void;
+  /** The subtask took its part of a checkpoint. */
+  checkpointAcknowledged?(actor: SubtaskActor, checkpointId: number, state: SubtaskCheckpoint): void;
+  /** The subtask could not take its part of a checkpoint. */
+  checkpointDeclined?(actor: SubtaskActor, checkpointId: number, reason: string): void;
+  /** All input consumed and outputs flushed; waiting for the final checkpoint before closing. */
+  subtaskEnded?(actor: SubtaskActor): void;
 }
 
 /** Life cycle of a subtask actor. */
-export type SubtaskState = 'created' | 'opening' | 'running' | 'draining' | 'closing' | 'finished' | 'failed' | 'cancelled';
+export type SubtaskState = 'created' | 'opening' | 'running' | 'draining' | 'ended' | 'closing' | 'finished' | 'failed' | 'cancelled';
+
+/** What a subtask hands in for a checkpoint: each operator's state, msgpack-encoded at the barrier. */
+export interface SubtaskCheckpoint {
+  /** Encoded {@link OperatorSubtaskState} per operator id. */
+  operators: Record<string, Uint8Array>;
+}
 
 /** What the scheduler needs to build a subtask actor. */
 export interface SubtaskActorSpec {
@@ -55,6 +68,12 @@ export interface SubtaskActorSpec {
   batchSize: number;
   /** For each mailbox channel, the head's input (1 or 2) it feeds; all 1 for one-input heads. */
   channelInputs?: (1 | 2)[];
+  /** Checkpointing, when on: the alignment mode and how to snapshot this subtask's operators. */
+  checkpointing?: {
+    mode: CheckpointingMode;
+    /** Takes the synchronous snapshot of every operator of the chain (encoded, so later writes cannot change it). */
+    snapshot(checkpointId: number): SubtaskCheckpoint;
+  };
 }
 
 /**
@@ -84,6 +103,15 @@ export class SubtaskActor implements ChannelWriterOwner {
   private readonly mails: (() => void)[] = [];
   private readonly channelInputs: (1 | 2)[] | undefined;
   private idle = false;
+  private readonly aligner: BarrierAligner | undefined;
+  /** Checkpoints triggered on this subtask and not yet acknowledged or declined. */
+  private readonly pendingCheckpoints = new Set<number>();
+  /** Whether the current batch's channel was blocked in the middle of it. */
+  private stopBatch = false;
+  /** Whether the subtask stays open after its input ended, for a final checkpoint. */
+  private awaitFinal = false;
+  /** The newest checkpoint this subtask acknowledged. */
+  private lastAcknowledged = 0;
   /** Whether the scheduler has this actor queued. */
   queued = false;
 
@@ -97,6 +125,106 @@ export class SubtaskActor implements ChannelWriterOwner {
     for (const rw of spec.recordWriters) this.writers.push(...rw.writers);
     this.valve = spec.mailbox ? new WatermarkValve(spec.mailbox.channelCount) : undefined;
     this.channelInputs = spec.channelInputs?.some((i) => i === 2) ? spec.channelInputs : undefined;
+    const checkpointing = spec.checkpointing;
+    if (checkpointing && spec.mailbox) {
+      const mailbox = spec.mailbox;
+      this.aligner = new BarrierAligner(mailbox.channelCount, checkpointing.mode, {
+        block: (channel) => {
+          mailbox.block(channel);
+          if (channel === this.currentChannel) this.stopBatch = true;
+        },
+        unblockAll: () => {
+          for (let c = 0; c < mailbox.channelCount; c++) if (mailbox.isBlocked(c)) mailbox.unblock(c);
+        },
+        aligned: (barrier) => this.checkpointAligned(barrier),
+        aborted: (id, reason) => this.decline(id, reason),
+      });
+    }
+    this.awaitFinal = checkpointing !== undefined;
+  }
+
+  // ---- checkpoints
+
+  /** The coordinator triggered a checkpoint: a source injects its barrier; a subtask whose input ended answers directly. */
+  triggerCheckpoint(barrier: Barrier): void {
+    this.enqueueMail(() => {
+      if (barrier.id <= this.lastAcknowledged) return;
+      if (this.state === 'running' && !this.source) {
+        // Barriers will come through the inputs; remember in case the input ends first.
+        this.pendingCheckpoints.add(barrier.id);
+        return;
+      }
+      this.pendingCheckpoints.add(barrier.id);
+      const inputDone = this.state !== 'running';
+      this.takeCheckpoint(barrier, !inputDone);
+    });
+  }
+
+  private checkpointAligned(barrier: Barrier): void {
+    this.pendingCheckpoints.add(barrier.id);
+    this.takeCheckpoint(barrier, true);
+  }
+
+  /** Snapshots every operator, forwards the barrier (unless the outputs have ended) and acknowledges. */
+  private takeCheckpoint(barrier: Barrier, forwardBarrier: boolean): void {
+    if (!this.pendingCheckpoints.has(barrier.id)) return;
+    const checkpointing = this.spec.checkpointing;
+    if (!checkpointing) return;
+    let state: SubtaskCheckpoint;
+    try {
+      state = checkpointing.snapshot(barrier.id);
+    } catch (error) {
+      this.decline(barrier.id, `snapshot failed: ${(error as Error)?.message ?? String(error)}`);
+      this.fail(error);
+      return;
+    }
+    if (forwardBarrier) {
+      for (const writer of this.writers) {
+        writer.appendEvent(TAG_BARRIER, barrier.id, barrier.timestamp, barrier.kind === 'savepoint' ? 1 : 0);
+        writer.flush();
+      }
+    }
+    this.pendingCheckpoints.delete(barrier.id);
+    if (barrier.id > this.lastAcknowledged) this.lastAcknowledged = barrier.id;
+    this.listener.checkpointAcknowledged?.(this, barrier.id, state);
+  }
+
+  private decline(checkpointId: number, reason: string): void {
+    if (!this.pendingCheckpoints.delete(checkpointId)) return;
+    this.listener.checkpointDeclined?.(this, checkpointId, reason);
+  }
+
+  /** A checkpoint completed everywhere: operators commit (two-phase commit sinks). */
+  notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.enqueueMail(() => {
+        void (async () => {
+          try {
+            for (const op of this.spec.operators) await op.notifyCheckpointComplete?.(checkpointId);
+          } catch (error) {
+            this.fail(error);
+          }
+          resolve();
+        })();
+      });
+      if (this.state === 'finished' || this.state === 'failed' || this.state === 'cancelled') resolve();
+    });
+  }
+
+  /** A checkpoint was aborted by the coordinator (timeout, decline elsewhere). */
+  abortCheckpoint(checkpointId: number): void {
+    this.enqueueMail(() => {
+      this.aligner?.abortCurrent(checkpointId, 'aborted by the coordinator');
+      this.pendingCheckpoints.delete(checkpointId);
+      for (const op of this.spec.operators) op.notifyCheckpointAborted?.(checkpointId);
+    });
+  }
+
+  /** The final checkpoint completed (or checkpointing is off): close operators and finish. */
+  finish(): void {
+    if (this.state !== 'ended') return;
+    this.state = 'closing';
+    void this.closeOperators();
   }
 
   /**
@@ -104,9 +232,15 @@ export class SubtaskActor implements ChannelWriterOwner {
    * is taken; mails run even while outputs are out of credit, as Flink's mailbox actions do.
    */
   enqueueMail(mail: () => void): void {
-    if (this.state !== 'running' && this.state !== 'opening') return;
+    const state = this.state;
+    if (state !== 'running' && state !== 'opening' && state !== 'draining' && state !== 'ended') return;
     this.mails.push(mail);
     if (!this.queued) this.scheduler.schedule(this);
+  }
+
+  private get takesMail(): boolean {
+    const state = this.state;
+    return state === 'running' || state === 'draining' || state === 'ended';
   }
 
   /** `task (index/parallelism)`, for logs. */
@@ -126,13 +260,18 @@ export class SubtaskActor implements ChannelWriterOwner {
 
   /** Whether a run slice would make progress now. */
   get runnable(): boolean {
-    if (this.mails.length > 0 && this.state === 'running') return true;
+    if (this.mails.length > 0 && this.takesMail) return true;
     if (this.blockedWriters > 0) return false;
     if (this.state === 'running') {
       if (this.source) return !this.sourceWaiting;
       return this.currentBatch !== undefined || (this.spec.mailbox as BoundedMailbox).hasReady;
     }
     return this.state === 'draining';
+  }
+
+  /** Input ended and outputs flushed (waiting to finish). */
+  get ended(): boolean {
+    return this.state === 'ended';
   }
 
   /** Mailbox hook: new input arrived. */
@@ -157,7 +296,7 @@ export class SubtaskActor implements ChannelWriterOwner {
   /** Runs until the deadline, a blocked output, or no more input. Errors fail the subtask. */
   runSlice(deadline: number): void {
     try {
-      while (this.mails.length > 0 && this.state === 'running') (this.mails.shift() as () => void)();
+      while (this.mails.length > 0 && this.takesMail) (this.mails.shift() as () => void)();
       if (this.state === 'running') {
         if (this.source) this.runSource(deadline);
         else this.runInput(deadline);
@@ -228,12 +367,19 @@ export class SubtaskActor implements ChannelWriterOwner {
           this.position = i;
           i = this.handleEvent(batch, i);
           if (this.state !== 'running') break;
+          if (this.stopBatch) break;
         }
       }
       this.position = i;
       if (i >= n) {
         this.currentBatch = undefined;
+        this.stopBatch = false;
         mailbox.release(this.currentChannel);
+      } else if (this.stopBatch) {
+        // The channel is blocked for alignment: its rest waits at the front of its queue.
+        this.stopBatch = false;
+        this.currentBatch = undefined;
+        mailbox.requeueFront(this.currentChannel, batch.slice(i));
       }
       if (this.state !== 'running') return;
       if (performance.now() >= deadline) return;
@@ -262,15 +408,23 @@ export class SubtaskActor implements ChannelWriterOwner {
         mailbox.closeChannel(channel);
         const advanced = valve.onEnd(channel);
         if (advanced !== undefined && this.endedChannels < mailbox.channelCount) this.head.processWatermark(advanced);
+        this.aligner?.onEndOfChannel(channel);
         if (this.endedChannels === mailbox.channelCount) {
           mailbox.quiesce();
           this.endOfInput();
         }
         break;
       }
-      case TAG_BARRIER:
+      case TAG_BARRIER: {
+        const barrier: Barrier = {
+          id: batch[i + 1] as number,
+          timestamp: batch[i + 2] as number,
+          kind: batch[i + 3] === 1 ? 'savepoint' : 'checkpoint',
+        };
+        if (this.aligner) this.aligner.onBarrier(channel, barrier);
+        break;
+      }
       case TAG_LATENCY:
-        // Checkpoint barriers and latency markers are forwarded in band until their features land.
         for (const writer of this.writers) writer.appendEvent(tag, ...batch.slice(i + 1, i + elementWidth(tag)));
         break;
       default:
@@ -302,6 +456,14 @@ export class SubtaskActor implements ChannelWriterOwner {
 
   private drain(): void {
     for (const writer of this.writers) if (!writer.finished) return;
+    if (this.awaitFinal) {
+      // Input consumed: checkpoints triggered meanwhile are answered with the final state, and
+      // the subtask waits for the job's final checkpoint before it closes (two-phase commits).
+      this.state = 'ended';
+      for (const id of [...this.pendingCheckpoints]) this.takeCheckpoint({ id, timestamp: Date.now(), kind: 'checkpoint' }, false);
+      this.listener.subtaskEnded?.(this);
+      return;
+    }
     this.state = 'closing';
     void this.closeOperators();
   }

@@ -8,6 +8,7 @@ import type { MapStateDescriptor } from '../state/descriptors.ts';
 import type { WindowAssigner } from '../windows/assigners.ts';
 import type { Window } from '../windows/windows.ts';
 import { WindowedStream } from './windowed-stream.ts';
+import { IntervalJoin, JoinedStreams } from './joins.ts';
 import {
   FilterOperator,
   FlatMapOperator,
@@ -204,6 +205,11 @@ export class DataStream<T> extends ConfigurableNode {
     return new DataStream<X>(this.graph, [{ from: this.nodeRef.id, partitioner: { kind: 'auto' }, sideOutputTag: tag.id }]);
   }
 
+  /** Joins this stream with another over windows: `.where(key).equalTo(key).window(assigner).apply(fn)`. */
+  join<T2>(other: DataStream<T2>): JoinedStreams<T, T2> {
+    return new JoinedStreams<T, T2>(this, other);
+  }
+
   /** Connects two streams for an operator that reads both (a co-process function), or a broadcast stream. */
   connect<T2>(other: BroadcastStream<T2>): BroadcastConnectedStream<T, T2>;
   connect<T2>(other: DataStream<T2>): ConnectedStreams<T, T2>;
@@ -335,6 +341,11 @@ export class KeyedStream<T, K> extends DataStream<T> {
   /** @internal */
   override keySelectorForConsumer(): (value: unknown) => unknown {
     return this.keyFn;
+  }
+
+  /** Joins each record with the other stream's records of the same key within a time interval: `.between(lower, upper).process(fn)`. */
+  intervalJoin<T2>(other: KeyedStream<T2, K>): IntervalJoin<T, T2, K> {
+    return new IntervalJoin<T, T2, K>(this, other);
   }
 
   /** Cuts each key's records into windows. */

@@ -1,6 +1,6 @@
 //! StreamExecutionEnvironment: job-wide settings, sources, and running the graph built on it.
 
-import type { JobResult } from '../actors/coordinator.ts';
+import type { JobResult } from '../actors/job-master.ts';
 import type { Source } from '../actors/operator.ts';
 import { SourceOperator } from '../actors/source-operator.ts';
 import { collectionSource, sequenceSource } from '../connectors/sources.ts';
@@ -8,7 +8,8 @@ import { configError } from '../core/errors.ts';
 import type { JobOptions } from '../core/protocol.ts';
 import { buildJobGraph, type JobGraph } from '../graph/job-graph.ts';
 import { StreamGraph, type JobConfig } from '../graph/stream-graph.ts';
-import { executeLocally, type LocalOptions } from '../scheduler/local-runner.ts';
+import type { LocalOptions } from '../scheduler/local-runner.ts';
+import { startGraph } from '../scheduler/execute.ts';
 import { DEFAULT_MAX_PARALLELISM, UPPER_BOUND_MAX_PARALLELISM } from '../state/key-groups.ts';
 import type { WatermarkStrategy } from '../time/watermark-strategy.ts';
 import { DataStream } from './datastream.ts';
@@ -169,6 +170,7 @@ export class StreamExecutionEnvironment {
    */
   async execute(jobNameOrOptions?: string | LocalOptions): Promise<JobResult> {
     if (typeof jobNameOrOptions === 'string') this.config.jobName = jobNameOrOptions;
-    return executeLocally(this.buildJobGraph(), typeof jobNameOrOptions === 'object' ? jobNameOrOptions : {});
+    const local = typeof jobNameOrOptions === 'object' ? jobNameOrOptions : {};
+    return startGraph(this.buildJobGraph(), { ...local, mode: 'local' }).result;
   }
 }

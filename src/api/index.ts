@@ -24,4 +24,19 @@ export {
   RichFunction,
 } from './functions.ts';
 export { defineJob, type JobBuilder } from './job.ts';
+export {
+  FlatJoinFunction,
+  IntervalJoin,
+  IntervalJoined,
+  JoinEqualTo,
+  JoinFunction,
+  JoinWhere,
+  JoinWithWindow,
+  JoinedStreams,
+  ProcessJoinFunction,
+  type FlatJoinFunctionLike,
+  type JoinFunctionLike,
+  type ProcessJoinContext,
+  type ProcessJoinFunctionLike,
+} from './joins.ts';
 export { ProcessWindowFunction, WindowedStream, type ProcessWindowFunctionLike } from './windowed-stream.ts';

@@ -1,7 +1,7 @@
 //! The `weir` command line: run a job module on worker threads or locally, and print what it did.
 
 import { parseArgs } from 'node:util';
-import type { JobResult } from '../actors/coordinator.ts';
+import type { JobResult } from '../actors/job-master.ts';
 import { WeirError } from '../core/errors.ts';
 import type { JobParams } from '../core/protocol.ts';
 import { executeJob, type ExecuteOptions } from '../scheduler/execute.ts';

@@ -36,6 +36,7 @@ export {
   type ErrorLocation,
 } from './errors.ts';
 export type {
+  BarrierMessage,
   ChannelPort,
   DeployDescriptor,
   DeployOutcome,

@@ -56,7 +56,18 @@ export interface SubtaskMetrics {
 export interface WorkerCallbacks {
   subtaskFinished(metrics: SubtaskMetrics): void;
   subtaskFailed(error: EncodedError): void;
-  collect(sinkId: string, subtask: number, records: unknown[]): void;
+  collect(sinkId: string, subtask: number, records: unknown[], commitKey?: string): void;
+  /** A subtask's part of a checkpoint: encoded operator states (transferred). */
+  checkpointAcknowledged(vertex: number, subtask: number, checkpointId: number, operators: Record<string, Uint8Array>): void;
+  checkpointDeclined(vertex: number, subtask: number, checkpointId: number, reason: string): void;
+  subtaskEnded(vertex: number, subtask: number): void;
+}
+
+/** A checkpoint barrier as the control plane carries it. */
+export interface BarrierMessage {
+  id: number;
+  timestamp: number;
+  kind: 'checkpoint' | 'savepoint';
 }
 
 /** The remote end of one data channel handed to a worker. */
@@ -75,6 +86,8 @@ export interface DeployDescriptor {
   options: JobOptions;
   /** The coordinator's graph fingerprint; the worker's must match. */
   fingerprint: string;
+  /** State to restore, per `vertex/subtask` and operator id (a plain-data restore plan), if any. */
+  restore?: Record<string, Record<string, unknown>>;
   /** The slot this worker hosts. */
   slot: number;
   /** Remote channel ends for this slot. */
@@ -92,6 +105,15 @@ export interface SlotControl {
   start(): Promise<void>;
   /** Stops processing (best effort; the coordinator may also terminate the thread). */
   cancel(): Promise<void>;
+  /** Starts a checkpoint on this slot's subtasks. */
+  triggerCheckpoint(barrier: BarrierMessage): void;
+  /** A checkpoint completed: resolves once this slot's subtasks committed. */
+  notifyCheckpointComplete(checkpointId: number): Promise<void>;
+  abortCheckpoint(checkpointId: number): void;
+  /** Closes every ended subtask (after the final checkpoint). */
+  finishAll(): void;
+  /** Heartbeat: answers as long as the thread is responsive. */
+  ping(): number;
   /** Ends the slot's task so the thread returns to the pool. */
   shutdown(): void;
 }

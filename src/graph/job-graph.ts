@@ -52,6 +52,8 @@ export interface JobGraph {
   readonly nodeNames: string[];
   /** Vertex id per node id. */
   readonly vertexOfNode: number[];
+  /** Operator id per node id: the uid, or one derived from the position (savepoints map state by it). */
+  readonly operatorIds: string[];
   /** Ids of the job's `collect` sinks. */
   readonly collectIds: string[];
   /** Highest parallelism: the number of slots (worker threads) the job needs. */
@@ -213,6 +215,7 @@ export function buildJobGraph(graph: StreamGraph): JobGraph {
     credits: config.credits,
     bufferTimeoutMs: config.bufferTimeoutMs,
     autoWatermarkIntervalMs: config.autoWatermarkIntervalMs,
+    checkpointing: config.checkpointing?.mode ?? null,
     nodes: nodes.map((n) => [n.id, n.type, nodeNames[n.id], n.uid ?? null, parallelism[n.id], n.keyed, n.chainable, n.collectId ?? null]),
     vertices: vertices.map((v) => v.nodes),
     edges: edges.map((e) => [e.sourceNode, e.targetNode, e.partitioner, e.sideOutputTag ?? null, e.inputIndex]),
@@ -227,6 +230,7 @@ export function buildJobGraph(graph: StreamGraph): JobGraph {
     nodeParallelism: parallelism,
     nodeNames,
     vertexOfNode,
+    operatorIds: nodes.map((n) => n.uid ?? `${n.id}-${n.type}`),
     collectIds,
     slots,
     fingerprint,

@@ -1,6 +1,9 @@
 //! The logical graph the API builds: one node per operator, edges with partitioners, job-wide settings.
 
 import type { StreamOperator } from '../actors/operator.ts';
+import type { CheckpointConfig, RestartStrategy } from '../checkpoint/config.ts';
+
+export type { CheckpointConfig, RestartStrategy } from '../checkpoint/config.ts';
 
 /** How records of an edge are distributed to the consumer's subtasks. */
 export type PartitionerSpec =
@@ -68,6 +71,10 @@ export interface JobConfig {
   credits: number;
   /** Interval of periodic watermark emission in ms (Flink's auto-watermark interval, default 200). */
   autoWatermarkIntervalMs: number;
+  /** Checkpointing, when enabled. */
+  checkpointing?: CheckpointConfig;
+  /** What to do when a subtask fails. */
+  restartStrategy?: RestartStrategy;
 }
 
 /** The logical graph: nodes in creation order, which is a topological order. */

@@ -149,6 +149,26 @@ export class BoundedMailbox {
     this.channels[channel].endpoint.returnCredit(1);
   }
 
+  /**
+   * Puts the unread rest of a taken batch back at the front of its channel (its credit is still
+   * out): the actor stopped in the middle of it because the channel was blocked for alignment.
+   */
+  requeueFront(channel: number, rest: ElementBatch): void {
+    const queue = this.channels[channel];
+    if (queue.head > 0) queue.entries[--queue.head] = rest;
+    else queue.entries.unshift(rest);
+    this.total++;
+    if (!queue.inReady && !queue.blocked) {
+      queue.inReady = true;
+      this.ready.push(channel);
+    }
+  }
+
+  /** Whether a channel is blocked for alignment. */
+  isBlocked(channel: number): boolean {
+    return this.channels[channel].blocked;
+  }
+
   /** Stops serving a channel (barrier alignment) until {@link unblock}. */
   block(channel: number): void {
     this.channels[channel].blocked = true;

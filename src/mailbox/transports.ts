@@ -67,7 +67,8 @@ export class PortReceiver implements InputChannelEndpoint {
   }
 
   open(entry: MailboxEntry): ElementBatch {
-    return this.codec.decode(entry as ArrayBuffer);
+    // A batch put back after an alignment stop is already decoded.
+    return entry instanceof ArrayBuffer ? this.codec.decode(entry) : entry;
   }
 
   close(): void {

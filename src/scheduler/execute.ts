@@ -1,31 +1,56 @@
-//! Running a job: from a module (threads or local) or from a job definition (local).
+//! Running a job: from a module (threads or local) or from a job definition (local), supervised by a job master.
 
-import type { JobResult } from '../actors/coordinator.ts';
+import { JobMaster, type JobResult } from '../actors/job-master.ts';
+import type { CompletedCheckpoint } from '../checkpoint/coordinator.ts';
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { JobOptions } from '../core/protocol.ts';
 import { isJobDefinition, type JobDefinition } from '../graph/job-definition.ts';
+import type { JobGraph } from '../graph/job-graph.ts';
 import { loadJobDefinition, toModuleUrl } from './job-loader.ts';
-import { executeLocally, type LocalOptions } from './local-runner.ts';
-import { executeOnThreads } from './thread-runner.ts';
+import { deployLocal, type LocalOptions } from './local-runner.ts';
+import { buildRestore } from './restore.ts';
+import { deployThreads } from './thread-runner.ts';
 
 /** How to run a job. */
 export interface ExecuteOptions extends JobOptions, LocalOptions {
   /** `threads` (default): one worker thread per slot; `local`: every subtask on the calling thread. */
   mode?: 'threads' | 'local';
+  /** Start from this checkpoint's states (a loaded savepoint or checkpoint). */
+  restoreFrom?: { id: number; states: ReadonlyMap<string, Uint8Array> };
+  /** Drop state of operators the job no longer has instead of failing the restore. */
+  allowNonRestoredState?: boolean;
+  /** Makes each completed checkpoint durable (checkpoint storage). */
+  storeCheckpoint?(checkpoint: CompletedCheckpoint, graph: JobGraph): Promise<void>;
+  /** Called after each completed checkpoint, on the calling thread (tests inject faults here). */
+  onCheckpoint?(checkpoint: CompletedCheckpoint, attempt: number, client: JobClient): void;
+}
+
+/** A running job. */
+export interface JobClient {
+  /** Settles when the job ends. */
+  readonly result: Promise<JobResult>;
+  /** The job graph as deployed. */
+  readonly graph: JobGraph;
+  /** Takes a savepoint now (needs checkpointing); resolves with the completed savepoint. */
+  triggerSavepoint(): Promise<CompletedCheckpoint>;
+  /** Cancels the job; `result` rejects with WEIR_JOB_CANCELLED. */
+  cancel(): Promise<void>;
+  /** Terminates one worker thread without warning (fault injection: like killing a TaskManager). */
+  killWorker(index?: number): Promise<void>;
 }
 
 /**
- * Runs a job and resolves with its result when every subtask has finished; rejects with the
- * first failure (naming operator and subtask), after every worker has been stopped.
- *
- * `job` is the path or URL of a job module (whose default export is `defineJob(...)`), or a job
- * definition itself, which can only run in local mode since workers must import a module.
+ * Starts a job and returns a client; the job runs under a job master that checkpoints (when
+ * enabled) and restarts from the last completed checkpoint on failure (as the restart strategy
+ * allows).
  */
-export async function executeJob(job: string | URL | JobDefinition, options: ExecuteOptions = {}): Promise<JobResult> {
-  const { mode = 'threads', processingTime, ...jobOptions } = options;
+export async function startJob(job: string | URL | JobDefinition, options: ExecuteOptions = {}): Promise<JobClient> {
+  const { mode = 'threads', processingTime, restoreFrom, allowNonRestoredState, storeCheckpoint, onCheckpoint, ...jobOptions } = options;
   if (processingTime && mode !== 'local') {
     throw new WeirError('a processing-time service can only be injected in local mode', { code: ErrorCodes.CONFIG, domain: 'user' });
   }
+  let graph: JobGraph;
+  let moduleUrl: string | undefined;
   if (isJobDefinition(job)) {
     if (mode !== 'local') {
       throw new WeirError('a job definition object can only run in local mode; pass the job module path to run on worker threads', {
@@ -33,11 +58,81 @@ export async function executeJob(job: string | URL | JobDefinition, options: Exe
         domain: 'user',
       });
     }
-    return executeLocally(await job.buildJobGraph(jobOptions), { processingTime });
+    graph = await job.buildJobGraph(jobOptions);
+  } else {
+    moduleUrl = toModuleUrl(job);
+    graph = await (await loadJobDefinition(moduleUrl)).buildJobGraph(jobOptions);
   }
-  const url = toModuleUrl(job);
-  const definition = await loadJobDefinition(url);
-  const graph = await definition.buildJobGraph(jobOptions);
-  if (mode === 'local') return executeLocally(graph, { processingTime });
-  return executeOnThreads(url, jobOptions, graph);
+  return startGraph(graph, { ...options, mode }, moduleUrl, jobOptions, restoreFrom, allowNonRestoredState, storeCheckpoint, onCheckpoint);
+}
+
+/** Starts an already built job graph (local mode, or threads when the module is known). */
+export function startGraph(
+  graph: JobGraph,
+  options: ExecuteOptions,
+  moduleUrl?: string,
+  jobOptions: JobOptions = {},
+  restoreFrom = options.restoreFrom,
+  allowNonRestoredState = options.allowNonRestoredState,
+  storeCheckpoint = options.storeCheckpoint,
+  onCheckpoint = options.onCheckpoint,
+): JobClient {
+  const mode = options.mode ?? 'threads';
+  const tasks = graph.vertices.flatMap((v) => Array.from({ length: v.parallelism }, (_, s) => `${v.id}/${s}`));
+  let client!: JobClient;
+  const master = new JobMaster({
+    jobName: graph.config.jobName,
+    mode,
+    slots: mode === 'threads' ? graph.slots : 0,
+    tasks,
+    collectIds: graph.collectIds,
+    checkpointing: graph.config.checkpointing,
+    restartStrategy:
+      graph.config.restartStrategy ??
+      (graph.config.checkpointing ? { kind: 'fixed-delay', attempts: Number.MAX_SAFE_INTEGER, delayMs: 1000 } : { kind: 'none' }),
+    initial: restoreFrom,
+    store: storeCheckpoint ? (c) => storeCheckpoint(c, graph) : undefined,
+    onCheckpoint: onCheckpoint ? (c, attempt) => onCheckpoint(c, attempt, client) : undefined,
+    deploy: async (states, events) => {
+      const restore = states ? buildRestore(graph, states, allowNonRestoredState) : undefined;
+      if (mode === 'local') return deployLocal(graph, restore, events, { processingTime: options.processingTime });
+      if (!moduleUrl) throw new WeirError('running on worker threads needs the job module', { code: ErrorCodes.CONFIG, domain: 'user' });
+      return deployThreads(moduleUrl, jobOptions, graph, restore, events);
+    },
+  });
+  client = {
+    result: master.result,
+    graph,
+    triggerSavepoint: async () => {
+      const outcome = await master.triggerSavepoint();
+      if (outcome.status !== 'completed') {
+        throw new WeirError(`savepoint ${outcome.id} failed: ${outcome.reason}`, {
+          code: ErrorCodes.INTERNAL,
+          domain: 'internal',
+          retriable: true,
+        });
+      }
+      return outcome.checkpoint;
+    },
+    cancel: () => master.cancelJob(),
+    killWorker: async (index = 0) => {
+      const attempt = master.currentAttempt;
+      if (!attempt?.killSlot)
+        throw new WeirError('only a job on worker threads has workers to kill', { code: ErrorCodes.CONFIG, domain: 'user' });
+      await attempt.killSlot(index);
+    },
+  };
+  void master.run();
+  return client;
+}
+
+/**
+ * Runs a job and resolves with its result when every subtask has finished; rejects with the
+ * failure that ended it (naming operator and subtask), after every worker has been stopped.
+ *
+ * `job` is the path or URL of a job module (whose default export is `defineJob(...)`), or a job
+ * definition itself, which can only run in local mode since workers must import a module.
+ */
+export async function executeJob(job: string | URL | JobDefinition, options: ExecuteOptions = {}): Promise<JobResult> {
+  return (await startJob(job, options)).result;
 }

@@ -1,10 +1,10 @@
 //! Local mode: every subtask of the job on the calling thread, with the same actors, mailboxes and credits.
 
-import { JobCoordinator, type JobResult } from '../actors/coordinator.ts';
+import type { Attempt, AttemptEvents } from '../actors/job-master.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
-import { ExecutionPlan } from './execution-plan.ts';
-import { TaskExecutor } from './task-executor.ts';
 import type { ProcessingTimeService } from '../time/processing-time.ts';
+import { ExecutionPlan } from './execution-plan.ts';
+import { TaskExecutor, type DeploymentRestore } from './task-executor.ts';
 
 /** Options only local mode has: they cannot cross threads. */
 export interface LocalOptions {
@@ -13,30 +13,39 @@ export interface LocalOptions {
 }
 
 /**
- * Runs a job graph on the calling thread. Semantics are those of the threaded runtime (same
- * chaining, partitioning, batches, credits and backpressure); only the thread boundary, and with
- * it the encoding of batches, is gone. Meant for unit tests of user functions and small jobs.
+ * Deploys an attempt of a job graph on the calling thread. Semantics are those of the threaded
+ * runtime (same chaining, partitioning, batches, credits, backpressure, checkpoints); only the
+ * thread boundary, and with it the encoding of batches, is gone.
  */
-export async function executeLocally(graph: JobGraph, options: LocalOptions = {}): Promise<JobResult> {
+export function deployLocal(
+  graph: JobGraph,
+  restore: DeploymentRestore | undefined,
+  events: AttemptEvents,
+  options: LocalOptions = {},
+): Attempt {
   const plan = new ExecutionPlan(graph);
-  const subtasks = plan.slots.flat();
-  const coordinator = new JobCoordinator(graph.config.jobName, subtasks.length, 'local', 0, graph.collectIds);
   const executor = new TaskExecutor(
     graph,
     plan,
     {
-      subtaskFinished: (metrics) => coordinator.tell({ type: 'subtask-finished', metrics }),
-      subtaskFailed: (error) => coordinator.tell({ type: 'subtask-failed', error }),
-      collect: (sinkId, subtask, records) => coordinator.tell({ type: 'collect', sinkId, subtask, records }),
+      subtaskFinished: (metrics) => events.subtaskFinished(metrics),
+      subtaskFailed: (error) => events.subtaskFailed(error),
+      collect: (sinkId, subtask, records, commitKey) => events.collect(sinkId, subtask, records, commitKey),
+      checkpointAcknowledged: (vertex, subtask, id, operators) => events.checkpointAcknowledged(vertex, subtask, id, operators),
+      checkpointDeclined: (vertex, subtask, id, reason) => events.checkpointDeclined(vertex, subtask, id, reason),
+      subtaskEnded: (vertex, subtask) => events.subtaskEnded(vertex, subtask),
     },
     new Map(),
     options.processingTime,
   );
-  executor.deploy(subtasks);
-  coordinator.started({
+  executor.deploy(plan.slots.flat(), restore);
+  return {
+    start: () => executor.start(),
+    triggerCheckpoint: (barrier) => executor.triggerCheckpoint(barrier),
+    notifyCheckpointComplete: (id) => executor.notifyCheckpointComplete(id),
+    abortCheckpoint: (id) => executor.abortCheckpoint(id),
+    finishAll: () => executor.finishAll(),
     cancel: () => executor.cancel(),
     release: async () => executor.dispose(),
-  });
-  await executor.start();
-  return coordinator.result;
+  };
 }

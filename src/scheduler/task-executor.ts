@@ -3,7 +3,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Output, OperatorContext, StreamOperator, TaskReporter } from '../actors/operator.ts';
 import { ChainingOutput, FanOutOutput, NoOutput, RecordWriterOutput } from '../actors/outputs.ts';
-import { SubtaskActor, type ActorScheduler, type SubtaskListener } from '../actors/subtask-actor.ts';
+import { SubtaskActor, type ActorScheduler, type SubtaskCheckpoint, type SubtaskListener } from '../actors/subtask-actor.ts';
 import { ErrorCodes, WeirError, encodeError, type EncodedError } from '../core/errors.ts';
 import type { SubtaskMetrics } from '../core/protocol.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
@@ -15,14 +15,28 @@ import { HeapKeyedStateBackend, type KeyedStateBackend } from '../state/keyed-ba
 import { keyGroupRangeForSubtask } from '../state/key-groups.ts';
 import { HeapOperatorStateStore } from '../state/operator-state.ts';
 import { SystemProcessingTimeService, type ProcessingTimeService } from '../time/processing-time.ts';
+import { Packr } from 'msgpackr';
+import type { Barrier } from '../checkpoint/barrier-aligner.ts';
+import type { OperatorSubtaskState, RestoredOperatorState } from '../checkpoint/snapshots.ts';
+import type { HeapInternalTimerService, TimerKeyGroupSnapshot } from '../state/timer-service.ts';
 import type { ExecutionPlan, PlacedSubtask } from './execution-plan.ts';
 
 /** Where an executor reports to (the coordinator, directly or through comlink). */
 export interface ExecutorReporter {
   subtaskFinished(metrics: SubtaskMetrics): void;
   subtaskFailed(error: EncodedError): void;
-  collect(sinkId: string, subtask: number, records: unknown[]): void;
+  collect(sinkId: string, subtask: number, records: unknown[], commitKey?: string): void;
+  /** A subtask's part of a checkpoint: encoded operator states by operator id. */
+  checkpointAcknowledged?(vertex: number, subtask: number, checkpointId: number, operators: Record<string, Uint8Array>): void;
+  checkpointDeclined?(vertex: number, subtask: number, checkpointId: number, reason: string): void;
+  /** A subtask consumed all its input and waits for the final checkpoint. */
+  subtaskEnded?(vertex: number, subtask: number): void;
 }
+
+/** Restored state of a deployment: per `vertex/subtask`, per operator id. */
+export type DeploymentRestore = Record<string, Record<string, RestoredOperatorState>>;
+
+const snapshotPackr = new Packr({ useRecords: true });
 
 /** Longest a single actor runs before the thread yields to message delivery. */
 const SLICE_MS = 2;
@@ -40,6 +54,7 @@ const SLICE_MS = 2;
  */
 export class TaskExecutor implements ActorScheduler, SubtaskListener {
   private readonly actors: SubtaskActor[] = [];
+  private readonly placement = new Map<SubtaskActor, PlacedSubtask>();
   private ready: SubtaskActor[] = [];
   private armed = false;
   private readonly dirty: ChannelWriter[] = [];
@@ -68,10 +83,30 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
     return this.actors.length;
   }
 
-  /** Builds the actors of the given placed subtasks. */
-  deploy(subtasks: readonly PlacedSubtask[]): void {
-    for (const placed of subtasks) this.actors.push(this.buildActor(placed));
+  /** Builds the actors of the given placed subtasks, restoring their state when given. */
+  deploy(subtasks: readonly PlacedSubtask[], restore?: DeploymentRestore): void {
+    for (const placed of subtasks) this.actors.push(this.buildActor(placed, restore?.[`${placed.vertex}/${placed.subtask}`]));
     if (this.actors.length === 0) this.resolveDone();
+  }
+
+  /** Starts a checkpoint on every subtask here (sources inject barriers; ended subtasks answer directly). */
+  triggerCheckpoint(barrier: Barrier): void {
+    for (const actor of this.actors) actor.triggerCheckpoint(barrier);
+  }
+
+  /** A checkpoint completed: every subtask here commits. */
+  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    await Promise.all(this.actors.map((a) => a.notifyCheckpointComplete(checkpointId)));
+  }
+
+  /** A checkpoint was aborted. */
+  abortCheckpoint(checkpointId: number): void {
+    for (const actor of this.actors) actor.abortCheckpoint(checkpointId);
+  }
+
+  /** Closes every ended subtask (after the final checkpoint). */
+  finishAll(): void {
+    for (const actor of this.actors) actor.finish();
   }
 
   /** Opens every actor's operators and starts processing. */
@@ -164,9 +199,24 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
     this.reporter.subtaskFailed(encodeError(error));
   }
 
+  checkpointAcknowledged(actor: SubtaskActor, checkpointId: number, state: SubtaskCheckpoint): void {
+    const placed = this.placement.get(actor) as PlacedSubtask;
+    this.reporter.checkpointAcknowledged?.(placed.vertex, placed.subtask, checkpointId, state.operators);
+  }
+
+  checkpointDeclined(actor: SubtaskActor, checkpointId: number, reason: string): void {
+    const placed = this.placement.get(actor) as PlacedSubtask;
+    this.reporter.checkpointDeclined?.(placed.vertex, placed.subtask, checkpointId, reason);
+  }
+
+  subtaskEnded(actor: SubtaskActor): void {
+    const placed = this.placement.get(actor) as PlacedSubtask;
+    this.reporter.subtaskEnded?.(placed.vertex, placed.subtask);
+  }
+
   // ---- building
 
-  private buildActor(placed: PlacedSubtask): SubtaskActor {
+  private buildActor(placed: PlacedSubtask, restored?: Record<string, RestoredOperatorState>): SubtaskActor {
     const graph = this.graph;
     const config = graph.config;
     const vertex = graph.vertices[placed.vertex];
@@ -231,15 +281,25 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
       now: () => time.now(),
       registerTimer: (at: number, callback: (t: number) => void) => time.registerTimer(at, (t) => actor?.enqueueMail(() => callback(t))),
     };
-    const reporter: TaskReporter = { collect: (id, subtask, records) => this.reporter.collect(id, subtask, records) };
+    const reporter: TaskReporter = { collect: (id, subtask, records, commitKey) => this.reporter.collect(id, subtask, records, commitKey) };
+    const runtimes: {
+      id: string;
+      operator: StreamOperator;
+      backend(): KeyedStateBackend | undefined;
+      operatorState(): HeapOperatorStateStore | undefined;
+      timers: Map<string, HeapInternalTimerService<unknown, unknown>>;
+    }[] = [];
     for (const node of nodes) {
       const parallelism = graph.nodeParallelism[node.id];
       let backend: KeyedStateBackend | undefined;
       let operatorState: HeapOperatorStateStore | undefined;
       const name = graph.nodeNames[node.id];
+      const operatorId = graph.operatorIds[node.id];
+      const restoredOp = restored?.[operatorId];
+      const timers = new Map<string, HeapInternalTimerService<unknown, unknown>>();
       const context: OperatorContext = {
         operatorName: name,
-        operatorId: node.uid ?? `${node.id}-${node.type}`,
+        operatorId,
         taskName: vertex.name,
         subtaskIndex: s,
         parallelism,
@@ -248,7 +308,18 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
         reporter,
         processingTime,
         autoWatermarkIntervalMs: config.autoWatermarkIntervalMs,
-        operatorStateStore: () => (operatorState ??= new HeapOperatorStateStore(name)),
+        restoredFunctionStates: restoredOp?.functions,
+        registerTimerService: (timerName, service) => {
+          timers.set(timerName, service);
+          for (const t of restoredOp?.timers[timerName] ?? []) service.restoreKeyGroup(t.keyGroup, t);
+        },
+        operatorStateStore: () => {
+          if (!operatorState) {
+            operatorState = new HeapOperatorStateStore(name);
+            if (restoredOp?.operator) operatorState.restore(restoredOp.operator);
+          }
+          return operatorState;
+        },
         keyedBackend: () => {
           if (!node.keyed) {
             throw new WeirError(`operator '${name}' does not read a keyed stream and has no keyed state: use keyBy() first`, {
@@ -267,11 +338,45 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
               ttlTimeProvider: { now: () => time.now() },
             },
           );
+          for (const kg of restoredOp?.keyed ?? []) backend.restoreKeyGroup(kg.keyGroup, kg);
           return backend;
         },
       };
-      (operators.get(node.id) as StreamOperator).setup(context, outputs.get(node.id) as Output);
+      // Restored state is loaded now, so a checkpoint keeps it even if the operator never touches it.
+      if (restoredOp && node.keyed && restoredOp.keyed.length > 0) context.keyedBackend();
+      if (restoredOp?.operator) context.operatorStateStore();
+      const operator = operators.get(node.id) as StreamOperator;
+      operator.setup(context, outputs.get(node.id) as Output);
+      runtimes.push({ id: operatorId, operator, backend: () => backend, operatorState: () => operatorState, timers });
     }
+
+    const snapshot = (checkpointId: number): SubtaskCheckpoint => {
+      const encoded: Record<string, Uint8Array> = {};
+      for (const rt of runtimes) {
+        const state: OperatorSubtaskState = {};
+        const backend = rt.backend();
+        if (backend) state.keyed = (backend as HeapKeyedStateBackend).snapshotAllKeyGroups();
+        if (rt.timers.size > 0) {
+          state.timers = {};
+          for (const [timerName, service] of rt.timers) {
+            const list: TimerKeyGroupSnapshot[] = [];
+            for (let kg = service.keyGroupRange.start; kg <= service.keyGroupRange.end; kg++) {
+              const t = service.snapshotKeyGroup(kg);
+              if (t.eventTime.timestamps.length > 0 || t.processingTime.timestamps.length > 0) list.push(t);
+            }
+            state.timers[timerName] = list;
+          }
+        }
+        const operatorState = rt.operatorState();
+        if (operatorState) state.operator = operatorState.snapshot();
+        const fn = rt.operator.snapshotFunctionState?.(checkpointId);
+        if (fn !== undefined) state.function = fn;
+        // Encoding is the copy: later record processing cannot change what the checkpoint holds.
+        // (A copy into an ArrayBuffer of its own: msgpackr reuses its buffer, and the bytes may be transferred.)
+        encoded[rt.id] = new Uint8Array(snapshotPackr.pack(state));
+      }
+      return { operators: encoded };
+    };
 
     let mailbox: BoundedMailbox | undefined;
     const inputs = this.plan.inputChannels(vertex.id, s);
@@ -293,10 +398,12 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
         recordWriters,
         batchSize: config.batchSize,
         channelInputs: inputs.map((c) => c.edge.inputIndex),
+        checkpointing: config.checkpointing ? { mode: config.checkpointing.mode, snapshot } : undefined,
       },
       this,
       this,
     );
+    this.placement.set(actor, placed);
     return actor;
   }
 

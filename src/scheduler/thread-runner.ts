@@ -1,16 +1,21 @@
-//! Threaded mode: the coordinator on the main thread, one worker thread per slot from a piscina pool, channels as MessagePorts.
+//! Threaded mode: one worker thread per slot from a piscina pool, a comlink control port per slot, channels as MessagePorts.
 
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { JobCoordinator, type JobResult } from '../actors/coordinator.ts';
-import { ErrorCodes, WeirError, decodeError } from '../core/errors.ts';
+import type { Attempt, AttemptEvents } from '../actors/job-master.ts';
+import { decodeError } from '../core/errors.ts';
 import type { ChannelPort, JobOptions, SlotControl, WorkerCallbacks } from '../core/protocol.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import { ExecutionPlan } from './execution-plan.ts';
+import type { DeploymentRestore } from './task-executor.ts';
 
 const workerFile = new URL('./worker-entry.mjs', import.meta.url);
+
+/** How often the coordinator pings each slot, and how long a slot may stay silent. */
+const HEARTBEAT_INTERVAL_MS = 500;
+const HEARTBEAT_TIMEOUT_MS = 5000;
 
 /** The parent's Node flags minus its TypeScript loader: the worker bootstrap registers its own. */
 function workerExecArgv(): string[] {
@@ -33,19 +38,24 @@ interface SlotHandle {
   controlPort: MessagePort;
   abort: AbortController;
   task: Promise<unknown>;
+  lastPong: number;
 }
 
 /**
- * Runs a job graph on worker threads: one piscina worker per slot (slot sharing: slot i holds
- * subtask i of every task), a comlink control port per slot, and a MessageChannel per producer /
- * consumer subtask pair in different slots.
+ * Deploys an attempt on worker threads: one piscina worker per slot (slot sharing: slot i holds
+ * subtask i of every task), a comlink control port per slot, a MessageChannel per producer /
+ * consumer subtask pair in different slots, and a heartbeat per slot. Cancelling aborts the
+ * piscina tasks, which terminates the threads.
  */
-export async function executeOnThreads(jobModule: string, options: JobOptions, graph: JobGraph): Promise<JobResult> {
+export async function deployThreads(
+  jobModule: string,
+  options: JobOptions,
+  graph: JobGraph,
+  restore: DeploymentRestore | undefined,
+  events: AttemptEvents,
+): Promise<Attempt> {
   const plan = new ExecutionPlan(graph);
   const slotCount = graph.slots;
-  const subtaskCount = plan.slots.reduce((n, s) => n + s.length, 0);
-  const coordinator = new JobCoordinator(graph.config.jobName, subtaskCount, 'threads', slotCount, graph.collectIds);
-
   const pool = new Piscina({
     filename: workerFile.href,
     minThreads: slotCount,
@@ -53,28 +63,26 @@ export async function executeOnThreads(jobModule: string, options: JobOptions, g
     concurrentTasksPerWorker: 1,
     idleTimeout: 1000,
     execArgv: workerExecArgv(),
-    // A slot runs until its job ends; piscina must not time it out or queue past the pool.
     maxQueue: slotCount,
   });
 
   let ending = false;
+  let heartbeat: NodeJS.Timeout | undefined;
   const slots: SlotHandle[] = [];
   for (let slot = 0; slot < slotCount; slot++) {
     const channel = new MessageChannel();
     const abort = new AbortController();
     const task = pool.run({ controlPort: channel.port2 }, { transferList: [channel.port2] as never, signal: abort.signal });
     task.catch((error: unknown) => {
-      if (ending) return;
-      coordinator.failFromOutside(
-        new WeirError(`worker thread of slot ${slot} was lost: ${(error as Error)?.message ?? String(error)}`, {
-          code: ErrorCodes.WORKER_LOST,
-          domain: 'internal',
-          retriable: true,
-          cause: error,
-        }),
-      );
+      if (!ending) events.workerLost(slot, error);
     });
-    slots.push({ control: Comlink.wrap<SlotControl>(nodeEndpoint(channel.port1 as never)), controlPort: channel.port1, abort, task });
+    slots.push({
+      control: Comlink.wrap<SlotControl>(nodeEndpoint(channel.port1 as never)),
+      controlPort: channel.port1,
+      abort,
+      task,
+      lastPong: Date.now(),
+    });
   }
 
   // Data channels between different slots become MessagePorts; same-slot channels stay in-thread.
@@ -87,60 +95,104 @@ export async function executeOnThreads(jobModule: string, options: JobOptions, g
   }
 
   const callbacks: WorkerCallbacks = {
-    subtaskFinished: (metrics) => coordinator.tell({ type: 'subtask-finished', metrics }),
-    subtaskFailed: (error) => coordinator.tell({ type: 'subtask-failed', error }),
-    collect: (sinkId, subtask, records) => coordinator.tell({ type: 'collect', sinkId, subtask, records }),
+    subtaskFinished: (metrics) => events.subtaskFinished(metrics),
+    subtaskFailed: (error) => events.subtaskFailed(error),
+    collect: (sinkId, subtask, records, commitKey) => events.collect(sinkId, subtask, records, commitKey),
+    checkpointAcknowledged: (vertex, subtask, id, operators) => events.checkpointAcknowledged(vertex, subtask, id, operators),
+    checkpointDeclined: (vertex, subtask, id, reason) => events.checkpointDeclined(vertex, subtask, id, reason),
+    subtaskEnded: (vertex, subtask) => events.subtaskEnded(vertex, subtask),
   };
   const callbackProxy = Comlink.proxy(callbacks);
 
-  const release = async () => {
-    ending = true;
-    for (const s of slots) {
-      try {
-        s.control.shutdown();
-      } catch {
-        // the slot is gone already
-      }
-    }
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled(slots.map((s) => s.task)), new Promise((r) => (timer = setTimeout(r, 2000)))]);
-    clearTimeout(timer);
-    for (const s of slots) {
-      s.control[Comlink.releaseProxy]();
-      s.controlPort.close();
-    }
-    await pool.destroy();
-  };
+  const stopHeartbeat = () => clearInterval(heartbeat);
   const cancel = async () => {
     ending = true;
-    // Aborting a piscina task terminates its thread: nothing of the job keeps running.
+    stopHeartbeat();
+    // Aborting a piscina task terminates its thread: nothing of the attempt keeps running.
     for (const s of slots) s.abort.abort();
     await Promise.allSettled(slots.map((s) => s.task));
+    for (const s of slots) s.controlPort.close();
+    await pool.destroy().catch(() => undefined);
   };
-  coordinator.started({ cancel, release: async () => undefined });
 
   try {
     const outcomes = await Promise.all(
-      slots.map((s, slot) =>
-        s.control.deploy(
+      slots.map((s, slot) => {
+        // Each slot gets the restore plan of its own subtasks only.
+        const mine = restore
+          ? Object.fromEntries(Object.entries(restore).filter(([task]) => Number(task.split('/')[1]) === slot))
+          : undefined;
+        return s.control.deploy(
           Comlink.transfer(
-            { jobModule, options, fingerprint: graph.fingerprint, slot, ports: ports[slot] },
+            { jobModule, options, fingerprint: graph.fingerprint, slot, ports: ports[slot], restore: mine },
             ports[slot].map((p) => p.port) as unknown as Transferable[],
           ),
           callbackProxy,
-        ),
-      ),
+        );
+      }),
     );
     for (const outcome of outcomes) if (!outcome.deployed) throw decodeError(outcome.error);
-    await Promise.all(slots.map((s) => s.control.start()));
   } catch (error) {
-    coordinator.failFromOutside(error);
+    await cancel();
+    throw error;
   }
 
-  try {
-    return await coordinator.result;
-  } finally {
-    if (!ending) await release();
-    else await pool.destroy().catch(() => undefined);
-  }
+  const call = (fn: (s: SlotHandle) => Promise<unknown> | unknown) => {
+    for (const s of slots) {
+      try {
+        const r = fn(s);
+        if (r instanceof Promise) r.catch(() => undefined);
+      } catch {
+        // the slot is gone; its failure is reported through the task
+      }
+    }
+  };
+
+  return {
+    start: async () => {
+      await Promise.all(slots.map((s) => s.control.start()));
+      heartbeat = setInterval(() => {
+        const now = Date.now();
+        slots.forEach((s, slot) => {
+          if (ending) return;
+          if (now - s.lastPong > HEARTBEAT_TIMEOUT_MS) {
+            ending = true;
+            events.workerLost(slot, new Error(`missed heartbeats for ${now - s.lastPong} ms`));
+            return;
+          }
+          s.control.ping().then(
+            () => (s.lastPong = Date.now()),
+            () => undefined,
+          );
+        });
+      }, HEARTBEAT_INTERVAL_MS);
+      heartbeat.unref();
+    },
+    triggerCheckpoint: (barrier) => call((s) => s.control.triggerCheckpoint(barrier)),
+    notifyCheckpointComplete: async (id) => {
+      await Promise.allSettled(slots.map((s) => s.control.notifyCheckpointComplete(id)));
+    },
+    abortCheckpoint: (id) => call((s) => s.control.abortCheckpoint(id)),
+    finishAll: () => call((s) => s.control.finishAll()),
+    cancel,
+    release: async () => {
+      ending = true;
+      stopHeartbeat();
+      call((s) => s.control.shutdown());
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled(slots.map((s) => s.task)), new Promise((r) => (timer = setTimeout(r, 2000)))]);
+      clearTimeout(timer);
+      for (const s of slots) {
+        s.control[Comlink.releaseProxy]();
+        s.controlPort.close();
+      }
+      await pool.destroy();
+    },
+    killSlot: async (slot) => {
+      // Like killing a TaskManager: the thread dies without warning; the master sees the lost worker.
+      const threads = (pool as unknown as { threads: { terminate(): Promise<number> }[] }).threads;
+      const victim = threads[slot] ?? threads[0];
+      await victim?.terminate();
+    },
+  };
 }

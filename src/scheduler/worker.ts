@@ -7,7 +7,7 @@ import { ErrorCodes, WeirError, encodeError } from '../core/errors.ts';
 import type { DeployDescriptor, DeployOutcome, SlotControl, WorkerCallbacks } from '../core/protocol.ts';
 import { ExecutionPlan } from './execution-plan.ts';
 import { loadJobGraph } from './job-loader.ts';
-import { TaskExecutor } from './task-executor.ts';
+import { TaskExecutor, type DeploymentRestore } from './task-executor.ts';
 
 /** What the coordinator hands the piscina task. */
 export interface SlotTask {
@@ -39,6 +39,21 @@ export default async function runSlot(task: SlotTask): Promise<{ slot: number }>
     async cancel() {
       await executor?.cancel();
     },
+    triggerCheckpoint(barrier) {
+      executor?.triggerCheckpoint(barrier);
+    },
+    async notifyCheckpointComplete(checkpointId) {
+      await executor?.notifyCheckpointComplete(checkpointId);
+    },
+    abortCheckpoint(checkpointId) {
+      executor?.abortCheckpoint(checkpointId);
+    },
+    finishAll() {
+      executor?.finishAll();
+    },
+    ping() {
+      return Date.now();
+    },
     shutdown() {
       release();
     },
@@ -65,8 +80,22 @@ export default async function runSlot(task: SlotTask): Promise<{ slot: number }>
       {
         subtaskFinished: (metrics) => report(callbacks.subtaskFinished(metrics)),
         subtaskFailed: (error) => report(callbacks.subtaskFailed(error)),
-        collect: (sinkId, subtask, records) => {
-          const sent = callbacks.collect(sinkId, subtask, records) as unknown as Promise<void>;
+        checkpointAcknowledged: (vertex, subtask, id, operators) =>
+          report(
+            callbacks.checkpointAcknowledged(
+              vertex,
+              subtask,
+              id,
+              Comlink.transfer(
+                operators,
+                Object.values(operators).map((b) => b.buffer),
+              ),
+            ),
+          ),
+        checkpointDeclined: (vertex, subtask, id, reason) => report(callbacks.checkpointDeclined(vertex, subtask, id, reason)),
+        subtaskEnded: (vertex, subtask) => report(callbacks.subtaskEnded(vertex, subtask)),
+        collect: (sinkId, subtask, records, commitKey) => {
+          const sent = callbacks.collect(sinkId, subtask, records, commitKey) as unknown as Promise<void>;
           sent.catch((error: unknown) => {
             const failure = new WeirError(
               `collect sink '${sinkId}' (subtask ${subtask}) cannot send its records to the caller: ${(error as Error).message}`,
@@ -78,7 +107,7 @@ export default async function runSlot(task: SlotTask): Promise<{ slot: number }>
       },
       ports,
     );
-    executor.deploy(plan.slots[slot] ?? []);
+    executor.deploy(plan.slots[slot] ?? [], descriptor.restore as DeploymentRestore | undefined);
     return executor.subtaskCount;
   }
 

@@ -28,7 +28,7 @@ interface Ev {
 const ev = (id: string, k: string, ts: number): Ev => ({ id, k, ts });
 
 // Swap for `a.intervalJoin(b)` once KeyedStream has it.
-const intervalJoin = <L, R, K>(a: KeyedStream<L, K>, b: KeyedStream<R, K>) => new IntervalJoin(a, b);
+const intervalJoin = <L, R, K>(a: KeyedStream<L, K>, b: KeyedStream<R, K>) => a.intervalJoin(b);
 
 /** How a case bounds the join. */
 interface Bounds {

@@ -19,8 +19,8 @@ interface Ev {
 }
 
 // Swap for `a.join(b)` / `a.intervalJoin(b)` once DataStream and KeyedStream have them.
-const join = <L, R>(a: DataStream<L>, b: DataStream<R>) => new JoinedStreams(a, b);
-const intervalJoin = <L, R, K>(a: KeyedStream<L, K>, b: KeyedStream<R, K>) => new IntervalJoin(a, b);
+const join = <L, R>(a: DataStream<L>, b: DataStream<R>) => a.join(b);
+const intervalJoin = <L, R, K>(a: KeyedStream<L, K>, b: KeyedStream<R, K>) => a.intervalJoin(b);
 
 const BOUND = 1500;
 

@@ -20,7 +20,7 @@ interface Ev {
 const ev = (id: string, k: string, ts: number): Ev => ({ id, k, ts });
 
 // Swap for `a.join(b)` once DataStream has it.
-const join = <L, R>(a: DataStream<L>, b: DataStream<R>) => new JoinedStreams(a, b);
+const join = <L, R>(a: DataStream<L>, b: DataStream<R>) => a.join(b);
 
 const LEFT = [
   ev('L1', 'a', 1000),

@@ -1,0 +1,397 @@
+//! The job master: coordinator and supervisor of one job — runs attempts, coordinates checkpoints, restarts from the last one.
+
+import { CheckpointCoordinator, type CheckpointOutcome, type CompletedCheckpoint } from '../checkpoint/coordinator.ts';
+import type { Barrier } from '../checkpoint/barrier-aligner.ts';
+import { ErrorCodes, WeirError, decodeError, encodeError, type EncodedError } from '../core/errors.ts';
+import type { SubtaskMetrics } from '../core/protocol.ts';
+import type { CheckpointConfig, RestartStrategy } from '../checkpoint/config.ts';
+import { Actor } from './actor.ts';
+import { RestartBackoff } from './restart-strategies.ts';
+
+/** Per-operator totals over all subtasks. */
+export interface OperatorTotals {
+  recordsIn: number;
+  recordsOut: number;
+  subtasks: number;
+}
+
+/** What `execute()` resolves with. */
+export interface JobResult {
+  /** The job's name. */
+  jobName: string;
+  /** How the job ran: `local` on the calling thread, `threads` on worker threads. */
+  mode: 'local' | 'threads';
+  /** Wall time from the first deploy to the last subtask's end. */
+  durationMs: number;
+  /** Worker threads (task slots) used; 0 in local mode. */
+  slots: number;
+  /** Totals per operator name (of the last attempt). */
+  operators: Record<string, OperatorTotals>;
+  /** Records of each `collect` sink, by sink id. */
+  collected: Record<string, unknown[]>;
+  /** Every subtask's counters (of the last attempt). */
+  subtasks: SubtaskMetrics[];
+  /** Checkpoints and restarts. */
+  faultTolerance: FaultToleranceStats;
+}
+
+/** What a running attempt reports (from worker callbacks or the local executor). */
+export interface AttemptEvents {
+  subtaskFinished(metrics: SubtaskMetrics): void;
+  subtaskFailed(error: EncodedError): void;
+  collect(sinkId: string, subtask: number, records: unknown[], commitKey?: string): void;
+  checkpointAcknowledged(vertex: number, subtask: number, checkpointId: number, operators: Record<string, Uint8Array>): void;
+  checkpointDeclined(vertex: number, subtask: number, checkpointId: number, reason: string): void;
+  subtaskEnded(vertex: number, subtask: number): void;
+  /** A worker thread died or stopped answering. */
+  workerLost(slot: number, error: unknown): void;
+}
+
+/** A deployed attempt of the job: what the master can ask of it. */
+export interface Attempt {
+  /** Starts processing (operators opened). */
+  start(): Promise<void>;
+  triggerCheckpoint(barrier: Barrier): void;
+  notifyCheckpointComplete(checkpointId: number): Promise<void>;
+  abortCheckpoint(checkpointId: number): void;
+  /** Closes every subtask after the final checkpoint. */
+  finishAll(): void;
+  /** Stops everything now (threads are terminated). */
+  cancel(): Promise<void>;
+  /** Releases threads and channels after a successful end. */
+  release(): Promise<void>;
+  /** Terminates the worker thread of a slot (fault injection in tests, like killing a TaskManager). */
+  killSlot?(slot: number): Promise<void>;
+}
+
+/** What the master needs to know about the job. */
+export interface JobMasterSpec {
+  jobName: string;
+  mode: 'local' | 'threads';
+  slots: number;
+  /** Every `vertex/subtask` of the job. */
+  tasks: string[];
+  collectIds: readonly string[];
+  checkpointing?: CheckpointConfig;
+  restartStrategy: RestartStrategy;
+  /** Deploys an attempt, restoring the given checkpoint states (undefined: a fresh start). */
+  deploy(restore: ReadonlyMap<string, Uint8Array> | undefined, events: AttemptEvents): Promise<Attempt>;
+  /** Makes a completed checkpoint durable (checkpoint storage), if configured. */
+  store?(checkpoint: CompletedCheckpoint): Promise<void>;
+  /** The checkpoint to start from (a savepoint), if any. */
+  initial?: { id: number; states: ReadonlyMap<string, Uint8Array> };
+  /** Told after each completed checkpoint (tests inject faults from here). */
+  onCheckpoint?(checkpoint: CompletedCheckpoint, attempt: number): void;
+}
+
+/** Checkpoint and restart counters of a run. */
+export interface FaultToleranceStats {
+  checkpointsCompleted: number;
+  checkpointsFailed: number;
+  restarts: number;
+  lastCheckpointId: number | undefined;
+  /** Per restart: milliseconds from the failure to the new attempt running again. */
+  recoveryMs: number[];
+}
+
+type Message =
+  | { type: 'finished'; attempt: number; metrics: SubtaskMetrics }
+  | { type: 'failed'; attempt: number; error: EncodedError }
+  | { type: 'ended'; attempt: number; task: string }
+  | { type: 'collect'; sinkId: string; records: unknown[]; commitKey?: string };
+
+/**
+ * Runs a job to its end through as many attempts as the restart strategy allows.
+ *
+ * Per attempt: deploy (restoring the last completed checkpoint), start, checkpoint periodically;
+ * when every subtask has consumed its input, take a final checkpoint (so two-phase-commit sinks
+ * commit everything), then let the subtasks close. On the first failure of an attempt (a user
+ * error, a lost worker, a failed restore, too many failed checkpoints) the attempt is cancelled —
+ * every worker thread terminated — and, if the strategy allows, a new attempt is deployed from the
+ * last completed checkpoint after the strategy's delay. When the strategy gives up, the job fails
+ * with the last cause.
+ *
+ * Threading model: main thread; messages are handled one at a time (an actor). Life cycle: one
+ * per job run; `result` settles once.
+ */
+export class JobMaster extends Actor<Message> {
+  private attemptNo = 0;
+  private attemptCounter = 0;
+  private attempt: Attempt | undefined;
+  private coordinator: CheckpointCoordinator | undefined;
+  private latest: { id: number; states: ReadonlyMap<string, Uint8Array> } | undefined;
+  private nextCheckpointId = 1;
+  private finished: SubtaskMetrics[] = [];
+  private ended = new Set<string>();
+  private endingAttempt = -1;
+  private readonly collected = new Map<string, unknown[]>();
+  private readonly committed = new Set<string>();
+  private readonly backoff: RestartBackoff;
+  private readonly stats: FaultToleranceStats = {
+    checkpointsCompleted: 0,
+    checkpointsFailed: 0,
+    restarts: 0,
+    lastCheckpointId: undefined,
+    recoveryMs: [],
+  };
+  private startedAt = 0;
+  private failedAt = 0;
+  private settled = false;
+  private resolveResult!: (r: JobResult) => void;
+  private rejectResult!: (e: Error) => void;
+  /** Settles when the job ends. */
+  readonly result: Promise<JobResult>;
+
+  constructor(private readonly spec: JobMasterSpec) {
+    super();
+    this.backoff = new RestartBackoff(spec.restartStrategy);
+    for (const id of spec.collectIds) this.collected.set(id, []);
+    if (spec.initial) {
+      this.latest = spec.initial;
+      this.nextCheckpointId = spec.initial.id + 1;
+    }
+    this.result = new Promise((resolve, reject) => {
+      this.resolveResult = resolve;
+      this.rejectResult = reject;
+    });
+    this.result.catch(() => undefined);
+  }
+
+  /** The attempt running now (for savepoints and fault injection). */
+  get currentAttempt(): Attempt | undefined {
+    return this.attempt;
+  }
+
+  /** Starts the first attempt. */
+  async run(): Promise<void> {
+    this.startedAt = performance.now();
+    await this.startAttempt();
+  }
+
+  /** Triggers a savepoint on the running attempt. */
+  async triggerSavepoint(): Promise<CheckpointOutcome> {
+    const coordinator = this.coordinator;
+    if (!coordinator) {
+      throw new WeirError('savepoints need checkpointing: call env.enableCheckpointing(intervalMs)', {
+        code: ErrorCodes.CONFIG,
+        domain: 'user',
+      });
+    }
+    return coordinator.trigger('savepoint');
+  }
+
+  /** Cancels the job: the result rejects with a cancellation error. */
+  async cancelJob(reason = 'cancelled'): Promise<void> {
+    if (this.settled) return;
+    this.settled = true;
+    this.coordinator?.stop();
+    await this.attempt?.cancel().catch(() => undefined);
+    this.stop();
+    this.rejectResult(new WeirError(`job '${this.spec.jobName}' was ${reason}`, { code: ErrorCodes.JOB_CANCELLED, domain: 'user' }));
+  }
+
+  private events(attemptNo: number): AttemptEvents {
+    const current = () => attemptNo === this.attemptNo;
+    return {
+      subtaskFinished: (metrics) => this.tell({ type: 'finished', attempt: attemptNo, metrics }),
+      subtaskFailed: (error) => this.tell({ type: 'failed', attempt: attemptNo, error }),
+      collect: (sinkId, _subtask, records, commitKey) => {
+        if (current()) this.tell({ type: 'collect', sinkId, records, commitKey });
+      },
+      checkpointAcknowledged: (vertex, subtask, id, operators) => {
+        if (current()) this.coordinator?.acknowledge(`${vertex}/${subtask}`, id, operators, subtask);
+      },
+      checkpointDeclined: (vertex, subtask, id, reason) => {
+        if (current()) this.coordinator?.decline(`${vertex}/${subtask}`, id, reason);
+      },
+      subtaskEnded: (vertex, subtask) => this.tell({ type: 'ended', attempt: attemptNo, task: `${vertex}/${subtask}` }),
+      workerLost: (slot, error) =>
+        this.tell({
+          type: 'failed',
+          attempt: attemptNo,
+          error: encodeError(
+            new WeirError(`worker thread of slot ${slot} was lost: ${(error as Error)?.message ?? String(error)}`, {
+              code: ErrorCodes.WORKER_LOST,
+              domain: 'internal',
+              retriable: true,
+              cause: error,
+            }),
+          ),
+        }),
+    };
+  }
+
+  private async startAttempt(): Promise<void> {
+    const attemptNo = ++this.attemptCounter;
+    this.attemptNo = attemptNo;
+    this.finished = [];
+    this.ended = new Set();
+    let attempt: Attempt;
+    try {
+      attempt = await this.spec.deploy(this.latest?.states, this.events(attemptNo));
+    } catch (error) {
+      this.tell({ type: 'failed', attempt: attemptNo, error: encodeError(error) });
+      return;
+    }
+    if (attemptNo !== this.attemptNo || this.settled) {
+      await attempt.cancel();
+      return;
+    }
+    this.attempt = attempt;
+    const checkpointing = this.spec.checkpointing;
+    if (checkpointing) {
+      this.coordinator = new CheckpointCoordinator(
+        checkpointing,
+        this.spec.tasks,
+        {
+          trigger: (barrier) => attempt.triggerCheckpoint(barrier),
+          store: async (checkpoint) => {
+            await this.spec.store?.(checkpoint);
+            this.latest = { id: checkpoint.id, states: checkpoint.states };
+            this.stats.checkpointsCompleted++;
+            this.stats.lastCheckpointId = checkpoint.id;
+            this.spec.onCheckpoint?.(checkpoint, attemptNo);
+          },
+          notifyComplete: (id) => attempt.notifyCheckpointComplete(id),
+          abort: (id) => {
+            this.stats.checkpointsFailed++;
+            attempt.abortCheckpoint(id);
+          },
+          failJob: (reason) =>
+            this.tell({
+              type: 'failed',
+              attempt: attemptNo,
+              error: encodeError(new WeirError(reason, { code: ErrorCodes.INTERNAL, domain: 'internal', retriable: true })),
+            }),
+        },
+        this.nextCheckpointId,
+      );
+    }
+    try {
+      await attempt.start();
+    } catch (error) {
+      this.tell({ type: 'failed', attempt: attemptNo, error: encodeError(error) });
+      return;
+    }
+    if (this.failedAt > 0) {
+      this.stats.recoveryMs.push(performance.now() - this.failedAt);
+      this.failedAt = 0;
+    }
+    this.coordinator?.start();
+  }
+
+  protected async receive(message: Message): Promise<void> {
+    if (this.settled) return;
+    switch (message.type) {
+      case 'collect': {
+        if (message.commitKey !== undefined) {
+          // Two-phase-commit collect sinks may commit again after a restore: once is enough.
+          if (this.committed.has(message.commitKey)) return;
+          this.committed.add(message.commitKey);
+        }
+        const list = this.collected.get(message.sinkId);
+        if (list) for (const r of message.records) list.push(r);
+        else this.collected.set(message.sinkId, message.records.slice());
+        return;
+      }
+      case 'ended': {
+        if (message.attempt !== this.attemptNo) return;
+        this.ended.add(message.task);
+        if (this.ended.size === this.spec.tasks.length && this.endingAttempt !== this.attemptNo) {
+          this.endingAttempt = this.attemptNo;
+          await this.finalCheckpoint(this.attemptNo);
+        }
+        return;
+      }
+      case 'finished':
+        if (message.attempt !== this.attemptNo) return;
+        this.finished.push(message.metrics);
+        if (this.finished.length === this.spec.tasks.length) await this.succeed();
+        return;
+      case 'failed':
+        if (message.attempt !== this.attemptNo) return;
+        await this.onFailure(decodeError(message.error));
+        return;
+    }
+  }
+
+  private async finalCheckpoint(attemptNo: number): Promise<void> {
+    const coordinator = this.coordinator;
+    const attempt = this.attempt as Attempt;
+    if (!coordinator) {
+      attempt.finishAll();
+      return;
+    }
+    // Sinks commit what they pre-committed when it completes; then the subtasks may close.
+    void coordinator.trigger('checkpoint').then((outcome) => {
+      if (attemptNo !== this.attemptNo) return;
+      if (outcome.status === 'completed') attempt.finishAll();
+      else
+        this.tell({
+          type: 'failed',
+          attempt: attemptNo,
+          error: encodeError(
+            new WeirError(`the final checkpoint failed: ${outcome.reason}`, {
+              code: ErrorCodes.INTERNAL,
+              domain: 'internal',
+              retriable: true,
+            }),
+          ),
+        });
+    });
+  }
+
+  private async succeed(): Promise<void> {
+    this.settled = true;
+    this.coordinator?.stop();
+    const durationMs = performance.now() - this.startedAt;
+    await this.attempt?.release();
+    this.stop();
+    const operators: Record<string, OperatorTotals> = {};
+    for (const m of this.finished) {
+      for (const op of m.operators) {
+        const totals = (operators[op.name] ??= { recordsIn: 0, recordsOut: 0, subtasks: 0 });
+        totals.recordsIn += op.recordsIn;
+        totals.recordsOut += op.recordsOut;
+        totals.subtasks++;
+      }
+    }
+    this.stats.restarts = this.backoff.attempts;
+    this.resolveResult({
+      jobName: this.spec.jobName,
+      mode: this.spec.mode,
+      durationMs,
+      slots: this.spec.slots,
+      operators,
+      collected: Object.fromEntries(this.collected),
+      subtasks: this.finished,
+      faultTolerance: this.stats,
+    });
+  }
+
+  private async onFailure(error: Error): Promise<void> {
+    this.failedAt = performance.now();
+    const coordinator = this.coordinator;
+    this.coordinator = undefined;
+    if (coordinator) this.nextCheckpointId = Math.max(this.nextCheckpointId, coordinator.nextCheckpointId);
+    coordinator?.stop();
+    const attempt = this.attempt;
+    this.attempt = undefined;
+    // Everything of this attempt stops: late messages from it are ignored from here on.
+    this.attemptNo = -1;
+    await attempt?.cancel().catch(() => undefined);
+    const delay = this.backoff.onFailure(Date.now());
+    if (delay === undefined) {
+      this.settled = true;
+      this.stop();
+      if (this.backoff.attempts > 0 && error instanceof WeirError) {
+        (error as Error).message =
+          `${error.message} (the job gave up after ${this.backoff.attempts} restart(s): ${this.backoff.describe()})`;
+      }
+      this.rejectResult(error);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    if (!this.settled) await this.startAttempt();
+  }
+}

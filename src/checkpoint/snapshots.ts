@@ -1,0 +1,95 @@
+//! What a checkpoint holds per operator and subtask, and how a restore hands it out again at any parallelism.
+
+import { ErrorCodes, WeirError } from '../core/errors.ts';
+import { keyGroupRangeForSubtask } from '../state/key-groups.ts';
+import { redistributeOperatorState, type OperatorStateSnapshot } from '../state/operator-state.ts';
+import type { KeyGroupStateSnapshot } from '../state/snapshot-format.ts';
+import type { TimerKeyGroupSnapshot } from '../state/timer-service.ts';
+
+/** One operator's state in one subtask, as plain data (the checkpoint format's unit). */
+export interface OperatorSubtaskState {
+  /** Keyed state per key group that holds any. */
+  keyed?: KeyGroupStateSnapshot[];
+  /** Timers per timer service name, per key group that holds any. */
+  timers?: Record<string, TimerKeyGroupSnapshot[]>;
+  /** Operator (non-keyed) state: list, union and broadcast state. */
+  operator?: OperatorStateSnapshot;
+  /** The user-facing function's own state: a source reader's position, a sink writer's pending commits. */
+  function?: unknown;
+}
+
+/** What a restored operator subtask gets. */
+export interface RestoredOperatorState {
+  /** Keyed state of the key groups this subtask owns now. */
+  keyed: KeyGroupStateSnapshot[];
+  /** Timers of the key groups this subtask owns now, per timer service. */
+  timers: Record<string, TimerKeyGroupSnapshot[]>;
+  /** Operator state redistributed to this subtask. */
+  operator?: OperatorStateSnapshot;
+  /** Function states handed to this subtask (a source reader gets every old reader's, to take its share). */
+  functions: unknown[];
+}
+
+/** One operator's states over all subtasks of the checkpointed run. */
+export interface OperatorCheckpoint {
+  /** Operator id (uid or derived). */
+  id: string;
+  /** Display name, for messages. */
+  name: string;
+  /** Parallelism of the run that took the checkpoint. */
+  parallelism: number;
+  /** Key groups of that run. */
+  maxParallelism: number;
+  /** Whether the operator is a source (readers take every old state) or a sink (writers split them). */
+  role: 'source' | 'sink' | 'operator';
+  /** One entry per old subtask (undefined where a subtask had no state). */
+  subtasks: (OperatorSubtaskState | undefined)[];
+}
+
+/**
+ * Hands an operator's checkpointed state to subtask `subtask` of `parallelism` new subtasks:
+ * key groups by Flink's range formula, operator state by round-robin (union and broadcast to all),
+ * source reader states to every reader (each takes its share), sink writer states split
+ * round-robin (old subtask i goes to new subtask i mod parallelism).
+ */
+export function stateForSubtask(
+  op: OperatorCheckpoint,
+  subtask: number,
+  parallelism: number,
+  maxParallelism: number,
+): RestoredOperatorState {
+  if (op.maxParallelism !== maxParallelism) {
+    throw new WeirError(
+      `cannot restore operator '${op.name}' (${op.id}): the checkpoint has ${op.maxParallelism} key groups, the job ${maxParallelism}; maxParallelism must stay the same for a job's life`,
+      { code: ErrorCodes.STATE_RESTORE, domain: 'user', operator: op.name },
+    );
+  }
+  const range = keyGroupRangeForSubtask(maxParallelism, parallelism, subtask);
+  const keyed: KeyGroupStateSnapshot[] = [];
+  const timers: Record<string, TimerKeyGroupSnapshot[]> = {};
+  const operatorStates: OperatorStateSnapshot[] = [];
+  const functions: unknown[] = [];
+  op.subtasks.forEach((old, i) => {
+    if (!old) return;
+    for (const kg of old.keyed ?? []) if (kg.keyGroup >= range.start && kg.keyGroup <= range.end) keyed.push(kg);
+    for (const [name, list] of Object.entries(old.timers ?? {})) {
+      for (const t of list) if (t.keyGroup >= range.start && t.keyGroup <= range.end) (timers[name] ??= []).push(t);
+    }
+    if (old.operator) operatorStates.push(old.operator);
+    if (old.function !== undefined) {
+      if (op.role === 'source' || i % parallelism === subtask) functions.push(old.function);
+    }
+  });
+  let operator: OperatorStateSnapshot | undefined;
+  if (operatorStates.length > 0) {
+    if (op.parallelism === parallelism) operator = op.subtasks[subtask]?.operator;
+    else {
+      const empty: OperatorStateSnapshot = { version: operatorStates[0].version, lists: [], broadcast: [] };
+      operator = redistributeOperatorState(
+        op.subtasks.map((o) => o?.operator ?? empty),
+        parallelism,
+      )[subtask];
+    }
+  }
+  return { keyed, timers, operator, functions };
+}

@@ -1,0 +1,66 @@
+//! Turns a completed checkpoint into what each subtask of a (possibly rescaled, possibly changed) job restores.
+
+import { Packr } from 'msgpackr';
+import type { OperatorCheckpoint, OperatorSubtaskState } from '../checkpoint/snapshots.ts';
+import { stateForSubtask } from '../checkpoint/snapshots.ts';
+import { ErrorCodes, WeirError } from '../core/errors.ts';
+import type { JobGraph } from '../graph/job-graph.ts';
+import type { DeploymentRestore } from './task-executor.ts';
+
+const unpackr = new Packr({ useRecords: true });
+
+/** Encoded operator states of a checkpoint, by `operatorId/subtask`. */
+export type CheckpointStates = ReadonlyMap<string, Uint8Array>;
+
+/** Groups a checkpoint's states by operator. */
+export function operatorsOf(states: CheckpointStates): Map<string, (OperatorSubtaskState | undefined)[]> {
+  const byOperator = new Map<string, (OperatorSubtaskState | undefined)[]>();
+  for (const [name, bytes] of states) {
+    const slash = name.lastIndexOf('/');
+    const id = name.slice(0, slash);
+    const subtask = Number(name.slice(slash + 1));
+    const list = byOperator.get(id) ?? [];
+    list[subtask] = unpackr.unpack(bytes) as OperatorSubtaskState;
+    byOperator.set(id, list);
+  }
+  return byOperator;
+}
+
+/**
+ * Maps a checkpoint's state onto the job graph by operator id: each subtask of each operator gets
+ * its key groups, its share of operator state, and the function states it restores from. State
+ * of an operator the graph no longer has is an error unless `allowNonRestoredState`.
+ */
+export function buildRestore(graph: JobGraph, states: CheckpointStates, allowNonRestoredState = false): DeploymentRestore {
+  const byOperator = operatorsOf(states);
+  const restore: DeploymentRestore = {};
+  const used = new Set<string>();
+  for (const node of graph.streamGraph.nodes) {
+    const id = graph.operatorIds[node.id];
+    const subtasks = byOperator.get(id);
+    if (!subtasks) continue;
+    used.add(id);
+    const op: OperatorCheckpoint = {
+      id,
+      name: graph.nodeNames[node.id],
+      parallelism: subtasks.length,
+      maxParallelism: graph.config.maxParallelism,
+      role: node.type === 'source' ? 'source' : node.type.endsWith('sink') ? 'sink' : 'operator',
+      subtasks,
+    };
+    const vertex = graph.vertexOfNode[node.id];
+    const parallelism = graph.nodeParallelism[node.id];
+    for (let s = 0; s < parallelism; s++) {
+      const entry = (restore[`${vertex}/${s}`] ??= {});
+      entry[id] = stateForSubtask(op, s, parallelism, graph.config.maxParallelism);
+    }
+  }
+  const dropped = [...byOperator.keys()].filter((id) => !used.has(id));
+  if (dropped.length > 0 && !allowNonRestoredState) {
+    throw new WeirError(
+      `the checkpoint holds state of operator(s) ${dropped.map((d) => `'${d}'`).join(', ')} that the job no longer has; give those operators their old uid, or restore with allowNonRestoredState to drop that state`,
+      { code: ErrorCodes.STATE_RESTORE, domain: 'user' },
+    );
+  }
+  return restore;
+}
