@@ -43,11 +43,30 @@ export type {
   ProcessWindowFunctionLike,
 } from './api/index.ts';
 
-export { executeJob } from './scheduler/index.ts';
-export type { ExecuteOptions } from './scheduler/index.ts';
+export { executeJob, startJob } from './scheduler/index.ts';
+export type { ExecuteOptions, JobClient } from './scheduler/index.ts';
 
-export { collectSink, collectionSource, fileSink, generatorSource, printSink, sequenceSource } from './connectors/index.ts';
-export type { FileSinkOptions, GeneratorSourceOptions } from './connectors/index.ts';
+export {
+  TwoPhaseCommitSinkWriter,
+  collectSink,
+  collectionSource,
+  exactlyOnceFileSink,
+  fileSink,
+  generatorSource,
+  printSink,
+  sequenceSource,
+} from './connectors/index.ts';
+export type {
+  CsvOptions,
+  ExactlyOnceFileSinkOptions,
+  FileSinkOptions,
+  GeneratorSourceOptions,
+  TwoPhaseCommitState,
+} from './connectors/index.ts';
+export { CheckpointStorage, loadCheckpoint } from './checkpoint/index.ts';
+export type { CheckpointConfig, CheckpointOutcome, CompletedCheckpoint, RestartStrategy, StoredCheckpoint } from './checkpoint/index.ts';
+export { RestartStrategies } from './actors/index.ts';
+export type { FaultToleranceStats } from './actors/index.ts';
 
 export type {
   BroadcastContext,

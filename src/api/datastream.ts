@@ -311,9 +311,12 @@ export class DataStream<T> extends ConfigurableNode {
     return this.sinkTo(printSink<T>(prefix));
   }
 
-  /** Sends the records to the caller: they appear in `JobResult.collected[id]`. */
-  collect(id = 'default'): DataStreamSink<T> {
-    return this.sinkTo(collectSink<T>(id));
+  /**
+   * Sends the records to the caller: they appear in `JobResult.collected[id]`. With
+   * `{ exactlyOnce: true }` they are handed over on checkpoint completion, once each across restarts.
+   */
+  collect(id = 'default', options: { exactlyOnce?: boolean } = {}): DataStreamSink<T> {
+    return this.sinkTo(collectSink<T>(id, options));
   }
 
   /** Writes records as lines to a file (parallelism 1) or a directory of per-subtask files. */

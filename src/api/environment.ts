@@ -12,6 +12,17 @@ import type { LocalOptions } from '../scheduler/local-runner.ts';
 import { startGraph } from '../scheduler/execute.ts';
 import { DEFAULT_MAX_PARALLELISM, UPPER_BOUND_MAX_PARALLELISM } from '../state/key-groups.ts';
 import type { WatermarkStrategy } from '../time/watermark-strategy.ts';
+import type { CheckpointingMode } from '../checkpoint/barrier-aligner.ts';
+import type { RestartStrategy } from '../checkpoint/config.ts';
+
+/** Setters of the checkpoint settings (Flink's CheckpointConfig). */
+export interface CheckpointConfigSetters {
+  setCheckpointTimeout(ms: number): CheckpointConfigSetters;
+  setMinPauseBetweenCheckpoints(ms: number): CheckpointConfigSetters;
+  setMaxConcurrentCheckpoints(n: number): CheckpointConfigSetters;
+  setTolerableCheckpointFailureNumber(n: number): CheckpointConfigSetters;
+  setRetainedCheckpoints(n: number): CheckpointConfigSetters;
+}
 import { DataStream } from './datastream.ts';
 
 /** Defaults of a job's settings. */
@@ -110,6 +121,50 @@ export class StreamExecutionEnvironment {
   /** The auto-watermark interval in ms. */
   getAutoWatermarkInterval(): number {
     return this.config.autoWatermarkIntervalMs;
+  }
+  /**
+   * Takes a checkpoint every `intervalMs` (Flink's enableCheckpointing): exactly-once (aligned
+   * barriers) by default, or at-least-once. A failed job then restarts from the last completed
+   * checkpoint (fixed delay of 1 s, unlimited, unless a restart strategy is set).
+   */
+  enableCheckpointing(intervalMs: number, mode: CheckpointingMode = 'exactly-once'): this {
+    positiveInteger(intervalMs, 'checkpoint interval');
+    if (mode !== 'exactly-once' && mode !== 'at-least-once')
+      throw configError(`checkpointing mode must be 'exactly-once' or 'at-least-once', got ${String(mode)}`);
+    this.config.checkpointing = {
+      intervalMs,
+      mode,
+      timeoutMs: 10 * 60_000,
+      minPauseMs: 0,
+      maxConcurrent: 1,
+      tolerableFailures: 0,
+      retain: 1,
+      ...(this.config.checkpointing ?? {}),
+    };
+    this.config.checkpointing.intervalMs = intervalMs;
+    this.config.checkpointing.mode = mode;
+    return this;
+  }
+  /** Checkpoint settings (timeout, minimum pause, concurrency, tolerable failures); enable checkpointing first. */
+  getCheckpointConfig(): CheckpointConfigSetters {
+    const config = this.config;
+    const cfg = () => {
+      if (!config.checkpointing) throw configError('enable checkpointing first: env.enableCheckpointing(intervalMs)');
+      return config.checkpointing;
+    };
+    const setters: CheckpointConfigSetters = {
+      setCheckpointTimeout: (ms) => ((cfg().timeoutMs = positiveInteger(ms, 'checkpoint timeout')), setters),
+      setMinPauseBetweenCheckpoints: (ms) => ((cfg().minPauseMs = Math.max(0, ms)), setters),
+      setMaxConcurrentCheckpoints: (n) => ((cfg().maxConcurrent = positiveInteger(n, 'max concurrent checkpoints')), setters),
+      setTolerableCheckpointFailureNumber: (n) => ((cfg().tolerableFailures = Math.max(0, Math.floor(n))), setters),
+      setRetainedCheckpoints: (n) => ((cfg().retain = positiveInteger(n, 'retained checkpoints')), setters),
+    };
+    return setters;
+  }
+  /** What to do when a subtask fails (see `RestartStrategies`). */
+  setRestartStrategy(strategy: RestartStrategy): this {
+    this.config.restartStrategy = strategy;
+    return this;
   }
   /** Names the job. */
   setJobName(name: string): this {

@@ -177,8 +177,10 @@ export class CheckpointCoordinator {
     this.completedCount++;
     this.consecutiveFailures = 0;
     this.lastFinishedAt = Date.now();
-    pending.settle({ status: 'completed', checkpoint });
+    // Whoever waits for this checkpoint (the final one, a savepoint) may rely on every subtask
+    // having committed it: settle only after the notification went through.
     if (!this.stopped) await this.io.notifyComplete(id);
+    pending.settle({ status: 'completed', checkpoint });
   }
 
   private fail(id: number, status: 'declined' | 'aborted', reason: string): void {

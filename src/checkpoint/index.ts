@@ -10,3 +10,25 @@ export {
   type CompletedCheckpoint,
 } from './coordinator.ts';
 export { stateForSubtask, type OperatorCheckpoint, type OperatorSubtaskState, type RestoredOperatorState } from './snapshots.ts';
+export {
+  CheckpointStorage,
+  loadCheckpoint,
+  type CheckpointListing,
+  type CheckpointSnapshot,
+  type CheckpointStorageOptions,
+  type CheckpointWriteResult,
+  type LatestCheckpoint,
+  type SkippedCheckpoint,
+  type StoredCheckpoint,
+} from './storage.ts';
+export {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_FORMAT_VERSION,
+  METADATA_FILE,
+  checkPlainData,
+  type CheckpointKind,
+  type CheckpointMetadata,
+  type JsonValue,
+  type StateEntry,
+  type StateFileMetadata,
+} from './storage-format.ts';

@@ -4,6 +4,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { OperatorContext, Sink, SinkWriter } from '../actors/operator.ts';
 import { ErrorCodes, WeirError } from '../core/errors.ts';
+import { TwoPhaseCommitSinkWriter } from './two-phase-commit.ts';
 
 /** Formats a record as one line: strings as they are, everything else as JSON. */
 export function formatLine(value: unknown): string {
@@ -13,8 +14,52 @@ export function formatLine(value: unknown): string {
   return json === undefined ? String(value) : json;
 }
 
-/** Sends records to the caller: they appear in `JobResult.collected[id]`. */
-export function collectSink<T>(id: string): Sink<T> & { readonly collectId: string } {
+/** A collect-sink transaction: the records since the last barrier, under a unique commit key. */
+interface CollectTransaction {
+  key: string;
+  records: unknown[];
+}
+
+/**
+ * The exactly-once collect sink: records go to the caller only when the checkpoint after them
+ * completes; a restore commits pending ones again under the same key, which the coordinator
+ * applies once.
+ */
+class TransactionalCollectWriter<T> extends TwoPhaseCommitSinkWriter<T, CollectTransaction> {
+  private seq = 0;
+  private readonly prefix = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  constructor(
+    private readonly id: string,
+    private readonly ctx: OperatorContext,
+  ) {
+    super({ operator: ctx.operatorName, subtask: ctx.subtaskIndex });
+  }
+  protected beginTransaction(): CollectTransaction {
+    return { key: `${this.id}/${this.ctx.subtaskIndex}/${this.prefix}/${this.seq++}`, records: [] };
+  }
+  protected invoke(txn: CollectTransaction, value: T): void {
+    txn.records.push(value);
+  }
+  protected preCommit(): void {}
+  protected commit(txn: CollectTransaction): void {
+    if (txn.records.length > 0) this.ctx.reporter.collect(this.id, this.ctx.subtaskIndex, txn.records, txn.key);
+  }
+  protected abort(): void {}
+}
+
+/**
+ * Sends records to the caller: they appear in `JobResult.collected[id]`. With `exactlyOnce`,
+ * records are handed over only when a checkpoint completes (two-phase commit), so a job that
+ * restarts from checkpoints shows each record once.
+ */
+export function collectSink<T>(id: string, options: { exactlyOnce?: boolean } = {}): Sink<T> & { readonly collectId: string } {
+  if (options.exactlyOnce) {
+    return {
+      name: `Collect Sink (${id})`,
+      collectId: id,
+      createWriter: (ctx: OperatorContext): SinkWriter<T> => new TransactionalCollectWriter<T>(id, ctx),
+    };
+  }
   return {
     name: `Collect Sink (${id})`,
     collectId: id,

@@ -7,40 +7,70 @@ export function splitRange(count: number, index: number, parallelism: number): {
   return { start: Math.floor((index * count) / parallelism), end: Math.floor(((index + 1) * count) / parallelism) };
 }
 
+/** A remaining index range `[next, end)` of an index-driven source: its split state. */
+export type IndexRange = [next: number, end: number];
+
+/**
+ * Reads index ranges (splits) one after the other; its checkpoint state is the remaining ranges,
+ * so a restore resumes exactly where the barrier was, at any parallelism.
+ */
 class IndexReader<T> implements SourceReader<T> {
-  private next: number;
   private readonly startedAt = performance.now();
   private pause: Promise<void> | undefined;
+  private emitted = 0;
   constructor(
-    start: number,
-    private readonly end: number,
+    private readonly ranges: IndexRange[],
     private readonly produce: (index: number, output: SourceOutput<T>) => void,
     /** Records per second for this reader, or 0 for as fast as possible. */
     private readonly rate = 0,
-    private readonly first = start,
-  ) {
-    this.next = start;
-  }
+  ) {}
   pollNext(output: SourceOutput<T>, maxRecords: number): SourceStatus {
-    let limit = Math.min(this.end, this.next + maxRecords);
+    let budget = maxRecords;
     if (this.rate > 0) {
-      const allowed = this.first + Math.floor(((performance.now() - this.startedAt) / 1000) * this.rate);
-      if (allowed <= this.next) {
-        const waitMs = Math.max(1, ((this.next + 1 - this.first) / this.rate) * 1000 - (performance.now() - this.startedAt));
+      const allowed = Math.floor(((performance.now() - this.startedAt) / 1000) * this.rate) - this.emitted;
+      if (allowed <= 0) {
+        const waitMs = Math.max(1, ((this.emitted + 1) / this.rate) * 1000 - (performance.now() - this.startedAt));
         this.pause = new Promise((resolve) => setTimeout(resolve, waitMs));
         return 'wait';
       }
-      limit = Math.min(limit, allowed);
+      budget = Math.min(budget, allowed);
     }
     const produce = this.produce;
-    let i = this.next;
-    for (; i < limit; i++) produce(i, output);
-    this.next = i;
-    return i >= this.end ? 'end' : 'more';
+    while (budget > 0 && this.ranges.length > 0) {
+      const range = this.ranges[0];
+      const limit = Math.min(range[1], range[0] + budget);
+      let i = range[0];
+      for (; i < limit; i++) produce(i, output);
+      budget -= i - range[0];
+      this.emitted += i - range[0];
+      range[0] = i;
+      if (i >= range[1]) this.ranges.shift();
+    }
+    return this.ranges.length === 0 ? 'end' : 'more';
   }
   available(): Promise<void> {
     return this.pause ?? Promise.resolve();
   }
+  snapshotState(): IndexRange[] {
+    return this.ranges.map((r) => [r[0], r[1]]);
+  }
+}
+
+/**
+ * The ranges subtask `index` of `parallelism` reads: its contiguous share of `[0, count)` on a
+ * fresh start; after a restore, every remaining range of the old readers, dealt round robin.
+ */
+export function rangesFor(count: number, context: SourceReaderContext): IndexRange[] {
+  const restored = context.restoredStates;
+  if (restored === undefined) {
+    const { start, end } = splitRange(count, context.subtaskIndex, context.parallelism);
+    return start < end ? [[start, end]] : [];
+  }
+  const all = (restored as IndexRange[][])
+    .flat()
+    .filter((r) => r[0] < r[1])
+    .sort((a, b) => a[0] - b[0]);
+  return all.filter((_r, k) => k % context.parallelism === context.subtaskIndex).map((r) => [r[0], r[1]]);
 }
 
 /** A bounded, non-parallel source of the given items, in order (Flink's `fromCollection`). */
@@ -49,7 +79,7 @@ export function collectionSource<T>(items: readonly T[], name = 'Collection Sour
   return {
     name,
     maxParallelism: 1,
-    createReader: () => new IndexReader<T>(0, data.length, (i, out) => out.collect(data[i])),
+    createReader: (ctx: SourceReaderContext) => new IndexReader<T>(rangesFor(data.length, ctx), (i, out) => out.collect(data[i])),
   };
 }
 
@@ -60,10 +90,7 @@ export function sequenceSource(from: number, to: number, name = 'Sequence Source
   const count = to - from + 1;
   return {
     name,
-    createReader: (ctx: SourceReaderContext) => {
-      const { start, end } = splitRange(count, ctx.subtaskIndex, ctx.parallelism);
-      return new IndexReader<number>(start, end, (i, out) => out.collect(from + i));
-    },
+    createReader: (ctx: SourceReaderContext) => new IndexReader<number>(rangesFor(count, ctx), (i, out) => out.collect(from + i)),
   };
 }
 
@@ -91,7 +118,6 @@ export function generatorSource<T>(options: GeneratorSourceOptions<T>): Source<T
   return {
     name: options.name ?? 'Generator Source',
     createReader: (ctx: SourceReaderContext) => {
-      const { start, end } = splitRange(count, ctx.subtaskIndex, ctx.parallelism);
       const rate = options.recordsPerSecond ? options.recordsPerSecond / ctx.parallelism : 0;
       const produce = timestamp
         ? (i: number, out: SourceOutput<T>) => {
@@ -99,7 +125,7 @@ export function generatorSource<T>(options: GeneratorSourceOptions<T>): Source<T
             out.collect(value, timestamp(i, value));
           }
         : (i: number, out: SourceOutput<T>) => out.collect(generate(i));
-      return new IndexReader<T>(start, end, produce, rate);
+      return new IndexReader<T>(rangesFor(count, ctx), produce, rate);
     },
   };
 }
