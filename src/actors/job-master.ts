@@ -78,6 +78,12 @@ export interface JobMasterSpec {
   deploy(restore: ReadonlyMap<string, Uint8Array> | undefined, events: AttemptEvents): Promise<Attempt>;
   /** Makes a completed checkpoint durable (checkpoint storage), if configured. */
   store?(checkpoint: CompletedCheckpoint): Promise<void>;
+  /**
+   * Reads the checkpoint to restore from on a restart (checkpoint storage): the newest that
+   * verifies, with the damaged newer ones it skipped. Without it, restarts use the last
+   * checkpoint completed in this process.
+   */
+  loadLatest?(): Promise<{ id: number; states: ReadonlyMap<string, Uint8Array>; skipped: string[] } | undefined>;
   /** The checkpoint to start from (a savepoint), if any. */
   initial?: { id: number; states: ReadonlyMap<string, Uint8Array> };
   /** Told after each completed checkpoint (tests inject faults from here). */
@@ -92,6 +98,8 @@ export interface FaultToleranceStats {
   lastCheckpointId: number | undefined;
   /** Per restart: milliseconds from the failure to the new attempt running again. */
   recoveryMs: number[];
+  /** Damaged checkpoints skipped on restore, with the file and reason. */
+  skippedCheckpoints: string[];
 }
 
 type Message =
@@ -133,6 +141,7 @@ export class JobMaster extends Actor<Message> {
     restarts: 0,
     lastCheckpointId: undefined,
     recoveryMs: [],
+    skippedCheckpoints: [],
   };
   private startedAt = 0;
   private failedAt = 0;
@@ -168,8 +177,8 @@ export class JobMaster extends Actor<Message> {
     await this.startAttempt();
   }
 
-  /** Triggers a savepoint on the running attempt. */
-  async triggerSavepoint(): Promise<CheckpointOutcome> {
+  /** Triggers a savepoint on the running attempt; `stopping` suspends periodic checkpoints first. */
+  async triggerSavepoint(stopping = false): Promise<CheckpointOutcome> {
     const coordinator = this.coordinator;
     if (!coordinator) {
       throw new WeirError('savepoints need checkpointing: call env.enableCheckpointing(intervalMs)', {
@@ -177,6 +186,7 @@ export class JobMaster extends Actor<Message> {
         domain: 'user',
       });
     }
+    if (stopping) coordinator.suspendPeriodic();
     return coordinator.trigger('savepoint');
   }
 
@@ -392,6 +402,23 @@ export class JobMaster extends Actor<Message> {
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, delay));
+    if (this.spec.loadLatest) {
+      try {
+        const stored = await this.spec.loadLatest();
+        if (stored) {
+          for (const reason of stored.skipped) {
+            this.stats.skippedCheckpoints.push(reason);
+            process.emitWarning(`weir: skipped a damaged checkpoint on restore: ${reason}`);
+          }
+          this.latest = { id: stored.id, states: stored.states };
+        }
+      } catch (loadError) {
+        this.settled = true;
+        this.stop();
+        this.rejectResult(loadError as Error);
+        return;
+      }
+    }
     if (!this.settled) await this.startAttempt();
   }
 }

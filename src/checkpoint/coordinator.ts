@@ -76,7 +76,7 @@ export class CheckpointCoordinator {
   failedCount = 0;
 
   constructor(
-    private readonly config: CheckpointCoordinatorConfig,
+    private config: CheckpointCoordinatorConfig,
     /** Every `vertex/subtask` that must acknowledge. */
     private readonly tasks: readonly string[],
     private readonly io: CheckpointIo,
@@ -199,6 +199,12 @@ export class CheckpointCoordinator {
         );
       }
     }
+  }
+
+  /** Stops periodic triggers (stop-with-savepoint: no checkpoint may commit after the savepoint). */
+  suspendPeriodic(): void {
+    this.config = { ...this.config, intervalMs: 0 };
+    clearTimeout(this.periodic);
   }
 
   /** Stops triggering and abandons checkpoints in flight. */

@@ -10,6 +10,13 @@ import { loadJobDefinition, toModuleUrl } from './job-loader.ts';
 import { deployLocal, type LocalOptions } from './local-runner.ts';
 import { buildRestore } from './restore.ts';
 import { deployThreads } from './thread-runner.ts';
+import { join } from 'node:path';
+import { CheckpointStorage, loadCheckpoint, type CheckpointSnapshot, type StoredCheckpoint } from '../checkpoint/storage.ts';
+
+/** A job name as a folder name. */
+function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '_') || 'job';
+}
 
 /** How to run a job. */
 export interface ExecuteOptions extends JobOptions, LocalOptions {
@@ -17,6 +24,15 @@ export interface ExecuteOptions extends JobOptions, LocalOptions {
   mode?: 'threads' | 'local';
   /** Start from this checkpoint's states (a loaded savepoint or checkpoint). */
   restoreFrom?: { id: number; states: ReadonlyMap<string, Uint8Array> };
+  /** Start from the savepoint (or retained checkpoint) in this folder. */
+  fromSavepoint?: string;
+  /**
+   * Keep checkpoints in this folder (one sub-folder per job name): each completed checkpoint is
+   * written there, and restarts restore from the newest one that verifies.
+   */
+  checkpointDir?: string;
+  /** Where `triggerSavepoint()` writes savepoints (default: `<checkpointDir>/savepoints`). */
+  savepointDir?: string;
   /** Drop state of operators the job no longer has instead of failing the restore. */
   allowNonRestoredState?: boolean;
   /** Makes each completed checkpoint durable (checkpoint storage). */
@@ -31,8 +47,10 @@ export interface JobClient {
   readonly result: Promise<JobResult>;
   /** The job graph as deployed. */
   readonly graph: JobGraph;
-  /** Takes a savepoint now (needs checkpointing); resolves with the completed savepoint. */
-  triggerSavepoint(): Promise<CompletedCheckpoint>;
+  /** Takes a savepoint now (needs checkpointing); resolves with the completed savepoint and, when written, its folder. */
+  triggerSavepoint(dir?: string): Promise<CompletedCheckpoint & { path?: string }>;
+  /** Takes a savepoint, then cancels the job (Flink's stop-with-savepoint). */
+  stopWithSavepoint(dir?: string): Promise<CompletedCheckpoint & { path?: string }>;
   /** Cancels the job; `result` rejects with WEIR_JOB_CANCELLED. */
   cancel(): Promise<void>;
   /** Terminates one worker thread without warning (fault injection: like killing a TaskManager). */
@@ -45,7 +63,18 @@ export interface JobClient {
  * allows).
  */
 export async function startJob(job: string | URL | JobDefinition, options: ExecuteOptions = {}): Promise<JobClient> {
-  const { mode = 'threads', processingTime, restoreFrom, allowNonRestoredState, storeCheckpoint, onCheckpoint, ...jobOptions } = options;
+  const {
+    mode = 'threads',
+    processingTime,
+    restoreFrom,
+    allowNonRestoredState,
+    storeCheckpoint,
+    onCheckpoint,
+    fromSavepoint,
+    checkpointDir: _checkpointDir,
+    savepointDir: _savepointDir,
+    ...jobOptions
+  } = options;
   if (processingTime && mode !== 'local') {
     throw new WeirError('a processing-time service can only be injected in local mode', { code: ErrorCodes.CONFIG, domain: 'user' });
   }
@@ -63,7 +92,38 @@ export async function startJob(job: string | URL | JobDefinition, options: Execu
     moduleUrl = toModuleUrl(job);
     graph = await (await loadJobDefinition(moduleUrl)).buildJobGraph(jobOptions);
   }
-  return startGraph(graph, { ...options, mode }, moduleUrl, jobOptions, restoreFrom, allowNonRestoredState, storeCheckpoint, onCheckpoint);
+  let initial = restoreFrom;
+  if (fromSavepoint !== undefined) {
+    const stored = await loadCheckpoint(fromSavepoint);
+    initial = { id: stored.id, states: statesOf(stored) };
+  }
+  return startGraph(graph, { ...options, mode }, moduleUrl, jobOptions, initial, allowNonRestoredState, storeCheckpoint, onCheckpoint);
+}
+
+/** The state entries of a stored checkpoint, by `operatorId/subtask`. */
+function statesOf(stored: StoredCheckpoint): Map<string, Uint8Array> {
+  const states = new Map<string, Uint8Array>();
+  for (const entry of stored.entries) states.set(entry.name, entry.data as Uint8Array);
+  return states;
+}
+
+/** What storage keeps of a completed checkpoint: one entry per operator subtask, operators described in `info`. */
+function snapshotOf(checkpoint: CompletedCheckpoint, graph: JobGraph): CheckpointSnapshot {
+  return {
+    id: checkpoint.id,
+    timestamp: checkpoint.timestamp,
+    job: graph.config.jobName,
+    info: {
+      fingerprint: graph.fingerprint,
+      maxParallelism: graph.config.maxParallelism,
+      operators: graph.streamGraph.nodes.map((n) => ({
+        id: graph.operatorIds[n.id],
+        name: graph.nodeNames[n.id],
+        parallelism: graph.nodeParallelism[n.id],
+      })),
+    },
+    entries: [...checkpoint.states].map(([name, data]) => ({ name, data })),
+  };
 }
 
 /** Starts an already built job graph (local mode, or threads when the module is known). */
@@ -78,6 +138,11 @@ export function startGraph(
   onCheckpoint = options.onCheckpoint,
 ): JobClient {
   const mode = options.mode ?? 'threads';
+  const storage = options.checkpointDir
+    ? new CheckpointStorage(join(options.checkpointDir, safeName(graph.config.jobName)), {
+        retain: Math.max(2, graph.config.checkpointing?.retain ?? 2),
+      })
+    : undefined;
   const tasks = graph.vertices.flatMap((v) => Array.from({ length: v.parallelism }, (_, s) => `${v.id}/${s}`));
   let client!: JobClient;
   const master = new JobMaster({
@@ -91,7 +156,24 @@ export function startGraph(
       graph.config.restartStrategy ??
       (graph.config.checkpointing ? { kind: 'fixed-delay', attempts: Number.MAX_SAFE_INTEGER, delayMs: 1000 } : { kind: 'none' }),
     initial: restoreFrom,
-    store: storeCheckpoint ? (c) => storeCheckpoint(c, graph) : undefined,
+    store:
+      storeCheckpoint || storage
+        ? async (c) => {
+            if (storage) await storage.write(snapshotOf(c, graph));
+            await storeCheckpoint?.(c, graph);
+          }
+        : undefined,
+    loadLatest: storage
+      ? async () => {
+          const latest = await storage.latest();
+          if (!latest) return undefined;
+          return {
+            id: latest.checkpoint.id,
+            states: statesOf(latest.checkpoint),
+            skipped: latest.skipped.map((s) => `${s.path}: ${s.reason}`),
+          };
+        }
+      : undefined,
     onCheckpoint: onCheckpoint ? (c, attempt) => onCheckpoint(c, attempt, client) : undefined,
     deploy: async (states, events) => {
       const restore = states ? buildRestore(graph, states, allowNonRestoredState) : undefined;
@@ -100,19 +182,28 @@ export function startGraph(
       return deployThreads(moduleUrl, jobOptions, graph, restore, events);
     },
   });
+  const savepoint = async (dir: string | undefined, stopping: boolean): Promise<CompletedCheckpoint & { path?: string }> => {
+    const outcome = await master.triggerSavepoint(stopping);
+    if (outcome.status !== 'completed') {
+      throw new WeirError(`savepoint ${outcome.id} failed: ${outcome.reason}`, {
+        code: ErrorCodes.INTERNAL,
+        domain: 'internal',
+        retriable: true,
+      });
+    }
+    const target = dir ?? options.savepointDir ?? (options.checkpointDir ? join(options.checkpointDir, 'savepoints') : undefined);
+    if (target === undefined) return outcome.checkpoint;
+    const written = await new CheckpointStorage(target).writeSavepoint(snapshotOf(outcome.checkpoint, graph), target);
+    return { ...outcome.checkpoint, path: written.path };
+  };
   client = {
     result: master.result,
     graph,
-    triggerSavepoint: async () => {
-      const outcome = await master.triggerSavepoint();
-      if (outcome.status !== 'completed') {
-        throw new WeirError(`savepoint ${outcome.id} failed: ${outcome.reason}`, {
-          code: ErrorCodes.INTERNAL,
-          domain: 'internal',
-          retriable: true,
-        });
-      }
-      return outcome.checkpoint;
+    triggerSavepoint: (dir) => savepoint(dir, false),
+    stopWithSavepoint: async (dir) => {
+      const taken = await savepoint(dir, true);
+      await master.cancelJob('stopped with a savepoint');
+      return taken;
     },
     cancel: () => master.cancelJob(),
     killWorker: async (index = 0) => {

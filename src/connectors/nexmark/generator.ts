@@ -372,7 +372,7 @@ export interface NexmarkRange {
   step?: number;
 }
 
-/** Iterates events `start, start + step, ...` below `end`, with the timestamp of each. */
+/** Iterates events `start, start + step, ...` below `end`, each with its event number (timestamp: `event.dateTime`). */
 export function* nexmarkEvents(config: NexmarkConfig = {}, range: NexmarkRange = {}): Generator<{ n: number; event: NexmarkEvent }> {
   const gen = new NexmarkGenerator(config);
   const end = range.end ?? gen.config.events;
