@@ -4,13 +4,20 @@ import { parseArgs } from 'node:util';
 import type { JobResult } from '../actors/job-master.ts';
 import { WeirError } from '../core/errors.ts';
 import type { JobParams } from '../core/protocol.ts';
-import { executeJob, type ExecuteOptions } from '../scheduler/execute.ts';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { startJob, type ExecuteOptions } from '../scheduler/execute.ts';
+import { listJobs, requestControl, serveControl } from './control.ts';
 
 const USAGE = `usage: weir run <job-module> [options]
+       weir savepoint <job-id> [<target-dir>]
+       weir stop --savepoint <target-dir> <job-id>
+       weir list
 
-Runs a job module (its default export is defineJob(env => ...)) and prints a summary.
+run: runs a job module (its default export is defineJob(env => ...)) and prints a summary; while
+it runs, other shells reach it by the job id it prints (savepoint, stop, list).
 
-options:
+run options:
   -p, --parallelism <n>       default parallelism of the job's operators
       --max-parallelism <n>   number of key groups (default 128)
       --buffer-timeout <ms>   flush partial batches after this long (0 = every record)
@@ -20,6 +27,10 @@ options:
       --param <key=value>     a parameter for the job (repeatable)
       --name <job-name>       the job's name
       --json                  print the result as JSON
+      --checkpoint-dir <dir>  keep checkpoints there; restarts restore from the newest valid one
+      --from-savepoint <dir>  start from a savepoint (or retained checkpoint) folder
+      --allow-non-restored-state
+                              drop savepoint state of operators the job no longer has
   -h, --help                  this text`;
 
 function integer(value: string | undefined, flag: string): number | undefined {
@@ -71,6 +82,10 @@ export async function main(argv: string[]): Promise<number> {
         param: { type: 'string', multiple: true },
         name: { type: 'string' },
         json: { type: 'boolean' },
+        'checkpoint-dir': { type: 'string' },
+        'from-savepoint': { type: 'string' },
+        'allow-non-restored-state': { type: 'boolean' },
+        savepoint: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -84,6 +99,25 @@ export async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const [command, job, ...rest] = positionals;
+  if (command === 'list') {
+    for (const j of listJobs()) process.stdout.write(`${j.id}  ${j.name}  pid ${j.pid}  since ${j.startedAt}\n`);
+    return 0;
+  }
+  if (command === 'savepoint' || command === 'stop') {
+    const jobId = job;
+    const dir = command === 'savepoint' ? rest[0] : values.savepoint;
+    if (!jobId || (command === 'stop' && !dir)) {
+      process.stderr.write(`weir: '${command}' needs a job id${command === 'stop' ? ' and --savepoint <dir>' : ''}\n${USAGE}\n`);
+      return 2;
+    }
+    const answer = await requestControl(jobId, { cmd: command, dir: dir ? resolve(dir) : undefined });
+    if (!answer.ok) {
+      process.stderr.write(`weir: ${answer.error}\n`);
+      return 1;
+    }
+    process.stdout.write(`${answer.path ?? `savepoint ${answer.id} (kept in memory: give a target dir to write it)`}\n`);
+    return 0;
+  }
   if (command !== 'run') {
     process.stderr.write(`weir: unknown command '${command}'\n${USAGE}\n`);
     return 2;
@@ -109,14 +143,28 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`weir: ${(error as Error).message}\n`);
     return 2;
   }
+  options.checkpointDir = values['checkpoint-dir'] ? resolve(values['checkpoint-dir']) : undefined;
+  options.fromSavepoint = values['from-savepoint'] ? resolve(values['from-savepoint']) : undefined;
+  options.allowNonRestoredState = values['allow-non-restored-state'];
+  let unregister: (() => void) | undefined;
   try {
-    const result = await executeJob(job, options);
+    const client = await startJob(job, options);
+    const jobId = randomBytes(4).toString('hex');
+    unregister = serveControl(jobId, client.graph.config.jobName, client);
+    process.stderr.write(`weir: job ${jobId} running ('weir savepoint ${jobId} <dir>' takes a savepoint)\n`);
+    const result = await client.result;
     if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else process.stderr.write(`${summary(result)}\n`);
     return 0;
   } catch (error) {
     const code = error instanceof WeirError ? ` [${error.code}]` : '';
+    if (error instanceof WeirError && error.code === 'WEIR_JOB_CANCELLED') {
+      process.stderr.write(`weir: ${error.message}\n`);
+      return 0;
+    }
     process.stderr.write(`weir: job failed${code}: ${(error as Error).message}\n`);
     return 1;
+  } finally {
+    unregister?.();
   }
 }

@@ -1,0 +1,115 @@
+//! The control channel of a job started by `weir run`: a unix socket per job, listed in a registry folder, for `weir savepoint`, `weir stop` and `weir list`.
+
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { JobClient } from '../scheduler/execute.ts';
+
+/** Where running jobs register (override with WEIR_JOBS_DIR). */
+export function registryDir(): string {
+  return process.env.WEIR_JOBS_DIR ?? join(tmpdir(), 'weir-jobs');
+}
+
+/** A running job as the registry lists it. */
+export interface RegisteredJob {
+  id: string;
+  name: string;
+  pid: number;
+  socket: string;
+  startedAt: string;
+}
+
+/** A request on the control socket. */
+type ControlRequest = { cmd: 'savepoint' | 'stop'; dir?: string };
+/** Its answer. */
+type ControlResponse = { ok: true; path?: string; id: number } | { ok: false; error: string };
+
+/** Serves a job's control socket and registers it; returns a function that unregisters. */
+export function serveControl(id: string, name: string, client: JobClient): () => void {
+  const dir = registryDir();
+  mkdirSync(dir, { recursive: true });
+  const socket = join(dir, `${id}.sock`);
+  const entry: RegisteredJob = { id, name, pid: process.pid, socket, startedAt: new Date().toISOString() };
+  const server: Server = createServer((conn) => {
+    let buffer = '';
+    conn.on('data', (chunk) => {
+      buffer += chunk.toString('utf8');
+      const nl = buffer.indexOf('\n');
+      if (nl < 0) return;
+      const request = JSON.parse(buffer.slice(0, nl)) as ControlRequest;
+      const act = request.cmd === 'stop' ? client.stopWithSavepoint(request.dir) : client.triggerSavepoint(request.dir);
+      act.then(
+        (s) => conn.end(`${JSON.stringify({ ok: true, path: s.path, id: s.id } satisfies ControlResponse)}\n`),
+        (error: Error) => conn.end(`${JSON.stringify({ ok: false, error: error.message } satisfies ControlResponse)}\n`),
+      );
+    });
+  });
+  server.listen(socket);
+  server.unref();
+  writeFileSync(join(dir, `${id}.json`), JSON.stringify(entry));
+  return () => {
+    server.close();
+    rmSync(join(dir, `${id}.json`), { force: true });
+    rmSync(socket, { force: true });
+  };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Jobs registered by live processes (stale entries are removed). */
+export function listJobs(): RegisteredJob[] {
+  const dir = registryDir();
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.json'));
+  } catch {
+    return [];
+  }
+  const jobs: RegisteredJob[] = [];
+  for (const name of names) {
+    try {
+      const job = JSON.parse(readFileSync(join(dir, name), 'utf8')) as RegisteredJob;
+      if (alive(job.pid)) jobs.push(job);
+      else rmSync(join(dir, name), { force: true });
+    } catch {
+      // a half-written entry: skip it
+    }
+  }
+  return jobs;
+}
+
+/** Sends a control request to a running job and waits for its answer. */
+export function requestControl(jobId: string, request: ControlRequest, timeoutMs = 120_000): Promise<ControlResponse> {
+  const job = listJobs().find((j) => j.id === jobId);
+  if (!job) return Promise.resolve({ ok: false, error: `no running job with id ${jobId} (see 'weir list')` });
+  return new Promise((resolve) => {
+    const conn = createConnection(job.socket);
+    let answer = '';
+    const timer = setTimeout(() => {
+      conn.destroy();
+      resolve({ ok: false, error: `job ${jobId} did not answer within ${timeoutMs} ms` });
+    }, timeoutMs);
+    conn.on('connect', () => conn.write(`${JSON.stringify(request)}\n`));
+    conn.on('data', (chunk) => (answer += chunk.toString('utf8')));
+    conn.on('end', () => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(answer) as ControlResponse);
+      } catch {
+        resolve({ ok: false, error: `job ${jobId} sent an unreadable answer` });
+      }
+    });
+    conn.on('error', (error) => {
+      clearTimeout(timer);
+      resolve({ ok: false, error: `cannot reach job ${jobId}: ${error.message}` });
+    });
+  });
+}

@@ -1,0 +1,70 @@
+// The weir command's savepoint workflow: list a running job, take a savepoint, stop with a savepoint, resume from it.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const env = { ...process.env, WEIR_JOBS_DIR: mkdtempSync(join(tmpdir(), 'weir-jobs-')) };
+const weir = (...args: string[]) =>
+  spawnSync(process.execPath, ['bin/weir.js', ...args], { encoding: 'utf8', env, timeout: 60_000, maxBuffer: 64 << 20 });
+
+describe('weir savepoint / stop / list', () => {
+  it('takes a savepoint of a running job, stops it with one, and resumes from it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weir-cli-savepoints-'));
+    const run = spawn(
+      process.execPath,
+      ['bin/weir.js', 'run', 'test/fixtures/jobs/savepoint-counts.ts', '-p', '2', '--param', 'count=40000', '--param', 'rate=4000'],
+      { env },
+    );
+    let stderr = '';
+    run.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | string | null>((r) => run.on('exit', (code, signal) => r(code ?? signal)));
+    let jobId = '';
+    for (let i = 0; i < 100 && !jobId; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      jobId = /job ([0-9a-f]{8}) running/.exec(stderr)?.[1] ?? '';
+    }
+    expect(jobId).not.toBe('');
+    expect(weir('list').stdout).toContain(jobId);
+
+    const savepoint = weir('savepoint', jobId, dir);
+    expect(savepoint.status).toBe(0);
+    expect(existsSync(savepoint.stdout.trim())).toBe(true);
+
+    const stop = weir('stop', '--savepoint', dir, jobId);
+    expect(stop.status).toBe(0);
+    const stopPath = stop.stdout.trim();
+    const code = await exited;
+    expect(code, stderr).toBe(0);
+    expect(stderr).toContain('stopped with a savepoint');
+    expect(weir('list').stdout).not.toContain(jobId);
+
+    const resumed = weir(
+      'run',
+      'test/fixtures/jobs/savepoint-counts.ts',
+      '-p',
+      '3',
+      '--param',
+      'count=40000',
+      '--param',
+      'rate=0',
+      '--from-savepoint',
+      stopPath,
+      '--json',
+    );
+    expect(resumed.status).toBe(0);
+    const counts = JSON.parse(resumed.stdout).collected.counts as [number, number][];
+    const finals = new Map<number, number>();
+    for (const [k, c] of counts) finals.set(k, Math.max(finals.get(k) ?? 0, c));
+    expect([...finals.values()]).toEqual(Array(10).fill(4000));
+    // It continued from the savepoint: no key started counting from 1 again.
+    expect(counts.some(([, c]) => c === 1)).toBe(false);
+  });
+
+  it('reports an unknown job id', () => {
+    const r = weir('savepoint', 'deadbeef', '/tmp');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('no running job with id deadbeef');
+  });
+});
