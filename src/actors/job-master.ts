@@ -86,8 +86,12 @@ export interface JobMasterSpec {
   loadLatest?(): Promise<{ id: number; states: ReadonlyMap<string, Uint8Array>; skipped: string[] } | undefined>;
   /** The checkpoint to start from (a savepoint), if any. */
   initial?: { id: number; states: ReadonlyMap<string, Uint8Array> };
-  /** Told after each completed checkpoint (tests inject faults from here). */
+  /** Told after each completed checkpoint is stored, before subtasks are told to commit (tests inject faults from here). */
   onCheckpoint?(checkpoint: CompletedCheckpoint, attempt: number): void;
+  /** Told when a checkpoint is triggered (its barriers are on their way). */
+  onCheckpointTriggered?(checkpointId: number, attempt: number): void;
+  /** Told after every subtask committed a completed checkpoint. */
+  onCheckpointCommitted?(checkpointId: number, attempt: number): void;
 }
 
 /** Checkpoint and restart counters of a run. */
@@ -254,7 +258,10 @@ export class JobMaster extends Actor<Message> {
         checkpointing,
         this.spec.tasks,
         {
-          trigger: (barrier) => attempt.triggerCheckpoint(barrier),
+          trigger: (barrier) => {
+            attempt.triggerCheckpoint(barrier);
+            this.spec.onCheckpointTriggered?.(barrier.id, attemptNo);
+          },
           store: async (checkpoint) => {
             await this.spec.store?.(checkpoint);
             this.latest = { id: checkpoint.id, states: checkpoint.states };
@@ -262,7 +269,10 @@ export class JobMaster extends Actor<Message> {
             this.stats.lastCheckpointId = checkpoint.id;
             this.spec.onCheckpoint?.(checkpoint, attemptNo);
           },
-          notifyComplete: (id) => attempt.notifyCheckpointComplete(id),
+          notifyComplete: async (id) => {
+            await attempt.notifyCheckpointComplete(id);
+            this.spec.onCheckpointCommitted?.(id, attemptNo);
+          },
           abort: (id) => {
             this.stats.checkpointsFailed++;
             attempt.abortCheckpoint(id);

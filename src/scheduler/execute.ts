@@ -37,8 +37,12 @@ export interface ExecuteOptions extends JobOptions, LocalOptions {
   allowNonRestoredState?: boolean;
   /** Makes each completed checkpoint durable (checkpoint storage). */
   storeCheckpoint?(checkpoint: CompletedCheckpoint, graph: JobGraph): Promise<void>;
-  /** Called after each completed checkpoint, on the calling thread (tests inject faults here). */
+  /** Called after each completed checkpoint is stored, before subtasks commit it, on the calling thread (tests inject faults here). */
   onCheckpoint?(checkpoint: CompletedCheckpoint, attempt: number, client: JobClient): void;
+  /** Called when a checkpoint is triggered (barriers in flight). */
+  onCheckpointTriggered?(checkpointId: number, attempt: number, client: JobClient): void;
+  /** Called after every subtask committed a completed checkpoint. */
+  onCheckpointCommitted?(checkpointId: number, attempt: number, client: JobClient): void;
 }
 
 /** A running job. */
@@ -70,6 +74,8 @@ export async function startJob(job: string | URL | JobDefinition, options: Execu
     allowNonRestoredState,
     storeCheckpoint,
     onCheckpoint,
+    onCheckpointTriggered: _onCheckpointTriggered,
+    onCheckpointCommitted: _onCheckpointCommitted,
     fromSavepoint,
     checkpointDir: _checkpointDir,
     savepointDir: _savepointDir,
@@ -175,6 +181,12 @@ export function startGraph(
         }
       : undefined,
     onCheckpoint: onCheckpoint ? (c, attempt) => onCheckpoint(c, attempt, client) : undefined,
+    onCheckpointTriggered: options.onCheckpointTriggered
+      ? (id, attempt) => options.onCheckpointTriggered?.(id, attempt, client)
+      : undefined,
+    onCheckpointCommitted: options.onCheckpointCommitted
+      ? (id, attempt) => options.onCheckpointCommitted?.(id, attempt, client)
+      : undefined,
     deploy: async (states, events) => {
       const restore = states ? buildRestore(graph, states, allowNonRestoredState) : undefined;
       if (mode === 'local') return deployLocal(graph, restore, events, { processingTime: options.processingTime });
