@@ -1,0 +1,313 @@
+//! Window benchmark: keyed tumbling and sliding event-time window counts under a hand-written loop, weir local mode and weir threads at parallelism 1 and 2.
+//
+//   npm run bench:windows                     full run (about two minutes on a quiet 2-core machine)
+//   npm run bench:windows -- --quick          smoke run (seconds)
+//   npm run bench:windows -- --records 2000000 --keys 100 --workloads sliding --runs 3
+//
+// Both sides compute the same windows from the same events: 1 event per ms of event time, up to
+// 499 ms out of order, watermark = highest timestamp − 500 ms − 1 (so no event is late), 10 s
+// tumbling windows or 10 s windows sliding by 2 s, a count per key and window. The loop keeps open
+// windows in Maps and fires each when its own per-record watermark passes the window's end, as a
+// streaming program written by hand would. weir's two source readers take alternate events, so
+// they move through event time together (`--split range` gives each a contiguous half instead).
+// Records/s are taken from the wall time of the whole `executeJob` call (thread start-up
+// included), the median of `--runs` runs, interleaved across modes so that noise from other
+// processes spreads over all of them.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { executeJob, type JobResult } from '../src/index.ts';
+import { TALLY_ID } from './jobs/count-sink.ts';
+import { OUT_OF_ORDERNESS_MS, SHAPES, generateEvent, windowCountChecksum, type WindowShape } from './jobs/window-workloads.ts';
+import { combineTallies, type SinkTally } from './jobs/workloads.ts';
+import { formatCount, formatRate, machineInfo, machineLine, median, sourceRevision, textTable } from './lib/report.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** How one measurement is run. */
+interface Mode {
+  id: 'loop' | 'local' | 'threads-1' | 'threads-2';
+  label: string;
+  parallelism: number;
+}
+
+const MODES: readonly Mode[] = [
+  { id: 'loop', label: 'hand-written loop', parallelism: 1 },
+  { id: 'local', label: 'weir local (p=1)', parallelism: 1 },
+  { id: 'threads-1', label: 'weir threads p=1', parallelism: 1 },
+  { id: 'threads-2', label: 'weir threads p=2', parallelism: 2 },
+];
+
+/** A workload: one window shape over the generated events. */
+interface Workload {
+  id: WindowShape['kind'];
+  title: string;
+  records: number;
+  keys: number;
+  params: Record<string, string | number>;
+}
+
+/** One measured run. */
+interface Run {
+  wallMs: number;
+  /** Deploy-to-end time reported by weir (the loop's wall time for the loop). */
+  jobMs: number;
+  /** Process CPU time (all threads) over wall time, in %. */
+  cpuPercent: number;
+  tally: SinkTally;
+  /** Window results emitted (the tally's count). */
+  windows: number;
+}
+
+/**
+ * The hand-written baseline: per event, add 1 to the event's key in each of its windows (one
+ * Map of key → count per open window); after each event, fire every window whose end − 1 the
+ * watermark has reached, in start order, folding each (key, window, count) into the tally.
+ */
+function windowLoop(records: number, keys: number, shape: WindowShape): SinkTally {
+  const { size, slide } = shape;
+  const open = new Map<number, Map<number, number>>();
+  let oldest = Number.POSITIVE_INFINITY;
+  let maxTimestamp = Number.NEGATIVE_INFINITY;
+  let count = 0;
+  let checksum = 0;
+  const fire = (start: number) => {
+    const counts = open.get(start);
+    if (counts === undefined) return;
+    open.delete(start);
+    const end = start + size;
+    for (const [key, n] of counts) {
+      count++;
+      checksum = (checksum + windowCountChecksum({ key, start, end, count: n })) | 0;
+    }
+  };
+  for (let i = 0; i < records; i++) {
+    const event = generateEvent(i, keys);
+    const ts = event.ts;
+    const last = ts - (ts % slide);
+    for (let start = last; start > ts - size; start -= slide) {
+      let counts = open.get(start);
+      if (counts === undefined) {
+        counts = new Map();
+        open.set(start, counts);
+        if (start < oldest) oldest = start;
+      }
+      counts.set(event.key, (counts.get(event.key) ?? 0) + 1);
+    }
+    if (ts > maxTimestamp) {
+      maxTimestamp = ts;
+      const watermark = maxTimestamp - OUT_OF_ORDERNESS_MS - 1;
+      while (oldest + size - 1 <= watermark) {
+        fire(oldest);
+        oldest += slide;
+      }
+    }
+  }
+  for (const start of [...open.keys()].sort((a, b) => a - b)) fire(start);
+  return { count, checksum };
+}
+
+function tallyOf(result: JobResult): SinkTally {
+  return combineTallies((result.collected[TALLY_ID] ?? []) as SinkTally[]);
+}
+
+async function measure(workload: Workload, mode: Mode): Promise<Run> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let tally: SinkTally;
+  let jobMs: number;
+  if (mode.id === 'loop') {
+    tally = windowLoop(workload.records, workload.keys, SHAPES[workload.id]);
+    jobMs = performance.now() - t0;
+  } else {
+    const result = await executeJob(join(here, 'jobs', 'window-count.ts'), {
+      mode: mode.id === 'local' ? 'local' : 'threads',
+      parallelism: mode.parallelism,
+      params: workload.params,
+    });
+    tally = tallyOf(result);
+    jobMs = result.durationMs;
+  }
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { wallMs, jobMs, cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100, tally, windows: tally.count };
+}
+
+function parseOptions() {
+  const { values } = parseArgs({
+    options: {
+      records: { type: 'string' },
+      keys: { type: 'string' },
+      runs: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      modes: { type: 'string' },
+      workloads: { type: 'string' },
+      split: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(`usage: tsx bench/windows.ts [options]
+  --records N         events per workload (default 2M; --quick: 200k)
+  --keys N            distinct keys (default 1000)
+  --runs K            runs per measurement, median reported (default 3; --quick: 1)
+  --quick             smoke run: small counts, one run, results to bench/results/windows-quick.json
+  --modes LIST        comma-separated subset of ${MODES.map((m) => m.id).join(',')}
+  --workloads LIST    comma-separated subset of tumbling,sliding
+  --split HOW         how weir's parallel readers share the events: interleaved (default; side by side
+                      in event time, as partitions of a live topic) or range (generatorSource's
+                      contiguous ranges, far apart in event time)
+  --out FILE          where to write the JSON results`);
+    process.exit(0);
+  }
+  const count = (text: string | undefined, fallback: number, what: string): number => {
+    if (text === undefined) return fallback;
+    const n = Number(text.replace(/_/g, ''));
+    if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`${what} must be a positive integer, got ${text}`);
+    return n;
+  };
+  const quick = values.quick;
+  const records = count(values.records, quick ? 200_000 : 2_000_000, '--records');
+  const keys = count(values.keys, 1_000, '--keys');
+  const runs = count(values.runs, quick ? 1 : 3, '--runs');
+  const modes = (values.modes?.split(',') ?? MODES.map((m) => m.id)).map((id) => {
+    const mode = MODES.find((m) => m.id === id);
+    if (!mode) throw new RangeError(`unknown mode '${id}'; known: ${MODES.map((m) => m.id).join(', ')}`);
+    return mode;
+  });
+  if (!modes.some((m) => m.id === 'loop')) modes.unshift(MODES[0]); // ratios and the result check need the baseline
+  const workloads = (values.workloads?.split(',') ?? ['tumbling', 'sliding']).map((id) => {
+    if (id !== 'tumbling' && id !== 'sliding') throw new RangeError(`unknown workload '${id}'; known: tumbling, sliding`);
+    return id;
+  });
+  const split = values.split ?? 'interleaved';
+  if (split !== 'interleaved' && split !== 'range') throw new RangeError(`--split must be interleaved or range, got ${split}`);
+  const out = values.out ?? join(here, 'results', quick ? 'windows-quick.json' : 'windows.json');
+  return { quick, records, keys, runs, modes, workloads, split, out };
+}
+
+function describeShape(shape: WindowShape): string {
+  return shape.kind === 'tumbling' ? `${shape.size / 1000} s tumbling` : `${shape.size / 1000} s sliding by ${shape.slide / 1000} s`;
+}
+
+function sameTally(a: SinkTally, b: SinkTally): boolean {
+  return a.count === b.count && a.checksum === b.checksum;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const machine = machineInfo();
+  const command = `tsx bench/windows.ts${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
+  const startedAt = new Date();
+  const revision = sourceRevision();
+  console.log(
+    `weir window benchmark — ${startedAt.toISOString()}${revision ? ` — weir ${revision.commit}${revision.srcDirty ? ' + uncommitted src/ changes' : ''}` : ''}`,
+  );
+  console.log(machineLine(machine));
+  console.log(
+    `command: ${command}; median of ${options.runs} run(s), runs interleaved across modes; rate = events / wall time of the whole run (thread start-up included)`,
+  );
+
+  const workloads: Workload[] = options.workloads.map((id) => ({
+    id,
+    title: `keyed ${describeShape(SHAPES[id])} event-time window count (.window().count()), ${formatCount(options.records)} events over ${formatCount(options.keys)} keys, watermark bound ${OUT_OF_ORDERNESS_MS} ms, ${options.split} source split`,
+    records: options.records,
+    keys: options.keys,
+    params: { records: options.records, keys: options.keys, shape: id, split: options.split },
+  }));
+  const json: unknown[] = [];
+  let mismatches = 0;
+  for (const workload of workloads) {
+    console.log(`\n${workload.title}`);
+    const runs = new Map<string, Run[]>(options.modes.map((m) => [m.id, []]));
+    for (let r = 0; r < options.runs; r++) {
+      for (const mode of options.modes) {
+        const run = await measure(workload, mode);
+        (runs.get(mode.id) as Run[]).push(run);
+        process.stdout.write(
+          `  run ${r + 1}/${options.runs} ${mode.id.padEnd(9)} ${run.wallMs.toFixed(0).padStart(6)} ms  ${formatRate(workload.records / (run.wallMs / 1000))}\n`,
+        );
+      }
+    }
+    const expected = (runs.get('loop') as Run[])[0].tally;
+    const loopRate = workload.records / (median((runs.get('loop') as Run[]).map((x) => x.wallMs)) / 1000);
+    const rows: string[][] = [];
+    for (const mode of options.modes) {
+      const list = runs.get(mode.id) as Run[];
+      const wall = median(list.map((x) => x.wallMs));
+      const rate = workload.records / (wall / 1000);
+      const jobRate = workload.records / (median(list.map((x) => x.jobMs)) / 1000);
+      const mismatched = list.filter((x) => !sameTally(x.tally, expected));
+      mismatches += mismatched.length;
+      rows.push([
+        mode.label,
+        wall.toFixed(0),
+        formatRate(rate),
+        formatRate(jobRate),
+        `${((rate / loopRate) * 100).toFixed(1)}%`,
+        `${median(list.map((x) => x.cpuPercent)).toFixed(0)}%`,
+        list.map((x) => x.wallMs.toFixed(0)).join(' '),
+        mismatched.length === 0 ? `ok (${formatCount(list[0].windows)} windows)` : `MISMATCH ×${mismatched.length}`,
+      ]);
+      json.push({
+        workload: workload.id,
+        shape: SHAPES[workload.id],
+        mode: mode.id,
+        parallelism: mode.parallelism,
+        records: workload.records,
+        keys: workload.keys,
+        params: workload.params,
+        wallMs: list.map((x) => Number(x.wallMs.toFixed(1))),
+        jobMs: list.map((x) => Number(x.jobMs.toFixed(1))),
+        cpuPercent: list.map((x) => Number(x.cpuPercent.toFixed(0))),
+        medianWallMs: Number(wall.toFixed(1)),
+        recordsPerSecond: Math.round(rate),
+        jobRecordsPerSecond: Math.round(jobRate),
+        ratioToLoop: Number((rate / loopRate).toFixed(4)),
+        tally: list[0].tally,
+        tallyMatchesLoop: mismatched.length === 0,
+      });
+    }
+    console.log();
+    console.log(textTable(['mode', '>median ms', '>events/s', '>events/s (job)', '>vs loop', '>cpu', '>runs (ms)', 'output = loop'], rows));
+  }
+
+  const endLoad = machineInfo().loadAverage1m;
+  console.log(`\nload average 1m: ${machine.loadAverage1m} at start, ${endLoad} at end (2-core machine: other processes add noise)`);
+
+  mkdirSync(dirname(options.out), { recursive: true });
+  writeFileSync(
+    options.out,
+    `${JSON.stringify(
+      {
+        benchmark: 'windows',
+        date: startedAt.toISOString(),
+        command,
+        revision,
+        machine: { ...machine, loadAverage1mAtEnd: endLoad },
+        config: {
+          runs: options.runs,
+          records: options.records,
+          keys: options.keys,
+          outOfOrdernessMs: OUT_OF_ORDERNESS_MS,
+          split: options.split,
+          shapes: SHAPES,
+          rate: 'events / median wall time of executeJob (thread start-up included)',
+        },
+        results: json,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  console.log(`results written to ${options.out}`);
+  if (mismatches > 0) {
+    console.error(`${mismatches} run(s) produced windows different from the loop's`);
+    process.exitCode = 1;
+  }
+}
+
+await main();
