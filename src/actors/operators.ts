@@ -20,17 +20,35 @@ import {
 } from './operator.ts';
 
 /** Shared plumbing: context, output, counters, and the user function's open/close. */
-export abstract class AbstractStreamOperator implements StreamOperator {
+export abstract class AbstractStreamOperator implements StreamOperator, Output {
   recordsIn = 0;
   recordsOut = 0;
   protected output!: Output;
   protected context!: OperatorContext;
   protected subtask = 0;
+  /**
+   * An operator is itself the output of the operator chained before it: `collect` is its
+   * `processElement`, so a record costs one call per chained hop.
+   */
+  readonly collect: (value: unknown, timestamp: number | undefined) => void;
 
   constructor(
     readonly name: string,
     protected readonly lifecycle?: FunctionLifecycle,
-  ) {}
+  ) {
+    this.collect = this.processElement;
+  }
+
+  /** Output side of chaining: side records of the upstream operator never reach a chained main consumer. */
+  collectSide(): void {}
+  /** Output side of chaining: the upstream's watermark. */
+  emitWatermark(timestamp: number): void {
+    this.processWatermark(timestamp);
+  }
+  /** Output side of chaining: the upstream's idleness. */
+  emitWatermarkStatus(idle: boolean): void {
+    this.processWatermarkStatus(idle);
+  }
 
   setup(context: OperatorContext, output: Output): void {
     this.context = context;

@@ -11,7 +11,7 @@ import type { OperatorContext, Output } from './operator.ts';
  * sees every record and is asked periodically; watermarks from upstream are dropped, except the
  * final one at the end of input.
  */
-export class TimestampsAndWatermarksOperator extends AbstractStreamOperator implements WatermarkOutput {
+export class TimestampsAndWatermarksOperator extends AbstractStreamOperator {
   private generator!: WatermarkGenerator<unknown>;
   private current = Number.NEGATIVE_INFINITY;
   private idle = false;
@@ -41,7 +41,7 @@ export class TimestampsAndWatermarksOperator extends AbstractStreamOperator impl
     const time = this.context.processingTime;
     this.cancelPeriodic = time.registerTimer(time.now() + interval, () => {
       if (this.ended) return;
-      this.generator.onPeriodicEmit(this);
+      this.generator.onPeriodicEmit(this.generated);
       this.schedulePeriodic();
     });
   }
@@ -62,35 +62,36 @@ export class TimestampsAndWatermarksOperator extends AbstractStreamOperator impl
     // As Flink: the record first, then the generator sees it (a punctuated watermark follows it).
     this.recordsOut++;
     this.output.collect(value, ts);
-    if (ts !== undefined) this.generator.onEvent(value, ts, this);
+    if (ts !== undefined) this.generator.onEvent(value, ts, this.generated);
   }
 
-  emitWatermark(timestamp: number): void {
-    if (this.idle) this.markActive();
-    if (timestamp > this.current) {
-      this.current = timestamp;
-      this.output.emitWatermark(timestamp);
-    }
-  }
-
-  markIdle(): void {
-    if (this.idle) return;
-    this.idle = true;
-    this.output.emitWatermarkStatus(true);
-  }
-
-  markActive(): void {
-    if (!this.idle) return;
-    this.idle = false;
-    this.output.emitWatermarkStatus(false);
-  }
+  /** Where the generator emits: watermarks only advance; idleness is forwarded as a status. */
+  private readonly generated: WatermarkOutput = {
+    emitWatermark: (timestamp: number) => {
+      this.generated.markActive();
+      if (timestamp > this.current) {
+        this.current = timestamp;
+        this.output.emitWatermark(timestamp);
+      }
+    },
+    markIdle: () => {
+      if (this.idle) return;
+      this.idle = true;
+      this.output.emitWatermarkStatus(true);
+    },
+    markActive: () => {
+      if (!this.idle) return;
+      this.idle = false;
+      this.output.emitWatermarkStatus(false);
+    },
+  };
 
   override processWatermark(timestamp: number): void {
     if (timestamp === Number.POSITIVE_INFINITY) {
       this.ended = true;
       this.cancelPeriodic?.();
-      this.markActive();
-      this.emitWatermark(timestamp);
+      this.generated.markActive();
+      this.generated.emitWatermark(timestamp);
     }
   }
 

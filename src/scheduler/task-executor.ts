@@ -3,6 +3,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Output, OperatorContext, StreamOperator, TaskReporter } from '../actors/operator.ts';
 import { ChainingOutput, FanOutOutput, NoOutput, RecordWriterOutput } from '../actors/outputs.ts';
+import { AbstractStreamOperator } from '../actors/operators.ts';
 import { SubtaskActor, type ActorScheduler, type SubtaskCheckpoint, type SubtaskListener } from '../actors/subtask-actor.ts';
 import { ErrorCodes, WeirError, encodeError, type EncodedError } from '../core/errors.ts';
 import type { SubtaskMetrics } from '../core/protocol.ts';
@@ -245,7 +246,9 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
         else side.set(tag, [...(side.get(tag) ?? []), output]);
       };
       for (const child of vertex.chainedOutputs.get(node.id) ?? []) {
-        add(new ChainingOutput(operators.get(child.to) as StreamOperator), child.sideOutputTag);
+        const next = operators.get(child.to) as StreamOperator;
+        // Built-in operators are outputs themselves (one call per hop); others get a ChainingOutput.
+        add(next instanceof AbstractStreamOperator ? next : new ChainingOutput(next), child.sideOutputTag);
       }
       for (const edge of vertex.networkOutputs.get(node.id) ?? []) {
         const channels = this.plan.outputChannels(edge, s);
