@@ -62,10 +62,13 @@ class Tumbling implements WindowAssigner<unknown, TimeWindow> {
     positive(size, 'tumbling window size');
     if (Math.abs(offset) >= size) throw configError(`tumbling window offset must be smaller than the size (${size}), got ${offset}`);
   }
+  private last: TimeWindow[] = [new TimeWindow(Number.NaN, Number.NaN)];
   assignWindows(_element: unknown, timestamp: number | undefined, context: WindowAssignerContext): TimeWindow[] {
     const ts = timestampOf(timestamp, this.eventTime, context, 'a tumbling event-time window');
     const start = windowStart(ts, this.offset, this.size);
-    return [new TimeWindow(start, start + this.size)];
+    // Consecutive records mostly share a window: reuse it (windows are immutable).
+    if (this.last[0].start !== start) this.last = [new TimeWindow(start, start + this.size)];
+    return this.last;
   }
   defaultTrigger(): Trigger<unknown, TimeWindow> {
     return this.eventTime ? EventTimeTrigger.create() : ProcessingTimeTrigger.create();

@@ -6,7 +6,7 @@ import type { KeyedStateBackend } from '../state/keyed-backend.ts';
 import type { InternalListState, InternalValueState } from '../state/state-types.ts';
 import { isMerging, type MergingWindowAssigner, type WindowAssigner } from './assigners.ts';
 import { MergingWindowSet } from './merging-window-set.ts';
-import { fires, purges, type OnMergeContext, type Trigger, type TriggerContext } from './triggers.ts';
+import { EventTimeTrigger, fires, purges, type OnMergeContext, type Trigger, type TriggerContext } from './triggers.ts';
 import { GlobalWindow, TimeWindow, windowFromKey, windowKey, windowStart, type Window } from './windows.ts';
 
 /** Incremental aggregation (Flink's AggregateFunction). `merge` is needed for session windows and panes. */
@@ -114,12 +114,16 @@ export class WindowProcessor {
   private mergedWindows: TimeWindow[] = [];
   /** Records dropped because every window they belong to was late. */
   lateRecordsDropped = 0;
+  private readonly assignerContext = { currentProcessingTime: () => this.host.currentProcessingTime() };
+  /** Whether the trigger is the stock event-time trigger (its per-record work can be skipped). */
+  private readonly defaultEventTimeTrigger: boolean;
 
   constructor(
     private readonly spec: WindowSpec,
     private readonly host: WindowHost,
   ) {
     this.trigger = spec.trigger ?? spec.assigner.defaultTrigger();
+    this.defaultEventTimeTrigger = this.trigger instanceof EventTimeTrigger;
     this.eventTime = spec.assigner.eventTime;
     this.merging = isMerging(spec.assigner) ? spec.assigner : undefined;
     if (this.merging && this.trigger.canMerge?.() !== true) throw new Error('this trigger cannot be used with merging (session) windows');
@@ -224,16 +228,18 @@ export class WindowProcessor {
     else (this.value as InternalValueState<unknown>).setCurrentNamespace(ns);
   }
 
-  private addToContents(value: unknown): void {
+  /** Adds a record to the current window's contents; returns whether the window had none before (always true for lists). */
+  private addToContents(value: unknown): boolean {
     const contents = this.spec.contents;
     if (contents.kind === 'list') {
       (this.list as InternalListState<unknown>).add(value);
-      return;
+      return true;
     }
     const state = this.value as InternalValueState<unknown>;
     const current = state.value();
     if (contents.kind === 'reduce') state.update(current === undefined ? value : contents.reduce(current, value));
     else state.update(contents.aggregate.add(value, current === undefined ? contents.aggregate.createAccumulator() : current));
+    return current === undefined;
   }
 
   /** The window's contents as the emitter's elements; undefined when empty. */
@@ -302,7 +308,7 @@ export class WindowProcessor {
       this.processIntoPane(value, timestamp as number);
       return;
     }
-    const windows = this.spec.assigner.assignWindows(value, timestamp, { currentProcessingTime: () => this.host.currentProcessingTime() });
+    const windows = this.spec.assigner.assignWindows(value, timestamp, this.assignerContext);
     let skipped = true;
     if (this.merging) {
       this.mergingState?.setCurrentNamespace(undefined);
@@ -346,12 +352,16 @@ export class WindowProcessor {
       }
       this.persist(set);
     } else {
+      const watermark = this.host.currentWatermark();
       for (const window of windows) {
         if (this.isWindowLate(window)) continue;
         skipped = false;
         this.setNamespace(window);
-        this.addToContents(value);
+        const first = this.addToContents(value);
         this.currentWindow = window;
+        // The default event-time trigger would only register, again, the timer the window's
+        // first record registered, and answer CONTINUE; so would the cleanup timer.
+        if (!first && this.defaultEventTimeTrigger && window.maxTimestamp() > watermark) continue;
         const result = this.trigger.onElement(value, timestamp, window, this.triggerContext);
         if (fires(result)) {
           const elements = this.readContents();

@@ -50,9 +50,10 @@ export class GlobalWindow {
 /** Any window. */
 export type Window = TimeWindow | GlobalWindow;
 
-/** A canonical key for a window, usable as a state namespace or Map key. */
+/** A canonical key for a window, usable as a state namespace or Map key (computed once per window object). */
 export function windowKey(window: Window): string {
-  return window instanceof TimeWindow ? `${window.start}:${window.end}` : 'global';
+  if (!(window instanceof TimeWindow)) return 'global';
+  return (window as TimeWindow & { key?: string }).key ?? ((window as TimeWindow & { key?: string }).key = `${window.start}:${window.end}`);
 }
 
 /** Parses {@link windowKey} back into a window. */
