@@ -228,6 +228,8 @@ export interface RuntimeContext {
   getReducingState<T>(descriptor: ReducingStateDescriptor<T>): ReducingState<T>;
   /** Keyed aggregating state, scoped to the current key; only on a keyed stream. */
   getAggregatingState<IN, ACC, OUT>(descriptor: AggregatingStateDescriptor<IN, ACC, OUT>): AggregatingState<IN, OUT>;
+  /** Non-keyed state of this subtask (list, union list, broadcast), checkpointed and redistributed on rescale. */
+  getOperatorStateStore(): OperatorStateStore;
 }
 
 /** The lifecycle hooks a user function may have (actor-style classes). */
@@ -257,6 +259,7 @@ export function createRuntimeContext(context: OperatorContext): RuntimeContext {
     getIndexOfThisSubtask: () => context.subtaskIndex,
     getNumberOfParallelSubtasks: () => context.parallelism,
     getMaxNumberOfParallelSubtasks: () => context.maxParallelism,
+    getOperatorStateStore: () => context.operatorStateStore(),
     getState: <T>(descriptor: ValueStateDescriptor<T>) => keyedBackend(descriptor.name).getValueState(descriptor),
     getListState: <T>(descriptor: ListStateDescriptor<T>) => keyedBackend(descriptor.name).getListState(descriptor),
     getMapState: <K, V>(descriptor: MapStateDescriptor<K, V>) => keyedBackend(descriptor.name).getMapState(descriptor),

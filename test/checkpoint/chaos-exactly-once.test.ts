@@ -2,7 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { executeJob, startJob, type JobResult } from '../../src/index.ts';
 
 const KEYS = 16;
@@ -46,15 +46,20 @@ async function chaos(fault: string, mode: 'threads' | 'local' = 'threads') {
 
 describe('exactly-once under failures', () => {
   let golden: string[];
+  let goldenResult: JobResult;
 
-  it('a failure-free run gives every sequence once, in order', async () => {
-    const result = await executeJob(JOB, { parallelism: 2, params: { keys: KEYS, perKey: PER_KEY } });
-    checkSequences(result);
-    expect(result.faultTolerance.restarts).toBe(0);
-    golden = canonical(result);
+  beforeAll(async () => {
+    goldenResult = await executeJob(JOB, { parallelism: 2, params: { keys: KEYS, perKey: PER_KEY } });
+    golden = canonical(goldenResult);
   });
 
-  for (const fault of ['throw', 'exit', 'terminate', 'snapshot-throw', 'restore-throw']) {
+  it('a failure-free run gives every sequence once, in order', () => {
+    checkSequences(goldenResult);
+    expect(goldenResult.faultTolerance.restarts).toBe(0);
+  });
+
+  // 'hang': the worker stops answering heartbeats (an endless loop); the supervisor notices and restarts.
+  for (const fault of ['throw', 'exit', 'terminate', 'snapshot-throw', 'restore-throw', 'hang']) {
     it(`recovers from '${fault}' with output identical to the golden run`, async () => {
       const result = await chaos(fault);
       checkSequences(result);
@@ -64,6 +69,34 @@ describe('exactly-once under failures', () => {
       expect(result.faultTolerance.checkpointsCompleted).toBeGreaterThanOrEqual(2);
     });
   }
+
+  it('survives several random worker kills (seeded; the long run is bench/chaos.ts)', async () => {
+    const seed = Number(process.env.WEIR_CHAOS_SEED ?? Date.now() % 100_000);
+    let state = seed;
+    const random = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    let kills = 0;
+    const client = await startJob(JOB, {
+      parallelism: 2,
+      params: { keys: KEYS, perKey: PER_KEY, interval: 40, rate: 20_000 },
+      onCheckpoint: (_c, attempt, c) => {
+        // At most one kill per attempt, after its first checkpoint, four kills in all.
+        if (kills < 4 && kills < attempt && random() < 0.7) {
+          kills++;
+          void c.killWorker(Math.floor(random() * 2)).catch(() => undefined);
+        }
+      },
+    });
+    const result = await client.result.catch((e: Error) => {
+      throw new Error(`chaos seed ${seed}: ${e.message}`);
+    });
+    try {
+      checkSequences(result);
+      expect(canonical(result)).toEqual(golden);
+    } catch (e) {
+      throw new Error(`chaos seed ${seed} (rerun with WEIR_CHAOS_SEED=${seed}): ${(e as Error).message}`);
+    }
+    expect(result.faultTolerance.restarts).toBe(kills);
+  });
 
   it('recovers in local mode too', async () => {
     const result = await chaos('throw', 'local');
