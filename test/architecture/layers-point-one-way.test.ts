@@ -3,7 +3,21 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const LAYERS = ['core', 'mailbox', 'state', 'time', 'windows', 'checkpoint', 'actors', 'connectors', 'graph', 'scheduler', 'api', 'sql', 'cli'];
+const LAYERS = [
+  'core',
+  'mailbox',
+  'state',
+  'time',
+  'windows',
+  'checkpoint',
+  'actors',
+  'connectors',
+  'graph',
+  'scheduler',
+  'api',
+  'sql',
+  'cli',
+];
 const SRC = resolve('src');
 
 function files(dir: string): string[] {
@@ -17,7 +31,9 @@ function files(dir: string): string[] {
 function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   const out: string[] = [];
-  for (const m of text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|new URL\(\s*['"](\.[^'"]+)['"]/g)) {
+  for (const m of text.matchAll(
+    /(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|new URL\(\s*['"](\.[^'"]+)['"]/g,
+  )) {
     const spec = m[1] ?? m[2] ?? m[3];
     if (spec.startsWith('.')) out.push(resolve(dirname(file), spec));
   }

@@ -19,7 +19,9 @@ async function order(idleMs: number | undefined): Promise<string[]> {
   const windows = events
     .keyBy(() => 'all')
     .window(TumblingEventTimeWindows.of(Time.seconds(10)))
-    .process<string>((_k, ctx, elements, out) => out.collect(`window ${(ctx.window() as { start: number }).start}: ${[...elements].length}`));
+    .process<string>((_k, ctx, elements, out) =>
+      out.collect(`window ${(ctx.window() as { start: number }).start}: ${[...elements].length}`),
+    );
   // One sink for both streams: the order shows whether windows fired before the input ended.
   windows.union(events.map((e) => `record ${(e as Ev).id}`)).collect();
   return (await env.execute()).collected.default as string[];
