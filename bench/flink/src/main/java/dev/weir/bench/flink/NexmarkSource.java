@@ -189,9 +189,13 @@ public final class NexmarkSource
       return copy;
     }
 
+    /**
+     * Complete whenever a poll would emit or end. The task also asks while data is flowing (after
+     * output backpressure clears), so an incomplete future here with a split in hand stalls the job.
+     */
     @Override
     public CompletableFuture<Void> isAvailable() {
-      return available;
+      return splits.isEmpty() && !noMoreSplits ? available : CompletableFuture.completedFuture(null);
     }
 
     private void signal() {
