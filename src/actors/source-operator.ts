@@ -24,6 +24,23 @@ export function checkTimestamp(timestamp: unknown, record: unknown, operator: st
   );
 }
 
+/** Runs a timestamp assigner on a record, naming the operator when it throws or returns something that is not a timestamp. */
+export function assignTimestamp(
+  assigner: (value: unknown, recordTimestamp: number | undefined) => unknown,
+  value: unknown,
+  timestamp: number | undefined,
+  operator: string,
+  subtask: number,
+): number {
+  let assigned: unknown;
+  try {
+    assigned = assigner(value, timestamp);
+  } catch (error) {
+    throw userFunctionError(error, operator, subtask, 'timestamp assigner');
+  }
+  return checkTimestamp(assigned, value, operator, subtask);
+}
+
 /** Watermark bookkeeping of one input of a source (the whole subtask, or one split). */
 class InputWatermark implements WatermarkOutput {
   watermark = Number.NEGATIVE_INFINITY;
@@ -164,15 +181,7 @@ export class SourceOperator implements StreamOperator, ReaderOutput {
     const strategy = this.strategy;
     if (strategy) {
       const assigner = strategy.timestampAssigner;
-      if (assigner) {
-        let assigned: unknown;
-        try {
-          assigned = assigner(value, timestamp);
-        } catch (error) {
-          throw userFunctionError(error, this.name, this.subtask, 'timestamp assigner');
-        }
-        ts = checkTimestamp(assigned, value, this.name, this.subtask);
-      }
+      if (assigner) ts = assignTimestamp(assigner, value, timestamp, this.name, this.subtask);
     }
     // As Flink: the record first, then the generator sees it (a punctuated watermark follows it).
     this.recordsOut++;

@@ -1,9 +1,8 @@
 //! assignTimestampsAndWatermarks: assigns event time to records and generates watermarks in the middle of a stream.
 
-import { userFunctionError } from '../core/errors.ts';
 import type { WatermarkGenerator, WatermarkOutput, WatermarkStrategy } from '../time/watermark-strategy.ts';
 import { AbstractStreamOperator } from './operators.ts';
-import { checkTimestamp } from './source-operator.ts';
+import { assignTimestamp } from './source-operator.ts';
 import type { OperatorContext, Output } from './operator.ts';
 
 /**
@@ -50,15 +49,7 @@ export class TimestampsAndWatermarksOperator extends AbstractStreamOperator {
     this.recordsIn++;
     let ts = timestamp;
     const assigner = this.strategy.timestampAssigner;
-    if (assigner) {
-      let assigned: unknown;
-      try {
-        assigned = assigner(value, timestamp);
-      } catch (error) {
-        throw userFunctionError(error, this.name, this.subtask, 'timestamp assigner');
-      }
-      ts = checkTimestamp(assigned, value, this.name, this.subtask);
-    }
+    if (assigner) ts = assignTimestamp(assigner, value, timestamp, this.name, this.subtask);
     // As Flink: the record first, then the generator sees it (a punctuated watermark follows it).
     this.recordsOut++;
     this.output.collect(value, ts);

@@ -42,7 +42,8 @@ import {
 /** Selects the key of a record: a function, or the name of a field. */
 export type KeySelector<T, K> = ((value: T) => K) | (keyof T & string);
 
-function toKeyFunction<T, K>(selector: KeySelector<T, K>): (value: unknown) => unknown {
+/** A key selector (function or field name) as a function of the record. */
+export function toKeyFunction<T, K>(selector: KeySelector<T, K>, what = 'keyBy'): (value: unknown) => unknown {
   if (typeof selector === 'function') return selector as (value: unknown) => unknown;
   if (typeof selector === 'string') {
     const field = selector;
@@ -52,13 +53,23 @@ function toKeyFunction<T, K>(selector: KeySelector<T, K>): (value: unknown) => u
       return (value as Record<string, unknown>)[field];
     };
   }
-  throw new TypeError('keyBy() needs a key selector function or a field name');
+  throw new TypeError(`${what}() needs a key selector function or a field name`);
 }
 
 /** The `onTimer` method of a function-class instance, bound to it. */
 function timerOf(instance: unknown): OnTimer | undefined {
   const onTimer = (instance as { onTimer?: unknown } | undefined)?.onTimer;
   return typeof onTimer === 'function' ? (onTimer as OnTimer).bind(instance) : undefined;
+}
+
+type RecordCall = (v: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void;
+
+/** Resolves a two-input function (a lambda pair is not possible: an object with both methods), with its timer callback. */
+function twoMethodFunction(fn: unknown, first: string, second: string, what: string) {
+  const a = resolveFunction<RecordCall>(fn, first, 'process');
+  const b = (a.lifecycle as unknown as Record<string, unknown> | undefined)?.[second];
+  if (typeof b !== 'function') throw new TypeError(`process() on ${what} needs an object with ${first}() and ${second}()`);
+  return { call1: a.call, call2: (b as RecordCall).bind(a.lifecycle), lifecycle: a.lifecycle, onTimer: timerOf(a.lifecycle) };
 }
 
 function checkParallelism(parallelism: number, what: string): void {
@@ -479,18 +490,7 @@ export class ConnectedStreams<T1, T2> {
     const key1 = this.first.keySelectorForConsumer();
     const key2 = this.second.keySelectorForConsumer();
     if ((key1 === undefined) !== (key2 === undefined)) throw graphError('connect(): key both streams (or neither) before process()');
-    const make = () => {
-      const a = resolveFunction<(v: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void>(fn, 'processElement1', 'process');
-      const b = (a.lifecycle as unknown as { processElement2?: unknown }).processElement2;
-      if (typeof b !== 'function')
-        throw new TypeError('process() on connected streams needs an object with processElement1() and processElement2()');
-      return {
-        call1: a.call,
-        call2: (b as (v: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void).bind(a.lifecycle),
-        lifecycle: a.lifecycle,
-        onTimer: timerOf(a.lifecycle),
-      };
-    };
+    const make = () => twoMethodFunction(fn, 'processElement1', 'processElement2', 'connected streams');
     make();
     const keyed = key1 !== undefined;
     const node = this.graph.addNode({
@@ -551,20 +551,7 @@ export class BroadcastConnectedStream<T1, T2> {
   ): DataStream<O> {
     const key = this.main.keySelectorForConsumer();
     const descriptors = this.side.descriptors;
-    const make = () => {
-      const a = resolveFunction<(v: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void>(fn, 'processElement', 'process');
-      const b = (a.lifecycle as unknown as { processBroadcastElement?: unknown } | undefined)?.processBroadcastElement;
-      if (typeof b !== 'function')
-        throw new TypeError(
-          'process() on a broadcast connected stream needs an object with processElement() and processBroadcastElement()',
-        );
-      return {
-        call1: a.call,
-        call2: (b as (v: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void).bind(a.lifecycle),
-        lifecycle: a.lifecycle,
-        onTimer: timerOf(a.lifecycle),
-      };
-    };
+    const make = () => twoMethodFunction(fn, 'processElement', 'processBroadcastElement', 'a broadcast connected stream');
     make();
     const keyed = key !== undefined;
     const node = this.graph.addNode({

@@ -10,7 +10,7 @@ import type { WindowAssigner } from '../windows/assigners.ts';
 import type { Trigger } from '../windows/triggers.ts';
 import type { WindowContext } from '../windows/window-processor.ts';
 import type { Window } from '../windows/windows.ts';
-import { DataStream, KeyedStream, type KeySelector } from './datastream.ts';
+import { DataStream, KeyedStream, toKeyFunction, type KeySelector } from './datastream.ts';
 import { RichFunction, resolveFunction } from './functions.ts';
 import { ProcessWindowFunction } from './windowed-stream.ts';
 
@@ -47,19 +47,6 @@ export type ProcessJoinFunctionLike<L, R, O> =
  */
 function graphOf(stream: DataStream<unknown>): StreamGraph {
   return (stream as unknown as { graph: StreamGraph }).graph;
-}
-
-function keyFunction<T, K>(selector: KeySelector<T, K>, what: string): (value: unknown) => unknown {
-  if (typeof selector === 'function') return selector as (value: unknown) => unknown;
-  if (typeof selector === 'string') {
-    const field = selector;
-    return (value: unknown) => {
-      if (value === null || typeof value !== 'object')
-        throw new TypeError(`cannot read key field '${field}' of ${value === null ? 'null' : typeof value}`);
-      return (value as Record<string, unknown>)[field];
-    };
-  }
-  throw new TypeError(`${what}() needs a key selector function or a field name`);
 }
 
 /** Whether a join function is a flat one: a FlatJoinFunction, or a function that declares the collector parameter. */
@@ -143,7 +130,7 @@ export class JoinedStreams<L, R> {
 
   /** The key of a left record. */
   where<K>(keySelector: KeySelector<L, K>): JoinWhere<L, R, K> {
-    return new JoinWhere<L, R, K>(this.first, this.second, keyFunction(keySelector, 'where'));
+    return new JoinWhere<L, R, K>(this.first, this.second, toKeyFunction(keySelector, 'where'));
   }
 }
 
@@ -158,7 +145,7 @@ export class JoinWhere<L, R, K> {
 
   /** The key of a right record; it must equal the left key for records to join. */
   equalTo(keySelector: KeySelector<R, K>): JoinEqualTo<L, R, K> {
-    return new JoinEqualTo<L, R, K>(this.first, this.second, this.key1, keyFunction(keySelector, 'equalTo'));
+    return new JoinEqualTo<L, R, K>(this.first, this.second, this.key1, toKeyFunction(keySelector, 'equalTo'));
   }
 }
 
