@@ -147,7 +147,13 @@ export type {
 } from './windows/index.ts';
 
 export { OutputTag } from './actors/output-tag.ts';
-export { ManualProcessingTimeService, MAX_WATERMARK, WatermarkStrategy } from './time/index.ts';
+export {
+  BoundedOutOfOrdernessWatermarks,
+  ManualProcessingTimeService,
+  MAX_WATERMARK,
+  WatermarkStrategy,
+  WatermarksWithIdleness,
+} from './time/index.ts';
 export type { Clock, ProcessingTimeService, TimestampAssigner, WatermarkGenerator, WatermarkOutput } from './time/index.ts';
 
 export { ErrorCodes, WeirError } from './core/index.ts';

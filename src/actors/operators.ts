@@ -206,9 +206,9 @@ export interface TimerService {
 }
 
 /** The context a keyed process function gets with each record. */
-export interface KeyedProcessContext extends ProcessContext {
-  /** The key of the record being processed. */
-  getCurrentKey(): unknown;
+export interface KeyedProcessContext<K = unknown> extends ProcessContext {
+  /** The key of the record being processed (of the timer, in `onTimer`). */
+  getCurrentKey(): K;
 }
 
 /** The context of a broadcast process function: broadcast state, writable only on the broadcast side. */
@@ -220,7 +220,7 @@ export interface BroadcastContext extends KeyedProcessContext {
 }
 
 /** The context of `onTimer`: which timer fired. */
-export interface OnTimerContext extends KeyedProcessContext {
+export interface OnTimerContext<K = unknown> extends KeyedProcessContext<K> {
   /** `EVENT_TIME` or `PROCESSING_TIME`. */
   timeDomain(): 'EVENT_TIME' | 'PROCESSING_TIME';
 }

@@ -392,10 +392,7 @@ export class KeyedStream<T, K> extends DataStream<T> {
 
   /** Processes each record with keyed state and the record's key in the context. */
   override process<O>(
-    fn:
-      | ((value: T, ctx: KeyedProcessContext & { getCurrentKey(): K }, out: Collector<O>) => void)
-      | KeyedProcessFunction<K, T, O>
-      | ProcessFunction<T, O>,
+    fn: ((value: T, ctx: KeyedProcessContext<K>, out: Collector<O>) => void) | KeyedProcessFunction<K, T, O> | ProcessFunction<T, O>,
   ): DataStream<O> {
     return this.keyedProcess<O>('keyed-process', 'KeyedProcess', () =>
       resolveFunction<(v: unknown, ctx: KeyedProcessContext, out: Collector<unknown>) => void>(fn, 'processElement', 'process'),

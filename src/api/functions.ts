@@ -48,9 +48,9 @@ export abstract class ProcessFunction<I, O> extends RichFunction {
 }
 /** Per-record processing on a keyed stream, with keyed state and timers. */
 export abstract class KeyedProcessFunction<K, I, O> extends RichFunction {
-  abstract processElement(value: I, ctx: KeyedProcessContext & { getCurrentKey(): K }, out: Collector<O>): void;
+  abstract processElement(value: I, ctx: KeyedProcessContext<K>, out: Collector<O>): void;
   /** Called when a timer registered through `ctx.timerService()` fires (override to use timers). */
-  onTimer?(timestamp: number, ctx: OnTimerContext & { getCurrentKey(): K }, out: Collector<O>): void;
+  onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: Collector<O>): void;
 }
 
 /** A lambda, or an object with the named method (a function class instance). */
@@ -81,10 +81,10 @@ export abstract class CoProcessFunction<I1, I2, O> extends RichFunction {
 }
 /** Processes two connected keyed streams with keyed state shared by both inputs. */
 export abstract class KeyedCoProcessFunction<K, I1, I2, O> extends RichFunction {
-  abstract processElement1(value: I1, ctx: KeyedProcessContext & { getCurrentKey(): K }, out: Collector<O>): void;
-  abstract processElement2(value: I2, ctx: KeyedProcessContext & { getCurrentKey(): K }, out: Collector<O>): void;
+  abstract processElement1(value: I1, ctx: KeyedProcessContext<K>, out: Collector<O>): void;
+  abstract processElement2(value: I2, ctx: KeyedProcessContext<K>, out: Collector<O>): void;
   /** Called when a timer registered through `ctx.timerService()` fires. */
-  onTimer?(timestamp: number, ctx: OnTimerContext & { getCurrentKey(): K }, out: Collector<O>): void;
+  onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: Collector<O>): void;
 }
 
 /** Processes a non-keyed stream connected to a broadcast stream. */
@@ -96,8 +96,8 @@ export abstract class BroadcastProcessFunction<I, B, O> extends RichFunction {
 }
 /** Processes a keyed stream connected to a broadcast stream: keyed state and timers on the main side. */
 export abstract class KeyedBroadcastProcessFunction<K, I, B, O> extends RichFunction {
-  abstract processElement(value: I, ctx: BroadcastContext & { getCurrentKey(): K }, out: Collector<O>): void;
+  abstract processElement(value: I, ctx: BroadcastContext & KeyedProcessContext<K>, out: Collector<O>): void;
   abstract processBroadcastElement(value: B, ctx: BroadcastContext, out: Collector<O>): void;
   /** Called when a timer registered on the main side fires. */
-  onTimer?(timestamp: number, ctx: OnTimerContext & { getCurrentKey(): K }, out: Collector<O>): void;
+  onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: Collector<O>): void;
 }
