@@ -17,6 +17,7 @@ import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.api.java.tuple.Tuple3;
@@ -48,6 +49,8 @@ public final class Queries {
 
   static final Duration WINDOW = Duration.ofSeconds(10);
   static final Duration Q5_SLIDE = Duration.ofSeconds(2);
+  /** List<Bid> with Flink's ListSerializer, so q7's accumulators never fall back to Kryo. */
+  static final TypeInformation<List<Bid>> BID_LIST = Types.LIST(TypeInformation.of(Bid.class));
   /** Keys of the local phase of q7's two-phase global max. */
   static final int Q7_FANOUT = 64;
 
@@ -343,13 +346,13 @@ public final class Queries {
   static DataStream<Bid> q7(DataStream<Bid> bids) {
     DataStream<Bid> local = bids.keyBy(b -> (int) (b.auction % Q7_FANOUT))
         .window(TumblingEventTimeWindows.of(WINDOW))
-        .aggregate(new MaxBids())
+        .aggregate(new MaxBids(), BID_LIST, BID_LIST)
         .name("Q7 Local Max")
         .flatMap((List<Bid> l, Collector<Bid> out) -> l.forEach(out::collect))
         .returns(Bid.class)
         .name("Q7 Unpack");
     return local.windowAll(TumblingEventTimeWindows.of(WINDOW))
-        .aggregate(new MaxBids())
+        .aggregate(new MaxBids(), BID_LIST, BID_LIST)
         .name("Q7 Global Max")
         .flatMap((List<Bid> l, Collector<Bid> out) -> l.forEach(out::collect))
         .returns(Bid.class)
