@@ -381,21 +381,51 @@ public final class NexmarkGenerator implements Serializable {
         + json(b.extra) + "}";
   }
 
-  /** Prints events by number as JSON lines; with {@code --speed N} times generating N events instead. */
+  /**
+   * A digest of one event for bulk cross-checks: the sum of its numeric fields and of the
+   * {@code String.hashCode()} of its strings (weir's test computes the same in TypeScript).
+   */
+  public static long digest(Event e) {
+    if (e.kind == Event.PERSON) {
+      Person p = e.person;
+      return p.id + p.dateTime + (long) p.name.hashCode() + p.emailAddress.hashCode() + p.creditCard.hashCode() + p.city.hashCode()
+          + p.state.hashCode() + p.extra.hashCode();
+    }
+    if (e.kind == Event.AUCTION) {
+      Auction a = e.auction;
+      return a.id + a.initialBid + a.reserve + a.dateTime + a.expires + a.seller + a.category + (long) a.itemName.hashCode()
+          + a.description.hashCode() + a.extra.hashCode();
+    }
+    Bid b = e.bid;
+    return b.auction + b.bidder + b.price + b.dateTime + (long) b.channel.hashCode() + b.url.hashCode() + b.extra.hashCode();
+  }
+
+  /**
+   * Prints events by number as JSON lines; with {@code --speed N} times generating N events
+   * instead; with {@code --digest N} prints the wrapping sum of {@link #digest} over events 0..N-1.
+   */
   public static void main(String[] args) {
     Config c = new Config();
     java.util.List<Long> numbers = new java.util.ArrayList<>();
     long speed = 0;
+    long digestCount = 0;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--rate" -> c.eventsPerSecond = Double.parseDouble(args[++i]);
         case "--seed" -> c.seed = Long.parseLong(args[++i]);
         case "--ooo" -> c.outOfOrderGroupSize = Integer.parseInt(args[++i]);
         case "--speed" -> speed = Long.parseLong(args[++i]);
+        case "--digest" -> digestCount = Long.parseLong(args[++i]);
         default -> numbers.add(Long.parseLong(args[i]));
       }
     }
     NexmarkGenerator g = new NexmarkGenerator(c);
+    if (digestCount > 0) {
+      long sum = 0;
+      for (long n = 0; n < digestCount; n++) sum += digest(g.event(n));
+      System.out.println("{\"events\":" + digestCount + ",\"digest\":\"" + sum + "\"}");
+      return;
+    }
     if (speed > 0) {
       for (int rep = 0; rep < 3; rep++) {
         long t0 = System.nanoTime();
