@@ -160,3 +160,6 @@ export { ErrorCodes, WeirError } from './core/index.ts';
 export type { ErrorCode, ErrorDomain, JobOptions, JobParams, StreamElement, SubtaskMetrics } from './core/index.ts';
 
 export type { JobDefinition } from './graph/index.ts';
+
+export { NEXMARK_DEFAULTS, NexmarkGenerator, nexmarkEvent, nexmarkEvents, nexmarkSource } from './connectors/nexmark/index.ts';
+export type { Auction, Bid, NexmarkConfig, NexmarkEvent, Person } from './connectors/nexmark/index.ts';

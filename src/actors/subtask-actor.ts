@@ -49,9 +49,20 @@ export type SubtaskState = 'created' | 'opening' | 'running' | 'draining' | 'end
 
 /** What a subtask hands in for a checkpoint: each operator's state, msgpack-encoded at the barrier. */
 export interface SubtaskCheckpoint {
-  /** Encoded {@link OperatorSubtaskState} per operator id. */
+  /** Encoded {@link OperatorSubtaskState} per operator id (and keyed state per key group entry). */
   operators: Record<string, Uint8Array>;
 }
+
+/** A snapshot whose keyed state is still being copied (copy-on-write) after the barrier went on. */
+export interface PendingSubtaskCheckpoint {
+  /** Copies more until `deadline`; returns whether the copy is complete. */
+  step(deadline: number): boolean;
+  /** Completes the copy and returns the checkpoint. */
+  result(): SubtaskCheckpoint;
+}
+
+/** Longest a background snapshot step runs before the actor takes records again. */
+const SNAPSHOT_STEP_MS = 2;
 
 /** What the scheduler needs to build a subtask actor. */
 export interface SubtaskActorSpec {
@@ -71,8 +82,11 @@ export interface SubtaskActorSpec {
   /** Checkpointing, when on: the alignment mode and how to snapshot this subtask's operators. */
   checkpointing?: {
     mode: CheckpointingMode;
-    /** Takes the synchronous snapshot of every operator of the chain (encoded, so later writes cannot change it). */
-    snapshot(checkpointId: number): SubtaskCheckpoint;
+    /**
+     * Takes the synchronous part of the snapshot of every operator of the chain (encoded, so later
+     * writes cannot change it); keyed state may still be copying (copy-on-write) when it returns.
+     */
+    snapshot(checkpointId: number): SubtaskCheckpoint | PendingSubtaskCheckpoint;
   };
 }
 
@@ -112,6 +126,8 @@ export class SubtaskActor implements ChannelWriterOwner {
   private awaitFinal = false;
   /** The newest checkpoint this subtask acknowledged. */
   private lastAcknowledged = 0;
+  /** A snapshot still copying keyed state in the background, acknowledged when complete. */
+  private copying: { id: number; pending: PendingSubtaskCheckpoint } | undefined;
   /** Whether the scheduler has this actor queued. */
   queued = false;
 
@@ -170,7 +186,9 @@ export class SubtaskActor implements ChannelWriterOwner {
     if (!this.pendingCheckpoints.has(barrier.id)) return;
     const checkpointing = this.spec.checkpointing;
     if (!checkpointing) return;
-    let state: SubtaskCheckpoint;
+    // A previous snapshot still copying is completed first: acknowledgements stay in order.
+    this.completeCopy();
+    let state: SubtaskCheckpoint | PendingSubtaskCheckpoint;
     try {
       state = checkpointing.snapshot(barrier.id);
     } catch (error) {
@@ -186,7 +204,36 @@ export class SubtaskActor implements ChannelWriterOwner {
     }
     this.pendingCheckpoints.delete(barrier.id);
     if (barrier.id > this.lastAcknowledged) this.lastAcknowledged = barrier.id;
+    if ('step' in state) {
+      // Records flow again right away; keyed state is copied between them (copy-on-write).
+      this.copying = { id: barrier.id, pending: state };
+      this.enqueueMail(() => this.copyStep());
+      return;
+    }
     this.listener.checkpointAcknowledged?.(this, barrier.id, state);
+  }
+
+  private copyStep(): void {
+    const copying = this.copying;
+    if (!copying) return;
+    if (copying.pending.step(performance.now() + SNAPSHOT_STEP_MS)) this.completeCopy();
+    else this.enqueueMail(() => this.copyStep());
+  }
+
+  /** Finishes the background copy (if any) now and acknowledges it. */
+  private completeCopy(): void {
+    const copying = this.copying;
+    if (!copying) return;
+    this.copying = undefined;
+    let state: SubtaskCheckpoint;
+    try {
+      state = copying.pending.result();
+    } catch (error) {
+      this.listener.checkpointDeclined?.(this, copying.id, `snapshot failed: ${(error as Error)?.message ?? String(error)}`);
+      this.fail(error);
+      return;
+    }
+    this.listener.checkpointAcknowledged?.(this, copying.id, state);
   }
 
   private decline(checkpointId: number, reason: string): void {
@@ -460,7 +507,9 @@ export class SubtaskActor implements ChannelWriterOwner {
       // Input consumed: checkpoints triggered meanwhile are answered with the final state, and
       // the subtask waits for the job's final checkpoint before it closes (two-phase commits).
       this.state = 'ended';
+      this.completeCopy();
       for (const id of [...this.pendingCheckpoints]) this.takeCheckpoint({ id, timestamp: Date.now(), kind: 'checkpoint' }, false);
+      this.completeCopy();
       this.listener.subtaskEnded?.(this);
       return;
     }

@@ -18,6 +18,21 @@ export interface OperatorSubtaskState {
   function?: unknown;
 }
 
+/** Separates an operator id from a key group in checkpoint entry names (`<operator>\u0001kg<n>`). */
+const KEY_GROUP_MARK = '\u0001kg';
+
+/** The entry name of one key group of an operator's keyed state. */
+export function keyGroupEntry(operatorId: string, keyGroup: number): string {
+  return `${operatorId}${KEY_GROUP_MARK}${keyGroup}`;
+}
+
+/** Splits an entry name into the operator id and, for keyed state, its key group. */
+export function parseEntry(name: string): { operatorId: string; keyGroup?: number } {
+  const mark = name.indexOf(KEY_GROUP_MARK);
+  if (mark < 0) return { operatorId: name };
+  return { operatorId: name.slice(0, mark), keyGroup: Number(name.slice(mark + KEY_GROUP_MARK.length)) };
+}
+
 /** What a restored operator subtask gets. */
 export interface RestoredOperatorState {
   /** Keyed state of the key groups this subtask owns now. */

@@ -2,7 +2,8 @@
 
 import { Packr } from 'msgpackr';
 import type { OperatorCheckpoint, OperatorSubtaskState } from '../checkpoint/snapshots.ts';
-import { stateForSubtask } from '../checkpoint/snapshots.ts';
+import { parseEntry, stateForSubtask } from '../checkpoint/snapshots.ts';
+import type { KeyGroupStateSnapshot } from '../state/snapshot-format.ts';
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import type { DeploymentRestore } from './task-executor.ts';
@@ -15,12 +16,25 @@ export type CheckpointStates = ReadonlyMap<string, Uint8Array>;
 /** Groups a checkpoint's states by operator. */
 export function operatorsOf(states: CheckpointStates): Map<string, (OperatorSubtaskState | undefined)[]> {
   const byOperator = new Map<string, (OperatorSubtaskState | undefined)[]>();
+  const keyGroups: { id: string; subtask: number; bytes: Uint8Array }[] = [];
   for (const [name, bytes] of states) {
     const slash = name.lastIndexOf('/');
-    const id = name.slice(0, slash);
+    const { operatorId: id, keyGroup } = parseEntry(name.slice(0, slash));
     const subtask = Number(name.slice(slash + 1));
+    if (keyGroup !== undefined) {
+      keyGroups.push({ id, subtask, bytes });
+      continue;
+    }
     const list = byOperator.get(id) ?? [];
-    list[subtask] = unpackr.unpack(bytes) as OperatorSubtaskState;
+    const decoded = unpackr.unpack(bytes) as OperatorSubtaskState;
+    list[subtask] = { ...list[subtask], ...decoded, keyed: [...(list[subtask]?.keyed ?? []), ...(decoded.keyed ?? [])] };
+    byOperator.set(id, list);
+  }
+  // Keyed state written one entry per key group (copy-on-write snapshots).
+  for (const { id, subtask, bytes } of keyGroups) {
+    const list = byOperator.get(id) ?? [];
+    const entry = (list[subtask] ??= {});
+    (entry.keyed ??= []).push(unpackr.unpack(bytes) as KeyGroupStateSnapshot);
     byOperator.set(id, list);
   }
   return byOperator;

@@ -4,7 +4,15 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Output, OperatorContext, StreamOperator, TaskReporter } from '../actors/operator.ts';
 import { ChainingOutput, FanOutOutput, NoOutput, RecordWriterOutput } from '../actors/outputs.ts';
 import { AbstractStreamOperator } from '../actors/operators.ts';
-import { SubtaskActor, type ActorScheduler, type SubtaskCheckpoint, type SubtaskListener } from '../actors/subtask-actor.ts';
+import {
+  SubtaskActor,
+  type ActorScheduler,
+  type PendingSubtaskCheckpoint,
+  type SubtaskCheckpoint,
+  type SubtaskListener,
+} from '../actors/subtask-actor.ts';
+import { keyGroupEntry } from '../checkpoint/snapshots.ts';
+import type { KeyedSnapshotProgress } from '../state/keyed-backend.ts';
 import { ErrorCodes, WeirError, encodeError, type EncodedError } from '../core/errors.ts';
 import type { SubtaskMetrics } from '../core/protocol.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
@@ -353,12 +361,18 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
       runtimes.push({ id: operatorId, operator, backend: () => backend, operatorState: () => operatorState, timers });
     }
 
-    const snapshot = (checkpointId: number): SubtaskCheckpoint => {
+    const snapshot = (checkpointId: number): SubtaskCheckpoint | PendingSubtaskCheckpoint => {
       const encoded: Record<string, Uint8Array> = {};
+      const keyed: { id: string; progress: KeyedSnapshotProgress }[] = [];
       for (const rt of runtimes) {
         const state: OperatorSubtaskState = {};
         const backend = rt.backend();
-        if (backend) state.keyed = (backend as HeapKeyedStateBackend).snapshotAllKeyGroups();
+        // Keyed state: copy-on-write per key group; the rest is small and copied now.
+        if (backend)
+          keyed.push({
+            id: rt.id,
+            progress: (backend as HeapKeyedStateBackend).beginSnapshot((kg) => new Uint8Array(snapshotPackr.pack(kg))),
+          });
         if (rt.timers.size > 0) {
           state.timers = {};
           for (const [timerName, service] of rt.timers) {
@@ -378,7 +392,21 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
         // (A copy into an ArrayBuffer of its own: msgpackr reuses its buffer, and the bytes may be transferred.)
         encoded[rt.id] = new Uint8Array(snapshotPackr.pack(state));
       }
-      return { operators: encoded };
+      if (keyed.length === 0) return { operators: encoded };
+      return {
+        step: (deadline: number) => {
+          for (const k of keyed) if (!k.progress.step(deadline)) return false;
+          return true;
+        },
+        result: () => {
+          for (const k of keyed) {
+            const { groups, blobs } = k.progress.result();
+            // One entry per key group that holds state: storage writes each as a file of its own.
+            groups.forEach((kg, i) => (encoded[keyGroupEntry(k.id, kg)] = blobs[i]));
+          }
+          return { operators: encoded };
+        },
+      };
     };
 
     let mailbox: BoundedMailbox | undefined;

@@ -96,6 +96,16 @@ export interface HeapKeyedStateBackendOptions {
 
 type AnyHeapState = HeapKvState<unknown> & InternalKvState;
 
+/** A copy-on-write snapshot in progress: the key groups copied so far, and how to finish. */
+export interface KeyedSnapshotProgress {
+  /** Copies pending key groups until `deadline` (performance.now()); returns whether all are copied. */
+  step(deadline: number): boolean;
+  /** Whether every key group is copied. */
+  readonly done: boolean;
+  /** Copies what is left and returns the encoded key groups that hold state. */
+  result(): { groups: number[]; blobs: Uint8Array[] };
+}
+
 /**
  * Keyed state on the JS heap: for each state, a Map per key group (see {@link StateTable}), so
  * that a snapshot and a rescale move whole key groups. Reading value state in the default
@@ -136,8 +146,83 @@ export class HeapKeyedStateBackend implements KeyedStateBackend, HeapKeyContext 
   setCurrentKey(key: unknown): void {
     this.currentKey = key;
     this.currentMapKey = mapKey(key);
-    this.currentKeyGroup = assignToKeyGroup(key, this.maxParallelism);
+    const kg = assignToKeyGroup(key, this.maxParallelism);
+    this.currentKeyGroup = kg;
+    // Copy-on-write snapshot: a key group is copied before anything of it can change.
+    if (this.cow !== undefined && this.cow.pending[kg - this.keyGroupRange.start] === 1) this.copyKeyGroup(kg);
     if (this.everyRecordCleanup.length !== 0) for (const s of this.everyRecordCleanup) s.runCleanup();
+  }
+
+  private cow:
+    | {
+        pending: Uint8Array;
+        remaining: number;
+        next: number;
+        groups: number[];
+        blobs: Uint8Array[];
+        encode: (s: KeyGroupStateSnapshot) => Uint8Array;
+      }
+    | undefined;
+
+  private copyKeyGroup(kg: number): void {
+    const cow = this.cow as NonNullable<typeof this.cow>;
+    cow.pending[kg - this.keyGroupRange.start] = 0;
+    cow.remaining--;
+    const snapshot = this.snapshotKeyGroup(kg);
+    if (snapshot.states.length > 0) {
+      cow.groups.push(kg);
+      cow.blobs.push(cow.encode(snapshot));
+    }
+  }
+
+  /**
+   * Starts a copy-on-write snapshot of every key group (the checkpoint's synchronous part is only
+   * this call). Each key group is copied, encoded with `encode`, before the first access to it
+   * after this call, or by {@link KeyedSnapshotProgress.step} in the background, whichever comes
+   * first; `step` until `done`, then take the encoded key groups.
+   */
+  beginSnapshot(encode: (s: KeyGroupStateSnapshot) => Uint8Array): KeyedSnapshotProgress {
+    if (this.cow !== undefined) this.finishSnapshot();
+    const size = this.keyGroupRange.end - this.keyGroupRange.start + 1;
+    const cow = {
+      pending: new Uint8Array(size).fill(1),
+      remaining: size,
+      next: this.keyGroupRange.start,
+      groups: [] as number[],
+      blobs: [] as Uint8Array[],
+      encode,
+    };
+    this.cow = cow;
+    const step = (deadline: number): boolean => {
+      if (this.cow !== cow) return true;
+      while (cow.remaining > 0) {
+        const kg = cow.next++;
+        if (cow.pending[kg - this.keyGroupRange.start] === 1) this.copyKeyGroup(kg);
+        if (performance.now() >= deadline) break;
+      }
+      if (cow.remaining === 0) this.cow = undefined;
+      return cow.remaining === 0;
+    };
+    return {
+      step,
+      get done() {
+        return cow.remaining === 0;
+      },
+      result: () => {
+        step(Number.POSITIVE_INFINITY);
+        return { groups: cow.groups, blobs: cow.blobs };
+      },
+    };
+  }
+
+  /** Completes a copy-on-write snapshot in progress now (before another one begins). */
+  private finishSnapshot(): void {
+    const cow = this.cow;
+    if (!cow) return;
+    for (let kg = cow.next; cow.remaining > 0 && kg <= this.keyGroupRange.end; kg++) {
+      if (cow.pending[kg - this.keyGroupRange.start] === 1) this.copyKeyGroup(kg);
+    }
+    this.cow = undefined;
   }
 
   getCurrentKey(): unknown {
