@@ -217,7 +217,9 @@ export class SubtaskActor implements ChannelWriterOwner {
     const copying = this.copying;
     if (!copying) return;
     if (copying.pending.step(performance.now() + SNAPSHOT_STEP_MS)) this.completeCopy();
-    else this.enqueueMail(() => this.copyStep());
+    // The next step waits a scheduler round: records are processed in between (a mail queued
+    // now would run before them).
+    else setImmediate(() => this.enqueueMail(() => this.copyStep()));
   }
 
   /** Finishes the background copy (if any) now and acknowledges it. */
