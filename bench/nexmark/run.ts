@@ -1,0 +1,310 @@
+// Nexmark benchmark harness: per query, the hand-written loop, weir threads p=1/p=2 (checkpoints every 10 s) and Flink p=1/p=2, with result checks and a table.
+//
+//   npm run bench:nexmark                                       all default queries, 1M events
+//   npm run bench:nexmark -- --events 200000 --queries q0,q5,q7
+//   npm run bench:nexmark -- --no-flink --runs 3
+//
+// Every measurement runs in a fresh child process (tsx for the loop and weir, `bench/flink/run.sh`
+// for Flink), so that its CPU time and peak RSS are its own. Rates: loop and weir = events / wall
+// time of the measured call (for weir the whole `executeJob`, thread start-up included); Flink =
+// its `eventsPerSecond` (job net runtime, MiniCluster start excluded). Cores used = CPU time / wall
+// time of the child (for Flink the whole JVM, MiniCluster start included). Results are checked:
+// weir's and Flink's output count and checksum (the wrapping 64-bit sum of Queries.java's per-record
+// digests) must equal the loop's; for q4, whose running averages depend on arrival order, only the count.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { executeJob } from '../../src/index.ts';
+import { formatCount, formatRate, machineInfo, machineLine, median, sourceRevision, textTable } from '../lib/report.ts';
+import { DIGESTS, QUERIES, SUMMARY_ID, Summarizer, mergeResultSummaries, nexmarkConfigOf, type QueryName, type ResultSummary } from './lib.ts';
+import { runLoop } from './loops.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const FLINK = join(root, 'bench', 'flink');
+const DEFAULT_QUERIES: QueryName[] = ['q0', 'q1', 'q2', 'q5', 'q7', 'q8', 'q11'];
+const CHECKPOINT_INTERVAL_MS = 10_000;
+
+/** Where a measurement runs. */
+type Engine = 'loop' | 'weir' | 'flink';
+
+/** One measurement to make. */
+interface Mode {
+  id: string;
+  label: string;
+  engine: Engine;
+  parallelism: number;
+}
+
+const MODES: readonly Mode[] = [
+  { id: 'loop', label: 'hand-written loop', engine: 'loop', parallelism: 1 },
+  { id: 'weir-1', label: 'weir threads p=1', engine: 'weir', parallelism: 1 },
+  { id: 'weir-2', label: 'weir threads p=2', engine: 'weir', parallelism: 2 },
+  { id: 'flink-1', label: 'Flink p=1', engine: 'flink', parallelism: 1 },
+  { id: 'flink-2', label: 'Flink p=2', engine: 'flink', parallelism: 2 },
+];
+
+/** What one measured run reports. */
+interface Run {
+  /** Events per second as defined in the header comment. */
+  eventsPerSecond: number;
+  /** Wall time of the measured part, ms. */
+  wallMs: number;
+  /** CPU time / wall time of the child process (cores busy on average). */
+  cores: number;
+  /** Peak resident set of the child, MB. */
+  peakRssMb: number;
+  summary: ResultSummary;
+}
+
+/** The request a child process gets (`--child <json>`). */
+interface ChildRequest {
+  query: QueryName;
+  engine: 'loop' | 'weir';
+  parallelism: number;
+  events: number;
+}
+
+/** Runs one loop or weir measurement inside this (child) process and prints its {@link Run} as JSON. */
+async function child(request: ChildRequest): Promise<void> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let summary: ResultSummary;
+  if (request.engine === 'loop') {
+    const s = new Summarizer(DIGESTS[request.query]);
+    runLoop(request.query, nexmarkConfigOf({ events: request.events }), (r) => s.add(r));
+    summary = s.summary();
+  } else {
+    const result = await executeJob(join(here, 'queries', `${request.query}.ts`), {
+      mode: 'threads',
+      parallelism: request.parallelism,
+      params: { events: request.events, checkpointInterval: CHECKPOINT_INTERVAL_MS },
+    });
+    summary = mergeResultSummaries((result.collected[SUMMARY_ID] ?? []) as ResultSummary[]);
+  }
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const run: Run = {
+    eventsPerSecond: request.events / (wallMs / 1000),
+    wallMs,
+    cores: (cpu.user + cpu.system) / 1000 / wallMs,
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    summary,
+  };
+  process.stdout.write(`${JSON.stringify(run)}\n`);
+}
+
+/** CPU seconds of this process's reaped children (/proc/self/stat cutime + cstime), or NaN off Linux. */
+function childrenCpuSeconds(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // after "pid (comm) ": field 3 is state → cutime is field 16, cstime 17 (1-based in proc(5))
+    const ticks = Number(fields[16 - 3]) + Number(fields[17 - 3]);
+    const hz = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    return ticks / hz;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Runs one measurement in a fresh child process. */
+function measure(query: QueryName, mode: Mode, events: number): Run {
+  if (mode.engine === 'flink') return measureFlink(query, mode.parallelism, events);
+  const request: ChildRequest = { query, engine: mode.engine, parallelism: mode.parallelism, events };
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', JSON.stringify(request)], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !line.startsWith('{')) throw new Error(`${mode.id} ${query} failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
+  return JSON.parse(line) as Run;
+}
+
+/** Runs Flink through bench/flink/run.sh; the checksum is read from the text, as it may exceed 2^53. */
+function measureFlink(query: QueryName, parallelism: number, events: number): Run {
+  const cpu0 = childrenCpuSeconds();
+  const t0 = performance.now();
+  const args = [
+    '--query', query, '--events', String(events), '--parallelism', String(parallelism),
+    '--checkpoint-interval', String(CHECKPOINT_INTERVAL_MS), '--state-backend', 'hashmap', '--object-reuse', 'false',
+  ];
+  const r = spawnSync(join(FLINK, 'run.sh'), args, { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const wallMs = performance.now() - t0;
+  const cpuSeconds = childrenCpuSeconds() - cpu0;
+  const line = r.stdout.split('\n').find((l) => l.startsWith('{"engine":"flink"')) ?? '';
+  if (r.status !== 0 || line === '') throw new Error(`Flink ${query} p=${parallelism} failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
+  const json = JSON.parse(line) as { eventsPerSecond: number; seconds: number; outputRecords: number; peakRssMb: number };
+  const checksum = /"checksum":(-?\d+)/.exec(line)?.[1] ?? 'NaN';
+  return {
+    eventsPerSecond: json.eventsPerSecond,
+    wallMs,
+    cores: (cpuSeconds * 1000) / wallMs,
+    peakRssMb: json.peakRssMb,
+    summary: { count: json.outputRecords, checksum },
+  };
+}
+
+/** Java and Maven present, and the Flink project built (building it once if needed). */
+function flinkReady(): boolean {
+  const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+  if (!has('java') || !has('mvn')) {
+    console.log('Flink: skipped (java or mvn not found)');
+    return false;
+  }
+  if (!existsSync(join(FLINK, 'target', 'classpath.txt')) || !existsSync(join(FLINK, 'target', 'classes'))) {
+    console.log('Flink: building bench/flink (mvn -q package) ...');
+    const r = spawnSync('mvn', ['-B', '-q', '-f', join(FLINK, 'pom.xml'), 'package'], { stdio: 'inherit' });
+    if (r.status !== 0) {
+      console.log('Flink: build failed, skipped');
+      return false;
+    }
+  }
+  return true;
+}
+
+function parseOptions() {
+  const { values } = parseArgs({
+    options: {
+      events: { type: 'string' },
+      queries: { type: 'string' },
+      runs: { type: 'string' },
+      modes: { type: 'string' },
+      'no-flink': { type: 'boolean', default: false },
+      out: { type: 'string' },
+      child: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(`usage: npm run bench:nexmark -- [options]
+  --events N        events per run (default 1,000,000)
+  --queries LIST    comma-separated, of ${QUERIES.join(',')} (default ${DEFAULT_QUERIES.join(',')})
+  --runs K          runs per measurement, median reported (default 1)
+  --modes LIST      subset of ${MODES.map((m) => m.id).join(',')} (the loop always runs)
+  --no-flink        skip Flink
+  --out FILE        JSON results (default bench/results/nexmark.json)`);
+    process.exit(0);
+  }
+  const count = (text: string | undefined, fallback: number, what: string) => {
+    if (text === undefined) return fallback;
+    const n = Number(text.replace(/_/g, ''));
+    if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`${what} must be a positive integer, got ${text}`);
+    return n;
+  };
+  const queries = (values.queries?.split(',') ?? DEFAULT_QUERIES).map((q) => {
+    if (!(QUERIES as readonly string[]).includes(q)) throw new RangeError(`unknown query '${q}'; known: ${QUERIES.join(', ')}`);
+    return q as QueryName;
+  });
+  let modes = (values.modes?.split(',') ?? MODES.map((m) => m.id)).map((id) => {
+    const m = MODES.find((x) => x.id === id);
+    if (!m) throw new RangeError(`unknown mode '${id}'; known: ${MODES.map((x) => x.id).join(', ')}`);
+    return m;
+  });
+  if (!modes.some((m) => m.engine === 'loop')) modes.unshift(MODES[0]);
+  if (values['no-flink']) modes = modes.filter((m) => m.engine !== 'flink');
+  return {
+    child: values.child,
+    events: count(values.events, 1_000_000, '--events'),
+    runs: count(values.runs, 1, '--runs'),
+    queries,
+    modes,
+    out: values.out ?? join(root, 'bench', 'results', 'nexmark.json'),
+  };
+}
+
+const sameResult = (query: QueryName, a: ResultSummary, b: ResultSummary) => a.count === b.count && (query === 'q4' || a.checksum === b.checksum);
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  if (options.child !== undefined) return child(JSON.parse(options.child) as ChildRequest);
+  let modes = options.modes;
+  if (modes.some((m) => m.engine === 'flink') && !flinkReady()) modes = modes.filter((m) => m.engine !== 'flink');
+  const machine = machineInfo();
+  const revision = sourceRevision();
+  const command = `npm run bench:nexmark${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  console.log(`weir Nexmark benchmark — ${new Date().toISOString()}${revision ? ` — weir ${revision.commit}${revision.srcDirty ? ' + uncommitted src/ changes' : ''}` : ''}`);
+  console.log(machineLine(machine));
+  console.log(
+    `command: ${command}; ${formatCount(options.events)} events, default generator (10,000 events/s of event time); weir and Flink checkpoint every ${CHECKPOINT_INTERVAL_MS / 1000} s (Flink: hashmap, object reuse off); median of ${options.runs} run(s)`,
+  );
+  const json: unknown[] = [];
+  let mismatches = 0;
+  for (const query of options.queries) {
+    const runs = new Map<string, Run[]>(modes.map((m) => [m.id, []]));
+    for (let i = 0; i < options.runs; i++) {
+      for (const mode of modes) {
+        const run = measure(query, mode, options.events);
+        (runs.get(mode.id) as Run[]).push(run);
+        process.stdout.write(`  ${query} run ${i + 1}/${options.runs} ${mode.id.padEnd(8)} ${(run.wallMs / 1000).toFixed(2).padStart(7)} s  ${formatRate(run.eventsPerSecond)}\n`);
+      }
+    }
+    const pick = (id: string) => {
+      const list = runs.get(id) as Run[];
+      const rate = median(list.map((r) => r.eventsPerSecond));
+      return { list, rate, cores: median(list.map((r) => r.cores)), rss: Math.max(...list.map((r) => r.peakRssMb)) };
+    };
+    const expected = (runs.get('loop') as Run[])[0].summary;
+    const loopRate = pick('loop').rate;
+    const rows: string[][] = [];
+    for (const mode of modes) {
+      const { list, rate, cores, rss } = pick(mode.id);
+      const flink = runs.has(`flink-${mode.parallelism}`) ? pick(`flink-${mode.parallelism}`).rate : Number.NaN;
+      const bad = list.filter((r) => !sameResult(query, r.summary, expected)).length;
+      if (mode.engine !== 'loop') mismatches += bad;
+      rows.push([
+        mode.label,
+        formatRate(rate),
+        cores.toFixed(2),
+        formatRate(rate / cores),
+        mode.engine === 'weir' && Number.isFinite(flink) ? `${(rate / flink).toFixed(2)}×` : '',
+        mode.engine === 'loop' ? '' : `${((rate / loopRate) * 100).toFixed(1)}%`,
+        Number.isFinite(rss) ? String(rss) : '',
+        mode.engine === 'loop'
+          ? `${formatCount(expected.count)} out`
+          : bad === 0
+            ? query === 'q4'
+              ? 'ok (count)'
+              : 'ok'
+            : `MISMATCH ×${bad} (${list[0].summary.count} / ${list[0].summary.checksum})`,
+      ]);
+      json.push({
+        query,
+        mode: mode.id,
+        engine: mode.engine,
+        parallelism: mode.parallelism,
+        events: options.events,
+        checkpointIntervalMs: mode.engine === 'loop' ? 0 : CHECKPOINT_INTERVAL_MS,
+        eventsPerSecond: Math.round(rate),
+        cores: Number(cores.toFixed(3)),
+        eventsPerSecondPerCore: Math.round(rate / cores),
+        peakRssMb: rss,
+        wallMs: list.map((r) => Math.round(r.wallMs)),
+        outputRecords: list[0].summary.count,
+        checksum: list[0].summary.checksum,
+        matchesLoop: bad === 0,
+      });
+    }
+    console.log(`\n${query} — loop: ${formatCount(expected.count)} output records, checksum ${expected.checksum}`);
+    console.log(
+      textTable(['mode', '>events/s', '>cores used', '>events/s/core', '>weir/Flink', '>vs loop', '>peak RSS MB', 'result'], rows),
+    );
+    console.log('');
+  }
+  mkdirSync(dirname(options.out), { recursive: true });
+  writeFileSync(
+    options.out,
+    `${JSON.stringify({ benchmark: 'nexmark', startedAt: new Date().toISOString(), command, machine, revision, events: options.events, runs: options.runs, results: json }, null, 2)}\n`,
+  );
+  console.log(`results: ${options.out}`);
+  if (mismatches > 0) {
+    console.log(`${mismatches} run(s) disagreed with the loop's result`);
+    process.exitCode = 1;
+  }
+}
+
+await main();
