@@ -195,4 +195,3 @@ export const COUNT: AggregateFunction<unknown, number, number> = {
   getResult: (acc) => acc,
   merge: (a, b) => a + b,
 };
-

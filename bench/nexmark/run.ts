@@ -19,7 +19,16 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { executeJob } from '../../src/index.ts';
 import { formatCount, formatRate, machineInfo, machineLine, median, sourceRevision, textTable } from '../lib/report.ts';
-import { DIGESTS, QUERIES, SUMMARY_ID, Summarizer, mergeResultSummaries, nexmarkConfigOf, type QueryName, type ResultSummary } from './lib.ts';
+import {
+  DIGESTS,
+  QUERIES,
+  SUMMARY_ID,
+  Summarizer,
+  mergeResultSummaries,
+  nexmarkConfigOf,
+  type QueryName,
+  type ResultSummary,
+} from './lib.ts';
 import { runLoop } from './loops.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -130,14 +139,25 @@ function measureFlink(query: QueryName, parallelism: number, events: number): Ru
   const cpu0 = childrenCpuSeconds();
   const t0 = performance.now();
   const args = [
-    '--query', query, '--events', String(events), '--parallelism', String(parallelism),
-    '--checkpoint-interval', String(CHECKPOINT_INTERVAL_MS), '--state-backend', 'hashmap', '--object-reuse', 'false',
+    '--query',
+    query,
+    '--events',
+    String(events),
+    '--parallelism',
+    String(parallelism),
+    '--checkpoint-interval',
+    String(CHECKPOINT_INTERVAL_MS),
+    '--state-backend',
+    'hashmap',
+    '--object-reuse',
+    'false',
   ];
   const r = spawnSync(join(FLINK, 'run.sh'), args, { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
   const wallMs = performance.now() - t0;
   const cpuSeconds = childrenCpuSeconds() - cpu0;
   const line = r.stdout.split('\n').find((l) => l.startsWith('{"engine":"flink"')) ?? '';
-  if (r.status !== 0 || line === '') throw new Error(`Flink ${query} p=${parallelism} failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
+  if (r.status !== 0 || line === '')
+    throw new Error(`Flink ${query} p=${parallelism} failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
   const json = JSON.parse(line) as { eventsPerSecond: number; seconds: number; outputRecords: number; peakRssMb: number };
   const checksum = /"checksum":(-?\d+)/.exec(line)?.[1] ?? 'NaN';
   return {
@@ -217,7 +237,8 @@ function parseOptions() {
   };
 }
 
-const sameResult = (query: QueryName, a: ResultSummary, b: ResultSummary) => a.count === b.count && (query === 'q4' || a.checksum === b.checksum);
+const sameResult = (query: QueryName, a: ResultSummary, b: ResultSummary) =>
+  a.count === b.count && (query === 'q4' || a.checksum === b.checksum);
 
 async function main(): Promise<void> {
   const options = parseOptions();
@@ -227,7 +248,9 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   const revision = sourceRevision();
   const command = `npm run bench:nexmark${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
-  console.log(`weir Nexmark benchmark — ${new Date().toISOString()}${revision ? ` — weir ${revision.commit}${revision.srcDirty ? ' + uncommitted src/ changes' : ''}` : ''}`);
+  console.log(
+    `weir Nexmark benchmark — ${new Date().toISOString()}${revision ? ` — weir ${revision.commit}${revision.srcDirty ? ' + uncommitted src/ changes' : ''}` : ''}`,
+  );
   console.log(machineLine(machine));
   console.log(
     `command: ${command}; ${formatCount(options.events)} events, default generator (10,000 events/s of event time); weir and Flink checkpoint every ${CHECKPOINT_INTERVAL_MS / 1000} s (Flink: hashmap, object reuse off); median of ${options.runs} run(s)`,
@@ -240,7 +263,9 @@ async function main(): Promise<void> {
       for (const mode of modes) {
         const run = measure(query, mode, options.events);
         (runs.get(mode.id) as Run[]).push(run);
-        process.stdout.write(`  ${query} run ${i + 1}/${options.runs} ${mode.id.padEnd(8)} ${(run.wallMs / 1000).toFixed(2).padStart(7)} s  ${formatRate(run.eventsPerSecond)}\n`);
+        process.stdout.write(
+          `  ${query} run ${i + 1}/${options.runs} ${mode.id.padEnd(8)} ${(run.wallMs / 1000).toFixed(2).padStart(7)} s  ${formatRate(run.eventsPerSecond)}\n`,
+        );
       }
     }
     const pick = (id: string) => {

@@ -16,7 +16,12 @@ export function loopOutput(query: QueryName, params: Record<string, number> = PA
 }
 
 /** The weir job's collected output for `query`. */
-export async function jobOutput(query: QueryName, mode: 'local' | 'threads', parallelism: number, params: Record<string, number> = PARAMS): Promise<unknown[]> {
+export async function jobOutput(
+  query: QueryName,
+  mode: 'local' | 'threads',
+  parallelism: number,
+  params: Record<string, number> = PARAMS,
+): Promise<unknown[]> {
   const result = await executeJob(join('bench', 'nexmark', 'queries', `${query}.ts`), {
     mode,
     parallelism,

@@ -18,7 +18,6 @@ import { COUNT, Q5_SLIDE_MS, WINDOW_MS, bidsOf, finish, nexmarkEventsOf, type Q5
 /** (auction, count, window start, window end). */
 type Counted = [number, number, number, number];
 
-
 /** Per window end: the top count and its auctions, emitted when the watermark passes the window (Queries.MaxPerWindow). */
 class MaxPerWindow extends KeyedProcessFunction<number, Counted, Q5Out> {
   private max!: ValueState<number | undefined>;

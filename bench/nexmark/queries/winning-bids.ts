@@ -36,7 +36,8 @@ class WinningBid extends KeyedCoProcessFunction<number, Auction, Bid, Q9Out> {
   private offer(a: Auction, b: Bid): void {
     if (b.price < a.reserve || b.dateTime < a.dateTime || b.dateTime >= a.expires) return;
     const cur = this.best.value();
-    if (cur === undefined || cur === null || b.price > cur.price || (b.price === cur.price && b.dateTime < cur.dateTime)) this.best.update(b);
+    if (cur === undefined || cur === null || b.price > cur.price || (b.price === cur.price && b.dateTime < cur.dateTime))
+      this.best.update(b);
   }
 
   processElement1(a: Auction, ctx: KeyedProcessContext<number>): void {
