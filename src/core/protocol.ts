@@ -20,6 +20,8 @@ export interface JobOptions {
   credits?: number;
   /** Periodic watermark interval in ms (default 200). */
   autoWatermarkIntervalMs?: number;
+  /** How long a worker may miss heartbeats before it counts as lost, in ms (default 30 000). */
+  heartbeatTimeoutMs?: number;
   /** Job name (default: from the job, else the module's file name). */
   jobName?: string;
   /** Parameters handed to the job's build function. */

@@ -13,16 +13,28 @@ import type { DeploymentRestore } from './task-executor.ts';
 
 const workerFile = new URL('./worker-entry.mjs', import.meta.url);
 
-/** How often the coordinator pings each slot, and how long a slot may stay silent. */
+/** How often the coordinator pings each slot. */
 const HEARTBEAT_INTERVAL_MS = 500;
-const HEARTBEAT_TIMEOUT_MS = 5000;
+/** How long a slot may stay silent by default before it counts as lost (Flink's default is 50 s). */
+export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30_000;
 
-/** The parent's Node flags minus its TypeScript loader: the worker bootstrap registers its own. */
-function workerExecArgv(): string[] {
+/**
+ * The parent's Node flags minus its TypeScript loader (the worker bootstrap registers its own)
+ * and minus V8 heap-size flags, which Node refuses in a worker's execArgv: those become the
+ * worker's resource limits instead.
+ */
+function workerExecArgv(): { execArgv: string[]; maxOldGenerationSizeMb?: number } {
   const out: string[] = [];
+  let maxOldGenerationSizeMb: number | undefined;
   const args = process.execArgv;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
+    const heap = /^--max-old-space-size=(\d+)$/.exec(a);
+    if (heap) {
+      maxOldGenerationSizeMb = Number(heap[1]);
+      continue;
+    }
+    if (/^--max-(old|semi)-space-size/.test(a)) continue;
     if ((a === '--import' || a === '--require' || a === '--loader' || a === '-r') && /tsx|vitest|vite-node/.test(args[i + 1] ?? '')) {
       i++;
       continue;
@@ -30,7 +42,7 @@ function workerExecArgv(): string[] {
     if (/^--(import|require|loader)=.*(tsx|vitest|vite-node)/.test(a)) continue;
     out.push(a);
   }
-  return out;
+  return { execArgv: out, maxOldGenerationSizeMb };
 }
 
 interface SlotHandle {
@@ -56,13 +68,16 @@ export async function deployThreads(
 ): Promise<Attempt> {
   const plan = new ExecutionPlan(graph);
   const slotCount = graph.slots;
+  const { execArgv, maxOldGenerationSizeMb } = workerExecArgv();
+  const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
   const pool = new Piscina({
     filename: workerFile.href,
     minThreads: slotCount,
     maxThreads: slotCount,
     concurrentTasksPerWorker: 1,
     idleTimeout: 1000,
-    execArgv: workerExecArgv(),
+    execArgv,
+    ...(maxOldGenerationSizeMb ? { resourceLimits: { maxOldGenerationSizeMb } } : {}),
     maxQueue: slotCount,
   });
 
@@ -155,7 +170,7 @@ export async function deployThreads(
         const now = Date.now();
         slots.forEach((s, slot) => {
           if (ending) return;
-          if (now - s.lastPong > HEARTBEAT_TIMEOUT_MS) {
+          if (now - s.lastPong > heartbeatTimeoutMs) {
             ending = true;
             events.workerLost(slot, new Error(`missed heartbeats for ${now - s.lastPong} ms`));
             return;

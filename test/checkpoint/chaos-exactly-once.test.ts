@@ -32,6 +32,8 @@ async function chaos(fault: string, mode: 'threads' | 'local' = 'threads') {
     mode,
     parallelism: 2,
     params: { keys: KEYS, perKey: PER_KEY, fault, faultDir, interval: 50, rate: 40_000 },
+    // The hung worker is noticed after this long without heartbeats.
+    heartbeatTimeoutMs: 3000,
     onCheckpoint: (checkpoint, _attempt, c) => {
       // Arm the fault only once a checkpoint has completed.
       if (checkpoint.id >= 2 && !armed) {
