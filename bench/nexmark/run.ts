@@ -10,7 +10,9 @@
 // its `eventsPerSecond` (job net runtime, MiniCluster start excluded). Cores used = CPU time / wall
 // time of the child (for Flink the whole JVM, MiniCluster start included). Results are checked:
 // weir's and Flink's output count and checksum (the wrapping 64-bit sum of Queries.java's per-record
-// digests) must equal the loop's; for q4, whose running averages depend on arrival order, only the count.
+// digests) must equal the loop's; for q4, whose running averages depend on arrival order, only the count;
+// q12 (processing-time windows, cut by the wall clock; the window open at the end of input is
+// dropped) differs from run to run and is not checked.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -34,7 +36,7 @@ import { runLoop } from './loops.ts';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const FLINK = join(root, 'bench', 'flink');
-const DEFAULT_QUERIES: QueryName[] = ['q0', 'q1', 'q2', 'q5', 'q7', 'q8', 'q11'];
+const DEFAULT_QUERIES: QueryName[] = ['q0', 'q1', 'q2', 'q5', 'q7', 'q8', 'q11', 'q12'];
 const CHECKPOINT_INTERVAL_MS = 10_000;
 
 /** Where a measurement runs. */
@@ -237,6 +239,9 @@ function parseOptions() {
   };
 }
 
+/** Whether a query's result can be checked against the loop's: not q12 (see the header). */
+const checkable = (query: QueryName) => query !== 'q12';
+
 const sameResult = (query: QueryName, a: ResultSummary, b: ResultSummary) =>
   a.count === b.count && (query === 'q4' || a.checksum === b.checksum);
 
@@ -279,7 +284,8 @@ async function main(): Promise<void> {
     for (const mode of modes) {
       const { list, rate, cores, rss } = pick(mode.id);
       const flink = runs.has(`flink-${mode.parallelism}`) ? pick(`flink-${mode.parallelism}`).rate : Number.NaN;
-      const bad = list.filter((r) => !sameResult(query, r.summary, expected)).length;
+      const check = checkable(query);
+      const bad = check ? list.filter((r) => !sameResult(query, r.summary, expected)).length : 0;
       if (mode.engine !== 'loop') mismatches += bad;
       rows.push([
         mode.label,
@@ -291,11 +297,13 @@ async function main(): Promise<void> {
         Number.isFinite(rss) ? String(rss) : '',
         mode.engine === 'loop'
           ? `${formatCount(expected.count)} out`
-          : bad === 0
-            ? query === 'q4'
-              ? 'ok (count)'
-              : 'ok'
-            : `MISMATCH ×${bad} (${list[0].summary.count} / ${list[0].summary.checksum})`,
+          : !check
+            ? `unchecked (${formatCount(list[0].summary.count)} out)`
+            : bad === 0
+              ? query === 'q4'
+                ? 'ok (count)'
+                : 'ok'
+              : `MISMATCH ×${bad} (${list[0].summary.count} / ${list[0].summary.checksum})`,
       ]);
       json.push({
         query,
@@ -311,7 +319,7 @@ async function main(): Promise<void> {
         wallMs: list.map((r) => Math.round(r.wallMs)),
         outputRecords: list[0].summary.count,
         checksum: list[0].summary.checksum,
-        matchesLoop: bad === 0,
+        matchesLoop: check ? bad === 0 : null,
       });
     }
     console.log(`\n${query} — loop: ${formatCount(expected.count)} output records, checksum ${expected.checksum}`);
