@@ -1,11 +1,11 @@
-// Nexmark benchmark harness: per query, the hand-written loop, weir threads p=1/p=2 (checkpoints every 10 s) and Flink p=1/p=2, with result checks and a table.
+// Nexmark benchmark harness: per query, the hand-written loop, the RxJS pipeline (where RxJS expresses the query), weir threads p=1/p=2 (checkpoints every 10 s) and Flink p=1/p=2, with result checks, a table and an SVG chart.
 //
 //   npm run bench:nexmark                                       all default queries, 1M events
 //   npm run bench:nexmark -- --events 200000 --queries q0,q5,q7
 //   npm run bench:nexmark -- --no-flink --runs 3
 //
 // Every measurement runs in a fresh child process (tsx for the loop and weir, `bench/flink/run.sh`
-// for Flink), so that its CPU time and peak RSS are its own. Rates: loop and weir = events / wall
+// for Flink), so that its CPU time and peak RSS are its own. Rates: loop, RxJS and weir = events / wall
 // time of the measured call (for weir the whole `executeJob`, thread start-up included); Flink =
 // its `eventsPerSecond` (job net runtime, MiniCluster start excluded). Cores used = CPU time / wall
 // time of the child (for Flink the whole JVM, MiniCluster start included). Results are checked:
@@ -32,6 +32,8 @@ import {
   type ResultSummary,
 } from './lib.ts';
 import { runLoop } from './loops.ts';
+import { RX_QUERIES, runRx } from './rx.ts';
+import { nexmarkSvg } from './svg.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -40,7 +42,7 @@ const DEFAULT_QUERIES: QueryName[] = ['q0', 'q1', 'q2', 'q5', 'q7', 'q8', 'q11',
 const CHECKPOINT_INTERVAL_MS = 10_000;
 
 /** Where a measurement runs. */
-type Engine = 'loop' | 'weir' | 'flink';
+type Engine = 'loop' | 'rxjs' | 'weir' | 'flink';
 
 /** One measurement to make. */
 interface Mode {
@@ -52,6 +54,7 @@ interface Mode {
 
 const MODES: readonly Mode[] = [
   { id: 'loop', label: 'hand-written loop', engine: 'loop', parallelism: 1 },
+  { id: 'rxjs', label: 'RxJS pipeline', engine: 'rxjs', parallelism: 1 },
   { id: 'weir-1', label: 'weir threads p=1', engine: 'weir', parallelism: 1 },
   { id: 'weir-2', label: 'weir threads p=2', engine: 'weir', parallelism: 2 },
   { id: 'flink-1', label: 'Flink p=1', engine: 'flink', parallelism: 1 },
@@ -74,7 +77,7 @@ interface Run {
 /** The request a child process gets (`--child <json>`). */
 interface ChildRequest {
   query: QueryName;
-  engine: 'loop' | 'weir';
+  engine: 'loop' | 'rxjs' | 'weir';
   parallelism: number;
   events: number;
 }
@@ -87,6 +90,10 @@ async function child(request: ChildRequest): Promise<void> {
   if (request.engine === 'loop') {
     const s = new Summarizer(DIGESTS[request.query]);
     runLoop(request.query, nexmarkConfigOf({ events: request.events }), (r) => s.add(r));
+    summary = s.summary();
+  } else if (request.engine === 'rxjs') {
+    const s = new Summarizer(DIGESTS[request.query]);
+    await runRx(request.query, nexmarkConfigOf({ events: request.events }), (r) => s.add(r));
     summary = s.summary();
   } else {
     const result = await executeJob(join(here, 'queries', `${request.query}.ts`), {
@@ -263,9 +270,10 @@ async function main(): Promise<void> {
   const json: unknown[] = [];
   let mismatches = 0;
   for (const query of options.queries) {
-    const runs = new Map<string, Run[]>(modes.map((m) => [m.id, []]));
+    const queryModes = modes.filter((m) => m.engine !== 'rxjs' || RX_QUERIES.includes(query));
+    const runs = new Map<string, Run[]>(queryModes.map((m) => [m.id, []]));
     for (let i = 0; i < options.runs; i++) {
-      for (const mode of modes) {
+      for (const mode of queryModes) {
         const run = measure(query, mode, options.events);
         (runs.get(mode.id) as Run[]).push(run);
         process.stdout.write(
@@ -281,7 +289,7 @@ async function main(): Promise<void> {
     const expected = (runs.get('loop') as Run[])[0].summary;
     const loopRate = pick('loop').rate;
     const rows: string[][] = [];
-    for (const mode of modes) {
+    for (const mode of queryModes) {
       const { list, rate, cores, rss } = pick(mode.id);
       const flink = runs.has(`flink-${mode.parallelism}`) ? pick(`flink-${mode.parallelism}`).rate : Number.NaN;
       const check = checkable(query);
@@ -334,6 +342,12 @@ async function main(): Promise<void> {
     `${JSON.stringify({ benchmark: 'nexmark', startedAt: new Date().toISOString(), command, machine, revision, events: options.events, runs: options.runs, results: json }, null, 2)}\n`,
   );
   console.log(`results: ${options.out}`);
+  const svgPath = options.out.replace(/\.json$/, '') + '.svg';
+  writeFileSync(
+    svgPath,
+    nexmarkSvg(json as Parameters<typeof nexmarkSvg>[0], `${formatCount(options.events)} events, median of ${options.runs} run(s)`),
+  );
+  console.log(`chart: ${svgPath}`);
   if (mismatches > 0) {
     console.log(`${mismatches} run(s) disagreed with the loop's result`);
     process.exitCode = 1;
