@@ -1,0 +1,3 @@
+//! Kafka connectors (kafkajs): a partitioned, checkpointed source and an at-least-once or exactly-once (transactional) sink.
+
+export { kafkaSource, type KafkaDeserializer, type KafkaRecordMeta, type KafkaSourceOptions, type KafkaSourceState } from './source.ts';

@@ -1,0 +1,312 @@
+//! The Kafka source: topic partitions as splits, dealt to subtasks by `partition % parallelism`, offsets in checkpoints.
+
+import { AssignerProtocol, Kafka, logLevel, type Admin, type Consumer, type KafkaMessage } from 'kafkajs';
+import type { ReaderOutput, Source, SourceReader, SourceReaderContext, SourceStatus } from '../../actors/operator.ts';
+import { ErrorCodes, WeirError } from '../../core/errors.ts';
+
+/** How a Kafka record's value becomes a stream record. */
+export type KafkaDeserializer<T> = 'json' | 'string' | 'bytes' | ((value: Buffer | null, message: KafkaRecordMeta) => T);
+
+/** Where a record came from (handed to a function deserializer). */
+export interface KafkaRecordMeta {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  timestamp: string;
+}
+
+/** Options of {@link kafkaSource}. */
+export interface KafkaSourceOptions<T> {
+  /** Bootstrap servers, e.g. `['127.0.0.1:9092']`. */
+  brokers: string[];
+  /** Topics to read; all their partitions are splits. */
+  topics: string[];
+  /** Prefix of the per-subtask consumer groups (default `weir`); offsets are never committed to Kafka. */
+  groupId?: string;
+  /** Where a partition without restored offset starts (default `earliest`). */
+  startFrom?: 'earliest' | 'latest';
+  /** Record value → stream record (default `json`). */
+  deserializer?: KafkaDeserializer<T>;
+  /** A record the deserializer rejects: fail the job (default) or skip it (and count it). */
+  onError?: 'fail' | 'skip';
+  /** Bounded mode: read up to the partitions' end offsets at start, then end. */
+  stopAtOffsets?: 'latest';
+  /** Records buffered per partition before its fetching pauses (default 2000). */
+  maxBufferedPerPartition?: number;
+  /** Client id (default `weir-kafka-source`). */
+  clientId?: string;
+  /** Operator name (default `Kafka Source`). */
+  name?: string;
+}
+
+/** A split id: `topic-partition`. */
+const splitId = (topic: string, partition: number) => `${topic}-${partition}`;
+
+/** One assigned partition of a reader. */
+interface PartitionSplit {
+  topic: string;
+  partition: number;
+  id: string;
+  /** The next offset to emit (the checkpointed position). */
+  next: bigint;
+  /** Bounded mode: the offset to stop at (exclusive). */
+  end: bigint | undefined;
+  buffer: KafkaMessage[];
+  paused: boolean;
+  finished: boolean;
+}
+
+/** The reader state: next offset by `topic-partition`, as decimal strings. */
+export type KafkaSourceState = Record<string, string>;
+
+function deserialize<T>(d: KafkaDeserializer<T>, m: KafkaMessage, topic: string, partition: number): T {
+  const v = m.value;
+  if (typeof d === 'function') return d(v, { topic, partition, offset: m.offset, key: m.key ?? null, timestamp: m.timestamp });
+  if (d === 'bytes') return (v === null ? null : new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice()) as T;
+  if (d === 'string') return (v === null ? null : v.toString('utf8')) as T;
+  if (v === null) return null as T;
+  return JSON.parse(v.toString('utf8')) as T;
+}
+
+/** A silent kafkajs logger, except errors. */
+export function kafkaLogLevel(): logLevel {
+  return process.env.WEIR_KAFKA_LOG === 'debug' ? logLevel.DEBUG : logLevel.NOTHING;
+}
+
+class KafkaSourceReader<T> implements SourceReader<T> {
+  private readonly kafka: Kafka;
+  private admin: Admin | undefined;
+  private consumer: Consumer | undefined;
+  private readonly splits = new Map<string, PartitionSplit>();
+  private waiter: { promise: Promise<void>; resolve: () => void } | undefined;
+  private failure: unknown;
+  /** Records the deserializer rejected and `onError: 'skip'` dropped. */
+  skipped = 0;
+  private readonly maxBuffered: number;
+
+  constructor(
+    private readonly options: KafkaSourceOptions<T>,
+    private readonly context: SourceReaderContext,
+  ) {
+    this.kafka = new Kafka({
+      clientId: options.clientId ?? 'weir-kafka-source',
+      brokers: options.brokers,
+      logLevel: kafkaLogLevel(),
+      retry: { retries: 8 },
+    });
+    this.maxBuffered = options.maxBufferedPerPartition ?? 2000;
+  }
+
+  async open(): Promise<void> {
+    const { subtaskIndex: index, parallelism } = this.context;
+    const admin = (this.admin = this.kafka.admin());
+    await admin.connect();
+    const meta = await admin.fetchTopicMetadata({ topics: this.options.topics });
+    const restored = new Map<string, bigint>();
+    for (const state of this.context.restoredStates ?? [])
+      for (const [id, off] of Object.entries((state ?? {}) as KafkaSourceState)) restored.set(id, BigInt(off));
+    for (const topic of meta.topics) {
+      const mine = topic.partitions.map((p) => p.partitionId).filter((p) => p % parallelism === index);
+      if (mine.length === 0) continue;
+      const offsets = await admin.fetchTopicOffsets(topic.name);
+      for (const p of mine.sort((a, b) => a - b)) {
+        const o = offsets.find((x) => x.partition === p);
+        const low = BigInt(o?.low ?? '0');
+        const high = BigInt(o?.high ?? '0');
+        const id = splitId(topic.name, p);
+        let end = this.options.stopAtOffsets === 'latest' ? high : undefined;
+        let start = restored.get(id);
+        if (start === undefined && this.context.restoredStates !== undefined && end !== undefined) {
+          // Bounded and restored: a partition no restored state names belonged to a subtask that had
+          // already finished (all its partitions read to their end), whose state checkpoints no longer hold.
+          start = end = 0n;
+        }
+        start ??= (this.options.startFrom ?? 'earliest') === 'latest' ? high : low;
+        this.splits.set(id, {
+          topic: topic.name,
+          partition: p,
+          id,
+          next: start,
+          end,
+          buffer: [],
+          paused: false,
+          finished: end !== undefined && start >= end,
+        });
+      }
+    }
+    const live = [...this.splits.values()].filter((s) => !s.finished);
+    if (live.length === 0) return;
+    const assignment: Record<string, number[]> = {};
+    for (const s of live) (assignment[s.topic] ??= []).push(s.partition);
+    const topics = Object.keys(assignment);
+    // kafkajs has no consumer.assign(): a group of one member per subtask, whose assigner hands it exactly its splits.
+    const assigner = () => ({
+      name: 'WeirStaticAssigner',
+      version: 1,
+      async assign({ members }: { members: { memberId: string }[] }) {
+        return members.map((m, i) => ({
+          memberId: m.memberId,
+          memberAssignment: AssignerProtocol.MemberAssignment.encode({
+            version: 1,
+            assignment: i === 0 ? assignment : {},
+            userData: Buffer.alloc(0),
+          }),
+        }));
+      },
+      protocol({ topics: t }: { topics: string[] }) {
+        return {
+          name: 'WeirStaticAssigner',
+          metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics: t, userData: Buffer.alloc(0) }),
+        };
+      },
+    });
+    const groupId = `${this.options.groupId ?? 'weir'}-${this.context.operatorName}-${index}-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+    const consumer = (this.consumer = this.kafka.consumer({
+      groupId,
+      partitionAssigners: [assigner],
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+    }));
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: true });
+    // kafkajs reports retriable errors (e.g. a coordinator still loading) as a crash it restarts from: fail only when it gives up.
+    consumer.on(consumer.events.CRASH, (e) => {
+      if ((e.payload as { restart?: boolean }).restart !== false) return;
+      this.failure ??= e.payload.error;
+      this.wake();
+    });
+    // Seek once the group is joined (seek before that throws); again after any rejoin, to the position after what is buffered.
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      for (const s of live) {
+        if (s.finished) continue;
+        const position = s.buffer.length > 0 ? BigInt(s.buffer[s.buffer.length - 1].offset) + 1n : s.next;
+        try {
+          consumer.seek({ topic: s.topic, partition: s.partition, offset: position.toString() });
+        } catch (error) {
+          this.failure ??= error;
+          this.wake();
+        }
+      }
+    });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ topic, partition, message }) => {
+        const s = this.splits.get(splitId(topic, partition));
+        if (s === undefined || s.finished) return;
+        const offset = BigInt(message.offset);
+        const last = s.buffer.length > 0 ? BigInt(s.buffer[s.buffer.length - 1].offset) : s.next - 1n;
+        if (offset <= last) return; // re-fetched after a pause: already buffered or emitted
+        if (s.end !== undefined && offset >= s.end) return;
+        s.buffer.push(message);
+        if (s.buffer.length >= this.maxBuffered && !s.paused) {
+          s.paused = true;
+          consumer.pause([{ topic, partitions: [partition] }]);
+        }
+        this.wake();
+      },
+    });
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.resolve();
+  }
+
+  pollNext(output: ReaderOutput<T>, maxRecords: number): SourceStatus {
+    if (this.failure !== undefined) throw this.failure;
+    let budget = maxRecords;
+    let allFinished = true;
+    const d = this.options.deserializer ?? 'json';
+    for (const s of this.splits.values()) {
+      if (s.finished) continue;
+      const out = output.createOutputForSplit(s.id);
+      while (budget > 0 && s.buffer.length > 0) {
+        const m = s.buffer.shift() as KafkaMessage;
+        const offset = BigInt(m.offset);
+        let value: T;
+        let ok = true;
+        try {
+          value = deserialize(d, m, s.topic, s.partition);
+        } catch (error) {
+          ok = false;
+          if ((this.options.onError ?? 'fail') === 'fail')
+            throw new WeirError(
+              `Kafka source '${this.context.operatorName}' (subtask ${this.context.subtaskIndex}): cannot deserialize the record of topic '${s.topic}' partition ${s.partition} offset ${m.offset}: ${error instanceof Error ? error.message : String(error)}`,
+              {
+                code: ErrorCodes.USER_FUNCTION,
+                domain: 'user',
+                operator: this.context.operatorName,
+                subtask: this.context.subtaskIndex,
+                cause: error,
+              },
+            );
+          this.skipped++;
+          value = undefined as T;
+        }
+        if (ok) out.collect(value, Number(m.timestamp));
+        s.next = offset + 1n;
+        budget--;
+      }
+      if (s.paused && s.buffer.length <= this.maxBuffered / 2) {
+        s.paused = false;
+        this.consumer?.resume([{ topic: s.topic, partitions: [s.partition] }]);
+      }
+      if (s.end !== undefined && s.next >= s.end) {
+        s.finished = true;
+        output.releaseOutputForSplit(s.id);
+        continue;
+      }
+      allFinished = false;
+    }
+    if (allFinished) return 'end';
+    for (const s of this.splits.values()) if (!s.finished && s.buffer.length > 0) return 'more';
+    return 'wait';
+  }
+
+  available(): Promise<void> {
+    if (this.failure !== undefined) return Promise.resolve();
+    for (const s of this.splits.values()) if (!s.finished && s.buffer.length > 0) return Promise.resolve();
+    if (this.splits.size > 0 && [...this.splits.values()].every((s) => s.finished)) return Promise.resolve();
+    if (this.waiter === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.waiter = { promise, resolve };
+    }
+    return this.waiter.promise;
+  }
+
+  snapshotState(): KafkaSourceState {
+    const state: KafkaSourceState = {};
+    for (const s of this.splits.values()) state[s.id] = s.next.toString();
+    return state;
+  }
+
+  async close(): Promise<void> {
+    this.wake();
+    await this.consumer?.disconnect().catch(() => undefined);
+    await this.admin?.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * Reads Kafka topics (Flink's KafkaSource): every partition is a split, subtask `i` of `n` reads
+ * the partitions `p` with `p % n === i`, each through its own split output (watermarks per
+ * partition). Its checkpoint state is the next offset of each of its partitions; a restore resumes
+ * there (at any parallelism), so with checkpointing the records it emits are replayed exactly
+ * from the restored checkpoint. Offsets are never committed to Kafka.
+ *
+ * Reads with isolation `read_committed`. In bounded mode (`stopAtOffsets: 'latest'`) a partition
+ * ends once its end offset at open is reached: a partition whose last records are transaction
+ * markers never reaches it (use it on non-transactional topics).
+ */
+export function kafkaSource<T = unknown>(options: KafkaSourceOptions<T>): Source<T> {
+  if (options.brokers.length === 0)
+    throw new WeirError('kafkaSource needs at least one broker', { code: ErrorCodes.CONFIG, domain: 'user' });
+  if (options.topics.length === 0) throw new WeirError('kafkaSource needs at least one topic', { code: ErrorCodes.CONFIG, domain: 'user' });
+  return {
+    name: options.name ?? 'Kafka Source',
+    createReader: (context: SourceReaderContext) => new KafkaSourceReader<T>(options, context),
+  };
+}

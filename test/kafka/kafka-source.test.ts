@@ -1,0 +1,90 @@
+// The Kafka source against a real broker: split assignment, offsets restored after a worker kill, deserializer errors.
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startJob, type JobClient } from '../../src/index.ts';
+import { createTopic, startBroker, tempDataDir, type BrokerHandle } from '../../scripts/kafka/broker.mjs';
+
+const JOB = 'test/fixtures/jobs/kafka-source.ts';
+const N = 2000;
+
+describe('kafkaSource', () => {
+  let broker: BrokerHandle;
+  let producer: Producer;
+
+  beforeAll(async () => {
+    broker = await startBroker({ dataDir: tempDataDir('kafka-source-test') });
+    producer = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+  }, 300_000);
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    await broker?.stop({ removeData: true });
+  }, 60_000);
+
+  async function produce(topic: string, values: (string | Buffer)[], partitions = 2) {
+    await producer.send({ topic, messages: values.map((value, i) => ({ value, partition: i % partitions })) });
+  }
+
+  it('reads exactly N records from 2 partitions at parallelism 2, with offsets restored after a worker kill', async () => {
+    await createTopic(broker.bootstrap, 'src-kill', { partitions: 2 });
+    await produce(
+      'src-kill',
+      Array.from({ length: N }, (_, i) => JSON.stringify({ i })),
+    );
+    let killed = false;
+    let client: JobClient | undefined;
+    client = await startJob(JOB, {
+      parallelism: 2,
+      params: { bootstrap: broker.bootstrap, topic: 'src-kill', delayMs: 1, interval: 50 },
+      onCheckpoint: (c, _a, cl) => {
+        if (killed || c.id < 3) return;
+        killed = true;
+        void cl.killWorker(1).catch(() => undefined);
+      },
+    });
+    const result = await client.result;
+    expect(killed).toBe(true);
+    expect(result.faultTolerance.restarts).toBe(1);
+    const out = (result.collected.out as { i: number }[]).map((r) => r.i).sort((a, b) => a - b);
+    expect(out.length).toBe(N);
+    expect(out).toEqual(Array.from({ length: N }, (_, i) => i));
+  }, 120_000);
+
+  it("with onError 'fail', a malformed record fails the job naming topic, partition and offset", async () => {
+    await createTopic(broker.bootstrap, 'src-bad', { partitions: 2 });
+    // partition 0: offsets 0,1,2 = ok, bad, ok; partition 1: ok
+    await producer.send({
+      topic: 'src-bad',
+      messages: [
+        { value: '{"i":0}', partition: 0 },
+        { value: 'not json{', partition: 0 },
+        { value: '{"i":2}', partition: 0 },
+        { value: '{"i":1}', partition: 1 },
+      ],
+    });
+    const client = await startJob(JOB, {
+      parallelism: 2,
+      params: { bootstrap: broker.bootstrap, topic: 'src-bad', onError: 'fail', restarts: 0 },
+    });
+    const err = await client.result.then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err).toBeDefined();
+    expect(err?.message).toMatch(/topic 'src-bad' partition 0 offset 1/);
+  }, 120_000);
+
+  it("with onError 'skip', malformed records are skipped", async () => {
+    await createTopic(broker.bootstrap, 'src-skip', { partitions: 2 });
+    const values = Array.from({ length: 100 }, (_, i) => (i % 10 === 3 ? `bad ${i}` : JSON.stringify({ i })));
+    await produce('src-skip', values);
+    const client = await startJob(JOB, {
+      parallelism: 2,
+      params: { bootstrap: broker.bootstrap, topic: 'src-skip', onError: 'skip' },
+    });
+    const result = await client.result;
+    const out = (result.collected.out as { i: number }[]).map((r) => r.i).sort((a, b) => a - b);
+    expect(out).toEqual(Array.from({ length: 100 }, (_, i) => i).filter((i) => i % 10 !== 3));
+  }, 120_000);
+});
