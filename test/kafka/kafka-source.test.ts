@@ -75,6 +75,32 @@ describe('kafkaSource', () => {
     expect(err?.message).toMatch(/topic 'src-bad' partition 0 offset 1/);
   }, 120_000);
 
+  it('reads a transactional topic to its end in bounded mode: committed records only, past the markers', async () => {
+    await createTopic(broker.bootstrap, 'src-tx', { partitions: 2 });
+    const tx = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).producer({
+      transactionalId: 'src-tx-producer',
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await tx.connect();
+    const send = async (from: number, commit: boolean) => {
+      const t = await tx.transaction();
+      await t.send({
+        topic: 'src-tx',
+        messages: Array.from({ length: 50 }, (_, k) => ({ value: JSON.stringify({ i: from + k }), partition: k % 2 })),
+      });
+      await (commit ? t.commit() : t.abort());
+    };
+    await send(0, true);
+    await send(1000, false);
+    await send(50, true);
+    await tx.disconnect();
+    const client = await startJob(JOB, { parallelism: 2, params: { bootstrap: broker.bootstrap, topic: 'src-tx' } });
+    const result = await client.result;
+    const out = (result.collected.out as { i: number }[]).map((r) => r.i).sort((a, b) => a - b);
+    expect(out).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  }, 120_000);
+
   it("with onError 'skip', malformed records are skipped", async () => {
     await createTopic(broker.bootstrap, 'src-skip', { partitions: 2 });
     const values = Array.from({ length: 100 }, (_, i) => (i % 10 === 3 ? `bad ${i}` : JSON.stringify({ i })));

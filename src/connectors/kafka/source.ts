@@ -55,6 +55,10 @@ interface PartitionSplit {
   buffer: KafkaMessage[];
   paused: boolean;
   finished: boolean;
+  /** Paused while kafkajs delivered the current batch (its tail may be undelivered). */
+  pausedInBatch: boolean;
+  /** Every offset below this was delivered or is a control / aborted record (transaction markers hold offsets). */
+  skipTo: bigint;
 }
 
 /** The reader state: next offset by `topic-partition`, as decimal strings. */
@@ -131,6 +135,8 @@ class KafkaSourceReader<T> implements SourceReader<T> {
           end,
           buffer: [],
           paused: false,
+          pausedInBatch: false,
+          skipTo: 0n,
           finished: end !== undefined && start >= end,
         });
       }
@@ -189,6 +195,20 @@ class KafkaSourceReader<T> implements SourceReader<T> {
         }
       }
     });
+    // Transaction markers and aborted records take offsets but are never delivered: a batch delivered
+    // whole lets the position move past them, so a bounded read of a transactional topic reaches its end.
+    consumer.on(consumer.events.START_BATCH_PROCESS, (e) => {
+      const s = this.splits.get(splitId(e.payload.topic, e.payload.partition));
+      if (s) s.pausedInBatch = false;
+    });
+    consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+      const s = this.splits.get(splitId(e.payload.topic, e.payload.partition));
+      const last = (e.payload as { lastOffset?: string | null }).lastOffset;
+      if (s === undefined || s.pausedInBatch || last === null || last === undefined) return;
+      const through = BigInt(last) + 1n;
+      if (through > s.skipTo) s.skipTo = through;
+      this.wake();
+    });
     await consumer.run({
       autoCommit: false,
       eachMessage: async ({ topic, partition, message }) => {
@@ -201,6 +221,7 @@ class KafkaSourceReader<T> implements SourceReader<T> {
         s.buffer.push(message);
         if (s.buffer.length >= this.maxBuffered && !s.paused) {
           s.paused = true;
+          s.pausedInBatch = true;
           consumer.pause([{ topic, partitions: [partition] }]);
         }
         this.wake();
@@ -249,6 +270,7 @@ class KafkaSourceReader<T> implements SourceReader<T> {
         s.next = offset + 1n;
         budget--;
       }
+      if (s.buffer.length === 0 && s.skipTo > s.next) s.next = s.skipTo;
       if (s.paused && s.buffer.length <= this.maxBuffered / 2) {
         s.paused = false;
         this.consumer?.resume([{ topic: s.topic, partitions: [s.partition] }]);
@@ -267,7 +289,8 @@ class KafkaSourceReader<T> implements SourceReader<T> {
 
   available(): Promise<void> {
     if (this.failure !== undefined) return Promise.resolve();
-    for (const s of this.splits.values()) if (!s.finished && s.buffer.length > 0) return Promise.resolve();
+    for (const s of this.splits.values())
+      if (!s.finished && (s.buffer.length > 0 || (s.end !== undefined && s.skipTo >= s.end))) return Promise.resolve();
     if (this.splits.size > 0 && [...this.splits.values()].every((s) => s.finished)) return Promise.resolve();
     if (this.waiter === undefined) {
       let resolve!: () => void;
@@ -298,8 +321,8 @@ class KafkaSourceReader<T> implements SourceReader<T> {
  * from the restored checkpoint. Offsets are never committed to Kafka.
  *
  * Reads with isolation `read_committed`. In bounded mode (`stopAtOffsets: 'latest'`) a partition
- * ends once its end offset at open is reached: a partition whose last records are transaction
- * markers never reaches it (use it on non-transactional topics).
+ * ends once its end offset at open is reached (transaction markers and aborted records count as
+ * read once kafkajs fetched past them).
  */
 export function kafkaSource<T = unknown>(options: KafkaSourceOptions<T>): Source<T> {
   if (options.brokers.length === 0)
