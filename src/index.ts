@@ -163,3 +163,14 @@ export type { JobDefinition } from './graph/index.ts';
 
 export { NEXMARK_DEFAULTS, NexmarkGenerator, nexmarkEvent, nexmarkEvents, nexmarkSource } from './connectors/nexmark/index.ts';
 export type { Auction, Bid, NexmarkConfig, NexmarkEvent, Person } from './connectors/nexmark/index.ts';
+
+export { kafkaSink, kafkaSource } from './connectors/kafka/index.ts';
+export type {
+  KafkaDeserializer,
+  KafkaRecordMeta,
+  KafkaSerializer,
+  KafkaSinkOptions,
+  KafkaSinkTransaction,
+  KafkaSourceOptions,
+  KafkaSourceState,
+} from './connectors/kafka/index.ts';
