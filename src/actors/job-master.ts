@@ -3,7 +3,7 @@
 import { CheckpointCoordinator, type CheckpointOutcome, type CompletedCheckpoint } from '../checkpoint/coordinator.ts';
 import type { Barrier } from '../checkpoint/barrier-aligner.ts';
 import { ErrorCodes, WeirError, decodeError, encodeError, type EncodedError } from '../core/errors.ts';
-import type { SubtaskMetrics } from '../core/protocol.ts';
+import type { SubtaskMetrics, WorkerCallbacks } from '../core/protocol.ts';
 import type { CheckpointConfig, RestartStrategy } from '../checkpoint/config.ts';
 import { Actor } from './actor.ts';
 import { RestartBackoff } from './restart-strategies.ts';
@@ -36,13 +36,7 @@ export interface JobResult {
 }
 
 /** What a running attempt reports (from worker callbacks or the local executor). */
-export interface AttemptEvents {
-  subtaskFinished(metrics: SubtaskMetrics): void;
-  subtaskFailed(error: EncodedError): void;
-  collect(sinkId: string, subtask: number, records: unknown[], commitKey?: string): void;
-  checkpointAcknowledged(vertex: number, subtask: number, checkpointId: number, operators: Record<string, Uint8Array>): void;
-  checkpointDeclined(vertex: number, subtask: number, checkpointId: number, reason: string): void;
-  subtaskEnded(vertex: number, subtask: number): void;
+export interface AttemptEvents extends WorkerCallbacks {
   /** A worker thread died or stopped answering. */
   workerLost(slot: number, error: unknown): void;
 }

@@ -24,6 +24,23 @@ export function checkTimestamp(timestamp: unknown, record: unknown, operator: st
   );
 }
 
+/** Calls `tick` every auto-watermark interval, as actor mails, until `ended()`; returns a cancel function. */
+export function everyWatermarkInterval(context: OperatorContext, ended: () => boolean, tick: () => void): () => void {
+  const interval = context.autoWatermarkIntervalMs;
+  const time = context.processingTime;
+  let cancel: (() => void) | undefined;
+  const arm = () => {
+    if (interval <= 0 || ended()) return;
+    cancel = time.registerTimer(time.now() + interval, () => {
+      if (ended()) return;
+      tick();
+      arm();
+    });
+  };
+  arm();
+  return () => cancel?.();
+}
+
 /** Runs a timestamp assigner on a record, naming the operator when it throws or returns something that is not a timestamp. */
 export function assignTimestamp(
   assigner: (value: unknown, recordTimestamp: number | undefined) => unknown,
@@ -127,18 +144,12 @@ export class SourceOperator implements StreamOperator, ReaderOutput {
     } catch (error) {
       throw userFunctionError(error, this.name, this.subtask, 'source open()');
     }
-    if (this.strategy) this.schedulePeriodic();
-  }
-
-  private schedulePeriodic(): void {
-    const interval = this.context.autoWatermarkIntervalMs;
-    if (interval <= 0 || this.ended) return;
-    const time = this.context.processingTime;
-    this.cancelPeriodic = time.registerTimer(time.now() + interval, () => {
-      if (this.ended) return;
-      this.onPeriodicEmit();
-      this.schedulePeriodic();
-    });
+    if (this.strategy)
+      this.cancelPeriodic = everyWatermarkInterval(
+        this.context,
+        () => this.ended,
+        () => this.onPeriodicEmit(),
+      );
   }
 
   /** Asks every generator for its periodic watermark. */

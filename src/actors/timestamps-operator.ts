@@ -2,7 +2,7 @@
 
 import type { WatermarkGenerator, WatermarkOutput, WatermarkStrategy } from '../time/watermark-strategy.ts';
 import { AbstractStreamOperator } from './operators.ts';
-import { assignTimestamp } from './source-operator.ts';
+import { assignTimestamp, everyWatermarkInterval } from './source-operator.ts';
 import type { OperatorContext, Output } from './operator.ts';
 
 /**
@@ -31,18 +31,11 @@ export class TimestampsAndWatermarksOperator extends AbstractStreamOperator {
 
   override async open(): Promise<void> {
     await super.open();
-    this.schedulePeriodic();
-  }
-
-  private schedulePeriodic(): void {
-    const interval = this.context.autoWatermarkIntervalMs;
-    if (interval <= 0 || this.ended) return;
-    const time = this.context.processingTime;
-    this.cancelPeriodic = time.registerTimer(time.now() + interval, () => {
-      if (this.ended) return;
-      this.generator.onPeriodicEmit(this.generated);
-      this.schedulePeriodic();
-    });
+    this.cancelPeriodic = everyWatermarkInterval(
+      this.context,
+      () => this.ended,
+      () => this.generator.onPeriodicEmit(this.generated),
+    );
   }
 
   processElement(value: unknown, timestamp: number | undefined): void {

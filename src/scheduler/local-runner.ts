@@ -24,20 +24,8 @@ export function deployLocal(
   options: LocalOptions = {},
 ): Attempt {
   const plan = new ExecutionPlan(graph);
-  const executor = new TaskExecutor(
-    graph,
-    plan,
-    {
-      subtaskFinished: (metrics) => events.subtaskFinished(metrics),
-      subtaskFailed: (error) => events.subtaskFailed(error),
-      collect: (sinkId, subtask, records, commitKey) => events.collect(sinkId, subtask, records, commitKey),
-      checkpointAcknowledged: (vertex, subtask, id, operators) => events.checkpointAcknowledged(vertex, subtask, id, operators),
-      checkpointDeclined: (vertex, subtask, id, reason) => events.checkpointDeclined(vertex, subtask, id, reason),
-      subtaskEnded: (vertex, subtask) => events.subtaskEnded(vertex, subtask),
-    },
-    new Map(),
-    options.processingTime,
-  );
+  // The attempt's events are the executor's reporter: no forwarding layer in between.
+  const executor = new TaskExecutor(graph, plan, events, new Map(), options.processingTime);
   executor.deploy(plan.slots.flat(), restore);
   return {
     start: () => executor.start(),

@@ -14,7 +14,7 @@ import {
 import { keyGroupEntry } from '../checkpoint/snapshots.ts';
 import type { KeyedSnapshotProgress } from '../state/keyed-backend.ts';
 import { ErrorCodes, WeirError, encodeError, type EncodedError } from '../core/errors.ts';
-import type { SubtaskMetrics } from '../core/protocol.ts';
+import type { SubtaskMetrics, WorkerCallbacks } from '../core/protocol.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import { createChannelSelector } from '../graph/partitioners.ts';
 import { BoundedMailbox, type InputChannelEndpoint } from '../mailbox/bounded-mailbox.ts';
@@ -31,16 +31,8 @@ import type { HeapInternalTimerService, TimerKeyGroupSnapshot } from '../state/t
 import type { ExecutionPlan, PlacedSubtask } from './execution-plan.ts';
 
 /** Where an executor reports to (the coordinator, directly or through comlink). */
-export interface ExecutorReporter {
-  subtaskFinished(metrics: SubtaskMetrics): void;
-  subtaskFailed(error: EncodedError): void;
-  collect(sinkId: string, subtask: number, records: unknown[], commitKey?: string): void;
-  /** A subtask's part of a checkpoint: encoded operator states by operator id. */
-  checkpointAcknowledged?(vertex: number, subtask: number, checkpointId: number, operators: Record<string, Uint8Array>): void;
-  checkpointDeclined?(vertex: number, subtask: number, checkpointId: number, reason: string): void;
-  /** A subtask consumed all its input and waits for the final checkpoint. */
-  subtaskEnded?(vertex: number, subtask: number): void;
-}
+/** Where an executor reports to: the coordinator's callbacks, called directly (local) or through comlink (threads). */
+export type ExecutorReporter = WorkerCallbacks;
 
 /** Restored state of a deployment: per `vertex/subtask`, per operator id. */
 export type DeploymentRestore = Record<string, Record<string, RestoredOperatorState>>;
@@ -210,17 +202,17 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
 
   checkpointAcknowledged(actor: SubtaskActor, checkpointId: number, state: SubtaskCheckpoint): void {
     const placed = this.placement.get(actor) as PlacedSubtask;
-    this.reporter.checkpointAcknowledged?.(placed.vertex, placed.subtask, checkpointId, state.operators);
+    this.reporter.checkpointAcknowledged(placed.vertex, placed.subtask, checkpointId, state.operators);
   }
 
   checkpointDeclined(actor: SubtaskActor, checkpointId: number, reason: string): void {
     const placed = this.placement.get(actor) as PlacedSubtask;
-    this.reporter.checkpointDeclined?.(placed.vertex, placed.subtask, checkpointId, reason);
+    this.reporter.checkpointDeclined(placed.vertex, placed.subtask, checkpointId, reason);
   }
 
   subtaskEnded(actor: SubtaskActor): void {
     const placed = this.placement.get(actor) as PlacedSubtask;
-    this.reporter.subtaskEnded?.(placed.vertex, placed.subtask);
+    this.reporter.subtaskEnded(placed.vertex, placed.subtask);
   }
 
   // ---- building

@@ -109,14 +109,7 @@ export async function deployThreads(
     ports[c.consumerSubtask].push({ channel: c.id, end: 'consumer', port: mc.port2 });
   }
 
-  const callbacks: WorkerCallbacks = {
-    subtaskFinished: (metrics) => events.subtaskFinished(metrics),
-    subtaskFailed: (error) => events.subtaskFailed(error),
-    collect: (sinkId, subtask, records, commitKey) => events.collect(sinkId, subtask, records, commitKey),
-    checkpointAcknowledged: (vertex, subtask, id, operators) => events.checkpointAcknowledged(vertex, subtask, id, operators),
-    checkpointDeclined: (vertex, subtask, id, reason) => events.checkpointDeclined(vertex, subtask, id, reason),
-    subtaskEnded: (vertex, subtask) => events.subtaskEnded(vertex, subtask),
-  };
+  const callbacks: WorkerCallbacks = events;
   const callbackProxy = Comlink.proxy(callbacks);
 
   const stopHeartbeat = () => clearInterval(heartbeat);
