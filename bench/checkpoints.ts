@@ -27,7 +27,7 @@ import { HeapKeyedStateBackend } from '../src/state/keyed-backend.ts';
 import { DEFAULT_MAX_PARALLELISM } from '../src/state/key-groups.ts';
 import { startJob, type CompletedCheckpoint, type JobResult } from '../src/index.ts';
 import { reportFile, type PauseReport, type PeriodReport, type RestoreReport, type SnapshotReport } from './jobs/ckpt-state.ts';
-import { machineInfo, machineLine, median, sourceRevision, textTable } from './lib/report.ts';
+import { machineInfo, machineLine, median, sourceRevision, textTable, writeResults } from './lib/report.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const JOB = join(here, 'jobs', 'ckpt-state.ts');
@@ -724,27 +724,10 @@ async function main(): Promise<void> {
       targets.map((t) => [t.target, t.measured, t.met ? 'yes' : 'NO']),
     ),
   );
-  const endLoad = machineInfo().loadAverage1m;
-  console.log(`\nload average 1m: ${machine.loadAverage1m} at start, ${endLoad} at end (2-core machine: other processes add noise)`);
-
-  mkdirSync(dirname(options.out), { recursive: true });
-  writeFileSync(
+  writeResults(
     options.out,
-    `${JSON.stringify(
-      {
-        benchmark: 'checkpoints',
-        date: startedAt.toISOString(),
-        command,
-        revision,
-        machine: { ...machine, loadAverage1mAtEnd: endLoad, mainHeapLimitMb: heapLimitMb },
-        config: { ...options, out: undefined },
-        results: json,
-        snapshotBreakdown: breakdowns,
-        targets,
-      },
-      null,
-      2,
-    )}\n`,
+    { benchmark: 'checkpoints', startedAt, command, revision, machine: { ...machine, mainHeapLimitMb: heapLimitMb } },
+    { config: { ...options, out: undefined }, results: json, snapshotBreakdown: breakdowns, targets },
   );
   console.log(`results written to ${options.out}`);
 }

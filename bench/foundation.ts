@@ -25,23 +25,20 @@ import {
   type KeyCount,
   type SinkTally,
 } from './jobs/workloads.ts';
-import { formatCount, formatRate, machineInfo, machineLine, median, sourceRevision, textTable } from './lib/report.ts';
+import {
+  MODES,
+  formatCount,
+  formatRate,
+  machineInfo,
+  machineLine,
+  median,
+  sourceRevision,
+  textTable,
+  writeResults,
+  type Mode,
+} from './lib/report.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-/** How one measurement is run. */
-interface Mode {
-  id: 'loop' | 'local' | 'threads-1' | 'threads-2';
-  label: string;
-  parallelism: number;
-}
-
-const MODES: readonly Mode[] = [
-  { id: 'loop', label: 'hand-written loop', parallelism: 1 },
-  { id: 'local', label: 'weir local (p=1)', parallelism: 1 },
-  { id: 'threads-1', label: 'weir threads p=1', parallelism: 1 },
-  { id: 'threads-2', label: 'weir threads p=2', parallelism: 2 },
-];
 
 /** A workload: its weir job module and the hand-written loop computing the same thing. */
 interface Workload {
@@ -215,9 +212,13 @@ async function main(): Promise<void> {
   const command = `tsx bench/foundation.ts${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
   const startedAt = new Date();
   const revision = sourceRevision();
-  console.log(`weir foundation benchmark — ${startedAt.toISOString()}${revision ? ` — weir ${revision.commit}${revision.srcDirty ? ' + uncommitted src/ changes' : ''}` : ''}`);
+  console.log(
+    `weir foundation benchmark — ${startedAt.toISOString()}${revision ? ` — weir ${revision.commit}${revision.srcDirty ? ' + uncommitted src/ changes' : ''}` : ''}`,
+  );
   console.log(machineLine(machine));
-  console.log(`command: ${command}; median of ${options.runs} run(s), runs interleaved across modes; rate = records / wall time of the whole run (thread start-up included)`);
+  console.log(
+    `command: ${command}; median of ${options.runs} run(s), runs interleaved across modes; rate = records / wall time of the whole run (thread start-up included)`,
+  );
 
   const workloads = buildWorkloads(options);
   const json: unknown[] = [];
@@ -229,7 +230,9 @@ async function main(): Promise<void> {
       for (const mode of options.modes) {
         const run = await measure(workload, mode);
         (runs.get(mode.id) as Run[]).push(run);
-        process.stdout.write(`  run ${r + 1}/${options.runs} ${mode.id.padEnd(9)} ${run.wallMs.toFixed(0).padStart(6)} ms  ${formatRate(workload.records / (run.wallMs / 1000))}\n`);
+        process.stdout.write(
+          `  run ${r + 1}/${options.runs} ${mode.id.padEnd(9)} ${run.wallMs.toFixed(0).padStart(6)} ms  ${formatRate(workload.records / (run.wallMs / 1000))}\n`,
+        );
       }
     }
     const expected = (runs.get('loop') as Run[])[0].tally;
@@ -271,43 +274,34 @@ async function main(): Promise<void> {
       });
     }
     console.log();
-    console.log(
-      textTable(['mode', '>median ms', '>records/s', '>records/s (job)', '>vs loop', '>cpu', '>runs (ms)', 'output'], rows),
-    );
+    console.log(textTable(['mode', '>median ms', '>records/s', '>records/s (job)', '>vs loop', '>cpu', '>runs (ms)', 'output'], rows));
     summaries.push({ workload, rows: summaryRows });
   }
 
   const targets = evaluateTargets(summaries);
   if (targets.length > 0) {
     console.log('\ntargets');
-    console.log(textTable(['target', '>measured', 'met'], targets.map((t) => [t.target, t.measured, t.met ? 'yes' : 'NO'])));
+    console.log(
+      textTable(
+        ['target', '>measured', 'met'],
+        targets.map((t) => [t.target, t.measured, t.met ? 'yes' : 'NO']),
+      ),
+    );
   }
-  const endLoad = machineInfo().loadAverage1m;
-  console.log(`\nload average 1m: ${machine.loadAverage1m} at start, ${endLoad} at end (2-core machine: other processes add noise)`);
-
-  mkdirSync(dirname(options.out), { recursive: true });
-  writeFileSync(
+  writeResults(
     options.out,
-    `${JSON.stringify(
-      {
-        benchmark: 'foundation',
-        date: startedAt.toISOString(),
-        command,
-        revision,
-        machine: { ...machine, loadAverage1mAtEnd: endLoad },
-        config: {
-          runs: options.runs,
-          statelessRecords: options.statelessRecords,
-          keyedRecords: options.keyedRecords,
-          keys: options.keys,
-          rate: 'records / median wall time of executeJob (thread start-up included)',
-        },
-        results: json,
-        targets,
+    { benchmark: 'foundation', startedAt, command, revision, machine: machine },
+    {
+      config: {
+        runs: options.runs,
+        statelessRecords: options.statelessRecords,
+        keyedRecords: options.keyedRecords,
+        keys: options.keys,
+        rate: 'records / median wall time of executeJob (thread start-up included)',
       },
-      null,
-      2,
-    )}\n`,
+      results: json,
+      targets,
+    },
   );
   console.log(`results written to ${options.out}`);
 }
@@ -321,7 +315,11 @@ function evaluateTargets(summaries: { workload: Workload; rows: { mode: Mode; me
         const row = rows.find((r) => r.mode.id === id);
         if (!row) continue;
         const ratio = row.medianRate / loop;
-        out.push({ target: `chained stateless ≥ 50% of loop (${row.mode.label})`, measured: `${(ratio * 100).toFixed(1)}%`, met: ratio >= 0.5 });
+        out.push({
+          target: `chained stateless ≥ 50% of loop (${row.mode.label})`,
+          measured: `${(ratio * 100).toFixed(1)}%`,
+          met: ratio >= 0.5,
+        });
       }
     } else {
       const row = rows.find((r) => r.mode.id === 'threads-2');

@@ -14,7 +14,6 @@
 // included), the median of `--runs` runs, interleaved across modes so that noise from other
 // processes spreads over all of them.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -22,23 +21,20 @@ import { executeJob, type JobResult } from '../src/index.ts';
 import { TALLY_ID } from './jobs/count-sink.ts';
 import { OUT_OF_ORDERNESS_MS, SHAPES, generateEvent, windowCountChecksum, type WindowShape } from './jobs/window-workloads.ts';
 import { combineTallies, type SinkTally } from './jobs/workloads.ts';
-import { formatCount, formatRate, machineInfo, machineLine, median, sourceRevision, textTable } from './lib/report.ts';
+import {
+  MODES,
+  formatCount,
+  formatRate,
+  machineInfo,
+  machineLine,
+  median,
+  sourceRevision,
+  textTable,
+  writeResults,
+  type Mode,
+} from './lib/report.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-/** How one measurement is run. */
-interface Mode {
-  id: 'loop' | 'local' | 'threads-1' | 'threads-2';
-  label: string;
-  parallelism: number;
-}
-
-const MODES: readonly Mode[] = [
-  { id: 'loop', label: 'hand-written loop', parallelism: 1 },
-  { id: 'local', label: 'weir local (p=1)', parallelism: 1 },
-  { id: 'threads-1', label: 'weir threads p=1', parallelism: 1 },
-  { id: 'threads-2', label: 'weir threads p=2', parallelism: 2 },
-];
 
 /** A workload: one window shape over the generated events. */
 interface Workload {
@@ -275,33 +271,21 @@ async function main(): Promise<void> {
     console.log(textTable(['mode', '>median ms', '>events/s', '>events/s (job)', '>vs loop', '>cpu', '>runs (ms)', 'output = loop'], rows));
   }
 
-  const endLoad = machineInfo().loadAverage1m;
-  console.log(`\nload average 1m: ${machine.loadAverage1m} at start, ${endLoad} at end (2-core machine: other processes add noise)`);
-
-  mkdirSync(dirname(options.out), { recursive: true });
-  writeFileSync(
+  writeResults(
     options.out,
-    `${JSON.stringify(
-      {
-        benchmark: 'windows',
-        date: startedAt.toISOString(),
-        command,
-        revision,
-        machine: { ...machine, loadAverage1mAtEnd: endLoad },
-        config: {
-          runs: options.runs,
-          records: options.records,
-          keys: options.keys,
-          outOfOrdernessMs: OUT_OF_ORDERNESS_MS,
-          split: options.split,
-          shapes: SHAPES,
-          rate: 'events / median wall time of executeJob (thread start-up included)',
-        },
-        results: json,
+    { benchmark: 'windows', startedAt, command, revision, machine: machine },
+    {
+      config: {
+        runs: options.runs,
+        records: options.records,
+        keys: options.keys,
+        outOfOrdernessMs: OUT_OF_ORDERNESS_MS,
+        split: options.split,
+        shapes: SHAPES,
+        rate: 'events / median wall time of executeJob (thread start-up included)',
       },
-      null,
-      2,
-    )}\n`,
+      results: json,
+    },
   );
   console.log(`results written to ${options.out}`);
   if (mismatches > 0) {

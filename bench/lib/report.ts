@@ -1,7 +1,9 @@
 //! Shared helpers of the benchmark scripts: machine description, medians, number formatting, text tables.
 
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { dirname } from 'node:path';
 
 /** The machine a benchmark ran on, printed at the top of every report. */
 export interface MachineInfo {
@@ -83,4 +85,45 @@ export function sourceRevision(): { commit: string; srcDirty: boolean } | undefi
   } catch {
     return undefined;
   }
+}
+
+/** How one measurement is run: the hand-written loop, weir local, or weir on 1 or 2 worker threads. */
+export interface Mode {
+  id: 'loop' | 'local' | 'threads-1' | 'threads-2';
+  label: string;
+  parallelism: number;
+}
+
+/** The modes every whole-job benchmark compares, baseline first. */
+export const MODES: readonly Mode[] = [
+  { id: 'loop', label: 'hand-written loop', parallelism: 1 },
+  { id: 'local', label: 'weir local (p=1)', parallelism: 1 },
+  { id: 'threads-1', label: 'weir threads p=1', parallelism: 1 },
+  { id: 'threads-2', label: 'weir threads p=2', parallelism: 2 },
+];
+
+/** What every results file starts with. */
+export interface RunHeader<M extends MachineInfo = MachineInfo> {
+  benchmark: string;
+  startedAt: Date;
+  command: string;
+  revision: ReturnType<typeof sourceRevision>;
+  machine: M;
+}
+
+/** Prints the load at the end of a run and writes its results JSON: the header, the load at both ends, then `body`. */
+export function writeResults<M extends MachineInfo>(out: string, header: RunHeader<M>, body: Record<string, unknown>): void {
+  const endLoad = machineInfo().loadAverage1m;
+  console.log(`\nload average 1m: ${header.machine.loadAverage1m} at start, ${endLoad} at end (2-core machine: other processes add noise)`);
+  mkdirSync(dirname(out), { recursive: true });
+  const { benchmark, startedAt, command, revision, machine } = header;
+  const results = {
+    benchmark,
+    date: startedAt.toISOString(),
+    command,
+    revision,
+    machine: { ...machine, loadAverage1mAtEnd: endLoad },
+    ...body,
+  };
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 }
