@@ -1,7 +1,7 @@
 // Nexmark q12 (processing-time windows) as a weir job. Windows are cut by the wall clock and, as in
 // Flink, the window still open at the end of input is dropped (processing-time timers do not fire at
 // end of input), so the sum of the counts is at most the number of bids, not equal to it. Checked
-// exactly: window bounds, one record per bidder and window, no bid counted twice, and with a paced
+// exactly: window bounds, at most a second partial record per bidder and window, no bid counted twice, and with a paced
 // source running over 20 s, more than one window fires.
 import { describe, expect, it } from 'vitest';
 import type { Q12Out } from '../../bench/nexmark/lib.ts';
@@ -15,7 +15,12 @@ function expectWellFormed(out: Q12Out[], bids: number): void {
     expect(end - start).toBe(10_000);
     expect(start % 10_000).toBe(0);
   }
-  expect(new Set(out.map((t) => `${t[0]}@${t[2]}`)).size).toBe(out.length);
+  // One record per bidder and window, except that a bid arriving in the millisecond its window
+  // fires opens the window again and fires it at once (as Flink's ProcessingTimeTrigger does):
+  // so no bid is counted twice, but a (bidder, window) may have a second, partial record.
+  const perWindow = new Map<string, number>();
+  for (const [bidder, , start] of out) perWindow.set(`${bidder}@${start}`, (perWindow.get(`${bidder}@${start}`) ?? 0) + 1);
+  expect(Math.max(0, ...perWindow.values())).toBeLessThanOrEqual(2);
   expect(out.reduce((s, t) => s + t[1], 0)).toBeLessThanOrEqual(bids);
 }
 
