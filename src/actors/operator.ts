@@ -158,6 +158,8 @@ export interface SourceReader<T = unknown> {
   snapshotState?(checkpointId: number): unknown;
   /** The checkpoint completed (e.g. commit offsets to an external system, for information). */
   notifyCheckpointComplete?(checkpointId: number): void;
+  /** Extra counters for metrics (e.g. `kafka.records_skipped`), reported as the source operator's counters. */
+  counters?(): Record<string, number>;
   /** Releases resources. */
   close?(): void | Promise<void>;
 }

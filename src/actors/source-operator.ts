@@ -245,6 +245,11 @@ export class SourceOperator implements StreamOperator, ReaderOutput {
     this.reader.notifyCheckpointComplete?.(checkpointId);
   }
 
+  /** The reader's own counters, if it keeps any. */
+  counters(): Record<string, number> {
+    return this.reader?.counters?.() ?? {};
+  }
+
   processWatermark(timestamp: number): void {
     // Only the end of input reaches here: the final watermark closes every window.
     this.ended = true;
