@@ -164,7 +164,7 @@ export type { JobDefinition } from './graph/index.ts';
 export { NEXMARK_DEFAULTS, NexmarkGenerator, nexmarkEvent, nexmarkEvents, nexmarkSource } from './connectors/nexmark/index.ts';
 export type { Auction, Bid, NexmarkConfig, NexmarkEvent, Person } from './connectors/nexmark/index.ts';
 
-export { kafkaSink, kafkaSource } from './connectors/kafka/index.ts';
+export { DEAD_LETTER_HEADERS, kafkaSink, kafkaSource } from './connectors/kafka/index.ts';
 export type {
   KafkaDeserializer,
   KafkaRecordMeta,

@@ -1,4 +1,4 @@
-// The Kafka source against a real broker: split assignment, offsets restored after a worker kill, deserializer errors.
+// The Kafka source against a real broker: split assignment, offsets restored after a worker kill, transactional topics (error policies: kafka-source-errors.test.ts).
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startJob, type JobClient } from '../../src/index.ts';
@@ -51,30 +51,6 @@ describe('kafkaSource', () => {
     expect(out).toEqual(Array.from({ length: N }, (_, i) => i));
   }, 120_000);
 
-  it("with onError 'fail', a malformed record fails the job naming topic, partition and offset", async () => {
-    await createTopic(broker.bootstrap, 'src-bad', { partitions: 2 });
-    // partition 0: offsets 0,1,2 = ok, bad, ok; partition 1: ok
-    await producer.send({
-      topic: 'src-bad',
-      messages: [
-        { value: '{"i":0}', partition: 0 },
-        { value: 'not json{', partition: 0 },
-        { value: '{"i":2}', partition: 0 },
-        { value: '{"i":1}', partition: 1 },
-      ],
-    });
-    const client = await startJob(JOB, {
-      parallelism: 2,
-      params: { bootstrap: broker.bootstrap, topic: 'src-bad', onError: 'fail', restarts: 0 },
-    });
-    const err = await client.result.then(
-      () => undefined,
-      (e: unknown) => e as Error,
-    );
-    expect(err).toBeDefined();
-    expect(err?.message).toMatch(/topic 'src-bad' partition 0 offset 1/);
-  }, 120_000);
-
   it('reads a transactional topic to its end in bounded mode: committed records only, past the markers', async () => {
     await createTopic(broker.bootstrap, 'src-tx', { partitions: 2 });
     const tx = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).producer({
@@ -99,18 +75,5 @@ describe('kafkaSource', () => {
     const result = await client.result;
     const out = (result.collected.out as { i: number }[]).map((r) => r.i).sort((a, b) => a - b);
     expect(out).toEqual(Array.from({ length: 100 }, (_, i) => i));
-  }, 120_000);
-
-  it("with onError 'skip', malformed records are skipped", async () => {
-    await createTopic(broker.bootstrap, 'src-skip', { partitions: 2 });
-    const values = Array.from({ length: 100 }, (_, i) => (i % 10 === 3 ? `bad ${i}` : JSON.stringify({ i })));
-    await produce('src-skip', values);
-    const client = await startJob(JOB, {
-      parallelism: 2,
-      params: { bootstrap: broker.bootstrap, topic: 'src-skip', onError: 'skip' },
-    });
-    const result = await client.result;
-    const out = (result.collected.out as { i: number }[]).map((r) => r.i).sort((a, b) => a - b);
-    expect(out).toEqual(Array.from({ length: 100 }, (_, i) => i).filter((i) => i % 10 !== 3));
   }, 120_000);
 });

@@ -1,6 +1,16 @@
 //! The Kafka source: topic partitions as splits, dealt to subtasks by `partition % parallelism`, offsets in checkpoints.
 
-import { AssignerProtocol, Kafka, logLevel, type Admin, type Consumer, type KafkaMessage } from 'kafkajs';
+import {
+  AssignerProtocol,
+  Kafka,
+  logLevel,
+  type Admin,
+  type Consumer,
+  type IHeaders,
+  type KafkaMessage,
+  type PartitionAssigner,
+  type Producer,
+} from 'kafkajs';
 import type { ReaderOutput, Source, SourceReader, SourceReaderContext, SourceStatus } from '../../actors/operator.ts';
 import { ErrorCodes, WeirError } from '../../core/errors.ts';
 
@@ -28,8 +38,14 @@ export interface KafkaSourceOptions<T> {
   startFrom?: 'earliest' | 'latest';
   /** Record value → stream record (default `json`). */
   deserializer?: KafkaDeserializer<T>;
-  /** A record the deserializer rejects: fail the job (default) or skip it (and count it). */
-  onError?: 'fail' | 'skip';
+  /**
+   * A record the deserializer rejects: fail the job naming topic, partition and offset (default),
+   * skip it (counted as `kafka.records_skipped`), or write it raw to {@link deadLetterTopic}
+   * (counted as `kafka.records_dead_lettered`; at least once, see {@link kafkaSource}).
+   */
+  onError?: 'fail' | 'skip' | 'dead-letter';
+  /** With `onError: 'dead-letter'`: the topic rejected records go to, on the same cluster. */
+  deadLetterTopic?: string;
   /** Bounded mode: read up to the partitions' end offsets at start, then end. */
   stopAtOffsets?: 'latest';
   /** Records buffered per partition before its fetching pauses (default 2000). */
@@ -59,7 +75,18 @@ interface PartitionSplit {
   pausedInBatch: boolean;
   /** Every offset below this was delivered or is a control / aborted record (transaction markers hold offsets). */
   skipTo: bigint;
+  /** The head of the buffer is being written to the dead-letter topic: the partition waits for the write. */
+  blocked: boolean;
 }
+
+/** Headers a dead-lettered record carries besides its own: where it came from and why it was rejected. */
+export const DEAD_LETTER_HEADERS = {
+  topic: 'weir.dlq.topic',
+  partition: 'weir.dlq.partition',
+  offset: 'weir.dlq.offset',
+  timestamp: 'weir.dlq.timestamp',
+  error: 'weir.dlq.error',
+} as const;
 
 /** The reader state: next offset by `topic-partition`, as decimal strings. */
 export type KafkaSourceState = Record<string, string>;
@@ -78,6 +105,30 @@ export function kafkaLogLevel(): logLevel {
   return process.env.WEIR_KAFKA_LOG === 'debug' ? logLevel.DEBUG : logLevel.NOTHING;
 }
 
+/** A kafkajs partition assigner that gives the group's first member exactly `assignment` (kafkajs has no `consumer.assign()`). */
+export function staticAssigner(assignment: Record<string, number[]>): PartitionAssigner {
+  return () => ({
+    name: 'WeirStaticAssigner',
+    version: 1,
+    async assign({ members }: { members: { memberId: string }[] }) {
+      return members.map((m, i) => ({
+        memberId: m.memberId,
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({
+          version: 1,
+          assignment: i === 0 ? assignment : {},
+          userData: Buffer.alloc(0),
+        }),
+      }));
+    },
+    protocol({ topics: t }: { topics: string[] }) {
+      return {
+        name: 'WeirStaticAssigner',
+        metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics: t, userData: Buffer.alloc(0) }),
+      };
+    },
+  });
+}
+
 class KafkaSourceReader<T> implements SourceReader<T> {
   private readonly kafka: Kafka;
   private admin: Admin | undefined;
@@ -87,6 +138,9 @@ class KafkaSourceReader<T> implements SourceReader<T> {
   private failure: unknown;
   /** Records the deserializer rejected and `onError: 'skip'` dropped. */
   skipped = 0;
+  /** Records the deserializer rejected and `onError: 'dead-letter'` wrote to the dead-letter topic (acknowledged). */
+  deadLettered = 0;
+  private deadLetterProducer: Producer | undefined;
   private readonly maxBuffered: number;
 
   constructor(
@@ -106,6 +160,11 @@ class KafkaSourceReader<T> implements SourceReader<T> {
     const { subtaskIndex: index, parallelism } = this.context;
     const admin = (this.admin = this.kafka.admin());
     await admin.connect();
+    if (this.options.onError === 'dead-letter') {
+      // Idempotent: kafkajs' own retries of a send do not duplicate the dead letter.
+      this.deadLetterProducer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await this.deadLetterProducer.connect();
+    }
     const meta = await admin.fetchTopicMetadata({ topics: this.options.topics });
     const restored = new Map<string, bigint>();
     for (const state of this.context.restoredStates ?? [])
@@ -137,6 +196,7 @@ class KafkaSourceReader<T> implements SourceReader<T> {
           paused: false,
           pausedInBatch: false,
           skipTo: 0n,
+          blocked: false,
           finished: end !== undefined && start >= end,
         });
       }
@@ -147,26 +207,7 @@ class KafkaSourceReader<T> implements SourceReader<T> {
     for (const s of live) (assignment[s.topic] ??= []).push(s.partition);
     const topics = Object.keys(assignment);
     // kafkajs has no consumer.assign(): a group of one member per subtask, whose assigner hands it exactly its splits.
-    const assigner = () => ({
-      name: 'WeirStaticAssigner',
-      version: 1,
-      async assign({ members }: { members: { memberId: string }[] }) {
-        return members.map((m, i) => ({
-          memberId: m.memberId,
-          memberAssignment: AssignerProtocol.MemberAssignment.encode({
-            version: 1,
-            assignment: i === 0 ? assignment : {},
-            userData: Buffer.alloc(0),
-          }),
-        }));
-      },
-      protocol({ topics: t }: { topics: string[] }) {
-        return {
-          name: 'WeirStaticAssigner',
-          metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics: t, userData: Buffer.alloc(0) }),
-        };
-      },
-    });
+    const assigner = staticAssigner(assignment);
     const groupId = `${this.options.groupId ?? 'weir'}-${this.context.operatorName}-${index}-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
     const consumer = (this.consumer = this.kafka.consumer({
       groupId,
@@ -243,8 +284,8 @@ class KafkaSourceReader<T> implements SourceReader<T> {
     for (const s of this.splits.values()) {
       if (s.finished) continue;
       const out = output.createOutputForSplit(s.id);
-      while (budget > 0 && s.buffer.length > 0) {
-        const m = s.buffer.shift() as KafkaMessage;
+      while (budget > 0 && s.buffer.length > 0 && !s.blocked) {
+        const m = s.buffer[0];
         const offset = BigInt(m.offset);
         let value: T;
         let ok = true;
@@ -252,7 +293,13 @@ class KafkaSourceReader<T> implements SourceReader<T> {
           value = deserialize(d, m, s.topic, s.partition);
         } catch (error) {
           ok = false;
-          if ((this.options.onError ?? 'fail') === 'fail')
+          const policy = this.options.onError ?? 'fail';
+          if (policy === 'dead-letter') {
+            // The record stays at the head, and the partition's position before it, until the broker has the dead letter.
+            this.sendToDeadLetter(s, m, error);
+            break;
+          }
+          if (policy === 'fail')
             throw new WeirError(
               `Kafka source '${this.context.operatorName}' (subtask ${this.context.subtaskIndex}): cannot deserialize the record of topic '${s.topic}' partition ${s.partition} offset ${m.offset}: ${error instanceof Error ? error.message : String(error)}`,
               {
@@ -266,6 +313,7 @@ class KafkaSourceReader<T> implements SourceReader<T> {
           this.skipped++;
           value = undefined as T;
         }
+        s.buffer.shift();
         if (ok) out.collect(value, Number(m.timestamp));
         s.next = offset + 1n;
         budget--;
@@ -283,14 +331,58 @@ class KafkaSourceReader<T> implements SourceReader<T> {
       allFinished = false;
     }
     if (allFinished) return 'end';
-    for (const s of this.splits.values()) if (!s.finished && s.buffer.length > 0) return 'more';
+    for (const s of this.splits.values()) if (!s.finished && !s.blocked && s.buffer.length > 0) return 'more';
     return 'wait';
+  }
+
+  /** Writes a rejected record as it was read (key, value, headers) to the dead-letter topic, with headers naming its origin and the error. */
+  private sendToDeadLetter(s: PartitionSplit, m: KafkaMessage, error: unknown): void {
+    s.blocked = true;
+    const reason = error instanceof Error ? error.message : String(error);
+    const headers: IHeaders = {
+      ...(m.headers ?? {}),
+      [DEAD_LETTER_HEADERS.topic]: s.topic,
+      [DEAD_LETTER_HEADERS.partition]: String(s.partition),
+      [DEAD_LETTER_HEADERS.offset]: m.offset,
+      [DEAD_LETTER_HEADERS.timestamp]: m.timestamp,
+      [DEAD_LETTER_HEADERS.error]: reason.length > 2000 ? `${reason.slice(0, 2000)}…` : reason,
+    };
+    const topic = this.options.deadLetterTopic as string;
+    (this.deadLetterProducer as Producer).send({ topic, messages: [{ key: m.key ?? null, value: m.value, headers }] }).then(
+      () => {
+        if (s.buffer[0] === m) {
+          s.buffer.shift();
+          s.next = BigInt(m.offset) + 1n;
+          this.deadLettered++;
+        }
+        s.blocked = false;
+        this.wake();
+      },
+      (cause: unknown) => {
+        this.failure ??= new WeirError(
+          `Kafka source '${this.context.operatorName}' (subtask ${this.context.subtaskIndex}): cannot write the rejected record of topic '${s.topic}' partition ${s.partition} offset ${m.offset} to the dead-letter topic '${topic}': ${cause instanceof Error ? cause.message : String(cause)}`,
+          {
+            code: ErrorCodes.SINK_IO,
+            domain: 'external',
+            retriable: true,
+            operator: this.context.operatorName,
+            subtask: this.context.subtaskIndex,
+            cause,
+          },
+        );
+        this.wake();
+      },
+    );
+  }
+
+  counters(): Record<string, number> {
+    return { 'kafka.records_skipped': this.skipped, 'kafka.records_dead_lettered': this.deadLettered };
   }
 
   available(): Promise<void> {
     if (this.failure !== undefined) return Promise.resolve();
     for (const s of this.splits.values())
-      if (!s.finished && (s.buffer.length > 0 || (s.end !== undefined && s.skipTo >= s.end))) return Promise.resolve();
+      if (!s.finished && !s.blocked && (s.buffer.length > 0 || (s.end !== undefined && s.skipTo >= s.end))) return Promise.resolve();
     if (this.splits.size > 0 && [...this.splits.values()].every((s) => s.finished)) return Promise.resolve();
     if (this.waiter === undefined) {
       let resolve!: () => void;
@@ -309,6 +401,7 @@ class KafkaSourceReader<T> implements SourceReader<T> {
   async close(): Promise<void> {
     this.wake();
     await this.consumer?.disconnect().catch(() => undefined);
+    await this.deadLetterProducer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
   }
 }
@@ -320,6 +413,16 @@ class KafkaSourceReader<T> implements SourceReader<T> {
  * there (at any parallelism), so with checkpointing the records it emits are replayed exactly
  * from the restored checkpoint. Offsets are never committed to Kafka.
  *
+ * **Rejected records.** With `onError: 'dead-letter'` a record the deserializer rejects is written
+ * as it was read (key, value, headers) to `deadLetterTopic`, with the headers of
+ * {@link DEAD_LETTER_HEADERS} naming its topic, partition, offset, timestamp and the error. Its
+ * partition waits until the broker acknowledged the dead letter (other partitions go on), and its
+ * checkpointed position stays before the record until then, so no record is lost. The dead letters
+ * are written at least once: after a restore from a checkpoint taken before the acknowledgement,
+ * the record is read and rejected again and a second copy is written (same origin headers, so a
+ * reader can drop copies by topic, partition and offset). Records of the main stream stay exactly
+ * once.
+ *
  * Reads with isolation `read_committed`. In bounded mode (`stopAtOffsets: 'latest'`) a partition
  * ends once its end offset at open is reached (transaction markers and aborted records count as
  * read once kafkajs fetched past them).
@@ -328,6 +431,13 @@ export function kafkaSource<T = unknown>(options: KafkaSourceOptions<T>): Source
   if (options.brokers.length === 0)
     throw new WeirError('kafkaSource needs at least one broker', { code: ErrorCodes.CONFIG, domain: 'user' });
   if (options.topics.length === 0) throw new WeirError('kafkaSource needs at least one topic', { code: ErrorCodes.CONFIG, domain: 'user' });
+  if (options.onError === 'dead-letter' && !options.deadLetterTopic)
+    throw new WeirError("kafkaSource with onError 'dead-letter' needs a deadLetterTopic", { code: ErrorCodes.CONFIG, domain: 'user' });
+  if (options.deadLetterTopic !== undefined && options.topics.includes(options.deadLetterTopic))
+    throw new WeirError(`kafkaSource: the dead-letter topic '${options.deadLetterTopic}' is also read`, {
+      code: ErrorCodes.CONFIG,
+      domain: 'user',
+    });
   return {
     name: options.name ?? 'Kafka Source',
     createReader: (context: SourceReaderContext) => new KafkaSourceReader<T>(options, context),
