@@ -33,6 +33,12 @@ export interface NexmarkConfig {
   numInFlightAuctions?: number;
   /** Wall-clock limit in events per second over all subtasks; unlimited when absent or 0. */
   maxEventsPerSecond?: number;
+  /**
+   * Emit each event no earlier than the wall clock (`Date.now()`) reaches its event time, for
+   * latency runs with {@link baseTime} near now: an output's timestamp then is the wall time its
+   * input was generated, so sink time − timestamp is its latency. Default false.
+   */
+  realTime?: boolean;
 }
 
 /** {@link NexmarkConfig} with every field set. */
@@ -60,6 +66,7 @@ export const NEXMARK_DEFAULTS: Readonly<ResolvedNexmarkConfig> = Object.freeze({
   numActivePeople: 1000,
   numInFlightAuctions: 100,
   maxEventsPerSecond: 0,
+  realTime: false,
 });
 
 const POSITIVE_INTS = [

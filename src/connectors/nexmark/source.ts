@@ -86,6 +86,7 @@ export class NexmarkReader implements SourceReader<NexmarkEvent> {
   private readonly step: number;
   private readonly end: number;
   private readonly rate: number;
+  private readonly realTime: boolean;
   private done: NexmarkDoneFilter[];
   /** Below this number no filter in {@link done} can apply. */
   private doneUntil: number;
@@ -112,6 +113,7 @@ export class NexmarkReader implements SourceReader<NexmarkEvent> {
     this.prune();
     const perSecond = this.generator.config.maxEventsPerSecond;
     this.rate = perSecond > 0 ? perSecond / parallelism : 0;
+    this.realTime = this.generator.config.realTime;
   }
 
   /** The next event number this reader emits: its offset. */
@@ -144,6 +146,18 @@ export class NexmarkReader implements SourceReader<NexmarkEvent> {
         return 'wait';
       }
       limit = Math.min(limit, this.next + (allowed - this.emitted) * step);
+    }
+    if (this.realTime && this.next < limit) {
+      // Only events whose event time the wall clock has reached.
+      const now = Date.now();
+      const first = gen.timestamp(this.next);
+      if (first > now) {
+        this.pause = new Promise((resolve) => setTimeout(resolve, first - now));
+        return 'wait';
+      }
+      let m = this.next;
+      while (m < limit && gen.timestamp(m) <= now) m += step;
+      limit = m;
     }
     let n = this.next;
     if (this.done.length > 0) {
