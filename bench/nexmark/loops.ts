@@ -6,7 +6,15 @@ import {
   windowStart,
   type Q11Out,
   type Q12Out,
+  type Q13Out,
+  type Q14Out,
+  type Q15Out,
+  type Q16Out,
+  type Q17Out,
+  type Q19Out,
   type Q1Out,
+  type Q21Out,
+  type Q22Out,
   type Q2Out,
   type Q3Out,
   type Q4Out,
@@ -28,10 +36,29 @@ export type Emit = (out: unknown) => void;
  */
 export function runLoop(query: QueryName, config: NexmarkConfig, emit: Emit): void {
   const gen = new NexmarkGenerator(config);
-  if (gen.maxOutOfOrdernessMs() !== 0 && query !== 'q0' && query !== 'q1' && query !== 'q2' && query !== 'q3' && query !== 'q12')
+  if (gen.maxOutOfOrdernessMs() !== 0 && !ORDER_FREE.has(query))
     throw new RangeError(`loop ${query}: needs in-order events (outOfOrderGroupSize 1)`);
   LOOPS[query](config, emit);
 }
+
+/** Loops that do not assume events in timestamp order. */
+const ORDER_FREE = new Set<QueryName>([
+  'q0',
+  'q1',
+  'q2',
+  'q3',
+  'q12',
+  'q13',
+  'q14',
+  'q15',
+  'q16',
+  'q17',
+  'q18',
+  'q19',
+  'q20',
+  'q21',
+  'q22',
+]);
 
 const LOOPS: Record<QueryName, (config: NexmarkConfig, emit: Emit) => void> = {
   q0(config, emit) {
@@ -200,7 +227,189 @@ const LOOPS: Record<QueryName, (config: NexmarkConfig, emit: Emit) => void> = {
       counts.set(b.bidder, (counts.get(b.bidder) ?? 0) + 1);
     }
   },
+
+  q13(config, emit) {
+    // The side input maps key k to String(k) for every k below 10,000: the lookup is the key's string.
+    for (const { event: b } of nexmarkEvents(config)) {
+      if (b.kind === 'bid') emit([b.auction, b.bidder, b.price, b.dateTime, String(b.auction % 10_000)] satisfies Q13Out);
+    }
+  },
+
+  q14(config, emit) {
+    for (const { event: b } of nexmarkEvents(config)) {
+      if (b.kind !== 'bid') continue;
+      const euros = b.price * 0.908;
+      if (!(euros > 1_000_000 && euros < 50_000_000)) continue;
+      const hour = new Date(b.dateTime).getUTCHours();
+      const type = hour >= 8 && hour <= 18 ? 'dayTime' : hour <= 6 || hour >= 20 ? 'nightTime' : 'otherTime';
+      emit([b.auction, b.bidder, euros, type, b.dateTime, b.extra, b.extra.split('c').length - 1] satisfies Q14Out);
+    }
+  },
+
+  q15(config, emit) {
+    const groups = new Map<string, DistinctCounts>();
+    for (const { event: b } of nexmarkEvents(config)) {
+      if (b.kind !== 'bid') continue;
+      const day = utcDay(b.dateTime);
+      let g = groups.get(day);
+      if (g === undefined) groups.set(day, (g = new DistinctCounts()));
+      g.add(b);
+      emit([day, ...g.row()] as Q15Out);
+    }
+  },
+
+  q16(config, emit) {
+    const groups = new Map<string, { g: DistinctCounts; minute: string }>();
+    for (const { event: b } of nexmarkEvents(config)) {
+      if (b.kind !== 'bid') continue;
+      const day = utcDay(b.dateTime);
+      const minute = new Date(b.dateTime).toISOString().slice(11, 16);
+      const key = `${b.channel}\u0000${day}`;
+      let s = groups.get(key);
+      if (s === undefined) groups.set(key, (s = { g: new DistinctCounts(), minute }));
+      if (minute > s.minute) s.minute = minute;
+      s.g.add(b);
+      emit([b.channel, day, s.minute, ...s.g.row()] as Q16Out);
+    }
+  },
+
+  q17(config, emit) {
+    const groups = new Map<string, { n: number[]; min: number; max: number; sum: number }>();
+    for (const { event: b } of nexmarkEvents(config)) {
+      if (b.kind !== 'bid') continue;
+      const day = utcDay(b.dateTime);
+      const key = `${b.auction}/${day}`;
+      let s = groups.get(key);
+      if (s === undefined) groups.set(key, (s = { n: [0, 0, 0, 0], min: b.price, max: b.price, sum: 0 }));
+      s.n[0]++;
+      s.n[rankOf(b.price)]++;
+      s.min = Math.min(s.min, b.price);
+      s.max = Math.max(s.max, b.price);
+      s.sum += b.price;
+      emit([b.auction, day, s.n[0], s.n[1], s.n[2], s.n[3], s.min, s.max, Math.floor(s.sum / s.n[0]), s.sum] satisfies Q17Out);
+    }
+  },
+
+  q18(config, emit) {
+    const last = new Map<string, Bid>();
+    for (const { event: b } of nexmarkEvents(config)) {
+      if (b.kind !== 'bid') continue;
+      const key = `${b.bidder}/${b.auction}`;
+      const prev = last.get(key);
+      if (prev === undefined || b.dateTime >= prev.dateTime) {
+        last.set(key, b);
+        emit(b);
+      }
+    }
+  },
+
+  q19(config, emit) {
+    const tops = new Map<number, Bid[]>();
+    for (const { event: b } of nexmarkEvents(config)) {
+      if (b.kind !== 'bid') continue;
+      const old = tops.get(b.auction) ?? [];
+      // Array.prototype.sort is stable: equal prices keep arrival order, the new bid last among them.
+      const top = [...old, b].sort((x, y) => y.price - x.price).slice(0, 10);
+      const at = top.indexOf(b);
+      if (at < 0) continue;
+      tops.set(b.auction, top);
+      for (let r = at; r < top.length; r++) emit([top[r], r + 1] satisfies Q19Out);
+    }
+  },
+
+  q20(config, emit) {
+    const auctions = new Map<number, Auction>();
+    const waiting = new Map<number, Bid[]>();
+    for (const { event: e } of nexmarkEvents(config)) {
+      if (e.kind === 'auction') {
+        auctions.set(e.id, e);
+        if (e.category === 10) for (const b of waiting.get(e.id) ?? []) emit([b, e]);
+        waiting.delete(e.id);
+      } else if (e.kind === 'bid') {
+        const a = auctions.get(e.auction);
+        if (a === undefined) {
+          const list = waiting.get(e.auction);
+          if (list === undefined) waiting.set(e.auction, [e]);
+          else list.push(e);
+        } else if (a.category === 10) emit([e, a]);
+      }
+    }
+  },
+
+  q21(config, emit) {
+    for (const { event: b } of nexmarkEvents(config)) {
+      if (b.kind !== 'bid') continue;
+      const lower = b.channel.toLowerCase();
+      let id: string | undefined;
+      if (lower === 'apple') id = '0';
+      else if (lower === 'google') id = '1';
+      else if (lower === 'facebook') id = '2';
+      else if (lower === 'baidu') id = '3';
+      else id = channelIdParam(b.url);
+      if (id !== undefined) emit([b.auction, b.bidder, b.price, b.channel, id] satisfies Q21Out);
+    }
+  },
+
+  q22(config, emit) {
+    for (const { event: b } of nexmarkEvents(config)) {
+      if (b.kind !== 'bid') continue;
+      const dirs = ['', '', ''];
+      let start = 0;
+      for (let part = 0; part <= 5; part++) {
+        const slash = b.url.indexOf('/', start);
+        const end = slash < 0 ? b.url.length : slash;
+        if (part >= 3) dirs[part - 3] = b.url.slice(start, end);
+        if (slash < 0) break;
+        start = slash + 1;
+      }
+      emit([b.auction, b.bidder, b.price, b.channel, dirs[0], dirs[1], dirs[2]] satisfies Q22Out);
+    }
+  },
 };
+
+/** 'yyyy-MM-dd' of a timestamp, UTC. */
+function utcDay(ts: number): string {
+  return new Date(ts).toISOString().slice(0, 10);
+}
+
+/** Price rank 1, 2 or 3 (below 10,000; below 1,000,000; above). */
+function rankOf(price: number): 1 | 2 | 3 {
+  if (price >= 1_000_000) return 3;
+  return price >= 10_000 ? 2 : 1;
+}
+
+/** The value of the first `channel_id` parameter at the start of the URL or after an '&' (REGEXP_EXTRACT's group 2), if any. */
+function channelIdParam(url: string): string | undefined {
+  const name = 'channel_id=';
+  let at = url.startsWith(name) ? 0 : url.indexOf(`&${name}`);
+  if (at < 0) return undefined;
+  if (at > 0 || url[0] === '&') at += 1;
+  const from = at + name.length;
+  const amp = url.indexOf('&', from);
+  return url.slice(from, amp < 0 ? url.length : amp);
+}
+
+/** q15/q16's counts with Sets: bids, distinct bidders, distinct auctions, each in all and per price rank. */
+class DistinctCounts {
+  private readonly bids = [0, 0, 0, 0];
+  private readonly bidders = [new Set<number>(), new Set<number>(), new Set<number>(), new Set<number>()];
+  private readonly auctions = [new Set<number>(), new Set<number>(), new Set<number>(), new Set<number>()];
+
+  add(b: Bid): void {
+    const r = rankOf(b.price);
+    this.bids[0]++;
+    this.bids[r]++;
+    this.bidders[0].add(b.bidder);
+    this.bidders[r].add(b.bidder);
+    this.auctions[0].add(b.auction);
+    this.auctions[r].add(b.auction);
+  }
+
+  /** The twelve counts in q15's column order. */
+  row(): number[] {
+    return [...this.bids, ...this.bidders.map((s) => s.size), ...this.auctions.map((s) => s.size)];
+  }
+}
 
 /**
  * q9's winning bids: per auction, the highest bid (then the earliest) with price ≥ reserve inside

@@ -22,10 +22,9 @@ import { parseArgs } from 'node:util';
 import { executeJob } from '../../src/index.ts';
 import { formatCount, formatRate, machineInfo, machineLine, median, sourceRevision, textTable } from '../lib/report.ts';
 import {
-  DIGESTS,
   QUERIES,
   SUMMARY_ID,
-  Summarizer,
+  summarizerFor,
   mergeResultSummaries,
   nexmarkConfigOf,
   type QueryName,
@@ -88,11 +87,11 @@ async function child(request: ChildRequest): Promise<void> {
   const t0 = performance.now();
   let summary: ResultSummary;
   if (request.engine === 'loop') {
-    const s = new Summarizer(DIGESTS[request.query]);
+    const s = summarizerFor(request.query);
     runLoop(request.query, nexmarkConfigOf({ events: request.events }), (r) => s.add(r));
     summary = s.summary();
   } else if (request.engine === 'rxjs') {
-    const s = new Summarizer(DIGESTS[request.query]);
+    const s = summarizerFor(request.query);
     await runRx(request.query, nexmarkConfigOf({ events: request.events }), (r) => s.add(r));
     summary = s.summary();
   } else {
