@@ -1,7 +1,9 @@
-// The end of every benchmark job: counts output records and sums a per-record digest into accumulators, then discards them.
+// The end of every benchmark job: counts output records and sums a per-record digest into accumulators (or the final table of a changelog), then discards them.
 package dev.weir.bench.flink;
 
 import java.io.Serializable;
+import java.util.HashMap;
+import org.apache.flink.api.common.accumulators.Histogram;
 import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -11,12 +13,16 @@ import org.apache.flink.util.Collector;
 
 /**
  * Counts records without printing them. The checksum is the wrapping sum of a digest per record,
- * so it does not depend on the order records arrive in or on the parallelism.
+ * so it does not depend on the order records arrive in or on the parallelism. For changelog
+ * queries (an upsert key given) it keeps the last digest per key and reports the final table
+ * (rows and the sum of their digests) when the input ends, as bench/nexmark's Summarizer does. In
+ * a real-time run it also records, per record, wall clock − record timestamp in a 1 ms histogram.
  */
 public final class CountingSink<T> extends ProcessFunction<T, Void> {
   /** Accumulator names in the JobExecutionResult. */
   public static final String RECORDS = "outputRecords";
   public static final String CHECKSUM = "checksum";
+  public static final String LATENCY = "latencyMs";
 
   /** A record's contribution to the checksum. */
   @FunctionalInterface
@@ -24,17 +30,37 @@ public final class CountingSink<T> extends ProcessFunction<T, Void> {
     long of(T value);
   }
 
+  /** A record's upsert key. */
+  @FunctionalInterface
+  public interface Key<T> extends Serializable {
+    Object of(T value);
+  }
+
+  /** Whether sinks attached from now on record latencies (set by NexmarkBench before building). */
+  static boolean measureLatency = false;
+
   private final Digest<T> digest;
+  private final Key<T> key;
+  private final boolean latency;
   private transient LongCounter records;
   private transient LongCounter checksum;
+  private transient Histogram latencies;
+  private transient HashMap<Object, Long> table;
 
-  CountingSink(Digest<T> digest) {
+  CountingSink(Digest<T> digest, Key<T> key, boolean latency) {
     this.digest = digest;
+    this.key = key;
+    this.latency = latency;
   }
 
   /** Ends {@code stream} in a counting sink. */
   public static <T> void attach(DataStream<T> stream, Digest<T> digest) {
-    stream.process(new CountingSink<>(digest)).name("Count").sinkTo(new DiscardingSink<>()).name("Discard");
+    attach(stream, digest, null);
+  }
+
+  /** Ends a changelog {@code stream} in a counting sink over its final table by {@code key} (null: every record counts). */
+  public static <T> void attach(DataStream<T> stream, Digest<T> digest, Key<T> key) {
+    stream.process(new CountingSink<>(digest, key, measureLatency)).name("Count").sinkTo(new DiscardingSink<>()).name("Discard");
   }
 
   @Override
@@ -43,11 +69,34 @@ public final class CountingSink<T> extends ProcessFunction<T, Void> {
     checksum = new LongCounter();
     getRuntimeContext().addAccumulator(RECORDS, records);
     getRuntimeContext().addAccumulator(CHECKSUM, checksum);
+    if (latency) {
+      latencies = new Histogram();
+      getRuntimeContext().addAccumulator(LATENCY, latencies);
+    }
+    if (key != null) table = new HashMap<>();
   }
 
   @Override
   public void processElement(T value, Context ctx, Collector<Void> out) {
-    records.add(1L);
-    checksum.add(digest.of(value));
+    if (table != null) table.put(key.of(value), digest.of(value));
+    else {
+      records.add(1L);
+      checksum.add(digest.of(value));
+    }
+    if (latencies != null && ctx.timestamp() != null) {
+      latencies.add((int) Math.max(0L, System.currentTimeMillis() - ctx.timestamp()));
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (table != null) {
+      records.add(table.size());
+      long sum = 0;
+      for (long d : table.values()) sum += d;
+      checksum.add(sum);
+      table = null;
+    }
+    super.close();
   }
 }

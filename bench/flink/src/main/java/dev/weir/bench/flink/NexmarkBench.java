@@ -62,6 +62,9 @@ public final class NexmarkBench {
     NexmarkGenerator.Config config = new NexmarkGenerator.Config();
     config.events = events;
     config.eventsPerSecond = rate;
+    if (a.containsKey("base-time")) config.baseTime = Long.parseLong(a.get("base-time"));
+    config.realTime = Boolean.parseBoolean(a.getOrDefault("real-time", "false"));
+    CountingSink.measureLatency = config.realTime;
     Queries.build(query, env, config);
 
     long t0 = System.nanoTime();
@@ -70,13 +73,19 @@ public final class NexmarkBench {
     double seconds = result.getNetRuntime() / 1000.0;
     Long records = result.getAccumulatorResult(CountingSink.RECORDS);
     Long checksum = result.getAccumulatorResult(CountingSink.CHECKSUM);
+    java.util.TreeMap<Integer, Integer> latency = result.getAccumulatorResult(CountingSink.LATENCY);
+    StringBuilder pairs = new StringBuilder("[");
+    if (latency != null) {
+      for (var e : latency.entrySet()) pairs.append(pairs.length() > 1 ? "," : "").append('[').append(e.getKey()).append(',').append(e.getValue()).append(']');
+    }
+    pairs.append(']');
     deleteQuietly(checkpoints);
     System.out.println(String.format(Locale.ROOT,
         "{\"engine\":\"flink\",\"flinkVersion\":\"%s\",\"query\":\"%s\",\"events\":%d,\"parallelism\":%d,\"stateBackend\":\"%s\","
             + "\"objectReuse\":%b,\"checkpointIntervalMs\":%d,\"seconds\":%.3f,\"wallSeconds\":%.3f,\"eventsPerSecond\":%.0f,"
-            + "\"outputRecords\":%d,\"checksum\":%d,\"peakRssMb\":%d}",
+            + "\"outputRecords\":%d,\"checksum\":%d,\"peakRssMb\":%d,\"latency\":%s}",
         org.apache.flink.runtime.util.EnvironmentInformation.getVersion(), query, events, parallelism, backend, objectReuse,
-        checkpointInterval, seconds, wall, events / seconds, records == null ? 0 : records, checksum == null ? 0 : checksum, peakRssMb()));
+        checkpointInterval, seconds, wall, events / seconds, records == null ? 0 : records, checksum == null ? 0 : checksum, peakRssMb(), pairs));
   }
 
   /** VmHWM of this process (the JVM hosting the whole MiniCluster), MiB; -1 where /proc is missing. */

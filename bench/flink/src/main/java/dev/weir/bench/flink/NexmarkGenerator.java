@@ -70,6 +70,8 @@ public final class NexmarkGenerator implements Serializable {
     public int hotSellersRatio = 4;
     public int numActivePeople = 1000;
     public int numInFlightAuctions = 100;
+    /** Emit each event when the wall clock reaches its event time (latency runs; the TS source's `realTime`). */
+    public boolean realTime = false;
   }
 
   /** A new person. */

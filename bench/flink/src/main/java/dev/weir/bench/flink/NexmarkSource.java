@@ -13,6 +13,7 @@ import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.source.Boundedness;
 import org.apache.flink.api.connector.source.ReaderOutput;
@@ -152,6 +153,8 @@ public final class NexmarkSource
     private final ArrayDeque<Split> splits = new ArrayDeque<>();
     private boolean noMoreSplits;
     private CompletableFuture<Void> available = new CompletableFuture<>();
+    /** In a real-time run, completes when the wall clock reaches the next event's time. */
+    private CompletableFuture<Void> pacing;
     private final SourceReaderContext ctx;
 
     Reader(NexmarkGenerator.Config config, SourceReaderContext ctx) {
@@ -169,6 +172,15 @@ public final class NexmarkSource
     public InputStatus pollNext(ReaderOutput<Event> output) {
       Split split = splits.peek();
       if (split == null) return noMoreSplits ? InputStatus.END_OF_INPUT : InputStatus.NOTHING_AVAILABLE;
+      if (config.realTime) {
+        long wait = generator.timestamp(split.next) - System.currentTimeMillis();
+        if (wait > 0) {
+          pacing = new CompletableFuture<>();
+          CompletableFuture<Void> f = pacing;
+          CompletableFuture.delayedExecutor(wait, TimeUnit.MILLISECONDS).execute(() -> f.complete(null));
+          return InputStatus.NOTHING_AVAILABLE;
+        }
+      }
       Event e = generator.event(split.next);
       output.collect(e, e.dateTime());
       split.next += split.step;
@@ -195,6 +207,7 @@ public final class NexmarkSource
      */
     @Override
     public CompletableFuture<Void> isAvailable() {
+      if (pacing != null && !pacing.isDone() && !splits.isEmpty()) return pacing;
       return splits.isEmpty() && !noMoreSplits ? available : CompletableFuture.completedFuture(null);
     }
 

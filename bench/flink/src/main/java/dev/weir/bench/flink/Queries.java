@@ -1,4 +1,4 @@
-// The Nexmark queries q0-q5, q7-q9, q11, q12 as Flink DataStream jobs over NexmarkSource, each ending in a counting sink.
+// The Nexmark queries q0-q5, q7-q9, q11-q22 as Flink DataStream jobs over NexmarkSource, each ending in a counting sink.
 package dev.weir.bench.flink;
 
 import dev.weir.bench.flink.NexmarkGenerator.Auction;
@@ -7,14 +7,19 @@ import dev.weir.bench.flink.NexmarkGenerator.Event;
 import dev.weir.bench.flink.NexmarkGenerator.Person;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.AggregateFunction;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -23,6 +28,7 @@ import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.api.java.tuple.Tuple3;
 import org.apache.flink.api.java.tuple.Tuple4;
 import org.apache.flink.api.java.tuple.Tuple5;
+import org.apache.flink.api.java.tuple.Tuple7;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
@@ -45,7 +51,8 @@ public final class Queries {
   private Queries() {}
 
   /** Every query this class builds. */
-  public static final List<String> NAMES = List.of("q0", "q1", "q2", "q3", "q4", "q5", "q7", "q8", "q9", "q11", "q12");
+  public static final List<String> NAMES =
+      List.of("q0", "q1", "q2", "q3", "q4", "q5", "q7", "q8", "q9", "q11", "q12", "q13", "q14", "q15", "q16", "q17", "q18", "q19", "q20", "q21", "q22");
 
   static final Duration WINDOW = Duration.ofSeconds(10);
   static final Duration Q5_SLIDE = Duration.ofSeconds(2);
@@ -74,6 +81,19 @@ public final class Queries {
       case "q9" -> CountingSink.attach(q9(v.auctions(), v.bids()), t -> t.f0 + t.f1 + t.f2 + t.f3);
       case "q11" -> CountingSink.attach(q11(v.bids()), t -> t.f0 + t.f1 + t.f2 + t.f3);
       case "q12" -> CountingSink.attach(q12(v.bids()), t -> t.f0 + t.f1);
+      case "q13" -> CountingSink.attach(q13(v.bids()), t -> t.f0 + t.f1 + t.f2 + t.f3 + t.f4.length());
+      case "q14" -> CountingSink.attach(q14(v.bids()), t -> t.f0 + t.f1 + Math.round(t.f2 * 1000) + t.f3.length() + t.f4 + t.f5.length() + t.f6);
+      case "q15" -> CountingSink.attach(q15(v.bids()), s -> s.day.length() + weighted(s.counts), s -> s.day);
+      case "q16" -> CountingSink.attach(
+          q16(v.bids()), s -> s.channel.length() + s.day.length() + minutes(s.minute) + weighted(s.counts), s -> s.channel + "|" + s.day);
+      case "q17" -> CountingSink.attach(q17(v.bids()), s -> s.auction + s.day.length() + weighted(s.values), s -> s.auction + "|" + s.day);
+      case "q18" -> CountingSink.attach(q18(v.bids()), b -> b.auction + b.bidder + b.dateTime, b -> b.bidder * KEY_SHIFT + b.auction);
+      case "q19" -> CountingSink.attach(q19(v.bids()), t -> t.f0.auction + t.f0.price + t.f1, t -> t.f0.auction * 16 + t.f1);
+      case "q20" -> CountingSink.attach(q20(v.bids(), v.auctions()), t -> t.f0.auction + t.f0.bidder + t.f0.price + t.f0.dateTime
+          + t.f1.dateTime + t.f1.expires + t.f1.seller + t.f1.category + t.f1.itemName.length());
+      case "q21" -> CountingSink.attach(q21(v.bids()), t -> t.f0 + t.f1 + t.f2 + t.f3.length() + t.f4.length());
+      case "q22" -> CountingSink.attach(
+          q22(v.bids()), t -> t.f0 + t.f1 + t.f2 + t.f3.length() + t.f4.length() + 2L * t.f5.length() + 3L * t.f6.length());
       default -> throw new IllegalArgumentException("unknown query " + query + "; one of " + NAMES);
     }
   }
@@ -391,5 +411,325 @@ public final class Queries {
         .window(TumblingProcessingTimeWindows.of(WINDOW))
         .aggregate(new Count<>(), new WithWindow())
         .name("Q12 Proctime Windows");
+  }
+
+  // ---- q13-q22 (Flink Nexmark's queries beyond the original suite) ----
+
+  /** Composite keys (bidder, auction) pack as bidder * 2^21 + auction, as in bench/nexmark/lib.ts. */
+  static final long KEY_SHIFT = 1L << 21;
+
+  /** Σ (i + 1) · values[i]: a position-sensitive digest of a row of counts. */
+  static long weighted(long[] values) {
+    long d = 0;
+    for (int i = 0; i < values.length; i++) d += (i + 1) * values[i];
+    return d;
+  }
+
+  /** Minutes of an 'HH:mm' string. */
+  static long minutes(String hhmm) {
+    return Integer.parseInt(hhmm.substring(0, 2)) * 60L + Integer.parseInt(hhmm.substring(3, 5));
+  }
+
+  /** DATE_FORMAT(ts, 'yyyy-MM-dd') in UTC. */
+  static String day(long ts) {
+    return java.time.LocalDate.ofEpochDay(Math.floorDiv(ts, 86_400_000L)).toString();
+  }
+
+  /** DATE_FORMAT(ts, 'HH:mm') in UTC. */
+  static String minute(long ts) {
+    long m = Math.floorMod(ts / 60_000L, 1440L);
+    return String.format(java.util.Locale.ROOT, "%02d:%02d", m / 60, m % 60);
+  }
+
+  /** Price rank of the FILTER clauses: 1 below 10,000, 2 below 1,000,000, else 3. */
+  static int priceRank(long price) {
+    return price < 10_000 ? 1 : price < 1_000_000 ? 2 : 3;
+  }
+
+  /** q13 bounded side input join: (auction, bidder, price, dateTime, value of key auction mod 10,000). */
+  static DataStream<Tuple5<Long, Long, Long, Long, String>> q13(DataStream<Bid> bids) {
+    return bids.map(new SideInputJoin()).returns(Types.TUPLE(Types.LONG, Types.LONG, Types.LONG, Types.LONG, Types.STRING)).name("Q13 Side Input Join");
+  }
+
+  /** The side input (keys 0..9999, value = the key's decimal string), loaded once per subtask. */
+  static final class SideInputJoin extends RichMapFunction<Bid, Tuple5<Long, Long, Long, Long, String>> {
+    private transient Map<Long, String> table;
+
+    @Override
+    public void open(OpenContext ctx) {
+      table = new HashMap<>();
+      for (long k = 0; k < 10_000; k++) table.put(k, Long.toString(k));
+    }
+
+    @Override
+    public Tuple5<Long, Long, Long, Long, String> map(Bid b) {
+      return Tuple5.of(b.auction, b.bidder, b.price, b.dateTime, table.get(b.auction % 10_000));
+    }
+  }
+
+  /** q14 calculation: bids with 1e6 < 0.908 × price < 5e7, with time-of-day class and count_char(extra, 'c'). */
+  static DataStream<Tuple7<Long, Long, Double, String, Long, String, Long>> q14(DataStream<Bid> bids) {
+    return bids.filter(b -> 0.908 * b.price > 1_000_000 && 0.908 * b.price < 50_000_000)
+        .name("Q14 Filter")
+        .map(b -> {
+          long h = Math.floorMod(b.dateTime / 3_600_000L, 24L);
+          String type = h >= 8 && h <= 18 ? "dayTime" : h <= 6 || h >= 20 ? "nightTime" : "otherTime";
+          long c = 0;
+          for (int i = 0; i < b.extra.length(); i++) if (b.extra.charAt(i) == 'c') c++;
+          return Tuple7.of(b.auction, b.bidder, 0.908 * b.price, type, b.dateTime, b.extra, c);
+        })
+        .returns(Types.TUPLE(Types.LONG, Types.LONG, Types.DOUBLE, Types.STRING, Types.LONG, Types.STRING, Types.LONG))
+        .name("Q14 Calc");
+  }
+
+  /** An output row of q15/q16: group columns and the twelve counts (bids, distinct bidders, distinct auctions; each in all and per rank). */
+  public static class Stats implements java.io.Serializable {
+    public String channel = "";
+    public String day = "";
+    public String minute = "";
+    public long[] counts = new long[12];
+
+    public Stats() {}
+
+    Stats copy() {
+      Stats s = new Stats();
+      s.channel = channel;
+      s.day = day;
+      s.minute = minute;
+      s.counts = counts.clone();
+      return s;
+    }
+  }
+
+  /** q15/q16's group aggregate: an upsert row per bid; distinct values as MapState value → mask of ranks seen. */
+  static final class BidStats extends KeyedProcessFunction<String, Bid, Stats> {
+    private final boolean byChannel;
+    private transient ValueState<Stats> row;
+    private transient MapState<Long, Integer> bidders;
+    private transient MapState<Long, Integer> auctions;
+
+    BidStats(boolean byChannel) {
+      this.byChannel = byChannel;
+    }
+
+    @Override
+    public void open(OpenContext ctx) {
+      row = getRuntimeContext().getState(new ValueStateDescriptor<>("row", Stats.class));
+      bidders = getRuntimeContext().getMapState(new MapStateDescriptor<>("bidders", Types.LONG, Types.INT));
+      auctions = getRuntimeContext().getMapState(new MapStateDescriptor<>("auctions", Types.LONG, Types.INT));
+    }
+
+    @Override
+    public void processElement(Bid b, Context ctx, Collector<Stats> out) throws Exception {
+      Stats prev = row.value();
+      Stats s;
+      if (prev == null) {
+        s = new Stats();
+        s.day = day(b.dateTime);
+        if (byChannel) s.channel = b.channel;
+      } else s = prev.copy();
+      if (byChannel) {
+        String m = minute(b.dateTime);
+        if (m.compareTo(s.minute) > 0) s.minute = m;
+      }
+      int r = priceRank(b.price);
+      long[] c = s.counts;
+      c[0]++;
+      c[r]++;
+      int bit = 1 << r;
+      Integer bm = bidders.get(b.bidder);
+      int bmv = bm == null ? 0 : bm;
+      if ((bmv & bit) == 0) {
+        if (bmv == 0) c[4]++;
+        c[4 + r]++;
+        bidders.put(b.bidder, bmv | bit);
+      }
+      Integer am = auctions.get(b.auction);
+      int amv = am == null ? 0 : am;
+      if ((amv & bit) == 0) {
+        if (amv == 0) c[8]++;
+        c[8 + r]++;
+        auctions.put(b.auction, amv | bit);
+      }
+      row.update(s);
+      out.collect(s);
+    }
+  }
+
+  /** q15 bidding statistics per day. */
+  static DataStream<Stats> q15(DataStream<Bid> bids) {
+    return bids.keyBy(b -> day(b.dateTime)).process(new BidStats(false)).returns(Stats.class).name("Q15 Day Stats");
+  }
+
+  /** q16 channel statistics per day. */
+  static DataStream<Stats> q16(DataStream<Bid> bids) {
+    return bids.keyBy(b -> b.channel + "|" + day(b.dateTime)).process(new BidStats(true)).returns(Stats.class).name("Q16 Channel Stats");
+  }
+
+  /** q17's row: auction, day and (total, rank1..3 bids, min, max, avg, sum). */
+  public static class AuctionStats implements java.io.Serializable {
+    public long auction;
+    public String day = "";
+    public long[] values = new long[8];
+
+    public AuctionStats() {}
+  }
+
+  /** q17 auction statistics per day: an upsert row per bid; AVG of BIGINT truncates. */
+  static DataStream<AuctionStats> q17(DataStream<Bid> bids) {
+    return bids.keyBy(b -> b.auction * 32_768L + Math.floorDiv(b.dateTime, 86_400_000L))
+        .process(new KeyedProcessFunction<Long, Bid, AuctionStats>() {
+          private transient ValueState<AuctionStats> row;
+
+          @Override
+          public void open(OpenContext ctx) {
+            row = getRuntimeContext().getState(new ValueStateDescriptor<>("row", AuctionStats.class));
+          }
+
+          @Override
+          public void processElement(Bid b, Context ctx, Collector<AuctionStats> out) throws Exception {
+            AuctionStats prev = row.value();
+            AuctionStats s = new AuctionStats();
+            s.auction = b.auction;
+            s.day = prev == null ? day(b.dateTime) : prev.day;
+            long[] v = s.values;
+            if (prev == null) {
+              v[4] = b.price;
+              v[5] = b.price;
+            } else System.arraycopy(prev.values, 0, v, 0, 8);
+            v[0]++;
+            v[priceRank(b.price)]++;
+            v[4] = Math.min(v[4], b.price);
+            v[5] = Math.max(v[5], b.price);
+            v[7] += b.price;
+            v[6] = v[7] / v[0];
+            row.update(s);
+            out.collect(s);
+          }
+        })
+        .returns(AuctionStats.class)
+        .name("Q17 Auction Stats");
+  }
+
+  /** q18 last bid per (bidder, auction) by dateTime (row-time deduplication keeping the last row). */
+  static DataStream<Bid> q18(DataStream<Bid> bids) {
+    return bids.keyBy(b -> b.bidder * KEY_SHIFT + b.auction)
+        .process(new KeyedProcessFunction<Long, Bid, Bid>() {
+          private transient ValueState<Bid> last;
+
+          @Override
+          public void open(OpenContext ctx) {
+            last = getRuntimeContext().getState(new ValueStateDescriptor<>("last", Bid.class));
+          }
+
+          @Override
+          public void processElement(Bid b, Context ctx, Collector<Bid> out) throws Exception {
+            Bid prev = last.value();
+            if (prev != null && b.dateTime < prev.dateTime) return;
+            last.update(b);
+            out.collect(b);
+          }
+        })
+        .returns(Bid.class)
+        .name("Q18 Dedup");
+  }
+
+  /** q19 top 10 bids by price per auction, with rank; a bid entering the top emits every rank it shifts. */
+  static DataStream<Tuple2<Bid, Long>> q19(DataStream<Bid> bids) {
+    return bids.keyBy(b -> b.auction)
+        .process(new KeyedProcessFunction<Long, Bid, Tuple2<Bid, Long>>() {
+          private transient ValueState<List<Bid>> top;
+
+          @Override
+          public void open(OpenContext ctx) {
+            top = getRuntimeContext().getState(new ValueStateDescriptor<>("top", BID_LIST));
+          }
+
+          @Override
+          public void processElement(Bid b, Context ctx, Collector<Tuple2<Bid, Long>> out) throws Exception {
+            List<Bid> prev = top.value();
+            if (prev == null) prev = List.of();
+            int i = prev.size();
+            while (i > 0 && prev.get(i - 1).price < b.price) i--;
+            if (i >= 10) return;
+            List<Bid> next = new ArrayList<>(Math.min(prev.size() + 1, 10));
+            next.addAll(prev.subList(0, i));
+            next.add(b);
+            for (int j = i; j < prev.size() && next.size() < 10; j++) next.add(prev.get(j));
+            top.update(next);
+            for (int j = i; j < next.size(); j++) out.collect(Tuple2.of(next.get(j), (long) (j + 1)));
+          }
+        })
+        .returns(Types.TUPLE(TypeInformation.of(Bid.class), Types.LONG))
+        .name("Q19 Top 10");
+  }
+
+  /** q20 bids joined with their category-10 auction; auction ids are unique, so only bids before their auction wait in state. */
+  static DataStream<Tuple2<Bid, Auction>> q20(DataStream<Bid> bids, DataStream<Auction> auctions) {
+    return bids.connect(auctions)
+        .keyBy(b -> b.auction, a -> a.id)
+        .process(new KeyedCoProcessFunction<Long, Bid, Auction, Tuple2<Bid, Auction>>() {
+          private transient ValueState<Auction> auction;
+          private transient ValueState<Boolean> otherCategory;
+          private transient ListState<Bid> early;
+
+          @Override
+          public void open(OpenContext ctx) {
+            auction = getRuntimeContext().getState(new ValueStateDescriptor<>("auction", Auction.class));
+            otherCategory = getRuntimeContext().getState(new ValueStateDescriptor<>("other", Types.BOOLEAN));
+            early = getRuntimeContext().getListState(new ListStateDescriptor<>("early", Bid.class));
+          }
+
+          @Override
+          public void processElement1(Bid b, Context ctx, Collector<Tuple2<Bid, Auction>> out) throws Exception {
+            Auction a = auction.value();
+            if (a != null) out.collect(Tuple2.of(b, a));
+            else if (otherCategory.value() == null) early.add(b);
+          }
+
+          @Override
+          public void processElement2(Auction a, Context ctx, Collector<Tuple2<Bid, Auction>> out) throws Exception {
+            if (a.category == 10) {
+              auction.update(a);
+              for (Bid b : early.get()) out.collect(Tuple2.of(b, a));
+            } else otherCategory.update(true);
+            early.clear();
+          }
+        })
+        .returns(Types.TUPLE(TypeInformation.of(Bid.class), TypeInformation.of(Auction.class)))
+        .name("Q20 Join");
+  }
+
+  static final java.util.regex.Pattern CHANNEL_ID = java.util.regex.Pattern.compile("(&|^)channel_id=([^&]*)");
+
+  /** q21 add channel id: the hot channels' fixed ids, else REGEXP_EXTRACT(url, '(&|^)channel_id=([^&]*)', 2); rows with neither dropped. */
+  static DataStream<Tuple5<Long, Long, Long, String, String>> q21(DataStream<Bid> bids) {
+    return bids.flatMap((Bid b, Collector<Tuple5<Long, Long, Long, String, String>> out) -> {
+          String id;
+          switch (b.channel.toLowerCase(java.util.Locale.ROOT)) {
+            case "apple" -> id = "0";
+            case "google" -> id = "1";
+            case "facebook" -> id = "2";
+            case "baidu" -> id = "3";
+            default -> {
+              java.util.regex.Matcher m = CHANNEL_ID.matcher(b.url);
+              id = m.find() ? m.group(2) : null;
+            }
+          }
+          if (id != null) out.collect(Tuple5.of(b.auction, b.bidder, b.price, b.channel, id));
+        })
+        .returns(Types.TUPLE(Types.LONG, Types.LONG, Types.LONG, Types.STRING, Types.STRING))
+        .name("Q21 Channel Id");
+  }
+
+  /** q22 URL directory split: SPLIT_INDEX(url, '/', 3..5). */
+  static DataStream<Tuple7<Long, Long, Long, String, String, String, String>> q22(DataStream<Bid> bids) {
+    return bids.map(b -> {
+          String[] parts = b.url.split("/");
+          return Tuple7.of(b.auction, b.bidder, b.price, b.channel, parts.length > 3 ? parts[3] : "", parts.length > 4 ? parts[4] : "",
+              parts.length > 5 ? parts[5] : "");
+        })
+        .returns(Types.TUPLE(Types.LONG, Types.LONG, Types.LONG, Types.STRING, Types.STRING, Types.STRING, Types.STRING))
+        .name("Q22 Split");
   }
 }
