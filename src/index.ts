@@ -52,14 +52,20 @@ export {
   collectionSource,
   exactlyOnceFileSink,
   fileSink,
+  fileSource,
   generatorSource,
   printSink,
   sequenceSource,
 } from './connectors/index.ts';
 export type {
+  CsvColumnType,
   CsvOptions,
+  CsvSourceOptions,
   ExactlyOnceFileSinkOptions,
   FileSinkOptions,
+  FileSourceOptions,
+  FileSourceState,
+  FileSplitState,
   GeneratorSourceOptions,
   TwoPhaseCommitState,
 } from './connectors/index.ts';

@@ -19,3 +19,12 @@ export {
   type SinkWriterSite,
 } from './two-phase-commit.ts';
 export { rangesFor, type IndexRange } from './sources.ts';
+export {
+  fileSource,
+  fileSplitOwner,
+  type CsvSourceOptions,
+  type FileSourceOptions,
+  type FileSourceState,
+  type FileSplitState,
+} from './file-source.ts';
+export { parseCsvRecord, type CsvColumnType, type CsvParseResult } from './file-formats.ts';
