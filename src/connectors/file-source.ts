@@ -189,7 +189,8 @@ interface ResolvedOptions {
  * listing again every interval, never ending) → close.
  */
 class FileSourceReader<T> implements SourceReader<T> {
-  private root: string;
+  /** The directory relative paths start from (the path itself, or the directory of a single file); set at open. */
+  private root = '';
   private readonly splits: FileSplitState[] = [];
   private readonly seen = new Set<string>();
   private cursor: LineCursor | undefined;
@@ -204,13 +205,17 @@ class FileSourceReader<T> implements SourceReader<T> {
     private readonly options: ResolvedOptions,
     private readonly context: SourceReaderContext,
   ) {
-    this.root = resolve(options.path);
     const restored = context.restoredStates;
     if (restored === undefined) return;
     const { subtaskIndex: index, parallelism } = context;
     for (const raw of restored) {
       const state = raw as FileSourceState | undefined | null;
-      if (state === undefined || state === null || state.version !== 1) continue;
+      if (state === undefined || state === null) continue;
+      if (state.version !== 1)
+        throw new WeirError(
+          `file source '${context.operatorName}' cannot restore a reader state of version ${String(state.version)} (this version reads 1)`,
+          { code: ErrorCodes.STATE_RESTORE, domain: 'user', operator: context.operatorName, subtask: index },
+        );
       // The count of skipped records goes on in subtask 0, so the sum over subtasks stays the job's.
       if (index === 0) this.skipped += state.skipped ?? 0;
       for (const s of state.splits ?? []) if (fileSplitOwner(s, parallelism) === index) this.splits.push({ ...s });
