@@ -278,9 +278,13 @@ export function summarizerFor(query: QueryName): Summarizer {
 export class LatencyHistogram {
   private readonly buckets = new Map<number, number>();
 
-  /** Records one latency (ms; negative ones count as 0). */
+  /**
+   * Records one latency (ms). A negative one is a result emitted before the wall clock reached its
+   * timestamp: a window fired by the end of input (the final watermark), not by time; not counted.
+   */
   add(ms: number): void {
-    const b = ms <= 0 ? 0 : Math.floor(ms);
+    if (ms < 0) return;
+    const b = Math.floor(ms);
     this.buckets.set(b, (this.buckets.get(b) ?? 0) + 1);
   }
 
@@ -369,13 +373,14 @@ interface Reporter {
 }
 
 /** Counts and checksums what reaches it; each subtask sends one {@link ResultSummary} to {@link SUMMARY_ID} at close. */
-export function summarySink<T>(query: QueryName, measureLatency = false): Sink<T> & { collectId: string } {
+export function summarySink<T>(query: QueryName, latencyFrom?: number): Sink<T> & { collectId: string } {
   return {
     name: `Summary (${query})`,
     collectId: SUMMARY_ID,
     createWriter: (ctx): SinkWriter<T> => {
       const s = summarizerFor(query);
-      const latency = measureLatency ? new LatencyHistogram() : undefined;
+      const latency = latencyFrom !== undefined ? new LatencyHistogram() : undefined;
+      const from = latencyFrom ?? 0;
       const report = () => {
         const summary = s.summary();
         if (latency !== undefined) summary.latency = latency.toPairs();
@@ -385,7 +390,7 @@ export function summarySink<T>(query: QueryName, measureLatency = false): Sink<T
       return {
         write: (v, ts) => {
           s.add(v);
-          if (ts !== undefined) latency.add(Date.now() - ts);
+          if (ts !== undefined && ts >= from) latency.add(Date.now() - ts);
         },
         close: report,
       };
@@ -393,10 +398,14 @@ export function summarySink<T>(query: QueryName, measureLatency = false): Sink<T
   };
 }
 
-/** Ends a query: with `params.collect` set, every output record goes to {@link OUTPUT_ID}; else to a {@link summarySink}. */
+/**
+ * Ends a query: with `params.collect` set, every output record goes to {@link OUTPUT_ID}; else to a
+ * {@link summarySink}, which in a real-time run (`params.realTime`) also records the latency of
+ * records with timestamps from `params.latencyFrom` on (earlier ones are the warm-up).
+ */
 export function finish<T>(stream: DataStream<T>, query: QueryName, params: JobParams): void {
   if (isSet(params.collect)) stream.collect(OUTPUT_ID);
-  else stream.sinkTo(summarySink<T>(query, isSet(params.realTime))).name('Summary');
+  else stream.sinkTo(summarySink<T>(query, isSet(params.realTime) ? Number(params.latencyFrom ?? 0) : undefined)).name('Summary');
 }
 
 /** Turns `params.checkpointInterval` (ms; 0 or absent = off) into the env call. */

@@ -3,6 +3,7 @@
 //   npm run bench:nexmark                                       all default queries, 1M events
 //   npm run bench:nexmark -- --events 200000 --queries q0,q5,q7
 //   npm run bench:nexmark -- --no-flink --runs 3
+//   npm run bench:nexmark -- --queries q0,q5 --latency --latency-rate 20000 --latency-seconds 20
 //
 // Every measurement runs in a fresh child process (tsx for the loop and weir, `bench/flink/run.sh`
 // for Flink), so that its CPU time and peak RSS are its own. Rates: loop, RxJS and weir = events / wall
@@ -13,6 +14,11 @@
 // digests) must equal the loop's; for q4, whose running averages depend on arrival order, only the count;
 // q12 (processing-time windows, cut by the wall clock; the window open at the end of input is
 // dropped) differs from run to run and is not checked.
+//
+// Changelog queries (q15-q19: group aggregates, deduplication, Top-N) are checked on their final
+// table (last row per upsert key). With --latency, each weir/Flink mode of --latency-modes also makes
+// a real-time run: events emitted when the wall clock reaches their event time, and per output the
+// sink takes wall clock − record timestamp (p50/p99 after a 1 s warm-up).
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,6 +31,7 @@ import {
   QUERIES,
   SUMMARY_ID,
   summarizerFor,
+  latencyQuantile,
   mergeResultSummaries,
   nexmarkConfigOf,
   type QueryName,
@@ -39,6 +46,10 @@ const root = join(here, '..', '..');
 const FLINK = join(root, 'bench', 'flink');
 const DEFAULT_QUERIES: QueryName[] = ['q0', 'q1', 'q2', 'q5', 'q7', 'q8', 'q11', 'q12'];
 const CHECKPOINT_INTERVAL_MS = 10_000;
+/** Wall time between launching a latency run and its first event time: start-up must fit in it (Flink's MiniCluster takes seconds). */
+const LATENCY_LEAD_MS: Record<'weir' | 'flink', number> = { weir: 3_000, flink: 10_000 };
+/** Event time at the start of a latency run whose outputs are not measured (warm-up). */
+const LATENCY_WARMUP_MS = 1_000;
 
 /** Where a measurement runs. */
 type Engine = 'loop' | 'rxjs' | 'weir' | 'flink';
@@ -73,12 +84,30 @@ interface Run {
   summary: ResultSummary;
 }
 
+/** A real-time (latency) run: events at `rate` per second of event time = wall time, from `baseTime` on. */
+interface LatencySetup {
+  rate: number;
+  baseTime: number;
+  /** Outputs stamped earlier are the warm-up. */
+  from: number;
+}
+
+/** What a latency run reports (ms). */
+interface LatencyRun {
+  p50: number;
+  p99: number;
+  max: number;
+  /** Output records measured. */
+  records: number;
+}
+
 /** The request a child process gets (`--child <json>`). */
 interface ChildRequest {
   query: QueryName;
   engine: 'loop' | 'rxjs' | 'weir';
   parallelism: number;
   events: number;
+  latency?: LatencySetup;
 }
 
 /** Runs one loop or weir measurement inside this (child) process and prints its {@link Run} as JSON. */
@@ -95,10 +124,15 @@ async function child(request: ChildRequest): Promise<void> {
     await runRx(request.query, nexmarkConfigOf({ events: request.events }), (r) => s.add(r));
     summary = s.summary();
   } else {
+    const l = request.latency;
     const result = await executeJob(join(here, 'queries', `${request.query}.ts`), {
       mode: 'threads',
       parallelism: request.parallelism,
-      params: { events: request.events, checkpointInterval: CHECKPOINT_INTERVAL_MS },
+      params: {
+        events: request.events,
+        checkpointInterval: CHECKPOINT_INTERVAL_MS,
+        ...(l === undefined ? {} : { rate: l.rate, baseTime: l.baseTime, realTime: 1, latencyFrom: l.from }),
+      },
     });
     summary = mergeResultSummaries((result.collected[SUMMARY_ID] ?? []) as ResultSummary[]);
   }
@@ -128,10 +162,10 @@ function childrenCpuSeconds(): number {
   }
 }
 
-/** Runs one measurement in a fresh child process. */
-function measure(query: QueryName, mode: Mode, events: number): Run {
-  if (mode.engine === 'flink') return measureFlink(query, mode.parallelism, events);
-  const request: ChildRequest = { query, engine: mode.engine, parallelism: mode.parallelism, events };
+/** Runs one measurement in a fresh child process (a real-time latency run when `latency` is given). */
+function measure(query: QueryName, mode: Mode, events: number, latency?: LatencySetup): Run {
+  if (mode.engine === 'flink') return measureFlink(query, mode.parallelism, events, latency);
+  const request: ChildRequest = { query, engine: mode.engine, parallelism: mode.parallelism, events, latency };
   const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', JSON.stringify(request)], {
     cwd: root,
     encoding: 'utf8',
@@ -143,7 +177,7 @@ function measure(query: QueryName, mode: Mode, events: number): Run {
 }
 
 /** Runs Flink through bench/flink/run.sh; the checksum is read from the text, as it may exceed 2^53. */
-function measureFlink(query: QueryName, parallelism: number, events: number): Run {
+function measureFlink(query: QueryName, parallelism: number, events: number, latency?: LatencySetup): Run {
   const cpu0 = childrenCpuSeconds();
   const t0 = performance.now();
   const args = [
@@ -160,21 +194,47 @@ function measureFlink(query: QueryName, parallelism: number, events: number): Ru
     '--object-reuse',
     'false',
   ];
+  if (latency !== undefined) {
+    args.push('--rate', String(latency.rate), '--base-time', String(latency.baseTime), '--real-time', 'true');
+    args.push('--latency-from', String(latency.from));
+  }
   const r = spawnSync(join(FLINK, 'run.sh'), args, { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
   const wallMs = performance.now() - t0;
   const cpuSeconds = childrenCpuSeconds() - cpu0;
   const line = r.stdout.split('\n').find((l) => l.startsWith('{"engine":"flink"')) ?? '';
   if (r.status !== 0 || line === '')
     throw new Error(`Flink ${query} p=${parallelism} failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
-  const json = JSON.parse(line) as { eventsPerSecond: number; seconds: number; outputRecords: number; peakRssMb: number };
+  const json = JSON.parse(line) as {
+    eventsPerSecond: number;
+    seconds: number;
+    outputRecords: number;
+    peakRssMb: number;
+    latency?: [number, number][];
+  };
   const checksum = /"checksum":(-?\d+)/.exec(line)?.[1] ?? 'NaN';
   return {
     eventsPerSecond: json.eventsPerSecond,
     wallMs,
     cores: (cpuSeconds * 1000) / wallMs,
     peakRssMb: json.peakRssMb,
-    summary: { count: json.outputRecords, checksum },
+    summary: { count: json.outputRecords, checksum, latency: json.latency },
   };
+}
+
+/**
+ * A latency run of `query` in `mode`: `seconds` of events at `rate` events/s, each emitted when the
+ * wall clock reaches its event time (event time starts a lead after launch, so start-up is over);
+ * per output record the sink takes wall clock − record timestamp, which for a window result is its
+ * last millisecond. The first {@link LATENCY_WARMUP_MS} of event time are not measured.
+ */
+function measureLatency(query: QueryName, mode: Mode, rate: number, seconds: number): LatencyRun {
+  const engine = mode.engine === 'flink' ? 'flink' : 'weir';
+  const baseTime = Date.now() + LATENCY_LEAD_MS[engine];
+  const run = measure(query, mode, Math.round(rate * seconds), { rate, baseTime, from: baseTime + LATENCY_WARMUP_MS });
+  const pairs = run.summary.latency ?? [];
+  let records = 0;
+  for (const [, c] of pairs) records += c;
+  return { p50: latencyQuantile(pairs, 0.5), p99: latencyQuantile(pairs, 0.99), max: latencyQuantile(pairs, 1), records };
 }
 
 /** Java and Maven present, and the Flink project built (building it once if needed). */
@@ -203,6 +263,10 @@ function parseOptions() {
       runs: { type: 'string' },
       modes: { type: 'string' },
       'no-flink': { type: 'boolean', default: false },
+      latency: { type: 'boolean', default: false },
+      'latency-modes': { type: 'string' },
+      'latency-rate': { type: 'string' },
+      'latency-seconds': { type: 'string' },
       out: { type: 'string' },
       child: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -215,6 +279,10 @@ function parseOptions() {
   --runs K          runs per measurement, median reported (default 1)
   --modes LIST      subset of ${MODES.map((m) => m.id).join(',')} (the loop always runs)
   --no-flink        skip Flink
+  --latency         also a real-time latency run per query and weir/Flink mode (p50/p99 of sink time − record time)
+  --latency-modes L modes with a latency run (default weir-2,flink-2)
+  --latency-rate R  events/s of the latency run, event time = wall time (default 20,000)
+  --latency-seconds S  its length (default 10)
   --out FILE        JSON results (default bench/results/nexmark.json)`);
     process.exit(0);
   }
@@ -242,6 +310,10 @@ function parseOptions() {
     queries,
     modes,
     out: values.out ?? join(root, 'bench', 'results', 'nexmark.json'),
+    latency: values.latency,
+    latencyModes: (values['latency-modes'] ?? 'weir-2,flink-2').split(','),
+    latencyRate: count(values['latency-rate'], 20_000, '--latency-rate'),
+    latencySeconds: count(values['latency-seconds'], 10, '--latency-seconds'),
   };
 }
 
@@ -280,6 +352,17 @@ async function main(): Promise<void> {
         );
       }
     }
+    const latencies = new Map<string, LatencyRun>();
+    if (options.latency) {
+      for (const mode of queryModes) {
+        if (!options.latencyModes.includes(mode.id) || (mode.engine !== 'weir' && mode.engine !== 'flink')) continue;
+        const l = measureLatency(query, mode, options.latencyRate, options.latencySeconds);
+        latencies.set(mode.id, l);
+        process.stdout.write(
+          `  ${query} latency ${mode.id.padEnd(8)} p50 ${l.p50} ms  p99 ${l.p99} ms  (${formatCount(l.records)} outputs)\n`,
+        );
+      }
+    }
     const pick = (id: string) => {
       const list = runs.get(id) as Run[];
       const rate = median(list.map((r) => r.eventsPerSecond));
@@ -302,6 +385,7 @@ async function main(): Promise<void> {
         mode.engine === 'weir' && Number.isFinite(flink) ? `${(rate / flink).toFixed(2)}×` : '',
         mode.engine === 'loop' ? '' : `${((rate / loopRate) * 100).toFixed(1)}%`,
         Number.isFinite(rss) ? String(rss) : '',
+        latencies.has(mode.id) ? `${latencies.get(mode.id)?.p50} / ${latencies.get(mode.id)?.p99}` : '',
         mode.engine === 'loop'
           ? `${formatCount(expected.count)} out`
           : !check
@@ -327,18 +411,46 @@ async function main(): Promise<void> {
         outputRecords: list[0].summary.count,
         checksum: list[0].summary.checksum,
         matchesLoop: check ? bad === 0 : null,
+        latencyMs: latencies.get(mode.id) ?? null,
       });
     }
     console.log(`\n${query} — loop: ${formatCount(expected.count)} output records, checksum ${expected.checksum}`);
     console.log(
-      textTable(['mode', '>events/s', '>cores used', '>events/s/core', '>weir/Flink', '>vs loop', '>peak RSS MB', 'result'], rows),
+      textTable(
+        [
+          'mode',
+          '>events/s',
+          '>cores used',
+          '>events/s/core',
+          '>weir/Flink',
+          '>vs loop',
+          '>peak RSS MB',
+          '>latency p50 / p99 ms',
+          'result',
+        ],
+        rows,
+      ),
     );
     console.log('');
   }
   mkdirSync(dirname(options.out), { recursive: true });
   writeFileSync(
     options.out,
-    `${JSON.stringify({ benchmark: 'nexmark', startedAt: new Date().toISOString(), command, machine, revision, events: options.events, runs: options.runs, results: json }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        benchmark: 'nexmark',
+        startedAt: new Date().toISOString(),
+        command,
+        machine,
+        revision,
+        events: options.events,
+        runs: options.runs,
+        latencyRun: options.latency ? { rate: options.latencyRate, seconds: options.latencySeconds, modes: options.latencyModes } : null,
+        results: json,
+      },
+      null,
+      2,
+    )}\n`,
   );
   console.log(`results: ${options.out}`);
   const svgPath = options.out.replace(/\.json$/, '') + '.svg';
