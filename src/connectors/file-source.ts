@@ -269,7 +269,6 @@ class FileSourceReader<T> implements SourceReader<T> {
     let budget = maxRecords;
     while (budget > 0 && this.splits.length > 0) {
       const split = this.splits[0];
-      this.idleMarked = false;
       budget -= this.readSplit(split, output.createOutputForSplit(split.id), budget);
       if (split.aligned && split.offset >= split.end) {
         this.cursor?.close();
@@ -282,7 +281,8 @@ class FileSourceReader<T> implements SourceReader<T> {
     if (!monitoring) return 'end';
     if (!this.idleMarked) {
       // A reader without splits holds no watermark back, as Flink's reader without splits: a
-      // split output created and released at once makes the source idle until the next file.
+      // split output created and released once makes the source idle whenever every split it
+      // had is released too, until the next file.
       this.idleMarked = true;
       output.createOutputForSplit('');
       output.releaseOutputForSplit('');

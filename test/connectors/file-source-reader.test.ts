@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SourceReader } from '../../src/actors/operator.ts';
 import { ErrorCodes, WeirError, fileSource, type FileSourceOptions, type FileSourceState } from '../../src/index.ts';
+import { openWriter } from './file-sink-helpers.ts';
 import {
   RecordingOutput,
   csvText,
@@ -178,6 +179,52 @@ describe('file source readers', () => {
     const values = [...out.emitted, ...rest.emitted].map((e) => (e.value as JsonRecord).n).sort((a, b) => a - b);
     expect(values).toEqual(Array.from({ length: 30 }, (_, i) => i).filter((i) => ![3, 17, 29].includes(i)));
     expect(restored.map((r) => r.counters?.()['file.records_skipped'])).toEqual([3, 0]);
+  });
+
+  it('read back what the exactly-once file sink wrote as CSV, skipping its hidden in-progress files', async () => {
+    const dir = tempDir('file-source-roundtrip');
+    const records = orderRows('w', 40).map(([id, customer, note, amount]) => ({ id, customer, note, amount: Number(amount) }));
+    const writer = await openWriter(dir, {
+      format: 'csv',
+      csv: { header: true, columns: ['id', 'customer', 'note', 'amount'] },
+      rollSizeBytes: 300,
+    });
+    for (const r of records) writer.write(r, undefined);
+    writer.endInput?.();
+    await writer.close?.();
+    // A part file still being written by another job is hidden: it is not read.
+    writeFileSync(join(dir, '.part-9-0.inprogress'), 'id,customer,note,amount\nhidden,c,n,1\n');
+    const [values] = await readAll({ path: dir, format: 'csv', csv: { types: { amount: 'number' } } }, 1);
+    expect([...(values as typeof records)].sort((a, b) => (a.id < b.id ? -1 : 1))).toEqual(
+      [...records].sort((a, b) => (a.id < b.id ? -1 : 1)),
+    );
+  });
+
+  it('read only the files the filter accepts', async () => {
+    const { dir, files } = jsonlDir();
+    writeWhole(join(dir, 'notes.txt'), 'not json\n');
+    const [values] = await readAll({ path: dir, format: 'jsonl', filter: (p) => p.endsWith('.jsonl') && !p.startsWith('sub/') }, 1);
+    expect(values).toEqual([...files.a, ...files.b]);
+  });
+
+  it('while monitoring, a reader without files releases its output (holds no watermark back) and waits', async () => {
+    const dir = tempDir('file-source-monitor-idle');
+    const [reader] = await openReaders(fileSource({ path: dir, format: 'jsonl', monitorIntervalMs: 10 }), 1);
+    const out = new RecordingOutput();
+    expect(reader.pollNext(out, 100)).toBe('wait');
+    expect(out.released).toEqual(['']);
+    writeWhole(join(dir, 'late.jsonl'), jsonlText(jsonRecords('late', 3)));
+    // Waits for the next listing (a condition, not a duration).
+    while (out.emitted.length < 3) if (reader.pollNext(out, 100) === 'wait') await reader.available?.();
+    expect(out.emitted.map((e) => [e.split, (e.value as JsonRecord).id])).toEqual([
+      ['late.jsonl', 'late-0'],
+      ['late.jsonl', 'late-1'],
+      ['late.jsonl', 'late-2'],
+    ]);
+    expect(reader.pollNext(out, 100)).toBe('wait');
+    expect(out.released).toEqual(['', 'late.jsonl']);
+    expect((reader.snapshotState?.(1) as FileSourceState).seen).toEqual(['late.jsonl']);
+    await reader.close?.();
   });
 
   it('fail with WEIR_SOURCE_IO when the path does not exist', async () => {
