@@ -53,7 +53,7 @@ describe('kafkaSink', () => {
     const result = await run(
       'eo-kill',
       // checkpoints far enough apart that the kill lands before the next one completes (see the loss window in sink.ts)
-      { guarantee: 'exactly-once', interval: 400 },
+      { guarantee: 'exactly-once', interval: 400, rate: 1000 }, // 3 s: checkpoint 3 completes while the job runs
       {
         onCheckpointCommitted: (id, _a, client) => {
           if (killed || id < 3) return;
@@ -76,7 +76,7 @@ describe('kafkaSink', () => {
     let killed = false;
     const result = await run(
       'eo-window',
-      { guarantee: 'exactly-once', interval: 400 },
+      { guarantee: 'exactly-once', interval: 400, rate: 1000 }, // 3 s: checkpoint 3 completes while the job runs
       {
         onCheckpoint: (c, _a, client) => {
           if (killed || c.id < 3) return;

@@ -1,10 +1,10 @@
 //! The Kafka sink: at-least-once (plain producer) or exactly-once (one Kafka transaction per checkpoint, on the two-phase-commit base).
 
-import { Kafka, type Message, type Producer } from 'kafkajs';
+import { Kafka, type Message, type Producer, type RecordMetadata } from 'kafkajs';
 import type { OperatorContext, Sink, SinkWriter } from '../../actors/operator.ts';
 import { ErrorCodes, WeirError } from '../../core/errors.ts';
 import { TwoPhaseCommitSinkWriter } from '../two-phase-commit.ts';
-import { kafkaLogLevel } from './source.ts';
+import { kafkaLogLevel, staticAssigner } from './source.ts';
 
 /** How a stream record becomes a Kafka record value. */
 export type KafkaSerializer<T> = 'json' | 'string' | ((value: T) => string | Buffer | null);
@@ -27,6 +27,8 @@ export interface KafkaSinkOptions<T> {
   batchSize?: number;
   /** Exactly-once: transaction timeout (ms) asked of the broker (default 60 000; must be ≤ the broker's transaction.max.timeout.ms). */
   transactionTimeoutMs?: number;
+  /** Exactly-once: how long a commit keeps retrying (new producer, same transactional id) while the cluster is unreachable (default 120 000 ms). */
+  commitRetryMs?: number;
   /** Client id (default `weir-kafka-sink`). */
   clientId?: string;
   /** Operator name (default `Kafka Sink`). */
@@ -121,7 +123,16 @@ export interface KafkaSinkTransaction {
  * A kafkajs producer runs one transaction at a time, so the transactions of successive checkpoints
  * run one after the other. On open (fresh start or restore) the producer's initTransactions
  * (InitProducerId with the same transactional id) fences the previous incarnation and aborts its
- * open transaction.
+ * open transaction. (kafkajs runs that InitProducerId at the producer's first `transaction()`, not at
+ * `connect()`, so {@link initializeContext} begins and drops an empty transaction.)
+ *
+ * **Retried commits.** A commit that fails (the broker went away) is retried with a new producer
+ * of the same transactional id until {@link KafkaSinkOptions.commitRetryMs}: its InitProducerId
+ * settles the old transaction (aborts it if it was still open, finishes it if the broker had
+ * received the commit). Whether the commit request reached the broker is then read back: one record
+ * of the transaction is fetched with `read_committed`; visible means committed, otherwise the
+ * records are sent again in a new transaction. So a broker stopped or restarted mid-run neither
+ * loses nor duplicates records.
  *
  * **Limit (kafkajs).** kafkajs cannot resume and commit another producer's transaction (Flink's
  * KafkaSink does it by setting the producer id and epoch it stored in the checkpoint; kafkajs has
@@ -149,15 +160,22 @@ class ExactlyOnceWriter<T> extends TwoPhaseCommitSinkWriter<T, KafkaSinkTransact
   }
 
   protected override async initializeContext(): Promise<void> {
-    this.producer = this.kafka.producer({
+    this.producer = this.newProducer();
+    await this.producer.connect();
+    // The first transaction() runs InitProducerId for the transactional id: the broker fences the
+    // old producer and aborts its open transaction, which would otherwise hold back read_committed
+    // readers until it times out. An empty transaction ends without a request.
+    await (await this.producer.transaction()).abort();
+  }
+
+  private newProducer(): Producer {
+    return this.kafka.producer({
       transactionalId: this.transactionalId,
       idempotent: true,
       maxInFlightRequests: 1,
       transactionTimeout: this.options.transactionTimeoutMs ?? 60_000,
       allowAutoTopicCreation: false,
     });
-    // connect() runs InitProducerId for the transactional id: the broker fences the old producer and aborts its open transaction.
-    await this.producer.connect();
   }
 
   protected beginTransaction(): KafkaSinkTransaction {
@@ -175,17 +193,102 @@ class ExactlyOnceWriter<T> extends TwoPhaseCommitSinkWriter<T, KafkaSinkTransact
   protected async commit(txn: KafkaSinkTransaction): Promise<void> {
     const messages = this.buffers.get(txn.seq);
     if (messages === undefined) return; // committed already
+    if (messages.length > 0) await this.commitWithRetries(messages);
     this.buffers.delete(txn.seq);
-    if (messages.length === 0) return;
-    const producer = this.producer as Producer;
-    const t = await producer.transaction();
+  }
+
+  /** Sends `messages` in one transaction and commits it; after a failure, settles the transaction with a new producer and goes on (see the class comment). */
+  private async commitWithRetries(messages: Message[]): Promise<void> {
+    const deadline = Date.now() + (this.options.commitRetryMs ?? 120_000);
+    for (let attempt = 0; ; attempt++) {
+      let sent: RecordMetadata | undefined;
+      let committing = false;
+      try {
+        const t = await (this.producer as Producer).transaction();
+        try {
+          const size = this.options.batchSize ?? 500;
+          for (let i = 0; i < messages.length; i += size) {
+            const meta = await t.send({ topic: this.options.topic, messages: messages.slice(i, i + size) });
+            sent ??= meta.find((m) => m.errorCode === 0);
+          }
+          committing = true;
+          await t.commit();
+          return;
+        } catch (error) {
+          if (!committing) await t.abort().catch(() => undefined);
+          throw error;
+        }
+      } catch (error) {
+        if (Date.now() >= deadline) throw error;
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+        const settled = await this.replaceProducer().then(
+          () => true,
+          () => false,
+        );
+        if (!settled) continue;
+        // The old transaction is settled now: if the commit request reached the broker, its records are visible.
+        if (committing && sent !== undefined && (await this.isVisible(sent).catch(() => false))) return;
+      }
+    }
+  }
+
+  /** Drops the current producer and connects a new one with the same transactional id (fencing the old one, settling its transaction). */
+  private async replaceProducer(): Promise<void> {
+    const old = this.producer;
+    this.producer = undefined;
+    await old?.disconnect().catch(() => undefined);
+    const producer = this.newProducer();
     try {
-      const size = this.options.batchSize ?? 500;
-      for (let i = 0; i < messages.length; i += size) await t.send({ topic: this.options.topic, messages: messages.slice(i, i + size) });
-      await t.commit();
+      await producer.connect();
+      await (await producer.transaction()).abort();
     } catch (error) {
-      await t.abort().catch(() => undefined);
+      await producer.disconnect().catch(() => undefined);
+      this.producer = this.newProducer(); // the next attempt starts from a fresh one
       throw error;
+    }
+    this.producer = producer;
+  }
+
+  /** Whether the record at `meta`'s base offset is visible to a read_committed reader (its transaction is settled). */
+  private async isVisible(meta: RecordMetadata): Promise<boolean> {
+    const topic = meta.topicName;
+    const partition = meta.partition;
+    const offset = BigInt(meta.baseOffset as string);
+    const consumer = this.kafka.consumer({
+      groupId: `weir-txn-check-${this.transactionalId}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
+      partitionAssigners: [staticAssigner({ [topic]: [partition] })],
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+    });
+    try {
+      return await new Promise<boolean>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no answer reading ${topic}-${partition} at ${offset}`)), 30_000);
+        const decide = (visible: boolean) => {
+          clearTimeout(timer);
+          resolve(visible);
+        };
+        consumer.on(consumer.events.GROUP_JOIN, () => consumer.seek({ topic, partition, offset: offset.toString() }));
+        // A read_committed fetch skips aborted records: a batch that ends at or past the offset without it means aborted.
+        consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+          const last = (e.payload as { lastOffset?: string | null }).lastOffset;
+          if (e.payload.partition === partition && last !== null && last !== undefined && BigInt(last) >= offset) decide(false);
+        });
+        void (async () => {
+          await consumer.connect();
+          await consumer.subscribe({ topics: [topic] });
+          await consumer.run({
+            autoCommit: false,
+            eachMessage: async ({ partition: p, message }) => {
+              if (p !== partition) return;
+              const o = BigInt(message.offset);
+              if (o === offset) decide(true);
+              else if (o > offset) decide(false);
+            },
+          });
+        })().catch(reject);
+      });
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
     }
   }
 

@@ -50,6 +50,13 @@ export interface KafkaSourceOptions<T> {
   stopAtOffsets?: 'latest';
   /** Records buffered per partition before its fetching pauses (default 2000). */
   maxBufferedPerPartition?: number;
+  /**
+   * Longest wait of a fetch (ms, default 200). kafkajs also sleeps this long when all of a
+   * reader's partitions are paused, so a long wait (its default is 5 s) makes backpressure slow.
+   */
+  fetchMaxWaitMs?: number;
+  /** Consumer session timeout (ms, default 10 000): how long a rejoin after a broker restart may wait for the lost member. */
+  sessionTimeoutMs?: number;
   /** Client id (default `weir-kafka-source`). */
   clientId?: string;
   /** Operator name (default `Kafka Source`). */
@@ -102,7 +109,8 @@ function deserialize<T>(d: KafkaDeserializer<T>, m: KafkaMessage, topic: string,
 
 /** A silent kafkajs logger, except errors. */
 export function kafkaLogLevel(): logLevel {
-  return process.env.WEIR_KAFKA_LOG === 'debug' ? logLevel.DEBUG : logLevel.NOTHING;
+  const level = process.env.WEIR_KAFKA_LOG;
+  return level === 'debug' ? logLevel.DEBUG : level === 'info' ? logLevel.INFO : level === 'warn' ? logLevel.WARN : logLevel.NOTHING;
 }
 
 /** A kafkajs partition assigner that gives the group's first member exactly `assignment` (kafkajs has no `consumer.assign()`). */
@@ -214,6 +222,9 @@ class KafkaSourceReader<T> implements SourceReader<T> {
       partitionAssigners: [assigner],
       readUncommitted: false,
       allowAutoTopicCreation: false,
+      maxWaitTimeInMs: this.options.fetchMaxWaitMs ?? 200,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
+      rebalanceTimeout: this.options.sessionTimeoutMs ?? 10_000,
     }));
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });

@@ -1,0 +1,109 @@
+// Per-partition watermarks of the Kafka source against a real broker: an idle partition holds windows back, unless the strategy has idleness.
+import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startJob, type JobClient } from '../../src/index.ts';
+import { createTopic, startBroker, tempDataDir, type BrokerHandle } from '../../scripts/kafka/broker.mjs';
+
+const JOB = 'test/fixtures/jobs/kafka-idle-partitions.ts';
+const T0 = 1_700_000_000_000;
+/** Partition 0: 50 events over 5 s of event time (5 keys, 100 ms apart), then one at T0 + 10 s that moves its watermark past them. */
+const EVENTS = [...Array.from({ length: 50 }, (_, i) => ({ key: `k${i % 5}`, ts: T0 + i * 100 })), { key: 'last', ts: T0 + 10_000 }];
+/** Every 1 s window of every key in the first 5 s counts 2. */
+const EXPECTED = Array.from({ length: 5 }, (_, w) => Array.from({ length: 5 }, (_, k) => `k${k}@${T0 + w * 1000}=2`))
+  .flat()
+  .sort();
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('Kafka source per-partition watermarks', () => {
+  let broker: BrokerHandle;
+  let kafka: Kafka;
+  let producer: Producer;
+
+  beforeAll(async () => {
+    broker = await startBroker({ dataDir: tempDataDir('kafka-watermarks-test') });
+    kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+    producer = kafka.producer();
+    await producer.connect();
+  }, 300_000);
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    await broker?.stop({ removeData: true });
+  }, 60_000);
+
+  /** Follows a topic from the beginning; `values` fills as records arrive. */
+  async function follow(topic: string): Promise<{ values: string[]; consumer: Consumer }> {
+    const values: string[] = [];
+    const consumer = kafka.consumer({ groupId: `check-${topic}-${Date.now()}` });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        values.push(String(message.value));
+      },
+    });
+    return { values, consumer };
+  }
+
+  async function until(what: string, condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(100);
+    }
+  }
+
+  const counts = (values: string[]) =>
+    values
+      .map((v) => JSON.parse(v) as { key: string; start: number; count: number })
+      .map((r) => `${r.key}@${r.start}=${r.count}`)
+      .sort();
+
+  async function run(name: string, idleMs: number | undefined) {
+    const topics = { input: `${name}-in`, seen: `${name}-seen`, output: `${name}-out` };
+    await createTopic(broker.bootstrap, topics.input, { partitions: 2 });
+    await createTopic(broker.bootstrap, topics.seen, { partitions: 1 });
+    await createTopic(broker.bootstrap, topics.output, { partitions: 1 });
+    let checkpoints = 0;
+    const client: JobClient = await startJob(JOB, {
+      params: { bootstrap: broker.bootstrap, ...topics, ...(idleMs === undefined ? {} : { idleMs }) },
+      onCheckpoint: () => void checkpoints++,
+    });
+    const ended = client.result.catch((e: unknown) => e);
+    const seen = await follow(topics.seen);
+    const output = await follow(topics.output);
+    // the reader is open (a checkpoint passed) and, with idleness, partition 1 has gone idle before partition 0 gets data
+    await until('the first checkpoints', () => checkpoints >= 3 + Math.ceil((idleMs ?? 0) / 100));
+    await producer.send({ topic: topics.input, messages: EVENTS.map((e) => ({ value: JSON.stringify(e), partition: 0 })) });
+    await until('every event through the source', () => seen.values.length >= EVENTS.length);
+    return { client, ended, seen, output };
+  }
+
+  it('with withIdleness, an idle partition does not hold back the windows of the other', async () => {
+    const { client, ended, seen, output } = await run('idle', 500);
+    await until('all window counts', () => output.values.length >= EXPECTED.length);
+    await sleep(1000); // nothing more may come: partition 0's watermark is at T0 + 10 s
+    expect(counts(output.values)).toEqual(EXPECTED);
+    await client.cancel();
+    await ended;
+    await seen.consumer.disconnect();
+    await output.consumer.disconnect();
+  }, 180_000);
+
+  it('without idleness, the idle partition stalls the windows until it gets a record', async () => {
+    const { client, ended, seen, output } = await run('stall', undefined);
+    // every event went through the source, and more than ten watermark intervals (200 ms) pass: no window fires
+    await sleep(3000);
+    expect(output.values).toEqual([]);
+    // a record in partition 1 moves its watermark: now the windows fire, with the same counts
+    await producer.send({ topic: 'stall-in', messages: [{ value: JSON.stringify({ key: 'late-start', ts: T0 + 10_000 }), partition: 1 }] });
+    await until('all window counts', () => output.values.length >= EXPECTED.length);
+    await sleep(1000);
+    expect(counts(output.values)).toEqual(EXPECTED);
+    await client.cancel();
+    await ended;
+    await seen.consumer.disconnect();
+    await output.consumer.disconnect();
+  }, 180_000);
+});
