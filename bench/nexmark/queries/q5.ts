@@ -50,8 +50,11 @@ class MaxPerWindow extends KeyedProcessFunction<number, Counted, Q5Out> {
 
 /** q5: sliding bid counts per auction, then the maximum per window. */
 export default defineJob((env, params) => {
+  // Only the auction crosses threads (projection pushdown, as Flink SQL plans q5).
   const counts = bidsOf(nexmarkEventsOf(env, params))
-    .keyBy((b) => b.auction)
+    .map((b) => b.auction)
+    .name('Q5 Auction')
+    .keyBy((auction) => auction)
     .window(SlidingEventTimeWindows.of(WINDOW_MS, Q5_SLIDE_MS))
     .aggregate(COUNT, (key: number, ctx: WindowContext<TimeWindow>, n: Iterable<number>, out: Collector<Counted>) => {
       const w = ctx.window();
