@@ -1,4 +1,4 @@
-// Nexmark benchmark harness: per query, the hand-written loop, the RxJS pipeline (where RxJS expresses the query), weir threads p=1/p=2 (checkpoints every 10 s) and Flink p=1/p=2, with result checks, a table and an SVG chart.
+// Nexmark benchmark harness: per query, the hand-written loop, the RxJS pipeline (where RxJS expresses the query), weir threads p=1/p=2 (checkpoints every 10 s by default) and Flink p=1/p=2, with result checks, a table and an SVG chart.
 //
 //   npm run bench:nexmark                                       all default queries, 1M events
 //   npm run bench:nexmark -- --events 200000 --queries q0,q5,q7
@@ -45,7 +45,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const FLINK = join(root, 'bench', 'flink');
 const DEFAULT_QUERIES: QueryName[] = ['q0', 'q1', 'q2', 'q5', 'q7', 'q8', 'q11', 'q12'];
-const CHECKPOINT_INTERVAL_MS = 10_000;
+/** Checkpoint interval of weir and Flink (ms), `--checkpoint-interval`. */
+let checkpointIntervalMs = 10_000;
 /** Wall time between launching a latency run and its first event time: start-up must fit in it (Flink's MiniCluster takes seconds). */
 const LATENCY_LEAD_MS: Record<'weir' | 'flink', number> = { weir: 3_000, flink: 10_000 };
 /** Event time at the start of a latency run whose outputs are not measured (warm-up). */
@@ -107,6 +108,7 @@ interface ChildRequest {
   engine: 'loop' | 'rxjs' | 'weir';
   parallelism: number;
   events: number;
+  checkpointInterval: number;
   latency?: LatencySetup;
 }
 
@@ -130,7 +132,7 @@ async function child(request: ChildRequest): Promise<void> {
       parallelism: request.parallelism,
       params: {
         events: request.events,
-        checkpointInterval: CHECKPOINT_INTERVAL_MS,
+        checkpointInterval: request.checkpointInterval,
         ...(l === undefined ? {} : { rate: l.rate, baseTime: l.baseTime, realTime: 1, latencyFrom: l.from }),
       },
     });
@@ -165,7 +167,14 @@ function childrenCpuSeconds(): number {
 /** Runs one measurement in a fresh child process (a real-time latency run when `latency` is given). */
 function measure(query: QueryName, mode: Mode, events: number, latency?: LatencySetup): Run {
   if (mode.engine === 'flink') return measureFlink(query, mode.parallelism, events, latency);
-  const request: ChildRequest = { query, engine: mode.engine, parallelism: mode.parallelism, events, latency };
+  const request: ChildRequest = {
+    query,
+    engine: mode.engine,
+    parallelism: mode.parallelism,
+    events,
+    checkpointInterval: checkpointIntervalMs,
+    latency,
+  };
   const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', JSON.stringify(request)], {
     cwd: root,
     encoding: 'utf8',
@@ -188,7 +197,7 @@ function measureFlink(query: QueryName, parallelism: number, events: number, lat
     '--parallelism',
     String(parallelism),
     '--checkpoint-interval',
-    String(CHECKPOINT_INTERVAL_MS),
+    String(checkpointIntervalMs),
     '--state-backend',
     'hashmap',
     '--object-reuse',
@@ -264,6 +273,7 @@ function parseOptions() {
       modes: { type: 'string' },
       'no-flink': { type: 'boolean', default: false },
       latency: { type: 'boolean', default: false },
+      'checkpoint-interval': { type: 'string' },
       'latency-modes': { type: 'string' },
       'latency-rate': { type: 'string' },
       'latency-seconds': { type: 'string' },
@@ -279,6 +289,7 @@ function parseOptions() {
   --runs K          runs per measurement, median reported (default 1)
   --modes LIST      subset of ${MODES.map((m) => m.id).join(',')} (the loop always runs)
   --no-flink        skip Flink
+  --checkpoint-interval MS  weir's and Flink's checkpoint interval (default 10000)
   --latency         also a real-time latency run per query and weir/Flink mode (p50/p99 of sink time − record time)
   --latency-modes L modes with a latency run (default weir-2,flink-2)
   --latency-rate R  events/s of the latency run, event time = wall time (default 20,000)
@@ -311,6 +322,7 @@ function parseOptions() {
     modes,
     out: values.out ?? join(root, 'bench', 'results', 'nexmark.json'),
     latency: values.latency,
+    checkpointInterval: count(values['checkpoint-interval'], 10_000, '--checkpoint-interval'),
     latencyModes: (values['latency-modes'] ?? 'weir-2,flink-2').split(','),
     latencyRate: count(values['latency-rate'], 20_000, '--latency-rate'),
     latencySeconds: count(values['latency-seconds'], 10, '--latency-seconds'),
@@ -326,6 +338,7 @@ const sameResult = (query: QueryName, a: ResultSummary, b: ResultSummary) =>
 async function main(): Promise<void> {
   const options = parseOptions();
   if (options.child !== undefined) return child(JSON.parse(options.child) as ChildRequest);
+  checkpointIntervalMs = options.checkpointInterval;
   let modes = options.modes;
   if (modes.some((m) => m.engine === 'flink') && !flinkReady()) modes = modes.filter((m) => m.engine !== 'flink');
   const machine = machineInfo();
@@ -336,7 +349,7 @@ async function main(): Promise<void> {
   );
   console.log(machineLine(machine));
   console.log(
-    `command: ${command}; ${formatCount(options.events)} events, default generator (10,000 events/s of event time); weir and Flink checkpoint every ${CHECKPOINT_INTERVAL_MS / 1000} s (Flink: hashmap, object reuse off); median of ${options.runs} run(s)`,
+    `command: ${command}; ${formatCount(options.events)} events, default generator (10,000 events/s of event time); weir and Flink checkpoint every ${checkpointIntervalMs / 1000} s (Flink: hashmap, object reuse off); median of ${options.runs} run(s)`,
   );
   const json: unknown[] = [];
   let mismatches = 0;
@@ -402,7 +415,7 @@ async function main(): Promise<void> {
         engine: mode.engine,
         parallelism: mode.parallelism,
         events: options.events,
-        checkpointIntervalMs: mode.engine === 'loop' ? 0 : CHECKPOINT_INTERVAL_MS,
+        checkpointIntervalMs: mode.engine === 'loop' || mode.engine === 'rxjs' ? 0 : checkpointIntervalMs,
         eventsPerSecond: Math.round(rate),
         cores: Number(cores.toFixed(3)),
         eventsPerSecondPerCore: Math.round(rate / cores),
