@@ -119,6 +119,10 @@ export class IntervalJoinOperator extends AbstractStreamOperator implements Trig
     this.rightBuffer = this.backend.getMapState(new MapStateDescriptor<number, unknown[]>('interval-join-right'));
   }
 
+  inputKeySelector(input: 1 | 2): (value: unknown) => unknown {
+    return input === 1 ? this.keySelector : this.rightKeySelector;
+  }
+
   processElement(value: unknown, timestamp: number | undefined): void {
     this.recordsIn++;
     const ts = this.checkTimestamp(timestamp, LEFT);

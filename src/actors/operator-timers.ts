@@ -35,7 +35,21 @@ export class OperatorTimers<N = unknown> {
   ) {
     this.service = new HeapInternalTimerService<unknown, N>(context.maxParallelism, { keyGroupRange: backend.keyGroupRange, name });
     context.registerTimerService(name, this.service as HeapInternalTimerService<unknown, unknown>);
+    // A backend on disk keeps the state of keys with timers in its cache: firing never waits for disk.
+    if (backend.retainKey !== undefined) {
+      this.retain = (key) => (backend.retainKey as (key: unknown) => void)(key);
+      this.release = (key) => (backend.releaseKey as (key: unknown) => void)(key);
+      const { start, end } = backend.keyGroupRange;
+      for (let kg = start; kg <= end; kg++) {
+        const restored = this.service.snapshotKeyGroup(kg);
+        for (const key of restored.eventTime.keys) this.retain(key);
+        for (const key of restored.processingTime.keys) this.retain(key);
+      }
+    }
   }
+
+  private retain: ((key: unknown) => void) | undefined;
+  private release: ((key: unknown) => void) | undefined;
 
   /** The operator's current watermark. */
   currentWatermark(): number {
@@ -48,27 +62,35 @@ export class OperatorTimers<N = unknown> {
   }
 
   registerEventTimeTimer(namespace: N, time: number): void {
-    this.service.registerEventTimeTimer(this.backend.getCurrentKey(), namespace, time);
+    const key = this.backend.getCurrentKey();
+    if (this.service.registerEventTimeTimer(key, namespace, time)) this.retain?.(key);
   }
 
   deleteEventTimeTimer(namespace: N, time: number): void {
-    this.service.deleteEventTimeTimer(this.backend.getCurrentKey(), namespace, time);
+    const key = this.backend.getCurrentKey();
+    if (this.service.deleteEventTimeTimer(key, namespace, time)) this.release?.(key);
   }
 
   registerProcessingTimeTimer(namespace: N, time: number): void {
-    this.service.registerProcessingTimeTimer(this.backend.getCurrentKey(), namespace, time);
+    const key = this.backend.getCurrentKey();
+    if (this.service.registerProcessingTimeTimer(key, namespace, time)) this.retain?.(key);
     if (!this.firing) this.arm();
   }
 
   deleteProcessingTimeTimer(namespace: N, time: number): void {
-    this.service.deleteProcessingTimeTimer(this.backend.getCurrentKey(), namespace, time);
+    const key = this.backend.getCurrentKey();
+    if (this.service.deleteProcessingTimeTimer(key, namespace, time)) this.release?.(key);
   }
 
   /** Fires every event-time timer due at `watermark`, in order. */
   advanceWatermark(watermark: number): void {
     this.service.advanceWatermark(watermark, (timer) => {
       this.backend.setCurrentKey(timer.key);
-      this.target.onEventTime(timer);
+      try {
+        this.target.onEventTime(timer);
+      } finally {
+        this.release?.(timer.key);
+      }
     });
   }
 
@@ -91,7 +113,11 @@ export class OperatorTimers<N = unknown> {
     try {
       this.service.onProcessingTime(this.context.processingTime.now(), (timer) => {
         this.backend.setCurrentKey(timer.key);
-        this.target.onProcessingTime(timer);
+        try {
+          this.target.onProcessingTime(timer);
+        } finally {
+          this.release?.(timer.key);
+        }
       });
     } finally {
       this.firing = false;

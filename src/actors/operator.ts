@@ -86,6 +86,11 @@ export interface StreamOperator {
   setup(context: OperatorContext, output: Output): void;
   /** Opens user functions; may be asynchronous. */
   open(): void | Promise<void>;
+  /**
+   * For a keyed operator, the key of its records on `input` (1 or 2); the runtime uses it to load
+   * a batch's state before processing (RocksDB). Undefined for an input without keys.
+   */
+  inputKeySelector?(input: 1 | 2): ((value: unknown) => unknown) | undefined;
   /** Processes one record. */
   processElement(value: unknown, timestamp: number | undefined): void;
   /** Processes the combined watermark of the operator's inputs. */

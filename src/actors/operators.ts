@@ -254,6 +254,10 @@ export class ProcessOperator extends AbstractStreamOperator implements Triggerab
   ) {
     super(name, lifecycle);
   }
+  inputKeySelector(input: 1 | 2): ((value: unknown) => unknown) | undefined {
+    if (input === 1) return this.keySelector;
+    return this.second?.broadcastStates === undefined ? this.second?.keySelector : undefined;
+  }
   override setup(context: OperatorContext, output: Output): void {
     super.setup(context, output);
     if (this.keySelector) {
@@ -393,6 +397,9 @@ export class KeyedReduceOperator extends AbstractStreamOperator {
     super(name, lifecycle);
   }
   private backend!: KeyedStateBackend;
+  inputKeySelector(): (value: unknown) => unknown {
+    return this.keySelector;
+  }
   override setup(context: OperatorContext, output: Output): void {
     super.setup(context, output);
     this.backend = context.keyedBackend();

@@ -57,8 +57,8 @@ export interface SubtaskCheckpoint {
 export interface PendingSubtaskCheckpoint {
   /** Copies more until `deadline`; returns whether the copy is complete. */
   step(deadline: number): boolean;
-  /** Completes the copy and returns the checkpoint. */
-  result(): SubtaskCheckpoint;
+  /** Completes the copy and returns the checkpoint (a promise when state is read from disk). */
+  result(): SubtaskCheckpoint | Promise<SubtaskCheckpoint>;
 }
 
 /** Longest a background snapshot step runs before the actor takes records again. */
@@ -79,6 +79,12 @@ export interface SubtaskActorSpec {
   batchSize: number;
   /** For each mailbox channel, the head's input (1 or 2) it feeds; all 1 for one-input heads. */
   channelInputs?: (1 | 2)[];
+  /**
+   * Called before the head processes a batch (from element `from`, of head input `input`): a state
+   * backend on disk loads the batch's keys. A promise parks the actor (no records, no mails) until
+   * it settles; the batch is prepared again then.
+   */
+  prepareInput?: (batch: ElementBatch, from: number, input: 1 | 2) => void | Promise<void>;
   /** Checkpointing, when on: the alignment mode and how to snapshot this subtask's operators. */
   checkpointing?: {
     mode: CheckpointingMode;
@@ -128,6 +134,12 @@ export class SubtaskActor implements ChannelWriterOwner {
   private lastAcknowledged = 0;
   /** A snapshot still copying keyed state in the background, acknowledged when complete. */
   private copying: { id: number; pending: PendingSubtaskCheckpoint } | undefined;
+  /** Acknowledgements waiting for an asynchronous snapshot, in checkpoint order. */
+  private acks: Promise<void> | undefined;
+  /** Waiting for {@link SubtaskActorSpec.prepareInput}. */
+  private parked = false;
+  /** Whether the current batch is prepared. */
+  private prepared = false;
   /** Whether the scheduler has this actor queued. */
   queued = false;
 
@@ -210,7 +222,30 @@ export class SubtaskActor implements ChannelWriterOwner {
       this.enqueueMail(() => this.copyStep());
       return;
     }
-    this.listener.checkpointAcknowledged?.(this, barrier.id, state);
+    this.acknowledge(barrier.id, state);
+  }
+
+  /** Acknowledges a snapshot to the listener, after any earlier one still finishing asynchronously. */
+  private acknowledge(checkpointId: number, state: SubtaskCheckpoint | Promise<SubtaskCheckpoint>): void {
+    if (this.acks === undefined && !(state instanceof Promise)) {
+      this.listener.checkpointAcknowledged?.(this, checkpointId, state);
+      return;
+    }
+    const next: Promise<void> = (this.acks ?? Promise.resolve())
+      .then(() => state)
+      .then(
+        (done) => {
+          if (this.state !== 'failed' && this.state !== 'cancelled') this.listener.checkpointAcknowledged?.(this, checkpointId, done);
+        },
+        (error) => {
+          this.listener.checkpointDeclined?.(this, checkpointId, `snapshot failed: ${(error as Error)?.message ?? String(error)}`);
+          this.fail(error);
+        },
+      )
+      .finally(() => {
+        if (this.acks === next) this.acks = undefined;
+      });
+    this.acks = next;
   }
 
   private copyStep(): void {
@@ -227,7 +262,7 @@ export class SubtaskActor implements ChannelWriterOwner {
     const copying = this.copying;
     if (!copying) return;
     this.copying = undefined;
-    let state: SubtaskCheckpoint;
+    let state: SubtaskCheckpoint | Promise<SubtaskCheckpoint>;
     try {
       state = copying.pending.result();
     } catch (error) {
@@ -235,7 +270,7 @@ export class SubtaskActor implements ChannelWriterOwner {
       this.fail(error);
       return;
     }
-    this.listener.checkpointAcknowledged?.(this, copying.id, state);
+    this.acknowledge(copying.id, state);
   }
 
   private decline(checkpointId: number, reason: string): void {
@@ -309,6 +344,7 @@ export class SubtaskActor implements ChannelWriterOwner {
 
   /** Whether a run slice would make progress now. */
   get runnable(): boolean {
+    if (this.parked) return false;
     if (this.mails.length > 0 && this.takesMail) return true;
     if (this.blockedWriters > 0) return false;
     if (this.state === 'running') {
@@ -344,6 +380,7 @@ export class SubtaskActor implements ChannelWriterOwner {
 
   /** Runs until the deadline, a blocked output, or no more input. Errors fail the subtask. */
   runSlice(deadline: number): void {
+    if (this.parked) return;
     try {
       while (this.mails.length > 0 && this.takesMail) (this.mails.shift() as () => void)();
       if (this.state === 'running') {
@@ -397,10 +434,19 @@ export class SubtaskActor implements ChannelWriterOwner {
         batch = this.currentBatch = polled.batch;
         this.currentChannel = polled.channel;
         this.position = 0;
+        this.prepared = false;
       }
       let i = this.position;
       const n = batch.length;
       const second = this.channelInputs !== undefined && this.channelInputs[this.currentChannel] === 2;
+      if (!this.prepared && this.spec.prepareInput !== undefined) {
+        const pending = this.spec.prepareInput(batch, i, second ? 2 : 1);
+        if (pending !== undefined) {
+          this.park(pending);
+          return;
+        }
+        this.prepared = true;
+      }
       while (i < n && this.blockedWriters === 0) {
         const tag = batch[i];
         if (tag === TAG_RECORD) {
@@ -433,6 +479,21 @@ export class SubtaskActor implements ChannelWriterOwner {
       if (this.state !== 'running') return;
       if (performance.now() >= deadline) return;
     }
+  }
+
+  /** Stops running until `pending` settles (a state backend reading disk), then goes on; a rejection fails the subtask. */
+  private park(pending: Promise<void>): void {
+    this.parked = true;
+    pending.then(
+      () => {
+        this.parked = false;
+        if (!this.queued) this.scheduler.schedule(this);
+      },
+      (error) => {
+        this.parked = false;
+        this.fail(error);
+      },
+    );
   }
 
   private handleEvent(batch: ElementBatch, i: number): number {

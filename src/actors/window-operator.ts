@@ -23,6 +23,10 @@ export class WindowOperator extends AbstractStreamOperator implements Triggerabl
     super(name, lifecycle);
   }
 
+  inputKeySelector(): (value: unknown) => unknown {
+    return this.keySelector;
+  }
+
   override setup(context: OperatorContext, output: Output): void {
     super.setup(context, output);
     this.backend = context.keyedBackend();

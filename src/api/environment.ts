@@ -5,7 +5,7 @@ import type { Source } from '../actors/operator.ts';
 import { SourceOperator } from '../actors/source-operator.ts';
 import { collectionSource, sequenceSource } from '../connectors/sources.ts';
 import { configError } from '../core/errors.ts';
-import type { JobOptions } from '../core/protocol.ts';
+import type { JobOptions, StateBackendConfig } from '../core/protocol.ts';
 import { buildJobGraph, type JobGraph } from '../graph/job-graph.ts';
 import { StreamGraph, type JobConfig } from '../graph/stream-graph.ts';
 import type { LocalOptions } from '../scheduler/local-runner.ts';
@@ -35,6 +35,22 @@ export const DEFAULTS = {
   autoWatermarkIntervalMs: 200,
 } as const;
 
+/**
+ * The default state backend: `WEIR_STATE_BACKEND=rocksdb` (with `WEIR_ROCKSDB_DIR` and
+ * `WEIR_ROCKSDB_CACHE_KEYS`) runs jobs that choose none on RocksDB; the test suite uses it to run
+ * its keyed-state, window and timer suites on both backends.
+ */
+function stateBackendFromEnvironment(): StateBackendConfig {
+  const kind = process.env.WEIR_STATE_BACKEND;
+  if (kind === undefined || kind === '' || kind === 'heap') return { kind: 'heap' };
+  if (kind !== 'rocksdb') throw configError(`WEIR_STATE_BACKEND must be 'heap' or 'rocksdb', got '${kind}'`);
+  const cache = process.env.WEIR_ROCKSDB_CACHE_KEYS;
+  const cacheKeys = cache ? Number(cache) : undefined;
+  if (cacheKeys !== undefined && !(Number.isInteger(cacheKeys) && cacheKeys > 0))
+    throw configError(`WEIR_ROCKSDB_CACHE_KEYS must be a positive integer, got '${cache}'`);
+  return { kind, dir: process.env.WEIR_ROCKSDB_DIR || undefined, cacheKeys };
+}
+
 function positiveInteger(value: number, what: string, max = Number.MAX_SAFE_INTEGER): number {
   if (!Number.isInteger(value) || value < 1 || value > max) throw configError(`${what} must be an integer in 1..${max}, got ${value}`);
   return value;
@@ -58,6 +74,7 @@ export class StreamExecutionEnvironment {
       batchSize: DEFAULTS.batchSize,
       credits: DEFAULTS.credits,
       autoWatermarkIntervalMs: DEFAULTS.autoWatermarkIntervalMs,
+      stateBackend: stateBackendFromEnvironment(),
     };
     if (options.parallelism !== undefined) this.setParallelism(options.parallelism);
     if (options.maxParallelism !== undefined) this.setMaxParallelism(options.maxParallelism);
@@ -65,6 +82,8 @@ export class StreamExecutionEnvironment {
     if (options.batchSize !== undefined) this.setBatchSize(options.batchSize);
     if (options.credits !== undefined) this.setCredits(options.credits);
     if (options.autoWatermarkIntervalMs !== undefined) this.setAutoWatermarkInterval(options.autoWatermarkIntervalMs);
+    if (options.stateBackend !== undefined)
+      this.setStateBackend(options.stateBackend.kind, options.stateBackend as { dir?: string; cacheKeys?: number });
     this.graph = new StreamGraph(this.config);
   }
 
@@ -165,6 +184,24 @@ export class StreamExecutionEnvironment {
   setRestartStrategy(strategy: RestartStrategy): this {
     this.config.restartStrategy = strategy;
     return this;
+  }
+  /**
+   * Where keyed state lives (Flink's state backend): `'heap'` (default) keeps it in Maps on the JS
+   * heap; `'rocksdb'` keeps it in RocksDB on local disk under `dir` (default: the OS temp
+   * directory), with a cache of `cacheKeys` keys (default 100,000) on the heap, so state can be
+   * far larger than memory. Savepoints of either restore into the other.
+   */
+  setStateBackend(kind: 'heap' | 'rocksdb', options: { dir?: string; cacheKeys?: number } = {}): this {
+    if (kind === 'heap') this.config.stateBackend = { kind };
+    else if (kind === 'rocksdb') {
+      if (options.cacheKeys !== undefined) positiveInteger(options.cacheKeys, 'RocksDB cacheKeys');
+      this.config.stateBackend = { kind, dir: options.dir, cacheKeys: options.cacheKeys };
+    } else throw configError(`unknown state backend '${String(kind)}': use 'heap' or 'rocksdb'`);
+    return this;
+  }
+  /** The state backend settings. */
+  getStateBackend(): StateBackendConfig {
+    return this.config.stateBackend;
   }
   /** Names the job. */
   setJobName(name: string): this {

@@ -26,7 +26,15 @@ export interface JobOptions {
   jobName?: string;
   /** Parameters handed to the job's build function. */
   params?: JobParams;
+  /** Where keyed state lives (default: heap, or the `WEIR_STATE_BACKEND` environment variable). */
+  stateBackend?: StateBackendConfig;
 }
+
+/**
+ * Where keyed state lives (Flink's state backend): on the heap, or in RocksDB on local disk with
+ * a cache of `cacheKeys` keys on the heap, under `dir` (default: the OS temp directory).
+ */
+export type StateBackendConfig = { kind: 'heap' } | { kind: 'rocksdb'; dir?: string; cacheKeys?: number };
 
 /** Counters of one output channel. */
 export interface OutputChannelMetrics {

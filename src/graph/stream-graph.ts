@@ -2,6 +2,7 @@
 
 import type { StreamOperator } from '../actors/operator.ts';
 import type { CheckpointConfig, RestartStrategy } from '../checkpoint/config.ts';
+import type { StateBackendConfig } from '../core/protocol.ts';
 
 export type { CheckpointConfig, RestartStrategy } from '../checkpoint/config.ts';
 
@@ -75,6 +76,8 @@ export interface JobConfig {
   checkpointing?: CheckpointConfig;
   /** What to do when a subtask fails. */
   restartStrategy?: RestartStrategy;
+  /** Where keyed state lives. */
+  stateBackend: StateBackendConfig;
 }
 
 /** The logical graph: nodes in creation order, which is a topological order. */

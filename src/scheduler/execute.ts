@@ -11,6 +11,7 @@ import { deployLocal, type LocalOptions } from './local-runner.ts';
 import { buildRestore } from './restore.ts';
 import { deployThreads } from './thread-runner.ts';
 import { join } from 'node:path';
+import { defaultRocksDbDir, loadRocksDbBinding, rocksDbDirPrefix, sweepRocksDbDirs } from '../state/rocksdb-store.ts';
 import { CheckpointStorage, loadCheckpoint, type CheckpointSnapshot, type StoredCheckpoint } from '../checkpoint/storage.ts';
 
 /** A job name as a folder name. */
@@ -225,6 +226,13 @@ export function startGraph(
       await attempt.killSlot(index);
     },
   };
+  const backend = graph.config.stateBackend;
+  if (backend?.kind === 'rocksdb') {
+    loadRocksDbBinding();
+    // Workers remove their RocksDB directories when they finish; a worker that died could not.
+    const sweep = (): void => sweepRocksDbDirs(backend.dir ?? defaultRocksDbDir(), rocksDbDirPrefix(graph.config.jobName));
+    master.result.then(sweep, sweep);
+  }
   void master.run();
   return client;
 }

@@ -12,7 +12,7 @@ import {
   type SubtaskListener,
 } from '../actors/subtask-actor.ts';
 import { keyGroupEntry } from '../checkpoint/snapshots.ts';
-import type { KeyedSnapshotProgress } from '../state/keyed-backend.ts';
+import type { KeyedSnapshotProgress, KeyedSnapshotResult } from '../state/keyed-backend.ts';
 import { ErrorCodes, WeirError, encodeError, type EncodedError } from '../core/errors.ts';
 import type { SubtaskMetrics, WorkerCallbacks } from '../core/protocol.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
@@ -21,10 +21,13 @@ import { BoundedMailbox, type InputChannelEndpoint } from '../mailbox/bounded-ma
 import { ChannelWriter, type ChannelWriterOwner } from '../mailbox/channel-writer.ts';
 import { LocalChannel, PortReceiver, PortSender } from '../mailbox/transports.ts';
 import { HeapKeyedStateBackend, type KeyedStateBackend } from '../state/keyed-backend.ts';
+import { RocksDbKeyedStateBackend } from '../state/rocksdb-backend.ts';
+import { defaultRocksDbDir, rocksDbDirPrefix } from '../state/rocksdb-store.ts';
 import { keyGroupRangeForSubtask } from '../state/key-groups.ts';
 import { HeapOperatorStateStore } from '../state/operator-state.ts';
 import { SystemProcessingTimeService, type ProcessingTimeService } from '../time/processing-time.ts';
 import { Packr } from 'msgpackr';
+import { TAG_RECORD, TAG_TIMED_RECORD, elementWidth, type ElementBatch } from '../core/elements.ts';
 import type { Barrier } from '../checkpoint/barrier-aligner.ts';
 import type { OperatorSubtaskState, RestoredOperatorState } from '../checkpoint/snapshots.ts';
 import type { HeapInternalTimerService, TimerKeyGroupSnapshot } from '../state/timer-service.ts';
@@ -64,6 +67,8 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
   private readonly senders: PortSender[] = [];
   private readonly receivers: PortReceiver[] = [];
   private finishedCount = 0;
+  /** Keyed state backends of this executor's subtasks: readied before operators open, disposed at the end. */
+  private readonly backends: KeyedStateBackend[] = [];
   private cancelled = false;
   private resolveDone!: () => void;
   /** Resolves when every actor of this executor has finished. */
@@ -112,6 +117,13 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
 
   /** Opens every actor's operators and starts processing. */
   async start(): Promise<void> {
+    try {
+      // A backend on disk writes restored state and loads the keys of restored timers first.
+      await Promise.all(this.backends.map((b) => b.ready?.()));
+    } catch (error) {
+      for (const actor of this.actors) actor.fail(error);
+      return;
+    }
     await Promise.all(
       this.actors.map(async (actor) => {
         try {
@@ -136,6 +148,7 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
   /** Closes every port and cancels every processing-time timer. */
   dispose(): void {
     clearTimeout(this.flushTimer);
+    for (const b of this.backends.splice(0)) b.dispose();
     if (this.processingTime instanceof SystemProcessingTimeService) this.processingTime.shutdown();
     for (const s of this.senders) s.dispose();
     for (const r of this.receivers) r.close();
@@ -332,15 +345,21 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
               subtask: s,
             });
           }
-          backend ??= new HeapKeyedStateBackend(
-            config.maxParallelism,
-            keyGroupRangeForSubtask(config.maxParallelism, parallelism, s),
-            name,
-            {
-              // TTL follows the subtask's processing-time clock (a manual clock in tests).
-              ttlTimeProvider: { now: () => time.now() },
-            },
-          );
+          if (backend) return backend;
+          const range = keyGroupRangeForSubtask(config.maxParallelism, parallelism, s);
+          // TTL follows the subtask's processing-time clock (a manual clock in tests).
+          const ttlTimeProvider = { now: () => time.now() };
+          const chosen = config.stateBackend;
+          backend =
+            chosen?.kind === 'rocksdb'
+              ? new RocksDbKeyedStateBackend(config.maxParallelism, range, name, {
+                  ttlTimeProvider,
+                  dir: chosen.dir ?? defaultRocksDbDir(),
+                  dirName: `${rocksDbDirPrefix(config.jobName)}${operatorId.slice(0, 12)}-${s}`,
+                  cacheKeys: chosen.cacheKeys,
+                })
+              : new HeapKeyedStateBackend(config.maxParallelism, range, name, { ttlTimeProvider });
+          this.backends.push(backend);
           for (const kg of restoredOp?.keyed ?? []) backend.restoreKeyGroup(kg.keyGroup, kg);
           return backend;
         },
@@ -391,12 +410,18 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
           return true;
         },
         result: () => {
-          for (const k of keyed) {
-            const { groups, blobs } = k.progress.result();
+          const add = (id: string, { groups, blobs }: KeyedSnapshotResult): void =>
             // One entry per key group that holds state: storage writes each as a file of its own.
-            groups.forEach((kg, i) => (encoded[keyGroupEntry(k.id, kg)] = blobs[i]));
+            groups.forEach((kg, i) => (encoded[keyGroupEntry(id, kg)] = blobs[i]));
+          const pending: Promise<void>[] = [];
+          for (const k of keyed) {
+            const r = k.progress.result();
+            // A RocksDB backend finishes its scan of the disk asynchronously.
+            if (r instanceof Promise) pending.push(r.then((done) => add(k.id, done)));
+            else add(k.id, r);
           }
-          return { operators: encoded };
+          if (pending.length === 0) return { operators: encoded };
+          return Promise.all(pending).then(() => ({ operators: encoded }));
         },
       };
     };
@@ -421,6 +446,7 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
         recordWriters,
         batchSize: config.batchSize,
         channelInputs: inputs.map((c) => c.edge.inputIndex),
+        prepareInput: config.stateBackend?.kind === 'rocksdb' && nodes[0].keyed ? this.batchKeyLoader(runtimes[0]) : undefined,
         checkpointing: config.checkpointing ? { mode: config.checkpointing.mode, snapshot } : undefined,
       },
       this,
@@ -428,6 +454,31 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
     );
     this.placement.set(actor, placed);
     return actor;
+  }
+
+  /**
+   * Loads the keys of a batch's records into the head's backend before they are processed. A key
+   * selector that throws is skipped here: processing the record reports it, naming the operator.
+   */
+  private batchKeyLoader(head: { operator: StreamOperator; backend(): KeyedStateBackend | undefined }) {
+    return (batch: ElementBatch, from: number, input: 1 | 2): void | Promise<void> => {
+      const backend = head.backend();
+      const selector = head.operator.inputKeySelector?.(input);
+      if (backend === undefined || selector === undefined) return;
+      const keys: unknown[] = [];
+      for (let i = from; i < batch.length;) {
+        const tag = batch[i] as number;
+        if (tag === TAG_RECORD || tag === TAG_TIMED_RECORD) {
+          try {
+            keys.push(selector(batch[i + 1]));
+          } catch {
+            // reported when the record is processed
+          }
+        }
+        i += elementWidth(tag);
+      }
+      return keys.length === 0 ? undefined : backend.prefetch(keys);
+    };
   }
 
   private localChannel(id: number): LocalChannel {

@@ -50,7 +50,15 @@ export type {
   ReducingState,
   ValueState,
 } from './state-types.ts';
-export { HeapKeyedStateBackend, type HeapKeyedStateBackendOptions, type KeyedStateBackend } from './keyed-backend.ts';
+export {
+  HeapKeyedStateBackend,
+  type HeapKeyedStateBackendOptions,
+  type KeyedSnapshotProgress,
+  type KeyedSnapshotResult,
+  type KeyedStateBackend,
+} from './keyed-backend.ts';
+export { RocksDbKeyedStateBackend, type RocksDbKeyedStateBackendOptions } from './rocksdb-backend.ts';
+export { defaultRocksDbDir, rocksDbDirPrefix, sweepRocksDbDirs } from './rocksdb-store.ts';
 export { KEYED_SNAPSHOT_VERSION, type KeyGroupStateSnapshot, type KeyedStateSnapshot } from './snapshot-format.ts';
 export {
   HeapOperatorStateStore,

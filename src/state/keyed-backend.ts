@@ -76,6 +76,12 @@ export interface KeyedStateBackend {
   getReducingState<T>(descriptor: ReducingStateDescriptor<T>): InternalReducingState<T>;
   /** Creates or returns the aggregating state the descriptor names. */
   getAggregatingState<IN, ACC, OUT>(descriptor: AggregatingStateDescriptor<IN, ACC, OUT>): InternalAggregatingState<IN, OUT>;
+  /** Keeps a key's state readable without a prefetch until as many {@link releaseKey} calls (a backend on disk: a pending timer). */
+  retainKey?(key: unknown): void;
+  /** Undoes one {@link retainKey}. */
+  releaseKey?(key: unknown): void;
+  /** Resolves when restored state is in place (a backend on disk); the runtime awaits it before operators open. */
+  ready?(): Promise<void>;
   /** Makes the state of these keys available synchronously; a heap backend has nothing to do. */
   prefetch(keys: readonly unknown[]): void | Promise<void>;
   /** The state of one key group as plain data (see {@link KeyGroupStateSnapshot}). */
@@ -96,14 +102,20 @@ export interface HeapKeyedStateBackendOptions {
 
 type AnyHeapState = HeapKvState<unknown> & InternalKvState;
 
+/** The encoded key groups of a keyed snapshot that hold state. */
+export interface KeyedSnapshotResult {
+  groups: number[];
+  blobs: Uint8Array[];
+}
+
 /** A copy-on-write snapshot in progress: the key groups copied so far, and how to finish. */
 export interface KeyedSnapshotProgress {
   /** Copies pending key groups until `deadline` (performance.now()); returns whether all are copied. */
   step(deadline: number): boolean;
   /** Whether every key group is copied. */
   readonly done: boolean;
-  /** Copies what is left and returns the encoded key groups that hold state. */
-  result(): { groups: number[]; blobs: Uint8Array[] };
+  /** Copies what is left and returns the encoded key groups that hold state (when a backend reads disk, once that is done). */
+  result(): KeyedSnapshotResult | Promise<KeyedSnapshotResult>;
 }
 
 /**
@@ -120,18 +132,18 @@ export interface KeyedSnapshotProgress {
  * taken between records; disposed at close.
  */
 export class HeapKeyedStateBackend implements KeyedStateBackend, HeapKeyContext {
-  readonly kind = 'heap';
+  readonly kind: string = 'heap';
   /** Key group of the current key (read by states on every access). */
   currentKeyGroup = 0;
   /** The current key as used in Maps. */
   currentMapKey: unknown = undefined;
   private currentKey: unknown = undefined;
-  private readonly states = new Map<string, AnyHeapState>();
+  protected readonly states = new Map<string, AnyHeapState>();
   /** Every table, registered or only restored, by state name. */
-  private readonly tables = new Map<string, StateTable<unknown>>();
+  protected readonly tables = new Map<string, StateTable<unknown>>();
   /** TTL states that clean up on every record. */
   private everyRecordCleanup: AnyHeapState[] = [];
-  private readonly clock: TtlTimeProvider;
+  protected readonly clock: TtlTimeProvider;
 
   constructor(
     readonly maxParallelism: number,
@@ -164,11 +176,20 @@ export class HeapKeyedStateBackend implements KeyedStateBackend, HeapKeyContext 
       }
     | undefined;
 
+  /** Copies key group `kg` now if a copy-on-write snapshot still waits for it (before anything of it changes). */
+  protected ensureCopied(kg: number): void {
+    if (this.cow !== undefined && this.cow.pending[kg - this.keyGroupRange.start] === 1) this.copyKeyGroup(kg);
+  }
+
+  /** Called as key group `kg` is copied for a snapshot, with its copy (a RocksDB backend adds what it keeps on disk). */
+  protected keyGroupCopied(_kg: number, _snapshot: KeyGroupStateSnapshot): void {}
+
   private copyKeyGroup(kg: number): void {
     const cow = this.cow as NonNullable<typeof this.cow>;
     cow.pending[kg - this.keyGroupRange.start] = 0;
     cow.remaining--;
     const snapshot = this.snapshotKeyGroup(kg);
+    this.keyGroupCopied(kg, snapshot);
     if (snapshot.states.length > 0) {
       cow.groups.push(kg);
       cow.blobs.push(cow.encode(snapshot));
@@ -306,7 +327,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend, HeapKeyContext 
     return state;
   }
 
-  private checkRestoredTable(table: StateTable<unknown>, kind: StateKind, ttl: boolean): void {
+  protected checkRestoredTable(table: StateTable<unknown>, kind: StateKind, ttl: boolean): void {
     if (table.kind !== kind) {
       throw restoreError(
         `state '${table.name}' of operator '${this.operatorName}' was restored as ${table.kind} state and cannot be used as ${kind} state`,
@@ -368,9 +389,9 @@ export class HeapKeyedStateBackend implements KeyedStateBackend, HeapKeyContext 
     }
   }
 
-  prefetch(): void {}
+  prefetch(_keys: readonly unknown[]): void | Promise<void> {}
 
-  private checkKeyGroup(kg: number): void {
+  protected checkKeyGroup(kg: number): void {
     if (!Number.isInteger(kg) || kg < this.keyGroupRange.start || kg > this.keyGroupRange.end) {
       throw new WeirError(
         `key group ${kg} is not in this backend's range ${this.keyGroupRange.start}..${this.keyGroupRange.end} (operator '${this.operatorName}')`,

@@ -60,6 +60,41 @@ export interface SnapshotExpiry {
   now: number;
 }
 
+/** One stored entry as snapshot data: `value` and, under TTL, `ts`; undefined when TTL expiry leaves nothing. */
+export function plainEntry(
+  kind: StateKind,
+  ttl: boolean,
+  s: unknown,
+  expiry: SnapshotExpiry | undefined,
+): { value: unknown; ts: number | number[] | undefined } | undefined {
+  if (!ttl) {
+    if (kind === 'list') return { value: (s as unknown[]).slice(), ts: undefined };
+    if (kind === 'map') return { value: Array.from(s as Map<unknown, unknown>, ([k, v]) => [unmapKey(k), v]), ts: undefined };
+    return { value: s, ts: undefined };
+  }
+  if (kind === 'list' || kind === 'map') {
+    const out: unknown[] = [];
+    const times: number[] = [];
+    if (kind === 'list') {
+      for (const cell of s as TtlValue<unknown>[]) {
+        if (expiry && isExpired(cell.ts, expiry.ttl, expiry.now)) continue;
+        out.push(cell.v);
+        times.push(cell.ts);
+      }
+    } else {
+      for (const [k, c] of s as Map<unknown, TtlValue<unknown>>) {
+        if (expiry && isExpired(c.ts, expiry.ttl, expiry.now)) continue;
+        out.push([unmapKey(k), c.v]);
+        times.push(c.ts);
+      }
+    }
+    return out.length === 0 ? undefined : { value: out, ts: times };
+  }
+  const cell = s as TtlValue<unknown>;
+  if (expiry && isExpired(cell.ts, expiry.ttl, expiry.now)) return undefined;
+  return { value: cell.v, ts: cell.ts };
+}
+
 /** Writes the entries of one state table in one key group; undefined when it has none. */
 export function snapshotTableKeyGroup(
   table: StateTable<unknown>,
@@ -72,45 +107,13 @@ export function snapshotTableKeyGroup(
   let namespaces: unknown[] | undefined;
   const kind = table.kind;
   table.forEachInKeyGroup(kg, (nk, mk, s) => {
-    let value: unknown;
-    let ts: number | number[] | undefined;
-    if (!table.ttl) {
-      if (kind === 'list') value = (s as unknown[]).slice();
-      else if (kind === 'map') value = Array.from(s as Map<unknown, unknown>, ([k, v]) => [unmapKey(k), v]);
-      else value = s;
-    } else if (kind === 'list') {
-      const out: unknown[] = [];
-      const times: number[] = [];
-      for (const cell of s as TtlValue<unknown>[]) {
-        if (expiry && isExpired(cell.ts, expiry.ttl, expiry.now)) continue;
-        out.push(cell.v);
-        times.push(cell.ts);
-      }
-      if (out.length === 0) return;
-      value = out;
-      ts = times;
-    } else if (kind === 'map') {
-      const out: unknown[] = [];
-      const times: number[] = [];
-      for (const [k, c] of s as Map<unknown, TtlValue<unknown>>) {
-        if (expiry && isExpired(c.ts, expiry.ttl, expiry.now)) continue;
-        out.push([unmapKey(k), c.v]);
-        times.push(c.ts);
-      }
-      if (out.length === 0) return;
-      value = out;
-      ts = times;
-    } else {
-      const cell = s as TtlValue<unknown>;
-      if (expiry && isExpired(cell.ts, expiry.ttl, expiry.now)) return;
-      value = cell.v;
-      ts = cell.ts;
-    }
+    const entry = plainEntry(kind, table.ttl, s, expiry);
+    if (entry === undefined) return;
     if (nk !== undefined && namespaces === undefined) namespaces = new Array(keys.length).fill(null);
     if (namespaces !== undefined) namespaces.push(nk === undefined ? null : unmapKey(nk));
     keys.push(unmapKey(mk));
-    values.push(value);
-    if (timestamps !== undefined) timestamps.push(ts as number | number[]);
+    values.push(entry.value);
+    if (timestamps !== undefined) timestamps.push(entry.ts as number | number[]);
   });
   if (keys.length === 0) return undefined;
   const snapshot: KeyedStateSnapshot = { name: table.name, kind, ttl: table.ttl, keys, values };

@@ -2,7 +2,7 @@
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { HeapKeyedStateBackend, ValueStateDescriptor, assignToKeyGroup } from '../../src/state/index.ts';
-import type { KeyGroupStateSnapshot } from '../../src/state/index.ts';
+import type { KeyGroupStateSnapshot, KeyedSnapshotResult } from '../../src/state/index.ts';
 
 const packr = new Packr({ useRecords: true });
 const encode = (s: KeyGroupStateSnapshot) => new Uint8Array(packr.pack(s));
@@ -35,7 +35,7 @@ describe('copy-on-write snapshots', () => {
       backend.setCurrentKey(k);
       state.update(-1);
     }
-    const { groups, blobs } = progress.result();
+    const { groups, blobs } = progress.result() as KeyedSnapshotResult;
     // Key groups written to after the start were copied first; every key group with state is there once.
     const expected = [...new Set(Array.from({ length: 1000 }, (_, k) => assignToKeyGroup(k, 128)))].sort((a, b) => a - b);
     expect([...groups].sort((a, b) => a - b)).toEqual(expected);
@@ -53,7 +53,7 @@ describe('copy-on-write snapshots', () => {
     while (!progress.step(performance.now() - 1)) steps++;
     // A deadline already passed copies one key group per step: 128 key groups.
     expect(steps).toBe(127);
-    expect(values(progress.result().blobs).size).toBe(5000);
+    expect(values((progress.result() as KeyedSnapshotResult).blobs).size).toBe(5000);
   });
 
   it('finishes a snapshot still copying before the next one begins', () => {
@@ -62,7 +62,7 @@ describe('copy-on-write snapshots', () => {
     const second = backend.beginSnapshot(encode);
     backend.setCurrentKey(3);
     state.update(300);
-    expect(values(first.result().blobs).get(3)).toBe(3);
-    expect(values(second.result().blobs).get(3)).toBe(3);
+    expect(values((first.result() as KeyedSnapshotResult).blobs).get(3)).toBe(3);
+    expect(values((second.result() as KeyedSnapshotResult).blobs).get(3)).toBe(3);
   });
 });

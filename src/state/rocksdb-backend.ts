@@ -1,0 +1,647 @@
+//! The RocksDB keyed state backend: state on disk, a bounded write-back cache of whole keys on the heap, batched reads before user code runs, snapshots per key group.
+
+import { Packr } from 'msgpackr';
+import { ErrorCodes, WeirError } from '../core/errors.ts';
+import type { StateKind } from './descriptors.ts';
+import { HeapKeyedStateBackend, type HeapKeyedStateBackendOptions, type KeyedSnapshotProgress } from './keyed-backend.ts';
+import { assignToKeyGroup, type KeyGroupRange } from './key-groups.ts';
+import { mapKey, unmapKey } from './map-keys.ts';
+import { RocksDbStore } from './rocksdb-store.ts';
+import {
+  KEYED_SNAPSHOT_VERSION,
+  plainEntry,
+  restoreEntry,
+  restoreError,
+  validateStateSnapshot,
+  type KeyedStateSnapshot,
+  type KeyGroupStateSnapshot,
+  type SnapshotExpiry,
+} from './snapshot-format.ts';
+import { StateTable } from './state-table.ts';
+import { isExpired } from './ttl.ts';
+
+/** Options of {@link RocksDbKeyedStateBackend}. */
+export interface RocksDbKeyedStateBackendOptions extends HeapKeyedStateBackendOptions {
+  /** Parent of the working directory (one directory per backend instance, removed on dispose). */
+  dir: string;
+  /** Name prefix of the working directory. */
+  dirName: string;
+  /** Keys whose state the cache holds (default 100,000). Keys with pending timers stay above it. */
+  cacheKeys?: number;
+  /** Bits of the filter that tells keys never written to disk (default 2^25 = 4 MiB). */
+  filterBits?: number;
+}
+
+/** A row's state: `[name, kind, ttl, namespaces (null = default), values, timestamps | null]`. */
+type RowState = [string, StateKind, boolean, unknown[], unknown[], (number | number[])[] | null];
+
+const rowPackr = new Packr({ useRecords: true });
+const partPackr = new Packr({ useRecords: true });
+
+/** Database key of a (key group, mapped key): 2 bytes of key group, a type tag, the key. */
+export function encodeDbKey(kg: number, mk: unknown): Buffer {
+  switch (typeof mk) {
+    case 'string': {
+      const b = Buffer.allocUnsafe(3 + Buffer.byteLength(mk));
+      b.write(mk, 3, 'utf8');
+      b[2] = 0x73;
+      b[0] = kg >>> 8;
+      b[1] = kg & 0xff;
+      return b;
+    }
+    case 'number': {
+      const b = Buffer.allocUnsafe(11);
+      b[0] = kg >>> 8;
+      b[1] = kg & 0xff;
+      b[2] = 0x6e;
+      b.writeDoubleBE(mk === 0 ? 0 : mk, 3); // -0 and 0 are one Map key
+      return b;
+    }
+    case 'boolean':
+      return Buffer.from([kg >>> 8, kg & 0xff, 0x62, mk ? 1 : 0]);
+    case 'bigint': {
+      const s = mk.toString();
+      const b = Buffer.allocUnsafe(3 + s.length);
+      b.write(s, 3, 'latin1');
+      b[0] = kg >>> 8;
+      b[1] = kg & 0xff;
+      b[2] = 0x69;
+      return b;
+    }
+    default:
+      return Buffer.from([kg >>> 8, kg & 0xff, mk === null ? 0x7a : 0x75]);
+  }
+}
+
+/** The inverse of {@link encodeDbKey}: `[key group, mapped key]`. */
+export function decodeDbKey(b: Buffer): [number, unknown] {
+  const kg = (b[0] << 8) | b[1];
+  switch (b[2]) {
+    case 0x73:
+      return [kg, b.toString('utf8', 3)];
+    case 0x6e:
+      return [kg, b.readDoubleBE(3)];
+    case 0x62:
+      return [kg, b[3] === 1];
+    case 0x69:
+      return [kg, BigInt(b.toString('latin1', 3))];
+    case 0x7a:
+      return [kg, null];
+    default:
+      return [kg, undefined];
+  }
+}
+
+const scratch = new Float64Array(1);
+const scratchWords = new Uint32Array(scratch.buffer);
+
+/** A 32-bit hash of a mapped key in a key group, for the filter. */
+function hashKey(kg: number, mk: unknown): number {
+  let h = (0x811c9dc5 ^ Math.imul(kg + 1, 0x9e3779b1)) >>> 0;
+  if (typeof mk === 'number') {
+    scratch[0] = mk === 0 ? 0 : mk;
+    h = Math.imul(h ^ scratchWords[0], 0x01000193);
+    h = Math.imul(h ^ scratchWords[1], 0x01000193);
+  } else {
+    const s = typeof mk === 'string' ? mk : `${typeof mk}:${String(mk)}`;
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h >>> 0;
+}
+
+interface SnapshotPart {
+  /** The cached keys' state of the key group at the copy, encoded (a copy). */
+  bytes: Uint8Array | undefined;
+  /** Keys cached at the copy: their rows on disk are older and are skipped. */
+  mask: Set<unknown>;
+}
+
+/**
+ * Keyed state in RocksDB (Flink's EmbeddedRocksDBStateBackend), with user code kept synchronous.
+ *
+ * Layout: one database row per (key group, key) — key `[key group: 2 bytes][type][key]`, value the
+ * msgpack of every state's entries of that key (all namespaces, map entries, TTL timestamps). Key
+ * groups lead, so a key-group range is one contiguous scan.
+ *
+ * Hot path: the heap tables of {@link HeapKeyedStateBackend} are the cache, holding whole keys. Before
+ * user code runs on a batch, the runtime calls {@link prefetch} with the batch's keys: keys not in
+ * the cache are read with one `getMany`, and when the cache is over its size the oldest keys not
+ * in use are written back (dirty ones, in one write batch) and dropped. A filter of keys ever
+ * written answers "never on disk" without a native call, so new keys cost nothing to load. Keys
+ * with pending timers are pinned in the cache (timers stay on the heap, as Flink's
+ * `timer-service.factory: HEAP`), so firing a timer never waits for disk.
+ *
+ * Snapshots: at the barrier, a database iterator fixes the disk's view (no write is in flight: the
+ * actor waits on every {@link prefetch} that writes), and the cache is copied per key group on
+ * first touch (copy-on-write). The scan then merges, per key group, the cached copy with the rows
+ * of keys that were not cached, into the backend-neutral {@link KeyGroupStateSnapshot}.
+ *
+ * Threading model: one subtask actor's thread; native calls complete on it. Life cycle: created
+ * at deploy (database opening, restored key groups written) → {@link ready} → used → disposed
+ * (database closed, directory removed).
+ */
+export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
+  override readonly kind: string = 'rocksdb';
+  private readonly store: RocksDbStore;
+  /** Cached keys per key group: mapped key → generation × 2 + dirty bit. */
+  private readonly resident: (Map<unknown, number> | undefined)[];
+  private residentCount = 0;
+  /** Keys cached since the last write-back: without new ones, another write-back frees nothing more. */
+  private admittedSinceEviction = 0;
+  private generation = 1;
+  private readonly cacheKeys: number;
+  private readonly pins = new Map<unknown, number>();
+  private readonly filter: Int32Array;
+  private readonly filterMask: number;
+  private hand: number;
+  private restoreKeys: Buffer[] = [];
+  private restoreValues: Buffer[] = [];
+  private readonly restoreWrites: Promise<void>[] = [];
+  private currentParts: Map<number, SnapshotPart> | undefined;
+  /** Counters: rows read and written, native calls. */
+  readonly counters = { reads: 0, readCalls: 0, writes: 0, writeCalls: 0, evictions: 0 };
+
+  constructor(maxParallelism: number, keyGroupRange: KeyGroupRange, operatorName: string, options: RocksDbKeyedStateBackendOptions) {
+    super(maxParallelism, keyGroupRange, operatorName, options);
+    this.cacheKeys = Math.max(1, options.cacheKeys ?? 100_000);
+    const bits = 1 << Math.max(10, Math.min(31, Math.ceil(Math.log2(options.filterBits ?? 1 << 25))));
+    this.filter = new Int32Array(bits >>> 5);
+    this.filterMask = bits - 1;
+    this.resident = new Array(maxParallelism);
+    this.hand = keyGroupRange.start;
+    this.store = new RocksDbStore(options.dir, options.dirName);
+  }
+
+  // ---- filter of keys on disk
+
+  private addToFilter(kg: number, mk: unknown): void {
+    const h1 = hashKey(kg, mk);
+    const h2 = (Math.imul(h1, 0x27d4eb2d) >>> 15) | 1;
+    for (let i = 0; i < 3; i++) {
+      const bit = (h1 + i * h2) & this.filterMask;
+      this.filter[bit >>> 5] |= 1 << (bit & 31);
+    }
+  }
+
+  private mayBeOnDisk(kg: number, mk: unknown): boolean {
+    const h1 = hashKey(kg, mk);
+    const h2 = (Math.imul(h1, 0x27d4eb2d) >>> 15) | 1;
+    for (let i = 0; i < 3; i++) {
+      const bit = (h1 + i * h2) & this.filterMask;
+      if ((this.filter[bit >>> 5] & (1 << (bit & 31))) === 0) return false;
+    }
+    return true;
+  }
+
+  // ---- keys
+
+  override setCurrentKey(key: unknown): void {
+    super.setCurrentKey(key);
+    const r = this.resident[this.currentKeyGroup];
+    const v = r === undefined ? undefined : r.get(this.currentMapKey);
+    if (v === undefined) this.admitUncached(key);
+    else if ((v & 1) === 0) (r as Map<unknown, number>).set(this.currentMapKey, v | 1);
+  }
+
+  /** A key used without a prefetch: fine if it was never written to disk (its state is empty). */
+  private admitUncached(key: unknown): void {
+    const kg = this.currentKeyGroup;
+    const mk = this.currentMapKey;
+    if (this.mayBeOnDisk(kg, mk)) {
+      throw new WeirError(
+        `state of key ${describeKey(key)} of operator '${this.operatorName}' may be on disk and was not loaded before use (RocksDB backend): ` +
+          'keyed state is only readable for keys of the record or timer being processed',
+        { code: ErrorCodes.STATE_ACCESS, domain: 'internal', operator: this.operatorName },
+      );
+    }
+    (this.resident[kg] ??= new Map()).set(mk, (this.generation << 1) | 1);
+    this.residentCount++;
+    this.admittedSinceEviction++;
+  }
+
+  /** Keeps `key`'s state in the cache until as many {@link releaseKey} calls (a pending timer). */
+  retainKey(key: unknown): void {
+    const mk = mapKey(key);
+    this.pins.set(mk, (this.pins.get(mk) ?? 0) + 1);
+  }
+
+  /** Undoes one {@link retainKey}. */
+  releaseKey(key: unknown): void {
+    const mk = mapKey(key);
+    const n = this.pins.get(mk);
+    if (n === undefined) return;
+    if (n <= 1) this.pins.delete(mk);
+    else this.pins.set(mk, n - 1);
+  }
+
+  /**
+   * Makes the state of `keys` (and of pinned keys) readable synchronously. Returns nothing when
+   * every key is cached (or never was on disk) and the cache is within its size; otherwise a
+   * promise the runtime awaits before user code runs.
+   */
+  override prefetch(keys: readonly unknown[]): void | Promise<void> {
+    const gen = ++this.generation;
+    let missing: { kg: number; mk: unknown }[] | undefined;
+    const maxParallelism = this.maxParallelism;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      const mk = mapKey(key);
+      const kg = assignToKeyGroup(key, maxParallelism);
+      let r = this.resident[kg];
+      if (r === undefined) r = this.resident[kg] = new Map();
+      const v = r.get(mk);
+      if (v !== undefined) {
+        if (v >>> 1 !== gen) r.set(mk, (gen << 1) | (v & 1));
+        continue;
+      }
+      // Cached from now on (loaded below when it may be on disk); dirty only once used. A snapshot
+      // waiting for this key group copies it first: its list of cached keys must not include this one.
+      this.ensureCopied(kg);
+      r.set(mk, gen << 1);
+      this.residentCount++;
+      this.admittedSinceEviction++;
+      if (this.mayBeOnDisk(kg, mk)) (missing ??= []).push({ kg, mk });
+    }
+    // Over the cache size, a write-back is due, unless nothing was cached since the last one (the
+    // rest is in use: this batch, or keys with timers; the cache exceeds its size until they are not).
+    if (missing === undefined && (this.residentCount <= this.cacheKeys || this.admittedSinceEviction === 0)) return;
+    return this.load(missing);
+  }
+
+  private async load(missing: { kg: number; mk: unknown }[] | undefined): Promise<void> {
+    await this.ready();
+    // Write back down to 90 % of the cache, so the next batches need no write.
+    if (this.residentCount > this.cacheKeys && this.admittedSinceEviction > 0)
+      await this.evict(this.residentCount - Math.floor(this.cacheKeys * 0.9));
+    if (missing === undefined) return;
+    const dbKeys = missing.map((m) => encodeDbKey(m.kg, m.mk));
+    this.counters.readCalls++;
+    const values = await this.store.getMany(dbKeys);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v !== undefined) {
+        this.counters.reads++;
+        this.install(missing[i].kg, missing[i].mk, v);
+      }
+    }
+  }
+
+  /** Writes back and drops up to `count` cached keys: oldest first per key group, key groups in turn; never recent or pinned ones. */
+  private async evict(count: number): Promise<void> {
+    const keys: Buffer[] = [];
+    const values: (Buffer | undefined)[] = [];
+    const recent = this.generation - 1;
+    const { start, end } = this.keyGroupRange;
+    const groups = end - start + 1;
+    let freed = 0;
+    this.admittedSinceEviction = 0;
+    for (let visited = 0; visited < groups && freed < count; visited++) {
+      const kg = this.hand;
+      const r = this.resident[kg];
+      if (r !== undefined && r.size > 0) {
+        for (const [mk, v] of r) {
+          if (freed >= count) break;
+          if (v >>> 1 >= recent || this.pins.has(mk)) continue;
+          this.ensureCopied(kg);
+          const row = this.takeRow(kg, mk);
+          if ((v & 1) === 1) {
+            keys.push(encodeDbKey(kg, mk));
+            values.push(row);
+            if (row !== undefined) this.addToFilter(kg, mk);
+          }
+          r.delete(mk);
+          this.residentCount--;
+          freed++;
+        }
+      }
+      if (freed < count || r === undefined || r.size === 0) this.hand = kg === end ? start : kg + 1;
+    }
+    this.counters.evictions += freed;
+    if (keys.length === 0) return;
+    this.counters.writes += keys.length;
+    this.counters.writeCalls++;
+    await this.store.write(keys, values);
+  }
+
+  /** Removes a key's entries from every table and returns them as a row (undefined when it has none). */
+  private takeRow(kg: number, mk: unknown): Buffer | undefined {
+    let row: RowState[] | undefined;
+    for (const table of this.tables.values()) {
+      let namespaces: unknown[] | undefined;
+      let values: unknown[] | undefined;
+      let timestamps: (number | number[])[] | undefined;
+      const add = (nk: unknown, s: unknown): void => {
+        const e = plainEntry(table.kind, table.ttl, s, undefined);
+        if (e === undefined) return;
+        (namespaces ??= []).push(nk === undefined ? null : unmapKey(nk));
+        (values ??= []).push(e.value);
+        if (table.ttl) (timestamps ??= []).push(e.ts as number | number[]);
+      };
+      const d = table.defaults[kg];
+      if (d !== undefined) {
+        const s = d.get(mk);
+        if (s !== undefined) {
+          add(undefined, s);
+          d.delete(mk);
+        }
+      }
+      const byNs = table.namespaced[kg];
+      if (byNs !== undefined) {
+        for (const [nk, inner] of byNs) {
+          const s = inner.get(mk);
+          if (s === undefined) continue;
+          add(nk, s);
+          inner.delete(mk);
+          if (inner.size === 0) byNs.delete(nk);
+        }
+      }
+      if (values !== undefined) (row ??= []).push([table.name, table.kind, table.ttl, namespaces as unknown[], values, timestamps ?? null]);
+    }
+    return row === undefined ? undefined : rowPackr.pack(row);
+  }
+
+  /** Puts a row read from disk into the tables. */
+  private install(kg: number, mk: unknown, bytes: Uint8Array): void {
+    const row = rowPackr.unpack(bytes) as RowState[];
+    const op = this.operatorName;
+    for (const [name, kind, ttl, namespaces, values, timestamps] of row) {
+      const table = this.tableFor(name, kind, ttl);
+      const where = `state '${name}' of operator '${op}'`;
+      for (let i = 0; i < values.length; i++) {
+        const stored = restoreEntry(kind, ttl, values[i], timestamps?.[i], where, op);
+        if ((kind === 'list' && (stored as unknown[]).length === 0) || (kind === 'map' && (stored as Map<unknown, unknown>).size === 0))
+          continue;
+        const ns = namespaces[i];
+        table.set(kg, ns == null ? undefined : mapKey(ns), mk, stored);
+      }
+    }
+  }
+
+  private tableFor(name: string, kind: StateKind, ttl: boolean): StateTable<unknown> {
+    let table = this.tables.get(name);
+    if (table) this.checkRestoredTable(table, kind, ttl);
+    else {
+      table = new StateTable<unknown>(name, kind, ttl, this.maxParallelism);
+      this.tables.set(name, table);
+    }
+    return table;
+  }
+
+  // ---- life cycle
+
+  private readyPromise: Promise<void> | undefined;
+
+  /**
+   * Resolves when the database is open, restored state is written, and the keys pinned by
+   * restored timers are cached. The runtime awaits it before the operators open.
+   */
+  ready(): Promise<void> {
+    if (this.readyPromise === undefined || this.restoreKeys.length > 0) {
+      this.flushRestore();
+      this.readyPromise = (async () => {
+        await this.store.opened;
+        await Promise.all(this.restoreWrites);
+        const pinned: { kg: number; mk: unknown }[] = [];
+        for (const mk of this.pins.keys()) {
+          const key = unmapKey(mk);
+          const kg = assignToKeyGroup(key, this.maxParallelism);
+          const r = (this.resident[kg] ??= new Map());
+          if (r.has(mk)) continue;
+          r.set(mk, this.generation << 1);
+          this.residentCount++;
+          pinned.push({ kg, mk });
+        }
+        if (pinned.length > 0) {
+          const values = await this.store.getMany(pinned.map((p) => encodeDbKey(p.kg, p.mk)));
+          values.forEach((v, i) => v !== undefined && this.install(pinned[i].kg, pinned[i].mk, v));
+        }
+      })();
+    }
+    return this.readyPromise;
+  }
+
+  private flushRestore(): void {
+    if (this.restoreKeys.length === 0) return;
+    const keys = this.restoreKeys;
+    const values = this.restoreValues;
+    this.restoreKeys = [];
+    this.restoreValues = [];
+    this.restoreWrites.push(this.store.opened.then(() => this.store.write(keys, values)));
+  }
+
+  /** Loads a key group's snapshot (of any backend) into the database, by rows; {@link ready} awaits the writes. */
+  override restoreKeyGroup(kg: number, data: KeyGroupStateSnapshot): void {
+    this.checkKeyGroup(kg);
+    const op = this.operatorName;
+    if (data === null || typeof data !== 'object' || !Array.isArray(data.states))
+      throw restoreError(`malformed keyed state snapshot for key group ${kg} of operator '${op}'`, op);
+    if (data.version !== KEYED_SNAPSHOT_VERSION)
+      throw restoreError(`keyed state snapshot version ${data.version} is not supported (expected ${KEYED_SNAPSHOT_VERSION})`, op);
+    if (data.keyGroup !== kg) throw restoreError(`snapshot of key group ${data.keyGroup} cannot be restored as key group ${kg}`, op);
+    for (const s of data.states) validateStateSnapshot(s, op);
+    const rows = new Map<unknown, RowState[]>();
+    for (const s of data.states) {
+      this.tableFor(s.name, s.kind, s.ttl);
+      const where = `state '${s.name}' of operator '${op}'`;
+      const byKey = new Map<unknown, RowState>();
+      for (let i = 0; i < s.keys.length; i++) {
+        const key = s.keys[i];
+        if (assignToKeyGroup(key, this.maxParallelism) !== kg) {
+          throw restoreError(
+            `${where}: key ${describeKey(key)} does not belong to key group ${kg} (is maxParallelism ${this.maxParallelism} the one of the snapshot?)`,
+            op,
+          );
+        }
+        // Checked as the heap backend checks it; stored in the snapshot's own plain form.
+        restoreEntry(s.kind, s.ttl, s.values[i], s.timestamps?.[i], where, op);
+        const mk = mapKey(key);
+        let rs = byKey.get(mk);
+        if (rs === undefined) {
+          rs = [s.name, s.kind, s.ttl, [], [], s.ttl ? [] : null];
+          byKey.set(mk, rs);
+          let row = rows.get(mk);
+          if (row === undefined) rows.set(mk, (row = []));
+          row.push(rs);
+        }
+        rs[3].push(s.namespaces?.[i] ?? null);
+        rs[4].push(s.values[i]);
+        rs[5]?.push(s.timestamps?.[i] as number | number[]);
+      }
+    }
+    for (const [mk, row] of rows) {
+      this.restoreKeys.push(encodeDbKey(kg, mk));
+      this.restoreValues.push(rowPackr.pack(row));
+      this.addToFilter(kg, mk);
+    }
+    if (this.restoreKeys.length >= 10_000) this.flushRestore();
+  }
+
+  // ---- snapshots
+
+  protected override keyGroupCopied(kg: number, snapshot: KeyGroupStateSnapshot): void {
+    const parts = this.currentParts;
+    if (parts === undefined) return;
+    const r = this.resident[kg];
+    parts.set(kg, {
+      bytes: snapshot.states.length > 0 ? new Uint8Array(partPackr.pack(snapshot)) : undefined,
+      mask: r === undefined ? new Set() : new Set(r.keys()),
+    });
+  }
+
+  /**
+   * Starts a snapshot: the disk's view is fixed now, the cache is copied per key group on first
+   * touch; the scan that merges them runs in the background. `result()` resolves when it is done.
+   */
+  override beginSnapshot(encode: (s: KeyGroupStateSnapshot) => Uint8Array): KeyedSnapshotProgress {
+    const inner = super.beginSnapshot(() => new Uint8Array(0));
+    const parts = new Map<number, SnapshotPart>();
+    this.currentParts = parts;
+    const groups: number[] = [];
+    const blobs: Uint8Array[] = [];
+    let current: { kg: number; states: Map<string, KeyedStateSnapshot> } | undefined;
+    let now: number | undefined;
+    const expiryOf = (name: string): SnapshotExpiry | undefined => {
+      const policy = this.states.get(name)?.ttl;
+      return policy?.fullSnapshot ? { ttl: policy.ttl, now: (now ??= this.clock.now()) } : undefined;
+    };
+    const finishGroup = (kg: number, fromDisk: Map<string, KeyedStateSnapshot> | undefined): void => {
+      const part = parts.get(kg);
+      const merged = new Map<string, KeyedStateSnapshot>();
+      if (part?.bytes !== undefined) for (const s of (partPackr.unpack(part.bytes) as KeyGroupStateSnapshot).states) merged.set(s.name, s);
+      if (fromDisk !== undefined) {
+        for (const [name, s] of fromDisk) {
+          const m = merged.get(name);
+          if (m === undefined) merged.set(name, s);
+          else appendSnapshot(m, s);
+        }
+      }
+      parts.delete(kg);
+      if (merged.size === 0) return;
+      groups.push(kg);
+      blobs.push(encode({ version: KEYED_SNAPSHOT_VERSION, keyGroup: kg, states: [...merged.values()] }));
+    };
+    const scanned = this.store.scan((entries) => {
+      for (let i = entries.length - 1; i > 0; i -= 2) {
+        const [kg, mk] = decodeDbKey(entries[i]);
+        if (current === undefined || current.kg !== kg) {
+          if (current !== undefined) finishGroup(current.kg, current.states);
+          // Copy-on-write: this key group's cached keys are copied before their rows are read.
+          this.ensureCopied(kg);
+          current = { kg, states: new Map() };
+        }
+        if (parts.get(kg)?.mask.has(mk)) continue;
+        const key = unmapKey(mk);
+        for (const [name, kind, ttl, namespaces, values, timestamps] of rowPackr.unpack(entries[i - 1]) as RowState[]) {
+          const expiry = ttl ? expiryOf(name) : undefined;
+          let s = current.states.get(name);
+          for (let j = 0; j < values.length; j++) {
+            let value = values[j];
+            let ts = timestamps?.[j];
+            if (expiry !== undefined) {
+              const kept = expireRowEntry(kind, value, ts as number | number[], expiry);
+              if (kept === undefined) continue;
+              [value, ts] = kept;
+            }
+            if (s === undefined)
+              current.states.set(name, (s = { name, kind, ttl, keys: [], values: [], namespaces: [], ...(ttl ? { timestamps: [] } : {}) }));
+            s.keys.push(key);
+            (s.namespaces as unknown[]).push(namespaces[j]);
+            s.values.push(value);
+            s.timestamps?.push(ts as number | number[]);
+          }
+        }
+      }
+    });
+    let scanDone = false;
+    let scanError: unknown;
+    const finished = scanned.then(
+      () => {
+        scanDone = true;
+      },
+      (error) => {
+        scanDone = true;
+        scanError = error;
+      },
+    );
+    return {
+      step: (deadline) => inner.step(deadline) && scanDone,
+      get done() {
+        return inner.done && scanDone;
+      },
+      result: () =>
+        finished.then(() => {
+          if (scanError !== undefined) throw scanError;
+          inner.result();
+          if (current !== undefined) finishGroup(current.kg, current.states);
+          current = undefined;
+          for (const kg of [...parts.keys()]) finishGroup(kg, undefined);
+          if (this.currentParts === parts) this.currentParts = undefined;
+          return { groups, blobs };
+        }),
+    };
+  }
+
+  /** Keys of key-group scans are not supported: the keys live on disk. */
+  override getKeys(stateName: string): unknown[] {
+    throw new WeirError(
+      `listing the keys of state '${stateName}' (applyToKeyedState) is not supported by the RocksDB backend yet (operator '${this.operatorName}'); use the heap backend for this job`,
+      { code: ErrorCodes.STATE_ACCESS, domain: 'user', operator: this.operatorName },
+    );
+  }
+
+  /** Keys in the cache. */
+  cachedKeyCount(): number {
+    return this.residentCount;
+  }
+
+  override dispose(): void {
+    super.dispose();
+    void this.store.close();
+  }
+
+  /** Closes the database and removes its directory. */
+  async close(): Promise<void> {
+    super.dispose();
+    await this.store.close();
+  }
+}
+
+/** Appends `b`'s entries to `a` (same state). */
+function appendSnapshot(a: KeyedStateSnapshot, b: KeyedStateSnapshot): void {
+  if (a.namespaces === undefined && b.namespaces !== undefined) a.namespaces = new Array(a.keys.length).fill(null);
+  for (let i = 0; i < b.keys.length; i++) {
+    a.keys.push(b.keys[i]);
+    a.values.push(b.values[i]);
+    if (a.namespaces !== undefined) a.namespaces.push(b.namespaces?.[i] ?? null);
+    if (a.timestamps !== undefined) a.timestamps.push((b.timestamps as (number | number[])[])[i]);
+  }
+}
+
+/** TTL full-snapshot cleanup of one entry in plain form: what is left, or undefined. */
+function expireRowEntry(
+  kind: StateKind,
+  value: unknown,
+  ts: number | number[],
+  expiry: SnapshotExpiry,
+): [unknown, number | number[]] | undefined {
+  if (kind !== 'list' && kind !== 'map') return isExpired(ts as number, expiry.ttl, expiry.now) ? undefined : [value, ts];
+  const values: unknown[] = [];
+  const times: number[] = [];
+  (ts as number[]).forEach((t, i) => {
+    if (isExpired(t, expiry.ttl, expiry.now)) return;
+    values.push((value as unknown[])[i]);
+    times.push(t);
+  });
+  return values.length === 0 ? undefined : [values, times];
+}
+
+function describeKey(key: unknown): string {
+  try {
+    return typeof key === 'bigint' ? `${key}n` : (JSON.stringify(key) ?? String(key));
+  } catch {
+    return String(key);
+  }
+}
