@@ -1,11 +1,41 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Suites that run a second time with keyed state in RocksDB (a cache of 64 keys, so state goes
+ * through disk): keyed state, timers, windows, joins, and the fault-tolerance chaos cases.
+ * Left out: keyed-state-namespaces (it lists keys with getKeys/applyToAllKeys, which RocksDB does
+ * not support yet) and broadcast state (applyToKeyedState, the same).
+ */
+const ROCKSDB_SUITES = [
+  'test/state/keyed-state-types.test.ts',
+  'test/state/state-ttl-expiry.test.ts',
+  'test/actors/keyed-timers-and-ttl.test.ts',
+  'test/windows/**/*.test.ts',
+  'test/time/**/*.test.ts',
+  'test/api/word-count.test.ts',
+  'test/api/datastream-operators.test.ts',
+  'test/api/joins-*.test.ts',
+  'test/api/side-outputs-and-connect.test.ts',
+  'test/checkpoint/chaos-exactly-once.test.ts',
+  'test/checkpoint/savepoint-restore.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
     fileParallelism: false,
+    projects: [
+      { extends: true, test: { name: 'heap', include: ['test/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'rocksdb',
+          include: ROCKSDB_SUITES,
+          env: { WEIR_STATE_BACKEND: 'rocksdb', WEIR_ROCKSDB_CACHE_KEYS: '64' },
+        },
+      },
+    ],
   },
 });

@@ -163,7 +163,7 @@ export {
 export type { Clock, ProcessingTimeService, TimestampAssigner, WatermarkGenerator, WatermarkOutput } from './time/index.ts';
 
 export { ErrorCodes, WeirError } from './core/index.ts';
-export type { ErrorCode, ErrorDomain, JobOptions, JobParams, StreamElement, SubtaskMetrics } from './core/index.ts';
+export type { ErrorCode, ErrorDomain, JobOptions, JobParams, StateBackendConfig, StreamElement, SubtaskMetrics } from './core/index.ts';
 
 export type { JobDefinition } from './graph/index.ts';
 

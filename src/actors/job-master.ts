@@ -218,12 +218,15 @@ export class JobMaster extends Actor<Message> {
           type: 'failed',
           attempt: attemptNo,
           error: encodeError(
-            new WeirError(`worker thread of slot ${slot} was lost: ${(error as Error)?.message ?? String(error)}`, {
-              code: ErrorCodes.WORKER_LOST,
-              domain: 'internal',
-              retriable: true,
-              cause: error,
-            }),
+            // Out of memory already says what was lost and why.
+            error instanceof WeirError && error.code === ErrorCodes.OUT_OF_MEMORY
+              ? error
+              : new WeirError(`worker thread of slot ${slot} was lost: ${(error as Error)?.message ?? String(error)}`, {
+                  code: ErrorCodes.WORKER_LOST,
+                  domain: 'internal',
+                  retriable: true,
+                  cause: error,
+                }),
           ),
         }),
     };

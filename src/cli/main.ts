@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import type { JobResult } from '../actors/job-master.ts';
 import { WeirError } from '../core/errors.ts';
-import type { JobParams } from '../core/protocol.ts';
+import type { JobParams, StateBackendConfig } from '../core/protocol.ts';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { startJob, type ExecuteOptions } from '../scheduler/execute.ts';
@@ -24,6 +24,9 @@ run options:
       --batch-size <n>        elements per batch (default 1024)
       --credits <n>           batches each input channel may hold (default 4)
       --local                 run every subtask on this thread instead of worker threads
+      --state-backend <kind>  where keyed state lives: heap (default) or rocksdb
+      --state-dir <dir>       RocksDB working directory (default: the OS temp directory)
+      --state-cache-keys <n>  keys RocksDB keeps cached on the heap (default 100000)
       --param <key=value>     a parameter for the job (repeatable)
       --name <job-name>       the job's name
       --json                  print the result as JSON
@@ -32,6 +35,24 @@ run options:
       --allow-non-restored-state
                               drop savepoint state of operators the job no longer has
   -h, --help                  this text`;
+
+function stateBackendOption(
+  kind: string | undefined,
+  dir: string | undefined,
+  cacheKeys: number | undefined,
+): StateBackendConfig | undefined {
+  if (kind === undefined) {
+    if (dir !== undefined || cacheKeys !== undefined)
+      throw new UsageError('--state-dir and --state-cache-keys need --state-backend rocksdb');
+    return undefined;
+  }
+  if (kind === 'heap') return { kind };
+  if (kind === 'rocksdb') {
+    if (cacheKeys !== undefined && cacheKeys < 1) throw new UsageError(`--state-cache-keys must be positive, got ${cacheKeys}`);
+    return { kind, dir: dir === undefined ? undefined : resolve(dir), cacheKeys };
+  }
+  throw new UsageError(`--state-backend must be heap or rocksdb, got '${kind}'`);
+}
 
 function integer(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -79,6 +100,9 @@ export async function main(argv: string[]): Promise<number> {
         'batch-size': { type: 'string' },
         credits: { type: 'string' },
         local: { type: 'boolean' },
+        'state-backend': { type: 'string' },
+        'state-dir': { type: 'string' },
+        'state-cache-keys': { type: 'string' },
         param: { type: 'string', multiple: true },
         name: { type: 'string' },
         json: { type: 'boolean' },
@@ -138,6 +162,11 @@ export async function main(argv: string[]): Promise<number> {
       credits: integer(values.credits, '--credits'),
       jobName: values.name,
       params,
+      stateBackend: stateBackendOption(
+        values['state-backend'],
+        values['state-dir'],
+        integer(values['state-cache-keys'], '--state-cache-keys'),
+      ),
     };
   } catch (error) {
     process.stderr.write(`weir: ${(error as Error).message}\n`);

@@ -44,6 +44,7 @@ export type {
   JobParams,
   OutputChannelMetrics,
   SlotControl,
+  StateBackendConfig,
   SubtaskMetrics,
   WorkerCallbacks,
 } from './protocol.ts';

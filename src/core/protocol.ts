@@ -26,6 +26,8 @@ export interface JobOptions {
   jobName?: string;
   /** Parameters handed to the job's build function. */
   params?: JobParams;
+  /** JS heap limit of each worker thread in MB (default: the parent's `--max-old-space-size`, else V8's). */
+  workerMaxHeapMb?: number;
   /** Where keyed state lives (default: heap, or the `WEIR_STATE_BACKEND` environment variable). */
   stateBackend?: StateBackendConfig;
 }

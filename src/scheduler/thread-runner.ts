@@ -5,7 +5,7 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Attempt, AttemptEvents } from '../actors/job-master.ts';
-import { decodeError } from '../core/errors.ts';
+import { ErrorCodes, WeirError, decodeError } from '../core/errors.ts';
 import type { ChannelPort, JobOptions, SlotControl, WorkerCallbacks } from '../core/protocol.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import { ExecutionPlan } from './execution-plan.ts';
@@ -45,6 +45,20 @@ function workerExecArgv(): { execArgv: string[]; maxOldGenerationSizeMb?: number
   return { execArgv: out, maxOldGenerationSizeMb };
 }
 
+/** A worker that hit its heap limit: what to do about it depends on where keyed state lives. */
+function outOfMemory(slot: number, limitMb: number | undefined, backend: string, cause: unknown): WeirError {
+  const limit = limitMb === undefined ? "V8's default heap limit" : `its JS heap limit of ${limitMb} MB`;
+  const advice =
+    backend === 'heap'
+      ? "keyed state is in the heap state backend, which keeps all of it in memory: for state larger than memory use RocksDB (env.setStateBackend('rocksdb') or weir run --state-backend rocksdb), or raise the limit (workerMaxHeapMb, --max-old-space-size)"
+      : 'keyed state is in RocksDB: lower its cache (cacheKeys, --state-cache-keys) or raise the limit (workerMaxHeapMb, --max-old-space-size)';
+  return new WeirError(`worker thread of slot ${slot} ran out of memory (${limit}); ${advice}`, {
+    code: ErrorCodes.OUT_OF_MEMORY,
+    domain: 'user',
+    cause,
+  });
+}
+
 interface SlotHandle {
   control: Comlink.Remote<SlotControl>;
   controlPort: MessagePort;
@@ -68,7 +82,8 @@ export async function deployThreads(
 ): Promise<Attempt> {
   const plan = new ExecutionPlan(graph);
   const slotCount = graph.slots;
-  const { execArgv, maxOldGenerationSizeMb } = workerExecArgv();
+  const { execArgv, maxOldGenerationSizeMb: inherited } = workerExecArgv();
+  const maxOldGenerationSizeMb = options.workerMaxHeapMb ?? inherited;
   const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
   const pool = new Piscina({
     filename: workerFile.href,
@@ -89,7 +104,12 @@ export async function deployThreads(
     const abort = new AbortController();
     const task = pool.run({ controlPort: channel.port2 }, { transferList: [channel.port2] as never, signal: abort.signal });
     task.catch((error: unknown) => {
-      if (!ending) events.workerLost(slot, error);
+      if (ending) return;
+      if ((error as { code?: string })?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        ending = true;
+        error = outOfMemory(slot, maxOldGenerationSizeMb, graph.config.stateBackend?.kind ?? 'heap', error);
+      }
+      events.workerLost(slot, error);
     });
     slots.push({
       control: Comlink.wrap<SlotControl>(nodeEndpoint(channel.port1 as never)),

@@ -273,13 +273,16 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
 
   private async load(missing: { kg: number; mk: unknown }[] | undefined): Promise<void> {
     await this.ready();
-    // Write back down to 90 % of the cache, so the next batches need no write.
-    if (this.residentCount > this.cacheKeys && this.admittedSinceEviction > 0)
-      await this.evict(this.residentCount - Math.floor(this.cacheKeys * 0.9));
-    if (missing === undefined) return;
+    // Write back down to 90 % of the cache, so the next batches need no write. The write and the
+    // read run together: the keys read are not cached, so none of them is among those written.
+    const written =
+      this.residentCount > this.cacheKeys && this.admittedSinceEviction > 0
+        ? this.evict(this.residentCount - Math.floor(this.cacheKeys * 0.9))
+        : undefined;
+    if (missing === undefined) return written;
     const dbKeys = missing.map((m) => encodeDbKey(m.kg, m.mk));
     this.counters.readCalls++;
-    const values = await this.store.getMany(dbKeys);
+    const [values] = await Promise.all([this.store.getMany(dbKeys), written]);
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       if (v !== undefined) {

@@ -1,5 +1,6 @@
 // Keyed state types on the heap backend: value, list, map, reducing and aggregating state, scoped per key, with Flink's semantics.
 import { describe, expect, it } from 'vitest';
+import { backendUnderTest } from './backend-under-test.ts';
 import { createRuntimeContext, type OperatorContext } from '../../src/actors/operator.ts';
 import { ErrorCodes } from '../../src/core/errors.ts';
 import {
@@ -13,7 +14,7 @@ import {
   type AggregateFunction,
 } from '../../src/state/index.ts';
 
-const backend = () => new HeapKeyedStateBackend(128, { start: 0, end: 127 }, 'op');
+const backend = () => backendUnderTest(128, { start: 0, end: 127 }, 'op');
 
 const average: AggregateFunction<number, { sum: number; count: number }, number> = {
   createAccumulator: () => ({ sum: 0, count: 0 }),

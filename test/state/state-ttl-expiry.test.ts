@@ -1,5 +1,6 @@
 // State TTL with a controlled clock: values expire exactly at lastAccess + ttl, per update type and visibility, per list element and map entry, with incremental and snapshot cleanup.
 import { describe, expect, it } from 'vitest';
+import { backendUnderTest } from './backend-under-test.ts';
 import { ErrorCodes } from '../../src/core/errors.ts';
 import {
   AggregatingStateDescriptor,
@@ -23,7 +24,7 @@ class ManualClock implements TtlTimeProvider {
 
 const setup = () => {
   const clock = new ManualClock(1_000);
-  const backend = new HeapKeyedStateBackend(128, { start: 0, end: 127 }, 'op', { ttlTimeProvider: clock });
+  const backend = backendUnderTest(128, { start: 0, end: 127 }, 'op', { ttlTimeProvider: clock });
   return { clock, backend };
 };
 
