@@ -49,25 +49,33 @@ describe('Kafka broker stopped and restarted mid-run', () => {
 
     let outage: Promise<void> | undefined;
     let stoppedAtCheckpoint = 0;
+    let stoppedAtMs = 0;
+    let restartedAtMs = 0;
+    const started = Date.now();
     const client = await startJob(JOB, {
       parallelism: 2,
-      params: { bootstrap: broker.bootstrap, input: 'restart-in', output: 'restart-out', delayMs: 2, interval: 200 },
+      // 5 ms per event: 15 s of work per subtask, so the broker stops while the source still reads
+      params: { bootstrap: broker.bootstrap, input: 'restart-in', output: 'restart-out', delayMs: 5, interval: 200 },
       onCheckpointCommitted: (id) => {
-        if (outage !== undefined || id < 4) return;
+        if (outage !== undefined || id < 2) return;
         stoppedAtCheckpoint = id;
         outage = (async () => {
           await broker.stop();
+          stoppedAtMs = Date.now() - started;
           await new Promise((r) => setTimeout(r, 3000));
           await broker.restart();
+          restartedAtMs = Date.now() - started;
         })();
       },
     });
     const result = await client.result;
+    const endedMs = Date.now() - started;
     expect(outage).toBeDefined();
     await outage;
     console.log(
-      `broker stopped after checkpoint ${stoppedAtCheckpoint}; job restarts: ${result.faultTolerance.restarts}, checkpoints: ${result.faultTolerance.checkpointsCompleted}`,
+      `broker stopped after checkpoint ${stoppedAtCheckpoint} (down ${stoppedAtMs}–${restartedAtMs} ms after the start, job ended at ${endedMs} ms); job restarts: ${result.faultTolerance.restarts}, checkpoints: ${result.faultTolerance.checkpointsCompleted}`,
     );
+    expect(endedMs).toBeGreaterThan(restartedAtMs); // the job was still running when the broker came back
 
     // read_committed: every window's count once
     const expected = expectedCounts();

@@ -219,7 +219,10 @@ class ExactlyOnceWriter<T> extends TwoPhaseCommitSinkWriter<T, KafkaSinkTransact
           throw error;
         }
       } catch (error) {
-        if (Date.now() >= deadline) throw error;
+        // Fenced: a newer producer of this transactional id exists; taking the id back would fence it in turn.
+        const e = error as { type?: string; originalError?: { type?: string } };
+        const type = e.type ?? e.originalError?.type;
+        if (Date.now() >= deadline || type === 'PRODUCER_FENCED' || type === 'INVALID_PRODUCER_EPOCH') throw error;
         await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
         const settled = await this.replaceProducer().then(
           () => true,

@@ -78,8 +78,6 @@ interface PartitionSplit {
   buffer: KafkaMessage[];
   paused: boolean;
   finished: boolean;
-  /** Paused while kafkajs delivered the current batch (its tail may be undelivered). */
-  pausedInBatch: boolean;
   /** Every offset below this was delivered or is a control / aborted record (transaction markers hold offsets). */
   skipTo: bigint;
   /** The head of the buffer is being written to the dead-letter topic: the partition waits for the write. */
@@ -202,7 +200,6 @@ class KafkaSourceReader<T> implements SourceReader<T> {
           end,
           buffer: [],
           paused: false,
-          pausedInBatch: false,
           skipTo: 0n,
           blocked: false,
           finished: end !== undefined && start >= end,
@@ -247,34 +244,33 @@ class KafkaSourceReader<T> implements SourceReader<T> {
         }
       }
     });
-    // Transaction markers and aborted records take offsets but are never delivered: a batch delivered
-    // whole lets the position move past them, so a bounded read of a transactional topic reaches its end.
-    consumer.on(consumer.events.START_BATCH_PROCESS, (e) => {
-      const s = this.splits.get(splitId(e.payload.topic, e.payload.partition));
-      if (s) s.pausedInBatch = false;
-    });
+    // Transaction markers and aborted records take offsets but are never delivered: the end of a batch
+    // (batches are buffered whole) lets the position move past them, so a bounded read of a transactional topic reaches its end.
     consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
       const s = this.splits.get(splitId(e.payload.topic, e.payload.partition));
       const last = (e.payload as { lastOffset?: string | null }).lastOffset;
-      if (s === undefined || s.pausedInBatch || last === null || last === undefined) return;
+      if (s === undefined || last === null || last === undefined) return;
       const through = BigInt(last) + 1n;
       if (through > s.skipTo) s.skipTo = through;
       this.wake();
     });
     await consumer.run({
       autoCommit: false,
-      eachMessage: async ({ topic, partition, message }) => {
-        const s = this.splits.get(splitId(topic, partition));
+      // Whole batches: kafkajs' per-message callback costs more than the rest of the read path.
+      eachBatch: async ({ batch }) => {
+        const s = this.splits.get(splitId(batch.topic, batch.partition));
         if (s === undefined || s.finished) return;
-        const offset = BigInt(message.offset);
-        const last = s.buffer.length > 0 ? BigInt(s.buffer[s.buffer.length - 1].offset) : s.next - 1n;
-        if (offset <= last) return; // re-fetched after a pause: already buffered or emitted
-        if (s.end !== undefined && offset >= s.end) return;
-        s.buffer.push(message);
+        let last = s.buffer.length > 0 ? BigInt(s.buffer[s.buffer.length - 1].offset) : s.next - 1n;
+        for (const message of batch.messages) {
+          const offset = BigInt(message.offset);
+          if (offset <= last) continue; // re-fetched after a pause: already buffered or emitted
+          if (s.end !== undefined && offset >= s.end) break;
+          s.buffer.push(message);
+          last = offset;
+        }
         if (s.buffer.length >= this.maxBuffered && !s.paused) {
           s.paused = true;
-          s.pausedInBatch = true;
-          consumer.pause([{ topic, partitions: [partition] }]);
+          consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
         }
         this.wake();
       },
