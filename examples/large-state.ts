@@ -3,7 +3,7 @@
 //   weir run examples/large-state.ts -p 2 --param keys=1000000          (heap backend)
 //
 // params: keys (1,000,000), rounds (each key is counted this often; 2), hot (0: every key in
-// turn; n > 0: a hot set of n keys gets 9 of 10 events).
+// turn; n > 0: a hot set of n keys gets 9 of 10 events), checkpointMs (checkpoint interval; off).
 // Each key's count lives in ValueState; when a key reaches its last event the job emits
 // `[1, count]`, and the sink adds them up per subtask: the result must be `keys` completed keys
 // whose counts sum to every event.
@@ -59,7 +59,7 @@ export class CompletionCount extends KeyedProcessFunction<number, number, [numbe
     this.count = this.getRuntimeContext().getState(new ValueStateDescriptor<number>('count', 0));
   }
   processElement(key: number, _ctx: KeyedProcessContext, out: Collector<[number, number]>): void {
-    const n = this.count.value() + 1;
+    const n = (this.count.value() ?? 0) + 1;
     this.count.update(n);
     if (n === this.perKey(key)) out.collect([1, n]);
   }
@@ -102,6 +102,7 @@ function perKey(p: LargeStateParams): (key: number) => number {
 
 export default defineJob((env, params) => {
   const p = largeStateParams(params);
+  if (params.checkpointMs !== undefined) env.enableCheckpointing(Number(params.checkpointMs));
   env
     .fromSequence(0, p.keys * p.rounds - 1)
     .name('Events')

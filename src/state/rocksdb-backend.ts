@@ -36,6 +36,11 @@ export interface RocksDbKeyedStateBackendOptions extends HeapKeyedStateBackendOp
 type RowState = [string, StateKind, boolean, unknown[], unknown[], (number | number[])[] | null];
 
 const rowPackr = new Packr({ useRecords: true });
+
+/** Cache flag: changed since it was read from disk (or never written). */
+const DIRTY = 1;
+/** Cache flag: used since the write-back last passed it. */
+const REFERENCED = 2;
 const partPackr = new Packr({ useRecords: true });
 
 /** Database key of a (key group, mapped key): 2 bytes of key group, a type tag, the key. */
@@ -146,12 +151,11 @@ interface SnapshotPart {
 export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
   override readonly kind: string = 'rocksdb';
   private readonly store: RocksDbStore;
-  /** Cached keys per key group: mapped key → generation × 2 + dirty bit. */
+  /** Cached keys per key group: mapped key → flags ({@link DIRTY}, {@link REFERENCED}). */
   private readonly resident: (Map<unknown, number> | undefined)[];
   private residentCount = 0;
   /** Keys cached since the last write-back: without new ones, another write-back frees nothing more. */
   private admittedSinceEviction = 0;
-  private generation = 1;
   private readonly cacheKeys: number;
   private readonly pins = new Map<unknown, number>();
   private readonly filter: Int32Array;
@@ -203,7 +207,7 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
     const r = this.resident[this.currentKeyGroup];
     const v = r === undefined ? undefined : r.get(this.currentMapKey);
     if (v === undefined) this.admitUncached(key);
-    else if ((v & 1) === 0) (r as Map<unknown, number>).set(this.currentMapKey, v | 1);
+    else if ((v & DIRTY) === 0) (r as Map<unknown, number>).set(this.currentMapKey, v | DIRTY);
   }
 
   /** A key used without a prefetch: fine if it was never written to disk (its state is empty). */
@@ -217,7 +221,7 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
         { code: ErrorCodes.STATE_ACCESS, domain: 'internal', operator: this.operatorName },
       );
     }
-    (this.resident[kg] ??= new Map()).set(mk, (this.generation << 1) | 1);
+    (this.resident[kg] ??= new Map()).set(mk, REFERENCED | DIRTY);
     this.residentCount++;
     this.admittedSinceEviction++;
   }
@@ -243,7 +247,6 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
    * promise the runtime awaits before user code runs.
    */
   override prefetch(keys: readonly unknown[]): void | Promise<void> {
-    const gen = ++this.generation;
     let missing: { kg: number; mk: unknown }[] | undefined;
     const maxParallelism = this.maxParallelism;
     for (let i = 0; i < keys.length; i++) {
@@ -254,13 +257,13 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
       if (r === undefined) r = this.resident[kg] = new Map();
       const v = r.get(mk);
       if (v !== undefined) {
-        if (v >>> 1 !== gen) r.set(mk, (gen << 1) | (v & 1));
+        if ((v & REFERENCED) === 0) r.set(mk, v | REFERENCED);
         continue;
       }
       // Cached from now on (loaded below when it may be on disk); dirty only once used. A snapshot
       // waiting for this key group copies it first: its list of cached keys must not include this one.
       this.ensureCopied(kg);
-      r.set(mk, gen << 1);
+      r.set(mk, REFERENCED);
       this.residentCount++;
       this.admittedSinceEviction++;
       if (this.mayBeOnDisk(kg, mk)) (missing ??= []).push({ kg, mk });
@@ -296,7 +299,6 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
   private async evict(count: number): Promise<void> {
     const keys: Buffer[] = [];
     const values: (Buffer | undefined)[] = [];
-    const recent = this.generation - 1;
     const { start, end } = this.keyGroupRange;
     const groups = end - start + 1;
     let freed = 0;
@@ -307,10 +309,16 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
       if (r !== undefined && r.size > 0) {
         for (const [mk, v] of r) {
           if (freed >= count) break;
-          if (v >>> 1 >= recent || this.pins.has(mk)) continue;
+          if (this.pins.has(mk)) continue;
+          if ((v & REFERENCED) !== 0) {
+            // Second chance (CLOCK): used since the last pass; each key is visited once per
+            // write-back, so the keys of the batch being loaded are never written back by it.
+            r.set(mk, v & ~REFERENCED);
+            continue;
+          }
           this.ensureCopied(kg);
           const row = this.takeRow(kg, mk);
-          if ((v & 1) === 1) {
+          if ((v & DIRTY) !== 0) {
             keys.push(encodeDbKey(kg, mk));
             values.push(row);
             if (row !== undefined) this.addToFilter(kg, mk);
@@ -413,7 +421,7 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
           const kg = assignToKeyGroup(key, this.maxParallelism);
           const r = (this.resident[kg] ??= new Map());
           if (r.has(mk)) continue;
-          r.set(mk, this.generation << 1);
+          r.set(mk, REFERENCED);
           this.residentCount++;
           pinned.push({ kg, mk });
         }
