@@ -341,21 +341,12 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
   private takeRow(kg: number, mk: unknown): Buffer | undefined {
     let row: RowState[] | undefined;
     for (const table of this.tables.values()) {
-      let namespaces: unknown[] | undefined;
-      let values: unknown[] | undefined;
-      let timestamps: (number | number[])[] | undefined;
-      const add = (nk: unknown, s: unknown): void => {
-        const e = plainEntry(table.kind, table.ttl, s, undefined);
-        if (e === undefined) return;
-        (namespaces ??= []).push(nk === undefined ? null : unmapKey(nk));
-        (values ??= []).push(e.value);
-        if (table.ttl) (timestamps ??= []).push(e.ts as number | number[]);
-      };
+      let state: RowState | undefined;
       const d = table.defaults[kg];
       if (d !== undefined) {
         const s = d.get(mk);
         if (s !== undefined) {
-          add(undefined, s);
+          state = addToRow(state, table, undefined, s);
           d.delete(mk);
         }
       }
@@ -364,12 +355,12 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
         for (const [nk, inner] of byNs) {
           const s = inner.get(mk);
           if (s === undefined) continue;
-          add(nk, s);
+          state = addToRow(state, table, nk, s);
           inner.delete(mk);
           if (inner.size === 0) byNs.delete(nk);
         }
       }
-      if (values !== undefined) (row ??= []).push([table.name, table.kind, table.ttl, namespaces as unknown[], values, timestamps ?? null]);
+      if (state !== undefined) (row ??= []).push(state);
     }
     return row === undefined ? undefined : rowPackr.pack(row);
   }
@@ -618,6 +609,17 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
     super.dispose();
     await this.store.close();
   }
+}
+
+/** Adds one stored entry of `table` (namespace `nk`) to its state's part of a row; creates the part on first use. */
+function addToRow(state: RowState | undefined, table: StateTable<unknown>, nk: unknown, s: unknown): RowState | undefined {
+  const e = plainEntry(table.kind, table.ttl, s, undefined);
+  if (e === undefined) return state;
+  state ??= [table.name, table.kind, table.ttl, [], [], table.ttl ? [] : null];
+  state[3].push(nk === undefined ? null : unmapKey(nk));
+  state[4].push(e.value);
+  state[5]?.push(e.ts as number | number[]);
+  return state;
 }
 
 /** Appends `b`'s entries to `a` (same state). */

@@ -31,7 +31,7 @@ async function chaos(fault: string, mode: 'threads' | 'local' = 'threads') {
   const client = await startJob(JOB, {
     mode,
     parallelism: 2,
-    params: { keys: KEYS, perKey: PER_KEY, fault, faultDir, interval: 50, rate: 40_000 },
+    params: { keys: KEYS, perKey: PER_KEY, fault, faultDir, interval: 50, rate: 20_000 },
     // The hung worker is noticed after this long without heartbeats.
     heartbeatTimeoutMs: 3000,
     onCheckpoint: (checkpoint, _attempt, c) => {
