@@ -438,14 +438,8 @@ export class HeapKeyedStateBackend implements KeyedStateBackend, HeapKeyContext 
    * which must use the same kind and the same TTL on/off.
    */
   restoreKeyGroup(kg: number, data: KeyGroupStateSnapshot): void {
-    this.checkKeyGroup(kg);
+    this.checkSnapshot(kg, data);
     const op = this.operatorName;
-    if (data === null || typeof data !== 'object' || !Array.isArray(data.states))
-      throw restoreError(`malformed keyed state snapshot for key group ${kg} of operator '${op}'`, op);
-    if (data.version !== KEYED_SNAPSHOT_VERSION)
-      throw restoreError(`keyed state snapshot version ${data.version} is not supported (expected ${KEYED_SNAPSHOT_VERSION})`, op);
-    if (data.keyGroup !== kg) throw restoreError(`snapshot of key group ${data.keyGroup} cannot be restored as key group ${kg}`, op);
-    for (const s of data.states) validateStateSnapshot(s, op);
     for (const s of data.states) {
       let table = this.tables.get(s.name);
       if (table) this.checkRestoredTable(table, s.kind, s.ttl);
@@ -456,18 +450,35 @@ export class HeapKeyedStateBackend implements KeyedStateBackend, HeapKeyContext 
       const where = `state '${s.name}' of operator '${op}'`;
       for (let i = 0; i < s.keys.length; i++) {
         const key = s.keys[i];
-        if (assignToKeyGroup(key, this.maxParallelism) !== kg) {
-          throw restoreError(
-            `${where}: key ${describeKey(key)} does not belong to key group ${kg} (is maxParallelism ${this.maxParallelism} the one of the snapshot?)`,
-            op,
-          );
-        }
+        this.checkRestoredKey(key, kg, where);
         const stored = restoreEntry(s.kind, s.ttl, s.values[i], s.timestamps?.[i], where, op);
         if ((s.kind === 'list' && (stored as unknown[]).length === 0) || (s.kind === 'map' && (stored as Map<unknown, unknown>).size === 0))
           continue;
         const ns = s.namespaces?.[i];
         table.set(kg, ns == null ? undefined : mapKey(ns), mapKey(key), stored);
       }
+    }
+  }
+
+  /** Checks a key group's snapshot before it is restored: range, shape, version, key group. */
+  protected checkSnapshot(kg: number, data: KeyGroupStateSnapshot): void {
+    this.checkKeyGroup(kg);
+    const op = this.operatorName;
+    if (data === null || typeof data !== 'object' || !Array.isArray(data.states))
+      throw restoreError(`malformed keyed state snapshot for key group ${kg} of operator '${op}'`, op);
+    if (data.version !== KEYED_SNAPSHOT_VERSION)
+      throw restoreError(`keyed state snapshot version ${data.version} is not supported (expected ${KEYED_SNAPSHOT_VERSION})`, op);
+    if (data.keyGroup !== kg) throw restoreError(`snapshot of key group ${data.keyGroup} cannot be restored as key group ${kg}`, op);
+    for (const s of data.states) validateStateSnapshot(s, op);
+  }
+
+  /** Checks that a restored key belongs to key group `kg`. */
+  protected checkRestoredKey(key: unknown, kg: number, where: string): void {
+    if (assignToKeyGroup(key, this.maxParallelism) !== kg) {
+      throw restoreError(
+        `${where}: key ${describeKey(key)} does not belong to key group ${kg} (is maxParallelism ${this.maxParallelism} the one of the snapshot?)`,
+        this.operatorName,
+      );
     }
   }
 
@@ -484,7 +495,8 @@ export class HeapKeyedStateBackend implements KeyedStateBackend, HeapKeyContext 
   }
 }
 
-function describeKey(key: unknown): string {
+/** A key as shown in errors. */
+export function describeKey(key: unknown): string {
   try {
     return typeof key === 'bigint' ? `${key}n` : (JSON.stringify(key) ?? String(key));
   } catch {

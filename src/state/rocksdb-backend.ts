@@ -3,7 +3,7 @@
 import { Packr } from 'msgpackr';
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { StateKind } from './descriptors.ts';
-import { HeapKeyedStateBackend, type HeapKeyedStateBackendOptions, type KeyedSnapshotProgress } from './keyed-backend.ts';
+import { HeapKeyedStateBackend, describeKey, type HeapKeyedStateBackendOptions, type KeyedSnapshotProgress } from './keyed-backend.ts';
 import { assignToKeyGroup, type KeyGroupRange } from './key-groups.ts';
 import { mapKey, unmapKey } from './map-keys.ts';
 import { RocksDbStore } from './rocksdb-store.ts';
@@ -11,8 +11,6 @@ import {
   KEYED_SNAPSHOT_VERSION,
   plainEntry,
   restoreEntry,
-  restoreError,
-  validateStateSnapshot,
   type KeyedStateSnapshot,
   type KeyGroupStateSnapshot,
   type SnapshotExpiry,
@@ -436,14 +434,8 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
 
   /** Loads a key group's snapshot (of any backend) into the database, by rows; {@link ready} awaits the writes. */
   override restoreKeyGroup(kg: number, data: KeyGroupStateSnapshot): void {
-    this.checkKeyGroup(kg);
+    this.checkSnapshot(kg, data);
     const op = this.operatorName;
-    if (data === null || typeof data !== 'object' || !Array.isArray(data.states))
-      throw restoreError(`malformed keyed state snapshot for key group ${kg} of operator '${op}'`, op);
-    if (data.version !== KEYED_SNAPSHOT_VERSION)
-      throw restoreError(`keyed state snapshot version ${data.version} is not supported (expected ${KEYED_SNAPSHOT_VERSION})`, op);
-    if (data.keyGroup !== kg) throw restoreError(`snapshot of key group ${data.keyGroup} cannot be restored as key group ${kg}`, op);
-    for (const s of data.states) validateStateSnapshot(s, op);
     const rows = new Map<unknown, RowState[]>();
     for (const s of data.states) {
       this.tableFor(s.name, s.kind, s.ttl);
@@ -451,12 +443,7 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
       const byKey = new Map<unknown, RowState>();
       for (let i = 0; i < s.keys.length; i++) {
         const key = s.keys[i];
-        if (assignToKeyGroup(key, this.maxParallelism) !== kg) {
-          throw restoreError(
-            `${where}: key ${describeKey(key)} does not belong to key group ${kg} (is maxParallelism ${this.maxParallelism} the one of the snapshot?)`,
-            op,
-          );
-        }
+        this.checkRestoredKey(key, kg, where);
         // Checked as the heap backend checks it; stored in the snapshot's own plain form.
         restoreEntry(s.kind, s.ttl, s.values[i], s.timestamps?.[i], where, op);
         const mk = mapKey(key);
@@ -649,12 +636,4 @@ function expireRowEntry(
     times.push(t);
   });
   return values.length === 0 ? undefined : [values, times];
-}
-
-function describeKey(key: unknown): string {
-  try {
-    return typeof key === 'bigint' ? `${key}n` : (JSON.stringify(key) ?? String(key));
-  } catch {
-    return String(key);
-  }
 }
