@@ -145,11 +145,11 @@ describe('kafkaSource error policies', () => {
         topic: 'err-dlq-kill',
         onError: 'dead-letter',
         deadLetterTopic: 'err-dlq-kill-dead',
-        delayMs: 5,
+        delayMs: 10, // 2 s of work per subtask: the kill lands while both still read
         interval: 50,
       },
       onCheckpoint: (c, _a, cl) => {
-        if (killed || c.id < 3) return;
+        if (killed || c.id < 2) return;
         killed = true;
         void cl.killWorker(1).catch(() => undefined);
       },

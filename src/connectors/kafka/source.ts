@@ -48,7 +48,7 @@ export interface KafkaSourceOptions<T> {
   deadLetterTopic?: string;
   /** Bounded mode: read up to the partitions' end offsets at start, then end. */
   stopAtOffsets?: 'latest';
-  /** Records buffered per partition before its fetching pauses (default 2000). */
+  /** Records buffered per partition before its fetching pauses (default 2000; a fetched batch is buffered whole, so up to one fetch more). */
   maxBufferedPerPartition?: number;
   /**
    * Longest wait of a fetch (ms, default 200). kafkajs also sleeps this long when all of a
