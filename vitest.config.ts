@@ -3,12 +3,12 @@ import { defineConfig } from 'vitest/config';
 /**
  * Suites that run a second time with keyed state in RocksDB (a cache of 64 keys, so state goes
  * through disk): keyed state, timers, windows, joins, and the fault-tolerance chaos cases.
- * Left out: keyed-state-namespaces (it lists keys with getKeys/applyToAllKeys, which RocksDB does
- * not support yet) and broadcast state (applyToKeyedState, the same).
  */
 const ROCKSDB_SUITES = [
   'test/state/keyed-state-types.test.ts',
   'test/state/state-ttl-expiry.test.ts',
+  'test/state/keyed-state-namespaces.test.ts',
+  'test/api/broadcast-state.test.ts',
   'test/actors/keyed-timers-and-ttl.test.ts',
   'test/windows/**/*.test.ts',
   'test/time/**/*.test.ts',

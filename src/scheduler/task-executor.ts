@@ -463,8 +463,13 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
   private batchKeyLoader(head: { operator: StreamOperator; backend(): KeyedStateBackend | undefined }) {
     return (batch: ElementBatch, from: number, input: 1 | 2): void | Promise<void> => {
       const backend = head.backend();
+      if (backend === undefined) return;
       const selector = head.operator.inputKeySelector?.(input);
-      if (backend === undefined || selector === undefined) return;
+      if (selector === undefined) {
+        // The broadcast side of a keyed broadcast function may visit every key (applyToKeyedState).
+        const all = backend as { needsLoadAll?: boolean; loadAll?(): Promise<void> };
+        return input === 2 && all.needsLoadAll ? all.loadAll?.() : undefined;
+      }
       const keys: unknown[] = [];
       for (let i = from; i < batch.length;) {
         const tag = batch[i] as number;

@@ -319,7 +319,10 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
           if ((v & DIRTY) !== 0) {
             keys.push(encodeDbKey(kg, mk));
             values.push(row);
-            if (row !== undefined) this.addToFilter(kg, mk);
+            if (row !== undefined) {
+              this.addToFilter(kg, mk);
+              this.stateOnDiskOnly = true;
+            }
           }
           r.delete(mk);
           this.residentCount--;
@@ -464,6 +467,7 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
       this.restoreKeys.push(encodeDbKey(kg, mk));
       this.restoreValues.push(rowPackr.pack(row));
       this.addToFilter(kg, mk);
+      this.stateOnDiskOnly = true;
     }
     if (this.restoreKeys.length >= 10_000) this.flushRestore();
   }
@@ -573,12 +577,45 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
     };
   }
 
-  /** Keys of key-group scans are not supported: the keys live on disk. */
-  override getKeys(stateName: string): unknown[] {
-    throw new WeirError(
-      `listing the keys of state '${stateName}' (applyToKeyedState) is not supported by the RocksDB backend yet (operator '${this.operatorName}'); use the heap backend for this job`,
-      { code: ErrorCodes.STATE_ACCESS, domain: 'user', operator: this.operatorName },
-    );
+  /** Whether some key's state is on disk and not cached (then listing keys needs {@link loadAll} first). */
+  private stateOnDiskOnly = false;
+
+  /** Whether listing keys needs {@link loadAll} first. */
+  get needsLoadAll(): boolean {
+    return this.stateOnDiskOnly;
+  }
+
+  /**
+   * Caches the state of every key (for `applyToKeyedState` of a keyed broadcast function, which
+   * visits all keys): the whole state on the heap until the next write-back. The runtime awaits
+   * it before a batch of the broadcast side.
+   */
+  async loadAll(): Promise<void> {
+    await this.ready();
+    await this.store.scan((entries) => {
+      for (let i = entries.length - 1; i > 0; i -= 2) {
+        const [kg, mk] = decodeDbKey(entries[i]);
+        const r = (this.resident[kg] ??= new Map());
+        if (r.has(mk)) continue;
+        this.ensureCopied(kg);
+        r.set(mk, REFERENCED);
+        this.residentCount++;
+        this.install(kg, mk, entries[i - 1]);
+      }
+    });
+    this.stateOnDiskOnly = false;
+  }
+
+  /** Keys with state: from the cache, which must hold every key ({@link loadAll}). */
+  override getKeys(stateName: string, namespace?: unknown): unknown[] {
+    if (this.stateOnDiskOnly) {
+      throw new WeirError(
+        `listing the keys of state '${stateName}' of operator '${this.operatorName}' needs every key cached (RocksDB backend): ` +
+          'the runtime does this before the broadcast side of a keyed broadcast function; elsewhere it is not supported',
+        { code: ErrorCodes.STATE_ACCESS, domain: 'internal', operator: this.operatorName },
+      );
+    }
+    return super.getKeys(stateName, namespace);
   }
 
   /** Keys in the cache. */

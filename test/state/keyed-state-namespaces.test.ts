@@ -1,5 +1,6 @@
 // Namespaces: window operators scope keyed state to (key, namespace) on the state object, and merge namespaces as session windows do.
 import { describe, expect, it } from 'vitest';
+import { backendUnderTest } from './backend-under-test.ts';
 import {
   AggregatingStateDescriptor,
   HeapKeyedStateBackend,
@@ -9,7 +10,7 @@ import {
   ValueStateDescriptor,
 } from '../../src/state/index.ts';
 
-const backend = () => new HeapKeyedStateBackend(128, { start: 0, end: 127 }, 'op');
+const backend = () => backendUnderTest(128, { start: 0, end: 127 }, 'op');
 const w = (start: number, end: number) => ({ start, end });
 
 describe('namespaces', () => {

@@ -250,6 +250,33 @@ describe('RocksDB backend, differential against the heap backend', () => {
     await disk.close();
   });
 
+  it('lists every key after loadAll (applyToKeyedState), and refuses to list while keys are on disk only', async () => {
+    const disk = rocks('list-keys', { start: 0, end: 127 }, 2);
+    const v = disk.getValueState(new ValueStateDescriptor<number>('v'));
+    const keys = Array.from({ length: 30 }, (_, i) => `k${i}`);
+    for (const key of keys) {
+      const p = disk.prefetch([key]);
+      if (p) await p;
+      disk.setCurrentKey(key);
+      v.update(key.length);
+    }
+    expect(disk.needsLoadAll).toBe(true);
+    expect(() => disk.getKeys('v')).toThrow(/needs every key cached/);
+    await disk.loadAll();
+    expect(disk.getKeys('v').sort()).toEqual([...keys].sort());
+    const seen: [unknown, number][] = [];
+    disk.applyToAllKeys(undefined, new ValueStateDescriptor<number>('v'), (key, state: typeof v) => {
+      seen.push([key, state.value() as number]);
+      state.update((state.value() as number) * 10);
+    });
+    expect(seen.sort()).toEqual(keys.map((k) => [k, k.length]).sort());
+    const p = disk.prefetch(['k7']);
+    if (p) await p;
+    disk.setCurrentKey('k7');
+    expect(v.value()).toBe(20);
+    await disk.close();
+  });
+
   it('refuses to read a key that may be on disk and was not loaded, naming key and operator', async () => {
     const disk = rocks('unloaded', { start: 0, end: 127 }, 1);
     const v = disk.getValueState(new ValueStateDescriptor<number>('v'));
