@@ -21,6 +21,7 @@ import {
   type HeapKvState,
 } from './heap-keyed-states.ts';
 import { assignToKeyGroup, type KeyGroupRange } from './key-groups.ts';
+import { decodeDbKey, rowPackr, type RowState } from './key-rows.ts';
 import { mapKey, unmapKey } from './map-keys.ts';
 import {
   KEYED_SNAPSHOT_VERSION,
@@ -458,6 +459,43 @@ export class HeapKeyedStateBackend implements KeyedStateBackend, HeapKeyContext 
         table.set(kg, ns == null ? undefined : mapKey(ns), mapKey(key), stored);
       }
     }
+    const rows = data.rows;
+    if (rows !== undefined) {
+      for (let i = 0; i < rows.keys.length; i++) {
+        const [, mk] = decodeDbKey(Buffer.from(rows.keys[i].buffer, rows.keys[i].byteOffset, rows.keys[i].byteLength));
+        this.checkRestoredKey(unmapKey(mk), kg, `a row of operator '${op}'`);
+        this.installRow(kg, mk, rows.values[i]);
+      }
+    }
+  }
+
+  /** The table of a state, made (as restored data waiting for its registration) if there is none; kind and TTL must match. */
+  protected tableFor(name: string, kind: StateKind, ttl: boolean): StateTable<unknown> {
+    let table = this.tables.get(name);
+    if (table) this.checkRestoredTable(table, kind, ttl);
+    else {
+      table = new StateTable<unknown>(name, kind, ttl, this.maxParallelism);
+      this.tables.set(name, table);
+    }
+    return table;
+  }
+
+  /** Puts a row (every state of one key, see {@link RowState}) into the tables. */
+  protected installRow(kg: number, mk: unknown, bytes: Uint8Array): void {
+    const row = rowPackr.unpack(bytes) as RowState[];
+    const op = this.operatorName;
+    if (!Array.isArray(row)) throw restoreError(`malformed state row in key group ${kg} of operator '${op}'`, op);
+    for (const [name, kind, ttl, namespaces, values, timestamps] of row) {
+      const table = this.tableFor(name, kind, ttl);
+      const where = `state '${name}' of operator '${op}'`;
+      for (let i = 0; i < values.length; i++) {
+        const stored = restoreEntry(kind, ttl, values[i], timestamps?.[i], where, op);
+        if ((kind === 'list' && (stored as unknown[]).length === 0) || (kind === 'map' && (stored as Map<unknown, unknown>).size === 0))
+          continue;
+        const ns = namespaces[i];
+        table.set(kg, ns == null ? undefined : mapKey(ns), mk, stored);
+      }
+    }
   }
 
   /** Checks a key group's snapshot before it is restored: range, shape, version, key group. */
@@ -470,6 +508,15 @@ export class HeapKeyedStateBackend implements KeyedStateBackend, HeapKeyContext 
       throw restoreError(`keyed state snapshot version ${data.version} is not supported (expected ${KEYED_SNAPSHOT_VERSION})`, op);
     if (data.keyGroup !== kg) throw restoreError(`snapshot of key group ${data.keyGroup} cannot be restored as key group ${kg}`, op);
     for (const s of data.states) validateStateSnapshot(s, op);
+    const rows = data.rows;
+    if (rows !== undefined) {
+      if (!Array.isArray(rows.keys) || !Array.isArray(rows.values) || rows.keys.length !== rows.values.length)
+        throw restoreError(`malformed rows in the snapshot of key group ${kg} of operator '${op}'`, op);
+      for (const k of rows.keys) {
+        if (!(k instanceof Uint8Array) || k.length < 3 || ((k[0] << 8) | k[1]) !== kg)
+          throw restoreError(`a row of the snapshot of key group ${kg} of operator '${op}' has a key of another key group`, op);
+      }
+    }
   }
 
   /** Checks that a restored key belongs to key group `kg`. */

@@ -1,6 +1,7 @@
 //! The RocksDB keyed state backend: state on disk, a bounded write-back cache of whole keys on the heap, batched reads before user code runs, snapshots per key group.
 
 import { Packr } from 'msgpackr';
+import { decodeDbKey, encodeDbKey, rowPackr, type RowState } from './key-rows.ts';
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { StateKind } from './descriptors.ts';
 import { HeapKeyedStateBackend, describeKey, type HeapKeyedStateBackendOptions, type KeyedSnapshotProgress } from './keyed-backend.ts';
@@ -30,70 +31,11 @@ export interface RocksDbKeyedStateBackendOptions extends HeapKeyedStateBackendOp
   filterBits?: number;
 }
 
-/** A row's state: `[name, kind, ttl, namespaces (null = default), values, timestamps | null]`. */
-type RowState = [string, StateKind, boolean, unknown[], unknown[], (number | number[])[] | null];
-
-const rowPackr = new Packr({ useRecords: true });
-
 /** Cache flag: changed since it was read from disk (or never written). */
 const DIRTY = 1;
 /** Cache flag: used since the write-back last passed it. */
 const REFERENCED = 2;
 const partPackr = new Packr({ useRecords: true });
-
-/** Database key of a (key group, mapped key): 2 bytes of key group, a type tag, the key. */
-export function encodeDbKey(kg: number, mk: unknown): Buffer {
-  switch (typeof mk) {
-    case 'string': {
-      const b = Buffer.allocUnsafe(3 + Buffer.byteLength(mk));
-      b.write(mk, 3, 'utf8');
-      b[2] = 0x73;
-      b[0] = kg >>> 8;
-      b[1] = kg & 0xff;
-      return b;
-    }
-    case 'number': {
-      const b = Buffer.allocUnsafe(11);
-      b[0] = kg >>> 8;
-      b[1] = kg & 0xff;
-      b[2] = 0x6e;
-      b.writeDoubleBE(mk === 0 ? 0 : mk, 3); // -0 and 0 are one Map key
-      return b;
-    }
-    case 'boolean':
-      return Buffer.from([kg >>> 8, kg & 0xff, 0x62, mk ? 1 : 0]);
-    case 'bigint': {
-      const s = mk.toString();
-      const b = Buffer.allocUnsafe(3 + s.length);
-      b.write(s, 3, 'latin1');
-      b[0] = kg >>> 8;
-      b[1] = kg & 0xff;
-      b[2] = 0x69;
-      return b;
-    }
-    default:
-      return Buffer.from([kg >>> 8, kg & 0xff, mk === null ? 0x7a : 0x75]);
-  }
-}
-
-/** The inverse of {@link encodeDbKey}: `[key group, mapped key]`. */
-export function decodeDbKey(b: Buffer): [number, unknown] {
-  const kg = (b[0] << 8) | b[1];
-  switch (b[2]) {
-    case 0x73:
-      return [kg, b.toString('utf8', 3)];
-    case 0x6e:
-      return [kg, b.readDoubleBE(3)];
-    case 0x62:
-      return [kg, b[3] === 1];
-    case 0x69:
-      return [kg, BigInt(b.toString('latin1', 3))];
-    case 0x7a:
-      return [kg, null];
-    default:
-      return [kg, undefined];
-  }
-}
 
 const scratch = new Float64Array(1);
 const scratchWords = new Uint32Array(scratch.buffer);
@@ -288,7 +230,7 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
       const v = values[i];
       if (v !== undefined) {
         this.counters.reads++;
-        this.install(missing[i].kg, missing[i].mk, v);
+        this.installRow(missing[i].kg, missing[i].mk, v);
       }
     }
   }
@@ -366,33 +308,6 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
     return row === undefined ? undefined : rowPackr.pack(row);
   }
 
-  /** Puts a row read from disk into the tables. */
-  private install(kg: number, mk: unknown, bytes: Uint8Array): void {
-    const row = rowPackr.unpack(bytes) as RowState[];
-    const op = this.operatorName;
-    for (const [name, kind, ttl, namespaces, values, timestamps] of row) {
-      const table = this.tableFor(name, kind, ttl);
-      const where = `state '${name}' of operator '${op}'`;
-      for (let i = 0; i < values.length; i++) {
-        const stored = restoreEntry(kind, ttl, values[i], timestamps?.[i], where, op);
-        if ((kind === 'list' && (stored as unknown[]).length === 0) || (kind === 'map' && (stored as Map<unknown, unknown>).size === 0))
-          continue;
-        const ns = namespaces[i];
-        table.set(kg, ns == null ? undefined : mapKey(ns), mk, stored);
-      }
-    }
-  }
-
-  private tableFor(name: string, kind: StateKind, ttl: boolean): StateTable<unknown> {
-    let table = this.tables.get(name);
-    if (table) this.checkRestoredTable(table, kind, ttl);
-    else {
-      table = new StateTable<unknown>(name, kind, ttl, this.maxParallelism);
-      this.tables.set(name, table);
-    }
-    return table;
-  }
-
   // ---- life cycle
 
   private readyPromise: Promise<void> | undefined;
@@ -419,7 +334,7 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
         }
         if (pinned.length > 0) {
           const values = await this.store.getMany(pinned.map((p) => encodeDbKey(p.kg, p.mk)));
-          values.forEach((v, i) => v !== undefined && this.install(pinned[i].kg, pinned[i].mk, v));
+          values.forEach((v, i) => v !== undefined && this.installRow(pinned[i].kg, pinned[i].mk, v));
         }
       })();
     }
@@ -469,6 +384,19 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
       this.addToFilter(kg, mk);
       this.stateOnDiskOnly = true;
     }
+    // Rows (keys that were on disk when a RocksDB backend took the snapshot) go back as they are.
+    const raw = data.rows;
+    if (raw !== undefined) {
+      for (let i = 0; i < raw.keys.length; i++) {
+        const key = Buffer.from(raw.keys[i].buffer, raw.keys[i].byteOffset, raw.keys[i].byteLength);
+        const [, mk] = decodeDbKey(key);
+        this.checkRestoredKey(unmapKey(mk), kg, `a row of operator '${op}'`);
+        this.restoreKeys.push(key);
+        this.restoreValues.push(Buffer.from(raw.values[i].buffer, raw.values[i].byteOffset, raw.values[i].byteLength));
+        this.addToFilter(kg, mk);
+        this.stateOnDiskOnly = true;
+      }
+    }
     if (this.restoreKeys.length >= 10_000) this.flushRestore();
   }
 
@@ -494,13 +422,22 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
     this.currentParts = parts;
     const groups: number[] = [];
     const blobs: Uint8Array[] = [];
-    let current: { kg: number; states: Map<string, KeyedStateSnapshot> } | undefined;
+    let current: { kg: number; states: Map<string, KeyedStateSnapshot>; rowKeys: Uint8Array[]; rowValues: Uint8Array[] } | undefined;
+    // Rows of keys not cached go into the snapshot as they are on disk, unless TTL cleanup on full
+    // snapshots must look inside them.
+    let decodeRows = false;
+    for (const state of this.states.values()) if (state.ttl?.fullSnapshot) decodeRows = true;
     let now: number | undefined;
     const expiryOf = (name: string): SnapshotExpiry | undefined => {
       const policy = this.states.get(name)?.ttl;
       return policy?.fullSnapshot ? { ttl: policy.ttl, now: (now ??= this.clock.now()) } : undefined;
     };
-    const finishGroup = (kg: number, fromDisk: Map<string, KeyedStateSnapshot> | undefined): void => {
+    const finishGroup = (
+      kg: number,
+      fromDisk: Map<string, KeyedStateSnapshot> | undefined,
+      rowKeys: Uint8Array[] = [],
+      rowValues: Uint8Array[] = [],
+    ): void => {
       const part = parts.get(kg);
       const merged = new Map<string, KeyedStateSnapshot>();
       if (part?.bytes !== undefined) for (const s of (partPackr.unpack(part.bytes) as KeyGroupStateSnapshot).states) merged.set(s.name, s);
@@ -512,20 +449,27 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
         }
       }
       parts.delete(kg);
-      if (merged.size === 0) return;
+      if (merged.size === 0 && rowKeys.length === 0) return;
       groups.push(kg);
-      blobs.push(encode({ version: KEYED_SNAPSHOT_VERSION, keyGroup: kg, states: [...merged.values()] }));
+      const snapshot: KeyGroupStateSnapshot = { version: KEYED_SNAPSHOT_VERSION, keyGroup: kg, states: [...merged.values()] };
+      if (rowKeys.length > 0) snapshot.rows = { keys: rowKeys, values: rowValues };
+      blobs.push(encode(snapshot));
     };
     const scanned = this.store.scan((entries) => {
       for (let i = entries.length - 1; i > 0; i -= 2) {
         const [kg, mk] = decodeDbKey(entries[i]);
         if (current === undefined || current.kg !== kg) {
-          if (current !== undefined) finishGroup(current.kg, current.states);
+          if (current !== undefined) finishGroup(current.kg, current.states, current.rowKeys, current.rowValues);
           // Copy-on-write: this key group's cached keys are copied before their rows are read.
           this.ensureCopied(kg);
-          current = { kg, states: new Map() };
+          current = { kg, states: new Map(), rowKeys: [], rowValues: [] };
         }
         if (parts.get(kg)?.mask.has(mk)) continue;
+        if (!decodeRows) {
+          current.rowKeys.push(entries[i]);
+          current.rowValues.push(entries[i - 1]);
+          continue;
+        }
         const key = unmapKey(mk);
         for (const [name, kind, ttl, namespaces, values, timestamps] of rowPackr.unpack(entries[i - 1]) as RowState[]) {
           const expiry = ttl ? expiryOf(name) : undefined;
@@ -568,7 +512,7 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
         finished.then(() => {
           if (scanError !== undefined) throw scanError;
           inner.result();
-          if (current !== undefined) finishGroup(current.kg, current.states);
+          if (current !== undefined) finishGroup(current.kg, current.states, current.rowKeys, current.rowValues);
           current = undefined;
           for (const kg of [...parts.keys()]) finishGroup(kg, undefined);
           if (this.currentParts === parts) this.currentParts = undefined;
@@ -600,7 +544,7 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
         this.ensureCopied(kg);
         r.set(mk, REFERENCED);
         this.residentCount++;
-        this.install(kg, mk, entries[i - 1]);
+        this.installRow(kg, mk, entries[i - 1]);
       }
     });
     this.stateOnDiskOnly = false;

@@ -150,9 +150,17 @@ function normalise(groups: KeyGroupStateSnapshot[]): unknown {
   return out;
 }
 
-async function snapshotOf(b: HeapKeyedStateBackend): Promise<KeyGroupStateSnapshot[]> {
+/** A backend's snapshot as written (RocksDB's may carry rows as they are on disk). */
+async function rawSnapshotOf(b: HeapKeyedStateBackend): Promise<KeyGroupStateSnapshot[]> {
   const r: KeyedSnapshotResult = await b.beginSnapshot((s) => new Uint8Array(packr.pack(s))).result();
   return r.blobs.map((blob) => packr.unpack(blob) as KeyGroupStateSnapshot);
+}
+
+/** A backend's snapshot read back by a heap backend: entries only, comparable across backends. */
+async function snapshotOf(b: HeapKeyedStateBackend): Promise<KeyGroupStateSnapshot[]> {
+  const reader = new HeapKeyedStateBackend(128, { start: 0, end: 127 }, 'diff-op', { ttlTimeProvider: clock });
+  for (const g of await rawSnapshotOf(b)) reader.restoreKeyGroup(g.keyGroup, g);
+  return reader.snapshotAllKeyGroups();
 }
 
 describe('RocksDB backend, differential against the heap backend', () => {
@@ -179,7 +187,8 @@ describe('RocksDB backend, differential against the heap backend', () => {
       expect(disk.counters.writes).toBeGreaterThan(100);
       expect(disk.counters.reads).toBeGreaterThan(100);
       expect(disk.cachedKeyCount()).toBeLessThanOrEqual(3);
-      // The snapshot of state mostly on disk equals the heap backend's.
+      // The snapshot of state mostly on disk (rows copied as they are) equals the heap backend's.
+      expect((await rawSnapshotOf(disk)).some((g) => (g.rows?.keys.length ?? 0) > 0)).toBe(true);
       expect(normalise(await snapshotOf(disk))).toEqual(normalise(await snapshotOf(heap)));
       await disk.close();
     });
@@ -224,7 +233,7 @@ describe('RocksDB backend, differential against the heap backend', () => {
     }
     // And back: the halves' snapshots, restored into one heap backend, give the original.
     const back = new HeapKeyedStateBackend(128, { start: 0, end: 127 }, 'diff-op', { ttlTimeProvider: clock });
-    for (const h of halves) for (const g of await snapshotOf(h)) back.restoreKeyGroup(g.keyGroup, g);
+    for (const h of halves) for (const g of await rawSnapshotOf(h)) back.restoreKeyGroup(g.keyGroup, g);
     states(back);
     expect(normalise(await snapshotOf(back))).toEqual(normalise(original));
     for (const h of halves) await h.close();
@@ -243,9 +252,13 @@ describe('RocksDB backend, differential against the heap backend', () => {
     const progress = disk.beginSnapshot((s) => new Uint8Array(packr.pack(s)));
     // After the barrier: every key changes, most of them are written back to disk and read again.
     for (let i = 0; i < 20; i++) await touch(`k${i}`, 1000 + i);
-    const snapshot = ((await progress.result()) as KeyedSnapshotResult).blobs.map((b) => packr.unpack(b) as KeyGroupStateSnapshot);
+    const reader = new HeapKeyedStateBackend(128, { start: 0, end: 127 }, 'diff-op');
+    for (const blob of ((await progress.result()) as KeyedSnapshotResult).blobs) {
+      const g = packr.unpack(blob) as KeyGroupStateSnapshot;
+      reader.restoreKeyGroup(g.keyGroup, g);
+    }
     const seen = new Map<unknown, unknown>();
-    for (const g of snapshot) for (const s of g.states) s.keys.forEach((k, i) => seen.set(k, s.values[i]));
+    for (const g of reader.snapshotAllKeyGroups()) for (const s of g.states) s.keys.forEach((k, i) => seen.set(k, s.values[i]));
     expect(seen).toEqual(new Map(Array.from({ length: 20 }, (_, i) => [`k${i}`, i])));
     await disk.close();
   });
@@ -274,6 +287,29 @@ describe('RocksDB backend, differential against the heap backend', () => {
     if (p) await p;
     disk.setCurrentKey('k7');
     expect(v.value()).toBe(20);
+    await disk.close();
+  });
+
+  it('leaves expired entries of keys on disk out of a snapshot under TTL cleanupFullSnapshot', async () => {
+    clock.t = 1_000;
+    const disk = rocks('ttl-full', { start: 0, end: 127 }, 2);
+    const d = new ValueStateDescriptor<number>('v');
+    d.enableTimeToLive(StateTtlConfig.newBuilder(100).cleanupFullSnapshot().build());
+    const v = disk.getValueState(d);
+    for (let i = 0; i < 20; i++) {
+      if (i === 10) clock.t = 1_050; // keys k10..k19 are written later
+      const p = disk.prefetch([`k${i}`]);
+      if (p) await p;
+      disk.setCurrentKey(`k${i}`);
+      v.update(i);
+    }
+    clock.t = 1_120; // k0..k9 expired (written at 1,000), k10..k19 not (1,050)
+    const kept = new Map<unknown, unknown>();
+    for (const g of await rawSnapshotOf(disk)) {
+      expect(g.rows).toBeUndefined(); // decoded, to look at the TTL times
+      for (const s of g.states) s.keys.forEach((k, i) => kept.set(k, s.values[i]));
+    }
+    expect(kept).toEqual(new Map(Array.from({ length: 10 }, (_, i) => [`k${i + 10}`, i + 10])));
     await disk.close();
   });
 
