@@ -152,6 +152,8 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
 
   /** A key used without a prefetch: fine if it was never written to disk (its state is empty). */
   private admitUncached(key: unknown): void {
+    // No key (the state before the first record, restored after visiting keys): nothing to read.
+    if (key === undefined) return;
     const kg = this.currentKeyGroup;
     const mk = this.currentMapKey;
     if (this.mayBeOnDisk(kg, mk)) {
