@@ -78,4 +78,69 @@ describe('kafkaSource', () => {
     const out = (result.collected.out as { i: number }[]).map((r) => r.i).sort((a, b) => a - b);
     expect(out).toEqual(Array.from({ length: 100 }, (_, i) => i));
   }, 120_000);
+
+  const ids = (result: { collected: Record<string, unknown[]> }) =>
+    (result.collected.out as { i: number }[]).map((r) => r.i).sort((a, b) => a - b);
+  const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
+
+  it('reads every topic a pattern matches, and none other', async () => {
+    for (const t of ['pat-orders-a', 'pat-orders-b', 'pat-other']) await createTopic(broker.bootstrap, t, { partitions: 2 });
+    await produce(
+      'pat-orders-a',
+      range(0, 100).map((i) => JSON.stringify({ i })),
+    );
+    await produce(
+      'pat-orders-b',
+      range(100, 150).map((i) => JSON.stringify({ i })),
+    );
+    await produce(
+      'pat-other',
+      range(1000, 1010).map((i) => JSON.stringify({ i })),
+    );
+    const result = await (
+      await startJob(JOB, { parallelism: 2, params: { bootstrap: broker.bootstrap, topicPattern: '^pat-orders-' } })
+    ).result;
+    expect(ids(result)).toEqual(range(0, 150));
+  }, 120_000);
+
+  it('starts at the first record at or after a timestamp', async () => {
+    await createTopic(broker.bootstrap, 'src-time', { partitions: 2 });
+    const base = 1_700_000_000_000;
+    await producer.send({
+      topic: 'src-time',
+      messages: range(0, 200).map((i) => ({ value: JSON.stringify({ i }), partition: i % 2, timestamp: String(base + i * 10) })),
+    });
+    const result = await (
+      await startJob(JOB, { parallelism: 2, params: { bootstrap: broker.bootstrap, topic: 'src-time', startFrom: `ts:${base + 1205}` } })
+    ).result;
+    // Records 121.. have timestamps at or after base + 1,210 ms; record 120 (base + 1,200) is before.
+    expect(ids(result)).toEqual(range(121, 200));
+  }, 120_000);
+
+  it('commits offsets to its group when checkpoints complete, and a later job starts from them', async () => {
+    await createTopic(broker.bootstrap, 'src-commit', { partitions: 2 });
+    await produce(
+      'src-commit',
+      range(0, 300).map((i) => JSON.stringify({ i })),
+    );
+    const params = { bootstrap: broker.bootstrap, topic: 'src-commit', groupId: 'weir-commit-test', startFrom: 'committed' };
+    // No committed offsets yet: the first job starts at the beginning.
+    const first = await (await startJob(JOB, { parallelism: 2, params })).result;
+    expect(ids(first)).toEqual(range(0, 300));
+    const admin = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    const committed = await admin.fetchOffsets({ groupId: 'weir-commit-test', topics: ['src-commit'] });
+    await admin.disconnect();
+    // The final checkpoint's offsets: the end of each partition (150 records each).
+    expect(committed[0].partitions.map((p) => [p.partition, p.offset]).sort()).toEqual([
+      [0, '150'],
+      [1, '150'],
+    ]);
+    await produce(
+      'src-commit',
+      range(300, 340).map((i) => JSON.stringify({ i })),
+    );
+    const second = await (await startJob(JOB, { parallelism: 2, params })).result;
+    expect(ids(second)).toEqual(range(300, 340));
+  }, 180_000);
 });

@@ -31,11 +31,23 @@ export interface KafkaSourceOptions<T> {
   /** Bootstrap servers, e.g. `['127.0.0.1:9092']`. */
   brokers: string[];
   /** Topics to read; all their partitions are splits. */
-  topics: string[];
-  /** Prefix of the per-subtask consumer groups (default `weir`); offsets are never committed to Kafka. */
+  topics?: string[];
+  /** Or every topic whose name matches (internal `__` topics excepted), listed when the job starts (new topics are not picked up while it runs). */
+  topicPattern?: RegExp | string;
+  /**
+   * The consumer group offsets are committed to when a checkpoint completes (for information and
+   * for `startFrom: 'committed'`; the source's own position is in its checkpoints), default
+   * `weir-<operator name>`. The readers fetch as members of groups of their own, named after it.
+   */
   groupId?: string;
-  /** Where a partition without restored offset starts (default `earliest`). */
-  startFrom?: 'earliest' | 'latest';
+  /** Commit offsets to {@link groupId} when a checkpoint completes (default true). */
+  commitOffsetsOnCheckpoint?: boolean;
+  /**
+   * Where a partition without restored offset starts (default `earliest`): its first or its end
+   * offset, the offsets committed to {@link groupId} (`earliest` for a partition without one), or
+   * the first record with a timestamp at or after `timestamp` (the end when there is none).
+   */
+  startFrom?: 'earliest' | 'latest' | 'committed' | { timestamp: number };
   /** Record value → stream record (default `json`). */
   deserializer?: KafkaDeserializer<T>;
   /**
@@ -171,7 +183,8 @@ class KafkaSourceReader<T> implements SourceReader<T> {
       this.deadLetterProducer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await this.deadLetterProducer.connect();
     }
-    const meta = await admin.fetchTopicMetadata({ topics: this.options.topics });
+    const meta = await admin.fetchTopicMetadata({ topics: await this.topicNames(admin) });
+    const startFrom = this.options.startFrom ?? 'earliest';
     const restored = new Map<string, bigint>();
     for (const state of this.context.restoredStates ?? [])
       for (const [id, off] of Object.entries((state ?? {}) as KafkaSourceState)) restored.set(id, BigInt(off));
@@ -191,7 +204,7 @@ class KafkaSourceReader<T> implements SourceReader<T> {
           // already finished (all its partitions read to their end), whose state checkpoints no longer hold.
           start = end = 0n;
         }
-        start ??= (this.options.startFrom ?? 'earliest') === 'latest' ? high : low;
+        start ??= await this.startOffset(admin, topic.name, p, startFrom, low, high);
         this.splits.set(id, {
           topic: topic.name,
           partition: p,
@@ -213,7 +226,7 @@ class KafkaSourceReader<T> implements SourceReader<T> {
     const topics = Object.keys(assignment);
     // kafkajs has no consumer.assign(): a group of one member per subtask, whose assigner hands it exactly its splits.
     const assigner = staticAssigner(assignment);
-    const groupId = `${this.options.groupId ?? 'weir'}-${this.context.operatorName}-${index}-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+    const groupId = `${this.commitGroup}-${index}-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
     const consumer = (this.consumer = this.kafka.consumer({
       groupId,
       partitionAssigners: [assigner],
@@ -383,7 +396,11 @@ class KafkaSourceReader<T> implements SourceReader<T> {
   }
 
   counters(): Record<string, number> {
-    return { 'kafka.records_skipped': this.skipped, 'kafka.records_dead_lettered': this.deadLettered };
+    return {
+      'kafka.records_skipped': this.skipped,
+      'kafka.records_dead_lettered': this.deadLettered,
+      'kafka.commit_failures': this.commitFailures,
+    };
   }
 
   available(): Promise<void> {
@@ -399,14 +416,102 @@ class KafkaSourceReader<T> implements SourceReader<T> {
     return this.waiter.promise;
   }
 
-  snapshotState(): KafkaSourceState {
+  snapshotState(checkpointId?: number): KafkaSourceState {
     const state: KafkaSourceState = {};
     for (const s of this.splits.values()) state[s.id] = s.next.toString();
+    if (checkpointId !== undefined && this.options.commitOffsetsOnCheckpoint !== false) this.toCommit.set(checkpointId, state);
     return state;
   }
 
+  /** The group offsets are committed to. */
+  private get commitGroup(): string {
+    return this.options.groupId ?? `weir-${this.context.operatorName}`;
+  }
+
+  private readonly toCommit = new Map<number, KafkaSourceState>();
+  private commits: Promise<void> = Promise.resolve();
+  private commitFailures = 0;
+
+  /** Commits the offsets of a completed checkpoint to the group (for information: a failure is only counted). */
+  notifyCheckpointComplete(checkpointId: number): void {
+    const state = this.toCommit.get(checkpointId);
+    for (const id of [...this.toCommit.keys()]) if (id <= checkpointId) this.toCommit.delete(id);
+    const admin = this.admin;
+    if (state === undefined || admin === undefined) return;
+    const byTopic = new Map<string, { partition: number; offset: string }[]>();
+    for (const s of this.splits.values()) {
+      const offset = state[s.id];
+      if (offset !== undefined) (byTopic.get(s.topic) ?? byTopic.set(s.topic, []).get(s.topic))?.push({ partition: s.partition, offset });
+    }
+    const groupId = this.commitGroup;
+    this.commits = this.commits.then(async () => {
+      for (const [topic, partitions] of byTopic) {
+        // The group has no members (readers fetch in groups of their own), so its offsets can be set directly.
+        // A group's first commits may meet a coordinator still loading: a few tries, then it is only counted.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await admin.setOffsets({ groupId, topic, partitions });
+            break;
+          } catch {
+            if (attempt === 5) {
+              this.commitFailures++;
+              break;
+            }
+            await new Promise((r) => setTimeout(r, 200 * attempt));
+          }
+        }
+      }
+    });
+  }
+
+  /** Names of the topics read: the listed ones and those the pattern matches. */
+  private async topicNames(admin: Admin): Promise<string[]> {
+    const names = new Set(this.options.topics ?? []);
+    const pattern = this.options.topicPattern;
+    if (pattern !== undefined) {
+      const re = typeof pattern === 'string' ? new RegExp(pattern) : pattern;
+      for (const t of await admin.listTopics()) if (!t.startsWith('__') && re.test(t) && t !== this.options.deadLetterTopic) names.add(t);
+    }
+    if (names.size === 0)
+      throw new WeirError(`Kafka source '${this.context.operatorName}': no topic matches ${String(pattern)}`, {
+        code: ErrorCodes.CONFIG,
+        domain: 'user',
+        operator: this.context.operatorName,
+      });
+    return [...names].sort();
+  }
+
+  /** Where a partition without restored position starts. */
+  private async startOffset(
+    admin: Admin,
+    topic: string,
+    partition: number,
+    startFrom: NonNullable<KafkaSourceOptions<T>['startFrom']>,
+    low: bigint,
+    high: bigint,
+  ): Promise<bigint> {
+    if (startFrom === 'earliest') return low;
+    if (startFrom === 'latest') return high;
+    const clamp = (o: bigint) => (o < low ? low : o > high ? high : o);
+    if (startFrom === 'committed') {
+      const committed = (this.committedOffsets ??= admin
+        .fetchOffsets({ groupId: this.commitGroup, topics: [] as string[] })
+        .catch(() => []));
+      const forTopic = (await committed).find((t) => t.topic === topic);
+      const offset = forTopic?.partitions.find((x) => x.partition === partition)?.offset;
+      return offset === undefined || offset === '-1' ? low : clamp(BigInt(offset));
+    }
+    const byTime = (this.timeOffsets[topic] ??= admin.fetchTopicOffsetsByTimestamp(topic, startFrom.timestamp));
+    const offset = (await byTime).find((x) => x.partition === partition)?.offset;
+    return offset === undefined || offset === '-1' ? high : clamp(BigInt(offset));
+  }
+
+  private committedOffsets: Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]> | undefined;
+  private readonly timeOffsets: Record<string, Promise<{ partition: number; offset: string }[]>> = {};
+
   async close(): Promise<void> {
     this.wake();
+    await this.commits;
     await this.consumer?.disconnect().catch(() => undefined);
     await this.deadLetterProducer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
@@ -418,7 +523,8 @@ class KafkaSourceReader<T> implements SourceReader<T> {
  * the partitions `p` with `p % n === i`, each through its own split output (watermarks per
  * partition). Its checkpoint state is the next offset of each of its partitions; a restore resumes
  * there (at any parallelism), so with checkpointing the records it emits are replayed exactly
- * from the restored checkpoint. Offsets are never committed to Kafka.
+ * from the restored checkpoint. When a checkpoint completes, its offsets are committed to the
+ * consumer group `groupId`, for monitoring and for a later job's `startFrom: 'committed'`.
  *
  * **Rejected records.** With `onError: 'dead-letter'` a record the deserializer rejects is written
  * as it was read (key, value, headers) to `deadLetterTopic`, with the headers of
@@ -437,10 +543,17 @@ class KafkaSourceReader<T> implements SourceReader<T> {
 export function kafkaSource<T = unknown>(options: KafkaSourceOptions<T>): Source<T> {
   if (options.brokers.length === 0)
     throw new WeirError('kafkaSource needs at least one broker', { code: ErrorCodes.CONFIG, domain: 'user' });
-  if (options.topics.length === 0) throw new WeirError('kafkaSource needs at least one topic', { code: ErrorCodes.CONFIG, domain: 'user' });
+  if ((options.topics ?? []).length === 0 && options.topicPattern === undefined)
+    throw new WeirError('kafkaSource needs topics or a topicPattern', { code: ErrorCodes.CONFIG, domain: 'user' });
+  const start = options.startFrom;
+  if (typeof start === 'object' && !(Number.isInteger(start?.timestamp) && start.timestamp >= 0))
+    throw new WeirError(`kafkaSource: startFrom.timestamp must be a non-negative integer (ms), got ${String(start?.timestamp)}`, {
+      code: ErrorCodes.CONFIG,
+      domain: 'user',
+    });
   if (options.onError === 'dead-letter' && !options.deadLetterTopic)
     throw new WeirError("kafkaSource with onError 'dead-letter' needs a deadLetterTopic", { code: ErrorCodes.CONFIG, domain: 'user' });
-  if (options.deadLetterTopic !== undefined && options.topics.includes(options.deadLetterTopic))
+  if (options.deadLetterTopic !== undefined && (options.topics ?? []).includes(options.deadLetterTopic))
     throw new WeirError(`kafkaSource: the dead-letter topic '${options.deadLetterTopic}' is also read`, {
       code: ErrorCodes.CONFIG,
       domain: 'user',
