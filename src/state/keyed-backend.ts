@@ -21,7 +21,7 @@ import {
   type HeapKvState,
 } from './heap-keyed-states.ts';
 import { assignToKeyGroup, type KeyGroupRange } from './key-groups.ts';
-import { decodeDbKey, rowPackr, type RowState } from './key-rows.ts';
+import { rowPackr, type RowState } from './key-rows.ts';
 import { mapKey, unmapKey } from './map-keys.ts';
 import {
   KEYED_SNAPSHOT_VERSION,
@@ -459,14 +459,6 @@ export class HeapKeyedStateBackend implements KeyedStateBackend, HeapKeyContext 
         table.set(kg, ns == null ? undefined : mapKey(ns), mapKey(key), stored);
       }
     }
-    const rows = data.rows;
-    if (rows !== undefined) {
-      for (let i = 0; i < rows.keys.length; i++) {
-        const [, mk] = decodeDbKey(Buffer.from(rows.keys[i].buffer, rows.keys[i].byteOffset, rows.keys[i].byteLength));
-        this.checkRestoredKey(unmapKey(mk), kg, `a row of operator '${op}'`);
-        this.installRow(kg, mk, rows.values[i]);
-      }
-    }
   }
 
   /** The table of a state, made (as restored data waiting for its registration) if there is none; kind and TTL must match. */
@@ -508,15 +500,6 @@ export class HeapKeyedStateBackend implements KeyedStateBackend, HeapKeyContext 
       throw restoreError(`keyed state snapshot version ${data.version} is not supported (expected ${KEYED_SNAPSHOT_VERSION})`, op);
     if (data.keyGroup !== kg) throw restoreError(`snapshot of key group ${data.keyGroup} cannot be restored as key group ${kg}`, op);
     for (const s of data.states) validateStateSnapshot(s, op);
-    const rows = data.rows;
-    if (rows !== undefined) {
-      if (!Array.isArray(rows.keys) || !Array.isArray(rows.values) || rows.keys.length !== rows.values.length)
-        throw restoreError(`malformed rows in the snapshot of key group ${kg} of operator '${op}'`, op);
-      for (const k of rows.keys) {
-        if (!(k instanceof Uint8Array) || k.length < 3 || ((k[0] << 8) | k[1]) !== kg)
-          throw restoreError(`a row of the snapshot of key group ${kg} of operator '${op}' has a key of another key group`, op);
-      }
-    }
   }
 
   /** Checks that a restored key belongs to key group `kg`. */

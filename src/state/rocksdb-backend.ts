@@ -386,19 +386,6 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
       this.addToFilter(kg, mk);
       this.stateOnDiskOnly = true;
     }
-    // Rows (keys that were on disk when a RocksDB backend took the snapshot) go back as they are.
-    const raw = data.rows;
-    if (raw !== undefined) {
-      for (let i = 0; i < raw.keys.length; i++) {
-        const key = Buffer.from(raw.keys[i].buffer, raw.keys[i].byteOffset, raw.keys[i].byteLength);
-        const [, mk] = decodeDbKey(key);
-        this.checkRestoredKey(unmapKey(mk), kg, `a row of operator '${op}'`);
-        this.restoreKeys.push(key);
-        this.restoreValues.push(Buffer.from(raw.values[i].buffer, raw.values[i].byteOffset, raw.values[i].byteLength));
-        this.addToFilter(kg, mk);
-        this.stateOnDiskOnly = true;
-      }
-    }
     if (this.restoreKeys.length >= 10_000) this.flushRestore();
   }
 
@@ -424,22 +411,13 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
     this.currentParts = parts;
     const groups: number[] = [];
     const blobs: Uint8Array[] = [];
-    let current: { kg: number; states: Map<string, KeyedStateSnapshot>; rowKeys: Uint8Array[]; rowValues: Uint8Array[] } | undefined;
-    // Rows of keys not cached go into the snapshot as they are on disk, unless TTL cleanup on full
-    // snapshots must look inside them.
-    let decodeRows = false;
-    for (const state of this.states.values()) if (state.ttl?.fullSnapshot) decodeRows = true;
+    let current: { kg: number; states: Map<string, KeyedStateSnapshot> } | undefined;
     let now: number | undefined;
     const expiryOf = (name: string): SnapshotExpiry | undefined => {
       const policy = this.states.get(name)?.ttl;
       return policy?.fullSnapshot ? { ttl: policy.ttl, now: (now ??= this.clock.now()) } : undefined;
     };
-    const finishGroup = (
-      kg: number,
-      fromDisk: Map<string, KeyedStateSnapshot> | undefined,
-      rowKeys: Uint8Array[] = [],
-      rowValues: Uint8Array[] = [],
-    ): void => {
+    const finishGroup = (kg: number, fromDisk: Map<string, KeyedStateSnapshot> | undefined): void => {
       const part = parts.get(kg);
       const merged = new Map<string, KeyedStateSnapshot>();
       if (part?.bytes !== undefined) for (const s of (partPackr.unpack(part.bytes) as KeyGroupStateSnapshot).states) merged.set(s.name, s);
@@ -451,27 +429,20 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
         }
       }
       parts.delete(kg);
-      if (merged.size === 0 && rowKeys.length === 0) return;
+      if (merged.size === 0) return;
       groups.push(kg);
-      const snapshot: KeyGroupStateSnapshot = { version: KEYED_SNAPSHOT_VERSION, keyGroup: kg, states: [...merged.values()] };
-      if (rowKeys.length > 0) snapshot.rows = { keys: rowKeys, values: rowValues };
-      blobs.push(encode(snapshot));
+      blobs.push(encode({ version: KEYED_SNAPSHOT_VERSION, keyGroup: kg, states: [...merged.values()] }));
     };
     const scanned = this.store.scan((entries) => {
       for (let i = entries.length - 1; i > 0; i -= 2) {
         const [kg, mk] = decodeDbKey(entries[i]);
         if (current === undefined || current.kg !== kg) {
-          if (current !== undefined) finishGroup(current.kg, current.states, current.rowKeys, current.rowValues);
+          if (current !== undefined) finishGroup(current.kg, current.states);
           // Copy-on-write: this key group's cached keys are copied before their rows are read.
           this.ensureCopied(kg);
-          current = { kg, states: new Map(), rowKeys: [], rowValues: [] };
+          current = { kg, states: new Map() };
         }
         if (parts.get(kg)?.mask.has(mk)) continue;
-        if (!decodeRows) {
-          current.rowKeys.push(entries[i]);
-          current.rowValues.push(entries[i - 1]);
-          continue;
-        }
         const key = unmapKey(mk);
         for (const [name, kind, ttl, namespaces, values, timestamps] of rowPackr.unpack(entries[i - 1]) as RowState[]) {
           const expiry = ttl ? expiryOf(name) : undefined;
@@ -514,7 +485,7 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
         finished.then(() => {
           if (scanError !== undefined) throw scanError;
           inner.result();
-          if (current !== undefined) finishGroup(current.kg, current.states, current.rowKeys, current.rowValues);
+          if (current !== undefined) finishGroup(current.kg, current.states);
           current = undefined;
           for (const kg of [...parts.keys()]) finishGroup(kg, undefined);
           if (this.currentParts === parts) this.currentParts = undefined;

@@ -20,14 +20,6 @@ export interface KeyGroupStateSnapshot {
   keyGroup: number;
   /** One entry per state with data in this key group. */
   states: KeyedStateSnapshot[];
-  /**
-   * Keys whose state is given as rows (the RocksDB backend's keys that were not in its cache at
-   * the barrier, copied from disk as they are): `keys[i]` is the key encoding of `key-rows.ts`
-   * (`[key group: 2 bytes][type][key]`), `values[i]` the row, the MessagePack of every state of
-   * that key (`[name, kind, ttl, namespaces, values, timestamps]` per state). A key is in
-   * `states` or in `rows`, never both.
-   */
-  rows?: { keys: Uint8Array[]; values: Uint8Array[] };
 }
 
 /**

@@ -187,8 +187,7 @@ describe('RocksDB backend, differential against the heap backend', () => {
       expect(disk.counters.writes).toBeGreaterThan(100);
       expect(disk.counters.reads).toBeGreaterThan(100);
       expect(disk.cachedKeyCount()).toBeLessThanOrEqual(3);
-      // The snapshot of state mostly on disk (rows copied as they are) equals the heap backend's.
-      expect((await rawSnapshotOf(disk)).some((g) => (g.rows?.keys.length ?? 0) > 0)).toBe(true);
+      // The snapshot of state mostly on disk equals the heap backend's.
       expect(normalise(await snapshotOf(disk))).toEqual(normalise(await snapshotOf(heap)));
       await disk.close();
     });
@@ -306,7 +305,6 @@ describe('RocksDB backend, differential against the heap backend', () => {
     clock.t = 1_120; // k0..k9 expired (written at 1,000), k10..k19 not (1,050)
     const kept = new Map<unknown, unknown>();
     for (const g of await rawSnapshotOf(disk)) {
-      expect(g.rows).toBeUndefined(); // decoded, to look at the TTL times
       for (const s of g.states) s.keys.forEach((k, i) => kept.set(k, s.values[i]));
     }
     expect(kept).toEqual(new Map(Array.from({ length: 10 }, (_, i) => [`k${i + 10}`, i + 10])));
