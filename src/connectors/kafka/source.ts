@@ -447,18 +447,23 @@ class KafkaSourceReader<T> implements SourceReader<T> {
     this.commits = this.commits.then(async () => {
       for (const [topic, partitions] of byTopic) {
         // The group has no members (readers fetch in groups of their own), so its offsets can be set directly.
-        // A group's first commits may meet a coordinator still loading: a few tries, then it is only counted.
+        // kafkajs sets a group's offsets through a short-lived member of the group: two subtasks
+        // committing at once can split the partitions between their members and drop a seek, or
+        // find the group busy. So each commit is read back, and tried again after a random pause.
         for (let attempt = 1; ; attempt++) {
           try {
             await admin.setOffsets({ groupId, topic, partitions });
-            break;
+            const [now] = await admin.fetchOffsets({ groupId, topics: [topic] });
+            const ok = partitions.every((p) => now?.partitions.find((x) => x.partition === p.partition)?.offset === p.offset);
+            if (ok) break;
           } catch {
-            if (attempt === 5) {
-              this.commitFailures++;
-              break;
-            }
-            await new Promise((r) => setTimeout(r, 200 * attempt));
+            // tried again below
           }
+          if (attempt === 8) {
+            this.commitFailures++;
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 100 + Math.random() * 400 * attempt));
         }
       }
     });
