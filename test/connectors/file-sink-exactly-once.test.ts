@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../fixtures/random.ts';
 import { ErrorCodes, WeirError } from '../../src/core/errors.ts';
 import type { TwoPhaseCommitState } from '../../src/connectors/two-phase-commit.ts';
 import type { FileSinkContext, FileSinkTransaction } from '../../src/connectors/file-sink.ts';
@@ -216,18 +217,6 @@ describe('exactly-once file sink', () => {
     expect(() => exactlyOnceFileSink(dir, { format: 'csv', csv: { delimiter: '"' } })).toThrow(/delimiter/);
   });
 });
-
-/** A small deterministic PRNG, so a failing seed can be replayed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('exactly-once file sink under random failures', () => {
   it('commits every record exactly once, in order, whatever the failures between checkpoints', async () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { afterAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../fixtures/random.ts';
 import { ErrorCodes } from '../../src/core/errors.ts';
 import {
   AggregatingStateDescriptor,
@@ -52,18 +53,6 @@ function states(b: HeapKeyedStateBackend) {
 }
 
 type States = ReturnType<typeof states>;
-
-/** A seeded generator (mulberry32). */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYS: unknown[] = [...Array.from({ length: 40 }, (_, i) => `user-${i}`), 1, 2.5, -0, true, ['composite', 1], 12345678901n];
 const NAMESPACES = [undefined, 'w1', 'w2'];
@@ -171,7 +160,7 @@ describe('RocksDB backend, differential against the heap backend', () => {
       const disk = rocks(`diff-${seed}`);
       const hs = states(heap);
       const ds = states(disk);
-      const rnd = random(seed);
+      const rnd = mulberry32(seed);
       for (let i = 0; i < 3_000; i++) {
         const key = KEYS[Math.floor(rnd() * KEYS.length)];
         const pending = disk.prefetch([key]);
@@ -180,8 +169,8 @@ describe('RocksDB backend, differential against the heap backend', () => {
         disk.setCurrentKey(key);
         if (rnd() < 0.08) clock.t += 7; // TTL: entries expire as time passes
         const opSeed = rnd();
-        const a = step(hs, random(opSeed * 1e9));
-        const b = step(ds, random(opSeed * 1e9));
+        const a = step(hs, mulberry32(opSeed * 1e9));
+        const b = step(ds, mulberry32(opSeed * 1e9));
         expect(b, `seed ${seed}, operation ${i}, key ${String(key)}`).toEqual(a);
       }
       expect(disk.counters.writes).toBeGreaterThan(100);
@@ -197,10 +186,10 @@ describe('RocksDB backend, differential against the heap backend', () => {
     clock.t = 1_000;
     const heap = new HeapKeyedStateBackend(128, { start: 0, end: 127 }, 'diff-op', { ttlTimeProvider: clock });
     const hs = states(heap);
-    const rnd = random(9);
+    const rnd = mulberry32(9);
     for (let i = 0; i < 2_000; i++) {
       heap.setCurrentKey(KEYS[Math.floor(rnd() * KEYS.length)]);
-      step(hs, random(rnd() * 1e9));
+      step(hs, mulberry32(rnd() * 1e9));
     }
     const original = await snapshotOf(heap);
     // Two RocksDB subtasks (key groups 0..63 and 64..127), each with a 2-key cache.
