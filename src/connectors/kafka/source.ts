@@ -11,6 +11,10 @@ import {
   type PartitionAssigner,
   type Producer,
 } from 'kafkajs';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ReaderOutput, Source, SourceReader, SourceReaderContext, SourceStatus } from '../../actors/operator.ts';
 import { ErrorCodes, WeirError } from '../../core/errors.ts';
 
@@ -73,6 +77,60 @@ export interface KafkaSourceOptions<T> {
   clientId?: string;
   /** Operator name (default `Kafka Source`). */
   name?: string;
+}
+
+/**
+ * Sets a group's offsets for some partitions of a topic, keeping the others. kafkajs sets offsets
+ * through a short-lived member of the group, which is given every partition of the topic and, on
+ * leaving, writes its positions for all of them: a subset would erase the offsets other subtasks
+ * committed. So the subtasks of this process take turns (a lock file per group), each reads the
+ * current offsets and sets them all, its own replaced; then reads them back. Returns whether the
+ * offsets are in place after a few tries.
+ */
+async function commitGroupOffsets(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+  mine: { partition: number; offset: string }[],
+): Promise<boolean> {
+  const lock = join(tmpdir(), `weir-kafka-commit-${createHash('sha1').update(`${groupId}\u0000${topic}`).digest('hex').slice(0, 16)}.lock`);
+  for (let attempt = 1; attempt <= 8; attempt++) {
+    if (!(await takeLock(lock))) continue;
+    try {
+      const [current] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const all = new Map<number, string>();
+      for (const p of current?.partitions ?? []) if (p.offset !== '-1') all.set(p.partition, p.offset);
+      for (const p of mine) all.set(p.partition, p.offset);
+      await admin.setOffsets({ groupId, topic, partitions: [...all].map(([partition, offset]) => ({ partition, offset })) });
+      const [now] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      if (mine.every((p) => now?.partitions.find((x) => x.partition === p.partition)?.offset === p.offset)) return true;
+    } catch {
+      // tried again
+    } finally {
+      rmSync(lock, { force: true });
+    }
+    await new Promise((r) => setTimeout(r, 100 + Math.random() * 300 * attempt));
+  }
+  return false;
+}
+
+/** Takes a lock file within 30 s (a lock older than 30 s is stale: its holder died). */
+async function takeLock(path: string): Promise<boolean> {
+  const until = Date.now() + 30_000;
+  while (Date.now() < until) {
+    try {
+      closeSync(openSync(path, 'wx'));
+      return true;
+    } catch {
+      try {
+        if (Date.now() - statSync(path).mtimeMs > 30_000) rmSync(path, { force: true });
+      } catch {
+        // gone meanwhile
+      }
+      await new Promise((r) => setTimeout(r, 20 + Math.random() * 80));
+    }
+  }
+  return false;
 }
 
 /** A split id: `topic-partition`. */
@@ -446,25 +504,7 @@ class KafkaSourceReader<T> implements SourceReader<T> {
     const groupId = this.commitGroup;
     this.commits = this.commits.then(async () => {
       for (const [topic, partitions] of byTopic) {
-        // The group has no members (readers fetch in groups of their own), so its offsets can be set directly.
-        // kafkajs sets a group's offsets through a short-lived member of the group: two subtasks
-        // committing at once can split the partitions between their members and drop a seek, or
-        // find the group busy. So each commit is read back, and tried again after a random pause.
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await admin.setOffsets({ groupId, topic, partitions });
-            const [now] = await admin.fetchOffsets({ groupId, topics: [topic] });
-            const ok = partitions.every((p) => now?.partitions.find((x) => x.partition === p.partition)?.offset === p.offset);
-            if (ok) break;
-          } catch {
-            // tried again below
-          }
-          if (attempt === 8) {
-            this.commitFailures++;
-            break;
-          }
-          await new Promise((r) => setTimeout(r, 100 + Math.random() * 400 * attempt));
-        }
+        if (!(await commitGroupOffsets(admin, groupId, topic, partitions))) this.commitFailures++;
       }
     });
   }
