@@ -44,7 +44,12 @@ export interface KafkaSourceOptions<T> {
    * `weir-<operator name>`. The readers fetch as members of groups of their own, named after it.
    */
   groupId?: string;
-  /** Commit offsets to {@link groupId} when a checkpoint completes (default true). */
+  /**
+   * Commit offsets to {@link groupId} when a checkpoint completes (default false). kafkajs can set
+   * a group's offsets only through a short-lived member of the group, so the subtasks of a process
+   * take turns, each commit takes a few seconds (the group join), and the end of a job waits up to
+   * 20 s for the last one.
+   */
   commitOffsetsOnCheckpoint?: boolean;
   /**
    * Where a partition without restored offset starts (default `earliest`): its first or its end
@@ -97,12 +102,12 @@ async function commitGroupOffsets(
   for (let attempt = 1; attempt <= 8; attempt++) {
     if (!(await takeLock(lock))) continue;
     try {
-      const [current] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const [current] = await withTimeout(admin.fetchOffsets({ groupId, topics: [topic] }));
       const all = new Map<number, string>();
       for (const p of current?.partitions ?? []) if (p.offset !== '-1') all.set(p.partition, p.offset);
       for (const p of mine) all.set(p.partition, p.offset);
-      await admin.setOffsets({ groupId, topic, partitions: [...all].map(([partition, offset]) => ({ partition, offset })) });
-      const [now] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      await withTimeout(admin.setOffsets({ groupId, topic, partitions: [...all].map(([partition, offset]) => ({ partition, offset })) }));
+      const [now] = await withTimeout(admin.fetchOffsets({ groupId, topics: [topic] }));
       if (mine.every((p) => now?.partitions.find((x) => x.partition === p.partition)?.offset === p.offset)) return true;
     } catch {
       // tried again
@@ -112,6 +117,13 @@ async function commitGroupOffsets(
     await new Promise((r) => setTimeout(r, 100 + Math.random() * 300 * attempt));
   }
   return false;
+}
+
+/** `p`, or a rejection after `ms` (a broker that is away must not hold a commit, and the lock, forever). */
+function withTimeout<T>(p: Promise<T>, ms = 10_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)));
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Takes a lock file within 30 s (a lock older than 30 s is stale: its holder died). */
@@ -477,7 +489,7 @@ class KafkaSourceReader<T> implements SourceReader<T> {
   snapshotState(checkpointId?: number): KafkaSourceState {
     const state: KafkaSourceState = {};
     for (const s of this.splits.values()) state[s.id] = s.next.toString();
-    if (checkpointId !== undefined && this.options.commitOffsetsOnCheckpoint !== false) this.toCommit.set(checkpointId, state);
+    if (checkpointId !== undefined && this.options.commitOffsetsOnCheckpoint === true) this.toCommit.set(checkpointId, state);
     return state;
   }
 
@@ -556,7 +568,10 @@ class KafkaSourceReader<T> implements SourceReader<T> {
 
   async close(): Promise<void> {
     this.wake();
-    await this.commits;
+    // Commits are for information: a broker that is away delays the end by 20 s at most.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.commits, new Promise((r) => (timer = setTimeout(r, 20_000)))]);
+    clearTimeout(timer);
     await this.consumer?.disconnect().catch(() => undefined);
     await this.deadLetterProducer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
@@ -568,7 +583,7 @@ class KafkaSourceReader<T> implements SourceReader<T> {
  * the partitions `p` with `p % n === i`, each through its own split output (watermarks per
  * partition). Its checkpoint state is the next offset of each of its partitions; a restore resumes
  * there (at any parallelism), so with checkpointing the records it emits are replayed exactly
- * from the restored checkpoint. When a checkpoint completes, its offsets are committed to the
+ * from the restored checkpoint. With `commitOffsetsOnCheckpoint`, a completed checkpoint's offsets are also committed to the
  * consumer group `groupId`, for monitoring and for a later job's `startFrom: 'committed'`.
  *
  * **Rejected records.** With `onError: 'dead-letter'` a record the deserializer rejects is written
