@@ -315,12 +315,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend, HeapKeyContext 
       }
       return existing as unknown as S;
     }
-    let table = this.tables.get(name);
-    if (table) this.checkRestoredTable(table, descriptor.kind, ttl);
-    else {
-      table = new StateTable<unknown>(name, descriptor.kind, ttl, this.maxParallelism);
-      this.tables.set(name, table);
-    }
+    const table = this.tableFor(name, descriptor.kind, ttl);
     const policy = ttl ? new TtlPolicy(ttlConfig, this.clock) : undefined;
     const state = create(table, policy);
     this.states.set(name, state);
@@ -442,12 +437,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend, HeapKeyContext 
     this.checkSnapshot(kg, data);
     const op = this.operatorName;
     for (const s of data.states) {
-      let table = this.tables.get(s.name);
-      if (table) this.checkRestoredTable(table, s.kind, s.ttl);
-      else {
-        table = new StateTable<unknown>(s.name, s.kind, s.ttl, this.maxParallelism);
-        this.tables.set(s.name, table);
-      }
+      const table = this.tableFor(s.name, s.kind, s.ttl);
       const where = `state '${s.name}' of operator '${op}'`;
       for (let i = 0; i < s.keys.length; i++) {
         const key = s.keys[i];
