@@ -1,7 +1,7 @@
 //! defineJob: a job module's default export, built the same way on the coordinator and on every worker.
 
 import type { JobOptions, JobParams } from '../core/protocol.ts';
-import type { JobDefinition } from '../graph/job-definition.ts';
+import { RUNTIME_COPY, type JobDefinition } from '../graph/job-definition.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import { StreamExecutionEnvironment } from './environment.ts';
 
@@ -24,6 +24,7 @@ export function defineJob(build: JobBuilder): JobDefinition & { readonly build: 
   if (typeof build !== 'function') throw new TypeError('defineJob() needs a function (env, params) => void');
   return {
     kind: 'weir.job',
+    runtime: RUNTIME_COPY,
     build,
     async buildJobGraph(options: JobOptions): Promise<JobGraph> {
       const env = new StreamExecutionEnvironment(options);

@@ -7,6 +7,8 @@ import type { JobGraph } from './job-graph.ts';
 export interface JobDefinition {
   /** Marks the object as a weir job. */
   readonly kind: 'weir.job';
+  /** Which copy of weir made it (the URL of this module in that copy); see {@link RUNTIME_COPY}. */
+  readonly runtime?: string;
   /** Builds the job graph; the coordinator and every worker call this with the same options. */
   buildJobGraph(options: JobOptions): Promise<JobGraph>;
 }
@@ -20,3 +22,9 @@ export function isJobDefinition(value: unknown): value is JobDefinition {
     typeof (value as { buildJobGraph?: unknown }).buildJobGraph === 'function'
   );
 }
+
+/**
+ * Identifies this copy of the runtime. A job made by another copy (the CLI from one install, the
+ * job's `import` from another) cannot run here: its operators' classes are not this copy's.
+ */
+export const RUNTIME_COPY: string = import.meta.url;

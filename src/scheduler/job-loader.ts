@@ -4,7 +4,9 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { JobOptions } from '../core/protocol.ts';
-import { isJobDefinition, type JobDefinition } from '../graph/job-definition.ts';
+import { RUNTIME_COPY, isJobDefinition, type JobDefinition } from '../graph/job-definition.ts';
+import { registerTypeScript } from '../core/typescript-loader.mjs';
+import { fileURLToPath } from 'node:url';
 import type { JobGraph } from '../graph/job-graph.ts';
 
 /** Turns a path (relative to the working directory) or URL into a module URL. */
@@ -18,21 +20,36 @@ export function toModuleUrl(module: string | URL): string {
 export async function loadJobDefinition(moduleUrl: string): Promise<JobDefinition> {
   let module: { default?: unknown };
   try {
+    // A TypeScript job loads as an ES module under plain node too, with no loader flag.
+    if (/\.(ts|mts|tsx)$/.test(new URL(moduleUrl).pathname)) await registerTypeScript();
     module = (await import(moduleUrl)) as { default?: unknown };
   } catch (error) {
-    throw new WeirError(`cannot load job module ${moduleUrl}: ${(error as Error).message}`, {
+    throw new WeirError(`cannot load job module ${displayPath(moduleUrl)}: ${(error as Error).message}`, {
       code: ErrorCodes.JOB_MODULE,
       domain: 'user',
       cause: error,
     });
   }
   if (!isJobDefinition(module.default)) {
-    throw new WeirError(`job module ${moduleUrl} must default-export a job made by defineJob(env => ...)`, {
+    throw new WeirError(`job module ${displayPath(moduleUrl)} must default-export a job made by defineJob(env => ...)`, {
       code: ErrorCodes.JOB_MODULE,
       domain: 'user',
     });
   }
+  const runtime = module.default.runtime;
+  if (runtime !== undefined && runtime !== RUNTIME_COPY) {
+    throw new WeirError(
+      `job module ${displayPath(moduleUrl)} was made by another copy of weir (${displayPath(runtime)}) than the one running it (${displayPath(RUNTIME_COPY)}); ` +
+        'import weir in the job by its package name and run it with the same installation',
+      { code: ErrorCodes.JOB_MODULE, domain: 'user' },
+    );
+  }
   return module.default;
+}
+
+/** A file URL as a path, for messages. */
+function displayPath(url: string): string {
+  return url.startsWith('file:') ? fileURLToPath(url) : url;
 }
 
 /** Loads a job module and builds its graph for the given options. */
