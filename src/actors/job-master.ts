@@ -33,6 +33,8 @@ export interface JobResult {
   subtasks: SubtaskMetrics[];
   /** Checkpoints and restarts. */
   faultTolerance: FaultToleranceStats;
+  /** Set when the job was stopped with a savepoint (Flink's stop-with-savepoint): the savepoint it ended with. */
+  savepoint?: { id: number; path?: string };
 }
 
 /** What a running attempt reports (from worker callbacks or the local executor). */
@@ -143,6 +145,7 @@ export class JobMaster extends Actor<Message> {
   };
   private startedAt = 0;
   private failedAt = 0;
+  private runningWaiters: Array<() => void> = [];
   private settled = false;
   private resolveResult!: (r: JobResult) => void;
   private rejectResult!: (e: Error) => void;
@@ -175,23 +178,84 @@ export class JobMaster extends Actor<Message> {
     await this.startAttempt();
   }
 
-  /** Triggers a savepoint on the running attempt; `stopping` suspends periodic checkpoints first. */
-  async triggerSavepoint(stopping = false): Promise<CheckpointOutcome> {
-    const coordinator = this.coordinator;
-    if (!coordinator) {
-      throw new WeirError('savepoints need checkpointing: call env.enableCheckpointing(intervalMs)', {
+  /**
+   * Triggers a savepoint on the running attempt; `stopping` suspends periodic checkpoints first.
+   * While the job deploys (or restarts) it waits up to `waitMs` for it to run, then refuses with
+   * "the job is still deploying".
+   */
+  async triggerSavepoint(stopping = false, waitMs = 30_000): Promise<CheckpointOutcome> {
+    if (!this.spec.checkpointing) {
+      throw new WeirError('savepoints need checkpointing: call env.enableCheckpointing(intervalMs) or run with --checkpoint-interval', {
         code: ErrorCodes.CONFIG,
         domain: 'user',
+      });
+    }
+    if (!this.coordinator && !this.settled) await this.whenRunning(waitMs);
+    const coordinator = this.coordinator;
+    if (this.settled) {
+      throw new WeirError(`job '${this.spec.jobName}' has ended: no savepoint can be taken`, { code: ErrorCodes.JOB_NOT_RUNNING, domain: 'user' });
+    }
+    if (!coordinator) {
+      throw new WeirError(`job '${this.spec.jobName}' is still deploying (waited ${waitMs} ms): try the savepoint again when it runs`, {
+        code: ErrorCodes.JOB_NOT_RUNNING,
+        domain: 'user',
+        retriable: true,
       });
     }
     if (stopping) coordinator.suspendPeriodic();
     return coordinator.trigger('savepoint');
   }
 
+  /** Resolves when an attempt runs (or the job settles), or after `timeoutMs`. */
+  private whenRunning(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      const waiters = this.runningWaiters;
+      function done(): void {
+        clearTimeout(timer);
+        const i = waiters.indexOf(done);
+        if (i >= 0) waiters.splice(i, 1);
+        resolve();
+      }
+      waiters.push(done);
+    });
+  }
+
+  private wakeRunningWaiters(): void {
+    for (const wake of this.runningWaiters.splice(0)) wake();
+  }
+
+  /**
+   * Ends the job after a stop-with-savepoint: every subtask is cancelled and `result` resolves
+   * with the savepoint it ended with (counters of the stopped attempt are not collected).
+   */
+  async stopWithSavepoint(savepoint: { id: number; path?: string }): Promise<void> {
+    if (this.settled) return;
+    this.settled = true;
+    this.wakeRunningWaiters();
+    this.coordinator?.stop();
+    const durationMs = performance.now() - this.startedAt;
+    await this.attempt?.cancel().catch(() => undefined);
+    this.stop();
+    this.stats.restarts = this.backoff.attempts;
+    this.resolveResult({
+      jobName: this.spec.jobName,
+      mode: this.spec.mode,
+      durationMs,
+      slots: this.spec.slots,
+      operators: {},
+      collected: Object.fromEntries(this.collected),
+      subtasks: [],
+      faultTolerance: this.stats,
+      savepoint,
+    });
+  }
+
   /** Cancels the job: the result rejects with a cancellation error. */
   async cancelJob(reason = 'cancelled'): Promise<void> {
     if (this.settled) return;
     this.settled = true;
+    this.wakeRunningWaiters();
     this.coordinator?.stop();
     await this.attempt?.cancel().catch(() => undefined);
     this.stop();
@@ -295,6 +359,7 @@ export class JobMaster extends Actor<Message> {
       this.failedAt = 0;
     }
     this.coordinator?.start();
+    this.wakeRunningWaiters();
   }
 
   protected async receive(message: Message): Promise<void> {
@@ -360,6 +425,7 @@ export class JobMaster extends Actor<Message> {
 
   private async succeed(): Promise<void> {
     this.settled = true;
+    this.wakeRunningWaiters();
     this.coordinator?.stop();
     const durationMs = performance.now() - this.startedAt;
     await this.attempt?.release();
@@ -400,6 +466,7 @@ export class JobMaster extends Actor<Message> {
     const delay = this.backoff.onFailure(Date.now());
     if (delay === undefined) {
       this.settled = true;
+      this.wakeRunningWaiters();
       this.stop();
       if (this.backoff.attempts > 0 && error instanceof WeirError) {
         (error as Error).message =
@@ -421,6 +488,7 @@ export class JobMaster extends Actor<Message> {
         }
       } catch (loadError) {
         this.settled = true;
+        this.wakeRunningWaiters();
         this.stop();
         this.rejectResult(loadError as Error);
         return;

@@ -164,6 +164,17 @@ export class StreamExecutionEnvironment {
     this.config.checkpointing.mode = mode;
     return this;
   }
+  /**
+   * Applies the checkpoint interval and mode given at submission (`weir run --checkpoint-interval`),
+   * after the job's own code: they override its interval and mode and keep its other settings.
+   */
+  applySubmittedCheckpointing(options: JobOptions): void {
+    if (options.checkpointIntervalMs === undefined) {
+      if (options.checkpointMode !== undefined) throw configError('a checkpoint mode needs a checkpoint interval');
+      return;
+    }
+    this.enableCheckpointing(options.checkpointIntervalMs, options.checkpointMode ?? this.config.checkpointing?.mode ?? 'exactly-once');
+  }
   /** Checkpoint settings (timeout, minimum pause, concurrency, tolerable failures); enable checkpointing first. */
   getCheckpointConfig(): CheckpointConfigSetters {
     const config = this.config;

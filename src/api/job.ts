@@ -29,6 +29,7 @@ export function defineJob(build: JobBuilder): JobDefinition & { readonly build: 
     async buildJobGraph(options: JobOptions): Promise<JobGraph> {
       const env = new StreamExecutionEnvironment(options);
       await build(env, options.params ?? {});
+      env.applySubmittedCheckpointing(options);
       return env.buildJobGraph();
     },
   };

@@ -1,14 +1,17 @@
-//! The control channel of a job started by `weir run`: a unix socket per job, listed in a registry folder, for `weir savepoint`, `weir stop` and `weir list`.
+//! The control channel of a job started by `weir run`: a unix socket per job, listed in a per-user registry folder, for `weir savepoint`, `weir stop` and `weir list`.
 
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { userRuntimeDir } from '../core/typescript-loader.mjs';
 import type { JobClient } from '../scheduler/execute.ts';
 
-/** Where running jobs register (override with WEIR_JOBS_DIR). */
+/**
+ * Where running jobs register: `$WEIR_JOBS_DIR`, else `jobs/` in the user's runtime folder
+ * (`$XDG_RUNTIME_DIR/weir`, or `<tmp>/weir-<uid>`), readable by that user only.
+ */
 export function registryDir(): string {
-  return process.env.WEIR_JOBS_DIR ?? join(tmpdir(), 'weir-jobs');
+  return process.env.WEIR_JOBS_DIR ?? join(userRuntimeDir(), 'jobs');
 }
 
 /** A running job as the registry lists it. */
@@ -28,7 +31,7 @@ type ControlResponse = { ok: true; path?: string; id: number } | { ok: false; er
 /** Serves a job's control socket and registers it; returns a function that unregisters. */
 export function serveControl(id: string, name: string, client: JobClient): () => void {
   const dir = registryDir();
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const socket = join(dir, `${id}.sock`);
   const entry: RegisteredJob = { id, name, pid: process.pid, socket, startedAt: new Date().toISOString() };
   const server: Server = createServer((conn) => {
@@ -45,13 +48,21 @@ export function serveControl(id: string, name: string, client: JobClient): () =>
       );
     });
   });
+  // The entry first: `weir list` removes a socket that has no entry.
+  writeFileSync(join(dir, `${id}.json`), JSON.stringify(entry));
   server.listen(socket);
   server.unref();
-  writeFileSync(join(dir, `${id}.json`), JSON.stringify(entry));
-  return () => {
-    server.close();
+  // The entry goes when the job ends, and when the process exits any other way it can notice;
+  // after a kill -9, the next `weir list` removes it.
+  const remove = (): void => {
     rmSync(join(dir, `${id}.json`), { force: true });
     rmSync(socket, { force: true });
+  };
+  process.once('exit', remove);
+  return () => {
+    server.close();
+    remove();
+    process.off('exit', remove);
   };
 }
 
@@ -64,26 +75,36 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Jobs registered by live processes (stale entries are removed). */
+/** Jobs registered by live processes; entries and sockets of processes that died are removed. */
 export function listJobs(): RegisteredJob[] {
   const dir = registryDir();
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.json'));
+    names = readdirSync(dir);
   } catch {
     return [];
   }
   const jobs: RegisteredJob[] = [];
-  for (const name of names) {
+  const live = new Set<string>();
+  for (const name of names.filter((n) => n.endsWith('.json'))) {
     try {
       const job = JSON.parse(readFileSync(join(dir, name), 'utf8')) as RegisteredJob;
-      if (alive(job.pid)) jobs.push(job);
-      else rmSync(join(dir, name), { force: true });
+      if (alive(job.pid)) {
+        jobs.push(job);
+        live.add(`${job.id}.sock`);
+      } else {
+        rmSync(join(dir, name), { force: true });
+        rmSync(job.socket, { force: true });
+      }
     } catch {
       // a half-written entry: skip it
     }
   }
-  return jobs;
+  // A socket whose entry is gone belongs to no live job.
+  for (const name of names.filter((n) => n.endsWith('.sock') && !live.has(n))) {
+    if (!names.includes(name.replace(/\.sock$/, '.json'))) rmSync(join(dir, name), { force: true });
+  }
+  return jobs.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
 }
 
 /** Sends a control request to a running job and waits for its answer. */

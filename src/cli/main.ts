@@ -1,11 +1,17 @@
-//! The `weir` command line: run a job module on worker threads or locally, and print what it did.
+//! The `weir` command line: run a job module on worker threads or locally, reach a running job (savepoint, stop, list), and print what it did.
+//
+// Conventions (those of most Unix tools): exit 0 on success, 1 when the job fails, 2 for a usage
+// error (an unknown flag, a bad value, a missing job file); messages say what is wrong in the
+// user's terms, never a stack or an internal path. Options are parsed by node:util's parseArgs:
+// a handful of subcommands with flat flags does not need a CLI framework.
 
-import { parseArgs } from 'node:util';
-import type { JobResult } from '../actors/job-master.ts';
-import { WeirError } from '../core/errors.ts';
-import type { JobParams, StateBackendConfig } from '../core/protocol.ts';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { JobResult } from '../actors/job-master.ts';
+import { ErrorCodes, WeirError } from '../core/errors.ts';
+import type { JobParams, StateBackendConfig } from '../core/protocol.ts';
 import { startJob, type ExecuteOptions } from '../scheduler/execute.ts';
 import { listJobs, requestControl, serveControl } from './control.ts';
 
@@ -13,9 +19,11 @@ const USAGE = `usage: weir run <job-module> [options]
        weir savepoint <job-id> [<target-dir>]
        weir stop --savepoint <target-dir> <job-id>
        weir list
+       weir --version
 
-run: runs a job module (its default export is defineJob(env => ...)) and prints a summary; while
-it runs, other shells reach it by the job id it prints (savepoint, stop, list).
+run: runs a job module (its default export is defineJob(env => ...); .ts, .mts, .js or .mjs)
+and prints a summary; while it runs, other shells reach it by the job id it prints (savepoint,
+stop, list).
 
 run options:
   -p, --parallelism <n>       default parallelism of the job's operators
@@ -30,38 +38,131 @@ run options:
       --param <key=value>     a parameter for the job (repeatable)
       --name <job-name>       the job's name
       --json                  print the result as JSON
+      --checkpoint-interval <ms>
+                              checkpoint this often (overrides the job's own interval)
+      --checkpoint-mode <mode>
+                              exactly-once (default) or at-least-once
       --checkpoint-dir <dir>  keep checkpoints there; restarts restore from the newest valid one
       --from-savepoint <dir>  start from a savepoint (or retained checkpoint) folder
       --allow-non-restored-state
                               drop savepoint state of operators the job no longer has
-  -h, --help                  this text`;
+  -h, --help                  this text
+  -v, --version               the installed version`;
 
-function stateBackendOption(
-  kind: string | undefined,
-  dir: string | undefined,
-  cacheKeys: number | undefined,
-): StateBackendConfig | undefined {
-  if (kind === undefined) {
-    if (dir !== undefined || cacheKeys !== undefined)
-      throw new UsageError('--state-dir and --state-cache-keys need --state-backend rocksdb');
-    return undefined;
-  }
-  if (kind === 'heap') return { kind };
-  if (kind === 'rocksdb') {
-    if (cacheKeys !== undefined && cacheKeys < 1) throw new UsageError(`--state-cache-keys must be positive, got ${cacheKeys}`);
-    return { kind, dir: dir === undefined ? undefined : resolve(dir), cacheKeys };
-  }
-  throw new UsageError(`--state-backend must be heap or rocksdb, got '${kind}'`);
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Flags of `weir run`. */
+const RUN_OPTIONS = {
+  parallelism: { type: 'string', short: 'p' },
+  'max-parallelism': { type: 'string' },
+  'buffer-timeout': { type: 'string' },
+  'batch-size': { type: 'string' },
+  credits: { type: 'string' },
+  local: { type: 'boolean' },
+  'state-backend': { type: 'string' },
+  'state-dir': { type: 'string' },
+  'state-cache-keys': { type: 'string' },
+  param: { type: 'string', multiple: true },
+  name: { type: 'string' },
+  json: { type: 'boolean' },
+  'checkpoint-interval': { type: 'string' },
+  'checkpoint-mode': { type: 'string' },
+  'checkpoint-dir': { type: 'string' },
+  'from-savepoint': { type: 'string' },
+  'allow-non-restored-state': { type: 'boolean' },
+} satisfies Options;
+
+/** Flags every command takes. */
+const COMMON_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} satisfies Options;
+
+/** Flags per command. */
+const COMMANDS: Record<string, Options> = {
+  run: { ...RUN_OPTIONS, ...COMMON_OPTIONS },
+  savepoint: COMMON_OPTIONS,
+  stop: { savepoint: { type: 'string' }, ...COMMON_OPTIONS },
+  list: COMMON_OPTIONS,
+};
+
+/** A mistake in how the command was called: exit code 2 with the usage text. */
+class UsageError extends Error {}
+
+/** The installed package's version. */
+function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+  return `${manifest.name} ${manifest.version}`;
 }
 
-function integer(value: string | undefined, flag: string): number | undefined {
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
+}
+
+/** The known flag closest to an unknown one, if it is close enough to be a typo. */
+function closest(flag: string, options: Options): string | undefined {
+  const name = flag.replace(/^-+/, '').split('=')[0];
+  let best: { option: string; d: number } | undefined;
+  for (const option of Object.keys(options)) {
+    const d = option.startsWith(name) && name.length >= 3 ? 0 : distance(name, option);
+    if (!best || d < best.d) best = { option, d };
+  }
+  return best && best.d <= Math.max(2, Math.floor(name.length / 3)) ? `--${best.option}` : undefined;
+}
+
+/** parseArgs with messages in the user's terms. */
+function parse(command: string, argv: string[]): ReturnType<typeof parseArgs> {
+  const options = COMMANDS[command];
+  try {
+    return parseArgs({ args: argv, allowPositionals: true, options, strict: true });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const message = (error as Error).message;
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const flag = /'([^']+)'/.exec(message)?.[1] ?? '';
+      const hint = closest(flag, options);
+      throw new UsageError(`unknown option '${flag}' for '${command}'${hint ? ` (did you mean ${hint}?)` : ''}`);
+    }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(message.replace(/^Option /, 'option ').split('. ')[0]);
+    throw new UsageError(message);
+  }
+}
+
+function integer(value: string | undefined, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n)) throw new UsageError(`${flag} needs an integer, got '${value}'`);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? (min === 1 ? 'a positive integer' : `an integer ≥ ${min}`) : `an integer from ${min} to ${max}`;
+    throw new UsageError(`${flag} must be ${range}, got '${value}'`);
+  }
   return n;
 }
 
-class UsageError extends Error {}
+function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag} must be ${allowed.join(' or ')}, got '${value}'`);
+  return value as T;
+}
+
+function stateBackendOption(kind: string | undefined, dir: string | undefined, cacheKeys: number | undefined): StateBackendConfig | undefined {
+  if (kind === undefined) {
+    if (dir !== undefined || cacheKeys !== undefined) throw new UsageError('--state-dir and --state-cache-keys need --state-backend rocksdb');
+    return undefined;
+  }
+  if (oneOf(kind, '--state-backend', ['heap', 'rocksdb']) === 'heap') return { kind: 'heap' };
+  return { kind: 'rocksdb', dir: dir === undefined ? undefined : resolve(dir), cacheKeys };
+}
 
 function parseParam(text: string): [string, string | number | boolean] {
   const eq = text.indexOf('=');
@@ -73,7 +174,44 @@ function parseParam(text: string): [string, string | number | boolean] {
   return [key, raw.trim() !== '' && Number.isFinite(n) ? n : raw];
 }
 
+/** The job module named on the command line, which must be a file. */
+function jobFile(job: string): string {
+  const path = resolve(job);
+  if (!existsSync(path)) throw new UsageError(`job module '${job}' not found`);
+  if (!statSync(path).isFile()) throw new UsageError(`job module '${job}' is not a file`);
+  return path;
+}
+
+/** `weir run`'s options as startJob's. */
+function runOptions(values: Record<string, unknown>): ExecuteOptions {
+  const v = values as Record<string, string | undefined> & { local?: boolean; param?: string[]; 'allow-non-restored-state'?: boolean };
+  const params: JobParams = Object.fromEntries((v.param ?? []).map(parseParam));
+  const interval = integer(v['checkpoint-interval'], '--checkpoint-interval', 1);
+  const checkpointMode = oneOf(v['checkpoint-mode'], '--checkpoint-mode', ['exactly-once', 'at-least-once'] as const);
+  if (checkpointMode !== undefined && interval === undefined) throw new UsageError('--checkpoint-mode needs --checkpoint-interval');
+  return {
+    mode: v.local ? 'local' : 'threads',
+    parallelism: integer(v.parallelism, '--parallelism', 1),
+    maxParallelism: integer(v['max-parallelism'], '--max-parallelism', 1, 32768),
+    bufferTimeoutMs: integer(v['buffer-timeout'], '--buffer-timeout', -1),
+    batchSize: integer(v['batch-size'], '--batch-size', 1),
+    credits: integer(v.credits, '--credits', 1),
+    jobName: v.name,
+    params,
+    checkpointIntervalMs: interval,
+    checkpointMode,
+    stateBackend: stateBackendOption(v['state-backend'], v['state-dir'], integer(v['state-cache-keys'], '--state-cache-keys', 1)),
+    checkpointDir: v['checkpoint-dir'] ? resolve(v['checkpoint-dir']) : undefined,
+    fromSavepoint: v['from-savepoint'] ? resolve(v['from-savepoint']) : undefined,
+    allowNonRestoredState: v['allow-non-restored-state'],
+  };
+}
+
 function summary(result: JobResult): string {
+  if (result.savepoint) {
+    const where = result.savepoint.path ?? '(kept in memory: give a target dir to write it)';
+    return `job '${result.jobName}' stopped with a savepoint after ${result.durationMs.toFixed(0)} ms: savepoint ${result.savepoint.id} at ${where}`;
+  }
   const lines = [
     `job '${result.jobName}' finished in ${result.durationMs.toFixed(0)} ms (${result.mode}${result.mode === 'threads' ? `, ${result.slots} slot(s)` : ''})`,
   ];
@@ -86,114 +224,100 @@ function summary(result: JobResult): string {
   return lines.join('\n');
 }
 
-/** Runs the CLI with these arguments; resolves with the exit code. */
-export async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        parallelism: { type: 'string', short: 'p' },
-        'max-parallelism': { type: 'string' },
-        'buffer-timeout': { type: 'string' },
-        'batch-size': { type: 'string' },
-        credits: { type: 'string' },
-        local: { type: 'boolean' },
-        'state-backend': { type: 'string' },
-        'state-dir': { type: 'string' },
-        'state-cache-keys': { type: 'string' },
-        param: { type: 'string', multiple: true },
-        name: { type: 'string' },
-        json: { type: 'boolean' },
-        'checkpoint-dir': { type: 'string' },
-        'from-savepoint': { type: 'string' },
-        'allow-non-restored-state': { type: 'boolean' },
-        savepoint: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    process.stderr.write(`weir: ${(error as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help || positionals.length === 0) {
-    (values.help ? process.stdout : process.stderr).write(`${USAGE}\n`);
-    return values.help ? 0 : 2;
-  }
-  const [command, job, ...rest] = positionals;
-  if (command === 'list') {
-    for (const j of listJobs()) process.stdout.write(`${j.id}  ${j.name}  pid ${j.pid}  since ${j.startedAt}\n`);
-    return 0;
-  }
-  if (command === 'savepoint' || command === 'stop') {
-    const jobId = job;
-    const dir = command === 'savepoint' ? rest[0] : values.savepoint;
-    if (!jobId || (command === 'stop' && !dir)) {
-      process.stderr.write(`weir: '${command}' needs a job id${command === 'stop' ? ' and --savepoint <dir>' : ''}\n${USAGE}\n`);
-      return 2;
-    }
-    const answer = await requestControl(jobId, { cmd: command, dir: dir ? resolve(dir) : undefined });
-    if (!answer.ok) {
-      process.stderr.write(`weir: ${answer.error}\n`);
-      return 1;
-    }
-    process.stdout.write(`${answer.path ?? `savepoint ${answer.id} (kept in memory: give a target dir to write it)`}\n`);
-    return 0;
-  }
-  if (command !== 'run') {
-    process.stderr.write(`weir: unknown command '${command}'\n${USAGE}\n`);
-    return 2;
-  }
-  if (!job || rest.length > 0) {
-    process.stderr.write(`weir: 'run' takes exactly one job module\n${USAGE}\n`);
-    return 2;
-  }
-  let options: ExecuteOptions;
-  try {
-    const params: JobParams = Object.fromEntries((values.param ?? []).map(parseParam));
-    options = {
-      mode: values.local ? 'local' : 'threads',
-      parallelism: integer(values.parallelism, '--parallelism'),
-      maxParallelism: integer(values['max-parallelism'], '--max-parallelism'),
-      bufferTimeoutMs: integer(values['buffer-timeout'], '--buffer-timeout'),
-      batchSize: integer(values['batch-size'], '--batch-size'),
-      credits: integer(values.credits, '--credits'),
-      jobName: values.name,
-      params,
-      stateBackend: stateBackendOption(
-        values['state-backend'],
-        values['state-dir'],
-        integer(values['state-cache-keys'], '--state-cache-keys'),
-      ),
-    };
-  } catch (error) {
-    process.stderr.write(`weir: ${(error as Error).message}\n`);
-    return 2;
-  }
-  options.checkpointDir = values['checkpoint-dir'] ? resolve(values['checkpoint-dir']) : undefined;
-  options.fromSavepoint = values['from-savepoint'] ? resolve(values['from-savepoint']) : undefined;
-  options.allowNonRestoredState = values['allow-non-restored-state'];
+/** A failure as one line: the code and the message (the cause's stack stays out). */
+function failure(error: unknown): string {
+  if (error instanceof WeirError) return `job failed [${error.code}]: ${error.message}`;
+  return `job failed: ${(error as Error)?.message ?? String(error)}`;
+}
+
+async function run(job: string, options: ExecuteOptions, json: boolean): Promise<number> {
   let unregister: (() => void) | undefined;
+  let interrupted: NodeJS.Signals | undefined;
+  let client: Awaited<ReturnType<typeof startJob>> | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted) process.exit(signal === 'SIGINT' ? 130 : 143);
+    interrupted = signal;
+    process.stderr.write(`weir: ${signal}: cancelling the job (again to exit at once)\n`);
+    void client?.cancel();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
-    const client = await startJob(job, options);
+    client = await startJob(job, options);
+    if (interrupted) void client.cancel();
     const jobId = randomBytes(4).toString('hex');
     unregister = serveControl(jobId, client.graph.config.jobName, client);
     process.stderr.write(`weir: job ${jobId} running ('weir savepoint ${jobId} <dir>' takes a savepoint)\n`);
     const result = await client.result;
-    if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else process.stderr.write(`${summary(result)}\n`);
     return 0;
   } catch (error) {
-    const code = error instanceof WeirError ? ` [${error.code}]` : '';
-    if (error instanceof WeirError && error.code === 'WEIR_JOB_CANCELLED') {
+    if (error instanceof WeirError && error.code === ErrorCodes.JOB_CANCELLED) {
       process.stderr.write(`weir: ${error.message}\n`);
-      return 0;
+      return interrupted ? (interrupted === 'SIGINT' ? 130 : 143) : 1;
     }
-    process.stderr.write(`weir: job failed${code}: ${(error as Error).message}\n`);
+    process.stderr.write(`weir: ${failure(error)}\n`);
     return 1;
   } finally {
     unregister?.();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function control(command: 'savepoint' | 'stop', positionals: string[], values: Record<string, unknown>): Promise<number> {
+  const [jobId, target, ...extra] = positionals;
+  const dir = command === 'savepoint' ? target : (values.savepoint as string | undefined);
+  if (!jobId) throw new UsageError(`'${command}' needs a job id (see 'weir list')`);
+  if (command === 'stop' && !dir) throw new UsageError(`'stop' needs --savepoint <target-dir>`);
+  if (extra.length > 0 || (command === 'stop' && target !== undefined)) throw new UsageError(`'${command}' takes one job id`);
+  const answer = await requestControl(jobId, { cmd: command, dir: dir ? resolve(dir) : undefined });
+  if (!answer.ok) {
+    process.stderr.write(`weir: ${answer.error}\n`);
+    return 1;
+  }
+  process.stdout.write(`${answer.path ?? `savepoint ${answer.id} (kept in memory: give a target dir to write it)`}\n`);
+  return 0;
+}
+
+/** Runs the CLI with these arguments; resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const at = argv.findIndex((a) => !a.startsWith('-'));
+  const first = at < 0 ? undefined : argv[at];
+  const command = first !== undefined && first in COMMANDS ? first : undefined;
+  try {
+    if (first !== undefined && command === undefined) {
+      const hint = Object.keys(COMMANDS).find((c) => distance(c, first) <= 2);
+      throw new UsageError(`unknown command '${first}'${hint ? ` (did you mean '${hint}'?)` : ''}`);
+    }
+    const { values, positionals } = parse(command ?? 'list', command === undefined ? argv : [...argv.slice(0, at), ...argv.slice(at + 1)]);
+    if (values.version) {
+      process.stdout.write(`${version()}\n`);
+      return 0;
+    }
+    if (values.help || command === undefined) {
+      (values.help ? process.stdout : process.stderr).write(`${USAGE}\n`);
+      return values.help ? 0 : 2;
+    }
+    switch (command) {
+      case 'list': {
+        if (positionals.length > 0) throw new UsageError(`'list' takes no arguments`);
+        for (const j of listJobs()) process.stdout.write(`${j.id}  ${j.name}  pid ${j.pid}  since ${j.startedAt}\n`);
+        return 0;
+      }
+      case 'savepoint':
+      case 'stop':
+        return await control(command, positionals, values);
+      default: {
+        if (positionals.length !== 1) throw new UsageError(`'run' takes exactly one job module, got ${positionals.length}`);
+        const options = runOptions(values);
+        return await run(jobFile(positionals[0]), options, Boolean(values.json));
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`weir: ${error.message}\n${USAGE.split('\n\n')[0]}\n(see 'weir --help' for the options)\n`);
+    return 2;
   }
 }

@@ -23,6 +23,7 @@ export const ErrorCodes = {
   WORKER_LOST: 'WEIR_WORKER_LOST',
   OUT_OF_MEMORY: 'WEIR_OUT_OF_MEMORY',
   JOB_CANCELLED: 'WEIR_JOB_CANCELLED',
+  JOB_NOT_RUNNING: 'WEIR_JOB_NOT_RUNNING',
   STATE_ACCESS: 'WEIR_STATE_ACCESS',
   STATE_RESTORE: 'WEIR_STATE_RESTORE',
   CONFIG: 'WEIR_CONFIG',
@@ -71,9 +72,32 @@ export class WeirError extends Error {
   }
 }
 
-/** Wraps an exception thrown by user code, naming the operator and subtask. */
+/** weir's own code: frames under `<package>/src/` or `<package>/dist/` (this file is `<package>/<src|dist>/core/errors`). */
+const OWN_CODE = new URL('../', import.meta.url).href;
+
+/**
+ * The user's place in a stack trace: the first frame that is neither weir's own code, nor Node's,
+ * nor a package's, as `file:line:column` (relative to the working directory when under it).
+ */
+export function userFrame(stack: string | undefined): string | undefined {
+  if (!stack) return undefined;
+  for (const line of stack.split('\n')) {
+    const match = /^\s+at (?:.*\()?((?:file:\/\/)?\/[^\s()]+?):(\d+):(\d+)\)?$/.exec(line);
+    if (!match) continue;
+    const url = match[1].startsWith('file:') ? match[1] : `file://${match[1]}`;
+    if (url.startsWith(OWN_CODE) || url.includes('/node_modules/')) continue;
+    let path = decodeURIComponent(new URL(url).pathname);
+    const cwd = typeof process === 'undefined' ? '' : `${process.cwd()}/`;
+    if (cwd && path.startsWith(cwd)) path = path.slice(cwd.length);
+    return `${path}:${match[2]}:${match[3]}`;
+  }
+  return undefined;
+}
+
+/** Wraps an exception thrown by user code, naming the operator, the subtask and the user's file and line. */
 export function userFunctionError(cause: unknown, operator: string, subtask: number, what = 'user function'): WeirError {
-  const inner = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+  const where = cause instanceof Error ? userFrame(cause.stack) : undefined;
+  const inner = (cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)) + (where ? ` (${where})` : '');
   return new WeirError(`${what} of operator '${operator}' (subtask ${subtask}) threw: ${inner}`, {
     code: ErrorCodes.USER_FUNCTION,
     domain: 'user',

@@ -30,6 +30,13 @@ export interface JobOptions {
   workerMaxHeapMb?: number;
   /** Where keyed state lives (default: heap, or the `WEIR_STATE_BACKEND` environment variable). */
   stateBackend?: StateBackendConfig;
+  /**
+   * Checkpoint every this many ms, overriding the job's own interval (Flink's
+   * `execution.checkpointing.interval`; `weir run --checkpoint-interval`).
+   */
+  checkpointIntervalMs?: number;
+  /** With `checkpointIntervalMs`: exactly-once (default, or the job's own mode) or at-least-once. */
+  checkpointMode?: 'exactly-once' | 'at-least-once';
 }
 
 /**

@@ -52,9 +52,13 @@ export interface JobClient {
   readonly result: Promise<JobResult>;
   /** The job graph as deployed. */
   readonly graph: JobGraph;
-  /** Takes a savepoint now (needs checkpointing); resolves with the completed savepoint and, when written, its folder. */
+  /**
+   * Takes a savepoint now (needs checkpointing); resolves with the completed savepoint and, when
+   * written, its folder. Right after `startJob` it waits for the job to run (up to 30 s; then it
+   * rejects with `WEIR_JOB_NOT_RUNNING`, "the job is still deploying").
+   */
   triggerSavepoint(dir?: string): Promise<CompletedCheckpoint & { path?: string }>;
-  /** Takes a savepoint, then cancels the job (Flink's stop-with-savepoint). */
+  /** Takes a savepoint, then stops the job (Flink's stop-with-savepoint): `result` resolves with `savepoint` set. */
   stopWithSavepoint(dir?: string): Promise<CompletedCheckpoint & { path?: string }>;
   /** Cancels the job; `result` rejects with WEIR_JOB_CANCELLED. */
   cancel(): Promise<void>;
@@ -215,7 +219,7 @@ export function startGraph(
     triggerSavepoint: (dir) => savepoint(dir, false),
     stopWithSavepoint: async (dir) => {
       const taken = await savepoint(dir, true);
-      await master.cancelJob('stopped with a savepoint');
+      await master.stopWithSavepoint({ id: taken.id, path: taken.path });
       return taken;
     },
     cancel: () => master.cancelJob(),
