@@ -44,7 +44,7 @@ export type {
 } from './api/index.ts';
 
 export { executeJob, startJob } from './scheduler/index.ts';
-export type { ExecuteOptions, JobClient } from './scheduler/index.ts';
+export type { ExecuteOptions, JobClient, SavepointOptions } from './scheduler/index.ts';
 
 export {
   TwoPhaseCommitSinkWriter,

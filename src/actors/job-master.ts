@@ -183,7 +183,7 @@ export class JobMaster extends Actor<Message> {
    * While the job deploys (or restarts) it waits up to `waitMs` for it to run, then refuses with
    * "the job is still deploying".
    */
-  async triggerSavepoint(stopping = false, waitMs = 30_000): Promise<CheckpointOutcome> {
+  async triggerSavepoint(stopping = false, waitMs: number = 30_000): Promise<CheckpointOutcome> {
     if (!this.spec.checkpointing) {
       throw new WeirError('savepoints need checkpointing: call env.enableCheckpointing(intervalMs) or run with --checkpoint-interval', {
         code: ErrorCodes.CONFIG,

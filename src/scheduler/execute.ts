@@ -46,6 +46,12 @@ export interface ExecuteOptions extends JobOptions, LocalOptions {
   onCheckpointCommitted?(checkpointId: number, attempt: number, client: JobClient): void;
 }
 
+/** How a savepoint request waits for a job that is not running yet. */
+export interface SavepointOptions {
+  /** How long to wait for a deploying (or restarting) job to run, in ms (default 30 000). */
+  waitMs?: number;
+}
+
 /** A running job. */
 export interface JobClient {
   /** Settles when the job ends. */
@@ -57,9 +63,9 @@ export interface JobClient {
    * written, its folder. Right after `startJob` it waits for the job to run (up to 30 s; then it
    * rejects with `WEIR_JOB_NOT_RUNNING`, "the job is still deploying").
    */
-  triggerSavepoint(dir?: string): Promise<CompletedCheckpoint & { path?: string }>;
+  triggerSavepoint(dir?: string, options?: SavepointOptions): Promise<CompletedCheckpoint & { path?: string }>;
   /** Takes a savepoint, then stops the job (Flink's stop-with-savepoint): `result` resolves with `savepoint` set. */
-  stopWithSavepoint(dir?: string): Promise<CompletedCheckpoint & { path?: string }>;
+  stopWithSavepoint(dir?: string, options?: SavepointOptions): Promise<CompletedCheckpoint & { path?: string }>;
   /** Cancels the job; `result` rejects with WEIR_JOB_CANCELLED. */
   cancel(): Promise<void>;
   /** Terminates one worker thread without warning (fault injection: like killing a TaskManager). */
@@ -199,8 +205,12 @@ export function startGraph(
       return deployThreads(moduleUrl, jobOptions, graph, restore, events);
     },
   });
-  const savepoint = async (dir: string | undefined, stopping: boolean): Promise<CompletedCheckpoint & { path?: string }> => {
-    const outcome = await master.triggerSavepoint(stopping);
+  const savepoint = async (
+    dir: string | undefined,
+    stopping: boolean,
+    waitMs: number | undefined,
+  ): Promise<CompletedCheckpoint & { path?: string }> => {
+    const outcome = await master.triggerSavepoint(stopping, waitMs);
     if (outcome.status !== 'completed') {
       throw new WeirError(`savepoint ${outcome.id} failed: ${outcome.reason}`, {
         code: ErrorCodes.INTERNAL,
@@ -216,9 +226,9 @@ export function startGraph(
   client = {
     result: master.result,
     graph,
-    triggerSavepoint: (dir) => savepoint(dir, false),
-    stopWithSavepoint: async (dir) => {
-      const taken = await savepoint(dir, true);
+    triggerSavepoint: (dir, opts) => savepoint(dir, false, opts?.waitMs),
+    stopWithSavepoint: async (dir, opts) => {
+      const taken = await savepoint(dir, true, opts?.waitMs);
       await master.stopWithSavepoint({ id: taken.id, path: taken.path });
       return taken;
     },

@@ -1,6 +1,6 @@
 // The weir command's savepoint workflow: list a running job, take a savepoint, stop with a savepoint, resume from it.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -66,5 +66,51 @@ describe('weir savepoint / stop / list', () => {
     const r = weir('savepoint', 'deadbeef', '/tmp');
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('no running job with id deadbeef');
+  });
+});
+
+describe('the job registry', () => {
+  it("lives in the user's runtime folder, lists only live jobs, and loses a killed job's entry and socket", async () => {
+    const runtime = mkdtempSync(join(tmpdir(), 'weir-runtime-'));
+    try {
+      const userEnv = { ...process.env, XDG_RUNTIME_DIR: runtime, WEIR_JOBS_DIR: '' };
+      delete (userEnv as Record<string, string | undefined>).WEIR_JOBS_DIR;
+      const list = () => spawnSync(process.execPath, ['bin/weir.js', 'list'], { encoding: 'utf8', env: userEnv }).stdout;
+      const registry = join(runtime, 'weir', 'jobs');
+      const run = spawn(
+        process.execPath,
+        ['bin/weir.js', 'run', 'test/fixtures/jobs/paced-sum.ts', '--param', 'count=100000', '--param', 'rate=1000'],
+        { env: userEnv },
+      );
+      let stderr = '';
+      run.stderr.on('data', (d) => (stderr += d));
+      const exited = new Promise((r) => run.on('exit', r));
+      let jobId = '';
+      for (let i = 0; i < 100 && !jobId; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        jobId = /job ([0-9a-f]{8}) running/.exec(stderr)?.[1] ?? '';
+      }
+      expect(jobId).not.toBe('');
+      expect(list()).toContain(jobId);
+      expect(readdirSync(registry).sort()).toEqual([`${jobId}.json`, `${jobId}.sock`]);
+      expect(statSync(registry).mode & 0o777).toBe(0o700);
+
+      run.kill('SIGKILL');
+      await exited;
+      // The killed process could not clean up; the next list does.
+      expect(readdirSync(registry)).toHaveLength(2);
+      expect(list()).not.toContain(jobId);
+      expect(readdirSync(registry)).toEqual([]);
+
+      // A job that ends leaves nothing behind.
+      const done = spawnSync(process.execPath, ['bin/weir.js', 'run', 'test/fixtures/jobs/paced-sum.ts', '--param', 'count=100'], {
+        encoding: 'utf8',
+        env: userEnv,
+      });
+      expect(done.status, done.stderr).toBe(0);
+      expect(readdirSync(registry)).toEqual([]);
+    } finally {
+      rmSync(runtime, { recursive: true, force: true });
+    }
   });
 });
