@@ -26,6 +26,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     fileParallelism: false,
+    // A temp folder of the suite's own, emptied after each test file and removed at the end.
+    globalSetup: ['test/setup/suite-temp-dir.ts'],
+    setupFiles: ['test/setup/temp-per-file.ts'],
     projects: [
       { extends: true, test: { name: 'heap', include: ['test/**/*.test.ts'] } },
       {

@@ -8,7 +8,7 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { fileURLToPath } from 'node:url';
 import { executeJob } from '../src/index.ts';
-import { startBroker } from '../scripts/kafka/broker.mjs';
+import { startBroker, tempDataDir } from '../scripts/kafka/broker.mjs';
 import { orderAt, orderStreamConfig, type CustomerRevenue, type Order } from './revenue-pipeline.ts';
 
 const JOB = fileURLToPath(new URL('./kafka-revenue.ts', import.meta.url));
@@ -81,9 +81,9 @@ async function main(): Promise<void> {
   const json = f.json === 'true';
   const say = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
 
-  // 1. the broker: the one named, or a local one (started here, and then stopped here)
+  // 1. the broker: the one named, or a local one in a temp folder (started here, then stopped and removed here)
   const named = f.bootstrap || process.env.WEIR_KAFKA_BOOTSTRAP || undefined;
-  const broker = named ? undefined : await startBroker({ quiet: false });
+  const broker = named ? undefined : await startBroker({ quiet: false, dataDir: tempDataDir('kafka-demo') });
   const bootstrap = named ?? (broker?.bootstrap as string);
   const startedHere = broker !== undefined && !broker.attached;
   say(
@@ -180,8 +180,8 @@ async function main(): Promise<void> {
   } finally {
     await admin.disconnect();
     if (startedHere) {
-      await broker?.stop();
-      say(`stopped the local broker (its data stays in ${broker?.dataDir}; 'node scripts/kafka/broker.mjs start' serves it again)`);
+      await broker?.stop({ removeData: true });
+      say('stopped the local broker and removed its data');
     }
   }
 }

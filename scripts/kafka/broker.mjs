@@ -9,8 +9,11 @@ import {
   closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { userCacheDir } from '../../src/core/typescript-loader.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -37,9 +40,9 @@ export function kafkaVersion() {
   return env('WEIR_KAFKA_VERSION') ?? DEFAULT_KAFKA_VERSION;
 }
 
-/** Where fetched jars are cached: $WEIR_KAFKA_CACHE_DIR or <root>/.weir-cache/kafka. */
+/** Where fetched jars are cached: $WEIR_KAFKA_CACHE_DIR, else kafka/ in the user's cache folder (~/.cache/weir, or $WEIR_CACHE_DIR). */
 export function cacheDir() {
-  return resolve(env('WEIR_KAFKA_CACHE_DIR') ?? join(PROJECT_ROOT, '.weir-cache', 'kafka'));
+  return resolve(env('WEIR_KAFKA_CACHE_DIR') ?? join(userCacheDir(), 'kafka'));
 }
 
 /** The classpath dir: $WEIR_KAFKA_LIB_DIR (e.g. the libs/ of a Kafka binary distribution) or <cache>/<version>/lib. */
@@ -48,9 +51,9 @@ export function libDir(version = kafkaVersion()) {
   return explicit ? resolve(explicit) : join(cacheDir(), version, 'lib');
 }
 
-/** Default broker data dir (config, KRaft logs, broker logs, state file): $WEIR_KAFKA_DATA_DIR or <root>/.weir-tmp/kafka. */
+/** Default broker data dir (config, KRaft logs, broker logs, state file): $WEIR_KAFKA_DATA_DIR or <tmp>/weir-kafka. */
 export function defaultDataDir() {
-  return resolve(env('WEIR_KAFKA_DATA_DIR') ?? join(PROJECT_ROOT, '.weir-tmp', 'kafka'));
+  return resolve(env('WEIR_KAFKA_DATA_DIR') ?? join(tmpdir(), 'weir-kafka'));
 }
 
 function javaBin() {
@@ -418,9 +421,9 @@ function installExitHook() {
   });
 }
 
-/** A fresh, unique data dir under <root>/.weir-tmp (for tests that must not share a broker). */
+/** A fresh, unique data dir in the OS temp folder (for tests and demos that must not share a broker; stop it with removeData). */
 export function tempDataDir(prefix = 'kafka') {
-  const dir = join(PROJECT_ROOT, '.weir-tmp', `${prefix}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const dir = join(tmpdir(), `weir-${prefix}-${process.pid}-${randomBytes(4).toString('hex')}`);
   mkdirSync(dir, { recursive: true });
   return dir;
 }
@@ -432,7 +435,7 @@ export function tempDataDir(prefix = 'kafka') {
  * data, cluster id and (when still free) its ports, so stop() + startBroker({ dataDir }) is a restart.
  *
  * @param {object} [opts]
- * @param {string} [opts.dataDir]          default $WEIR_KAFKA_DATA_DIR or <root>/.weir-tmp/kafka
+ * @param {string} [opts.dataDir]          default $WEIR_KAFKA_DATA_DIR or <tmp>/weir-kafka
  * @param {number} [opts.port]             broker port; default: the one used before, $WEIR_KAFKA_PORT, or a free one
  * @param {number} [opts.controllerPort]   KRaft controller port; default: the one used before or a free one
  * @param {boolean} [opts.fresh]           wipe the data dir first (new cluster, no topics)

@@ -1,7 +1,7 @@
 //! A thin promise layer over the `rocksdb` native binding: open, batched reads and writes, snapshot scans, and working directories that never outlive their process.
 
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -83,6 +83,14 @@ export function sweepRocksDbDirs(parent: string, ownedPrefix?: string): void {
       continue; // not ours
     }
     if (typeof pid === 'number' && !processAlive(pid)) rmSync(dir, { recursive: true, force: true });
+  }
+  // The default parent is weir's own: it goes when the last working directory in it has gone.
+  if (parent === defaultRocksDbDir()) {
+    try {
+      rmdirSync(parent);
+    } catch {
+      // not empty: another job still works there
+    }
   }
 }
 

@@ -1,0 +1,18 @@
+// Global setup: the suite runs with a temp folder of its own (TMPDIR), removed when it ends, so a run leaves nothing in the OS temp folder.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export default function setup(): () => void {
+  const previous = process.env.TMPDIR;
+  const dir = mkdtempSync(join(tmpdir(), 'weir-suite-'));
+  // Test files run in forked processes started after this, so they inherit it (os.tmpdir() reads TMPDIR).
+  process.env.TMPDIR = dir;
+  return () => {
+    const left = readdirSync(dir);
+    if (previous === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previous;
+    rmSync(dir, { recursive: true, force: true });
+    if (left.length > 0) process.stderr.write(`suite temp folder: removed ${left.length} entr${left.length === 1 ? 'y' : 'ies'} left by test files\n`);
+  };
+}
