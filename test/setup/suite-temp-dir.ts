@@ -3,15 +3,19 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export default function setup(): () => void {
+export default function setup(): (() => void) | undefined {
+  // Each vitest project runs the global setup: the first one makes the folder, the others share it.
+  if (process.env.WEIR_SUITE_TMPDIR) return undefined;
   const previous = process.env.TMPDIR;
   const dir = mkdtempSync(join(tmpdir(), 'weir-suite-'));
   // Test files run in forked processes started after this, so they inherit it (os.tmpdir() reads TMPDIR).
   process.env.TMPDIR = dir;
+  process.env.WEIR_SUITE_TMPDIR = dir;
   return () => {
     const left = readdirSync(dir);
     if (previous === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = previous;
+    delete process.env.WEIR_SUITE_TMPDIR;
     rmSync(dir, { recursive: true, force: true });
     if (left.length > 0) process.stderr.write(`suite temp folder: removed ${left.length} entr${left.length === 1 ? 'y' : 'ies'} left by test files\n`);
   };
