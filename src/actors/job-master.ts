@@ -237,18 +237,7 @@ export class JobMaster extends Actor<Message> {
     const durationMs = performance.now() - this.startedAt;
     await this.attempt?.cancel().catch(() => undefined);
     this.stop();
-    this.stats.restarts = this.backoff.attempts;
-    this.resolveResult({
-      jobName: this.spec.jobName,
-      mode: this.spec.mode,
-      durationMs,
-      slots: this.spec.slots,
-      operators: {},
-      collected: Object.fromEntries(this.collected),
-      subtasks: [],
-      faultTolerance: this.stats,
-      savepoint,
-    });
+    this.resolveResult({ ...this.resultOf(durationMs, []), savepoint });
   }
 
   /** Cancels the job: the result rejects with a cancellation error. */
@@ -430,8 +419,13 @@ export class JobMaster extends Actor<Message> {
     const durationMs = performance.now() - this.startedAt;
     await this.attempt?.release();
     this.stop();
+    this.resolveResult(this.resultOf(durationMs, this.finished));
+  }
+
+  /** The job's result from the counters of its subtasks (of the last attempt). */
+  private resultOf(durationMs: number, subtasks: SubtaskMetrics[]): JobResult {
     const operators: Record<string, OperatorTotals> = {};
-    for (const m of this.finished) {
+    for (const m of subtasks) {
       for (const op of m.operators) {
         const totals = (operators[op.name] ??= { recordsIn: 0, recordsOut: 0, subtasks: 0 });
         totals.recordsIn += op.recordsIn;
@@ -440,16 +434,16 @@ export class JobMaster extends Actor<Message> {
       }
     }
     this.stats.restarts = this.backoff.attempts;
-    this.resolveResult({
+    return {
       jobName: this.spec.jobName,
       mode: this.spec.mode,
       durationMs,
       slots: this.spec.slots,
       operators,
       collected: Object.fromEntries(this.collected),
-      subtasks: this.finished,
+      subtasks,
       faultTolerance: this.stats,
-    });
+    };
   }
 
   private async onFailure(error: Error): Promise<void> {
