@@ -1,7 +1,7 @@
 //! The `weir` command line: run a job module on worker threads or locally, and print what it did.
 
 import { parseArgs } from 'node:util';
-import type { JobResult } from '../actors/job-master.ts';
+import { describeJobEvent, type JobResult } from '../actors/job-master.ts';
 import { WeirError } from '../core/errors.ts';
 import type { JobParams, StateBackendConfig } from '../core/protocol.ts';
 import { randomBytes } from 'node:crypto';
@@ -30,8 +30,13 @@ run options:
       --param <key=value>     a parameter for the job (repeatable)
       --name <job-name>       the job's name
       --json                  print the result as JSON
-      --checkpoint-dir <dir>  keep checkpoints there; restarts restore from the newest valid one
-      --from-savepoint <dir>  start from a savepoint (or retained checkpoint) folder
+      --checkpoint-dir <dir>  keep checkpoints there, in a folder of this run (<dir>/<job>/run-…);
+                              restarts restore from its newest valid one
+      --resume <dir>          start from the newest valid checkpoint of the newest run in <dir>
+      --from-savepoint <dir>  start from a savepoint, a retained chk-N, or a run's folder
+      --allow-replay-of-committed
+                              restore past a damaged checkpoint whose output was committed
+                              (sinks that cannot rewind write it again)
       --allow-non-restored-state
                               drop savepoint state of operators the job no longer has
   -h, --help                  this text`;
@@ -108,6 +113,8 @@ export async function main(argv: string[]): Promise<number> {
         json: { type: 'boolean' },
         'checkpoint-dir': { type: 'string' },
         'from-savepoint': { type: 'string' },
+        resume: { type: 'string' },
+        'allow-replay-of-committed': { type: 'boolean' },
         'allow-non-restored-state': { type: 'boolean' },
         savepoint: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -175,6 +182,9 @@ export async function main(argv: string[]): Promise<number> {
   options.checkpointDir = values['checkpoint-dir'] ? resolve(values['checkpoint-dir']) : undefined;
   options.fromSavepoint = values['from-savepoint'] ? resolve(values['from-savepoint']) : undefined;
   options.allowNonRestoredState = values['allow-non-restored-state'];
+  options.resume = values.resume ? resolve(values.resume) : undefined;
+  options.allowReplayOfCommitted = values['allow-replay-of-committed'];
+  options.onEvent = (event) => process.stderr.write(`weir: ${describeJobEvent(event)}\n`);
   let unregister: (() => void) | undefined;
   try {
     const client = await startJob(job, options);
