@@ -181,6 +181,8 @@ const randomHex = () => randomBytes(4).toString('hex');
 
 /** Marks a checkpoint whose commits were sent to the sinks. */
 const COMMITTED_MARKER = '_committed';
+/** Marks a run folder whose job ended successfully: there is nothing to resume. */
+const FINISHED_MARKER = '_finished';
 
 /**
  * A storage failure. A read-only, foreign or full folder (EROFS, EACCES, EPERM, ENOSPC, …) cannot
@@ -309,6 +311,18 @@ export class CheckpointStorage {
     } catch (error) {
       throw storageError(`cannot create the checkpoint folder ${this.jobDir}: ${describe(error)}`, error);
     }
+  }
+
+  /**
+   * Records that the run's job ended successfully (`_finished` in the job directory): resuming
+   * from its last checkpoint would have nothing left to do, so {@link findResumeCheckpoint} stops
+   * there. Flink likewise discards a finished job's checkpoints; these stay for inspection.
+   */
+  async markFinished(): Promise<void> {
+    await makeDirectories(this.jobDir);
+    await writeDurably(join(this.jobDir, FINISHED_MARKER), new Uint8Array(0)).catch((error: unknown) => {
+      if (errorCode(error) !== 'EEXIST') throw error;
+    });
   }
 
   /**
@@ -671,22 +685,32 @@ export interface ResumeCheckpoint extends LatestCheckpoint {
 }
 
 /**
- * The newest checkpoint that verifies among a job's runs (`jobDir` holds run folders): the newest
- * run's newest valid one, else the run before's, and so on. Damaged checkpoints passed over (of
- * every run looked at) are in `skipped`, newest first. Undefined when no run has a completed
- * checkpoint; throws `WEIR_STATE_RESTORE` when some exist but none verifies.
+ * The outcome of {@link findResumeCheckpoint}: a checkpoint; or `finished` when the newest run
+ * with checkpoints ended successfully (nothing to resume); or `none` when no run has one.
  */
-export async function findResumeCheckpoint(jobDir: string): Promise<ResumeCheckpoint | undefined> {
+export type ResumeOutcome = ({ kind: 'found' } & ResumeCheckpoint) | { kind: 'finished'; run: string } | { kind: 'none' };
+
+/**
+ * The newest checkpoint that verifies among a job's runs (`jobDir` holds run folders): the newest
+ * run's newest valid one, else the run before's, and so on, stopping at a run that finished
+ * successfully. Damaged checkpoints passed over (of every run looked at) are in `skipped`, newest
+ * first. Throws `WEIR_STATE_RESTORE` when completed checkpoints exist but none verifies.
+ */
+export async function findResumeCheckpoint(jobDir: string): Promise<ResumeOutcome> {
   const skipped: SkippedCheckpoint[] = [];
   let sawCompleted = false;
   for (const run of await listRuns(jobDir)) {
+    if (run !== jobDir && (await readIfExists(join(run, FINISHED_MARKER))) !== undefined) {
+      if (!sawCompleted) return { kind: 'finished', run };
+      break;
+    }
     const storage = new CheckpointStorage(run);
     const completed = await storage.list();
     if (completed.length === 0) continue;
     sawCompleted = true;
     try {
       const latest = await storage.latest();
-      if (latest) return { ...latest, run, skipped: [...skipped, ...latest.skipped] };
+      if (latest) return { kind: 'found', ...latest, run, skipped: [...skipped, ...latest.skipped] };
     } catch (error) {
       if (!(error instanceof WeirError && error.code === ErrorCodes.STATE_RESTORE)) throw error;
       for (const { id, path } of completed.reverse()) {
@@ -695,7 +719,7 @@ export async function findResumeCheckpoint(jobDir: string): Promise<ResumeCheckp
       }
     }
   }
-  if (!sawCompleted) return undefined;
+  if (!sawCompleted) return { kind: 'none' };
   throw restoreFailure(
     `no restorable checkpoint in ${jobDir}: every completed checkpoint is damaged:\n${skipped.map((s) => `  - ${s.reason}`).join('\n')}`,
   );

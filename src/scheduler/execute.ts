@@ -166,11 +166,17 @@ export async function startJob(job: string | URL | JobDefinition, options: Execu
       });
     }
     const found = await findResumeCheckpoint(jobDir);
-    if (found) {
+    if (found.kind === 'found') {
       checkReplay(found, graph, options);
       options.onEvent?.({ kind: 'resumed', path: found.path, id: found.checkpoint.id });
       initial = { id: found.checkpoint.id, states: statesOf(found.checkpoint) };
-    } else options.onEvent?.({ kind: 'fresh-start', reason: `no checkpoint of job '${graph.config.jobName}' in ${resume}` });
+    } else {
+      const reason =
+        found.kind === 'finished'
+          ? `the newest run of job '${graph.config.jobName}' in ${resume} finished (${found.run}); nothing to resume`
+          : `no checkpoint of job '${graph.config.jobName}' in ${resume}`;
+      options.onEvent?.({ kind: 'fresh-start', reason });
+    }
   }
   return startGraph(graph, { ...options, mode }, moduleUrl, jobOptions, initial, allowNonRestoredState, storeCheckpoint, onCheckpoint);
 }
@@ -192,12 +198,13 @@ async function findInFolder(path: string): Promise<LatestCheckpoint | undefined>
   const runs = (await listRuns(path).catch(() => [])).filter((r) => r !== path);
   if (runs.length === 0) return undefined;
   const found = await findResumeCheckpoint(path);
-  if (!found) throw new WeirError(`cannot restore from ${path}: none of its runs has a completed checkpoint`, {
+  if (found.kind === 'found') return found;
+  const why = found.kind === 'finished' ? `its newest run ${found.run} finished` : 'none of its runs has a completed checkpoint';
+  throw new WeirError(`cannot restore from ${path}: ${why}; give a chk-N folder to restore from`, {
     code: ErrorCodes.STATE_RESTORE,
     domain: 'user',
     retriable: false,
   });
-  return found;
 }
 
 /**
@@ -336,10 +343,16 @@ export function startGraph(
   const cleanup = async () => {
     for (const node of graph.streamGraph.nodes) await node.sink?.cleanupAfterFailure?.().catch(() => undefined);
   };
-  const result = master.result.catch(async (error: unknown) => {
-    await cleanup();
-    throw error;
-  });
+  const result = master.result.then(
+    async (done) => {
+      await storage?.markFinished().catch(() => undefined);
+      return done;
+    },
+    async (error: unknown) => {
+      await cleanup();
+      throw error;
+    },
+  );
   result.catch(() => undefined);
   client = {
     result,

@@ -84,6 +84,52 @@ describe('checkpoints belong to their run', () => {
   }, 60_000);
 });
 
+describe('resuming', () => {
+  it('restores from a run folder given as the savepoint, and resume after a finished run starts from scratch, saying why', async () => {
+    const checkpointDir = temp('resume-runs');
+    const out = temp('resume-runs-out');
+    const params = { keys: 4, perKey: 3000, interval: 50, rate: 6_000, out };
+    let cancelled = false;
+    const first = await startJob(FILE_JOB, {
+      parallelism: 2,
+      checkpointDir,
+      params,
+      onCheckpointCommitted: (id, _attempt, c) => {
+        if (id < 3 || cancelled) return;
+        cancelled = true;
+        void c.cancel();
+      },
+    });
+    expect(((await first.result.catch((e: unknown) => e)) as WeirError).code).toBe(ErrorCodes.JOB_CANCELLED);
+
+    const events: JobEvent[] = [];
+    const second = await startJob(FILE_JOB, {
+      parallelism: 2,
+      checkpointDir,
+      params,
+      fromSavepoint: first.checkpointPath,
+      onEvent: (e) => events.push(e),
+    });
+    await second.result;
+    const resumed = events.find((e) => e.kind === 'resumed');
+    expect(resumed && describeJobEvent(resumed)).toMatch(new RegExp(`^resuming from checkpoint \\d+ at ${first.checkpointPath}/chk-\\d+$`));
+    expect(exactness(out, 4, 3000)).toEqual({ lost: 0, duplicated: 0 });
+
+    const fresh: JobEvent[] = [];
+    const third = await startJob(FILE_JOB, {
+      parallelism: 2,
+      checkpointDir,
+      params: { ...params, out: temp('resume-runs-out-3') },
+      resume: checkpointDir,
+      onEvent: (e) => fresh.push(e),
+    });
+    await third.result;
+    expect(fresh.map(describeJobEvent)[0]).toBe(
+      `starting from scratch: the newest run of job 'weir job' in ${checkpointDir} finished (${second.checkpointPath}); nothing to resume`,
+    );
+  }, 60_000);
+});
+
 describe('a fallback past a committed checkpoint', () => {
   /**
    * Runs a job that, once checkpoint 3's commits went through on the first attempt, damages it
