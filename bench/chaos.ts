@@ -213,7 +213,9 @@ interface ProcessRun {
 /** Runs `weir run` once; with `killDelayMs`, SIGKILLs it that long after its run folder holds a checkpoint. */
 function weirRun(args: string[], killDelayMs: number | undefined): Promise<{ code: number | null; signal: string | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(here, '..', 'bin', 'weir.js'), 'run', JOB, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [join(here, '..', 'bin', 'weir.js'), 'run', JOB, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     let poll: NodeJS.Timeout | undefined;
     let timer: NodeJS.Timeout | undefined;
@@ -311,7 +313,17 @@ async function processMain(options: Options): Promise<void> {
     console.log();
     console.log(
       textTable(
-        ['kill -9s', '>resumed from a checkpoint', '>records', '>verified', '>lost', '>dups', '>hidden files left', '>wall s', 'exactly once'],
+        [
+          'kill -9s',
+          '>resumed from a checkpoint',
+          '>records',
+          '>verified',
+          '>lost',
+          '>dups',
+          '>hidden files left',
+          '>wall s',
+          'exactly once',
+        ],
         [
           [
             `${kills} / ${options.kills}`,

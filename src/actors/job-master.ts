@@ -73,7 +73,8 @@ export function describeJobEvent(event: JobEvent): string {
     case 'warning':
       return `warning: ${event.message}`;
     case 'attempt-failed': {
-      const where = event.operator === undefined ? '' : ` in '${event.operator}'${event.subtask === undefined ? '' : ` (subtask ${event.subtask})`}`;
+      const where =
+        event.operator === undefined ? '' : ` in '${event.operator}'${event.subtask === undefined ? '' : ` (subtask ${event.subtask})`}`;
       const code = event.error instanceof WeirError ? ` [${event.error.code}]` : '';
       const head = `attempt ${event.attempt} failed${where}${code}: ${event.error.message.split('\n')[0]}`;
       const next = event.next;
@@ -241,7 +242,14 @@ export class JobMaster extends Actor<Message> {
       } catch (error) {
         const { operator, subtask } = siteOf(error);
         const reason = `not starting: ${isNonRetriable(error) ? 'a restart cannot fix this error' : 'the job could not be prepared'}`;
-        this.spec.onEvent?.({ kind: 'attempt-failed', attempt: 1, error: error as Error, operator, subtask, next: { action: 'give-up', reason } });
+        this.spec.onEvent?.({
+          kind: 'attempt-failed',
+          attempt: 1,
+          error: error as Error,
+          operator,
+          subtask,
+          next: { action: 'give-up', reason },
+        });
         this.fail(error as Error);
         return;
       }

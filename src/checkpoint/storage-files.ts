@@ -35,7 +35,11 @@ export function injectStorageFault(code: string | undefined): void {
 
 function checkInjectedFault(syscall: string, path: string): void {
   if (injectedFault === undefined) return;
-  const error = new Error(`${injectedFault}: injected fault, ${syscall} '${path}'`) as Error & { code: string; syscall: string; path: string };
+  const error = new Error(`${injectedFault}: injected fault, ${syscall} '${path}'`) as Error & {
+    code: string;
+    syscall: string;
+    path: string;
+  };
   error.code = injectedFault;
   error.syscall = syscall;
   error.path = path;

@@ -673,7 +673,11 @@ export async function listRuns(jobDir: string): Promise<string[]> {
     if (errorCode(error) === 'ENOENT') return [];
     throw storageError(`cannot read the checkpoint directory ${jobDir}: ${describe(error)}`, error);
   }
-  const runs = names.filter((n) => RUN_FOLDER.test(n)).sort().reverse().map((n) => join(jobDir, n));
+  const runs = names
+    .filter((n) => RUN_FOLDER.test(n))
+    .sort()
+    .reverse()
+    .map((n) => join(jobDir, n));
   if (names.some((n) => CHECKPOINT_FOLDER.test(n))) runs.push(jobDir);
   return runs;
 }

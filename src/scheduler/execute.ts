@@ -188,11 +188,12 @@ export async function startJob(job: string | URL | JobDefinition, options: Execu
 async function findInFolder(path: string): Promise<LatestCheckpoint | undefined> {
   if (RUN_FOLDER.test(basename(path))) {
     const found = await new CheckpointStorage(path).latest();
-    if (!found) throw new WeirError(`cannot restore from ${path}: the run has no completed checkpoint`, {
-      code: ErrorCodes.STATE_RESTORE,
-      domain: 'user',
-      retriable: false,
-    });
+    if (!found)
+      throw new WeirError(`cannot restore from ${path}: the run has no completed checkpoint`, {
+        code: ErrorCodes.STATE_RESTORE,
+        domain: 'user',
+        retriable: false,
+      });
     return found;
   }
   const runs = (await listRuns(path).catch(() => [])).filter((r) => r !== path);
@@ -212,7 +213,12 @@ async function findInFolder(path: string): Promise<LatestCheckpoint | undefined>
  * two-phase-commit sink of the job would write that output again; tells of the damaged ones
  * passed over. With `allowReplayOfCommitted` the restore goes ahead with a warning.
  */
-function checkReplay(found: { path: string; skipped: SkippedCheckpoint[] }, graph: JobGraph, options: ExecuteOptions, tellSkipped = true): void {
+function checkReplay(
+  found: { path: string; skipped: SkippedCheckpoint[] },
+  graph: JobGraph,
+  options: ExecuteOptions,
+  tellSkipped = true,
+): void {
   if (tellSkipped) for (const s of found.skipped) options.onEvent?.({ kind: 'checkpoint-skipped', reason: s.reason });
   const committed = found.skipped.filter((s) => s.committed);
   if (committed.length === 0) return;
@@ -285,7 +291,8 @@ export function startGraph(
     tasks,
     collectIds: graph.collectIds,
     checkpointing: graph.config.checkpointing,
-    restartStrategy: graph.config.restartStrategy ?? (graph.config.checkpointing ? DEFAULT_CHECKPOINTING_RESTART_STRATEGY : { kind: 'none' }),
+    restartStrategy:
+      graph.config.restartStrategy ?? (graph.config.checkpointing ? DEFAULT_CHECKPOINTING_RESTART_STRATEGY : { kind: 'none' }),
     initial: restoreFrom,
     prepare: storage ? () => storage.prepare() : undefined,
     markCommitted: storage ? (id) => storage.markCommitted(id) : undefined,

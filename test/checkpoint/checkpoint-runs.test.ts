@@ -135,7 +135,11 @@ describe('a fallback past a committed checkpoint', () => {
    * Runs a job that, once checkpoint 3's commits went through on the first attempt, damages it
    * (and any newer one of that attempt) and kills a worker: the restore must fall back to chk-2.
    */
-  async function damagedAfterCommit(job: string, params: Record<string, string | number>, extra: { allowReplayOfCommitted?: boolean } = {}) {
+  async function damagedAfterCommit(
+    job: string,
+    params: Record<string, string | number>,
+    extra: { allowReplayOfCommitted?: boolean } = {},
+  ) {
     const checkpointDir = temp('fallback');
     const events: JobEvent[] = [];
     let killed = false;
@@ -178,7 +182,9 @@ describe('a fallback past a committed checkpoint', () => {
     expect(result?.faultTolerance.restarts).toBe(1);
     const warnings = events.filter((e) => e.kind === 'warning').map(describeJobEvent);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^warning: the newest checkpoint .*chk-3 is damaged .*accepted \(allowReplayOfCommitted\), that output appears twice$/);
+    expect(warnings[0]).toMatch(
+      /^warning: the newest checkpoint .*chk-3 is damaged .*accepted \(allowReplayOfCommitted\), that output appears twice$/,
+    );
     // Every sequence complete; what chk-3 committed came twice (at-least-once, knowingly).
     const seen = new Map<string, number>();
     for (const [k, s] of result?.collected.out as [number, number][]) seen.set(`${k}:${s}`, (seen.get(`${k}:${s}`) ?? 0) + 1);
@@ -209,7 +215,9 @@ describe('checkpoint storage that no restart can cure', () => {
     }).catch((e: unknown) => e)) as WeirError;
     expect(error.code).toBe(ErrorCodes.CHECKPOINT_STORAGE);
     expect(error.retriable).toBe(false);
-    expect(error.message).toMatch(/cannot create the checkpoint folder .*EROFS.*\(EROFS: the checkpoint folder is not writable; restarting cannot help\)/);
+    expect(error.message).toMatch(
+      /cannot create the checkpoint folder .*EROFS.*\(EROFS: the checkpoint folder is not writable; restarting cannot help\)/,
+    );
     expect(events.filter((e) => e.kind === 'attempt-failed')).toHaveLength(1);
   }, 60_000);
 
@@ -229,7 +237,9 @@ describe('checkpoint storage that no restart can cure', () => {
     expect(error.message).toContain('(ENOSPC: the checkpoint folder is full; restarting cannot help)');
     const failures = events.filter((e) => e.kind === 'attempt-failed').map(describeJobEvent);
     expect(failures).toHaveLength(1);
-    expect(failures[0]).toMatch(/^attempt 1 failed \[WEIR_CHECKPOINT_STORAGE\]: .*ENOSPC.*; not restarting: a restart cannot fix this error$/);
+    expect(failures[0]).toMatch(
+      /^attempt 1 failed \[WEIR_CHECKPOINT_STORAGE\]: .*ENOSPC.*; not restarting: a restart cannot fix this error$/,
+    );
     expect(readdirSync(out).filter((n) => n.endsWith('.inprogress'))).toEqual([]);
   }, 60_000);
 });

@@ -26,9 +26,13 @@ describe('weir run restarts', () => {
     expect(lines).toHaveLength(4);
     for (let i = 0; i < 3; i++)
       expect(lines[i]).toMatch(
-        new RegExp(`^weir: attempt ${i + 1} failed in 'Map' \\(subtask 0\\) \\[WEIR_USER_FUNCTION\\]: .*always broken; restart ${i + 1}/3 in 1000 ms from `),
+        new RegExp(
+          `^weir: attempt ${i + 1} failed in 'Map' \\(subtask 0\\) \\[WEIR_USER_FUNCTION\\]: .*always broken; restart ${i + 1}/3 in 1000 ms from `,
+        ),
       );
-    expect(lines[3]).toContain(`weir: attempt 4 failed in 'Map' (subtask 0) [WEIR_USER_FUNCTION]: ${cause}; giving up: fixed-delay restart strategy: 3 restart(s) used up`);
+    expect(lines[3]).toContain(
+      `weir: attempt 4 failed in 'Map' (subtask 0) [WEIR_USER_FUNCTION]: ${cause}; giving up: fixed-delay restart strategy: 3 restart(s) used up`,
+    );
     expect(stderr).toContain(`weir: job failed [WEIR_USER_FUNCTION]: ${cause}`);
   }, 60_000);
 
@@ -43,8 +47,12 @@ describe('weir run restarts', () => {
     expect(stderr).toContain(`weir: checkpoints go to ${folder}/weir_job/run-`);
     const lines = attemptLines(stderr);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/\[WEIR_CHECKPOINT_STORAGE\]: cannot create the checkpoint folder .* EPERM.*; not starting: a restart cannot fix this error$/);
-    expect(stderr).toMatch(/weir: job failed \[WEIR_CHECKPOINT_STORAGE\]: .*\(EPERM: the checkpoint folder is not writable; restarting cannot help\)/);
+    expect(lines[0]).toMatch(
+      /\[WEIR_CHECKPOINT_STORAGE\]: cannot create the checkpoint folder .* EPERM.*; not starting: a restart cannot fix this error$/,
+    );
+    expect(stderr).toMatch(
+      /weir: job failed \[WEIR_CHECKPOINT_STORAGE\]: .*\(EPERM: the checkpoint folder is not writable; restarting cannot help\)/,
+    );
     expect(existsSync(folder)).toBe(false);
   }, 60_000);
 

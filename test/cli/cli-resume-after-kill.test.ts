@@ -98,15 +98,16 @@ describe('weir run --resume after kill -9', () => {
 
     // The failure-free run writes each key's sequence 0..PER_KEY-1 once (the generator is deterministic).
     const names = readdirSync(out);
-    expect(names.filter((n) => n.startsWith('.')), `seed ${seed}: hidden part files left`).toEqual([]);
+    expect(
+      names.filter((n) => n.startsWith('.')),
+      `seed ${seed}: hidden part files left`,
+    ).toEqual([]);
     const counts = new Map<string, number>();
     for (const name of names)
-      for (const line of readFileSync(join(out, name), 'utf8').split('\n'))
-        if (line !== '') counts.set(line, (counts.get(line) ?? 0) + 1);
+      for (const line of readFileSync(join(out, name), 'utf8').split('\n')) if (line !== '') counts.set(line, (counts.get(line) ?? 0) + 1);
     const duplicated = [...counts.values()].filter((c) => c > 1).length;
     let lost = 0;
-    for (let key = 0; key < KEYS; key++)
-      for (let seq = 0; seq < PER_KEY; seq++) if (!counts.has(JSON.stringify({ key, seq }))) lost++;
+    for (let key = 0; key < KEYS; key++) for (let seq = 0; seq < PER_KEY; seq++) if (!counts.has(JSON.stringify({ key, seq }))) lost++;
     expect({ seed, lost, duplicated, lines: counts.size }).toEqual({ seed, lost: 0, duplicated: 0, lines: KEYS * PER_KEY });
     // Every run kept its own folder: five killed runs and the last one.
     expect(readdirSync(join(checkpoints, 'weir_job')).filter((n) => n.startsWith('run-'))).toHaveLength(6);
