@@ -4,6 +4,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, wri
 import { access, open, readdir, rename, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { OperatorContext, Sink, SinkWriter } from '../actors/operator.ts';
+import { UNRECOVERABLE_ERRNOS, errorCode } from '../checkpoint/storage-files.ts';
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import { TwoPhaseCommitSinkWriter } from './two-phase-commit.ts';
 
@@ -423,12 +424,15 @@ export class ExactlyOnceFileSinkWriter<T> extends TwoPhaseCommitSinkWriter<T, Fi
   }
 
   private ioError(what: string, cause: unknown): WeirError {
+    // A read-only, foreign or full output folder stays so across restarts.
+    const code = errorCode(cause);
+    const retriable = code === undefined || !UNRECOVERABLE_ERRNOS.has(code);
     return new WeirError(
       `file sink '${this.site.operator}' (subtask ${this.subtask}) ${what} in ${this.dir}: ${(cause as Error)?.message ?? cause}`,
       {
         code: ErrorCodes.SINK_IO,
         domain: 'external',
-        retriable: true,
+        retriable,
         operator: this.site.operator,
         subtask: this.subtask,
         cause,

@@ -85,7 +85,8 @@ export function userFunctionError(cause: unknown, operator: string, subtask: num
   return new WeirError(`${what} of operator '${operator}' (subtask ${subtask}) threw: ${inner}`, {
     code: ErrorCodes.USER_FUNCTION,
     domain: 'user',
-    retriable: true,
+    // What a restart cannot fix inside (a read-only output folder) it cannot fix outside either.
+    retriable: !(cause instanceof WeirError && cause.retriable === false),
     operator,
     subtask,
     cause,

@@ -56,6 +56,17 @@ describe('weir run restarts', () => {
     expect(existsSync(folder)).toBe(false);
   }, 60_000);
 
+  it('fails at once when the file sink cannot create its output folder (EPERM under /sys)', () => {
+    const params = ['--param', 'out=/sys/weir-test-out', '--param', 'keys=2', '--param', 'perKey=100', '--param', 'interval=50'];
+    const { code, stderr } = weir('run', 'test/fixtures/jobs/chaos-file-sink.ts', ...params);
+    expect(code).toBe(1);
+    const lines = attemptLines(stderr);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /\[WEIR_USER_FUNCTION\]: sink open\(\) .* cannot create \/sys\/weir-test-out .*EPERM.*; not restarting: a restart cannot fix this error$/,
+    );
+  }, 60_000);
+
   it('fails at once on a malformed record under the fail policy, naming file and line', () => {
     const dir = mkdtempSync(join(tmpdir(), 'weir-malformed-'));
     dirs.push(dir);
