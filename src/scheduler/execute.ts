@@ -1,6 +1,6 @@
 //! Running a job: from a module (threads or local) or from a job definition (local), supervised by a job master.
 
-import { JobMaster, type JobEvent, type JobResult } from '../actors/job-master.ts';
+import { JobMaster, describeJobEvent, type JobEvent, type JobResult } from '../actors/job-master.ts';
 import { DEFAULT_CHECKPOINTING_RESTART_STRATEGY } from '../actors/restart-strategies.ts';
 import type { CompletedCheckpoint } from '../checkpoint/coordinator.ts';
 import { ErrorCodes, WeirError } from '../core/errors.ts';
@@ -30,6 +30,11 @@ import {
 /** A job name as a folder name. */
 function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, '_') || 'job';
+}
+
+/** Without an `onEvent` listener, damaged checkpoints passed over and accepted replays still show, as process warnings. */
+function warnOnly(event: JobEvent): void {
+  if (event.kind === 'checkpoint-skipped' || event.kind === 'warning') process.emitWarning(`weir: ${describeJobEvent(event)}`);
 }
 
 /** How to run a job. */
@@ -102,7 +107,8 @@ export interface JobClient {
  * enabled) and restarts from the last completed checkpoint on failure (as the restart strategy
  * allows).
  */
-export async function startJob(job: string | URL | JobDefinition, options: ExecuteOptions = {}): Promise<JobClient> {
+export async function startJob(job: string | URL | JobDefinition, given: ExecuteOptions = {}): Promise<JobClient> {
+  const options: ExecuteOptions = { ...given, onEvent: given.onEvent ?? warnOnly };
   const {
     mode = 'threads',
     processingTime,
@@ -275,6 +281,7 @@ export function startGraph(
   storeCheckpoint = options.storeCheckpoint,
   onCheckpoint = options.onCheckpoint,
 ): JobClient {
+  options = { ...options, onEvent: options.onEvent ?? warnOnly };
   const mode = options.mode ?? 'threads';
   const storage = options.checkpointDir
     ? new CheckpointStorage(join(options.checkpointDir, safeName(graph.config.jobName), newRunFolder()), {
