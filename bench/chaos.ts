@@ -3,6 +3,7 @@
 //   npm run bench:chaos                          100 kills, 3M records (several minutes)
 //   npm run bench:chaos -- --quick               10 kills, 200k records
 //   npm run bench:chaos -- --kills 200 --records 5000000 --seed 42
+//   npm run bench:chaos -- --process --kills 20  whole-process kill -9s of `weir run`, each resumed with --resume
 //
 // The job (bench/jobs/ckpt-chaos.ts) plays per-key sequences through a checker with keyed state
 // into the exactly-once collect sink. After the first completed checkpoint of each attempt, a
@@ -11,9 +12,17 @@
 // outlives the kills: by default records / (kills × 1 s), since an attempt makes about a second
 // of progress before its kill. The output is then checked: per key, 0 … perKey-1 exactly once,
 // in order.
+//
+// With --process, the victim is the whole `weir run` process (SIGKILL, as an operator's crash or
+// an OOM kill): the job writes its codes with the exactly-once file sink and checkpoints to a
+// folder; once a run's folder holds its first checkpoint, the process is killed after a random
+// delay, and the next run starts with `--resume`, until `--kills` kills happened; the last run
+// ends the job. The committed part files are then checked the same way.
 
+import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startJob, type CompletedCheckpoint } from '../src/index.ts';
@@ -26,6 +35,8 @@ const JOB = join(here, 'jobs', 'ckpt-chaos.ts');
 /** What the command line asked for. */
 interface Options {
   quick: boolean;
+  /** Kill the whole `weir run` process instead of a worker thread. */
+  process: boolean;
   kills: number;
   records: number;
   keys: number;
@@ -65,6 +76,7 @@ function parseOptions(): Options {
   const { values } = parseArgs({
     options: {
       quick: { type: 'boolean', default: false },
+      process: { type: 'boolean', default: false },
       kills: { type: 'string' },
       records: { type: 'string' },
       keys: { type: 'string' },
@@ -80,6 +92,7 @@ function parseOptions(): Options {
   if (values.help) {
     console.log(`usage: tsx bench/chaos.ts [options]
   --quick               10 kills, 200k records; results to bench/results/chaos-quick.json
+  --process             kill -9 the whole \`weir run\` process, then \`weir run --resume\` (file sink output)
   --kills N             worker kills to inject (default 100)
   --records N           records in all (default 3M; rounded down to a multiple of --keys)
   --keys N              keys, each with records / keys sequence steps (default 1000)
@@ -107,6 +120,7 @@ function parseOptions(): Options {
   const intervalMs = num(values.interval, 500, '--interval');
   return {
     quick,
+    process: values.process,
     kills,
     records,
     keys,
@@ -115,7 +129,7 @@ function parseOptions(): Options {
     rate: num(values.rate, Math.round(records / Math.max(1, kills)), '--rate'),
     maxKillDelayMs: num(values['max-kill-delay'], 2 * intervalMs, '--max-kill-delay', 0),
     seed: num(values.seed, Math.floor(Math.random() * 2 ** 31), '--seed', 0),
-    out: values.out ?? join(here, 'results', quick ? 'chaos-quick.json' : 'chaos.json'),
+    out: values.out ?? join(here, 'results', `chaos${values.process ? '-process' : ''}${quick ? '-quick' : ''}.json`),
   };
 }
 
@@ -183,8 +197,191 @@ const percentile = (values: number[], q: number) => {
 };
 const ms = (v: number | undefined) => (v === undefined ? '—' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
 
+/** One whole-process run of the job, as `weir run` in a child process. */
+interface ProcessRun {
+  n: number;
+  /** The checkpoint it resumed from (`chk-N` of a killed run), if any. */
+  resumedFrom?: string;
+  /** Delay from its first completed checkpoint to its kill (undefined for the last run). */
+  killDelayMs?: number;
+  /** Checkpoints its run folder held when it ended. */
+  checkpoints: number;
+  wallMs: number;
+  outcome: string;
+}
+
+/** Runs `weir run` once; with `killDelayMs`, SIGKILLs it that long after its run folder holds a checkpoint. */
+function weirRun(args: string[], killDelayMs: number | undefined): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(here, '..', 'bin', 'weir.js'), 'run', JOB, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    let poll: NodeJS.Timeout | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      stderr += chunk;
+      const folder = /weir: checkpoints go to (\S+)/.exec(stderr)?.[1];
+      if (killDelayMs === undefined || folder === undefined || poll !== undefined) return;
+      poll = setInterval(() => {
+        let names: string[] = [];
+        try {
+          names = readdirSync(folder);
+        } catch {
+          return;
+        }
+        if (!names.some((n) => /^chk-\d+$/.test(n))) return;
+        clearInterval(poll);
+        timer = setTimeout(() => child.kill('SIGKILL'), killDelayMs);
+      }, 5);
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      resolve({ code, signal, stderr });
+    });
+  });
+}
+
+/** The codes the file sink committed: each subtask's parts in part order (a key's steps are in one subtask's parts, in order). */
+function readCodes(dir: string): { codes: number[]; hidden: number } {
+  const parts = readdirSync(dir)
+    .flatMap((name) => {
+      const m = /^part-(\d+)-(\d+)$/.exec(name);
+      return m ? [{ name, subtask: Number(m[1]), n: Number(m[2]) }] : [];
+    })
+    .sort((a, b) => a.subtask - b.subtask || a.n - b.n);
+  const codes: number[] = [];
+  for (const { name } of parts)
+    for (const line of readFileSync(join(dir, name), 'utf8').split('\n')) if (line !== '') codes.push(Number(line));
+  return { codes, hidden: readdirSync(dir).filter((n) => n.startsWith('.')).length };
+}
+
+/** --process: kill -9 of the whole `weir run`, then `--resume`, `kills` times; checks the committed files. */
+async function processMain(options: Options): Promise<void> {
+  const machine = machineInfo();
+  const perKey = options.records / options.keys;
+  const startedAt = new Date();
+  console.log(`weir chaos benchmark, whole-process kills — ${startedAt.toISOString()}`);
+  console.log(machineLine(machine));
+  console.log(
+    `seed ${options.seed}; ${options.kills} kill -9s of \`weir run\`, each followed by \`weir run --resume\`; ${formatCount(options.records)} records = ${options.keys} keys × ${perKey}; p=${options.parallelism}; checkpoint every ${options.intervalMs} ms; source at ${options.rate} records/s; kill within ${options.maxKillDelayMs} ms after a run's first checkpoint`,
+  );
+  const random = prng(options.seed);
+  const root = mkdtempSync(join(tmpdir(), 'weir-chaos-process-'));
+  const files = join(root, 'out');
+  const checkpoints = join(root, 'checkpoints');
+  const args = ['-p', String(options.parallelism), '--checkpoint-dir', checkpoints];
+  const params = { keys: options.keys, perKey, parallelism: options.parallelism, rate: options.rate, interval: options.intervalMs, files };
+  for (const [k, v] of Object.entries(params)) args.push('--param', `${k}=${v}`);
+  const runs: ProcessRun[] = [];
+  const t0 = performance.now();
+  try {
+    for (let n = 1; n <= options.kills + 1; n++) {
+      const last = n === options.kills + 1;
+      const killDelayMs = last ? undefined : Math.round(random() * options.maxKillDelayMs);
+      const started = performance.now();
+      const run = await weirRun(n === 1 ? args : [...args, '--resume', checkpoints], killDelayMs);
+      const folder = /weir: checkpoints go to (\S+)/.exec(run.stderr)?.[1];
+      let held = 0;
+      try {
+        held = folder ? readdirSync(folder).filter((f) => /^chk-\d+$/.test(f)).length : 0;
+      } catch {
+        held = 0;
+      }
+      const resumedFrom = /weir: resuming from checkpoint \d+ at (\S+)/.exec(run.stderr)?.[1];
+      runs.push({
+        n,
+        resumedFrom: resumedFrom ? resumedFrom.split('/').slice(-2).join('/') : undefined,
+        killDelayMs,
+        checkpoints: held,
+        wallMs: performance.now() - started,
+        outcome: run.signal ?? `exit ${run.code}`,
+      });
+      if (last ? run.code !== 0 : run.signal !== 'SIGKILL') {
+        console.log(`run ${n} ended with ${run.signal ?? `exit code ${run.code}`}, not as planned:\n${run.stderr}`);
+        if (!last) break;
+      }
+      if (n % 10 === 0) console.log(`  ${n} runs, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    }
+    const wallMs = performance.now() - t0;
+    const { codes, hidden } = readCodes(files);
+    const verification = verify(codes, options.keys, perKey);
+    const kills = runs.filter((r) => r.outcome === 'SIGKILL').length;
+    console.log();
+    console.log(
+      textTable(
+        [
+          'kill -9s',
+          '>resumed from a checkpoint',
+          '>records',
+          '>verified',
+          '>lost',
+          '>dups',
+          '>hidden files left',
+          '>wall s',
+          'exactly once',
+        ],
+        [
+          [
+            `${kills} / ${options.kills}`,
+            String(runs.filter((r) => r.resumedFrom !== undefined).length),
+            formatCount(options.records),
+            String(verification.verified),
+            String(options.records - verification.verified),
+            String(verification.duplicates),
+            String(hidden),
+            (wallMs / 1000).toFixed(1),
+            verification.ok ? 'yes' : `NO: ${verification.firstProblem}`,
+          ],
+        ],
+      ),
+    );
+    console.log('\nper run (the last one ends the job)');
+    console.log(
+      textTable(
+        ['run', 'resumed from', '>kill after 1st ckpt ms', '>ckpts in its folder', '>wall ms', 'ended'],
+        runs.map((r) => [
+          String(r.n),
+          r.resumedFrom ?? '—',
+          r.killDelayMs === undefined ? '—' : String(r.killDelayMs),
+          String(r.checkpoints),
+          r.wallMs.toFixed(0),
+          r.outcome,
+        ]),
+      ),
+    );
+    const endLoad = machineInfo().loadAverage1m;
+    console.log(`\nseed ${options.seed}; load average 1m: ${machine.loadAverage1m} at start, ${endLoad} at end`);
+    mkdirSync(dirname(options.out), { recursive: true });
+    writeFileSync(
+      options.out,
+      `${JSON.stringify(
+        {
+          benchmark: 'chaos-process',
+          date: startedAt.toISOString(),
+          revision: sourceRevision(),
+          machine: { ...machine, loadAverage1mAtEnd: endLoad },
+          config: { ...options, perKey, out: undefined },
+          result: { wallMs: Math.round(wallMs), kills, verification, hiddenFilesLeft: hidden },
+          runs: runs.map((r) => ({ ...r, wallMs: Math.round(r.wallMs) })),
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    console.log(`results written to ${options.out}`);
+    if (!verification.ok || hidden > 0) process.exitCode = 1;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseOptions();
+  if (options.process) return processMain(options);
   const machine = machineInfo();
   const command = `tsx bench/chaos.ts${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
   const startedAt = new Date();

@@ -71,8 +71,8 @@ export type {
 } from './connectors/index.ts';
 export { CheckpointStorage, loadCheckpoint } from './checkpoint/index.ts';
 export type { CheckpointConfig, CheckpointOutcome, CompletedCheckpoint, RestartStrategy, StoredCheckpoint } from './checkpoint/index.ts';
-export { RestartStrategies } from './actors/index.ts';
-export type { FaultToleranceStats } from './actors/index.ts';
+export { DEFAULT_CHECKPOINTING_RESTART_STRATEGY, RestartStrategies, describeJobEvent } from './actors/index.ts';
+export type { FaultToleranceStats, JobEvent } from './actors/index.ts';
 
 export type {
   BroadcastContext,

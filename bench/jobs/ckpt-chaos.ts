@@ -5,6 +5,7 @@ import {
   RestartStrategies,
   ValueStateDescriptor,
   defineJob,
+  exactlyOnceFileSink,
   generatorSource,
   type Collector,
   type KeyedProcessContext,
@@ -67,7 +68,8 @@ class SequenceChecker extends KeyedProcessFunction<number, SequenceStep, number>
 /**
  * Params: `keys` (a multiple of the parallelism), `perKey`, `parallelism`, `rate` (records/s over
  * all subtasks, 0 for unlimited), `interval` (checkpoint ms), `restarts` (fixed-delay attempts),
- * `restartDelay` (ms).
+ * `restartDelay` (ms), `files` (write the codes, one per line, with the exactly-once file sink
+ * into this folder instead of collecting them: for whole-process kills).
  */
 export default defineJob((env, params) => {
   const keys = Number(params.keys ?? 1000);
@@ -77,7 +79,7 @@ export default defineJob((env, params) => {
   env.setParallelism(parallelism);
   env.enableCheckpointing(Number(params.interval ?? 500));
   env.setRestartStrategy(RestartStrategies.fixedDelay(Number(params.restarts ?? 1000), Number(params.restartDelay ?? 10)));
-  env
+  const checked = env
     .fromSource(
       generatorSource<SequenceStep>({
         count: keys * perKey,
@@ -88,6 +90,8 @@ export default defineJob((env, params) => {
     )
     .keyBy((s) => s.key)
     .process(new SequenceChecker(perKey))
-    .name('Checker')
-    .collect(CHAOS_OUT_ID, { exactlyOnce: true });
+    .name('Checker');
+  if (params.files !== undefined)
+    checked.sinkTo(exactlyOnceFileSink<number>(String(params.files), { format: (code) => String(code), rollSizeBytes: 1 << 20 }));
+  else checked.collect(CHAOS_OUT_ID, { exactlyOnce: true });
 });

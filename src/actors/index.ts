@@ -3,6 +3,8 @@
 export { Actor } from './actor.ts';
 export {
   JobMaster,
+  describeJobEvent,
+  type JobEvent,
   type Attempt,
   type AttemptEvents,
   type FaultToleranceStats,
@@ -10,7 +12,7 @@ export {
   type JobResult,
   type OperatorTotals,
 } from './job-master.ts';
-export { RestartBackoff, RestartStrategies } from './restart-strategies.ts';
+export { DEFAULT_CHECKPOINTING_RESTART_STRATEGY, RestartBackoff, RestartStrategies } from './restart-strategies.ts';
 export {
   createRuntimeContext,
   type FunctionLifecycle,

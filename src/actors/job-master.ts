@@ -2,7 +2,7 @@
 
 import { CheckpointCoordinator, type CheckpointOutcome, type CompletedCheckpoint } from '../checkpoint/coordinator.ts';
 import type { Barrier } from '../checkpoint/barrier-aligner.ts';
-import { ErrorCodes, WeirError, decodeError, encodeError, type EncodedError } from '../core/errors.ts';
+import { ErrorCodes, WeirError, decodeError, encodeError, isNonRetriable, type EncodedError } from '../core/errors.ts';
 import type { SubtaskMetrics, WorkerCallbacks } from '../core/protocol.ts';
 import type { CheckpointConfig, RestartStrategy } from '../checkpoint/config.ts';
 import { Actor } from './actor.ts';
@@ -35,6 +35,64 @@ export interface JobResult {
   faultTolerance: FaultToleranceStats;
   /** Set when the job was stopped with a savepoint (Flink's stop-with-savepoint): the savepoint it ended with. */
   savepoint?: { id: number; path?: string };
+}
+
+/**
+ * What a job reports to its operator while it runs, one event per line of the CLI's stderr (see
+ * {@link describeJobEvent}): where its checkpoints go, what it resumed from, every failure with
+ * what happens next, and the damaged checkpoints passed over on restore.
+ */
+export type JobEvent =
+  | { kind: 'checkpoint-folder'; path: string }
+  | { kind: 'resumed'; path: string; id: number }
+  | { kind: 'fresh-start'; reason: string }
+  | { kind: 'checkpoint-skipped'; reason: string }
+  | { kind: 'warning'; message: string }
+  | {
+      kind: 'attempt-failed';
+      /** The attempt that failed, from 1. */
+      attempt: number;
+      error: Error;
+      operator: string | undefined;
+      subtask: number | undefined;
+      /** What happens next: a restart (its number, the limit if any, the delay, the checkpoint it restores) or the end. */
+      next:
+        | { action: 'restart'; restart: number; limit: number | undefined; delayMs: number; from: string }
+        | { action: 'give-up'; reason: string };
+    };
+
+/** One line for an operator: `attempt 2 failed in 'Parse' (subtask 1): …; restart 2/3 in 1000 ms from chk-4`. */
+export function describeJobEvent(event: JobEvent): string {
+  switch (event.kind) {
+    case 'checkpoint-folder':
+      return `checkpoints go to ${event.path}`;
+    case 'resumed':
+      return `resuming from checkpoint ${event.id} at ${event.path}`;
+    case 'fresh-start':
+      return `starting from scratch: ${event.reason}`;
+    case 'checkpoint-skipped':
+      return `skipped a damaged checkpoint: ${event.reason}`;
+    case 'warning':
+      return `warning: ${event.message}`;
+    case 'attempt-failed': {
+      const where =
+        event.operator === undefined ? '' : ` in '${event.operator}'${event.subtask === undefined ? '' : ` (subtask ${event.subtask})`}`;
+      const code = event.error instanceof WeirError ? ` [${event.error.code}]` : '';
+      const head = `attempt ${event.attempt} failed${where}${code}: ${event.error.message.split('\n')[0]}`;
+      const next = event.next;
+      if (next.action === 'give-up') return `${head}; ${next.reason}`;
+      const count = next.limit === undefined ? `${next.restart}` : `${next.restart}/${next.limit}`;
+      return `${head}; restart ${count} in ${next.delayMs} ms from ${next.from}`;
+    }
+  }
+}
+
+/** The operator and subtask an error names, looking through its causes. */
+function siteOf(error: unknown): { operator: string | undefined; subtask: number | undefined } {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof WeirError && e.operator !== undefined) return { operator: e.operator, subtask: e.subtask };
+  }
+  return { operator: undefined, subtask: undefined };
 }
 
 /** What a running attempt reports (from worker callbacks or the local executor). */
@@ -79,7 +137,13 @@ export interface JobMasterSpec {
    * verifies, with the damaged newer ones it skipped. Without it, restarts use the last
    * checkpoint completed in this process.
    */
-  loadLatest?(): Promise<{ id: number; states: ReadonlyMap<string, Uint8Array>; skipped: string[] } | undefined>;
+  loadLatest?(): Promise<{ id: number; path: string; states: ReadonlyMap<string, Uint8Array>; skipped: string[] } | undefined>;
+  /** Records, before subtasks are told to commit checkpoint `id`, that its commits are under way (checkpoint storage). */
+  markCommitted?(id: number): Promise<void>;
+  /** Runs before the first attempt (creates the checkpoint folder); its failure fails the job. */
+  prepare?(): Promise<void>;
+  /** Told of failures, restarts and restores, for the operator (the CLI prints them). */
+  onEvent?(event: JobEvent): void;
   /** The checkpoint to start from (a savepoint), if any. */
   initial?: { id: number; states: ReadonlyMap<string, Uint8Array> };
   /** Told after each completed checkpoint is stored, before subtasks are told to commit (tests inject faults from here). */
@@ -175,6 +239,24 @@ export class JobMaster extends Actor<Message> {
   /** Starts the first attempt. */
   async run(): Promise<void> {
     this.startedAt = performance.now();
+    if (this.spec.prepare) {
+      try {
+        await this.spec.prepare();
+      } catch (error) {
+        const { operator, subtask } = siteOf(error);
+        const reason = `not starting: ${isNonRetriable(error) ? 'a restart cannot fix this error' : 'the job could not be prepared'}`;
+        this.spec.onEvent?.({
+          kind: 'attempt-failed',
+          attempt: 1,
+          error: error as Error,
+          operator,
+          subtask,
+          next: { action: 'give-up', reason },
+        });
+        this.fail(error as Error);
+        return;
+      }
+    }
     await this.startAttempt();
   }
 
@@ -320,6 +402,13 @@ export class JobMaster extends Actor<Message> {
             this.spec.onCheckpoint?.(checkpoint, attemptNo);
           },
           notifyComplete: async (id) => {
+            try {
+              await this.spec.markCommitted?.(id);
+            } catch (error) {
+              // Not committed: the restart restores this checkpoint and commits it then.
+              this.tell({ type: 'failed', attempt: attemptNo, error: encodeError(error) });
+              return;
+            }
             await attempt.notifyCheckpointComplete(id);
             this.spec.onCheckpointCommitted?.(id, attemptNo);
           },
@@ -327,11 +416,11 @@ export class JobMaster extends Actor<Message> {
             this.stats.checkpointsFailed++;
             attempt.abortCheckpoint(id);
           },
-          failJob: (reason) =>
+          failJob: (reason, cause) =>
             this.tell({
               type: 'failed',
               attempt: attemptNo,
-              error: encodeError(new WeirError(reason, { code: ErrorCodes.INTERNAL, domain: 'internal', retriable: true })),
+              error: encodeError(cause ?? new WeirError(reason, { code: ErrorCodes.INTERNAL, domain: 'internal', retriable: true })),
             }),
         },
         this.nextCheckpointId,
@@ -448,6 +537,7 @@ export class JobMaster extends Actor<Message> {
 
   private async onFailure(error: Error): Promise<void> {
     this.failedAt = performance.now();
+    const failedAttempt = this.attemptCounter;
     const coordinator = this.coordinator;
     this.coordinator = undefined;
     if (coordinator) this.nextCheckpointId = Math.max(this.nextCheckpointId, coordinator.nextCheckpointId);
@@ -457,37 +547,52 @@ export class JobMaster extends Actor<Message> {
     // Everything of this attempt stops: late messages from it are ignored from here on.
     this.attemptNo = -1;
     await attempt?.cancel().catch(() => undefined);
-    const delay = this.backoff.onFailure(Date.now());
+    const { operator, subtask } = siteOf(error);
+    const report = (next: Extract<JobEvent, { kind: 'attempt-failed' }>['next']) =>
+      this.spec.onEvent?.({ kind: 'attempt-failed', attempt: failedAttempt, error, operator, subtask, next });
+    // A restart cannot fix it (a full or read-only checkpoint folder, malformed input under 'fail').
+    const delay = isNonRetriable(error) ? undefined : this.backoff.onFailure(Date.now());
     if (delay === undefined) {
-      this.settled = true;
-      this.wakeRunningWaiters();
-      this.stop();
+      const reason = isNonRetriable(error)
+        ? 'not restarting: a restart cannot fix this error'
+        : this.backoff.limit === 0
+          ? 'not restarting: the job has no restart strategy'
+          : `giving up: ${this.backoff.describe()}`;
+      report({ action: 'give-up', reason });
       if (this.backoff.attempts > 0 && error instanceof WeirError) {
         (error as Error).message =
           `${error.message} (the job gave up after ${this.backoff.attempts} restart(s): ${this.backoff.describe()})`;
       }
-      this.rejectResult(error);
+      this.fail(error);
       return;
     }
-    await new Promise((resolve) => setTimeout(resolve, delay));
+    let from = this.latest ? `checkpoint ${this.latest.id}` : 'the start';
     if (this.spec.loadLatest) {
       try {
         const stored = await this.spec.loadLatest();
         if (stored) {
           for (const reason of stored.skipped) {
             this.stats.skippedCheckpoints.push(reason);
-            process.emitWarning(`weir: skipped a damaged checkpoint on restore: ${reason}`);
+            this.spec.onEvent?.({ kind: 'checkpoint-skipped', reason });
           }
           this.latest = { id: stored.id, states: stored.states };
+          from = stored.path;
         }
       } catch (loadError) {
-        this.settled = true;
-        this.wakeRunningWaiters();
-        this.stop();
-        this.rejectResult(loadError as Error);
+        report({ action: 'give-up', reason: `not restarting: ${(loadError as Error).message.split('\n')[0]}` });
+        this.fail(loadError as Error);
         return;
       }
     }
+    report({ action: 'restart', restart: this.backoff.attempts, limit: this.backoff.limit, delayMs: delay, from });
+    await new Promise((resolve) => setTimeout(resolve, delay));
     if (!this.settled) await this.startAttempt();
+  }
+
+  private fail(error: Error): void {
+    this.settled = true;
+    this.wakeRunningWaiters();
+    this.stop();
+    this.rejectResult(error);
   }
 }

@@ -211,6 +211,23 @@ export interface Sink<T = unknown> {
   readonly collectId?: string;
   /** Creates the writer for one subtask. */
   createWriter(context: OperatorContext): SinkWriter<T>;
+  /**
+   * Set by two-phase-commit sinks: output becomes visible when a checkpoint completes. A restore
+   * that falls back past a checkpoint whose commits happened would write that output again, so the
+   * runtime refuses it unless told otherwise (`allowReplayOfCommitted`) or the sink rewinds.
+   */
+  readonly commitsOnCheckpoint?: boolean;
+  /**
+   * Set by sinks whose restore undoes what was committed after the restored checkpoint (the
+   * exactly-once file sink deletes those part files), so replaying from an older checkpoint
+   * writes that output once again and the result stays exact.
+   */
+  readonly rewindsOnRestore?: boolean;
+  /**
+   * Called on the main thread after a run failed or was cancelled, once every subtask stopped:
+   * removes what writers left half-written (never what a checkpoint may still commit).
+   */
+  cleanupAfterFailure?(): Promise<void>;
 }
 
 /** The context user functions get from `getRuntimeContext()`. */

@@ -26,6 +26,13 @@ export const RestartStrategies = {
 };
 
 /**
+ * The restart strategy of a job with checkpointing that sets none: Flink's fixed delay, bounded.
+ * Three restarts, one second apart, then the job fails with the last cause: enough for a lost
+ * worker or a flaky connection, and a broken job ends within seconds instead of looping.
+ */
+export const DEFAULT_CHECKPOINTING_RESTART_STRATEGY: RestartStrategy = { kind: 'fixed-delay', attempts: 3, delayMs: 1000 };
+
+/**
  * Decides, failure by failure, whether to restart and after how long.
  *
  * Threading model: the supervisor's (main) thread. Life cycle: one per job run.
@@ -42,6 +49,14 @@ export class RestartBackoff {
   /** Restarts so far. */
   get attempts(): number {
     return this.restarts;
+  }
+
+  /** Most restarts the strategy allows, if it counts them (undefined for failure-rate). */
+  get limit(): number | undefined {
+    const s = this.strategy;
+    if (s.kind === 'none') return 0;
+    if (s.kind === 'failure-rate') return undefined;
+    return s.attempts >= Number.MAX_SAFE_INTEGER ? undefined : s.attempts;
   }
 
   /** Records a failure at `now`; returns the delay before restarting, or undefined to give up. */

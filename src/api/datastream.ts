@@ -313,6 +313,7 @@ export class DataStream<T> extends ConfigurableNode {
       maxSupportedParallelism: target.maxParallelism,
       createOperator: (name: string) => new SinkOperator(name, target as Sink<unknown>),
       collectId,
+      sink: target as Sink<unknown>,
     });
     return new DataStreamSink<T>(this.graph, node);
   }

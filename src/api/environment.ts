@@ -191,7 +191,12 @@ export class StreamExecutionEnvironment {
     };
     return setters;
   }
-  /** What to do when a subtask fails (see `RestartStrategies`). */
+  /**
+   * What to do when a subtask fails (see `RestartStrategies`). Without one: no restart, or with
+   * checkpointing Flink's fixed delay, bounded — 3 restarts 1 s apart, then the job fails with the
+   * last cause (`DEFAULT_CHECKPOINTING_RESTART_STRATEGY`). Errors marked non-retriable (a full or
+   * read-only checkpoint folder, malformed input under the `fail` policy) fail the job at once.
+   */
   setRestartStrategy(strategy: RestartStrategy): this {
     this.config.restartStrategy = strategy;
     return this;

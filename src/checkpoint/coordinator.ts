@@ -1,5 +1,6 @@
 //! The checkpoint coordinator (Flink's CheckpointCoordinator): triggers checkpoints, collects acknowledgements, completes, notifies.
 
+import { isNonRetriable } from '../core/errors.ts';
 import type { Barrier } from './barrier-aligner.ts';
 
 /** A checkpoint every subtask acknowledged. */
@@ -31,8 +32,8 @@ export interface CheckpointIo {
   notifyComplete(id: number): Promise<void>;
   /** Tells every subtask a checkpoint was given up. */
   abort(id: number): void;
-  /** Too many checkpoints failed in a row: the job must fail. */
-  failJob(reason: string): void;
+  /** Too many checkpoints failed in a row, or storage failed in a way no retry cures (`cause`): the job must fail. */
+  failJob(reason: string, cause?: Error): void;
 }
 
 /** Checkpoint coordinator settings. */
@@ -168,6 +169,8 @@ export class CheckpointCoordinator {
       await this.io.store(checkpoint);
     } catch (error) {
       this.fail(id, 'declined', `checkpoint ${id} could not be stored: ${(error as Error).message}`);
+      // A full or read-only folder stays so: the job fails now, not after the tolerable failures.
+      if (isNonRetriable(error) && !this.stopped) this.io.failJob(`checkpoint ${id} could not be stored`, error as Error);
       return;
     }
     if (!this.pending.delete(id)) return;

@@ -1,8 +1,8 @@
 //! File helpers of checkpoint storage: durable writes in chunks, directory fsync, checksummed reads that leave the event loop breathing.
 
 import { createHash } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 /** Bytes written or hashed per step; between steps other callbacks of the event loop run. */
 const CHUNK = 4 << 20;
@@ -16,11 +16,66 @@ export function errorCode(error: unknown): string | undefined {
 }
 
 /**
+ * Errnos a restart cannot cure: the folder is read-only, not ours, or the disk is full. Checkpoint
+ * storage fails the job at once on these instead of retrying.
+ */
+export const UNRECOVERABLE_ERRNOS: ReadonlySet<string> = new Set(['EROFS', 'EACCES', 'EPERM', 'ENOSPC', 'EDQUOT', 'ENOTDIR']);
+
+let injectedFault: string | undefined;
+
+/**
+ * Test hook: while set, every file or folder checkpoint storage creates fails with this errno
+ * (`ENOSPC`, `EROFS`, …), as the file system would. Tests run as root, where a chmod'ed folder
+ * stays writable and no read-only or full mount can be made; this is how they reach those paths.
+ * `undefined` turns it off.
+ */
+export function injectStorageFault(code: string | undefined): void {
+  injectedFault = code;
+}
+
+function checkInjectedFault(syscall: string, path: string): void {
+  if (injectedFault === undefined) return;
+  const error = new Error(`${injectedFault}: injected fault, ${syscall} '${path}'`) as Error & {
+    code: string;
+    syscall: string;
+    path: string;
+  };
+  error.code = injectedFault;
+  error.syscall = syscall;
+  error.path = path;
+  throw error;
+}
+
+/**
+ * Creates `dir` and its missing parents one level at a time, so a failure carries the errno of the
+ * level that failed (`fs.mkdir`'s recursive mode reports a read-only parent as `ENOENT`, and loops
+ * forever under `/proc`).
+ */
+export async function makeDirectories(dir: string): Promise<void> {
+  checkInjectedFault('mkdir', dir);
+  try {
+    await mkdir(dir);
+    return;
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'EEXIST') return;
+    if (code !== 'ENOENT' || dirname(dir) === dir) throw error;
+  }
+  await makeDirectories(dirname(dir));
+  try {
+    await mkdir(dir);
+  } catch (error) {
+    if (errorCode(error) !== 'EEXIST') throw error;
+  }
+}
+
+/**
  * Creates `path` (it must not exist), writes `data` in chunks, fsyncs and closes it; returns the
  * sha256 of what was written (hashed chunk by chunk, between the writes).
  */
 export async function writeDurably(path: string, data: Uint8Array): Promise<string> {
   const hash = createHash('sha256');
+  checkInjectedFault('open', path);
   const handle = await open(path, 'wx');
   try {
     for (let offset = 0; offset < data.length;) {

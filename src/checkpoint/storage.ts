@@ -10,6 +10,9 @@
 //       state-00001.msgpack                  …
 //     .chk-<id>.inprogress-<hex>/            a write in progress, or a crashed one: never read
 //     .chk-<id>.discard-<hex>/               an older checkpoint being deleted by retention
+//     chk-<id>/_committed                    written (after the folder is whole) when the checkpoint's
+//                                            commits are sent to two-phase-commit sinks; not covered
+//                                            by the checksum, never needed to restore
 //   <savepointDir>/
 //     savepoint-<id>-<hex>/                  a savepoint: same contents, kind "savepoint"
 //     .savepoint-<id>-<hex>.inprogress/      a savepoint write in progress, or a crashed one
@@ -27,9 +30,14 @@
 // So a name `chk-<id>` or `savepoint-<id>-<hex>` means complete, and a crash leaves only hidden
 // leftovers. Damage after the fact (bit flips, truncation, removed files) is caught by sizes and
 // checksums on read.
+//
+// Runs: the runtime gives each run of a job its own folder, `<checkpointDir>/<job>/<run>/`, as
+// Flink's `<checkpoint-dir>/<job-id>/chk-N` (see {@link newRunFolder}); a run writes, restores and
+// applies retention only there, and resuming another run's checkpoints is explicit
+// ({@link findResumeCheckpoint}).
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Packr, Unpackr } from 'msgpackr';
@@ -57,7 +65,16 @@ import {
   type StateEntry,
   type StateFileMetadata,
 } from './storage-format.ts';
-import { discardFolder, errorCode, readIfExists, sha256Hex, syncDirectory, writeDurably } from './storage-files.ts';
+import {
+  UNRECOVERABLE_ERRNOS,
+  discardFolder,
+  errorCode,
+  makeDirectories,
+  readIfExists,
+  sha256Hex,
+  syncDirectory,
+  writeDurably,
+} from './storage-files.ts';
 
 /** Options of {@link CheckpointStorage}. */
 export interface CheckpointStorageOptions {
@@ -132,8 +149,12 @@ export interface CheckpointWriteResult {
 export interface SkippedCheckpoint {
   /** The folder. */
   path: string;
+  /** Its checkpoint id. */
+  id: number;
   /** Why it cannot be restored, naming the file at fault. */
   reason: string;
+  /** Whether its commits were sent to the sinks (`_committed` is there): restoring an older checkpoint replays committed output. */
+  committed: boolean;
 }
 
 /** The newest restorable checkpoint, and what was passed over to find it. */
@@ -158,10 +179,31 @@ type ReadOutcome = { ok: true; checkpoint: StoredCheckpoint } | { ok: false; rea
 
 const randomHex = () => randomBytes(4).toString('hex');
 
-const storageError = (message: string, cause?: unknown) =>
-  new WeirError(message, { code: ErrorCodes.INTERNAL, domain: 'external', retriable: true, cause });
+/** Marks a checkpoint whose commits were sent to the sinks. */
+const COMMITTED_MARKER = '_committed';
+/** Marks a run folder whose job ended successfully: there is nothing to resume. */
+const FINISHED_MARKER = '_finished';
 
-const restoreFailure = (message: string) => new WeirError(message, { code: ErrorCodes.STATE_RESTORE, domain: 'external' });
+/**
+ * A storage failure. A read-only, foreign or full folder (EROFS, EACCES, EPERM, ENOSPC, …) cannot
+ * be cured by restarting: it is non-retriable and names its errno; anything else may be transient.
+ */
+const storageError = (message: string, cause?: unknown) => {
+  const code = errorCode(cause);
+  if (code !== undefined && UNRECOVERABLE_ERRNOS.has(code)) {
+    const what = code === 'ENOSPC' || code === 'EDQUOT' ? 'is full' : 'is not writable';
+    return new WeirError(`${message} (${code}: the checkpoint folder ${what}; restarting cannot help)`, {
+      code: ErrorCodes.CHECKPOINT_STORAGE,
+      domain: 'external',
+      retriable: false,
+      cause,
+    });
+  }
+  return new WeirError(message, { code: ErrorCodes.CHECKPOINT_STORAGE, domain: 'external', retriable: true, cause });
+};
+
+const restoreFailure = (message: string) =>
+  new WeirError(message, { code: ErrorCodes.STATE_RESTORE, domain: 'external', retriable: false });
 
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -245,17 +287,58 @@ export class CheckpointStorage {
     for (const { id, path, leftover } of candidates) {
       if (leftover) {
         const what = leftover === 'inprogress' ? 'an interrupted write' : 'an interrupted delete';
-        skipped.push({ path, reason: `${path} is the incomplete folder of ${what} of checkpoint ${id}; it is never restored` });
+        const reason = `${path} is the incomplete folder of ${what} of checkpoint ${id}; it is never restored`;
+        skipped.push({ path, id, reason, committed: false });
         continue;
       }
       const outcome = await readFolder(path, 'checkpoint', id, createStateUnpackr());
       if (outcome.ok) return { checkpoint: outcome.checkpoint, path, skipped };
-      skipped.push({ path, reason: outcome.reason });
+      skipped.push({ path, id, reason: outcome.reason, committed: await isCommitted(path) });
     }
     if (completed.length === 0) return undefined;
     throw restoreFailure(
       `no restorable checkpoint in ${this.jobDir}: every completed checkpoint is damaged:\n${skipped.map((s) => `  - ${s.reason}`).join('\n')}`,
     );
+  }
+
+  /**
+   * Creates the job directory now, so an unwritable or full folder fails the job at its start
+   * (non-retriable, naming the errno) rather than at its first checkpoint.
+   */
+  async prepare(): Promise<void> {
+    try {
+      await makeDirectories(this.jobDir);
+    } catch (error) {
+      throw storageError(`cannot create the checkpoint folder ${this.jobDir}: ${describe(error)}`, error);
+    }
+  }
+
+  /**
+   * Records that the run's job ended successfully (`_finished` in the job directory): resuming
+   * from its last checkpoint would have nothing left to do, so {@link findResumeCheckpoint} stops
+   * there. Flink likewise discards a finished job's checkpoints; these stay for inspection.
+   */
+  async markFinished(): Promise<void> {
+    await makeDirectories(this.jobDir);
+    await writeDurably(join(this.jobDir, FINISHED_MARKER), new Uint8Array(0)).catch((error: unknown) => {
+      if (errorCode(error) !== 'EEXIST') throw error;
+    });
+  }
+
+  /**
+   * Records that checkpoint `id`'s commits are being sent to the sinks (`chk-<id>/_committed`,
+   * fsynced), before they are: a restore that would fall back past it then knows it replays
+   * committed output.
+   */
+  async markCommitted(id: number): Promise<void> {
+    const path = join(this.jobDir, checkpointFolder(id), COMMITTED_MARKER);
+    try {
+      await writeDurably(path, new Uint8Array(0));
+    } catch (error) {
+      // Already marked, or not a stored checkpoint (retention removed it, a savepoint kept elsewhere).
+      if (errorCode(error) === 'EEXIST' || errorCode(error) === 'ENOENT') return;
+      throw storageError(`cannot mark checkpoint ${id} as committed at ${path}: ${describe(error)}`, error);
+    }
   }
 
   /**
@@ -350,7 +433,7 @@ export class CheckpointStorage {
     const what = `${kind} ${snapshot.id}`;
     this.active.add(tempName);
     try {
-      await mkdir(parent, { recursive: true });
+      await makeDirectories(parent);
       await mkdir(temp);
       const files: StateFileMetadata[] = [];
       let bytes = 0;
@@ -557,4 +640,91 @@ async function readFolder(dir: string, kind: CheckpointKind | undefined, id: num
       bytes,
     },
   };
+}
+
+/** Whether a checkpoint folder's commits were sent to the sinks. */
+async function isCommitted(dir: string): Promise<boolean> {
+  try {
+    await stat(join(dir, COMMITTED_MARKER));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A run folder's name: `run-<UTC date>-<time>-<ms>-<hex>`, so names sort by start time. */
+export const RUN_FOLDER = /^run-\d{8}-\d{6}-\d{3}-[0-9a-f]{8}$/;
+
+/** The folder name of a run starting now (see {@link RUN_FOLDER}). */
+export function newRunFolder(now = new Date()): string {
+  const iso = now.toISOString(); // 2026-12-02T08:46:07.123Z
+  return `run-${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}-${iso.slice(20, 23)}-${randomHex()}`;
+}
+
+/**
+ * The run folders of a job directory, newest first. The job directory itself comes last when it
+ * holds checkpoints of its own (the layout before run folders).
+ */
+export async function listRuns(jobDir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(jobDir);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return [];
+    throw storageError(`cannot read the checkpoint directory ${jobDir}: ${describe(error)}`, error);
+  }
+  const runs = names
+    .filter((n) => RUN_FOLDER.test(n))
+    .sort()
+    .reverse()
+    .map((n) => join(jobDir, n));
+  if (names.some((n) => CHECKPOINT_FOLDER.test(n))) runs.push(jobDir);
+  return runs;
+}
+
+/** What {@link findResumeCheckpoint} found: the checkpoint, its run, and what it passed over. */
+export interface ResumeCheckpoint extends LatestCheckpoint {
+  /** The run folder it belongs to. */
+  run: string;
+}
+
+/**
+ * The outcome of {@link findResumeCheckpoint}: a checkpoint; or `finished` when the newest run
+ * with checkpoints ended successfully (nothing to resume); or `none` when no run has one.
+ */
+export type ResumeOutcome = ({ kind: 'found' } & ResumeCheckpoint) | { kind: 'finished'; run: string } | { kind: 'none' };
+
+/**
+ * The newest checkpoint that verifies among a job's runs (`jobDir` holds run folders): the newest
+ * run's newest valid one, else the run before's, and so on, stopping at a run that finished
+ * successfully. Damaged checkpoints passed over (of every run looked at) are in `skipped`, newest
+ * first. Throws `WEIR_STATE_RESTORE` when completed checkpoints exist but none verifies.
+ */
+export async function findResumeCheckpoint(jobDir: string): Promise<ResumeOutcome> {
+  const skipped: SkippedCheckpoint[] = [];
+  let sawCompleted = false;
+  for (const run of await listRuns(jobDir)) {
+    if (run !== jobDir && (await readIfExists(join(run, FINISHED_MARKER))) !== undefined) {
+      if (!sawCompleted) return { kind: 'finished', run };
+      break;
+    }
+    const storage = new CheckpointStorage(run);
+    const completed = await storage.list();
+    if (completed.length === 0) continue;
+    sawCompleted = true;
+    try {
+      const latest = await storage.latest();
+      if (latest) return { kind: 'found', ...latest, run, skipped: [...skipped, ...latest.skipped] };
+    } catch (error) {
+      if (!(error instanceof WeirError && error.code === ErrorCodes.STATE_RESTORE)) throw error;
+      for (const { id, path } of completed.reverse()) {
+        const outcome = await readFolder(path, 'checkpoint', id, createStateUnpackr());
+        if (!outcome.ok) skipped.push({ path, id, reason: outcome.reason, committed: await isCommitted(path) });
+      }
+    }
+  }
+  if (!sawCompleted) return { kind: 'none' };
+  throw restoreFailure(
+    `no restorable checkpoint in ${jobDir}: every completed checkpoint is damaged:\n${skipped.map((s) => `  - ${s.reason}`).join('\n')}`,
+  );
 }

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { JobResult } from '../actors/job-master.ts';
+import { describeJobEvent, type JobResult } from '../actors/job-master.ts';
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { JobParams, StateBackendConfig } from '../core/protocol.ts';
 import { startJob, type ExecuteOptions } from '../scheduler/execute.ts';
@@ -42,8 +42,13 @@ run options:
                               checkpoint this often (overrides the job's own interval)
       --checkpoint-mode <mode>
                               exactly-once (default) or at-least-once
-      --checkpoint-dir <dir>  keep checkpoints there; restarts restore from the newest valid one
-      --from-savepoint <dir>  start from a savepoint (or retained checkpoint) folder
+      --checkpoint-dir <dir>  keep checkpoints there, in a folder of this run (<dir>/<job>/run-…);
+                              restarts restore from its newest valid one
+      --resume <dir>          start from the newest valid checkpoint of the newest run in <dir>
+      --from-savepoint <dir>  start from a savepoint, a retained chk-N, or a run's folder
+      --allow-replay-of-committed
+                              restore past a damaged checkpoint whose output was committed
+                              (sinks that cannot rewind write it again)
       --allow-non-restored-state
                               drop savepoint state of operators the job no longer has
   -h, --help                  this text
@@ -69,6 +74,8 @@ const RUN_OPTIONS = {
   'checkpoint-mode': { type: 'string' },
   'checkpoint-dir': { type: 'string' },
   'from-savepoint': { type: 'string' },
+  resume: { type: 'string' },
+  'allow-replay-of-committed': { type: 'boolean' },
   'allow-non-restored-state': { type: 'boolean' },
 } satisfies Options;
 
@@ -184,7 +191,12 @@ function jobFile(job: string): string {
 
 /** `weir run`'s options as startJob's. */
 function runOptions(values: Record<string, unknown>): ExecuteOptions {
-  const v = values as Record<string, string | undefined> & { local?: boolean; param?: string[]; 'allow-non-restored-state'?: boolean };
+  const v = values as Record<string, string | undefined> & {
+    local?: boolean;
+    param?: string[];
+    'allow-non-restored-state'?: boolean;
+    'allow-replay-of-committed'?: boolean;
+  };
   const params: JobParams = Object.fromEntries((v.param ?? []).map(parseParam));
   const interval = integer(v['checkpoint-interval'], '--checkpoint-interval', 1);
   const checkpointMode = oneOf(v['checkpoint-mode'], '--checkpoint-mode', ['exactly-once', 'at-least-once'] as const);
@@ -204,6 +216,9 @@ function runOptions(values: Record<string, unknown>): ExecuteOptions {
     checkpointDir: v['checkpoint-dir'] ? resolve(v['checkpoint-dir']) : undefined,
     fromSavepoint: v['from-savepoint'] ? resolve(v['from-savepoint']) : undefined,
     allowNonRestoredState: v['allow-non-restored-state'],
+    resume: v.resume ? resolve(v.resume) : undefined,
+    allowReplayOfCommitted: v['allow-replay-of-committed'],
+    onEvent: (event) => process.stderr.write(`weir: ${describeJobEvent(event)}\n`),
   };
 }
 

@@ -1,9 +1,10 @@
 //! The exactly-once file sink: part files per subtask, in progress → pending at the barrier → visible when the checkpoint completes.
 
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, writeSync } from 'node:fs';
-import { access, open, rename, unlink } from 'node:fs/promises';
+import { access, open, readdir, rename, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { OperatorContext, Sink, SinkWriter } from '../actors/operator.ts';
+import { UNRECOVERABLE_ERRNOS, errorCode } from '../checkpoint/storage-files.ts';
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import { TwoPhaseCommitSinkWriter } from './two-phase-commit.ts';
 
@@ -165,7 +166,10 @@ class CsvFormatter {
  *
  * Recovery: the restored pending files are committed (one already renamed by an earlier commit is
  * fine), then hidden files left by the failed attempt of the subtasks whose state this one
- * restored are deleted: data they held is replayed by the sources. Part numbers continue after the
+ * restored are deleted: data they held is replayed by the sources. Visible parts those subtasks
+ * committed after the restored checkpoint (a fallback past a damaged newer checkpoint, or a
+ * savepoint older than the folder's content) are deleted too — the sink rewinds, so the replay
+ * writes their records once (`Sink.rewindsOnRestore`). Part numbers continue after the
  * highest number found in the directory or the restored state, so names never repeat.
  *
  * **Threading model.** Runs on its subtask's actor. Writing, rolling and pre-committing use
@@ -320,6 +324,11 @@ export class ExactlyOnceFileSinkWriter<T> extends TwoPhaseCommitSinkWriter<T, Fi
       throw this.ioError(`cannot create ${this.dir}`, error);
     }
     const owned = new Set<number>(restored === undefined ? [this.subtask] : restored.map((c) => c?.subtask));
+    // Rewind: part numbers only grow, so a visible part at or above a restored subtask's nextPart
+    // was committed after the restored checkpoint (by a newer one, now damaged or not restored);
+    // the sources replay its records, so it goes.
+    const rewindFrom = new Map<number, number>();
+    for (const c of restored ?? []) if (c && Number.isSafeInteger(c.nextPart)) rewindFrom.set(c.subtask, c.nextPart);
     let next = 0;
     for (const c of restored ?? []) if (c?.subtask === this.subtask && Number.isSafeInteger(c.nextPart)) next = Math.max(next, c.nextPart);
     let names: string[];
@@ -334,7 +343,8 @@ export class ExactlyOnceFileSinkWriter<T> extends TwoPhaseCommitSinkWriter<T, Fi
       const subtask = Number(m[2]);
       if (subtask === this.subtask) next = Math.max(next, Number(m[3]) + 1);
       const hidden = m[1] === '.' && m[4] !== undefined;
-      if (!hidden || !owned.has(subtask)) continue;
+      const rewound = !hidden && m[1] === undefined && m[4] === undefined && Number(m[3]) >= (rewindFrom.get(subtask) ?? Infinity);
+      if ((!hidden && !rewound) || !owned.has(subtask)) continue;
       try {
         await unlink(join(this.dir, name));
       } catch (error) {
@@ -414,12 +424,15 @@ export class ExactlyOnceFileSinkWriter<T> extends TwoPhaseCommitSinkWriter<T, Fi
   }
 
   private ioError(what: string, cause: unknown): WeirError {
+    // A read-only, foreign or full output folder stays so across restarts.
+    const code = errorCode(cause);
+    const retriable = code === undefined || !UNRECOVERABLE_ERRNOS.has(code);
     return new WeirError(
       `file sink '${this.site.operator}' (subtask ${this.subtask}) ${what} in ${this.dir}: ${(cause as Error)?.message ?? cause}`,
       {
         code: ErrorCodes.SINK_IO,
         domain: 'external',
-        retriable: true,
+        retriable,
         operator: this.site.operator,
         subtask: this.subtask,
         cause,
@@ -442,8 +455,22 @@ export class ExactlyOnceFileSinkWriter<T> extends TwoPhaseCommitSinkWriter<T, Fi
 export function exactlyOnceFileSink<T>(dir: string, options: ExactlyOnceFileSinkOptions<T>): Sink<T> {
   // Checks the options at job definition, not in the workers.
   new ExactlyOnceFileSinkWriter<T>(dir, options, { operatorName: 'file sink', subtaskIndex: 0 });
+  const prefix = escapeRegExp(options.prefix ?? 'part');
+  const inProgress = new RegExp(`^\\.${prefix}-\\d+-\\d+${escapeRegExp(options.suffix ?? '')}\\.inprogress$`);
   return {
     name: `Exactly-Once File Sink (${dir})`,
     createWriter: (ctx: OperatorContext): SinkWriter<T> => new ExactlyOnceFileSinkWriter<T>(dir, options, ctx),
+    commitsOnCheckpoint: true,
+    rewindsOnRestore: true,
+    // In-progress parts belong to no completed checkpoint; pending ones may still be committed by a resume.
+    cleanupAfterFailure: async () => {
+      let names: string[];
+      try {
+        names = await readdir(resolve(dir));
+      } catch {
+        return;
+      }
+      for (const name of names) if (inProgress.test(name)) await unlink(join(resolve(dir), name)).catch(() => undefined);
+    },
   };
 }

@@ -433,6 +433,8 @@ class FileSourceReader<T> implements SourceReader<T> {
       {
         code: ErrorCodes.SOURCE_FORMAT,
         domain: 'user',
+        // The same line fails again after a restart.
+        retriable: false,
         operator: this.context.operatorName,
         subtask: this.context.subtaskIndex,
         cause,

@@ -58,6 +58,7 @@ export function collectSink<T>(id: string, options: { exactlyOnce?: boolean } = 
       name: `Collect Sink (${id})`,
       collectId: id,
       createWriter: (ctx: OperatorContext): SinkWriter<T> => new TransactionalCollectWriter<T>(id, ctx),
+      commitsOnCheckpoint: true,
     };
   }
   return {

@@ -26,6 +26,7 @@ export const ErrorCodes = {
   JOB_NOT_RUNNING: 'WEIR_JOB_NOT_RUNNING',
   STATE_ACCESS: 'WEIR_STATE_ACCESS',
   STATE_RESTORE: 'WEIR_STATE_RESTORE',
+  CHECKPOINT_STORAGE: 'WEIR_CHECKPOINT_STORAGE',
   CONFIG: 'WEIR_CONFIG',
   INVALID_TIMESTAMP: 'WEIR_INVALID_TIMESTAMP',
   SINK_IO: 'WEIR_SINK_IO',
@@ -41,6 +42,7 @@ export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 export interface WeirErrorOptions extends ErrorLocation {
   code: ErrorCode;
   domain: ErrorDomain;
+  /** See {@link WeirError.retriable}; leave it out when a restart may or may not help. */
   retriable?: boolean;
   cause?: unknown;
 }
@@ -51,8 +53,14 @@ export class WeirError extends Error {
   readonly code: ErrorCode;
   /** Who is to blame. */
   readonly domain: ErrorDomain;
-  /** Whether retrying (restarting the job) can help. */
-  readonly retriable: boolean;
+  /**
+   * Whether restarting the job can help: `true` it may (a lost worker, a flaky connection),
+   * `false` it cannot (an unwritable or full checkpoint folder, malformed input under the `fail`
+   * policy, a configuration error) and the supervisor fails the job at once with this error,
+   * `undefined` not known: the supervisor restarts as its strategy allows (Flink restarts every
+   * failure that is not marked as suppressing restarts).
+   */
+  readonly retriable: boolean | undefined;
   /** Operator where it happened, if known. */
   readonly operator: string | undefined;
   /** Subtask index where it happened, if known. */
@@ -65,7 +73,7 @@ export class WeirError extends Error {
     this.name = 'WeirError';
     this.code = options.code;
     this.domain = options.domain;
-    this.retriable = options.retriable ?? false;
+    this.retriable = options.retriable;
     this.operator = options.operator;
     this.subtask = options.subtask;
     this.edge = options.edge;
@@ -101,7 +109,8 @@ export function userFunctionError(cause: unknown, operator: string, subtask: num
   return new WeirError(`${what} of operator '${operator}' (subtask ${subtask}) threw: ${inner}`, {
     code: ErrorCodes.USER_FUNCTION,
     domain: 'user',
-    retriable: true,
+    // What a restart cannot fix inside (a read-only output folder) it cannot fix outside either.
+    retriable: !(cause instanceof WeirError && cause.retriable === false),
     operator,
     subtask,
     cause,
@@ -110,12 +119,17 @@ export function userFunctionError(cause: unknown, operator: string, subtask: num
 
 /** Raised for a job graph that cannot run (bad parallelism, forward edge across parallelisms, ...). */
 export function graphError(message: string, operator?: string): WeirError {
-  return new WeirError(message, { code: ErrorCodes.GRAPH_INVALID, domain: 'user', operator });
+  return new WeirError(message, { code: ErrorCodes.GRAPH_INVALID, domain: 'user', retriable: false, operator });
 }
 
 /** Raised for a configuration value out of range. */
 export function configError(message: string): WeirError {
-  return new WeirError(message, { code: ErrorCodes.CONFIG, domain: 'user' });
+  return new WeirError(message, { code: ErrorCodes.CONFIG, domain: 'user', retriable: false });
+}
+
+/** Whether the supervisor must fail the job at once instead of restarting it: the error says a restart cannot help. */
+export function isNonRetriable(error: unknown): boolean {
+  return error instanceof WeirError && error.retriable === false;
 }
 
 /** An error as plain data, safe to post between threads. */
@@ -140,7 +154,7 @@ export function encodeError(error: unknown, depth = 0): EncodedError {
   if (typeof fields.code === 'string') encoded.code = fields.code;
   if (error instanceof WeirError) {
     encoded.domain = error.domain;
-    encoded.retriable = error.retriable;
+    if (error.retriable !== undefined) encoded.retriable = error.retriable;
     if (error.operator !== undefined) encoded.operator = error.operator;
     if (error.subtask !== undefined) encoded.subtask = error.subtask;
     if (error.edge !== undefined) encoded.edge = error.edge;

@@ -1,6 +1,6 @@
 //! The logical graph the API builds: one node per operator, edges with partitioners, job-wide settings.
 
-import type { StreamOperator } from '../actors/operator.ts';
+import type { Sink, StreamOperator } from '../actors/operator.ts';
 import type { CheckpointConfig, RestartStrategy } from '../checkpoint/config.ts';
 import type { StateBackendConfig } from '../core/protocol.ts';
 
@@ -54,6 +54,8 @@ export interface StreamNode {
   readonly createOperator: (name: string) => StreamOperator;
   /** For a `collect` sink: the id results are gathered under. */
   collectId?: string;
+  /** For a sink: the sink, as the job defined it (the main thread asks it about commits and cleanup). */
+  sink?: Sink<unknown>;
 }
 
 /** Job-wide settings that shape the runtime. */

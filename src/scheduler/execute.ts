@@ -1,6 +1,7 @@
 //! Running a job: from a module (threads or local) or from a job definition (local), supervised by a job master.
 
-import { JobMaster, type JobResult } from '../actors/job-master.ts';
+import { JobMaster, describeJobEvent, type JobEvent, type JobResult } from '../actors/job-master.ts';
+import { DEFAULT_CHECKPOINTING_RESTART_STRATEGY } from '../actors/restart-strategies.ts';
 import type { CompletedCheckpoint } from '../checkpoint/coordinator.ts';
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { JobOptions } from '../core/protocol.ts';
@@ -10,13 +11,30 @@ import { loadJobDefinition, toModuleUrl } from './job-loader.ts';
 import { deployLocal, type LocalOptions } from './local-runner.ts';
 import { buildRestore } from './restore.ts';
 import { deployThreads } from './thread-runner.ts';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { defaultRocksDbDir, loadRocksDbBinding, rocksDbDirPrefix, sweepRocksDbDirs } from '../state/rocksdb-store.ts';
-import { CheckpointStorage, loadCheckpoint, type CheckpointSnapshot, type StoredCheckpoint } from '../checkpoint/storage.ts';
+import {
+  CheckpointStorage,
+  RUN_FOLDER,
+  findResumeCheckpoint,
+  listRuns,
+  loadCheckpoint,
+  newRunFolder,
+  type CheckpointSnapshot,
+  type LatestCheckpoint,
+  type SkippedCheckpoint,
+  type StoredCheckpoint,
+} from '../checkpoint/storage.ts';
 
 /** A job name as a folder name. */
 function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, '_') || 'job';
+}
+
+/** Without an `onEvent` listener, damaged checkpoints passed over and accepted replays still show, as process warnings. */
+function warnOnly(event: JobEvent): void {
+  if (event.kind === 'checkpoint-skipped' || event.kind === 'warning') process.emitWarning(`weir: ${describeJobEvent(event)}`);
 }
 
 /** How to run a job. */
@@ -25,13 +43,33 @@ export interface ExecuteOptions extends JobOptions, LocalOptions {
   mode?: 'threads' | 'local';
   /** Start from this checkpoint's states (a loaded savepoint or checkpoint). */
   restoreFrom?: { id: number; states: ReadonlyMap<string, Uint8Array> };
-  /** Start from the savepoint (or retained checkpoint) in this folder. */
+  /**
+   * Start from the savepoint or retained checkpoint in this folder (`savepoint-…`, `chk-N`), or
+   * from the newest valid checkpoint of a run's folder (`run-…`) or of a job's folder of runs.
+   */
   fromSavepoint?: string;
   /**
-   * Keep checkpoints in this folder (one sub-folder per job name): each completed checkpoint is
-   * written there, and restarts restore from the newest one that verifies.
+   * Keep checkpoints in this folder, as Flink's `<checkpoint-dir>/<job-id>/chk-N`: each run writes
+   * to a folder of its own, `<checkpointDir>/<job name>/run-<start time>-<hex>/chk-N` (see
+   * {@link JobClient.checkpointPath}), restarts restore from its newest valid checkpoint, and
+   * retention deletes only there. A new run never reads another's checkpoints unless told to
+   * ({@link resume}).
    */
   checkpointDir?: string;
+  /**
+   * Resume from a checkpoint folder (`weir run --resume <dir>`): the newest valid checkpoint of
+   * the newest run of this job there (`<dir>/<job name>/run-…`). The folder must exist; without a
+   * checkpoint in it the job starts from scratch (told through {@link onEvent}).
+   */
+  resume?: string;
+  /**
+   * Accept a restore that falls back past a damaged checkpoint whose commits already happened:
+   * two-phase-commit sinks that cannot rewind then write that output again (duplicates). Off by
+   * default: such a restore fails, naming both checkpoints and the sinks.
+   */
+  allowReplayOfCommitted?: boolean;
+  /** Told of the checkpoint folder, the resumed checkpoint, every failure and restart (the CLI prints them). */
+  onEvent?(event: JobEvent): void;
   /** Where `triggerSavepoint()` writes savepoints (default: `<checkpointDir>/savepoints`). */
   savepointDir?: string;
   /** Drop state of operators the job no longer has instead of failing the restore. */
@@ -58,6 +96,8 @@ export interface JobClient {
   readonly result: Promise<JobResult>;
   /** The job graph as deployed. */
   readonly graph: JobGraph;
+  /** This run's checkpoint folder, when checkpoints are stored (`checkpointDir`). */
+  readonly checkpointPath?: string;
   /**
    * Takes a savepoint now (needs checkpointing); resolves with the completed savepoint and, when
    * written, its folder. Right after `startJob` it waits for the job to run (up to 30 s; then it
@@ -77,7 +117,8 @@ export interface JobClient {
  * enabled) and restarts from the last completed checkpoint on failure (as the restart strategy
  * allows).
  */
-export async function startJob(job: string | URL | JobDefinition, options: ExecuteOptions = {}): Promise<JobClient> {
+export async function startJob(job: string | URL | JobDefinition, given: ExecuteOptions = {}): Promise<JobClient> {
+  const options: ExecuteOptions = { ...given, onEvent: given.onEvent ?? warnOnly };
   const {
     mode = 'threads',
     processingTime,
@@ -90,6 +131,9 @@ export async function startJob(job: string | URL | JobDefinition, options: Execu
     fromSavepoint,
     checkpointDir: _checkpointDir,
     savepointDir: _savepointDir,
+    resume,
+    allowReplayOfCommitted: _allowReplayOfCommitted,
+    onEvent: _onEvent,
     ...jobOptions
   } = options;
   if (processingTime && mode !== 'local') {
@@ -110,11 +154,104 @@ export async function startJob(job: string | URL | JobDefinition, options: Execu
     graph = await (await loadJobDefinition(moduleUrl)).buildJobGraph(jobOptions);
   }
   let initial = restoreFrom;
+  if (resume !== undefined && fromSavepoint !== undefined)
+    throw new WeirError('give either resume (--resume) or fromSavepoint (--from-savepoint), not both', {
+      code: ErrorCodes.CONFIG,
+      domain: 'user',
+      retriable: false,
+    });
   if (fromSavepoint !== undefined) {
-    const stored = await loadCheckpoint(fromSavepoint);
+    const found = await findInFolder(fromSavepoint);
+    if (found) {
+      checkReplay(found, graph, options);
+      options.onEvent?.({ kind: 'resumed', path: found.path, id: found.checkpoint.id });
+    }
+    const stored = found?.checkpoint ?? (await loadCheckpoint(fromSavepoint));
     initial = { id: stored.id, states: statesOf(stored) };
   }
+  if (resume !== undefined) {
+    const jobDir = join(resume, safeName(graph.config.jobName));
+    try {
+      await stat(resume);
+    } catch (error) {
+      throw new WeirError(`cannot resume from ${resume}: ${(error as Error).message}`, {
+        code: ErrorCodes.CONFIG,
+        domain: 'user',
+        retriable: false,
+        cause: error,
+      });
+    }
+    const found = await findResumeCheckpoint(jobDir);
+    if (found.kind === 'found') {
+      checkReplay(found, graph, options);
+      options.onEvent?.({ kind: 'resumed', path: found.path, id: found.checkpoint.id });
+      initial = { id: found.checkpoint.id, states: statesOf(found.checkpoint) };
+    } else {
+      const reason =
+        found.kind === 'finished'
+          ? `the newest run of job '${graph.config.jobName}' in ${resume} finished (${found.run}); nothing to resume`
+          : `no checkpoint of job '${graph.config.jobName}' in ${resume}`;
+      options.onEvent?.({ kind: 'fresh-start', reason });
+    }
+  }
   return startGraph(graph, { ...options, mode }, moduleUrl, jobOptions, initial, allowNonRestoredState, storeCheckpoint, onCheckpoint);
+}
+
+/**
+ * The newest valid checkpoint of a run folder (`run-…`) or of a folder of runs; undefined for
+ * anything else (a savepoint or `chk-N` folder, read as one).
+ */
+async function findInFolder(path: string): Promise<LatestCheckpoint | undefined> {
+  if (RUN_FOLDER.test(basename(path))) {
+    const found = await new CheckpointStorage(path).latest();
+    if (!found)
+      throw new WeirError(`cannot restore from ${path}: the run has no completed checkpoint`, {
+        code: ErrorCodes.STATE_RESTORE,
+        domain: 'user',
+        retriable: false,
+      });
+    return found;
+  }
+  const runs = (await listRuns(path).catch(() => [])).filter((r) => r !== path);
+  if (runs.length === 0) return undefined;
+  const found = await findResumeCheckpoint(path);
+  if (found.kind === 'found') return found;
+  const why = found.kind === 'finished' ? `its newest run ${found.run} finished` : 'none of its runs has a completed checkpoint';
+  throw new WeirError(`cannot restore from ${path}: ${why}; give a chk-N folder to restore from`, {
+    code: ErrorCodes.STATE_RESTORE,
+    domain: 'user',
+    retriable: false,
+  });
+}
+
+/**
+ * Refuses a restore that passes over a damaged checkpoint whose commits already happened, when a
+ * two-phase-commit sink of the job would write that output again; tells of the damaged ones
+ * passed over. With `allowReplayOfCommitted` the restore goes ahead with a warning.
+ */
+function checkReplay(
+  found: { path: string; skipped: SkippedCheckpoint[] },
+  graph: JobGraph,
+  options: ExecuteOptions,
+  tellSkipped = true,
+): void {
+  if (tellSkipped) for (const s of found.skipped) options.onEvent?.({ kind: 'checkpoint-skipped', reason: s.reason });
+  const committed = found.skipped.filter((s) => s.committed);
+  if (committed.length === 0) return;
+  const sinks = graph.streamGraph.nodes
+    .filter((n) => n.sink?.commitsOnCheckpoint && !n.sink.rewindsOnRestore)
+    .map((n) => `'${graph.nodeNames[n.id]}'`);
+  if (sinks.length === 0) return;
+  const newest = committed[0];
+  const text =
+    `the newest checkpoint ${newest.path} is damaged (${newest.reason}) and its commits already happened; ` +
+    `restoring the older ${found.path} makes sink(s) ${sinks.join(', ')} write again what they committed after it`;
+  if (!options.allowReplayOfCommitted)
+    throw new WeirError(
+      `${text}: refused. Repair or remove the damaged checkpoint and the output committed after ${found.path}, or accept the duplicates with allowReplayOfCommitted (--allow-replay-of-committed)`,
+      { code: ErrorCodes.STATE_RESTORE, domain: 'user', retriable: false },
+    );
+  options.onEvent?.({ kind: 'warning', message: `${text}: accepted (allowReplayOfCommitted), that output appears twice` });
 }
 
 /** The state entries of a stored checkpoint, by `operatorId/subtask`. */
@@ -154,12 +291,14 @@ export function startGraph(
   storeCheckpoint = options.storeCheckpoint,
   onCheckpoint = options.onCheckpoint,
 ): JobClient {
+  options = { ...options, onEvent: options.onEvent ?? warnOnly };
   const mode = options.mode ?? 'threads';
   const storage = options.checkpointDir
-    ? new CheckpointStorage(join(options.checkpointDir, safeName(graph.config.jobName)), {
+    ? new CheckpointStorage(join(options.checkpointDir, safeName(graph.config.jobName), newRunFolder()), {
         retain: Math.max(2, graph.config.checkpointing?.retain ?? 2),
       })
     : undefined;
+  if (storage) options.onEvent?.({ kind: 'checkpoint-folder', path: storage.jobDir });
   const tasks = graph.vertices.flatMap((v) => Array.from({ length: v.parallelism }, (_, s) => `${v.id}/${s}`));
   let client!: JobClient;
   const master = new JobMaster({
@@ -170,9 +309,11 @@ export function startGraph(
     collectIds: graph.collectIds,
     checkpointing: graph.config.checkpointing,
     restartStrategy:
-      graph.config.restartStrategy ??
-      (graph.config.checkpointing ? { kind: 'fixed-delay', attempts: Number.MAX_SAFE_INTEGER, delayMs: 1000 } : { kind: 'none' }),
+      graph.config.restartStrategy ?? (graph.config.checkpointing ? DEFAULT_CHECKPOINTING_RESTART_STRATEGY : { kind: 'none' }),
     initial: restoreFrom,
+    prepare: storage ? () => storage.prepare() : undefined,
+    markCommitted: storage ? (id) => storage.markCommitted(id) : undefined,
+    onEvent: options.onEvent,
     store:
       storeCheckpoint || storage
         ? async (c) => {
@@ -184,8 +325,11 @@ export function startGraph(
       ? async () => {
           const latest = await storage.latest();
           if (!latest) return undefined;
+          // The master tells of the skipped ones itself.
+          checkReplay(latest, graph, options, false);
           return {
             id: latest.checkpoint.id,
+            path: latest.path,
             states: statesOf(latest.checkpoint),
             skipped: latest.skipped.map((s) => `${s.path}: ${s.reason}`),
           };
@@ -223,9 +367,25 @@ export function startGraph(
     const written = await new CheckpointStorage(target).writeSavepoint(snapshotOf(outcome.checkpoint, graph), target);
     return { ...outcome.checkpoint, path: written.path };
   };
+  // A failed or cancelled run leaves no half-written output behind (what a checkpoint may still commit stays).
+  const cleanup = async () => {
+    for (const node of graph.streamGraph.nodes) await node.sink?.cleanupAfterFailure?.().catch(() => undefined);
+  };
+  const result = master.result.then(
+    async (done) => {
+      await storage?.markFinished().catch(() => undefined);
+      return done;
+    },
+    async (error: unknown) => {
+      await cleanup();
+      throw error;
+    },
+  );
+  result.catch(() => undefined);
   client = {
-    result: master.result,
+    result,
     graph,
+    checkpointPath: storage?.jobDir,
     triggerSavepoint: (dir, opts) => savepoint(dir, false, opts?.waitMs),
     stopWithSavepoint: async (dir, opts) => {
       const taken = await savepoint(dir, true, opts?.waitMs);

@@ -73,7 +73,7 @@ export function buildRestore(graph: JobGraph, states: CheckpointStates, allowNon
   if (dropped.length > 0 && !allowNonRestoredState) {
     throw new WeirError(
       `the checkpoint holds state of operator(s) ${dropped.map((d) => `'${d}'`).join(', ')} that the job no longer has; give those operators their old uid, or restore with allowNonRestoredState to drop that state`,
-      { code: ErrorCodes.STATE_RESTORE, domain: 'user' },
+      { code: ErrorCodes.STATE_RESTORE, domain: 'user', retriable: false },
     );
   }
   return restore;

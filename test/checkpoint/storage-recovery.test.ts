@@ -103,7 +103,12 @@ describe('latest() over damaged checkpoints', () => {
     const latest = await storage.latest();
     expect(latest?.checkpoint.id).toBe(2);
     expect(latest?.skipped).toEqual([
-      { path: leftover, reason: expect.stringContaining(`${leftover} is the incomplete folder of an interrupted write of checkpoint 3`) },
+      {
+        path: leftover,
+        id: 3,
+        reason: expect.stringContaining(`${leftover} is the incomplete folder of an interrupted write of checkpoint 3`),
+        committed: false,
+      },
     ]);
     expect(await storage.list()).toEqual([
       { id: 1, path: join(jobDir, 'chk-1') },

@@ -328,6 +328,7 @@ export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): Sink<T> {
     });
   return {
     name: options.name ?? 'Kafka Sink',
+    commitsOnCheckpoint: guarantee === 'exactly-once',
     createWriter: (context: OperatorContext) => {
       const kafka = new Kafka({
         clientId: options.clientId ?? 'weir-kafka-sink',

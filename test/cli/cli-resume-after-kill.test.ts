@@ -1,0 +1,115 @@
+// `weir run --resume` after whole-process `kill -9`s: the output of an exactly-once file sink equals the failure-free run's.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const KEYS = 8;
+const PER_KEY = 3000;
+
+interface Outcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+/**
+ * Runs `weir run` on the chaos file-sink job. With `killAfterMs`, kills it with SIGKILL that long
+ * after its run folder holds a first completed checkpoint (so each kill lands mid-stream).
+ */
+function weirRun(args: string[], killAfterMs: number | undefined): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/weir.js', 'run', 'test/fixtures/jobs/chaos-file-sink.ts', '-p', '2', ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    let poll: NodeJS.Timeout | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      stderr += chunk;
+      const folder = /weir: checkpoints go to (\S+)/.exec(stderr)?.[1];
+      if (killAfterMs === undefined || folder === undefined || poll !== undefined) return;
+      poll = setInterval(() => {
+        let names: string[] = [];
+        try {
+          names = readdirSync(folder);
+        } catch {
+          return; // not created yet
+        }
+        if (!names.some((n) => /^chk-\d+$/.test(n))) return;
+        clearInterval(poll);
+        timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      }, 10);
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      resolve({ code, signal, stderr });
+    });
+  });
+}
+
+/** Simple seeded generator (mulberry32), so a failing run can be repeated from its seed. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('weir run --resume after kill -9', () => {
+  it('resumes five whole-process kills at random moments and writes every record exactly once', async () => {
+    const seed = Number(process.env.WEIR_TEST_SEED ?? Date.now() % 1_000_000);
+    const next = random(seed);
+    const root = mkdtempSync(join(tmpdir(), 'weir-resume-kill-'));
+    dirs.push(root);
+    const checkpoints = join(root, 'checkpoints');
+    const out = join(root, 'out');
+    const params = ['--param', `out=${out}`, '--param', `keys=${KEYS}`, '--param', `perKey=${PER_KEY}`];
+    params.push('--param', 'interval=100', '--param', 'rate=4000', '--checkpoint-dir', checkpoints);
+    const log: string[] = [];
+    let resumedFromCheckpoint = 0;
+    for (let kill = 0; kill < 5; kill++) {
+      const delay = Math.round(next() * 800);
+      const run = await weirRun(kill === 0 ? params : [...params, '--resume', checkpoints], delay);
+      log.push(`kill ${kill + 1}, ${delay} ms after the first checkpoint: ${run.signal ?? run.code}\n${run.stderr}`);
+      expect(run.signal, `seed ${seed}: the run ended before its kill\n${log.join('\n')}`).toBe('SIGKILL');
+      expect(run.stderr).toContain(`weir: checkpoints go to ${join(checkpoints, 'weir_job', 'run-')}`);
+      if (kill > 0 && /weir: resuming from checkpoint \d+ at .*run-.*chk-\d+/.test(run.stderr)) resumedFromCheckpoint++;
+    }
+    const last = await weirRun([...params, '--resume', checkpoints], undefined);
+    log.push(`final: ${last.code}\n${last.stderr}`);
+    expect(last.code, `seed ${seed}\n${log.join('\n')}`).toBe(0);
+    expect(last.stderr).toMatch(/weir: resuming from checkpoint \d+ at /);
+    // Every run after a kill resumed from a checkpoint of a killed run (one each was complete).
+    expect(resumedFromCheckpoint, `seed ${seed}\n${log.join('\n')}`).toBe(4);
+
+    // The failure-free run writes each key's sequence 0..PER_KEY-1 once (the generator is deterministic).
+    const names = readdirSync(out);
+    expect(
+      names.filter((n) => n.startsWith('.')),
+      `seed ${seed}: hidden part files left`,
+    ).toEqual([]);
+    const counts = new Map<string, number>();
+    for (const name of names)
+      for (const line of readFileSync(join(out, name), 'utf8').split('\n')) if (line !== '') counts.set(line, (counts.get(line) ?? 0) + 1);
+    const duplicated = [...counts.values()].filter((c) => c > 1).length;
+    let lost = 0;
+    for (let key = 0; key < KEYS; key++) for (let seq = 0; seq < PER_KEY; seq++) if (!counts.has(JSON.stringify({ key, seq }))) lost++;
+    expect({ seed, lost, duplicated, lines: counts.size }).toEqual({ seed, lost: 0, duplicated: 0, lines: KEYS * PER_KEY });
+    // Every run kept its own folder: five killed runs and the last one.
+    expect(readdirSync(join(checkpoints, 'weir_job')).filter((n) => n.startsWith('run-'))).toHaveLength(6);
+  }, 240_000);
+});
