@@ -13,6 +13,7 @@ const USAGE = `usage: weir run <job-module> [options]
        weir savepoint <job-id> [<target-dir>]
        weir stop --savepoint <target-dir> <job-id>
        weir list
+       weir sql -f <script.sql> [-p <n>] [--checkpoint-dir <dir>]
 
 run: runs a job module (its default export is defineJob(env => ...)) and prints a summary; while
 it runs, other shells reach it by the job id it prints (savepoint, stop, list).
@@ -88,6 +89,7 @@ function summary(result: JobResult): string {
 
 /** Runs the CLI with these arguments; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'sql') return (await import('./sql.ts')).sqlMain(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({

@@ -49,7 +49,8 @@ export function lateRowsOf(job: JobResult): number {
   return n;
 }
 
-const SQL_JOB = new URL('./sql-job.ts', import.meta.url);
+/** The SQL job module, next to this file (`.ts` from source, `.js` when built). */
+const SQL_JOB = new URL(import.meta.url.endsWith('.ts') ? './sql-job.ts' : './sql-job.js', import.meta.url);
 
 /** A query's result table, not yet run (Flink's `Table`). */
 export class Table {
