@@ -445,39 +445,40 @@ class FlinkSqlParser extends EmbeddedActionsParser {
     const type: TypeAst = { name, params: [], nullable: true };
     this.alt(0, [
       {
-        GATE: () => name === 'ROW' || name === 'ARRAY' || name === 'MAP' || name === 'MULTISET',
+        GATE: () => name === 'ROW',
         ALT: () => {
-          this.alt(2, [
-            { ALT: () => this.CONSUME(Less) },
-            { ALT: () => this.CONSUME(LParen) },
-          ]);
-          if (name === 'ROW') {
-            type.fields = [];
-            this.MANY_SEP({
-              SEP: Comma,
-              DEF: () => {
-                const fname = this.SUBRULE(this.identifier);
-                const ftype = this.SUBRULE(this.dataType);
-                this.OPTION(() => {
-                  this.CONSUME(K.COMMENT);
-                  this.CONSUME(StringLiteral);
-                });
-                type.fields?.push({ name: fname, type: ftype });
-              },
-            });
-          } else {
-            type.args = [];
-            this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => type.args?.push(this.SUBRULE2(this.dataType)) });
-          }
+          this.alt(2, [{ ALT: () => this.CONSUME(Less) }, { ALT: () => this.CONSUME(LParen) }]);
+          type.fields = [];
+          this.MANY_SEP({
+            SEP: Comma,
+            DEF: () => {
+              const fname = this.SUBRULE(this.identifier);
+              const ftype = this.SUBRULE(this.dataType);
+              this.OPTION(() => {
+                this.CONSUME(K.COMMENT);
+                this.CONSUME(StringLiteral);
+              });
+              type.fields?.push({ name: fname, type: ftype });
+            },
+          });
           this.alt(3, [{ ALT: () => this.CONSUME(Greater) }, { ALT: () => this.CONSUME(RParen) }]);
+        },
+      },
+      {
+        GATE: () => name === 'ARRAY' || name === 'MAP' || name === 'MULTISET',
+        ALT: () => {
+          this.CONSUME2(Less);
+          type.args = [];
+          this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => type.args?.push(this.SUBRULE2(this.dataType)) });
+          this.CONSUME2(Greater);
         },
       },
       {
         ALT: () => {
           this.OPTION2(() => {
-            this.CONSUME2(LParen);
+            this.CONSUME3(LParen);
             this.AT_LEAST_ONE_SEP2({ SEP: Comma, DEF: () => type.params.push(Number(this.CONSUME(NumberLiteral).image)) });
-            this.CONSUME2(RParen);
+            this.CONSUME3(RParen);
           });
           // DOUBLE PRECISION, CHARACTER VARYING
           this.OPTION3({
@@ -1160,7 +1161,7 @@ class FlinkSqlParser extends EmbeddedActionsParser {
   caseExpr = this.RULE('caseExpr', (): Expr => {
     const first = this.CONSUME(K.CASE);
     let operand: Expr | undefined;
-    this.OPTION(() => (operand = this.SUBRULE(this.expression)));
+    this.OPTION({ GATE: () => this.LA(1).tokenType !== K.WHEN, DEF: () => (operand = this.SUBRULE(this.expression)) });
     const whens: { when: Expr; then: Expr }[] = [];
     this.AT_LEAST_ONE(() => {
       this.CONSUME(K.WHEN);
