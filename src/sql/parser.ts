@@ -9,6 +9,9 @@ import { EmbeddedActionsParser, EOF, Lexer, createToken, tokenLabel, type IToken
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { ColumnDef, Expr, FromItem, Loc, OrderItem, Query, QueryBody, Select, SelectItem, Statement, TypeAst, WindowSpec } from './ast.ts';
 import { RESERVED } from './reserved.ts';
+import { SqlSyntaxError } from './syntax-error.ts';
+
+export { SqlSyntaxError };
 
 // ---------------------------------------------------------------------------------------------
 // Lexer
@@ -123,18 +126,6 @@ const errorMessageProvider = {
     return `unexpected ${found(actual[0])}; expected ${[...firsts].join(', ')}`;
   },
 };
-
-/** A parse error with its place: `syntax error at line 3, column 7: unexpected 'FORM'; expected …`. */
-export class SqlSyntaxError extends WeirError {
-  constructor(
-    message: string,
-    readonly line: number,
-    readonly column: number,
-    readonly token: string,
-  ) {
-    super(`syntax error at line ${line}, column ${column}: ${message}`, { code: ErrorCodes.SQL_PARSE, domain: 'user' });
-  }
-}
 
 function unquote(t: IToken): string {
   if (t.tokenType === QuotedIdentifier) return t.image.slice(1, -1).replace(/``/g, '`');

@@ -3,7 +3,7 @@
 import type { JobResult } from '../actors/job-master.ts';
 import { startJob, type ExecuteOptions, type JobClient } from '../scheduler/execute.ts';
 import type { Statement } from './ast.ts';
-import { parseScript, parseStatement } from './parser.ts';
+import type * as ParserModule from './parser.ts';
 import { COLLECT_ID, PLAN_PARAM, type PlanField, type PlanNode, type SqlPlan } from './plan.ts';
 import { Catalog, Planner, createTable, typeText, unsupported, validationError } from './planner.ts';
 
@@ -49,6 +49,16 @@ export function lateRowsOf(job: JobResult): number {
   return n;
 }
 
+let parserModule: typeof ParserModule | undefined;
+
+/**
+ * The parser, loaded on first use: chevrotain takes a few hundred ms to import, and every job
+ * module that imports weir's index (on every worker) would pay it otherwise.
+ */
+async function parser(): Promise<typeof ParserModule> {
+  return (parserModule ??= await import('./parser.ts'));
+}
+
 /** The SQL job module, next to this file (`.ts` from source, `.js` when built). */
 const SQL_JOB = new URL(import.meta.url.endsWith('.ts') ? './sql-job.ts' : './sql-job.js', import.meta.url);
 
@@ -56,28 +66,36 @@ const SQL_JOB = new URL(import.meta.url.endsWith('.ts') ? './sql-job.ts' : './sq
 export class Table {
   constructor(
     private readonly env: TableEnvironment,
-    private readonly plan: SqlPlan,
-    /** The output columns. */
-    readonly columns: PlanField[],
-  ) {}
+    /** The plan; rejects with the parse or validation error of the query. */
+    private readonly plan: Promise<SqlPlan>,
+  ) {
+    plan.catch(() => {}); // the error surfaces where the table is used
+  }
+
+  private async columns(): Promise<PlanField[]> {
+    const plan = await this.plan;
+    return (plan.nodes[plan.nodes.length - 1] as PlanNode & { kind: 'sink' }).fields;
+  }
 
   /** The columns as Flink's `DESCRIBE` shows them. */
-  getResolvedSchema(): { name: string; type: string }[] {
-    return this.columns.map((c) => ({ name: c.name, type: typeText(c.type) }));
+  async getResolvedSchema(): Promise<{ name: string; type: string }[]> {
+    return (await this.columns()).map((c) => ({ name: c.name, type: typeText(c.type) }));
   }
 
   /** The plan, as EXPLAIN prints it. */
-  explain(): string {
-    return explainPlan(this.plan);
+  async explain(): Promise<string> {
+    return explainPlan(await this.plan);
   }
 
   /** Runs the query (its inputs must be bounded) and returns its rows, iterable with `collect()`. */
   async execute(): Promise<TableResult> {
-    const job = await this.env.runPlan(this.plan);
+    const plan = await this.plan;
+    const columns = await this.columns();
+    const job = await this.env.runPlan(plan);
     const rows = (job.collected[COLLECT_ID] ?? []) as Row[];
     return result(
       'rows',
-      this.columns.map((c) => c.name),
+      columns.map((c) => c.name),
       rows,
       job,
     );
@@ -145,13 +163,13 @@ export class TableEnvironment {
 
   /** Runs one statement (DDL, SET, SHOW, DESCRIBE, EXPLAIN, INSERT, SELECT). */
   async executeSql(sql: string): Promise<TableResult> {
-    return this.execute(parseStatement(sql), sql);
+    return this.execute((await parser()).parseStatement(sql), sql);
   }
 
   /** Runs a script of statements in order, as Flink's `sql-client.sh -f`; resolves with each result. */
   async executeScript(script: string, onResult?: (statement: Statement, result: TableResult) => void): Promise<TableResult[]> {
     const out: TableResult[] = [];
-    for (const s of parseScript(script)) {
+    for (const s of (await parser()).parseScript(script)) {
       const r = await this.execute(s, script);
       onResult?.(s, r);
       out.push(r);
@@ -159,18 +177,22 @@ export class TableEnvironment {
     return out;
   }
 
-  /** A query as a Table (planned now, run by `execute()`). */
+  /**
+   * A query as a Table, planned against the catalog as it is now and run by `execute()`; a
+   * syntax or validation error rejects the Table's methods.
+   */
   sqlQuery(sql: string): Table {
-    const s = parseStatement(sql);
-    if (s.kind !== 'query') throw validationError(`sqlQuery() takes a SELECT, got a ${s.kind} statement`);
-    const plan = this.planner().planSelect(s.query, sql);
-    const sink = plan.nodes[plan.nodes.length - 1] as PlanNode & { kind: 'sink' };
-    return new Table(this, plan, sink.fields);
+    const plan = parser().then((p) => {
+      const s = p.parseStatement(sql);
+      if (s.kind !== 'query') throw validationError(`sqlQuery() takes a SELECT, got a ${s.kind} statement`);
+      return this.planner().planSelect(s.query, sql);
+    });
+    return new Table(this, plan);
   }
 
   /** The plan of a statement as text (EXPLAIN). */
-  explainSql(sql: string): string {
-    const s = parseStatement(sql);
+  async explainSql(sql: string): Promise<string> {
+    const s = (await parser()).parseStatement(sql);
     return explainPlan(this.planOf(s, sql));
   }
 
@@ -273,11 +295,8 @@ export class TableEnvironment {
         const job = await this.runPlan(plan);
         return result('job', ['job'], [{ job: job.jobName }], job);
       }
-      case 'query': {
-        const plan = this.planner().planSelect(s.query, text);
-        const sink = plan.nodes[plan.nodes.length - 1] as PlanNode & { kind: 'sink' };
-        return new Table(this, plan, sink.fields).execute();
-      }
+      case 'query':
+        return new Table(this, Promise.resolve(this.planner().planSelect(s.query, text))).execute();
     }
   }
 }

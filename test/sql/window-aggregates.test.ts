@@ -122,6 +122,6 @@ describe('windowed aggregates in SQL', () => {
       '   +- WindowAggregate(…)  uid=select/1-window-agg',
       '      +- TableSourceScan(…)  uid=select/0-source',
     ]);
-    expect(env.explainSql(q)).toBe(plan);
+    expect(await env.explainSql(q)).toBe(plan);
   });
 });
