@@ -195,6 +195,8 @@ export const SQL_FUNCTIONS = {
     }
   },
   now: (): V => Date.now(),
+  /** TO_TIMESTAMP_LTZ(n, 0 | 3): epoch seconds or milliseconds as a timestamp. */
+  fromEpoch: (n: V, precision: number): V => (isNull(n) ? null : precision === 0 ? (n as number) * 1000 : (n as number)),
 };
 
 /** The type of {@link SQL_FUNCTIONS}. */

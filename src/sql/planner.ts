@@ -594,6 +594,13 @@ function compileCall(e: Extract<Expr, { kind: 'call' }>, scope: Scope, text: () 
       need(1);
       want(0, isString, 'a string');
       return { code: `$.toTimestamp(${codes})`, type: T.ts(true) };
+    case 'TO_TIMESTAMP_LTZ': {
+      need(2);
+      want(0, isNumeric, 'a number (epoch seconds or milliseconds)');
+      const precision = e.args[1].kind === 'literal' ? e.args[1].value : undefined;
+      if (precision !== 0 && precision !== 3) throw validationError(`'${text()}': the precision of TO_TIMESTAMP_LTZ must be 0 (seconds) or 3 (milliseconds)`);
+      return { code: `$.fromEpoch(${args[0].code}, ${precision})`, type: { kind: 'TIMESTAMP_LTZ', nullable: args[0].type.nullable, precision: 3 } };
+    }
     case 'CURRENT_TIMESTAMP':
     case 'LOCALTIMESTAMP':
     case 'NOW':
@@ -624,7 +631,7 @@ function compileCall(e: Extract<Expr, { kind: 'call' }>, scope: Scope, text: () 
 
 const KNOWN_FUNCTIONS = [
   'UPPER', 'LOWER', 'TRIM', 'CHAR_LENGTH', 'SUBSTRING', 'CONCAT', 'REGEXP_EXTRACT', 'SPLIT_INDEX', 'ABS', 'FLOOR', 'CEIL', 'MOD',
-  'ROUND', 'POWER', 'COALESCE', 'DATE_FORMAT', 'HOUR', 'MINUTE', 'SECOND', 'YEAR', 'MONTH', 'TO_TIMESTAMP', 'CURRENT_TIMESTAMP',
+  'ROUND', 'POWER', 'COALESCE', 'DATE_FORMAT', 'TO_TIMESTAMP_LTZ', 'HOUR', 'MINUTE', 'SECOND', 'YEAR', 'MONTH', 'TO_TIMESTAMP', 'CURRENT_TIMESTAMP',
   'COUNT', 'SUM', 'AVG', 'MIN', 'MAX',
 ];
 
