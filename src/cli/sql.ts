@@ -35,7 +35,14 @@ export function formatTable(columns: string[], rows: Record<string, unknown>[]):
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
   const line = `+${widths.map((w) => '-'.repeat(w + 2)).join('+')}+`;
   const row = (vals: string[]) => `| ${vals.map((v, i) => v.padStart(widths[i])).join(' | ')} |`;
-  return [line, row(columns), line, ...rows.map((r) => row(columns.map((c) => cell(r[c])))), line, `${rows.length} row${rows.length === 1 ? '' : 's'} in set`].join('\n');
+  return [
+    line,
+    row(columns),
+    line,
+    ...rows.map((r) => row(columns.map((c) => cell(r[c])))),
+    line,
+    `${rows.length} row${rows.length === 1 ? '' : 's'} in set`,
+  ].join('\n');
 }
 
 function report(s: Statement, r: TableResult, io: SqlIo): void {
@@ -45,7 +52,9 @@ function report(s: Statement, r: TableResult, io: SqlIo): void {
   }
   if (r.kind === 'job' && r.job !== undefined) {
     const j = r.job;
-    io.out(`[INFO] Job '${j.jobName}' finished in ${j.durationMs.toFixed(0)} ms (${j.mode}${j.mode === 'threads' ? `, ${j.slots} slot(s)` : ''}).\n`);
+    io.out(
+      `[INFO] Job '${j.jobName}' finished in ${j.durationMs.toFixed(0)} ms (${j.mode}${j.mode === 'threads' ? `, ${j.slots} slot(s)` : ''}).\n`,
+    );
     io.out(`late rows dropped: ${r.lateRowsDropped ?? 0}\n`);
     return;
   }

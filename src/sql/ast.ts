@@ -89,7 +89,8 @@ export interface Select {
 }
 
 /** A query: a SELECT, a UNION of queries, with optional WITH, ORDER BY and LIMIT. */
-export type QueryBody = Select | { kind: 'union'; all: boolean; left: QueryBody; right: QueryBody; loc: Loc } | { kind: 'nested'; query: Query; loc: Loc };
+export type QueryBody =
+  Select | { kind: 'union'; all: boolean; left: QueryBody; right: QueryBody; loc: Loc } | { kind: 'nested'; query: Query; loc: Loc };
 
 /** A full query. */
 export interface Query {

@@ -20,13 +20,32 @@ const OPTIONS: Record<string, { source: boolean; sink: boolean; keys: string[] }
   filesystem: {
     source: true,
     sink: true,
-    keys: ['connector', 'path', 'format', 'csv.field-delimiter', 'csv.ignore-parse-errors', 'json.ignore-parse-errors', 'source.monitor-interval', 'sink.rolling-policy.file-size', 'sink.rolling-policy.rollover-interval'],
+    keys: [
+      'connector',
+      'path',
+      'format',
+      'csv.field-delimiter',
+      'csv.ignore-parse-errors',
+      'json.ignore-parse-errors',
+      'source.monitor-interval',
+      'sink.rolling-policy.file-size',
+      'sink.rolling-policy.rollover-interval',
+    ],
   },
   datagen: { source: true, sink: false, keys: ['connector', 'number-of-rows', 'rows-per-second'] },
   nexmark: {
     source: true,
     sink: false,
-    keys: ['connector', 'events.num', 'first-event.rate', 'next-event.rate', 'person.proportion', 'auction.proportion', 'bid.proportion', 'nexmark.seed'],
+    keys: [
+      'connector',
+      'events.num',
+      'first-event.rate',
+      'next-event.rate',
+      'person.proportion',
+      'auction.proportion',
+      'bid.proportion',
+      'nexmark.seed',
+    ],
   },
   print: { source: false, sink: true, keys: ['connector', 'print-identifier', 'standard-error'] },
   blackhole: { source: false, sink: true, keys: ['connector'] },
@@ -36,13 +55,19 @@ const OPTIONS: Record<string, { source: boolean; sink: boolean; keys: string[] }
 function checkOptions(table: string, connector: string, options: Record<string, string>, as: 'source' | 'sink'): void {
   const spec = OPTIONS[connector];
   if (spec === undefined) {
-    if (connector === 'kafka' || connector === 'upsert-kafka') throw configError(`table '${table}': not supported yet: the '${connector}' SQL connector`);
-    throw configError(`table '${table}': unknown connector '${connector}'; weir has ${Object.keys(OPTIONS).filter((c) => c !== 'collect').join(', ')}`);
+    if (connector === 'kafka' || connector === 'upsert-kafka')
+      throw configError(`table '${table}': not supported yet: the '${connector}' SQL connector`);
+    throw configError(
+      `table '${table}': unknown connector '${connector}'; weir has ${Object.keys(OPTIONS)
+        .filter((c) => c !== 'collect')
+        .join(', ')}`,
+    );
   }
   if (!spec[as]) throw configError(`table '${table}': connector '${connector}' cannot be used as a ${as}`);
   for (const key of Object.keys(options)) {
     if (key.startsWith('fields.')) continue;
-    if (!spec.keys.includes(key)) throw configError(`table '${table}': unsupported option '${key}' for connector '${connector}'; supported: ${spec.keys.join(', ')}`);
+    if (!spec.keys.includes(key))
+      throw configError(`table '${table}': unsupported option '${key}' for connector '${connector}'; supported: ${spec.keys.join(', ')}`);
   }
 }
 
@@ -103,13 +128,17 @@ export function sourceFor(env: StreamExecutionEnvironment, node: SourceNode): Da
     case 'filesystem': {
       const path = required(table, options, 'path');
       const format = required(table, options, 'format');
-      if (format !== 'csv' && format !== 'json') throw configError(`table '${table}': format '${format}' is not supported; use csv or json`);
+      if (format !== 'csv' && format !== 'json')
+        throw configError(`table '${table}': format '${format}' is not supported; use csv or json`);
       const skip = options[`${format}.ignore-parse-errors`] === 'true';
       const convert = physical.map((f) => ({ name: f.name, fn: converter(f.type, `table '${table}', column '${f.name}'`) }));
       const source = fileSource<Row>({
         path,
         format: format === 'csv' ? 'csv' : 'jsonl',
-        csv: format === 'csv' ? { columns: physical.map((f) => f.name), header: false, delimiter: options['csv.field-delimiter'] ?? ',' } : undefined,
+        csv:
+          format === 'csv'
+            ? { columns: physical.map((f) => f.name), header: false, delimiter: options['csv.field-delimiter'] ?? ',' }
+            : undefined,
         onError: skip ? 'skip' : 'fail',
         name,
       });
@@ -149,7 +178,8 @@ export function sourceFor(env: StreamExecutionEnvironment, node: SourceNode): Da
       config.events = num('events.num') ?? 100_000_000;
       const first = num('first-event.rate');
       const next = num('next-event.rate');
-      if (first !== undefined && next !== undefined && first !== next) throw configError(`table '${table}': 'first-event.rate' and 'next-event.rate' must be equal (weir's generator has one rate)`);
+      if (first !== undefined && next !== undefined && first !== next)
+        throw configError(`table '${table}': 'first-event.rate' and 'next-event.rate' must be equal (weir's generator has one rate)`);
       if (first ?? next) config.eventsPerSecond = (first ?? next) as number;
       if (num('person.proportion') !== undefined) config.personProportion = num('person.proportion');
       if (num('auction.proportion') !== undefined) config.auctionProportion = num('auction.proportion');
@@ -232,7 +262,11 @@ function datagenField(table: string, f: PlanField, options: Record<string, strin
 
 /** A row as Flink's CSV and print show values: timestamps as `yyyy-MM-dd HH:mm:ss.SSS`. */
 function externalValues(fields: PlanField[]): (r: Row) => unknown[] {
-  const fmt = fields.map((f) => (f.type.kind === 'TIMESTAMP' || f.type.kind === 'TIMESTAMP_LTZ' ? (v: unknown) => (v === null ? null : formatTimestamp(v as number)) : (v: unknown) => v));
+  const fmt = fields.map((f) =>
+    f.type.kind === 'TIMESTAMP' || f.type.kind === 'TIMESTAMP_LTZ'
+      ? (v: unknown) => (v === null ? null : formatTimestamp(v as number))
+      : (v: unknown) => v,
+  );
   return (r) => fields.map((f, i) => fmt[i](r[f.name] ?? null));
 }
 
@@ -249,7 +283,10 @@ export function sinkFor(input: DataStream<Row>, node: SinkNode): void {
   const values = externalValues(fields);
   switch (connector) {
     case 'blackhole':
-      input.sinkTo(() => {}).name(`${table} (blackhole)`).uid(node.uid);
+      input
+        .sinkTo(() => {})
+        .name(`${table} (blackhole)`)
+        .uid(node.uid);
       return;
     case 'collect':
       input.collect(COLLECT_ID).uid(node.uid);
@@ -267,7 +304,8 @@ export function sinkFor(input: DataStream<Row>, node: SinkNode): void {
     case 'filesystem': {
       const path = required(table, options, 'path');
       const format = required(table, options, 'format');
-      if (format !== 'csv' && format !== 'json') throw configError(`table '${table}': format '${format}' is not supported; use csv or json`);
+      if (format !== 'csv' && format !== 'json')
+        throw configError(`table '${table}': format '${format}' is not supported; use csv or json`);
       const delimiter = options['csv.field-delimiter'] ?? ',';
       const sink = exactlyOnceFileSink<unknown>(path, {
         format: format === 'csv' ? 'csv' : 'jsonl',

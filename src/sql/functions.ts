@@ -173,7 +173,8 @@ export const SQL_FUNCTIONS = {
   ceil: (x: V): V => (isNull(x) ? null : Math.ceil(x as number)),
   power: (x: V, y: V): V => (isNull(x) || isNull(y) ? null : (x as number) ** (y as number)),
   // time
-  dateFormat: (ts: V, format: V): V => (isNull(ts) || isNull(format) ? null : dateFormat(typeof ts === 'string' ? (parseTimestamp(ts) ?? 0) : (ts as number), format as string)),
+  dateFormat: (ts: V, format: V): V =>
+    isNull(ts) || isNull(format) ? null : dateFormat(typeof ts === 'string' ? (parseTimestamp(ts) ?? 0) : (ts as number), format as string),
   extract: (unit: string, ts: V): V => {
     if (isNull(ts)) return null;
     const d = new Date(ts as number);

@@ -7,7 +7,20 @@
 
 import { EmbeddedActionsParser, EOF, Lexer, createToken, tokenLabel, type IToken, type TokenType } from 'chevrotain';
 import { ErrorCodes, WeirError } from '../core/errors.ts';
-import type { ColumnDef, Expr, FromItem, Loc, OrderItem, Query, QueryBody, Select, SelectItem, Statement, TypeAst, WindowSpec } from './ast.ts';
+import type {
+  ColumnDef,
+  Expr,
+  FromItem,
+  Loc,
+  OrderItem,
+  Query,
+  QueryBody,
+  Select,
+  SelectItem,
+  Statement,
+  TypeAst,
+  WindowSpec,
+} from './ast.ts';
 import { RESERVED } from './reserved.ts';
 import { SqlSyntaxError } from './syntax-error.ts';
 
@@ -28,14 +41,106 @@ function kw(word: string): TokenType {
 }
 
 const KEYWORDS = [
-  'SELECT', 'FROM', 'WHERE', 'GROUP', 'BY', 'HAVING', 'AS', 'AND', 'OR', 'NOT', 'NULL', 'IS', 'IN', 'BETWEEN', 'SYMMETRIC',
-  'LIKE', 'SIMILAR', 'ESCAPE', 'CASE', 'WHEN', 'THEN', 'ELSE', 'END', 'CAST', 'TRY_CAST', 'TRUE', 'FALSE', 'UNKNOWN', 'UNION', 'ALL',
-  'DISTINCT', 'WITH', 'CREATE', 'TEMPORARY', 'TABLE', 'VIEW', 'DROP', 'IF', 'EXISTS', 'INSERT', 'INTO', 'OVERWRITE', 'OVER',
-  'PARTITION', 'PARTITIONED', 'ORDER', 'ASC', 'DESC', 'FILTER', 'INTERVAL', 'WATERMARK', 'FOR', 'PRIMARY', 'KEY', 'ENFORCED',
-  'METADATA', 'VIRTUAL', 'SET', 'RESET', 'SHOW', 'TABLES', 'VIEWS', 'FUNCTIONS', 'DESCRIBE', 'EXPLAIN', 'PLAN', 'JOIN', 'INNER',
-  'LEFT', 'RIGHT', 'FULL', 'OUTER', 'CROSS', 'ON', 'LIMIT', 'ROWS', 'RANGE', 'PRECEDING', 'FOLLOWING', 'CURRENT', 'ROW',
-  'UNBOUNDED', 'DESCRIPTOR', 'COMMENT', 'EXTRACT', 'TIMESTAMP', 'DATE', 'TIME', 'OF', 'CONSTRAINT', 'EXECUTE', 'STATEMENT',
-  'BEGIN', 'INCLUDING', 'EXCLUDING', 'OPTIONS', 'ARRAY', 'MAP', 'TO', 'SYSTEM_TIME',
+  'SELECT',
+  'FROM',
+  'WHERE',
+  'GROUP',
+  'BY',
+  'HAVING',
+  'AS',
+  'AND',
+  'OR',
+  'NOT',
+  'NULL',
+  'IS',
+  'IN',
+  'BETWEEN',
+  'SYMMETRIC',
+  'LIKE',
+  'SIMILAR',
+  'ESCAPE',
+  'CASE',
+  'WHEN',
+  'THEN',
+  'ELSE',
+  'END',
+  'CAST',
+  'TRY_CAST',
+  'TRUE',
+  'FALSE',
+  'UNKNOWN',
+  'UNION',
+  'ALL',
+  'DISTINCT',
+  'WITH',
+  'CREATE',
+  'TEMPORARY',
+  'TABLE',
+  'VIEW',
+  'DROP',
+  'IF',
+  'EXISTS',
+  'INSERT',
+  'INTO',
+  'OVERWRITE',
+  'OVER',
+  'PARTITION',
+  'PARTITIONED',
+  'ORDER',
+  'ASC',
+  'DESC',
+  'FILTER',
+  'INTERVAL',
+  'WATERMARK',
+  'FOR',
+  'PRIMARY',
+  'KEY',
+  'ENFORCED',
+  'METADATA',
+  'VIRTUAL',
+  'SET',
+  'RESET',
+  'SHOW',
+  'TABLES',
+  'VIEWS',
+  'FUNCTIONS',
+  'DESCRIBE',
+  'EXPLAIN',
+  'PLAN',
+  'JOIN',
+  'INNER',
+  'LEFT',
+  'RIGHT',
+  'FULL',
+  'OUTER',
+  'CROSS',
+  'ON',
+  'LIMIT',
+  'ROWS',
+  'RANGE',
+  'PRECEDING',
+  'FOLLOWING',
+  'CURRENT',
+  'ROW',
+  'UNBOUNDED',
+  'DESCRIPTOR',
+  'COMMENT',
+  'EXTRACT',
+  'TIMESTAMP',
+  'DATE',
+  'TIME',
+  'OF',
+  'CONSTRAINT',
+  'EXECUTE',
+  'STATEMENT',
+  'BEGIN',
+  'INCLUDING',
+  'EXCLUDING',
+  'OPTIONS',
+  'ARRAY',
+  'MAP',
+  'TO',
+  'SYSTEM_TIME',
 ] as const;
 for (const k of KEYWORDS) kw(k);
 const K = keywordTokens as Record<(typeof KEYWORDS)[number], TokenType>;
@@ -341,7 +446,12 @@ class FlinkSqlParser extends EmbeddedActionsParser {
         this.CONSUME2(LParen);
         this.MANY(() => {
           this.alt(2, [{ ALT: () => this.CONSUME(K.INCLUDING) }, { ALT: () => this.CONSUME(K.EXCLUDING) }]);
-          this.alt(3, [{ ALT: () => this.CONSUME(K.ALL) }, { ALT: () => this.CONSUME(K.OPTIONS) }, { ALT: () => this.CONSUME2(K.WATERMARK) }, { ALT: () => this.CONSUME(Identifier) }]);
+          this.alt(3, [
+            { ALT: () => this.CONSUME(K.ALL) },
+            { ALT: () => this.CONSUME(K.OPTIONS) },
+            { ALT: () => this.CONSUME2(K.WATERMARK) },
+            { ALT: () => this.CONSUME(Identifier) },
+          ]);
         });
         this.CONSUME2(RParen);
       });
@@ -423,7 +533,8 @@ class FlinkSqlParser extends EmbeddedActionsParser {
             const c = this.CONSUME3(StringLiteral);
             this.ACTION(() => (comment = stringValue(c)));
           });
-          if (meta !== undefined) return { kind: 'metadata', name, type, from: meta.from, virtual: meta.virtual, loc: this.loc(first) } as ColumnDef;
+          if (meta !== undefined)
+            return { kind: 'metadata', name, type, from: meta.from, virtual: meta.virtual, loc: this.loc(first) } as ColumnDef;
           return { kind: 'physical', name, type, comment, loc: this.loc(first) } as ColumnDef;
         },
       },
@@ -514,7 +625,10 @@ class FlinkSqlParser extends EmbeddedActionsParser {
       this.CONSUME(K.TEMPORARY);
       temporary = true;
     });
-    const what = this.alt(0, [{ ALT: () => (this.CONSUME(K.TABLE), 'TABLE' as const) }, { ALT: () => (this.CONSUME(K.VIEW), 'VIEW' as const) }]);
+    const what = this.alt(0, [
+      { ALT: () => (this.CONSUME(K.TABLE), 'TABLE' as const) },
+      { ALT: () => (this.CONSUME(K.VIEW), 'VIEW' as const) },
+    ]);
     let ifExists = false;
     this.OPTION2(() => {
       this.CONSUME(K.IF);
@@ -892,7 +1006,10 @@ class FlinkSqlParser extends EmbeddedActionsParser {
       this.alt(0, [
         {
           ALT: () => {
-            const op = this.alt<IToken>(2, COMPARISONS.map((t) => ({ ALT: () => this.CONSUME(t) })));
+            const op = this.alt<IToken>(
+              2,
+              COMPARISONS.map((t) => ({ ALT: () => this.CONSUME(t) })),
+            );
             const right = this.SUBRULE2(this.additive);
             left = { kind: 'binary', op: op.tokenType === NotEquals ? '<>' : op.image, left, right, loc: this.loc(first) };
           },
@@ -982,7 +1099,11 @@ class FlinkSqlParser extends EmbeddedActionsParser {
     const first = this.LA(1);
     let left = this.SUBRULE(this.multiplicative);
     this.MANY(() => {
-      const op = this.alt<IToken>(0, [{ ALT: () => this.CONSUME(Plus) }, { ALT: () => this.CONSUME(Minus) }, { ALT: () => this.CONSUME(Concat) }]);
+      const op = this.alt<IToken>(0, [
+        { ALT: () => this.CONSUME(Plus) },
+        { ALT: () => this.CONSUME(Minus) },
+        { ALT: () => this.CONSUME(Concat) },
+      ]);
       const right = this.SUBRULE2(this.multiplicative);
       left = { kind: 'binary', op: op.image, left, right, loc: this.loc(first) };
     });
@@ -993,7 +1114,11 @@ class FlinkSqlParser extends EmbeddedActionsParser {
     const first = this.LA(1);
     let left = this.SUBRULE(this.unary);
     this.MANY(() => {
-      const op = this.alt<IToken>(0, [{ ALT: () => this.CONSUME(Star) }, { ALT: () => this.CONSUME(Slash) }, { ALT: () => this.CONSUME(Percent) }]);
+      const op = this.alt<IToken>(0, [
+        { ALT: () => this.CONSUME(Star) },
+        { ALT: () => this.CONSUME(Slash) },
+        { ALT: () => this.CONSUME(Percent) },
+      ]);
       const right = this.SUBRULE2(this.unary);
       left = { kind: 'binary', op: op.image, left, right, loc: this.loc(first) };
     });
@@ -1058,7 +1183,9 @@ class FlinkSqlParser extends EmbeddedActionsParser {
         },
       },
       { ALT: () => (this.CONSUME(K.TRUE), { kind: 'literal', type: 'boolean', value: true, text: 'TRUE', loc: this.loc(first) } as Expr) },
-      { ALT: () => (this.CONSUME(K.FALSE), { kind: 'literal', type: 'boolean', value: false, text: 'FALSE', loc: this.loc(first) } as Expr) },
+      {
+        ALT: () => (this.CONSUME(K.FALSE), { kind: 'literal', type: 'boolean', value: false, text: 'FALSE', loc: this.loc(first) } as Expr),
+      },
       { ALT: () => (this.CONSUME(K.NULL), { kind: 'literal', type: 'null', value: null, text: 'NULL', loc: this.loc(first) } as Expr) },
       { ALT: () => this.SUBRULE(this.intervalLiteral) },
       { ALT: () => this.SUBRULE(this.caseExpr) },
@@ -1138,7 +1265,12 @@ class FlinkSqlParser extends EmbeddedActionsParser {
     });
     void precision;
     if (!this.RECORDING_PHASE && !INTERVAL_UNITS.has(unit.image.toUpperCase())) {
-      throw new SqlSyntaxError(`unexpected '${unit.image}'; expected an interval unit (SECOND, MINUTE, HOUR, DAY, MONTH, YEAR)`, unit.startLine ?? 0, unit.startColumn ?? 0, unit.image);
+      throw new SqlSyntaxError(
+        `unexpected '${unit.image}'; expected an interval unit (SECOND, MINUTE, HOUR, DAY, MONTH, YEAR)`,
+        unit.startLine ?? 0,
+        unit.startColumn ?? 0,
+        unit.image,
+      );
     }
     return {
       kind: 'interval',
@@ -1272,7 +1404,10 @@ class FlinkSqlParser extends EmbeddedActionsParser {
       this.CONSUME(K.AND);
       this.SUBRULE2(this.frameBound);
       if (!this.RECORDING_PHASE) {
-        spec.frame = { unit: unitTok.image.toUpperCase() as 'ROWS' | 'RANGE', text: this.text.slice(start.startOffset, (this.LA(0).endOffset ?? 0) + 1) };
+        spec.frame = {
+          unit: unitTok.image.toUpperCase() as 'ROWS' | 'RANGE',
+          text: this.text.slice(start.startOffset, (this.LA(0).endOffset ?? 0) + 1),
+        };
       }
     });
     this.CONSUME(RParen);

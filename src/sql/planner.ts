@@ -21,7 +21,8 @@ function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
   return d[a.length][b.length];
 }
 
@@ -167,7 +168,14 @@ function comparable(a: SqlType, b: SqlType): boolean {
 function intervalMs(e: Extract<Expr, { kind: 'interval' }>): number {
   const n = Number(e.value);
   if (!Number.isFinite(n)) throw validationError(`invalid interval value '${e.value}'`);
-  const unit: Record<string, number> = { MILLISECOND: 1, SECOND: 1000, MINUTE: 60_000, HOUR: 3_600_000, DAY: 86_400_000, WEEK: 7 * 86_400_000 };
+  const unit: Record<string, number> = {
+    MILLISECOND: 1,
+    SECOND: 1000,
+    MINUTE: 60_000,
+    HOUR: 3_600_000,
+    DAY: 86_400_000,
+    WEEK: 7 * 86_400_000,
+  };
   const f = unit[e.unit];
   if (f === undefined) throw unsupported(`INTERVAL … ${e.unit} (year-month intervals)`);
   if (e.toUnit !== undefined) throw unsupported(`INTERVAL … ${e.unit} TO ${e.toUnit}`);
@@ -244,7 +252,10 @@ export function createTable(catalog: Catalog, s: Extract<Statement, { kind: 'cre
     if (c.kind === 'physical') columns.push({ name: c.name, type: typeFromAst(c.type), kind: 'physical' });
     else if (c.kind === 'metadata') columns.push({ name: c.name, type: typeFromAst(c.type), kind: 'metadata' });
     else {
-      const scope = new Scope(columns.filter((x) => x.kind !== 'computed').map((x) => ({ name: x.name, type: x.type })), text);
+      const scope = new Scope(
+        columns.filter((x) => x.kind !== 'computed').map((x) => ({ name: x.name, type: x.type })),
+        text,
+      );
       const type = compileExpr(c.expr, scope).type;
       columns.push({ name: c.name, type: withoutTime(type), kind: 'computed', expr: c.expr });
     }
@@ -252,14 +263,25 @@ export function createTable(catalog: Catalog, s: Extract<Statement, { kind: 'cre
   if (s.watermark !== undefined) {
     const col = columns.find((c) => c.name === s.watermark?.column);
     if (col === undefined) {
-      throw validationError(`WATERMARK FOR '${s.watermark.column}': no such column in '${s.name}'${didYouMean(s.watermark.column, columns.map((c) => c.name))}`);
+      throw validationError(
+        `WATERMARK FOR '${s.watermark.column}': no such column in '${s.name}'${didYouMean(
+          s.watermark.column,
+          columns.map((c) => c.name),
+        )}`,
+      );
     }
     if (col.type.kind !== 'TIMESTAMP' && col.type.kind !== 'TIMESTAMP_LTZ') {
-      throw validationError(`WATERMARK FOR '${col.name}': the rowtime column must be TIMESTAMP(3) or TIMESTAMP_LTZ(3), not ${typeText(col.type)}`);
+      throw validationError(
+        `WATERMARK FOR '${col.name}': the rowtime column must be TIMESTAMP(3) or TIMESTAMP_LTZ(3), not ${typeText(col.type)}`,
+      );
     }
-    const scope = new Scope(columns.map((x) => ({ name: x.name, type: x.type })), text);
+    const scope = new Scope(
+      columns.map((x) => ({ name: x.name, type: x.type })),
+      text,
+    );
     const wm = compileExpr(s.watermark.expr, scope);
-    if (!isTimestamp(wm.type)) throw validationError(`the watermark expression '${textAt(text, s.watermark.expr)}' must be a timestamp, not ${typeText(wm.type)}`);
+    if (!isTimestamp(wm.type))
+      throw validationError(`the watermark expression '${textAt(text, s.watermark.expr)}' must be a timestamp, not ${typeText(wm.type)}`);
     col.type = { ...col.type, precision: col.type.precision, time: 'rowtime' };
   }
   for (const k of s.primaryKey ?? []) {
@@ -331,7 +353,12 @@ function resolveRef(e: Extract<Expr, { kind: 'ref' }>, scope: Scope): Compiled {
     if (field === undefined) {
       const names = [...new Set(scope.fields.map((f) => f.name))];
       if (path.length > 1 && scope.fields.some((f) => f.qualifier === path[0])) {
-        throw validationError(`column '${path[1]}' not found in '${path[0]}'${didYouMean(path[1], scope.fields.filter((f) => f.qualifier === path[0]).map((f) => f.name))}`);
+        throw validationError(
+          `column '${path[1]}' not found in '${path[0]}'${didYouMean(
+            path[1],
+            scope.fields.filter((f) => f.qualifier === path[0]).map((f) => f.name),
+          )}`,
+        );
       }
       throw validationError(`column '${path[0]}' not found${didYouMean(path[0], names)}; available: ${names.join(', ')}`);
     }
@@ -341,7 +368,13 @@ function resolveRef(e: Extract<Expr, { kind: 'ref' }>, scope: Scope): Compiled {
   for (const name of rest) {
     if (type.kind !== 'ROW') throw validationError(`'${textAt(scope.text, e)}': ${typeText(type)} has no field '${name}'`);
     const f = (type.fields ?? []).find((x) => x.name === name);
-    if (f === undefined) throw validationError(`'${textAt(scope.text, e)}': row has no field '${name}'${didYouMean(name, (type.fields ?? []).map((x) => x.name))}`);
+    if (f === undefined)
+      throw validationError(
+        `'${textAt(scope.text, e)}': row has no field '${name}'${didYouMean(
+          name,
+          (type.fields ?? []).map((x) => x.name),
+        )}`,
+      );
     code = `$.field(${code}, ${JSON.stringify(name)})`;
     type = { ...f.type, nullable: f.type.nullable || type.nullable };
   }
@@ -360,7 +393,17 @@ function compileExpr(e: Expr, scope: Scope): Compiled {
   const sub = (x: Expr) => compileExpr(x, scope);
   switch (e.kind) {
     case 'literal':
-      if (e.type === 'number') return { code: literal(e.value), type: /^\d+$/.test(e.text) ? (Number(e.text) > 2147483647 ? T.bigint(false) : T.int(false)) : /[eE]/.test(e.text) ? T.double(false) : { kind: 'DECIMAL', nullable: false, precision: e.text.length, scale: (e.text.split('.')[1] ?? '').length } };
+      if (e.type === 'number')
+        return {
+          code: literal(e.value),
+          type: /^\d+$/.test(e.text)
+            ? Number(e.text) > 2147483647
+              ? T.bigint(false)
+              : T.int(false)
+            : /[eE]/.test(e.text)
+              ? T.double(false)
+              : { kind: 'DECIMAL', nullable: false, precision: e.text.length, scale: (e.text.split('.')[1] ?? '').length },
+        };
       if (e.type === 'string') return { code: literal(e.value), type: { kind: 'STRING', nullable: false, length: String(e.value).length } };
       if (e.type === 'boolean') return { code: literal(e.value), type: T.bool(false) };
       return { code: 'null', type: { kind: 'NULL', nullable: true } };
@@ -379,10 +422,12 @@ function compileExpr(e: Expr, scope: Scope): Compiled {
     case 'unary': {
       const a = sub(e.arg);
       if (e.op === 'NOT') {
-        if (a.type.kind !== 'BOOLEAN' && a.type.kind !== 'NULL') throw validationError(`type error in '${text()}': NOT needs a BOOLEAN, got ${typeText(a.type)}`);
+        if (a.type.kind !== 'BOOLEAN' && a.type.kind !== 'NULL')
+          throw validationError(`type error in '${text()}': NOT needs a BOOLEAN, got ${typeText(a.type)}`);
         return { code: `$.not(${a.code})`, type: T.bool(a.type.nullable) };
       }
-      if (!isNumeric(a.type) && a.type.kind !== 'INTERVAL') throw validationError(`type error in '${text()}': ${e.op} needs a number, got ${typeText(a.type)}`);
+      if (!isNumeric(a.type) && a.type.kind !== 'INTERVAL')
+        throw validationError(`type error in '${text()}': ${e.op} needs a number, got ${typeText(a.type)}`);
       return e.op === '-' ? { code: `$.neg(${a.code})`, type: withoutTime(a.type) } : a;
     }
     case 'binary':
@@ -394,14 +439,19 @@ function compileExpr(e: Expr, scope: Scope): Compiled {
     }
     case 'between': {
       const [a, lo, hi] = [sub(e.arg), sub(e.low), sub(e.high)];
-      if (!comparable(a.type, lo.type) || !comparable(a.type, hi.type)) throw validationError(`type error in '${text()}': cannot compare ${typeText(a.type)} with ${typeText(lo.type)} and ${typeText(hi.type)}`);
+      if (!comparable(a.type, lo.type) || !comparable(a.type, hi.type))
+        throw validationError(
+          `type error in '${text()}': cannot compare ${typeText(a.type)} with ${typeText(lo.type)} and ${typeText(hi.type)}`,
+        );
       const code = `$.between(${a.code}, ${lo.code}, ${hi.code})`;
       return { code: e.not ? `$.not(${code})` : code, type: T.bool(a.type.nullable || lo.type.nullable || hi.type.nullable) };
     }
     case 'in': {
       const a = sub(e.arg);
       const list = e.list.map(sub);
-      for (const x of list) if (!comparable(a.type, x.type)) throw validationError(`type error in '${text()}': cannot compare ${typeText(a.type)} with ${typeText(x.type)}`);
+      for (const x of list)
+        if (!comparable(a.type, x.type))
+          throw validationError(`type error in '${text()}': cannot compare ${typeText(a.type)} with ${typeText(x.type)}`);
       const code = `$.in(${a.code}, [${list.map((x) => x.code).join(', ')}])`;
       return { code: e.not ? `$.not(${code})` : code, type: T.bool(true) };
     }
@@ -412,7 +462,8 @@ function compileExpr(e: Expr, scope: Scope): Compiled {
     case 'like': {
       if (e.similar) throw unsupported('SIMILAR TO');
       const [a, p] = [sub(e.arg), sub(e.pattern)];
-      if (!isString(a.type) || !isString(p.type)) throw validationError(`type error in '${text()}': LIKE needs strings, got ${typeText(a.type)} and ${typeText(p.type)}`);
+      if (!isString(a.type) || !isString(p.type))
+        throw validationError(`type error in '${text()}': LIKE needs strings, got ${typeText(a.type)} and ${typeText(p.type)}`);
       const esc = e.escape !== undefined && e.escape.kind === 'literal' ? `, ${JSON.stringify(e.escape.value)}` : '';
       const code = `$.like(${a.code}, ${p.code}${esc})`;
       return { code: e.not ? `$.not(${code})` : code, type: T.bool(a.type.nullable || p.type.nullable) };
@@ -425,11 +476,20 @@ function compileExpr(e: Expr, scope: Scope): Compiled {
       for (const r of [...whens.map((w) => w.then), ...(otherwise ? [otherwise] : [])]) {
         if (r.type.kind === 'NULL') continue;
         if (type === undefined) type = withoutTime(r.type);
-        else if (isNumeric(type) && isNumeric(r.type)) type = { kind: widerNumeric(type, r.type), nullable: type.nullable || r.type.nullable };
-        else if (!comparable(type, r.type)) throw validationError(`type error in '${text()}': the branches return ${typeText(type)} and ${typeText(r.type)}`);
+        else if (isNumeric(type) && isNumeric(r.type))
+          type = { kind: widerNumeric(type, r.type), nullable: type.nullable || r.type.nullable };
+        else if (!comparable(type, r.type))
+          throw validationError(`type error in '${text()}': the branches return ${typeText(type)} and ${typeText(r.type)}`);
         else type = { ...type, nullable: type.nullable || r.type.nullable };
       }
-      type = { ...(type ?? { kind: 'NULL', nullable: true }), nullable: (type?.nullable ?? true) || otherwise === undefined || otherwise.type.kind === 'NULL' || whens.some((w) => w.then.type.kind === 'NULL') };
+      type = {
+        ...(type ?? { kind: 'NULL', nullable: true }),
+        nullable:
+          (type?.nullable ?? true) ||
+          otherwise === undefined ||
+          otherwise.type.kind === 'NULL' ||
+          whens.some((w) => w.then.type.kind === 'NULL'),
+      };
       let code = otherwise?.code ?? 'null';
       for (let i = whens.length - 1; i >= 0; i--) {
         const w = whens[i];
@@ -476,7 +536,9 @@ function compileBinary(e: Extract<Expr, { kind: 'binary' }>, scope: Scope, text:
   switch (e.op) {
     case 'AND':
     case 'OR':
-      for (const x of [a, b]) if (x.type.kind !== 'BOOLEAN' && x.type.kind !== 'NULL') throw validationError(`type error in '${text()}': ${e.op} needs BOOLEAN operands, got ${typeText(x.type)}`);
+      for (const x of [a, b])
+        if (x.type.kind !== 'BOOLEAN' && x.type.kind !== 'NULL')
+          throw validationError(`type error in '${text()}': ${e.op} needs BOOLEAN operands, got ${typeText(x.type)}`);
       return { code: `$.${e.op.toLowerCase()}(${a.code}, ${b.code})`, type: T.bool(nullable) };
     case '=':
     case '<>':
@@ -484,12 +546,14 @@ function compileBinary(e: Extract<Expr, { kind: 'binary' }>, scope: Scope, text:
     case '<=':
     case '>':
     case '>=': {
-      if (!comparable(a.type, b.type)) throw validationError(`type error in '${text()}': cannot compare ${typeText(a.type)} with ${typeText(b.type)}`);
+      if (!comparable(a.type, b.type))
+        throw validationError(`type error in '${text()}': cannot compare ${typeText(a.type)} with ${typeText(b.type)}`);
       const fn = { '=': 'eq', '<>': 'ne', '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge' }[e.op];
       return { code: `$.${fn}(${a.code}, ${b.code})`, type: T.bool(nullable) };
     }
     case '||':
-      if (!isString(a.type) || !isString(b.type)) throw validationError(`type error in '${text()}': || needs strings, got ${typeText(a.type)} and ${typeText(b.type)}`);
+      if (!isString(a.type) || !isString(b.type))
+        throw validationError(`type error in '${text()}': || needs strings, got ${typeText(a.type)} and ${typeText(b.type)}`);
       return { code: `$.concat(${a.code}, ${b.code})`, type: T.string(nullable) };
     case '+':
     case '-': {
@@ -497,14 +561,17 @@ function compileBinary(e: Extract<Expr, { kind: 'binary' }>, scope: Scope, text:
       if (isTimestamp(a.type) && a.type.kind !== 'NULL' && b.type.kind === 'INTERVAL') {
         return { code: `$.${e.op === '+' ? 'add' : 'sub'}(${a.code}, ${b.code})`, type: { ...withoutTime(a.type) } };
       }
-      if (e.op === '+' && a.type.kind === 'INTERVAL' && isTimestamp(b.type)) return { code: `$.add(${a.code}, ${b.code})`, type: withoutTime(b.type) };
-      if (!isNumeric(a.type) || !isNumeric(b.type)) throw validationError(`type error in '${text()}': cannot apply '${e.op}' to ${typeText(a.type)} and ${typeText(b.type)}`);
+      if (e.op === '+' && a.type.kind === 'INTERVAL' && isTimestamp(b.type))
+        return { code: `$.add(${a.code}, ${b.code})`, type: withoutTime(b.type) };
+      if (!isNumeric(a.type) || !isNumeric(b.type))
+        throw validationError(`type error in '${text()}': cannot apply '${e.op}' to ${typeText(a.type)} and ${typeText(b.type)}`);
       return { code: `$.${e.op === '+' ? 'add' : 'sub'}(${a.code}, ${b.code})`, type: { kind: widerNumeric(a.type, b.type), nullable } };
     }
     case '*':
     case '/':
     case '%': {
-      if (!isNumeric(a.type) || !isNumeric(b.type)) throw validationError(`type error in '${text()}': cannot apply '${e.op}' to ${typeText(a.type)} and ${typeText(b.type)}`);
+      if (!isNumeric(a.type) || !isNumeric(b.type))
+        throw validationError(`type error in '${text()}': cannot apply '${e.op}' to ${typeText(a.type)} and ${typeText(b.type)}`);
       const kind = widerNumeric(a.type, b.type);
       if (e.op === '*') return { code: `$.mul(${a.code}, ${b.code})`, type: { kind, nullable } };
       if (e.op === '%') return { code: `$.mod(${a.code}, ${b.code})`, type: { kind, nullable } };
@@ -518,16 +585,20 @@ function compileBinary(e: Extract<Expr, { kind: 'binary' }>, scope: Scope, text:
 
 function compileCall(e: Extract<Expr, { kind: 'call' }>, scope: Scope, text: () => string): Compiled {
   if (e.over !== undefined) throw unsupported(`OVER windows (${e.name}() OVER …)`);
-  if (AGGREGATES.has(e.name)) throw validationError(`aggregate '${text()}' is only allowed in a SELECT list or HAVING of a windowed GROUP BY`);
-  if (e.name in GROUP_WINDOW_AUX) throw validationError(`'${text()}' needs a GROUP BY with the matching ${e.name.split('_')[0]}(…) group window`);
+  if (AGGREGATES.has(e.name))
+    throw validationError(`aggregate '${text()}' is only allowed in a SELECT list or HAVING of a windowed GROUP BY`);
+  if (e.name in GROUP_WINDOW_AUX)
+    throw validationError(`'${text()}' needs a GROUP BY with the matching ${e.name.split('_')[0]}(…) group window`);
   if (e.filter !== undefined) throw validationError(`FILTER (WHERE …) is only allowed on aggregates, not in '${text()}'`);
   const args = e.args.map((a) => compileExpr(a, scope));
   const anyNull = args.some((a) => a.type.nullable);
   const need = (n: number, m = n) => {
-    if (args.length < n || args.length > m) throw validationError(`'${text()}': ${e.name} takes ${n === m ? n : `${n} to ${m}`} argument(s), got ${args.length}`);
+    if (args.length < n || args.length > m)
+      throw validationError(`'${text()}': ${e.name} takes ${n === m ? n : `${n} to ${m}`} argument(s), got ${args.length}`);
   };
   const want = (i: number, ok: (t: SqlType) => boolean, what: string) => {
-    if (!ok(args[i].type)) throw validationError(`type error in '${text()}': argument ${i + 1} of ${e.name} must be ${what}, got ${typeText(args[i].type)}`);
+    if (!ok(args[i].type))
+      throw validationError(`type error in '${text()}': argument ${i + 1} of ${e.name} must be ${what}, got ${typeText(args[i].type)}`);
   };
   const codes = args.map((a) => a.code).join(', ');
   switch (e.name) {
@@ -577,7 +648,13 @@ function compileCall(e: Extract<Expr, { kind: 'call' }>, scope: Scope, text: () 
       return { code: `$.power(${codes})`, type: T.double(anyNull) };
     case 'COALESCE':
       if (args.length === 0) need(1, 99);
-      return { code: `$.coalesce(${codes})`, type: { ...withoutTime(args.find((a) => a.type.kind !== 'NULL')?.type ?? args[0].type), nullable: args.every((a) => a.type.nullable) } };
+      return {
+        code: `$.coalesce(${codes})`,
+        type: {
+          ...withoutTime(args.find((a) => a.type.kind !== 'NULL')?.type ?? args[0].type),
+          nullable: args.every((a) => a.type.nullable),
+        },
+      };
     case 'DATE_FORMAT':
       need(2);
       return { code: `$.dateFormat(${codes})`, type: T.string(anyNull) };
@@ -598,8 +675,12 @@ function compileCall(e: Extract<Expr, { kind: 'call' }>, scope: Scope, text: () 
       need(2);
       want(0, isNumeric, 'a number (epoch seconds or milliseconds)');
       const precision = e.args[1].kind === 'literal' ? e.args[1].value : undefined;
-      if (precision !== 0 && precision !== 3) throw validationError(`'${text()}': the precision of TO_TIMESTAMP_LTZ must be 0 (seconds) or 3 (milliseconds)`);
-      return { code: `$.fromEpoch(${args[0].code}, ${precision})`, type: { kind: 'TIMESTAMP_LTZ', nullable: args[0].type.nullable, precision: 3 } };
+      if (precision !== 0 && precision !== 3)
+        throw validationError(`'${text()}': the precision of TO_TIMESTAMP_LTZ must be 0 (seconds) or 3 (milliseconds)`);
+      return {
+        code: `$.fromEpoch(${args[0].code}, ${precision})`,
+        type: { kind: 'TIMESTAMP_LTZ', nullable: args[0].type.nullable, precision: 3 },
+      };
     }
     case 'CURRENT_TIMESTAMP':
     case 'LOCALTIMESTAMP':
@@ -613,7 +694,10 @@ function compileCall(e: Extract<Expr, { kind: 'call' }>, scope: Scope, text: () 
     case 'CUMULATE':
       throw validationError(`group window '${text()}' is only allowed in GROUP BY`);
     case 'ITEM':
-      return { code: `$.item(${codes})`, type: { ...(args[0].type.element ?? args[0].type.value ?? { kind: 'NULL' }), nullable: true } as SqlType };
+      return {
+        code: `$.item(${codes})`,
+        type: { ...(args[0].type.element ?? args[0].type.value ?? { kind: 'NULL' }), nullable: true } as SqlType,
+      };
     case 'FIELD': {
       const name = (e.args[1] as { value: string }).value;
       const f = (args[0].type.fields ?? []).find((x) => x.name === name);
@@ -630,9 +714,35 @@ function compileCall(e: Extract<Expr, { kind: 'call' }>, scope: Scope, text: () 
 }
 
 const KNOWN_FUNCTIONS = [
-  'UPPER', 'LOWER', 'TRIM', 'CHAR_LENGTH', 'SUBSTRING', 'CONCAT', 'REGEXP_EXTRACT', 'SPLIT_INDEX', 'ABS', 'FLOOR', 'CEIL', 'MOD',
-  'ROUND', 'POWER', 'COALESCE', 'DATE_FORMAT', 'TO_TIMESTAMP_LTZ', 'HOUR', 'MINUTE', 'SECOND', 'YEAR', 'MONTH', 'TO_TIMESTAMP', 'CURRENT_TIMESTAMP',
-  'COUNT', 'SUM', 'AVG', 'MIN', 'MAX',
+  'UPPER',
+  'LOWER',
+  'TRIM',
+  'CHAR_LENGTH',
+  'SUBSTRING',
+  'CONCAT',
+  'REGEXP_EXTRACT',
+  'SPLIT_INDEX',
+  'ABS',
+  'FLOOR',
+  'CEIL',
+  'MOD',
+  'ROUND',
+  'POWER',
+  'COALESCE',
+  'DATE_FORMAT',
+  'TO_TIMESTAMP_LTZ',
+  'HOUR',
+  'MINUTE',
+  'SECOND',
+  'YEAR',
+  'MONTH',
+  'TO_TIMESTAMP',
+  'CURRENT_TIMESTAMP',
+  'COUNT',
+  'SUM',
+  'AVG',
+  'MIN',
+  'MAX',
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -661,7 +771,9 @@ function walk(e: Expr, f: (e: Expr) => void): void {
     if (v && typeof v === 'object') {
       if (Array.isArray(v)) for (const x of v) if (x && typeof x === 'object' && 'kind' in x && 'loc' in x) walk(x as Expr, f);
       if ('kind' in v && 'loc' in v && (v as Expr).kind !== undefined && v !== e) walk(v as Expr, f);
-      if (Array.isArray(v)) for (const x of v) if (x && typeof x === 'object' && 'when' in x) (walk((x as { when: Expr }).when, f), walk((x as { then: Expr }).then, f));
+      if (Array.isArray(v))
+        for (const x of v)
+          if (x && typeof x === 'object' && 'when' in x) (walk((x as { when: Expr }).when, f), walk((x as { then: Expr }).then, f));
     }
   }
 }
@@ -699,14 +811,24 @@ export class Planner {
     const targetCols = target.columns.filter((c) => c.kind === 'physical');
     const cols = s.columns ?? targetCols.map((c) => c.name);
     if (rel.fields.length !== cols.length) {
-      throw validationError(`INSERT INTO '${s.table}': the query has ${rel.fields.length} column(s), the table takes ${cols.length} (${cols.join(', ')})`);
+      throw validationError(
+        `INSERT INTO '${s.table}': the query has ${rel.fields.length} column(s), the table takes ${cols.length} (${cols.join(', ')})`,
+      );
     }
     const fields: PlanField[] = cols.map((name, i) => {
       const col = targetCols.find((c) => c.name === name);
-      if (col === undefined) throw validationError(`INSERT INTO '${s.table}': no column '${name}'${didYouMean(name, targetCols.map((c) => c.name))}`);
+      if (col === undefined)
+        throw validationError(
+          `INSERT INTO '${s.table}': no column '${name}'${didYouMean(
+            name,
+            targetCols.map((c) => c.name),
+          )}`,
+        );
       const from = rel.fields[i].type;
       if (!comparable(col.type, from) && !(col.type.kind === 'STRING')) {
-        throw validationError(`INSERT INTO '${s.table}': column '${name}' is ${typeText(col.type)}, the query gives ${typeText(from)} (column ${i + 1}, '${rel.fields[i].name}')`);
+        throw validationError(
+          `INSERT INTO '${s.table}': column '${name}' is ${typeText(col.type)}, the query gives ${typeText(from)} (column ${i + 1}, '${rel.fields[i].name}')`,
+        );
       }
       return { name, type: col.type };
     });
@@ -717,7 +839,14 @@ export class Planner {
       projection: fields.map((f, i) => ({ name: f.name, expr: { code: `r[${JSON.stringify(rel.fields[i].name)}]` } })),
       fields,
     });
-    this.add<SinkNode>({ kind: 'sink', input: renamed.id, table: s.table, connector: target.options.connector, options: target.options, fields });
+    this.add<SinkNode>({
+      kind: 'sink',
+      input: renamed.id,
+      table: s.table,
+      connector: target.options.connector,
+      options: target.options,
+      fields,
+    });
     return { version: 1, jobName: `insert-into_${s.table}`, nodes: this.nodes, config: { ...this.config } };
   }
 
@@ -773,9 +902,13 @@ export class Planner {
       if (!b.all) throw unsupported('UNION without ALL (distinct union)');
       const left = this.planBody(b.left, text);
       const right = this.planBody(b.right, text);
-      if (left.fields.length !== right.fields.length) throw validationError(`UNION ALL: the inputs have ${left.fields.length} and ${right.fields.length} columns`);
+      if (left.fields.length !== right.fields.length)
+        throw validationError(`UNION ALL: the inputs have ${left.fields.length} and ${right.fields.length} columns`);
       left.fields.forEach((f, i) => {
-        if (!comparable(f.type, right.fields[i].type)) throw validationError(`UNION ALL: column ${i + 1} is ${typeText(f.type)} on the left and ${typeText(right.fields[i].type)} on the right`);
+        if (!comparable(f.type, right.fields[i].type))
+          throw validationError(
+            `UNION ALL: column ${i + 1} is ${typeText(f.type)} on the left and ${typeText(right.fields[i].type)} on the right`,
+          );
       });
       const rightRenamed = this.add<PlanNode & { kind: 'calc' }>({
         kind: 'calc',
@@ -783,7 +916,10 @@ export class Planner {
         projection: left.fields.map((f, i) => ({ name: f.name, expr: { code: `r[${JSON.stringify(right.fields[i].name)}]` } })),
         fields: left.fields.map((f) => ({ name: f.name, type: f.type })),
       });
-      const fields = left.fields.map((f, i) => ({ name: f.name, type: { ...f.type, nullable: f.type.nullable || right.fields[i].type.nullable } }));
+      const fields = left.fields.map((f, i) => ({
+        name: f.name,
+        type: { ...f.type, nullable: f.type.nullable || right.fields[i].type.nullable },
+      }));
       const node = this.add<PlanNode & { kind: 'union' }>({ kind: 'union', inputs: [left.node, rightRenamed.id], fields });
       return { node: node.id, fields };
     }
@@ -807,7 +943,9 @@ export class Planner {
     const physical = entry.columns.filter((c) => c.kind === 'physical').map((c) => ({ name: c.name, type: c.type }));
     if (entry.columns.some((c) => c.kind === 'metadata')) throw unsupported(`METADATA columns (table '${name}')`);
     const colScope = new Scope(physical, entry.text);
-    const computed = entry.columns.filter((c) => c.kind === 'computed').map((c) => ({ name: c.name, expr: { code: compileExpr(c.expr as Expr, colScope).code } }));
+    const computed = entry.columns
+      .filter((c) => c.kind === 'computed')
+      .map((c) => ({ name: c.name, expr: { code: compileExpr(c.expr as Expr, colScope).code } }));
     const fields = entry.columns.map((c) => ({ name: c.name, type: c.type }));
     let watermark: SourceNode['watermark'];
     if (entry.watermark !== undefined) {
@@ -850,12 +988,21 @@ export class Planner {
     }
     const [data, descriptor, ...rest] = f.args;
     if (data?.kind !== 'table-arg') throw validationError(`${f.name}: the first argument must be TABLE <name>`);
-    if (descriptor?.kind !== 'descriptor' || descriptor.columns.length !== 1) throw validationError(`${f.name}: the second argument must be DESCRIPTOR(<time column>)`);
+    if (descriptor?.kind !== 'descriptor' || descriptor.columns.length !== 1)
+      throw validationError(`${f.name}: the second argument must be DESCRIPTOR(<time column>)`);
     const input = this.planTable(data.name, undefined);
     const col = input.fields.find((x) => x.name === descriptor.columns[0]);
-    if (col === undefined) throw validationError(`${f.name}: column '${descriptor.columns[0]}' not found in '${data.name}'${didYouMean(descriptor.columns[0], input.fields.map((x) => x.name))}`);
+    if (col === undefined)
+      throw validationError(
+        `${f.name}: column '${descriptor.columns[0]}' not found in '${data.name}'${didYouMean(
+          descriptor.columns[0],
+          input.fields.map((x) => x.name),
+        )}`,
+      );
     if (col.type.time !== 'rowtime') {
-      throw validationError(`${f.name}: DESCRIPTOR(${col.name}) must be a time attribute (a column with a WATERMARK), but '${col.name}' is ${typeText(col.type)}`);
+      throw validationError(
+        `${f.name}: DESCRIPTOR(${col.name}) must be a time attribute (a column with a WATERMARK), but '${col.name}' is ${typeText(col.type)}`,
+      );
     }
     const sizes = rest.map((a) => {
       if (a.kind !== 'interval') throw validationError(`${f.name}: window sizes must be INTERVAL literals, got '${textAt(text, a)}'`);
@@ -899,12 +1046,15 @@ export class Planner {
     if (s.where !== undefined) {
       if (containsAggregate(s.where)) throw validationError(`aggregates are not allowed in WHERE: '${textAt(text, s.where)}'`);
       const w = compileExpr(s.where, scope);
-      if (w.type.kind !== 'BOOLEAN' && w.type.kind !== 'NULL') throw validationError(`type error in WHERE '${textAt(text, s.where)}': needs a BOOLEAN, got ${typeText(w.type)}`);
+      if (w.type.kind !== 'BOOLEAN' && w.type.kind !== 'NULL')
+        throw validationError(`type error in WHERE '${textAt(text, s.where)}': needs a BOOLEAN, got ${typeText(w.type)}`);
       filter = w.code;
     }
-    const aggregated = s.groupBy.length > 0 || s.items.some((i) => i.kind === 'expr' && containsAggregate(i.expr)) || s.having !== undefined;
+    const aggregated =
+      s.groupBy.length > 0 || s.items.some((i) => i.kind === 'expr' && containsAggregate(i.expr)) || s.having !== undefined;
     if (!aggregated) {
-      if (input.window !== undefined) throw unsupported('window table functions without GROUP BY window_start, window_end (window assignment alone)');
+      if (input.window !== undefined)
+        throw unsupported('window table functions without GROUP BY window_start, window_end (window assignment alone)');
       const projection: { name: string; expr: { code: string } }[] = [];
       const fields: ScopeField[] = [];
       s.items.forEach((item, i) => {
@@ -924,7 +1074,13 @@ export class Planner {
         fields.push({ name, type });
       });
       uniqueNames(fields);
-      const node = this.add<PlanNode & { kind: 'calc' }>({ kind: 'calc', input: input.node, filter: filter === undefined ? undefined : { code: filter }, projection, fields });
+      const node = this.add<PlanNode & { kind: 'calc' }>({
+        kind: 'calc',
+        input: input.node,
+        filter: filter === undefined ? undefined : { code: filter },
+        projection,
+        fields,
+      });
       return { node: node.id, fields };
     }
     return this.planAggregate(s, input, scope, filter, text);
@@ -938,7 +1094,9 @@ export class Planner {
         kind: 'calc',
         input: input.node,
         filter: { code: filter },
-        projection: input.fields.filter((f) => !['window_start', 'window_end', 'window_time'].includes(f.name) || input.window === undefined).map((f) => ({ name: f.name, expr: { code: `r[${JSON.stringify(f.name)}]` } })),
+        projection: input.fields
+          .filter((f) => !['window_start', 'window_end', 'window_time'].includes(f.name) || input.window === undefined)
+          .map((f) => ({ name: f.name, expr: { code: `r[${JSON.stringify(f.name)}]` } })),
         fields: input.fields.map((f) => ({ name: f.name, type: f.type })),
       });
       inputNode = node.id;
@@ -956,7 +1114,11 @@ export class Planner {
         groupWindowName.name = g.name;
         continue;
       }
-      if (input.window !== undefined && g.kind === 'ref' && (g.path[g.path.length - 1] === 'window_start' || g.path[g.path.length - 1] === 'window_end')) {
+      if (
+        input.window !== undefined &&
+        g.kind === 'ref' &&
+        (g.path[g.path.length - 1] === 'window_start' || g.path[g.path.length - 1] === 'window_end')
+      ) {
         if (g.path[g.path.length - 1] === 'window_start') sawStart = true;
         else sawEnd = true;
         continue;
@@ -965,7 +1127,8 @@ export class Planner {
       keyExprs.push(g);
     }
     if (input.window !== undefined) {
-      if (!sawStart || !sawEnd) throw validationError('a window aggregate must GROUP BY both window_start and window_end of its window table function');
+      if (!sawStart || !sawEnd)
+        throw validationError('a window aggregate must GROUP BY both window_start and window_end of its window table function');
       window = input.window;
     }
     if (window === undefined) throw unsupported('GROUP BY without a window (updating aggregates with retractions)');
@@ -985,7 +1148,8 @@ export class Planner {
         if (last === 'window_time') return { code: '(g.we - 1)', type: T.ts(false, 'rowtime') };
       }
       if (e.kind === 'call' && e.name in GROUP_WINDOW_AUX) {
-        if (!e.name.startsWith(auxPrefix + '_') || auxPrefix === '') throw validationError(`'${textAt(text, e)}' needs GROUP BY ${e.name.split('_')[0]}(…)`);
+        if (!e.name.startsWith(auxPrefix + '_') || auxPrefix === '')
+          throw validationError(`'${textAt(text, e)}' needs GROUP BY ${e.name.split('_')[0]}(…)`);
         const which = GROUP_WINDOW_AUX[e.name];
         if (which === 'ws') return { code: 'g.ws', type: T.ts(false) };
         if (which === 'we') return { code: 'g.we', type: T.ts(false) };
@@ -1004,7 +1168,9 @@ export class Planner {
         return { code: `g.a[${i}]`, type: aggTypes[i] };
       }
       if (e.kind === 'ref') {
-        throw validationError(`column '${e.path.join('.')}' must appear in GROUP BY or be used in an aggregate function ('${textAt(text, e)}')`);
+        throw validationError(
+          `column '${e.path.join('.')}' must appear in GROUP BY or be used in an aggregate function ('${textAt(text, e)}')`,
+        );
       }
       return undefined;
     };
@@ -1022,7 +1188,8 @@ export class Planner {
     let having: { code: string } | undefined;
     if (s.having !== undefined) {
       const h = compileExpr(s.having, outScope);
-      if (h.type.kind !== 'BOOLEAN') throw validationError(`type error in HAVING '${textAt(text, s.having)}': needs a BOOLEAN, got ${typeText(h.type)}`);
+      if (h.type.kind !== 'BOOLEAN')
+        throw validationError(`type error in HAVING '${textAt(text, s.having)}': needs a BOOLEAN, got ${typeText(h.type)}`);
       having = { code: h.code };
     }
     const node = this.add<PlanNode & { kind: 'window-agg' }>({
@@ -1060,7 +1227,8 @@ export class Planner {
     if (e.filter !== undefined) {
       if (containsAggregate(e.filter)) throw validationError(`aggregates are not allowed in FILTER: '${textAt(text, e.filter)}'`);
       const f = compileExpr(e.filter, scope);
-      if (f.type.kind !== 'BOOLEAN') throw validationError(`type error in FILTER '${textAt(text, e.filter)}': needs a BOOLEAN, got ${typeText(f.type)}`);
+      if (f.type.kind !== 'BOOLEAN')
+        throw validationError(`type error in FILTER '${textAt(text, e.filter)}': needs a BOOLEAN, got ${typeText(f.type)}`);
       filter = { code: f.code };
     }
     if (e.star) {
@@ -1076,8 +1244,12 @@ export class Planner {
         return { call, type: T.bigint(false) };
       case 'SUM':
       case 'AVG':
-        if (!isNumeric(arg.type)) throw validationError(`type error in '${textAt(text, e)}': ${fn} needs a number, got ${typeText(arg.type)}`);
-        return { call, type: { ...withoutTime(arg.type), kind: fn === 'SUM' && isInteger(arg.type) ? 'BIGINT' : arg.type.kind, nullable: true } };
+        if (!isNumeric(arg.type))
+          throw validationError(`type error in '${textAt(text, e)}': ${fn} needs a number, got ${typeText(arg.type)}`);
+        return {
+          call,
+          type: { ...withoutTime(arg.type), kind: fn === 'SUM' && isInteger(arg.type) ? 'BIGINT' : arg.type.kind, nullable: true },
+        };
       default:
         return { call, type: { ...withoutTime(arg.type), nullable: true } };
     }

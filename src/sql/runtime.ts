@@ -25,7 +25,9 @@ export function compileFunction<A = Row>(code: string, param = 'r'): (arg: A) =>
 function compileCalc(node: CalcNode, param = 'r'): (r: Row) => Row | null {
   const filter = node.filter !== undefined ? `if ((${node.filter.code}) !== true) return null;` : '';
   const body = node.projection.map((p) => `${JSON.stringify(p.name)}: ${p.expr.code}`).join(', ');
-  return new Function('$', `"use strict"; return function (${param}) { ${filter} return { ${body} }; };`)(SQL_FUNCTIONS) as (r: Row) => Row | null;
+  return new Function('$', `"use strict"; return function (${param}) { ${filter} return { ${body} }; };`)(SQL_FUNCTIONS) as (
+    r: Row,
+  ) => Row | null;
 }
 
 /**
@@ -172,7 +174,10 @@ function buildSource(env: StreamExecutionEnvironment, node: SourceNode, config: 
     const interval = intervalOf(config['pipeline.auto-watermark-interval'] ?? '0');
     const strategy = WatermarkStrategy.forGenerator<Row>(() => new SqlWatermarks(expr, interval === 0)).withTimestampAssigner((r) => {
       const ts = r[column];
-      if (typeof ts !== 'number') throw new Error(`table '${node.table}': rowtime column '${column}' is ${ts === null ? 'NULL' : typeof ts} in a row; event time needs a timestamp`);
+      if (typeof ts !== 'number')
+        throw new Error(
+          `table '${node.table}': rowtime column '${column}' is ${ts === null ? 'NULL' : typeof ts} in a row; event time needs a timestamp`,
+        );
       return ts;
     });
     stream = stream.assignTimestampsAndWatermarks(strategy).name(`${node.table}: watermarks`).uid(`${node.uid}/watermarks`);
@@ -190,19 +195,25 @@ function intervalOf(text: string): number {
 function buildWindowAgg(input: DataStream<Row>, node: WindowAggNode): DataStream<Row> {
   const keyFns = node.keys.map((k) => compileFunction(k.code));
   const keyOf = keyFns.length === 0 ? () => '[]' : (r: Row) => JSON.stringify(keyFns.map((f) => f(r) ?? null));
-  const project = compileCalc({ kind: 'calc', id: -1, uid: '', input: -1, projection: node.projection, fields: node.fields, filter: node.having }, 'g');
+  const project = compileCalc(
+    { kind: 'calc', id: -1, uid: '', input: -1, projection: node.projection, fields: node.fields, filter: node.having },
+    'g',
+  );
   const projectG = project as unknown as (g: unknown) => Row | null;
   return (input as DataStream<unknown>)
     .keyBy(keyOf as (r: unknown) => string)
     .window(assignerFor(node.window))
-    .aggregate(aggregateFunction(node.aggs) as AggregateFunction<unknown, Acc[], unknown[]>, (key: string, ctx: WindowContext<TimeWindow>, results: Iterable<unknown[]>, out: Collector<Row>) => {
-      const w = ctx.window();
-      for (const a of results) {
-        const g = { k: JSON.parse(key) as unknown[], a, ws: w.start, we: w.end };
-        const row = projectG(g);
-        if (row !== null) out.collect(row);
-      }
-    })
+    .aggregate(
+      aggregateFunction(node.aggs) as AggregateFunction<unknown, Acc[], unknown[]>,
+      (key: string, ctx: WindowContext<TimeWindow>, results: Iterable<unknown[]>, out: Collector<Row>) => {
+        const w = ctx.window();
+        for (const a of results) {
+          const g = { k: JSON.parse(key) as unknown[], a, ws: w.start, we: w.end };
+          const row = projectG(g);
+          if (row !== null) out.collect(row);
+        }
+      },
+    )
     .name(`window aggregate (${node.window.kind})`)
     .uid(node.uid) as unknown as DataStream<Row>;
 }

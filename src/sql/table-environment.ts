@@ -245,7 +245,11 @@ export class TableEnvironment {
         return ok();
       case 'set':
         if (s.key === undefined) {
-          return result('rows', ['key', 'value'], Object.entries(this.config).map(([key, value]) => ({ key, value })));
+          return result(
+            'rows',
+            ['key', 'value'],
+            Object.entries(this.config).map(([key, value]) => ({ key, value })),
+          );
         }
         this.config[s.key] = s.value as string;
         return ok();
@@ -268,7 +272,11 @@ export class TableEnvironment {
         const e = this.catalog.lookup(s.name);
         const fields =
           e.kind === 'table'
-            ? e.columns.map((c) => ({ name: c.name, type: c.type, extras: c.kind === 'computed' ? `AS ${e.text.slice(c.expr?.loc.start, c.expr?.loc.end)}` : '' }))
+            ? e.columns.map((c) => ({
+                name: c.name,
+                type: c.type,
+                extras: c.kind === 'computed' ? `AS ${e.text.slice(c.expr?.loc.start, c.expr?.loc.end)}` : '',
+              }))
             : this.planner()
                 .describeQuery(e.query, e.text)
                 .map((f, i) => ({ name: e.columns?.[i] ?? f.name, type: f.type, extras: '' }));
@@ -283,7 +291,8 @@ export class TableEnvironment {
             null: f.type.nullable,
             key: pk.includes(f.name) ? `PRI(${pk.join(', ')})` : null,
             extras: f.extras || null,
-            watermark: wm !== undefined && wm.column === f.name && e.kind === 'table' ? e.text.slice(wm.expr.loc.start, wm.expr.loc.end) : null,
+            watermark:
+              wm !== undefined && wm.column === f.name && e.kind === 'table' ? e.text.slice(wm.expr.loc.start, wm.expr.loc.end) : null,
           })),
         );
       }

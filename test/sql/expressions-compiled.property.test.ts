@@ -25,7 +25,10 @@ const FIELDS: PlanField[] = [
 ];
 
 // --- the reference semantics, written independently of src/sql/functions.ts
-const nullIn = (f: (...xs: never[]) => V) => (...xs: V[]): V => (xs.some((v) => v === null) ? null : f(...(xs as never[])));
+const nullIn =
+  (f: (...xs: never[]) => V) =>
+  (...xs: V[]): V =>
+    xs.some((v) => v === null) ? null : f(...(xs as never[]));
 const and3 = (p: V, q: V): V => (p === false || q === false ? false : p === null || q === null ? null : true);
 const or3 = (p: V, q: V): V => (p === true || q === true ? true : p === null || q === null ? null : false);
 const not3 = (p: V): V => (p === null ? null : !p);
@@ -64,7 +67,12 @@ const str: fc.Memo<Node> = fc.memo((d) =>
         fc.constantFrom('', 'ab', 'x%y', "it's").map((v): Node => ({ sql: `'${v.replace(/'/g, "''")}'`, eval: () => v })),
       )
     : fc.oneof(
-        fc.tuple(str(d - 1), str(d - 1)).map(([p, q]): Node => ({ sql: `(${p.sql} || ${q.sql})`, eval: (row) => nullIn((u: string, v: string) => u + v)(p.eval(row), q.eval(row)) })),
+        fc
+          .tuple(str(d - 1), str(d - 1))
+          .map(([p, q]): Node => ({
+            sql: `(${p.sql} || ${q.sql})`,
+            eval: (row) => nullIn((u: string, v: string) => u + v)(p.eval(row), q.eval(row)),
+          })),
         str(d - 1).map((s): Node => ({ sql: `UPPER(${s.sql})`, eval: (row) => nullIn((v: string) => v.toUpperCase())(s.eval(row)) })),
         fc.tuple(bool(d - 1), str(d - 1), str(d - 1)).map(([c, p, q]): Node => ({
           sql: `CASE WHEN ${c.sql} THEN ${p.sql} ELSE ${q.sql} END`,
@@ -77,7 +85,11 @@ const bool: fc.Memo<Node> = fc.memo((d) =>
   d <= 1
     ? fc.oneof(
         fc.constant(column('x')),
-        fc.constantFrom<Node>({ sql: 'TRUE', eval: () => true }, { sql: 'FALSE', eval: () => false }, { sql: 'CAST(NULL AS BOOLEAN)', eval: () => null }),
+        fc.constantFrom<Node>(
+          { sql: 'TRUE', eval: () => true },
+          { sql: 'FALSE', eval: () => false },
+          { sql: 'CAST(NULL AS BOOLEAN)', eval: () => null },
+        ),
       )
     : fc.oneof(
         fc.tuple(bool(d - 1), fc.constantFrom('AND', 'OR'), bool(d - 1)).map(([l, op, r]): Node => ({
@@ -92,7 +104,12 @@ const bool: fc.Memo<Node> = fc.memo((d) =>
               op === '=' ? p === q : op === '<>' ? p !== q : op === '<' ? p < q : op === '<=' ? p <= q : op === '>' ? p > q : p >= q,
             )(l.eval(row), r.eval(row)),
         })),
-        fc.tuple(str(d - 1), str(d - 1)).map(([l, r]): Node => ({ sql: `(${l.sql} = ${r.sql})`, eval: (row) => nullIn((p: string, q: string) => p === q)(l.eval(row), r.eval(row)) })),
+        fc
+          .tuple(str(d - 1), str(d - 1))
+          .map(([l, r]): Node => ({
+            sql: `(${l.sql} = ${r.sql})`,
+            eval: (row) => nullIn((p: string, q: string) => p === q)(l.eval(row), r.eval(row)),
+          })),
         fc.tuple(num(d - 1), fc.boolean()).map(([n, neg]): Node => ({
           sql: `(${n.sql} IS ${neg ? 'NOT ' : ''}NULL)`,
           eval: (row) => (n.eval(row) === null) !== neg,
@@ -101,18 +118,23 @@ const bool: fc.Memo<Node> = fc.memo((d) =>
           sql: `(${v.sql} BETWEEN ${lo.sql} AND ${hi.sql})`,
           eval: (row) => {
             const [x, l, h] = [v.eval(row), lo.eval(row), hi.eval(row)];
-            return and3(x === null || l === null ? null : (x as number) >= (l as number), x === null || h === null ? null : (x as number) <= (h as number));
+            return and3(
+              x === null || l === null ? null : (x as number) >= (l as number),
+              x === null || h === null ? null : (x as number) <= (h as number),
+            );
           },
         })),
-        fc.tuple(num(d - 1), fc.array(fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constant(null)), { minLength: 1, maxLength: 4 })).map(([v, list]): Node => ({
-          sql: `(${v.sql} IN (${list.map((x) => (x === null ? 'CAST(NULL AS INT)' : x < 0 ? `(${x})` : String(x))).join(', ')}))`,
-          eval: (row) => {
-            const x = v.eval(row);
-            if (x === null) return null;
-            if (list.includes(x as number)) return true;
-            return list.includes(null) ? null : false;
-          },
-        })),
+        fc
+          .tuple(num(d - 1), fc.array(fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constant(null)), { minLength: 1, maxLength: 4 }))
+          .map(([v, list]): Node => ({
+            sql: `(${v.sql} IN (${list.map((x) => (x === null ? 'CAST(NULL AS INT)' : x < 0 ? `(${x})` : String(x))).join(', ')}))`,
+            eval: (row) => {
+              const x = v.eval(row);
+              if (x === null) return null;
+              if (list.includes(x as number)) return true;
+              return list.includes(null) ? null : false;
+            },
+          })),
         fc.tuple(str(d - 1), fc.constantFrom('a%', '%b', '_b', 'ab', '%', 'x\\%y')).map(([s, p]): Node => ({
           sql: `(${s.sql} LIKE '${p}'${p.includes('\\') ? " ESCAPE '\\'" : ''})`,
           eval: (row) => {

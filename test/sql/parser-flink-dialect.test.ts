@@ -20,7 +20,20 @@ function syntaxError(sql: string): SqlSyntaxError {
 describe('Flink SQL parser', () => {
   it('parses the Nexmark DDL and every query file of bench/nexmark/sql', () => {
     const files = readdirSync(SQL_DIR).filter((f) => f.endsWith('.sql'));
-    expect(files.sort()).toEqual(['ddl.sql', 'q0.sql', 'q1.sql', 'q11.sql', 'q12.sql', 'q2.sql', 'q3.sql', 'q4.sql', 'q5.sql', 'q7.sql', 'q8.sql', 'q9.sql']);
+    expect(files.sort()).toEqual([
+      'ddl.sql',
+      'q0.sql',
+      'q1.sql',
+      'q11.sql',
+      'q12.sql',
+      'q2.sql',
+      'q3.sql',
+      'q4.sql',
+      'q5.sql',
+      'q7.sql',
+      'q8.sql',
+      'q9.sql',
+    ]);
     const kinds: Record<string, string[]> = {};
     for (const f of files) kinds[f] = parseScript(readFileSync(join(SQL_DIR, f), 'utf8')).map((s) => s.kind);
     expect(kinds['ddl.sql']).toEqual(['create-table', 'create-view', 'create-view', 'create-view']);
@@ -75,17 +88,34 @@ describe('Flink SQL parser', () => {
       WITH t AS (SELECT a FROM x) SELECT a FROM t UNION ALL SELECT a FROM y;
     `);
     expect(statements.map((s) => s.kind)).toEqual([
-      'query', 'query', 'query', 'query', 'query', 'statement-set', 'query', 'query', 'query',
-      'set', 'reset', 'show', 'describe', 'explain', 'drop', 'create-table', 'query',
+      'query',
+      'query',
+      'query',
+      'query',
+      'query',
+      'statement-set',
+      'query',
+      'query',
+      'query',
+      'set',
+      'reset',
+      'show',
+      'describe',
+      'explain',
+      'drop',
+      'create-table',
+      'query',
     ]);
     const rn = (statements[0] as Extract<Statement, { kind: 'query' }>).query;
     const inner = rn.body.kind === 'select' && rn.body.from?.kind === 'subquery' ? rn.body.from.query.body : undefined;
-    const call = inner?.kind === 'select' && inner.items[1].kind === 'expr' ? (inner.items[1].expr as Extract<Expr, { kind: 'call' }>) : undefined;
+    const call =
+      inner?.kind === 'select' && inner.items[1].kind === 'expr' ? (inner.items[1].expr as Extract<Expr, { kind: 'call' }>) : undefined;
     expect(call?.name).toBe('ROW_NUMBER');
     expect(call?.over?.partitionBy.length).toBe(1);
     expect(call?.over?.orderBy.map((o) => o.desc)).toEqual([true, false]);
     const over = (statements[2] as Extract<Statement, { kind: 'query' }>).query.body;
-    const avg = over.kind === 'select' && over.items[1].kind === 'expr' ? (over.items[1].expr as Extract<Expr, { kind: 'call' }>) : undefined;
+    const avg =
+      over.kind === 'select' && over.items[1].kind === 'expr' ? (over.items[1].expr as Extract<Expr, { kind: 'call' }>) : undefined;
     expect(avg?.over?.frame).toEqual({ unit: 'ROWS', text: 'BETWEEN 10 PRECEDING AND CURRENT ROW' });
   });
 
@@ -94,12 +124,14 @@ describe('Flink SQL parser', () => {
     const items = s.query.body.kind === 'select' ? s.query.body.items : [];
     expect(items.map((i) => (i.kind === 'expr' && i.expr.kind === 'ref' ? i.expr.path[0] : ''))).toEqual(['value', 'count', 'my col']);
     const e = syntaxError('SELECT a,\n  value FROM t');
-    expect(e.message).toBe("syntax error at line 2, column 3: 'value' is a reserved word; quote it with backticks (`value`) to use it as a name");
+    expect(e.message).toBe(
+      "syntax error at line 2, column 3: 'value' is a reserved word; quote it with backticks (`value`) to use it as a name",
+    );
     expect([e.line, e.column, e.token]).toEqual([2, 3, 'value']);
   });
 
   it('names line, column, the token and what was expected in a syntax error', () => {
-    const e = syntaxError('CREATE TABLE t (\n  a INT,\n  b INT\n) WITH (\'connector\' = \'x\');\nSELECT a\nFORM t;');
+    const e = syntaxError("CREATE TABLE t (\n  a INT,\n  b INT\n) WITH ('connector' = 'x');\nSELECT a\nFORM t;");
     expect(e.message).toBe("syntax error at line 6, column 6: unexpected 't'; expected ';' or end of input");
     const missing = syntaxError('SELECT a FROM t WHERE (a > 1');
     expect(missing.message).toBe("syntax error at line 1, column 29: unexpected end of input; expected ')'");
@@ -114,7 +146,15 @@ describe('Flink SQL parser', () => {
     const s = parseStatement('SELECT a OR b AND NOT c, 1 + 2 * 3 - 4 FROM t') as Extract<Statement, { kind: 'query' }>;
     const items = s.query.body.kind === 'select' ? s.query.body.items : [];
     const shape = (e: Expr): string =>
-      e.kind === 'binary' ? `(${shape(e.left)} ${e.op} ${shape(e.right)})` : e.kind === 'unary' ? `(${e.op} ${shape(e.arg)})` : e.kind === 'ref' ? e.path.join('.') : e.kind === 'literal' ? String(e.value) : e.kind;
+      e.kind === 'binary'
+        ? `(${shape(e.left)} ${e.op} ${shape(e.right)})`
+        : e.kind === 'unary'
+          ? `(${e.op} ${shape(e.arg)})`
+          : e.kind === 'ref'
+            ? e.path.join('.')
+            : e.kind === 'literal'
+              ? String(e.value)
+              : e.kind;
     expect(items.map((i) => (i.kind === 'expr' ? shape(i.expr) : ''))).toEqual(['(a OR (b AND (NOT c)))', '((1 + (2 * 3)) - 4)']);
   });
 });

@@ -79,7 +79,10 @@ afterEach(() => {
   dir = undefined;
 });
 
-async function runSeed(rows: readonly Order[], parallelism: number): Promise<{ code: number; out: string; err: string; revenue: Map<string, number> }> {
+async function runSeed(
+  rows: readonly Order[],
+  parallelism: number,
+): Promise<{ code: number; out: string; err: string; revenue: Map<string, number> }> {
   dir = mkdtempSync(join(tmpdir(), 'weir-sql-seed-'));
   const input = join(dir, 'orders.csv');
   const output = join(dir, 'revenue');
@@ -115,7 +118,9 @@ GROUP BY customer, window_start, window_end;
   const revenue = new Map<string, number>();
   if (code === 0) {
     for (const f of readdirSync(output).filter((n) => !n.startsWith('.') && !n.startsWith('_'))) {
-      for (const line of readFileSync(join(output, f), 'utf8').split('\n').filter((l) => l !== '')) {
+      for (const line of readFileSync(join(output, f), 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')) {
         const [customer, start, value] = line.split(',');
         const key = `${customer},${start}`;
         expect(revenue.has(key)).toBe(false);

@@ -25,7 +25,10 @@ async function failure(sql: string): Promise<{ code: string; message: string }> 
 
 describe('SQL errors', () => {
   it('says which table or column was meant', async () => {
-    expect(await failure('SELECT customer FROM ordrs')).toEqual({ code: 'WEIR_SQL_VALIDATION', message: "object 'ordrs' not found (did you mean 'orders'?)" });
+    expect(await failure('SELECT customer FROM ordrs')).toEqual({
+      code: 'WEIR_SQL_VALIDATION',
+      message: "object 'ordrs' not found (did you mean 'orders'?)",
+    });
     expect((await failure('SELECT custmer FROM orders')).message).toBe(
       "column 'custmer' not found (did you mean 'customer'?); available: order_id, customer, amount, ts, plain",
     );
@@ -41,32 +44,55 @@ describe('SQL errors', () => {
     expect((await failure("SELECT * FROM orders WHERE amount = 'x' AND customer LIKE 3")).message).toBe(
       "type error in 'amount = 'x'': cannot compare BIGINT with VARCHAR(1) NOT NULL",
     );
-    expect((await failure('SELECT customer FROM orders WHERE amount')).message).toBe("type error in WHERE 'amount': needs a BOOLEAN, got BIGINT");
+    expect((await failure('SELECT customer FROM orders WHERE amount')).message).toBe(
+      "type error in WHERE 'amount': needs a BOOLEAN, got BIGINT",
+    );
   });
 
   it('refuses what is not supported yet by name, never a different result', async () => {
     const cases: [string, string][] = [
       ['SELECT o.customer FROM orders o JOIN orders p ON o.order_id = p.order_id', 'not supported yet: joins (INNER JOIN)'],
-      ['SELECT customer, COUNT(*) FROM orders GROUP BY customer', 'not supported yet: GROUP BY without a window (updating aggregates with retractions)'],
-      ['SELECT customer, ROW_NUMBER() OVER (PARTITION BY customer ORDER BY ts) FROM orders', 'not supported yet: OVER windows (ROW_NUMBER() OVER …)'],
-      ['SELECT customer, SUM(amount) OVER (PARTITION BY customer ORDER BY ts ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) FROM orders', 'not supported yet: OVER windows (SUM() OVER …)'],
+      [
+        'SELECT customer, COUNT(*) FROM orders GROUP BY customer',
+        'not supported yet: GROUP BY without a window (updating aggregates with retractions)',
+      ],
+      [
+        'SELECT customer, ROW_NUMBER() OVER (PARTITION BY customer ORDER BY ts) FROM orders',
+        'not supported yet: OVER windows (ROW_NUMBER() OVER …)',
+      ],
+      [
+        'SELECT customer, SUM(amount) OVER (PARTITION BY customer ORDER BY ts ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) FROM orders',
+        'not supported yet: OVER windows (SUM() OVER …)',
+      ],
       ['SELECT DISTINCT customer FROM orders', 'not supported yet: SELECT DISTINCT'],
-      ['SELECT customer FROM orders ORDER BY ts', 'not supported yet: ORDER BY (streaming order is only allowed on a time attribute, planned in part 2)'],
+      [
+        'SELECT customer FROM orders ORDER BY ts',
+        'not supported yet: ORDER BY (streaming order is only allowed on a time attribute, planned in part 2)',
+      ],
       ['SELECT customer, PROCTIME() FROM orders', 'not supported yet: PROCTIME() (processing-time attributes)'],
     ];
     for (const [sql, message] of cases) expect(await failure(sql)).toEqual({ code: 'WEIR_SQL_UNSUPPORTED', message });
   });
 
   it('checks window arguments and grouping', async () => {
-    expect((await failure("SELECT COUNT(*) FROM TABLE(TUMBLE(TABLE orders, DESCRIPTOR(plain), INTERVAL '1' MINUTE)) GROUP BY window_start, window_end")).message).toBe(
-      "TUMBLE: DESCRIPTOR(plain) must be a time attribute (a column with a WATERMARK), but 'plain' is TIMESTAMP(3)",
-    );
-    expect((await failure("SELECT customer, COUNT(*) FROM TABLE(TUMBLE(TABLE orders, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY window_start, window_end")).message).toBe(
-      "column 'customer' must appear in GROUP BY or be used in an aggregate function ('customer')",
-    );
-    expect((await failure("SELECT COUNT(*) FROM TABLE(TUMBLE(TABLE orders, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY window_start")).message).toBe(
-      'a window aggregate must GROUP BY both window_start and window_end of its window table function',
-    );
+    expect(
+      (
+        await failure(
+          "SELECT COUNT(*) FROM TABLE(TUMBLE(TABLE orders, DESCRIPTOR(plain), INTERVAL '1' MINUTE)) GROUP BY window_start, window_end",
+        )
+      ).message,
+    ).toBe("TUMBLE: DESCRIPTOR(plain) must be a time attribute (a column with a WATERMARK), but 'plain' is TIMESTAMP(3)");
+    expect(
+      (
+        await failure(
+          "SELECT customer, COUNT(*) FROM TABLE(TUMBLE(TABLE orders, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY window_start, window_end",
+        )
+      ).message,
+    ).toBe("column 'customer' must appear in GROUP BY or be used in an aggregate function ('customer')");
+    expect(
+      (await failure("SELECT COUNT(*) FROM TABLE(TUMBLE(TABLE orders, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY window_start"))
+        .message,
+    ).toBe('a window aggregate must GROUP BY both window_start and window_end of its window table function');
   });
 
   it('refuses a table without a connector, an unknown connector and an unknown option by name', async () => {
@@ -89,7 +115,9 @@ describe('SQL errors', () => {
       let err = '';
       const io = { out: (t: string) => (out += t), err: (t: string) => (err += t) };
       expect(await sqlMain(['-f', script], io)).toBe(1);
-      expect(err).toBe("[ERROR] WEIR_SQL_PARSE: syntax error at line 3, column 13: unexpected ';'; expected one of NOT, '-', '+', a number, a string, TRUE, FALSE, NULL, INTERVAL, CASE, CAST, TRY_CAST, EXTRACT, TIMESTAMP, DATE, TIME, EXISTS, '(', an identifier\n");
+      expect(err).toBe(
+        "[ERROR] WEIR_SQL_PARSE: syntax error at line 3, column 13: unexpected ';'; expected one of NOT, '-', '+', a number, a string, TRUE, FALSE, NULL, INTERVAL, CASE, CAST, TRY_CAST, EXTRACT, TIMESTAMP, DATE, TIME, EXISTS, '(', an identifier\n",
+      );
       expect(out).toBe('');
       err = '';
       expect(await sqlMain([], io)).toBe(2);

@@ -39,7 +39,10 @@ describe('TableEnvironment', () => {
     await env.executeSql("CREATE TABLE g (id BIGINT, name STRING) WITH ('connector' = 'datagen', 'number-of-rows' = '3')");
     await env.executeSql('CREATE VIEW named AS SELECT id, UPPER(name) AS shout FROM g');
     expect((await env.executeSql('SHOW VIEWS')).rows).toEqual([{ 'view name': 'named' }]);
-    expect((await env.executeSql('DESCRIBE named')).rows.map((r) => `${r.name} ${r.type} ${r.null}`)).toEqual(['id BIGINT true', 'shout STRING true']);
+    expect((await env.executeSql('DESCRIBE named')).rows.map((r) => `${r.name} ${r.type} ${r.null}`)).toEqual([
+      'id BIGINT true',
+      'shout STRING true',
+    ]);
     await expect(env.executeSql('CREATE VIEW bad AS SELECT nme FROM g')).rejects.toThrow("column 'nme' not found (did you mean 'name'?)");
     await env.executeSql('DROP VIEW named');
     await expect(env.executeSql('DROP VIEW named')).rejects.toThrow("view 'named' does not exist");
@@ -72,6 +75,8 @@ describe('TableEnvironment', () => {
     for (const [, score] of scores) expect(score >= 0 && score <= 9 && Number.isInteger(score)).toBe(true);
     // datagen is deterministic per row: the same table read again gives the same scores
     const again = await env.sqlQuery('SELECT id, score FROM gen').execute();
-    expect(again.rows.map((r) => [r.id, r.score]).sort((a, b) => (a[0] as number) - (b[0] as number))).toEqual(scores.sort((a, b) => a[0] - b[0]));
+    expect(again.rows.map((r) => [r.id, r.score]).sort((a, b) => (a[0] as number) - (b[0] as number))).toEqual(
+      scores.sort((a, b) => a[0] - b[0]),
+    );
   });
 });

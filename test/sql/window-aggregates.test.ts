@@ -48,8 +48,28 @@ describe('windowed aggregates in SQL', () => {
              MIN(v) AS lo, MAX(v) AS hi, SUM(v) FILTER (WHERE v > 2) AS big
       FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '5' SECOND))
       GROUP BY k, window_start, window_end`);
-    const row = (k: string, w: number, n: number, nv: number, dv: number, s: number | null, av: number | null, lo: number | null, hi: number | null, big: number | null) => ({
-      k, ws: at(w), n, nv, dv, s, av, lo, hi, big,
+    const row = (
+      k: string,
+      w: number,
+      n: number,
+      nv: number,
+      dv: number,
+      s: number | null,
+      av: number | null,
+      lo: number | null,
+      hi: number | null,
+      big: number | null,
+    ) => ({
+      k,
+      ws: at(w),
+      n,
+      nv,
+      dv,
+      s,
+      av,
+      lo,
+      hi,
+      big,
     });
     expect(got).toEqual(
       sorted([
@@ -68,7 +88,13 @@ describe('windowed aggregates in SQL', () => {
       SELECT window_start AS ws, window_end AS we, COUNT(*) AS n
       FROM TABLE(HOP(TABLE events, DESCRIPTOR(ts), INTERVAL '5' SECOND, INTERVAL '10' SECOND))
       GROUP BY window_start, window_end HAVING COUNT(*) > 1`);
-    expect(got).toEqual(sorted([{ ws: at(-5), we: at(5), n: 3 }, { ws: at(0), we: at(10), n: 5 }, { ws: at(5), we: at(15), n: 3 }]));
+    expect(got).toEqual(
+      sorted([
+        { ws: at(-5), we: at(5), n: 3 },
+        { ws: at(0), we: at(10), n: 5 },
+        { ws: at(5), we: at(15), n: 3 },
+      ]),
+    );
   });
 
   it('CUMULATE TVF: every step of each window, SUM over NULLs', async () => {
@@ -93,11 +119,18 @@ describe('windowed aggregates in SQL', () => {
              SESSION_ROWTIME(ts, INTERVAL '3' SECOND) AS rt
       FROM events GROUP BY k, SESSION(ts, INTERVAL '3' SECOND)`);
     const sess = (k: string, n: number, s: number, e: number) => ({ k, n, s: at(s), e: at(e), rt: at(e) - 1 });
-    expect(sessions).toEqual(sorted([sess('a', 3, 1, 9), sess('a', 1, 11, 14), sess('b', 1, 2, 5), sess('b', 1, 7, 10), sess('b', 1, 25, 28)]));
+    expect(sessions).toEqual(
+      sorted([sess('a', 3, 1, 9), sess('a', 1, 11, 14), sess('b', 1, 2, 5), sess('b', 1, 7, 10), sess('b', 1, 25, 28)]),
+    );
     const tumbles = await rows(`
       SELECT TUMBLE_START(ts, INTERVAL '10' SECOND) AS s, TUMBLE_END(ts, INTERVAL '10' SECOND) AS e, MAX(v) AS hi
       FROM events WHERE k = 'b' GROUP BY TUMBLE(ts, INTERVAL '10' SECOND)`);
-    expect(tumbles).toEqual(sorted([{ s: at(0), e: at(10), hi: 5 }, { s: at(20), e: at(30), hi: 10 }]));
+    expect(tumbles).toEqual(
+      sorted([
+        { s: at(0), e: at(10), hi: 5 },
+        { s: at(20), e: at(30), hi: 10 },
+      ]),
+    );
   });
 
   it('projection with CASE, WHERE with NULLs, UNION ALL and WITH', async () => {
@@ -106,7 +139,15 @@ describe('windowed aggregates in SQL', () => {
       SELECT k, CASE WHEN v IS NULL THEN -1 ELSE v * 2 END AS w FROM events WHERE k = 'a'
       UNION ALL
       SELECT k, v FROM big`);
-    expect(got).toEqual(sorted([{ k: 'a', w: 2 }, { k: 'a', w: 6 }, { k: 'a', w: -1 }, { k: 'a', w: 6 }, { k: 'b', w: 10 }]));
+    expect(got).toEqual(
+      sorted([
+        { k: 'a', w: 2 },
+        { k: 'a', w: 6 },
+        { k: 'a', w: -1 },
+        { k: 'a', w: 6 },
+        { k: 'b', w: 10 },
+      ]),
+    );
     // v > 2 is NULL for the NULL row: WHERE keeps only TRUE
     expect(await rows(`SELECT v FROM events WHERE NOT (v > 2)`)).toEqual(sorted([{ v: 1 }, { v: 2 }]));
   });
