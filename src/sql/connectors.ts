@@ -4,7 +4,10 @@ import { existsSync, statSync } from 'node:fs';
 import type { DataStream } from '../api/datastream.ts';
 import type { StreamExecutionEnvironment } from '../api/environment.ts';
 import { configError } from '../core/errors.ts';
-import { exactlyOnceFileSink } from '../connectors/file-sink.ts';
+import { csvField, exactlyOnceFileSink } from '../connectors/file-sink.ts';
+import { parseCsvRecord } from '../connectors/file-formats.ts';
+import { kafkaSink } from '../connectors/kafka/sink.ts';
+import { kafkaSource, type KafkaRecordMeta } from '../connectors/kafka/source.ts';
 import { fileSource } from '../connectors/file-source.ts';
 import { generatorSource } from '../connectors/sources.ts';
 import { nexmarkSource } from '../connectors/nexmark/source.ts';
@@ -30,6 +33,27 @@ const OPTIONS: Record<string, { source: boolean; sink: boolean; keys: string[] }
       'source.monitor-interval',
       'sink.rolling-policy.file-size',
       'sink.rolling-policy.rollover-interval',
+    ],
+  },
+  kafka: {
+    source: true,
+    sink: true,
+    keys: [
+      'connector',
+      'topic',
+      'topic-pattern',
+      'properties.bootstrap.servers',
+      'properties.group.id',
+      'scan.startup.mode',
+      'scan.startup.timestamp-millis',
+      'scan.bounded.mode',
+      'format',
+      'value.format',
+      'csv.field-delimiter',
+      'csv.ignore-parse-errors',
+      'json.ignore-parse-errors',
+      'sink.delivery-guarantee',
+      'sink.transactional-id-prefix',
     ],
   },
   datagen: { source: true, sink: false, keys: ['connector', 'number-of-rows', 'rows-per-second'] },
@@ -123,6 +147,9 @@ function converter(type: SqlType, where: string): (v: unknown) => unknown {
 export function sourceFor(env: StreamExecutionEnvironment, node: SourceNode): DataStream<Row> {
   const { table, connector, options, physical } = node;
   checkOptions(table, connector, options, 'source');
+  if (node.metadata.length > 0 && connector !== 'kafka') {
+    throw configError(`table '${table}': connector '${connector}' has no metadata; column '${node.metadata[0].name}' cannot be read`);
+  }
   const name = `${table} (${connector})`;
   switch (connector) {
     case 'filesystem': {
@@ -155,6 +182,8 @@ export function sourceFor(env: StreamExecutionEnvironment, node: SourceNode): Da
         .name(`${table}: convert`)
         .uid(`${node.uid}/convert`);
     }
+    case 'kafka':
+      return kafkaTableSource(env, node, name);
     case 'datagen': {
       const count = Number(required(table, options, 'number-of-rows'));
       if (!Number.isSafeInteger(count) || count < 0) throw configError(`table '${table}': 'number-of-rows' must be a non-negative integer`);
@@ -208,6 +237,92 @@ export function sourceFor(env: StreamExecutionEnvironment, node: SourceNode): Da
     default:
       throw configError(`table '${table}': connector '${connector}' cannot be read`);
   }
+}
+
+function formatOf(table: string, options: Record<string, string>): 'csv' | 'json' {
+  const format = options.format ?? options['value.format'];
+  if (format === undefined) throw configError(`table '${table}': missing required option 'format'`);
+  if (format !== 'csv' && format !== 'json') throw configError(`table '${table}': format '${format}' is not supported; use csv or json`);
+  return format;
+}
+
+/** Kafka metadata Flink's kafka connector exposes, by key. */
+const KAFKA_METADATA: Record<string, (m: KafkaRecordMeta) => unknown> = {
+  timestamp: (m) => Number(m.timestamp),
+  partition: (m) => m.partition,
+  offset: (m) => Number(m.offset),
+  topic: (m) => m.topic,
+};
+
+/** A Kafka topic as a table: values in JSON or CSV, metadata columns from the record, Flink's startup and bounded modes. */
+function kafkaTableSource(env: StreamExecutionEnvironment, node: SourceNode, name: string): DataStream<Row> {
+  const { table, options, physical, metadata } = node;
+  const format = formatOf(table, options);
+  const delimiter = options['csv.field-delimiter'] ?? ',';
+  const convert = physical.map((f) => ({ name: f.name, fn: converter(f.type, `table '${table}', column '${f.name}'`) }));
+  const meta = metadata.map((m) => {
+    const get = KAFKA_METADATA[m.key];
+    if (get === undefined)
+      throw configError(
+        `table '${table}': unknown metadata key '${m.key}' of column '${m.name}'; kafka has ${Object.keys(KAFKA_METADATA).join(', ')}`,
+      );
+    return { name: m.name, get };
+  });
+  const mode = options['scan.startup.mode'] ?? 'group-offsets';
+  const startFrom =
+    mode === 'earliest-offset'
+      ? ('earliest' as const)
+      : mode === 'latest-offset'
+        ? ('latest' as const)
+        : mode === 'group-offsets'
+          ? ('committed' as const)
+          : mode === 'timestamp'
+            ? { timestamp: Number(required(table, options, 'scan.startup.timestamp-millis')) }
+            : undefined;
+  if (startFrom === undefined)
+    throw configError(
+      `table '${table}': 'scan.startup.mode' must be earliest-offset, latest-offset, group-offsets or timestamp, got '${mode}'`,
+    );
+  const bounded = options['scan.bounded.mode'];
+  if (bounded !== undefined && bounded !== 'latest-offset' && bounded !== 'unbounded') {
+    throw configError(`table '${table}': not supported yet: 'scan.bounded.mode' = '${bounded}' (weir has latest-offset and unbounded)`);
+  }
+  const topic = options.topic;
+  const pattern = options['topic-pattern'];
+  if ((topic === undefined) === (pattern === undefined))
+    throw configError(`table '${table}': give exactly one of 'topic' and 'topic-pattern'`);
+  const skip = options[`${format}.ignore-parse-errors`] === 'true';
+  const source = kafkaSource<Row>({
+    brokers: required(table, options, 'properties.bootstrap.servers').split(','),
+    topics: topic?.split(';'),
+    topicPattern: pattern,
+    groupId: options['properties.group.id'],
+    startFrom,
+    stopAtOffsets: bounded === 'latest-offset' ? 'latest' : undefined,
+    onError: skip ? 'skip' : 'fail',
+    name,
+    deserializer: (value, m) => {
+      if (value === null) throw new Error('a record without a value');
+      const text = value.toString('utf8');
+      let raw: Row;
+      if (format === 'json') {
+        const parsed = JSON.parse(text) as unknown;
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+          throw new Error(`not a JSON object: ${text.slice(0, 60)}`);
+        raw = parsed as Row;
+      } else {
+        const r = parseCsvRecord(text, delimiter);
+        if (r.kind !== 'fields') throw new Error(r.kind === 'malformed' ? r.reason : 'an incomplete CSV record');
+        raw = {};
+        physical.forEach((f, i) => (raw[f.name] = r.fields[i]));
+      }
+      const row: Row = {};
+      for (const c of convert) row[c.name] = c.fn(raw[c.name]);
+      for (const x of meta) row[x.name] = x.get(m);
+      return row;
+    },
+  });
+  return env.fromSource(source, name).uid(node.uid);
 }
 
 /** datagen's per-field generators: `fields.<name>.kind` = random (default) | sequence, with min/max/length/start/end. */
@@ -299,6 +414,30 @@ export function sinkFor(input: DataStream<Row>, node: SinkNode): void {
         .uid(`${node.uid}/format`)
         .print(prefix)
         .uid(node.uid);
+      return;
+    }
+    case 'kafka': {
+      const format = formatOf(table, options);
+      const delimiter = options['csv.field-delimiter'] ?? ',';
+      const guarantee = options['sink.delivery-guarantee'] ?? 'at-least-once';
+      if (!['at-least-once', 'exactly-once', 'none'].includes(guarantee)) {
+        throw configError(`table '${table}': 'sink.delivery-guarantee' must be exactly-once, at-least-once or none, got '${guarantee}'`);
+      }
+      const sink = kafkaSink<Row>({
+        brokers: required(table, options, 'properties.bootstrap.servers').split(','),
+        topic: required(table, options, 'topic'),
+        guarantee: guarantee === 'exactly-once' ? 'exactly-once' : 'at-least-once',
+        transactionalIdPrefix: options['sink.transactional-id-prefix'] ?? `weir-sql-${table}`,
+        serializer: (r) => {
+          const vs = values(r);
+          if (format === 'csv') return vs.map((v) => csvField(v, delimiter)).join(delimiter);
+          const o: Row = {};
+          fields.forEach((f, i) => (o[f.name] = vs[i]));
+          return JSON.stringify(o);
+        },
+        name: `${table} (kafka)`,
+      });
+      input.sinkTo(sink).name(`${table} (kafka)`).uid(node.uid);
       return;
     }
     case 'filesystem': {

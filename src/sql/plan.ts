@@ -58,6 +58,8 @@ export interface SourceNode {
   options: Record<string, string>;
   /** Columns the connector produces. */
   physical: PlanField[];
+  /** Metadata columns (`METADATA FROM 'key'`): the connector fills column `name` from its metadata `key`. */
+  metadata: { name: string; key: string; type: SqlType }[];
   /** Computed columns, evaluated after the physical ones, in order. */
   computed: { name: string; expr: PlanExpr }[];
   /** All columns of the table, in order. */

@@ -191,6 +191,9 @@ export interface CatalogColumn {
   type: SqlType;
   kind: 'physical' | 'computed' | 'metadata';
   expr?: Expr;
+  /** Metadata columns: the connector's metadata key, and whether the column is read-only (VIRTUAL). */
+  key?: string;
+  virtual?: boolean;
 }
 
 /** A table or view in the catalog. */
@@ -250,7 +253,8 @@ export function createTable(catalog: Catalog, s: Extract<Statement, { kind: 'cre
     if (seen.has(c.name)) throw validationError(`column '${c.name}' is defined twice in table '${s.name}'`);
     seen.add(c.name);
     if (c.kind === 'physical') columns.push({ name: c.name, type: typeFromAst(c.type), kind: 'physical' });
-    else if (c.kind === 'metadata') columns.push({ name: c.name, type: typeFromAst(c.type), kind: 'metadata' });
+    else if (c.kind === 'metadata')
+      columns.push({ name: c.name, type: typeFromAst(c.type), kind: 'metadata', key: c.from ?? c.name, virtual: c.virtual });
     else {
       const scope = new Scope(
         columns.filter((x) => x.kind !== 'computed').map((x) => ({ name: x.name, type: x.type })),
@@ -941,8 +945,8 @@ export class Planner {
       return { ...rel, fields: rel.fields.map((f, i) => ({ name: names?.[i] ?? f.name, type: f.type, qualifier: alias ?? name })) };
     }
     const physical = entry.columns.filter((c) => c.kind === 'physical').map((c) => ({ name: c.name, type: c.type }));
-    if (entry.columns.some((c) => c.kind === 'metadata')) throw unsupported(`METADATA columns (table '${name}')`);
-    const colScope = new Scope(physical, entry.text);
+    const metadata = entry.columns.filter((c) => c.kind === 'metadata').map((c) => ({ name: c.name, key: c.key as string, type: c.type }));
+    const colScope = new Scope([...physical, ...metadata.map((m) => ({ name: m.name, type: m.type }))], entry.text);
     const computed = entry.columns
       .filter((c) => c.kind === 'computed')
       .map((c) => ({ name: c.name, expr: { code: compileExpr(c.expr as Expr, colScope).code } }));
@@ -958,6 +962,7 @@ export class Planner {
       connector: entry.options.connector,
       options: entry.options,
       physical,
+      metadata,
       computed,
       fields,
       watermark,

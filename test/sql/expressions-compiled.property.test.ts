@@ -67,12 +67,10 @@ const str: fc.Memo<Node> = fc.memo((d) =>
         fc.constantFrom('', 'ab', 'x%y', "it's").map((v): Node => ({ sql: `'${v.replace(/'/g, "''")}'`, eval: () => v })),
       )
     : fc.oneof(
-        fc
-          .tuple(str(d - 1), str(d - 1))
-          .map(([p, q]): Node => ({
-            sql: `(${p.sql} || ${q.sql})`,
-            eval: (row) => nullIn((u: string, v: string) => u + v)(p.eval(row), q.eval(row)),
-          })),
+        fc.tuple(str(d - 1), str(d - 1)).map(([p, q]): Node => ({
+          sql: `(${p.sql} || ${q.sql})`,
+          eval: (row) => nullIn((u: string, v: string) => u + v)(p.eval(row), q.eval(row)),
+        })),
         str(d - 1).map((s): Node => ({ sql: `UPPER(${s.sql})`, eval: (row) => nullIn((v: string) => v.toUpperCase())(s.eval(row)) })),
         fc.tuple(bool(d - 1), str(d - 1), str(d - 1)).map(([c, p, q]): Node => ({
           sql: `CASE WHEN ${c.sql} THEN ${p.sql} ELSE ${q.sql} END`,
@@ -104,12 +102,10 @@ const bool: fc.Memo<Node> = fc.memo((d) =>
               op === '=' ? p === q : op === '<>' ? p !== q : op === '<' ? p < q : op === '<=' ? p <= q : op === '>' ? p > q : p >= q,
             )(l.eval(row), r.eval(row)),
         })),
-        fc
-          .tuple(str(d - 1), str(d - 1))
-          .map(([l, r]): Node => ({
-            sql: `(${l.sql} = ${r.sql})`,
-            eval: (row) => nullIn((p: string, q: string) => p === q)(l.eval(row), r.eval(row)),
-          })),
+        fc.tuple(str(d - 1), str(d - 1)).map(([l, r]): Node => ({
+          sql: `(${l.sql} = ${r.sql})`,
+          eval: (row) => nullIn((p: string, q: string) => p === q)(l.eval(row), r.eval(row)),
+        })),
         fc.tuple(num(d - 1), fc.boolean()).map(([n, neg]): Node => ({
           sql: `(${n.sql} IS ${neg ? 'NOT ' : ''}NULL)`,
           eval: (row) => (n.eval(row) === null) !== neg,

@@ -97,10 +97,10 @@ describe('SQL errors', () => {
 
   it('refuses a table without a connector, an unknown connector and an unknown option by name', async () => {
     expect((await failure('CREATE TABLE t (a INT)')).message).toBe("table 't' needs a 'connector' option in its WITH clause");
-    await env.executeSql("CREATE TABLE k (a INT) WITH ('connector' = 'kafka', 'topic' = 'x')");
+    await env.executeSql("CREATE TABLE k (a INT) WITH ('connector' = 'upsert-kafka', 'topic' = 'x')");
     await env.executeSql("CREATE TABLE f (a INT) WITH ('connector' = 'filesystem', 'path' = '/x', 'format' = 'csv', 'csv.quote' = '|')");
     await env.executeSql("CREATE TABLE p (a INT) WITH ('connector' = 'print')");
-    expect((await failure('INSERT INTO p SELECT a FROM k')).message).toBe("table 'k': not supported yet: the 'kafka' SQL connector");
+    expect((await failure('INSERT INTO p SELECT a FROM k')).message).toBe("table 'k': not supported yet: the 'upsert-kafka' SQL connector");
     expect((await failure('INSERT INTO p SELECT a FROM f')).message).toBe(
       "table 'f': unsupported option 'csv.quote' for connector 'filesystem'; supported: connector, path, format, csv.field-delimiter, csv.ignore-parse-errors, json.ignore-parse-errors, source.monitor-interval, sink.rolling-policy.file-size, sink.rolling-policy.rollover-interval",
     );
