@@ -2,16 +2,19 @@
 
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { WeirError } from '../core/errors.ts';
 import type { Statement } from '../sql/ast.ts';
 import { TableEnvironment, type TableEnvironmentSettings, type TableResult } from '../sql/table-environment.ts';
 
-const USAGE = `usage: weir sql -f <script.sql> [options]
+const USAGE = `usage: weir sql [-f <script.sql>] [options]
 
 Runs the statements of a Flink SQL script in order (CREATE TABLE/VIEW, SET, INSERT INTO … SELECT,
 SELECT, SHOW TABLES, DESCRIBE, EXPLAIN); each INSERT runs as a job and the script goes on when it
-ends (its inputs must be bounded). The interactive shell is not built yet.
+ends (its inputs must be bounded). Without -f, reads statements from the terminal (line editing
+and history by node:readline; a statement ends with ';'; QUIT; or Ctrl-D leaves).
 
 options:
   -f, --file <script.sql>     the script
@@ -66,8 +69,41 @@ function report(s: Statement, r: TableResult, io: SqlIo): void {
   if (r.job !== undefined) io.out(`late rows dropped: ${r.lateRowsDropped ?? 0}\n`);
 }
 
-/** Runs `weir sql` with these arguments (after `sql`); resolves with the exit code. */
-export async function sqlMain(argv: string[], io: SqlIo = processIo): Promise<number> {
+/**
+ * The interactive shell: statements end with `;` (several lines each), each runs when complete and
+ * its result prints; an error prints and the shell goes on. `QUIT;`/`EXIT;` or end of input leaves.
+ */
+async function shell(env: TableEnvironment, io: SqlIo, input: Readable, terminal: boolean): Promise<number> {
+  const rl = createInterface({ input, output: terminal ? process.stdout : undefined, terminal, historySize: 1000, prompt: 'Flink SQL> ' });
+  let pending = '';
+  if (terminal) rl.prompt();
+  for await (const line of rl) {
+    pending += `${line}\n`;
+    if (!line.trimEnd().endsWith(';')) {
+      if (terminal) rl.setPrompt('> ');
+      if (terminal) rl.prompt();
+      continue;
+    }
+    const text = pending;
+    pending = '';
+    if (/^\s*(quit|exit)\s*;\s*$/i.test(text)) break;
+    try {
+      await env.executeScript(text, (s, r) => report(s, r, io));
+    } catch (error) {
+      const e = error as Error;
+      io.err(`[ERROR] ${e instanceof WeirError ? `${e.code}: ` : ''}${e.message}\n`);
+    }
+    if (terminal) {
+      rl.setPrompt('Flink SQL> ');
+      rl.prompt();
+    }
+  }
+  rl.close();
+  return 0;
+}
+
+/** Runs `weir sql` with these arguments (after `sql`); resolves with the exit code. `input` feeds the shell (default stdin). */
+export async function sqlMain(argv: string[], io: SqlIo = processIo, input?: Readable): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -90,10 +126,6 @@ export async function sqlMain(argv: string[], io: SqlIo = processIo): Promise<nu
     io.out(`${USAGE}\n`);
     return 0;
   }
-  if (values.file === undefined) {
-    io.err(`weir sql: not supported yet: the interactive SQL shell; run a script with -f <script.sql>\n${USAGE}\n`);
-    return 2;
-  }
   const settings: TableEnvironmentSettings = { mode: values.local ? 'local' : 'threads' };
   if (values.parallelism !== undefined) {
     const p = Number(values.parallelism);
@@ -105,6 +137,9 @@ export async function sqlMain(argv: string[], io: SqlIo = processIo): Promise<nu
   }
   if (values['checkpoint-dir'] !== undefined) settings.checkpointDir = resolve(values['checkpoint-dir']);
   if (values['from-savepoint'] !== undefined) settings.fromSavepoint = resolve(values['from-savepoint']);
+  if (values.file === undefined) {
+    return shell(TableEnvironment.create(settings), io, input ?? process.stdin, input === undefined && process.stdin.isTTY === true);
+  }
   let script: string;
   try {
     script = readFileSync(values.file, 'utf8');

@@ -1037,10 +1037,6 @@ export class Planner {
     return { node: input.node, fields, window };
   }
 
-  private selectNames(s: Select, fields: ScopeField[]): void {
-    void s;
-    void fields;
-  }
 
   private planSelectBlock(s: Select, text: string): Rel {
     if (s.distinct) throw unsupported('SELECT DISTINCT');
