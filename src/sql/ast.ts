@@ -119,6 +119,8 @@ export type Statement =
       primaryKey?: string[];
       options: Record<string, string>;
       like?: string;
+      /** `LIKE t (INCLUDING ALL, OVERWRITING OPTIONS, …)`, upper-cased pairs. */
+      likeOptions?: string[];
       partitionedBy?: string[];
       loc: Loc;
     }

@@ -391,6 +391,7 @@ class FlinkSqlParser extends EmbeddedActionsParser {
     let watermark: { column: string; expr: Expr } | undefined;
     let primaryKey: string[] | undefined;
     let like: string | undefined;
+    const likeOptions: string[] = [];
     let partitionedBy: string[] | undefined;
     let options: Record<string, string> = {};
     this.CONSUME(LParen);
@@ -445,13 +446,17 @@ class FlinkSqlParser extends EmbeddedActionsParser {
       this.OPTION6(() => {
         this.CONSUME2(LParen);
         this.MANY(() => {
-          this.alt(2, [{ ALT: () => this.CONSUME(K.INCLUDING) }, { ALT: () => this.CONSUME(K.EXCLUDING) }]);
-          this.alt(3, [
+          const how = this.alt<IToken>(2, [
+            { ALT: () => this.CONSUME(K.INCLUDING) },
+            { ALT: () => this.CONSUME(K.EXCLUDING) },
+            { ALT: () => this.CONSUME2(Identifier) }, // OVERWRITING
+          ]);
+          const what = this.alt<IToken>(3, [
             { ALT: () => this.CONSUME(K.ALL) },
             { ALT: () => this.CONSUME(K.OPTIONS) },
-            { ALT: () => this.CONSUME2(K.WATERMARK) },
             { ALT: () => this.CONSUME(Identifier) },
           ]);
+          if (!this.RECORDING_PHASE) likeOptions.push(`${how.image.toUpperCase()} ${what.image.toUpperCase()}`);
         });
         this.CONSUME2(RParen);
       });
@@ -466,6 +471,7 @@ class FlinkSqlParser extends EmbeddedActionsParser {
       primaryKey,
       options,
       like,
+      likeOptions,
       partitionedBy,
       loc: this.loc(first as IToken),
     };

@@ -246,9 +246,31 @@ export class Catalog {
 
 /** Adds a `CREATE TABLE` to the catalog, checking its columns, computed columns and watermark. */
 export function createTable(catalog: Catalog, s: Extract<Statement, { kind: 'create-table' }>, text: string): void {
-  if (s.like !== undefined) throw unsupported('CREATE TABLE … LIKE');
   const columns: CatalogColumn[] = [];
   const seen = new Set<string>();
+  let like: Extract<CatalogEntry, { kind: 'table' }> | undefined;
+  if (s.like !== undefined) {
+    // Flink's default merging: every part of the base table, options overwritten by this table's.
+    const other = (s.likeOptions ?? []).filter(
+      (o) =>
+        ![
+          'INCLUDING ALL',
+          'OVERWRITING OPTIONS',
+          'INCLUDING OPTIONS',
+          'INCLUDING GENERATED',
+          'INCLUDING WATERMARKS',
+          'INCLUDING CONSTRAINTS',
+        ].includes(o),
+    );
+    if (other.length > 0) throw unsupported(`CREATE TABLE … LIKE with ${other.join(', ')}`);
+    const base = catalog.lookup(s.like);
+    if (base.kind !== 'table') throw validationError(`CREATE TABLE … LIKE '${s.like}': '${s.like}' is a view, not a table`);
+    like = base;
+    for (const c of base.columns) {
+      columns.push({ ...c, type: withoutTime(c.type) });
+      seen.add(c.name);
+    }
+  }
   for (const c of s.columns as ColumnDef[]) {
     if (seen.has(c.name)) throw validationError(`column '${c.name}' is defined twice in table '${s.name}'`);
     seen.add(c.name);
@@ -264,12 +286,19 @@ export function createTable(catalog: Catalog, s: Extract<Statement, { kind: 'cre
       columns.push({ name: c.name, type: withoutTime(type), kind: 'computed', expr: c.expr });
     }
   }
-  if (s.watermark !== undefined) {
-    const col = columns.find((c) => c.name === s.watermark?.column);
+  if (like?.watermark !== undefined && s.watermark !== undefined) {
+    throw validationError(
+      `CREATE TABLE … LIKE '${like.name}': both tables define a watermark; Flink's default (INCLUDING WATERMARKS) does not merge them`,
+    );
+  }
+  const watermark = s.watermark ?? like?.watermark;
+  const watermarkText = s.watermark !== undefined ? text : (like?.text ?? text);
+  if (watermark !== undefined) {
+    const col = columns.find((c) => c.name === watermark.column);
     if (col === undefined) {
       throw validationError(
-        `WATERMARK FOR '${s.watermark.column}': no such column in '${s.name}'${didYouMean(
-          s.watermark.column,
+        `WATERMARK FOR '${watermark.column}': no such column in '${s.name}'${didYouMean(
+          watermark.column,
           columns.map((c) => c.name),
         )}`,
       );
@@ -283,17 +312,20 @@ export function createTable(catalog: Catalog, s: Extract<Statement, { kind: 'cre
       columns.map((x) => ({ name: x.name, type: x.type })),
       text,
     );
-    const wm = compileExpr(s.watermark.expr, scope);
+    const wm = compileExpr(watermark.expr, scope);
     if (!isTimestamp(wm.type))
-      throw validationError(`the watermark expression '${textAt(text, s.watermark.expr)}' must be a timestamp, not ${typeText(wm.type)}`);
+      throw validationError(
+        `the watermark expression '${textAt(watermarkText, watermark.expr)}' must be a timestamp, not ${typeText(wm.type)}`,
+      );
     col.type = { ...col.type, precision: col.type.precision, time: 'rowtime' };
   }
   for (const k of s.primaryKey ?? []) {
     if (!seen.has(k)) throw validationError(`PRIMARY KEY column '${k}' is not a column of '${s.name}'${didYouMean(k, [...seen])}`);
   }
-  if (s.options.connector === undefined) throw validationError(`table '${s.name}' needs a 'connector' option in its WITH clause`);
+  const options = { ...(like?.options ?? {}), ...s.options };
+  if (options.connector === undefined) throw validationError(`table '${s.name}' needs a 'connector' option in its WITH clause`);
   catalog.put(
-    { kind: 'table', name: s.name, columns, watermark: s.watermark, primaryKey: s.primaryKey, options: s.options, text },
+    { kind: 'table', name: s.name, columns, watermark, primaryKey: s.primaryKey ?? like?.primaryKey, options, text },
     s.ifNotExists,
   );
 }
@@ -769,17 +801,19 @@ function containsAggregate(e: Expr | undefined): boolean {
   return found;
 }
 
+/** Calls `f` on `e` and every expression inside it (CASE branches, call arguments, OVER specs), not inside subqueries. */
 function walk(e: Expr, f: (e: Expr) => void): void {
-  f(e);
-  for (const v of Object.values(e)) {
-    if (v && typeof v === 'object') {
-      if (Array.isArray(v)) for (const x of v) if (x && typeof x === 'object' && 'kind' in x && 'loc' in x) walk(x as Expr, f);
-      if ('kind' in v && 'loc' in v && (v as Expr).kind !== undefined && v !== e) walk(v as Expr, f);
-      if (Array.isArray(v))
-        for (const x of v)
-          if (x && typeof x === 'object' && 'when' in x) (walk((x as { when: Expr }).when, f), walk((x as { then: Expr }).then, f));
+  const visit = (v: unknown): void => {
+    if (v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      for (const x of v) visit(x);
+      return;
     }
-  }
+    const o = v as Record<string, unknown>;
+    if (typeof o.kind === 'string' && 'loc' in o) f(o as unknown as Expr);
+    for (const [k, x] of Object.entries(o)) if (k !== 'query' && k !== 'loc') visit(x);
+  };
+  visit(e);
 }
 
 /** A structural key for an expression (locations left out), to match GROUP BY keys in the SELECT list. */
@@ -1036,7 +1070,6 @@ export class Planner {
     ];
     return { node: input.node, fields, window };
   }
-
 
   private planSelectBlock(s: Select, text: string): Rel {
     if (s.distinct) throw unsupported('SELECT DISTINCT');
