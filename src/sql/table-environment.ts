@@ -2,7 +2,7 @@
 
 import type { JobResult } from '../actors/job-master.ts';
 import { startJob, type ExecuteOptions, type JobClient } from '../scheduler/execute.ts';
-import type { Statement } from './ast.ts';
+import type { Query, Statement } from './ast.ts';
 import type * as ParserModule from './parser.ts';
 import { COLLECT_ID, PLAN_PARAM, type PlanField, type PlanNode, type SqlPlan } from './plan.ts';
 import { Catalog, Planner, createTable, typeText, unsupported, validationError } from './planner.ts';
@@ -68,8 +68,11 @@ export class Table {
     private readonly env: TableEnvironment,
     /** The plan; rejects with the parse or validation error of the query. */
     private readonly plan: Promise<SqlPlan>,
+    /** The query and the text it was parsed from (for `createTemporaryView`). */
+    readonly source: Promise<{ query: Query; text: string }>,
   ) {
     plan.catch(() => {}); // the error surfaces where the table is used
+    source.catch(() => {});
   }
 
   private async columns(): Promise<PlanField[]> {
@@ -182,12 +185,22 @@ export class TableEnvironment {
    * syntax or validation error rejects the Table's methods.
    */
   sqlQuery(sql: string): Table {
-    const plan = parser().then((p) => {
+    const source = parser().then((p) => {
       const s = p.parseStatement(sql);
       if (s.kind !== 'query') throw validationError(`sqlQuery() takes a SELECT, got a ${s.kind} statement`);
-      return this.planner().planSelect(s.query, sql);
+      return { query: s.query, text: sql };
     });
-    return new Table(this, plan);
+    return new Table(
+      this,
+      source.then((q) => this.planner().planSelect(q.query, q.text)),
+      source,
+    );
+  }
+
+  /** Registers a Table as a view under `name` (Flink's `createTemporaryView`). */
+  async createTemporaryView(name: string, table: Table): Promise<void> {
+    const { query, text } = await table.source;
+    this.catalog.put({ kind: 'view', name, query, text });
   }
 
   /** The plan of a statement as text (EXPLAIN). */
@@ -305,7 +318,11 @@ export class TableEnvironment {
         return result('job', ['job'], [{ job: job.jobName }], job);
       }
       case 'query':
-        return new Table(this, Promise.resolve(this.planner().planSelect(s.query, text))).execute();
+        return new Table(
+          this,
+          Promise.resolve(this.planner().planSelect(s.query, text)),
+          Promise.resolve({ query: s.query, text }),
+        ).execute();
     }
   }
 }

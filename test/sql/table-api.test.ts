@@ -44,6 +44,9 @@ describe('TableEnvironment', () => {
       'shout STRING true',
     ]);
     await expect(env.executeSql('CREATE VIEW bad AS SELECT nme FROM g')).rejects.toThrow("column 'nme' not found (did you mean 'name'?)");
+    await env.createTemporaryView('small', env.sqlQuery('SELECT id FROM g WHERE id < 2'));
+    expect((await env.sqlQuery('SELECT id FROM small').execute()).columns).toEqual(['id']);
+    await env.executeSql('DROP VIEW small');
     await env.executeSql('DROP VIEW named');
     await expect(env.executeSql('DROP VIEW named')).rejects.toThrow("view 'named' does not exist");
     await env.executeSql('DROP VIEW IF EXISTS named');
