@@ -133,6 +133,23 @@ describe('windowed aggregates in SQL', () => {
     );
   });
 
+  it('cascades windows: window_time of a window aggregate is the rowtime of the next one', async () => {
+    await env.executeSql(`CREATE VIEW per5 AS
+      SELECT k, window_time, COUNT(*) AS n FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '5' SECOND))
+      GROUP BY k, window_start, window_end, window_time`);
+    const got = await rows(`
+      SELECT k, window_start AS ws, SUM(n) AS n FROM TABLE(TUMBLE(TABLE per5, DESCRIPTOR(window_time), INTERVAL '10' SECOND))
+      GROUP BY k, window_start, window_end`);
+    expect(got).toEqual(
+      sorted([
+        { k: 'a', ws: at(0), n: 3 },
+        { k: 'a', ws: at(10), n: 1 },
+        { k: 'b', ws: at(0), n: 2 },
+        { k: 'b', ws: at(20), n: 1 },
+      ]),
+    );
+  });
+
   it('projection with CASE, WHERE with NULLs, UNION ALL and WITH', async () => {
     const got = await rows(`
       WITH big AS (SELECT k, v FROM events WHERE v > 9)
@@ -153,7 +170,7 @@ describe('windowed aggregates in SQL', () => {
   });
 
   it('SHOW TABLES, DESCRIBE with the rowtime attribute, and EXPLAIN with stable uids', async () => {
-    expect((await env.executeSql('SHOW TABLES')).rows).toEqual([{ 'table name': 'events' }]);
+    expect((await env.executeSql('SHOW TABLES')).rows).toEqual([{ 'table name': 'events' }, { 'table name': 'per5' }]);
     const described = (await env.executeSql('DESCRIBE events')).rows.map((r) => `${r.name} ${r.type}`);
     expect(described).toEqual(['k STRING', 'v BIGINT', 'ts TIMESTAMP(3) *ROWTIME*']);
     const q = `SELECT k, COUNT(*) FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '5' SECOND)) GROUP BY k, window_start, window_end`;
