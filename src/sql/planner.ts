@@ -107,7 +107,7 @@ export function typeText(t: SqlType): string {
       s = t.length !== undefined ? `VARCHAR(${t.length})` : 'STRING';
       break;
     case 'DECIMAL':
-      s = `DECIMAL(${t.precision}, ${t.scale})`;
+      s = t.precision === undefined ? 'DECIMAL' : `DECIMAL(${t.precision}, ${t.scale ?? 0})`;
       break;
     case 'TIMESTAMP':
     case 'TIMESTAMP_LTZ':
@@ -155,6 +155,15 @@ function withoutTime(t: SqlType): SqlType {
 function widerNumeric(a: SqlType, b: SqlType): SqlType['kind'] {
   const order = ['NULL', 'TINYINT', 'SMALLINT', 'INT', 'BIGINT', 'DECIMAL', 'FLOAT', 'DOUBLE'];
   return order[Math.max(order.indexOf(a.kind), order.indexOf(b.kind))] as SqlType['kind'];
+}
+
+/** Whether a value of type `from` may be written to a column of type `to` without a CAST (Flink's implicit casts: widening only). */
+function assignable(to: SqlType, from: SqlType): boolean {
+  if (from.kind === 'NULL') return true;
+  if (isInteger(from)) return NUMERICS.has(to.kind);
+  if (NUMERICS.has(from.kind)) return ['DECIMAL', 'FLOAT', 'DOUBLE'].includes(to.kind);
+  if (isTimestamp(from)) return isTimestamp(to);
+  return from.kind === to.kind;
 }
 
 function comparable(a: SqlType, b: SqlType): boolean {
@@ -863,7 +872,7 @@ export class Planner {
           )}`,
         );
       const from = rel.fields[i].type;
-      if (!comparable(col.type, from) && !(col.type.kind === 'STRING')) {
+      if (!assignable(col.type, from)) {
         throw validationError(
           `INSERT INTO '${s.table}': column '${name}' is ${typeText(col.type)}, the query gives ${typeText(from)} (column ${i + 1}, '${rel.fields[i].name}')`,
         );

@@ -74,6 +74,19 @@ describe('SQL errors', () => {
     for (const [sql, message] of cases) expect(await failure(sql)).toEqual({ code: 'WEIR_SQL_UNSUPPORTED', message });
   });
 
+  it('refuses an INSERT whose column types need a narrowing cast, as Flink does', async () => {
+    await env.executeSql("CREATE TABLE sink (customer STRING, total INT) WITH ('connector' = 'blackhole')");
+    expect((await failure('INSERT INTO sink SELECT customer, amount * 1.5 FROM orders')).message).toBe(
+      "INSERT INTO 'sink': column 'total' is INT, the query gives DECIMAL (column 2, 'EXPR$1')",
+    );
+    expect((await failure('INSERT INTO sink SELECT amount, 1 FROM orders')).message).toBe(
+      "INSERT INTO 'sink': column 'customer' is STRING, the query gives BIGINT (column 1, 'amount')",
+    );
+    expect((await failure('INSERT INTO sink SELECT customer FROM orders')).message).toBe(
+      "INSERT INTO 'sink': the query has 1 column(s), the table takes 2 (customer, total)",
+    );
+  });
+
   it('checks window arguments and grouping', async () => {
     expect(
       (
