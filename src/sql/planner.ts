@@ -227,6 +227,7 @@ export class Catalog {
   names(): string[] {
     return [...this.entries.keys()];
   }
+  /** The entry of `name`, if any. */
   get(name: string): CatalogEntry | undefined {
     return this.entries.get(name);
   }
@@ -236,6 +237,7 @@ export class Catalog {
     if (e === undefined) throw validationError(`object '${name}' not found${didYouMean(name, this.names())}`);
     return e;
   }
+  /** Adds an entry; an existing name is an error unless `ifNotExists` (then the old entry stays). */
   put(entry: CatalogEntry, ifNotExists = false): void {
     if (this.entries.has(entry.name)) {
       if (ifNotExists) return;
@@ -243,6 +245,7 @@ export class Catalog {
     }
     this.entries.set(entry.name, entry);
   }
+  /** Removes a table or view; a missing one is an error unless `ifExists`. */
   drop(name: string, what: 'TABLE' | 'VIEW', ifExists: boolean): void {
     const e = this.entries.get(name);
     if (e === undefined || e.kind !== what.toLowerCase()) {
@@ -835,6 +838,7 @@ export class Planner {
   private nodes: PlanNode[] = [];
   private prefix = 'sql';
 
+  /** A planner over `catalog`; `config` (the `SET` options) goes into every plan. */
   constructor(
     private readonly catalog: Catalog,
     private readonly config: Record<string, string> = {},
