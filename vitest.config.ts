@@ -17,6 +17,8 @@ const ROCKSDB_SUITES = [
   'test/api/joins-*.test.ts',
   'test/api/side-outputs-and-connect.test.ts',
   'test/checkpoint/chaos-exactly-once.test.ts',
+  'test/sql/window-aggregates.test.ts',
+  'test/sql/sql-savepoint-restore.test.ts',
   'test/checkpoint/savepoint-restore.test.ts',
 ];
 

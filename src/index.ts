@@ -180,3 +180,6 @@ export type {
   KafkaSourceOptions,
   KafkaSourceState,
 } from './connectors/kafka/index.ts';
+
+export { Table, TableEnvironment, SqlSyntaxError, explainPlan } from './sql/index.ts';
+export type { TableEnvironmentSettings, TableResult, SqlPlan } from './sql/index.ts';

@@ -16,6 +16,7 @@ import { startJob, type ExecuteOptions } from '../scheduler/execute.ts';
 import { listJobs, requestControl, serveControl } from './control.ts';
 
 const USAGE = `usage: weir run <job-module> [options]
+       weir sql [-f <script.sql>] [-p <n>] [--checkpoint-dir <dir>] [--from-savepoint <dir>] [--local]
        weir savepoint <job-id> [<target-dir>]
        weir stop --savepoint <target-dir> <job-id>
        weir list
@@ -298,6 +299,8 @@ async function control(command: 'savepoint' | 'stop', positionals: string[], val
 
 /** Runs the CLI with these arguments; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // The SQL client has options of its own, and loads the parser only when it is asked for.
+  if (argv[0] === 'sql') return (await import('./sql.ts')).sqlMain(argv.slice(1));
   const at = argv.findIndex((a) => !a.startsWith('-'));
   const first = at < 0 ? undefined : argv[at];
   const command = first !== undefined && first in COMMANDS ? first : undefined;

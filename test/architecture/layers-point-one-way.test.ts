@@ -90,4 +90,42 @@ describe('layering', () => {
     expect(reached).toContain('scheduler');
     expect(reached.filter((l) => l === 'api' || l === 'sql' || l === 'cli' || l === 'index.ts')).toEqual([]);
   });
+
+  it('never lets the SQL job module (what workers load for a SQL job) reach the parser or planner', () => {
+    const seen = new Set<string>();
+    const stack = [join(SRC, 'sql/sql-job.ts')];
+    const packages = new Set<string>();
+    while (stack.length) {
+      const file = stack.pop() as string;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'".][^'"]*)['"]/g)) packages.add(m[1]);
+      for (const target of imports(file)) {
+        if (target.startsWith(SRC)) stack.push(statSync(target, { throwIfNoEntry: false }) ? target : target.replace(/\.js$/, '.ts'));
+      }
+    }
+    const sqlFiles = [...seen].filter((f) => layerOf(f) === 'sql').map((f) => relative(SRC, f));
+    expect(sqlFiles).toContain('sql/runtime.ts');
+    expect(sqlFiles.filter((f) => /parser|planner|reserved|table-environment/.test(f))).toEqual([]);
+    expect(packages.has('chevrotain')).toBe(false);
+  });
+
+  it('keeps the SQL parser (chevrotain) out of what importing weir loads: the Table API imports it on first use', () => {
+    const seen = new Set<string>();
+    const stack = [join(SRC, 'index.ts')];
+    while (stack.length) {
+      const file = stack.pop() as string;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/^(?:import|export)\s(?!type\b)[^'"]*?from\s+['"](\.[^'"]+)['"]/gm)) {
+        const target = resolve(dirname(file), m[1]);
+        stack.push(statSync(target, { throwIfNoEntry: false }) ? target : target.replace(/\.js$/, '.ts'));
+      }
+    }
+    const reached = [...seen].map((f) => relative(SRC, f));
+    expect(reached).toContain('sql/table-environment.ts');
+    expect(reached.filter((f) => f === 'sql/parser.ts')).toEqual([]);
+  });
 });

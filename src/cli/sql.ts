@@ -1,0 +1,159 @@
+//! `weir sql -f script.sql`: runs a script of Flink SQL statements in order, as Flink's `sql-client.sh -f`.
+
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { WeirError } from '../core/errors.ts';
+import type { Statement } from '../sql/ast.ts';
+import { TableEnvironment, type TableEnvironmentSettings, type TableResult } from '../sql/table-environment.ts';
+
+const USAGE = `usage: weir sql [-f <script.sql>] [options]
+
+Runs the statements of a Flink SQL script in order (CREATE TABLE/VIEW, SET, INSERT INTO … SELECT,
+SELECT, SHOW TABLES, DESCRIBE, EXPLAIN); each INSERT runs as a job and the script goes on when it
+ends (its inputs must be bounded). Without -f, reads statements from the terminal (line editing
+and history by node:readline; a statement ends with ';'; QUIT; or Ctrl-D leaves).
+
+options:
+  -f, --file <script.sql>     the script
+  -p, --parallelism <n>       default parallelism of the jobs
+      --checkpoint-dir <dir>  keep checkpoints there (with SET 'execution.checkpointing.interval')
+      --from-savepoint <dir>  start the jobs from a savepoint (a script with one INSERT)
+      --local                 run every subtask on this thread instead of worker threads
+  -h, --help                  this text`;
+
+/** Where the command writes (the process's streams, or a test's buffers). */
+export interface SqlIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processIo: SqlIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+
+/** A result as a boxed table, the way Flink's client prints `tableau` results. */
+export function formatTable(columns: string[], rows: Record<string, unknown>[]): string {
+  const cell = (v: unknown) => (v === null || v === undefined ? '<NULL>' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = `+${widths.map((w) => '-'.repeat(w + 2)).join('+')}+`;
+  const row = (vals: string[]) => `| ${vals.map((v, i) => v.padStart(widths[i])).join(' | ')} |`;
+  return [
+    line,
+    row(columns),
+    line,
+    ...rows.map((r) => row(columns.map((c) => cell(r[c])))),
+    line,
+    `${rows.length} row${rows.length === 1 ? '' : 's'} in set`,
+  ].join('\n');
+}
+
+function report(s: Statement, r: TableResult, io: SqlIo): void {
+  if (r.kind === 'ok') {
+    io.out(s.kind === 'set' || s.kind === 'reset' ? '[INFO] Execute statement succeeded.\n' : `[INFO] Execute statement succeeded.\n`);
+    return;
+  }
+  if (r.kind === 'job' && r.job !== undefined) {
+    const j = r.job;
+    io.out(
+      `[INFO] Job '${j.jobName}' finished in ${j.durationMs.toFixed(0)} ms (${j.mode}${j.mode === 'threads' ? `, ${j.slots} slot(s)` : ''}).\n`,
+    );
+    io.out(`late rows dropped: ${r.lateRowsDropped ?? 0}\n`);
+    return;
+  }
+  if (s.kind === 'explain') {
+    io.out(`${String(r.rows[0]?.plan ?? '')}\n`);
+    return;
+  }
+  io.out(`${formatTable(r.columns, r.rows)}\n`);
+  if (r.job !== undefined) io.out(`late rows dropped: ${r.lateRowsDropped ?? 0}\n`);
+}
+
+/**
+ * The interactive shell: statements end with `;` (several lines each), each runs when complete and
+ * its result prints; an error prints and the shell goes on. `QUIT;`/`EXIT;` or end of input leaves.
+ */
+async function shell(env: TableEnvironment, io: SqlIo, input: Readable, terminal: boolean): Promise<number> {
+  const rl = createInterface({ input, output: terminal ? process.stdout : undefined, terminal, historySize: 1000, prompt: 'Flink SQL> ' });
+  let pending = '';
+  if (terminal) rl.prompt();
+  for await (const line of rl) {
+    pending += `${line}\n`;
+    if (!line.trimEnd().endsWith(';')) {
+      if (terminal) rl.setPrompt('> ');
+      if (terminal) rl.prompt();
+      continue;
+    }
+    const text = pending;
+    pending = '';
+    if (/^\s*(quit|exit)\s*;\s*$/i.test(text)) break;
+    try {
+      await env.executeScript(text, (s, r) => report(s, r, io));
+    } catch (error) {
+      const e = error as Error;
+      io.err(`[ERROR] ${e instanceof WeirError ? `${e.code}: ` : ''}${e.message}\n`);
+    }
+    if (terminal) {
+      rl.setPrompt('Flink SQL> ');
+      rl.prompt();
+    }
+  }
+  rl.close();
+  return 0;
+}
+
+/** Runs `weir sql` with these arguments (after `sql`); resolves with the exit code. `input` feeds the shell (default stdin). */
+export async function sqlMain(argv: string[], io: SqlIo = processIo, input?: Readable): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      options: {
+        file: { type: 'string', short: 'f' },
+        parallelism: { type: 'string', short: 'p' },
+        'checkpoint-dir': { type: 'string' },
+        'from-savepoint': { type: 'string' },
+        local: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    io.err(`weir sql: ${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    io.out(`${USAGE}\n`);
+    return 0;
+  }
+  const settings: TableEnvironmentSettings = { mode: values.local ? 'local' : 'threads' };
+  if (values.parallelism !== undefined) {
+    const p = Number(values.parallelism);
+    if (!Number.isInteger(p) || p < 1) {
+      io.err(`weir sql: -p needs a positive integer, got '${values.parallelism}'\n`);
+      return 2;
+    }
+    settings.parallelism = p;
+  }
+  if (values['checkpoint-dir'] !== undefined) settings.checkpointDir = resolve(values['checkpoint-dir']);
+  if (values['from-savepoint'] !== undefined) settings.fromSavepoint = resolve(values['from-savepoint']);
+  if (values.file === undefined) {
+    return shell(TableEnvironment.create(settings), io, input ?? process.stdin, input === undefined && process.stdin.isTTY === true);
+  }
+  let script: string;
+  try {
+    script = readFileSync(values.file, 'utf8');
+  } catch (error) {
+    io.err(`weir sql: cannot read ${values.file}: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const env = TableEnvironment.create(settings);
+  try {
+    await env.executeScript(script, (s, r) => report(s, r, io));
+    return 0;
+  } catch (error) {
+    const e = error as Error;
+    io.err(`[ERROR] ${e instanceof WeirError ? `${e.code}: ` : ''}${e.message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,473 @@
+//! SQL connectors by Flink's names and option keys (filesystem, datagen, nexmark, print, blackhole), over weir's sources and sinks.
+
+import { existsSync, statSync } from 'node:fs';
+import type { DataStream } from '../api/datastream.ts';
+import type { StreamExecutionEnvironment } from '../api/environment.ts';
+import { configError } from '../core/errors.ts';
+import { csvField, exactlyOnceFileSink } from '../connectors/file-sink.ts';
+import { parseCsvRecord } from '../connectors/file-formats.ts';
+import { kafkaSink } from '../connectors/kafka/sink.ts';
+import { kafkaSource, type KafkaRecordMeta } from '../connectors/kafka/source.ts';
+import { fileSource } from '../connectors/file-source.ts';
+import { generatorSource } from '../connectors/sources.ts';
+import { nexmarkSource } from '../connectors/nexmark/source.ts';
+import type { NexmarkConfig } from '../connectors/nexmark/config.ts';
+import type { NexmarkEvent } from '../connectors/nexmark/model.ts';
+import { formatTimestamp, parseTimestamp } from './functions.ts';
+import { COLLECT_ID, type PlanField, type SinkNode, type SourceNode, type SqlType } from './plan.ts';
+
+type Row = Record<string, unknown>;
+
+/** The option keys each connector accepts (Flink's names); anything else is refused by name. */
+const OPTIONS: Record<string, { source: boolean; sink: boolean; keys: string[] }> = {
+  filesystem: {
+    source: true,
+    sink: true,
+    keys: [
+      'connector',
+      'path',
+      'format',
+      'csv.field-delimiter',
+      'csv.ignore-parse-errors',
+      'json.ignore-parse-errors',
+      'source.monitor-interval',
+      'sink.rolling-policy.file-size',
+      'sink.rolling-policy.rollover-interval',
+    ],
+  },
+  kafka: {
+    source: true,
+    sink: true,
+    keys: [
+      'connector',
+      'topic',
+      'topic-pattern',
+      'properties.bootstrap.servers',
+      'properties.group.id',
+      'scan.startup.mode',
+      'scan.startup.timestamp-millis',
+      'scan.bounded.mode',
+      'format',
+      'value.format',
+      'csv.field-delimiter',
+      'csv.ignore-parse-errors',
+      'json.ignore-parse-errors',
+      'sink.delivery-guarantee',
+      'sink.transactional-id-prefix',
+    ],
+  },
+  datagen: { source: true, sink: false, keys: ['connector', 'number-of-rows', 'rows-per-second'] },
+  nexmark: {
+    source: true,
+    sink: false,
+    keys: [
+      'connector',
+      'events.num',
+      'first-event.rate',
+      'next-event.rate',
+      'person.proportion',
+      'auction.proportion',
+      'bid.proportion',
+      'nexmark.seed',
+    ],
+  },
+  print: { source: false, sink: true, keys: ['connector', 'print-identifier', 'standard-error'] },
+  blackhole: { source: false, sink: true, keys: ['connector'] },
+  collect: { source: false, sink: true, keys: [] },
+};
+
+function checkOptions(table: string, connector: string, options: Record<string, string>, as: 'source' | 'sink'): void {
+  const spec = OPTIONS[connector];
+  if (spec === undefined) {
+    if (connector === 'kafka' || connector === 'upsert-kafka')
+      throw configError(`table '${table}': not supported yet: the '${connector}' SQL connector`);
+    throw configError(
+      `table '${table}': unknown connector '${connector}'; weir has ${Object.keys(OPTIONS)
+        .filter((c) => c !== 'collect')
+        .join(', ')}`,
+    );
+  }
+  if (!spec[as]) throw configError(`table '${table}': connector '${connector}' cannot be used as a ${as}`);
+  for (const key of Object.keys(options)) {
+    if (key.startsWith('fields.')) continue;
+    if (!spec.keys.includes(key))
+      throw configError(`table '${table}': unsupported option '${key}' for connector '${connector}'; supported: ${spec.keys.join(', ')}`);
+  }
+}
+
+function required(table: string, options: Record<string, string>, key: string): string {
+  const v = options[key];
+  if (v === undefined) throw configError(`table '${table}': missing required option '${key}'`);
+  return v;
+}
+
+/** Converts an external value (CSV text, JSON value) to the column's SQL value; empty or absent is NULL. */
+function converter(type: SqlType, where: string): (v: unknown) => unknown {
+  switch (type.kind) {
+    case 'STRING':
+      return (v) => (v === undefined || v === null ? null : String(v));
+    case 'BOOLEAN':
+      return (v) => {
+        if (v === undefined || v === null || v === '') return null;
+        if (typeof v === 'boolean') return v;
+        const t = String(v).toLowerCase();
+        if (t === 'true' || t === 'false') return t === 'true';
+        throw new Error(`${where}: '${String(v)}' is not a BOOLEAN`);
+      };
+    case 'TINYINT':
+    case 'SMALLINT':
+    case 'INT':
+    case 'BIGINT':
+    case 'FLOAT':
+    case 'DOUBLE':
+    case 'DECIMAL': {
+      const integer = ['TINYINT', 'SMALLINT', 'INT', 'BIGINT'].includes(type.kind);
+      return (v) => {
+        if (v === undefined || v === null || v === '') return null;
+        const n = typeof v === 'number' ? v : Number(String(v).trim());
+        if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new Error(`${where}: '${String(v)}' is not a ${type.kind}`);
+        return n;
+      };
+    }
+    case 'TIMESTAMP':
+    case 'TIMESTAMP_LTZ':
+      return (v) => {
+        if (v === undefined || v === null || v === '') return null;
+        if (typeof v === 'number') return v;
+        const ms = parseTimestamp(String(v));
+        if (ms === null) throw new Error(`${where}: '${String(v)}' is not a TIMESTAMP (expected yyyy-MM-dd HH:mm:ss[.SSS])`);
+        return ms;
+      };
+    default:
+      return (v) => (v === undefined ? null : v);
+  }
+}
+
+/** Reads a source table's physical columns as rows. */
+export function sourceFor(env: StreamExecutionEnvironment, node: SourceNode): DataStream<Row> {
+  const { table, connector, options, physical } = node;
+  checkOptions(table, connector, options, 'source');
+  if (node.metadata.length > 0 && connector !== 'kafka') {
+    throw configError(`table '${table}': connector '${connector}' has no metadata; column '${node.metadata[0].name}' cannot be read`);
+  }
+  const name = `${table} (${connector})`;
+  switch (connector) {
+    case 'filesystem': {
+      const path = required(table, options, 'path');
+      const format = required(table, options, 'format');
+      if (format !== 'csv' && format !== 'json')
+        throw configError(`table '${table}': format '${format}' is not supported; use csv or json`);
+      const skip = options[`${format}.ignore-parse-errors`] === 'true';
+      const convert = physical.map((f) => ({ name: f.name, fn: converter(f.type, `table '${table}', column '${f.name}'`) }));
+      const source = fileSource<Row>({
+        path,
+        format: format === 'csv' ? 'csv' : 'jsonl',
+        csv:
+          format === 'csv'
+            ? { columns: physical.map((f) => f.name), header: false, delimiter: options['csv.field-delimiter'] ?? ',' }
+            : undefined,
+        onError: skip ? 'skip' : 'fail',
+        name,
+      });
+      // A single file is one split: one reader, so no idle reader holds the watermark back.
+      const single = existsSync(path) && statSync(path).isFile();
+      const read = env.fromSource(source, name).uid(node.uid);
+      if (single) read.setParallelism(1);
+      return read
+        .map((raw: Row) => {
+          const row: Row = {};
+          for (const c of convert) row[c.name] = c.fn(raw[c.name]);
+          return row;
+        })
+        .name(`${table}: convert`)
+        .uid(`${node.uid}/convert`);
+    }
+    case 'kafka':
+      return kafkaTableSource(env, node, name);
+    case 'datagen': {
+      const count = Number(required(table, options, 'number-of-rows'));
+      if (!Number.isSafeInteger(count) || count < 0) throw configError(`table '${table}': 'number-of-rows' must be a non-negative integer`);
+      const gens = physical.map((f) => ({ name: f.name, fn: datagenField(table, f, options) }));
+      const rate = options['rows-per-second'] !== undefined ? Number(options['rows-per-second']) : undefined;
+      const source = generatorSource<Row>({
+        count,
+        recordsPerSecond: rate,
+        name,
+        generate: (i) => {
+          const row: Row = {};
+          for (const g of gens) row[g.name] = g.fn(i);
+          return row;
+        },
+      });
+      return env.fromSource(source, name).uid(node.uid);
+    }
+    case 'nexmark': {
+      const config: NexmarkConfig = {};
+      const num = (key: string) => (options[key] !== undefined ? Number(options[key]) : undefined);
+      config.events = num('events.num') ?? 100_000_000;
+      const first = num('first-event.rate');
+      const next = num('next-event.rate');
+      if (first !== undefined && next !== undefined && first !== next)
+        throw configError(`table '${table}': 'first-event.rate' and 'next-event.rate' must be equal (weir's generator has one rate)`);
+      if (first ?? next) config.eventsPerSecond = (first ?? next) as number;
+      if (num('person.proportion') !== undefined) config.personProportion = num('person.proportion');
+      if (num('auction.proportion') !== undefined) config.auctionProportion = num('auction.proportion');
+      if (num('bid.proportion') !== undefined) config.bidProportion = num('bid.proportion');
+      if (num('nexmark.seed') !== undefined) config.seed = num('nexmark.seed');
+      const rowFields = (kind: string) => physical.find((f) => f.name === kind)?.type.fields?.map((f) => f.name) ?? [];
+      const personFields = rowFields('person');
+      const auctionFields = rowFields('auction');
+      const bidFields = rowFields('bid');
+      const pick = (e: NexmarkEvent, names: string[]): Row => {
+        const r: Row = {};
+        for (const n of names) r[n] = (e as unknown as Row)[n] ?? null;
+        return r;
+      };
+      return env
+        .fromSource(nexmarkSource(config, name), name)
+        .uid(node.uid)
+        .map((e: NexmarkEvent): Row => {
+          if (e.kind === 'bid') return { event_type: 2, person: null, auction: null, bid: pick(e, bidFields) };
+          if (e.kind === 'auction') return { event_type: 1, person: null, auction: pick(e, auctionFields), bid: null };
+          return { event_type: 0, person: pick(e, personFields), auction: null, bid: null };
+        })
+        .name(`${table}: rows`)
+        .uid(`${node.uid}/rows`);
+    }
+    default:
+      throw configError(`table '${table}': connector '${connector}' cannot be read`);
+  }
+}
+
+function formatOf(table: string, options: Record<string, string>): 'csv' | 'json' {
+  const format = options.format ?? options['value.format'];
+  if (format === undefined) throw configError(`table '${table}': missing required option 'format'`);
+  if (format !== 'csv' && format !== 'json') throw configError(`table '${table}': format '${format}' is not supported; use csv or json`);
+  return format;
+}
+
+/** Kafka metadata Flink's kafka connector exposes, by key. */
+const KAFKA_METADATA: Record<string, (m: KafkaRecordMeta) => unknown> = {
+  timestamp: (m) => Number(m.timestamp),
+  partition: (m) => m.partition,
+  offset: (m) => Number(m.offset),
+  topic: (m) => m.topic,
+};
+
+/** A Kafka topic as a table: values in JSON or CSV, metadata columns from the record, Flink's startup and bounded modes. */
+function kafkaTableSource(env: StreamExecutionEnvironment, node: SourceNode, name: string): DataStream<Row> {
+  const { table, options, physical, metadata } = node;
+  const format = formatOf(table, options);
+  const delimiter = options['csv.field-delimiter'] ?? ',';
+  const convert = physical.map((f) => ({ name: f.name, fn: converter(f.type, `table '${table}', column '${f.name}'`) }));
+  const meta = metadata.map((m) => {
+    const get = KAFKA_METADATA[m.key];
+    if (get === undefined)
+      throw configError(
+        `table '${table}': unknown metadata key '${m.key}' of column '${m.name}'; kafka has ${Object.keys(KAFKA_METADATA).join(', ')}`,
+      );
+    return { name: m.name, get };
+  });
+  const mode = options['scan.startup.mode'] ?? 'group-offsets';
+  const startFrom =
+    mode === 'earliest-offset'
+      ? ('earliest' as const)
+      : mode === 'latest-offset'
+        ? ('latest' as const)
+        : mode === 'group-offsets'
+          ? ('committed' as const)
+          : mode === 'timestamp'
+            ? { timestamp: Number(required(table, options, 'scan.startup.timestamp-millis')) }
+            : undefined;
+  if (startFrom === undefined)
+    throw configError(
+      `table '${table}': 'scan.startup.mode' must be earliest-offset, latest-offset, group-offsets or timestamp, got '${mode}'`,
+    );
+  const bounded = options['scan.bounded.mode'];
+  if (bounded !== undefined && bounded !== 'latest-offset' && bounded !== 'unbounded') {
+    throw configError(`table '${table}': not supported yet: 'scan.bounded.mode' = '${bounded}' (weir has latest-offset and unbounded)`);
+  }
+  const topic = options.topic;
+  const pattern = options['topic-pattern'];
+  if ((topic === undefined) === (pattern === undefined))
+    throw configError(`table '${table}': give exactly one of 'topic' and 'topic-pattern'`);
+  const skip = options[`${format}.ignore-parse-errors`] === 'true';
+  const source = kafkaSource<Row>({
+    brokers: required(table, options, 'properties.bootstrap.servers').split(','),
+    topics: topic?.split(';'),
+    topicPattern: pattern,
+    groupId: options['properties.group.id'],
+    startFrom,
+    stopAtOffsets: bounded === 'latest-offset' ? 'latest' : undefined,
+    onError: skip ? 'skip' : 'fail',
+    name,
+    deserializer: (value, m) => {
+      if (value === null) throw new Error('a record without a value');
+      const text = value.toString('utf8');
+      let raw: Row;
+      if (format === 'json') {
+        const parsed = JSON.parse(text) as unknown;
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+          throw new Error(`not a JSON object: ${text.slice(0, 60)}`);
+        raw = parsed as Row;
+      } else {
+        const r = parseCsvRecord(text, delimiter);
+        if (r.kind !== 'fields') throw new Error(r.kind === 'malformed' ? r.reason : 'an incomplete CSV record');
+        raw = {};
+        physical.forEach((f, i) => (raw[f.name] = r.fields[i]));
+      }
+      const row: Row = {};
+      for (const c of convert) row[c.name] = c.fn(raw[c.name]);
+      for (const x of meta) row[x.name] = x.get(m);
+      return row;
+    },
+  });
+  return env.fromSource(source, name).uid(node.uid);
+}
+
+/** datagen's per-field generators: `fields.<name>.kind` = random (default) | sequence, with min/max/length/start/end. */
+function datagenField(table: string, f: PlanField, options: Record<string, string>): (i: number) => unknown {
+  const opt = (k: string) => options[`fields.${f.name}.${k}`];
+  const kind = opt('kind') ?? 'random';
+  if (kind === 'sequence') {
+    const start = Number(opt('start') ?? 0);
+    const end = Number(opt('end') ?? Number.MAX_SAFE_INTEGER);
+    return (i) => {
+      const v = start + i;
+      if (v > end) throw new Error(`table '${table}': sequence of '${f.name}' ran past its end ${end}`);
+      return f.type.kind === 'STRING' ? String(v) : v;
+    };
+  }
+  if (kind !== 'random') throw configError(`table '${table}': fields.${f.name}.kind must be random or sequence`);
+  // deterministic per (row, field), so a replay after a restore produces the same rows
+  const salt = [...f.name].reduce((h, c) => (h * 31 + c.charCodeAt(0)) | 0, 7);
+  const rand = (i: number) => {
+    let x = (i * 2654435761 + salt) | 0;
+    x ^= x >>> 16;
+    x = Math.imul(x, 2246822507);
+    x ^= x >>> 13;
+    x = Math.imul(x, 3266489909);
+    x ^= x >>> 16;
+    return (x >>> 0) / 4294967296;
+  };
+  const min = Number(opt('min') ?? 0);
+  const max = Number(opt('max') ?? 1000);
+  switch (f.type.kind) {
+    case 'STRING': {
+      const length = Number(opt('length') ?? 10);
+      return (i) => {
+        let s = '';
+        for (let k = 0; k < length; k++) s += 'abcdefghijklmnopqrstuvwxyz'[Math.floor(rand(i * 131 + k) * 26)];
+        return s;
+      };
+    }
+    case 'BOOLEAN':
+      return (i) => rand(i) < 0.5;
+    case 'FLOAT':
+    case 'DOUBLE':
+    case 'DECIMAL':
+      return (i) => min + rand(i) * (max - min);
+    case 'TIMESTAMP':
+    case 'TIMESTAMP_LTZ':
+      return () => Date.now();
+    default:
+      return (i) => min + Math.floor(rand(i) * (max - min + 1));
+  }
+}
+
+/** A row as Flink's CSV and print show values: timestamps as `yyyy-MM-dd HH:mm:ss.SSS`. */
+function externalValues(fields: PlanField[]): (r: Row) => unknown[] {
+  const fmt = fields.map((f) =>
+    f.type.kind === 'TIMESTAMP' || f.type.kind === 'TIMESTAMP_LTZ'
+      ? (v: unknown) => (v === null ? null : formatTimestamp(v as number))
+      : (v: unknown) => v,
+  );
+  return (r) => fields.map((f, i) => fmt[i](r[f.name] ?? null));
+}
+
+function printValue(v: unknown): string {
+  if (v === null || v === undefined) return '<NULL>';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+/** Writes the rows of `input` to the sink table's connector. */
+export function sinkFor(input: DataStream<Row>, node: SinkNode): void {
+  const { table, connector, options, fields } = node;
+  checkOptions(table, connector, options, 'sink');
+  const values = externalValues(fields);
+  switch (connector) {
+    case 'blackhole':
+      input
+        .sinkTo(() => {})
+        .name(`${table} (blackhole)`)
+        .uid(node.uid);
+      return;
+    case 'collect':
+      input.collect(COLLECT_ID).uid(node.uid);
+      return;
+    case 'print': {
+      const prefix = options['print-identifier'];
+      input
+        .map((r: Row) => `+I[${values(r).map(printValue).join(', ')}]`)
+        .name(`${table}: format`)
+        .uid(`${node.uid}/format`)
+        .print(prefix)
+        .uid(node.uid);
+      return;
+    }
+    case 'kafka': {
+      const format = formatOf(table, options);
+      const delimiter = options['csv.field-delimiter'] ?? ',';
+      const guarantee = options['sink.delivery-guarantee'] ?? 'at-least-once';
+      if (!['at-least-once', 'exactly-once', 'none'].includes(guarantee)) {
+        throw configError(`table '${table}': 'sink.delivery-guarantee' must be exactly-once, at-least-once or none, got '${guarantee}'`);
+      }
+      const sink = kafkaSink<Row>({
+        brokers: required(table, options, 'properties.bootstrap.servers').split(','),
+        topic: required(table, options, 'topic'),
+        guarantee: guarantee === 'exactly-once' ? 'exactly-once' : 'at-least-once',
+        transactionalIdPrefix: options['sink.transactional-id-prefix'] ?? `weir-sql-${table}`,
+        serializer: (r) => {
+          const vs = values(r);
+          if (format === 'csv') return vs.map((v) => csvField(v, delimiter)).join(delimiter);
+          const o: Row = {};
+          fields.forEach((f, i) => (o[f.name] = vs[i]));
+          return JSON.stringify(o);
+        },
+        name: `${table} (kafka)`,
+      });
+      input.sinkTo(sink).name(`${table} (kafka)`).uid(node.uid);
+      return;
+    }
+    case 'filesystem': {
+      const path = required(table, options, 'path');
+      const format = required(table, options, 'format');
+      if (format !== 'csv' && format !== 'json')
+        throw configError(`table '${table}': format '${format}' is not supported; use csv or json`);
+      const delimiter = options['csv.field-delimiter'] ?? ',';
+      const sink = exactlyOnceFileSink<unknown>(path, {
+        format: format === 'csv' ? 'csv' : 'jsonl',
+        csv: { columns: fields.map((f) => f.name), delimiter },
+        prefix: 'part',
+        suffix: format === 'csv' ? '.csv' : '.json',
+      });
+      input
+        .map((r: Row) => {
+          const vs = values(r);
+          if (format === 'csv') return vs;
+          const o: Row = {};
+          fields.forEach((f, i) => (o[f.name] = vs[i]));
+          return o;
+        })
+        .name(`${table}: format`)
+        .uid(`${node.uid}/format`)
+        .sinkTo(sink)
+        .name(`${table} (filesystem)`)
+        .uid(node.uid);
+      return;
+    }
+    default:
+      throw configError(`table '${table}': connector '${connector}' cannot be written`);
+  }
+}

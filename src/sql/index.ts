@@ -1,0 +1,6 @@
+//! Flink SQL on weir: the Table API, the parser and planner (run where jobs are submitted), and the plan types.
+
+export { Table, TableEnvironment, explainPlan, lateRowsOf, type TableEnvironmentSettings, type TableResult } from './table-environment.ts';
+export { SqlSyntaxError } from './syntax-error.ts';
+export { Catalog, Planner, typeText } from './planner.ts';
+export type { SqlPlan, PlanNode, PlanField, SqlType } from './plan.ts';
