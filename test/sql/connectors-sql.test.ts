@@ -84,6 +84,9 @@ describe('SQL connectors', () => {
     expect(code).toBe(0);
     const jobDir = join(dir, 'ckpt', 'sql-checkpoints');
     expect(existsSync(jobDir)).toBe(true);
-    expect(readdirSync(jobDir).filter((d) => d.startsWith('chk-')).length).toBeGreaterThan(0);
+    // One folder per run (<dir>/<job>/run-…/chk-N).
+    const runs = readdirSync(jobDir).filter((d) => d.startsWith('run-'));
+    expect(runs).toHaveLength(1);
+    expect(readdirSync(join(jobDir, runs[0])).filter((d) => d.startsWith('chk-')).length).toBeGreaterThan(0);
   });
 });
