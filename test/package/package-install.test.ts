@@ -149,6 +149,22 @@ describe('the packed package, installed into an empty app', () => {
     );
   });
 
+  it('runs a SQL script through npx weir sql -f (worker threads, the parser only where it is submitted)', () => {
+    write(
+      'count.sql',
+      `CREATE TABLE nums (id BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
+  WITH ('connector' = 'datagen', 'number-of-rows' = '100');
+CREATE TABLE counts (c BIGINT) WITH ('connector' = 'print');
+INSERT INTO counts
+SELECT COUNT(*) AS c FROM TABLE(TUMBLE(TABLE nums, DESCRIPTOR(ts), INTERVAL '1' HOUR)) GROUP BY window_start, window_end;
+`,
+    );
+    const r = inApp('npx', ['weir', 'sql', '-f', 'count.sql', '-p', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('+I[100]');
+    expect(r.stdout).toMatch(/\[INFO\] Job 'insert-into_counts' finished in \d+ ms \(threads, 2 slot\(s\)\)/);
+  });
+
   it('compiles a job once: later runs read it from the cache', () => {
     const compiled = readdirSync(join(cache, 'ts'));
     expect(compiled.filter((f) => f.endsWith('.mjs')).length).toBeGreaterThanOrEqual(3);
