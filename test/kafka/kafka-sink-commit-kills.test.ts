@@ -1,0 +1,84 @@
+// The exactly-once Kafka sink's loss window is closed: workers killed between a checkpoint's completion and its commit (before, during, after it), 20 times, and the topic read read_committed equals the failure-free run.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startJob, type ExecuteOptions, type JobResult } from '../../src/index.ts';
+import { createTopic, startBroker, tempDataDir, type BrokerHandle } from '../../scripts/kafka/broker.mjs';
+import { commitFaultOf } from '../fixtures/jobs/kafka-sink-commit-kills.ts';
+
+const JOB = 'test/fixtures/jobs/kafka-sink-commit-kills.ts';
+const KILLS = 20;
+
+describe('exactly-once Kafka sink, kills between a checkpoint completing and its commit', () => {
+  let broker: BrokerHandle;
+
+  beforeAll(async () => {
+    broker = await startBroker({ dataDir: tempDataDir('kafka-sink-kills-test') });
+  }, 300_000);
+
+  afterAll(async () => {
+    await broker?.stop({ removeData: true });
+  }, 60_000);
+
+  /** Reads the topic (read_committed unless told) from the beginning until `expected` records arrived and 3 s passed without more. */
+  async function readAll(topic: string, expected: number, readUncommitted = false): Promise<number[]> {
+    const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+    const consumer = kafka.consumer({ groupId: `check-${topic}-${Date.now()}`, readUncommitted });
+    const values: number[] = [];
+    let last = Date.now();
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        values.push((JSON.parse(String(message.value)) as { i: number }).i);
+        last = Date.now();
+      },
+    });
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && (values.length < expected || Date.now() - last < 3000)) await new Promise((r) => setTimeout(r, 100));
+    await consumer.disconnect();
+    return values;
+  }
+
+  /** Runs the job; resolves with its result and the number of kills its fault point took. */
+  async function run(topic: string, count: number, params: Record<string, number>, options: Partial<ExecuteOptions> = {}) {
+    await createTopic(broker.bootstrap, topic, { partitions: 2 });
+    const faultDir = mkdtempSync(join(tmpdir(), 'weir-kafka-kills-'));
+    try {
+      const client = await startJob(JOB, {
+        parallelism: 2,
+        params: { bootstrap: broker.bootstrap, topic, count, faultDir, ...params },
+        ...options,
+      });
+      const result: JobResult = await client.result;
+      return { result, kills: readdirSync(faultDir).filter((f) => f.startsWith('fired-')).length };
+    } finally {
+      rmSync(faultDir, { recursive: true, force: true });
+    }
+  }
+
+  const sorted = (values: number[]) => values.sort((a, b) => a - b);
+  const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+  it(`${KILLS} kills before, during and after commits: 0 lost, 0 duplicated`, async () => {
+    const count = 12_000;
+    const golden = await run('kills-golden', count, { kills: 0, restarts: 0 });
+    expect(golden.result.faultTolerance.restarts).toBe(0);
+    const goldenValues = sorted(await readAll('kills-golden', count));
+    expect(goldenValues).toEqual(range(count));
+
+    const { result, kills } = await run('kills', count, { kills: KILLS, first: 3 });
+    const values = sorted(await readAll('kills', count));
+    const seen = new Set(values);
+    const lost = count - seen.size;
+    const duplicated = values.length - seen.size;
+    console.log(
+      `kafka sink, ${kills} kills (${range(kills).map(commitFaultOf).join(', ')}): ${lost} lost, ${duplicated} duplicated of ${count}`,
+    );
+    expect({ kills, restarts: result.faultTolerance.restarts }).toEqual({ kills: KILLS, restarts: KILLS });
+    expect({ lost, duplicated }).toEqual({ lost: 0, duplicated: 0 });
+    expect(values).toEqual(goldenValues);
+  }, 600_000);
+});
