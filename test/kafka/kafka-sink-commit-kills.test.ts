@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startJob, type ExecuteOptions, type JobResult } from '../../src/index.ts';
+import { ErrorCodes, executeJob, startJob, type ExecuteOptions, type JobResult, type WeirError } from '../../src/index.ts';
 import { createTopic, startBroker, tempDataDir, type BrokerHandle } from '../../scripts/kafka/broker.mjs';
 import { commitFaultOf } from '../fixtures/jobs/kafka-sink-commit-kills.ts';
 
@@ -81,4 +81,33 @@ describe('exactly-once Kafka sink, kills between a checkpoint completing and its
     expect({ lost, duplicated }).toEqual({ lost: 0, duplicated: 0 });
     expect(values).toEqual(goldenValues);
   }, 600_000);
+
+  it('a savepoint at parallelism 2 restored at parallelism 1: the removed subtask\'s transactions are settled by its marker, every record once', async () => {
+    const topic = 'rescale';
+    const count = 4000;
+    await createTopic(broker.bootstrap, topic, { partitions: 2 });
+    const savepoints = mkdtempSync(join(tmpdir(), 'weir-kafka-rescale-'));
+    try {
+      let stop: Promise<string> | undefined;
+      const params = { bootstrap: broker.bootstrap, topic, count, faultDir: savepoints, kills: 0 };
+      const client = await startJob(JOB, {
+        parallelism: 2,
+        params,
+        onCheckpoint: (c, _a, cl) => {
+          if (c.id === 3) stop = cl.stopWithSavepoint(savepoints).then((s) => s.path as string);
+        },
+      });
+      const outcome = await client.result.then(
+        () => 'finished before the savepoint stopped it',
+        (e: WeirError) => e.code,
+      );
+      expect(outcome).toBe(ErrorCodes.JOB_CANCELLED);
+      const path = await (stop as Promise<string>);
+      const result = await executeJob(JOB, { parallelism: 1, params, fromSavepoint: path });
+      expect(result.faultTolerance.restarts).toBe(0);
+      expect(sorted(await readAll(topic, count))).toEqual(range(count));
+    } finally {
+      rmSync(savepoints, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
