@@ -21,7 +21,11 @@ export interface KafkaSinkOptions<T> {
   key?: (value: T) => string | Buffer | null;
   /** Delivery guarantee (default `at-least-once`). */
   guarantee?: 'at-least-once' | 'exactly-once';
-  /** Exactly-once: prefix of the transactional ids, `${prefix}-${subtask}`; must be unique per job and stable across restarts. */
+  /**
+   * Exactly-once: prefix of the transactional ids, `${prefix}-${subtask}`, and of the consumer groups
+   * the commit markers go to, `weir-sink-${prefix}-${subtask}`; unique per job and sink, and stable
+   * across restarts and runs (a savepoint's pending transactions are settled through them).
+   */
   transactionalIdPrefix?: string;
   /** Records per produce request (default 500). */
   batchSize?: number;
@@ -138,11 +142,14 @@ interface KafkaSinkContext {
   lastMarker: number;
 }
 
-/** Whether an error is a producer fenced by a newer one of its transactional id. */
+/** Whether an error is a producer fenced by a newer one of its transactional id (kafkajs wraps protocol errors in `cause`). */
 function isFenced(error: unknown): boolean {
-  const e = error as { type?: string; originalError?: { type?: string } };
-  const type = e?.type ?? e?.originalError?.type;
-  return type === 'PRODUCER_FENCED' || type === 'INVALID_PRODUCER_EPOCH';
+  let e = error as { type?: string; cause?: unknown; originalError?: unknown } | undefined;
+  for (let depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    if (e.type === 'PRODUCER_FENCED' || e.type === 'INVALID_PRODUCER_EPOCH') return true;
+    e = (e.cause ?? e.originalError) as typeof e;
+  }
+  return false;
 }
 
 /** A record from checkpoint state as kafkajs takes it (msgpack gives byte arrays back as Uint8Array). */
@@ -267,12 +274,18 @@ class ExactlyOnceWriter<T> extends TwoPhaseCommitSinkWriter<T, KafkaSinkTransact
     txn.records = [];
   }
 
-  /** Sends the records and the marker in one transaction and commits it; after a failure, settles the transaction with a new producer and goes on (see the class comment). */
+  /**
+   * Sends the records and the marker in one transaction and commits it. After a failure it drops
+   * the producer and tries again with a new one of the same transactional id, whose InitProducerId
+   * settles the failed transaction (aborts it, or completes a commit the broker had received); the
+   * marker, read before anything is sent again, says whether that commit happened.
+   */
   private async commitWithRetries(txn: KafkaSinkTransaction): Promise<void> {
     const deadline = Date.now() + (this.options.commitRetryMs ?? 120_000);
     for (let attempt = 0; ; attempt++) {
       try {
         await this.ensureProducer();
+        if (attempt > 0 && (await this.readMarker(txn.markerGroup)) >= (txn.marker as number)) return;
         const t = await (this.producer as Producer).transaction();
         let committing = false;
         try {
@@ -295,12 +308,6 @@ class ExactlyOnceWriter<T> extends TwoPhaseCommitSinkWriter<T, KafkaSinkTransact
         if (Date.now() >= deadline || isFenced(error)) throw error;
         await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
         await this.dropProducer();
-        // A new producer settles the old transaction; then the marker says whether it committed.
-        const committed = await this.ensureProducer().then(
-          () => this.readMarker(txn.markerGroup),
-          () => undefined,
-        );
-        if (committed !== undefined && committed >= (txn.marker as number)) return;
       }
     }
   }

@@ -205,6 +205,43 @@ function deserialize<T>(d: KafkaDeserializer<T>, m: KafkaMessage, topic: string,
   return JSON.parse(v.toString('utf8')) as T;
 }
 
+/** A fetched record with what kafkajs knows of its record batch (`batchContext`) and whether it is a transaction marker. */
+type RawFetchedMessage = KafkaMessage & {
+  isControlRecord?: boolean;
+  batchContext?: { producerId: string; inTransaction: boolean };
+};
+
+/** The key of an abort marker (control record version 0, type 0); a commit marker has type 1. */
+const ABORT_MARKER_KEY = Buffer.from([0, 0, 0, 0]);
+
+/**
+ * The records of a fetched batch that a `read_committed` reader may see. kafkajs filters aborted
+ * records with the broker's list of aborted transactions but assumes that list is in the order the
+ * transactions began (the broker orders it by where they ended), and moves through it one entry per
+ * record: when aborted transactions of two producers interleave, records of an aborted one come
+ * through (and records of a later committed one can be dropped). This decides each transactional
+ * record by the marker that ends its transaction — the next control record of its producer in the
+ * batch — and keeps kafkajs' verdict only for a record whose marker is not in the batch.
+ */
+export function committedMessages(batch: { messages: KafkaMessage[] }): KafkaMessage[] {
+  const raw = (batch as { messagesWithinOffset?: RawFetchedMessage[] }).messagesWithinOffset;
+  if (!Array.isArray(raw)) return batch.messages;
+  const kafkajsKept = new Set<KafkaMessage>(batch.messages);
+  const ending = new Map<string, boolean>(); // producer → whether its next marker (after the record looked at) aborts
+  const kept: KafkaMessage[] = [];
+  for (let i = raw.length - 1; i >= 0; i--) {
+    const m = raw[i];
+    const context = m.batchContext;
+    if (m.isControlRecord) {
+      if (context !== undefined) ending.set(context.producerId, m.key !== null && m.key !== undefined && Buffer.from(m.key).equals(ABORT_MARKER_KEY));
+      continue;
+    }
+    const aborted = context?.inTransaction ? ending.get(context.producerId) : false;
+    if (aborted === false || (aborted === undefined && kafkajsKept.has(m))) kept.push(m);
+  }
+  return kept.reverse();
+}
+
 /** A silent kafkajs logger, except errors. */
 export function kafkaLogLevel(): logLevel {
   const level = process.env.WEIR_KAFKA_LOG;
@@ -375,7 +412,7 @@ class KafkaSourceReader<T> implements SourceReader<T> {
         const s = this.splits.get(splitId(batch.topic, batch.partition));
         if (s === undefined || s.finished) return;
         let last = s.buffer.length > 0 ? BigInt(s.buffer[s.buffer.length - 1].offset) : s.next - 1n;
-        for (const message of batch.messages) {
+        for (const message of committedMessages(batch)) {
           const offset = BigInt(message.offset);
           if (offset <= last) continue; // re-fetched after a pause: already buffered or emitted
           if (s.end !== undefined && offset >= s.end) break;
