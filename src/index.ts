@@ -62,11 +62,13 @@ export type {
   CsvOptions,
   CsvSourceOptions,
   ExactlyOnceFileSinkOptions,
+  FileDeadLetter,
   FileSinkOptions,
   FileSourceOptions,
   FileSourceState,
   FileSplitState,
   GeneratorSourceOptions,
+  SkippedRecordsLogOptions,
   TwoPhaseCommitState,
 } from './connectors/index.ts';
 export { CheckpointStorage, loadCheckpoint } from './checkpoint/index.ts';

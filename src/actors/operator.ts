@@ -134,6 +134,8 @@ export interface ReaderOutput<T = unknown> extends SourceOutput<T> {
   createOutputForSplit(splitId: string): SourceOutput<T>;
   /** The split is finished: it no longer holds the watermark back. */
   releaseOutputForSplit(splitId: string): void;
+  /** Emits a record to the side output `tag` (read with `getSideOutput`; dropped when nothing reads it), e.g. a dead letter. */
+  collectSide?(tag: string, value: unknown, timestamp?: number): void;
 }
 
 /** Where a source reader runs. */

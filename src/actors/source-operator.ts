@@ -205,6 +205,10 @@ export class SourceOperator implements StreamOperator, ReaderOutput {
     this.emit(value, timestamp, this.main);
   }
 
+  collectSide(tag: string, value: unknown, timestamp?: number): void {
+    this.output.collectSide(tag, value, timestamp);
+  }
+
   createOutputForSplit(splitId: string): SourceOutput {
     let split = this.splits.get(splitId);
     if (!split) {

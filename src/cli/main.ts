@@ -237,6 +237,19 @@ function summary(result: JobResult): string {
     lines.push(`  ${name.padEnd(width)}  ${String(t.recordsIn).padStart(12)}  ${String(t.recordsOut).padStart(12)}  ${t.subtasks}`);
   }
   for (const [id, records] of Object.entries(result.collected)) lines.push(`  collected '${id}': ${records.length} record(s)`);
+  // Records a source skipped or sent to a dead letter are never silent: their totals over subtasks.
+  const rejected = new Map<string, { operator: string; counter: string; total: number }>();
+  for (const s of result.subtasks)
+    for (const op of s.operators)
+      for (const [counter, n] of Object.entries(op.counters ?? {})) {
+        if (!/\.records_(skipped|dead_lettered)$/.test(counter)) continue;
+        const entry = rejected.get(`${op.name}\u0000${counter}`) ?? { operator: op.name, counter, total: 0 };
+        entry.total += n;
+        rejected.set(`${op.name}\u0000${counter}`, entry);
+      }
+  for (const { operator, counter, total } of rejected.values())
+    if (total > 0)
+      lines.push(`  ${operator}: ${total} record(s) ${counter.endsWith('skipped') ? 'skipped' : 'dead-lettered'} (${counter})`);
   return lines.join('\n');
 }
 

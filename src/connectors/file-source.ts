@@ -3,8 +3,10 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ReaderOutput, Source, SourceOutput, SourceReader, SourceReaderContext, SourceStatus } from '../actors/operator.ts';
+import type { OutputTag } from '../actors/output-tag.ts';
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import { LineCursor, convertCsvField, countLines, excerpt, parseCsvRecord, type CsvColumnType, type Line } from './file-formats.ts';
+import { SkippedRecordsLog, resolveSkippedRecordsLog, type SkippedRecordsLogOptions } from './skipped-records-log.ts';
 
 /** CSV settings of {@link fileSource}. */
 export interface CsvSourceOptions {
@@ -49,10 +51,37 @@ export interface FileSourceOptions {
   monitorIntervalMs?: number;
   /** Keep only the files whose path (relative to `path`, with `/`) passes this test. */
   filter?: (relativePath: string) => boolean;
-  /** A malformed line or record: fail the job (default; the error names file and line) or skip it and count it. */
-  onError?: 'fail' | 'skip';
+  /**
+   * A malformed line or record: fail the job (default; the error names file and line), skip it
+   * (counted as `file.records_skipped` and logged, see {@link logSkipped}), or send it as a
+   * {@link FileDeadLetter} to the side output {@link deadLetterTag} (counted as
+   * `file.records_dead_lettered`).
+   */
+  onError?: 'fail' | 'skip' | 'dead-letter';
+  /**
+   * With `onError: 'dead-letter'`: the side output malformed records go to, read with
+   * `env.fromSource(fileSource(...)).getSideOutput(tag)`. Dead letters flow with the records, so
+   * they are exactly once when the side output goes to an exactly-once sink.
+   */
+  deadLetterTag?: OutputTag<FileDeadLetter>;
+  /** With `onError: 'skip'`: how many skipped records each reader logs on stderr, and how often it then logs their count. */
+  logSkipped?: SkippedRecordsLogOptions;
   /** Operator name (default `File Source`). */
   name?: string;
+}
+
+/** A malformed line or record as the file source's `dead-letter` policy emits it: where it is, why it was rejected, its text. */
+export interface FileDeadLetter {
+  /** The file's absolute path. */
+  file: string;
+  /** The 1-based line the line or record starts on. */
+  line: number;
+  /** The byte offset it starts at. */
+  offset: number;
+  /** Why it was rejected (as the `fail` policy's error says it). */
+  error: string;
+  /** Its text as in the file (a CSV record's line breaks included, a final `\r` left out). */
+  text: string;
 }
 
 /** One split of the file source as it is kept in checkpoints: a byte range of a file and the position reached in it. */
@@ -87,6 +116,8 @@ export interface FileSourceState {
   seen: string[];
   /** Malformed records skipped so far (the job's total is the sum over readers). */
   skipped: number;
+  /** Malformed records sent to the dead-letter side output so far (absent in states of older versions). */
+  deadLettered?: number;
 }
 
 const DEFAULT_SPLIT_SIZE = 64 << 20;
@@ -169,7 +200,9 @@ interface ResolvedOptions {
   splitSize: number | undefined;
   monitorIntervalMs: number;
   filter: ((relative: string) => boolean) | undefined;
-  skip: boolean;
+  onError: 'fail' | 'skip' | 'dead-letter';
+  deadLetterTag: string | undefined;
+  logSkipped: Required<SkippedRecordsLogOptions>;
   delimiter: string;
   columns: readonly string[] | undefined;
   header: boolean;
@@ -195,6 +228,10 @@ class FileSourceReader<T> implements SourceReader<T> {
   private readonly seen = new Set<string>();
   private cursor: LineCursor | undefined;
   private skipped = 0;
+  private deadLettered = 0;
+  private readonly skipLog: SkippedRecordsLog | undefined;
+  /** The output of the poll running now (dead letters go to its side output). */
+  private output: ReaderOutput<T> | undefined;
   private nextScan = 0;
   private timer: NodeJS.Timeout | undefined;
   private wakeUp: (() => void) | undefined;
@@ -205,6 +242,11 @@ class FileSourceReader<T> implements SourceReader<T> {
     private readonly options: ResolvedOptions,
     private readonly context: SourceReaderContext,
   ) {
+    if (options.onError === 'skip')
+      this.skipLog = new SkippedRecordsLog(
+        `file source '${context.operatorName}' (subtask ${context.subtaskIndex})`,
+        options.logSkipped,
+      );
     const restored = context.restoredStates;
     if (restored === undefined) return;
     const { subtaskIndex: index, parallelism } = context;
@@ -217,7 +259,10 @@ class FileSourceReader<T> implements SourceReader<T> {
           { code: ErrorCodes.STATE_RESTORE, domain: 'user', operator: context.operatorName, subtask: index },
         );
       // The count of skipped records goes on in subtask 0, so the sum over subtasks stays the job's.
-      if (index === 0) this.skipped += state.skipped ?? 0;
+      if (index === 0) {
+        this.skipped += state.skipped ?? 0;
+        this.deadLettered += state.deadLettered ?? 0;
+      }
       for (const s of state.splits ?? []) if (fileSplitOwner(s, parallelism) === index) this.splits.push({ ...s });
       for (const file of state.seen ?? []) if (fileSplitOwner({ file, index: 0 }, parallelism) === index) this.seen.add(file);
     }
@@ -266,6 +311,15 @@ class FileSourceReader<T> implements SourceReader<T> {
   pollNext(output: ReaderOutput<T>, maxRecords: number): SourceStatus {
     const monitoring = this.options.monitorIntervalMs > 0;
     if (monitoring && performance.now() >= this.nextScan) this.scan();
+    if (this.options.onError === 'dead-letter' && output.collectSide === undefined)
+      throw new WeirError(`file source '${this.context.operatorName}': this reader output has no side outputs for dead letters`, {
+        code: ErrorCodes.INTERNAL,
+        domain: 'internal',
+        operator: this.context.operatorName,
+        subtask: this.context.subtaskIndex,
+      });
+    this.output = output;
+    this.skipLog?.tick(this.skipped);
     let budget = maxRecords;
     while (budget > 0 && this.splits.length > 0) {
       const split = this.splits[0];
@@ -419,15 +473,23 @@ class FileSourceReader<T> implements SourceReader<T> {
     out.collect(record as T);
   }
 
-  /** A malformed line or record: fails the job naming file and line, or is counted and skipped. */
+  /** A malformed line or record: fails the job naming file and line, is counted and skipped (and logged), or goes to the dead-letter side output. */
   private malformed(path: string, site: RecordSite, reason: string, text: string, cause?: unknown): void {
-    if (this.options.skip) {
+    // A range after the first learns its line numbers only when an error or a log line needs one.
+    const lineOf = () => site.line ?? countLines(path, site.start) + 1;
+    const what = this.options.format === 'csv' ? 'CSV record' : 'JSON line';
+    if (this.options.onError === 'skip') {
       this.skipped++;
+      this.skipLog?.skipped(() => `a malformed ${what}: ${path} line ${lineOf()}: ${reason}: ${excerpt(text)}`, this.skipped);
       return;
     }
-    // A range after the first learns its line numbers only when an error needs one.
-    const line = site.line ?? countLines(path, site.start) + 1;
-    const what = this.options.format === 'csv' ? 'CSV record' : 'JSON line';
+    if (this.options.onError === 'dead-letter') {
+      const letter: FileDeadLetter = { file: path, line: lineOf(), offset: site.start, error: reason, text: stripCr(text) };
+      this.deadLettered++;
+      (this.output as ReaderOutput<T>).collectSide?.(this.options.deadLetterTag as string, letter);
+      return;
+    }
+    const line = lineOf();
     throw new WeirError(
       `file source '${this.context.operatorName}' (subtask ${this.context.subtaskIndex}): malformed ${what} in ${path} at line ${line}: ${reason}: ${excerpt(text)}`,
       {
@@ -448,15 +510,17 @@ class FileSourceReader<T> implements SourceReader<T> {
       splits: this.splits.map((s) => ({ ...s, header: s.header === null ? null : [...s.header] })),
       seen: [...this.seen],
       skipped: this.skipped,
+      deadLettered: this.deadLettered,
     };
   }
 
-  /** `file.records_skipped`: malformed records `onError: 'skip'` dropped, counted across restores. */
+  /** `file.records_skipped` and `file.records_dead_lettered`: malformed records `skip` dropped and `dead-letter` sent aside, counted across restores. */
   counters(): Record<string, number> {
-    return { 'file.records_skipped': this.skipped };
+    return { 'file.records_skipped': this.skipped, 'file.records_dead_lettered': this.deadLettered };
   }
 
   close(): void {
+    this.skipLog?.flush(this.skipped);
     this.closed = true;
     this.cursor?.close();
     this.cursor = undefined;
@@ -501,6 +565,14 @@ const configError = (message: string) => new WeirError(`fileSource: ${message}`,
  * names, or as an array of strings without names. Blank lines are skipped (they still count as
  * lines); a last line without a line break is a record; `\r\n` line ends are fine.
  *
+ * **Malformed lines or records** fail the job naming file and line (`onError: 'fail'`); or are
+ * skipped, counted and logged (`'skip'`: the first of each reader on stderr with file, line and
+ * reason, then their count, see {@link SkippedRecordsLog}); or go to the side output
+ * `deadLetterTag` as {@link FileDeadLetter}s (`'dead-letter'`). Dead letters are emitted in stream
+ * order with the records, before the barrier that follows them, so a restore replays neither more
+ * nor fewer of them than of the records: they are exactly once when their side output goes to an
+ * exactly-once sink.
+ *
  * Bounded unless `monitorIntervalMs` is set: then new files are taken as they appear (whole files
  * as splits), the files taken are kept in checkpoints, and the source runs until the job is
  * stopped. Files should appear whole (written elsewhere, or under a name starting with `.` or
@@ -516,7 +588,11 @@ export function fileSource<T = unknown>(options: FileSourceOptions): Source<T> {
   if (!(Number.isFinite(monitorIntervalMs) && monitorIntervalMs >= 0))
     throw configError(`monitorIntervalMs must be a non-negative number of ms, got ${monitorIntervalMs}`);
   const onError = options.onError ?? 'fail';
-  if (onError !== 'fail' && onError !== 'skip') throw configError(`onError must be 'fail' or 'skip', got ${JSON.stringify(onError)}`);
+  if (onError !== 'fail' && onError !== 'skip' && onError !== 'dead-letter')
+    throw configError(`onError must be 'fail', 'skip' or 'dead-letter', got ${JSON.stringify(onError)}`);
+  const deadLetterTag = options.deadLetterTag?.id;
+  if (onError === 'dead-letter' && (typeof deadLetterTag !== 'string' || deadLetterTag === ''))
+    throw configError("onError 'dead-letter' needs a deadLetterTag (an OutputTag whose side output receives the malformed records)");
   const csv = options.csv ?? {};
   const delimiter = csv.delimiter ?? ',';
   if (delimiter.length !== 1 || /["\r\n]/.test(delimiter))
@@ -530,7 +606,9 @@ export function fileSource<T = unknown>(options: FileSourceOptions): Source<T> {
     splitSize: options.format === 'jsonl' ? splitSize : undefined,
     monitorIntervalMs,
     filter: options.filter,
-    skip: onError === 'skip',
+    onError,
+    deadLetterTag,
+    logSkipped: resolveSkippedRecordsLog('fileSource', options.logSkipped),
     delimiter,
     columns: csv.columns === undefined ? undefined : [...csv.columns],
     header: csv.header ?? csv.columns === undefined,

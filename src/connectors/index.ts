@@ -23,8 +23,10 @@ export {
   fileSource,
   fileSplitOwner,
   type CsvSourceOptions,
+  type FileDeadLetter,
   type FileSourceOptions,
   type FileSourceState,
   type FileSplitState,
 } from './file-source.ts';
 export { parseCsvRecord, type CsvColumnType, type CsvParseResult } from './file-formats.ts';
+export { SkippedRecordsLog, SKIPPED_RECORDS_LOG_DEFAULTS, type SkippedRecordsLogOptions } from './skipped-records-log.ts';

@@ -1,6 +1,6 @@
 // Malformed Kafka records under each error policy, against a real broker: fail names topic/partition/offset; skip counts; dead-letter writes the raw record to a topic.
 import { Kafka, logLevel, type IHeaders, type Producer } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEAD_LETTER_HEADERS, startJob, type JobResult } from '../../src/index.ts';
 import { createTopic, startBroker, tempDataDir, type BrokerHandle } from '../../scripts/kafka/broker.mjs';
 
@@ -102,6 +102,71 @@ describe('kafkaSource error policies', () => {
     expect(ids(result)).toEqual(GOOD);
     expect(sourceCounter(result, 'kafka.records_skipped')).toBe(BAD.length);
     expect(sourceCounter(result, 'kafka.records_dead_lettered')).toBe(0);
+  }, 120_000);
+
+  it('skip: the first skipped records are logged with partition, offset and reason, then their count', async () => {
+    await input('err-skip-log');
+    const lines: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      if (String(chunk).startsWith('weir: Kafka source')) lines.push(...String(chunk).trimEnd().split('\n'));
+      else return (write as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
+      return true;
+    });
+    let result: JobResult;
+    try {
+      const client = await startJob(JOB, {
+        mode: 'local',
+        parallelism: 2,
+        params: { bootstrap: broker.bootstrap, topic: 'err-skip-log', onError: 'skip', logFirst: 3, logEveryMs: 600_000 },
+      });
+      result = await client.result;
+    } finally {
+      spy.mockRestore();
+    }
+    expect(ids(result)).toEqual(GOOD);
+    expect(sourceCounter(result, 'kafka.records_skipped')).toBe(BAD.length);
+    const reason = (i: number) => {
+      try {
+        JSON.parse(inputRecord(i).value.toString('utf8'));
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error(`record ${i} is valid`);
+    };
+    for (const partition of [0, 1]) {
+      const who = `Kafka source 'Kafka Source' (subtask ${partition})`;
+      const bad = BAD.filter((i) => i % 2 === partition);
+      expect(lines.filter((l) => l.startsWith(`weir: ${who}`))).toEqual([
+        ...bad
+          .slice(0, 3)
+          .map(
+            (i) =>
+              `weir: ${who} skipped a record it cannot deserialize: topic 'err-skip-log' partition ${partition} offset ${Math.floor(i / 2)}: ${reason(i)}`,
+          ),
+        `weir: ${who}: logged the first 3 skipped record(s); more are counted, one line every 600 s at most`,
+        `weir: ${who} skipped ${bad.length - 3} more record(s) (${bad.length} in all)`,
+      ]);
+    }
+  }, 120_000);
+
+  it('skip with a worker kill: the total counts each malformed record once (the count is in the checkpoints)', async () => {
+    await input('err-skip-kill');
+    let killed = false;
+    const client = await startJob(JOB, {
+      parallelism: 2,
+      params: { bootstrap: broker.bootstrap, topic: 'err-skip-kill', onError: 'skip', delayMs: 10, interval: 50, logFirst: 0 },
+      onCheckpoint: (c, _a, cl) => {
+        if (killed || c.id < 2) return;
+        killed = true;
+        void cl.killWorker(1).catch(() => undefined);
+      },
+    });
+    const result = await client.result;
+    expect(killed).toBe(true);
+    expect(result.faultTolerance.restarts).toBe(1);
+    expect(ids(result)).toEqual(GOOD);
+    expect(sourceCounter(result, 'kafka.records_skipped')).toBe(BAD.length);
   }, 120_000);
 
   it('dead-letter: each malformed record lands raw on the dead-letter topic with its origin and error; the rest exactly once', async () => {

@@ -79,6 +79,35 @@ describe('kafkaSource', () => {
     expect(out).toEqual(Array.from({ length: 100 }, (_, i) => i));
   }, 120_000);
 
+  it('reads only committed records when aborted transactions of two producers interleave (kafkajs alone lets one through)', async () => {
+    await createTopic(broker.bootstrap, 'src-tx-interleaved', { partitions: 1 });
+    const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+    const a = kafka.producer({ transactionalId: 'interleaved-a', idempotent: true, maxInFlightRequests: 1 });
+    const b = kafka.producer({ transactionalId: 'interleaved-b', idempotent: true, maxInFlightRequests: 1 });
+    await a.connect();
+    await b.connect();
+    const batch = (from: number) => ({
+      topic: 'src-tx-interleaved',
+      messages: Array.from({ length: 20 }, (_, k) => ({ value: JSON.stringify({ i: from + k }) })),
+    });
+    // a begins before b and is aborted after it: the broker lists b's aborted transaction first
+    const ta = await a.transaction();
+    await ta.send(batch(1000));
+    const tb = await b.transaction();
+    await tb.send(batch(2000));
+    await tb.abort();
+    await ta.abort();
+    for (const [p, from] of [[a, 0], [b, 20], [a, 40]] as const) {
+      const t = await p.transaction();
+      await t.send(batch(from));
+      await t.commit();
+    }
+    await a.disconnect();
+    await b.disconnect();
+    const client = await startJob(JOB, { parallelism: 1, params: { bootstrap: broker.bootstrap, topic: 'src-tx-interleaved' } });
+    expect(ids(await client.result)).toEqual(range(0, 60));
+  }, 120_000);
+
   const ids = (result: { collected: Record<string, unknown[]> }) =>
     (result.collected.out as { i: number }[]).map((r) => r.i).sort((a, b) => a - b);
   const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);

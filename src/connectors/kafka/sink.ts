@@ -1,10 +1,10 @@
 //! The Kafka sink: at-least-once (plain producer) or exactly-once (one Kafka transaction per checkpoint, on the two-phase-commit base).
 
-import { Kafka, type Message, type Producer, type RecordMetadata } from 'kafkajs';
+import { Kafka, type Admin, type Message, type Producer } from 'kafkajs';
 import type { OperatorContext, Sink, SinkWriter } from '../../actors/operator.ts';
 import { ErrorCodes, WeirError } from '../../core/errors.ts';
 import { TwoPhaseCommitSinkWriter } from '../two-phase-commit.ts';
-import { kafkaLogLevel, staticAssigner } from './source.ts';
+import { kafkaLogLevel } from './source.ts';
 
 /** How a stream record becomes a Kafka record value. */
 export type KafkaSerializer<T> = 'json' | 'string' | ((value: T) => string | Buffer | null);
@@ -21,7 +21,11 @@ export interface KafkaSinkOptions<T> {
   key?: (value: T) => string | Buffer | null;
   /** Delivery guarantee (default `at-least-once`). */
   guarantee?: 'at-least-once' | 'exactly-once';
-  /** Exactly-once: prefix of the transactional ids, `${prefix}-${subtask}`; must be unique per job and stable across restarts. */
+  /**
+   * Exactly-once: prefix of the transactional ids, `${prefix}-${subtask}`, and of the consumer groups
+   * the commit markers go to, `weir-sink-${prefix}-${subtask}`; unique per job and sink, and stable
+   * across restarts and runs (a savepoint's pending transactions are settled through them).
+   */
   transactionalIdPrefix?: string;
   /** Records per produce request (default 500). */
   batchSize?: number;
@@ -110,44 +114,99 @@ class AtLeastOnceWriter<T> implements SinkWriter<T> {
   }
 }
 
-/** An exactly-once transaction: its sequence number in this writer (the records stay in memory, see {@link ExactlyOnceWriter}). */
+/** A record of an exactly-once transaction as it is kept in checkpoints: its serialized key and value. */
+export interface KafkaSinkRecord {
+  key: string | Uint8Array | null;
+  value: string | Uint8Array | null;
+}
+
+/**
+ * An exactly-once transaction, plain data: the records since the previous barrier and, once
+ * pre-committed, the marker that its Kafka transaction commits to {@link markerGroup}.
+ */
 export interface KafkaSinkTransaction {
+  /** Its sequence number in the writer that began it. */
   seq: number;
+  /** The transactional id of the producer that writes it (`${prefix}-${subtask}`). */
   transactionalId: string;
+  /** The consumer group the marker is committed to (`weir-sink-${transactionalId}`). */
+  markerGroup: string;
+  /** The marker: set at pre-commit, one more than the previous transaction's of this writer; null while open or empty. */
+  marker: number | null;
+  /** Its records; they stay in the checkpoint's state until the transaction is committed. */
+  records: KafkaSinkRecord[];
+}
+
+/** What an exactly-once writer keeps beside its transactions: the last marker it handed out. */
+interface KafkaSinkContext {
+  lastMarker: number;
+}
+
+/** Whether an error is a producer fenced by a newer one of its transactional id (kafkajs wraps protocol errors in `cause`). */
+function isFenced(error: unknown): boolean {
+  let e = error as { type?: string; cause?: unknown; originalError?: unknown } | undefined;
+  for (let depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    if (e.type === 'PRODUCER_FENCED' || e.type === 'INVALID_PRODUCER_EPOCH') return true;
+    e = (e.cause ?? e.originalError) as typeof e;
+  }
+  return false;
+}
+
+/** A record from checkpoint state as kafkajs takes it (msgpack gives byte arrays back as Uint8Array). */
+function toMessage(r: KafkaSinkRecord): Message {
+  const bytes = (v: string | Uint8Array | null) =>
+    v === null || typeof v === 'string' || Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  return { key: bytes(r.key), value: bytes(r.value) };
 }
 
 /**
  * Exactly-once: a transactional producer per subtask with the stable id `${prefix}-${subtask}`.
  * Records since the last barrier are buffered; the barrier closes them as the checkpoint's
- * transaction; when the checkpoint completes they are sent in one Kafka transaction and committed.
- * A kafkajs producer runs one transaction at a time, so the transactions of successive checkpoints
- * run one after the other. On open (fresh start or restore) the producer's initTransactions
- * (InitProducerId with the same transactional id) fences the previous incarnation and aborts its
- * open transaction. (kafkajs runs that InitProducerId at the producer's first `transaction()`, not at
- * `connect()`, so {@link initializeContext} begins and drops an empty transaction.)
+ * transaction, and its records stay in the checkpoint's state until it is committed; when the
+ * checkpoint completes they are sent in one Kafka transaction and committed. A kafkajs producer
+ * runs one transaction at a time, so the transactions of successive checkpoints run one after the
+ * other.
+ *
+ * **Markers: whether a transaction committed.** kafkajs cannot resume and commit another
+ * producer's transaction (Flink's KafkaSink sets the producer id and epoch it stored in the
+ * checkpoint; kafkajs has no such API). So every transaction also commits, through `sendOffsets`
+ * inside the same Kafka transaction, a *marker*: the offset of partition 0 of the output topic for
+ * a consumer group of the subtask's own, `weir-sink-${prefix}-${subtask}` (no consumer ever joins
+ * it). Markers grow by one per non-empty transaction, across restarts and runs (a fresh start
+ * continues after the group's current marker), so the group's marker is at least `m` exactly when
+ * the transaction of marker `m` committed: both are written by the one Kafka transaction, and a
+ * subtask commits its transactions in order.
+ *
+ * **Restore.** Opening first fences the previous producer of the transactional id (InitProducerId:
+ * the broker aborts its open transaction, or finishes one whose commit it had received). Then, for
+ * each transaction the restored checkpoint lists as pending, the marker group is read: a marker at
+ * or past the transaction's means it committed; otherwise its records (from the checkpoint) are
+ * written again and committed with the marker, in a new transaction. So a worker dying between a
+ * checkpoint's completion and its commit, or during the commit, neither loses nor duplicates
+ * records. Pending transactions of another subtask (a restore at lower parallelism) are settled
+ * the same way, fencing that subtask's transactional id first.
  *
  * **Retried commits.** A commit that fails (the broker went away) is retried with a new producer
  * of the same transactional id until {@link KafkaSinkOptions.commitRetryMs}: its InitProducerId
- * settles the old transaction (aborts it if it was still open, finishes it if the broker had
- * received the commit). Whether the commit request reached the broker is then read back: one record
- * of the transaction is fetched with `read_committed`; visible means committed, otherwise the
- * records are sent again in a new transaction. So a broker stopped or restarted mid-run neither
- * loses nor duplicates records.
+ * settles the old transaction, and the marker tells whether it committed; if not, the records are
+ * sent again in a new transaction. So a broker stopped or restarted mid-run neither loses nor
+ * duplicates records.
  *
- * **Limit (kafkajs).** kafkajs cannot resume and commit another producer's transaction (Flink's
- * KafkaSink does it by setting the producer id and epoch it stored in the checkpoint; kafkajs has
- * no such API), so a transaction the checkpoint lists as pending cannot be committed after a crash.
- * Records of checkpoint N are therefore lost when the job crashes after checkpoint N completed and
- * before this subtask committed N's transaction, and the job restores from N (the source resumes
- * after those records). When the crash happens before N completes, the restore goes back to N-1
- * and the records are replayed: no loss. Kills after the commit lose nothing.
+ * **Limits.** A marker group's offsets expire as Kafka expires those of any group without members
+ * (`offsets.retention.minutes`, 7 days by default, after its last commit): a job must not restore a
+ * checkpoint whose transaction committed more than that long ago. The records of each pre-committed
+ * transaction are part of the checkpoint until it commits, which makes checkpoints as large as the
+ * output of one checkpoint interval.
  */
-class ExactlyOnceWriter<T> extends TwoPhaseCommitSinkWriter<T, KafkaSinkTransaction> {
+class ExactlyOnceWriter<T> extends TwoPhaseCommitSinkWriter<T, KafkaSinkTransaction, KafkaSinkContext> {
   private producer: Producer | undefined;
+  private admin: Admin | undefined;
   private seq = 0;
-  private readonly buffers = new Map<number, Message[]>();
+  /** The last marker handed out (at pre-commit); -1 before the first. */
+  private lastMarker = -1;
   private readonly serialize: (value: T) => string | Buffer | null;
   private readonly transactionalId: string;
+  private readonly markerGroup: string;
 
   constructor(
     private readonly options: KafkaSinkOptions<T>,
@@ -157,20 +216,37 @@ class ExactlyOnceWriter<T> extends TwoPhaseCommitSinkWriter<T, KafkaSinkTransact
     super({ operator: context.operatorName, subtask: context.subtaskIndex });
     this.serialize = serializerOf(options.serializer);
     this.transactionalId = `${options.transactionalIdPrefix}-${context.subtaskIndex}`;
+    this.markerGroup = markerGroupOf(this.transactionalId);
   }
 
-  protected override async initializeContext(): Promise<void> {
-    this.producer = this.newProducer();
-    await this.producer.connect();
-    // The first transaction() runs InitProducerId for the transactional id: the broker fences the
-    // old producer and aborts its open transaction, which would otherwise hold back read_committed
-    // readers until it times out. An empty transaction ends without a request.
-    await (await this.producer.transaction()).abort();
+  /** Connects the producer once; its first transaction() fences the previous producer of the id (see {@link fence}). */
+  private async ensureProducer(): Promise<void> {
+    if (this.producer !== undefined) return;
+    const producer = this.newProducer(this.transactionalId);
+    try {
+      await fence(producer);
+    } catch (error) {
+      await producer.disconnect().catch(() => undefined);
+      throw error;
+    }
+    this.producer = producer;
   }
 
-  private newProducer(): Producer {
+  protected override async initializeContext(restored: readonly KafkaSinkContext[] | undefined): Promise<void> {
+    await this.ensureProducer();
+    const committed = await this.readMarker(this.markerGroup);
+    let last = Math.max(this.lastMarker, committed);
+    for (const c of restored ?? []) if (typeof c?.lastMarker === 'number') last = Math.max(last, c.lastMarker);
+    this.lastMarker = last;
+  }
+
+  protected override snapshotContext(): KafkaSinkContext {
+    return { lastMarker: this.lastMarker };
+  }
+
+  private newProducer(transactionalId: string): Producer {
     return this.kafka.producer({
-      transactionalId: this.transactionalId,
+      transactionalId,
       idempotent: true,
       maxInFlightRequests: 1,
       transactionTimeout: this.options.transactionTimeoutMs ?? 60_000,
@@ -179,38 +255,47 @@ class ExactlyOnceWriter<T> extends TwoPhaseCommitSinkWriter<T, KafkaSinkTransact
   }
 
   protected beginTransaction(): KafkaSinkTransaction {
-    const seq = ++this.seq;
-    this.buffers.set(seq, []);
-    return { seq, transactionalId: this.transactionalId };
+    return { seq: ++this.seq, transactionalId: this.transactionalId, markerGroup: this.markerGroup, marker: null, records: [] };
   }
 
   protected invoke(txn: KafkaSinkTransaction, value: T): void {
-    (this.buffers.get(txn.seq) as Message[]).push({ key: this.options.key?.(value) ?? null, value: this.serialize(value) });
+    txn.records.push({ key: this.options.key?.(value) ?? null, value: this.serialize(value) });
   }
 
-  protected preCommit(): void {}
+  /** Hands the transaction its marker; an empty one needs none (nothing to lose or repeat). */
+  protected preCommit(txn: KafkaSinkTransaction): void {
+    if (txn.records.length > 0) txn.marker = ++this.lastMarker;
+  }
 
   protected async commit(txn: KafkaSinkTransaction): Promise<void> {
-    const messages = this.buffers.get(txn.seq);
-    if (messages === undefined) return; // committed already
-    if (messages.length > 0) await this.commitWithRetries(messages);
-    this.buffers.delete(txn.seq);
+    if (txn.marker === null || txn.records.length === 0) return;
+    await this.commitWithRetries(txn);
+    // Committed: a later commit of the same object (close, or a repeated completion) has nothing to do.
+    txn.records = [];
   }
 
-  /** Sends `messages` in one transaction and commits it; after a failure, settles the transaction with a new producer and goes on (see the class comment). */
-  private async commitWithRetries(messages: Message[]): Promise<void> {
+  /**
+   * Sends the records and the marker in one transaction and commits it. After a failure it drops
+   * the producer and tries again with a new one of the same transactional id, whose InitProducerId
+   * settles the failed transaction (aborts it, or completes a commit the broker had received); the
+   * marker, read before anything is sent again, says whether that commit happened.
+   */
+  private async commitWithRetries(txn: KafkaSinkTransaction): Promise<void> {
     const deadline = Date.now() + (this.options.commitRetryMs ?? 120_000);
     for (let attempt = 0; ; attempt++) {
-      let sent: RecordMetadata | undefined;
-      let committing = false;
       try {
+        await this.ensureProducer();
+        if (attempt > 0 && (await this.readMarker(txn.markerGroup)) >= (txn.marker as number)) return;
         const t = await (this.producer as Producer).transaction();
+        let committing = false;
         try {
           const size = this.options.batchSize ?? 500;
-          for (let i = 0; i < messages.length; i += size) {
-            const meta = await t.send({ topic: this.options.topic, messages: messages.slice(i, i + size) });
-            sent ??= meta.find((m) => m.errorCode === 0);
-          }
+          for (let i = 0; i < txn.records.length; i += size)
+            await t.send({ topic: this.options.topic, messages: txn.records.slice(i, i + size).map(toMessage) });
+          await t.sendOffsets({
+            consumerGroupId: txn.markerGroup,
+            topics: [{ topic: this.options.topic, partitions: [{ partition: 0, offset: String(txn.marker) }] }],
+          });
           committing = true;
           await t.commit();
           return;
@@ -220,89 +305,72 @@ class ExactlyOnceWriter<T> extends TwoPhaseCommitSinkWriter<T, KafkaSinkTransact
         }
       } catch (error) {
         // Fenced: a newer producer of this transactional id exists; taking the id back would fence it in turn.
-        const e = error as { type?: string; originalError?: { type?: string } };
-        const type = e.type ?? e.originalError?.type;
-        if (Date.now() >= deadline || type === 'PRODUCER_FENCED' || type === 'INVALID_PRODUCER_EPOCH') throw error;
+        if (Date.now() >= deadline || isFenced(error)) throw error;
         await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
-        const settled = await this.replaceProducer().then(
-          () => true,
-          () => false,
-        );
-        if (!settled) continue;
-        // The old transaction is settled now: if the commit request reached the broker, its records are visible.
-        if (committing && sent !== undefined && (await this.isVisible(sent).catch(() => false))) return;
+        await this.dropProducer();
       }
     }
   }
 
-  /** Drops the current producer and connects a new one with the same transactional id (fencing the old one, settling its transaction). */
-  private async replaceProducer(): Promise<void> {
+  private async dropProducer(): Promise<void> {
     const old = this.producer;
     this.producer = undefined;
     await old?.disconnect().catch(() => undefined);
-    const producer = this.newProducer();
-    try {
-      await producer.connect();
-      await (await producer.transaction()).abort();
-    } catch (error) {
-      await producer.disconnect().catch(() => undefined);
-      this.producer = this.newProducer(); // the next attempt starts from a fresh one
-      throw error;
-    }
-    this.producer = producer;
   }
 
-  /** Whether the record at `meta`'s base offset is visible to a read_committed reader (its transaction is settled). */
-  private async isVisible(meta: RecordMetadata): Promise<boolean> {
-    const topic = meta.topicName;
-    const partition = meta.partition;
-    const offset = BigInt(meta.baseOffset as string);
-    const consumer = this.kafka.consumer({
-      groupId: `weir-txn-check-${this.transactionalId}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
-      partitionAssigners: [staticAssigner({ [topic]: [partition] })],
-      readUncommitted: false,
-      allowAutoTopicCreation: false,
-    });
-    try {
-      return await new Promise<boolean>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no answer reading ${topic}-${partition} at ${offset}`)), 30_000);
-        const decide = (visible: boolean) => {
-          clearTimeout(timer);
-          resolve(visible);
-        };
-        consumer.on(consumer.events.GROUP_JOIN, () => consumer.seek({ topic, partition, offset: offset.toString() }));
-        // A read_committed fetch skips aborted records: a batch that ends at or past the offset without it means aborted.
-        consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-          const last = (e.payload as { lastOffset?: string | null }).lastOffset;
-          if (e.payload.partition === partition && last !== null && last !== undefined && BigInt(last) >= offset) decide(false);
-        });
-        void (async () => {
-          await consumer.connect();
-          await consumer.subscribe({ topics: [topic] });
-          await consumer.run({
-            autoCommit: false,
-            eachMessage: async ({ partition: p, message }) => {
-              if (p !== partition) return;
-              const o = BigInt(message.offset);
-              if (o === offset) decide(true);
-              else if (o > offset) decide(false);
-            },
-          });
-        })().catch(reject);
-      });
-    } finally {
-      await consumer.disconnect().catch(() => undefined);
+  /**
+   * The marker committed to `group` (-1 for none), read after the transactions that could move it
+   * were settled. kafkajs' admin does not retry a coordinator that is still loading or has moved
+   * (a fresh or restarted broker), so this retries with a new admin client for up to 30 s.
+   */
+  private async readMarker(group: string): Promise<number> {
+    const deadline = Date.now() + 30_000;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (this.admin === undefined) {
+          const admin = this.kafka.admin();
+          this.admin = admin;
+          await admin.connect();
+        }
+        const [topic] = await this.admin.fetchOffsets({ groupId: group, topics: [this.options.topic] });
+        return Number(topic?.partitions.find((p) => p.partition === 0)?.offset ?? '-1');
+      } catch (error) {
+        const admin = this.admin;
+        this.admin = undefined;
+        await admin?.disconnect().catch(() => undefined);
+        if (Date.now() >= deadline) throw error;
+        await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+      }
     }
   }
 
   protected abort(txn: KafkaSinkTransaction): void {
-    this.buffers.delete(txn.seq);
+    txn.records = [];
   }
 
-  /** A restored pending transaction belongs to a dead producer: kafkajs cannot commit it (see the class comment). */
-  protected override recoverAndCommit(): void {}
+  /**
+   * A pending transaction of the restored checkpoint: committed if its marker group has its marker,
+   * else written and committed again (after fencing the producer that may still hold it open).
+   */
+  protected override async recoverAndCommit(txn: KafkaSinkTransaction): Promise<void> {
+    // A transaction of a checkpoint written before markers existed: kafkajs cannot settle it (records were not kept).
+    if (!Array.isArray(txn.records) || typeof txn.markerGroup !== 'string' || txn.marker === null) return;
+    if (txn.transactionalId === this.transactionalId) await this.ensureProducer();
+    else {
+      const other = this.newProducer(txn.transactionalId);
+      try {
+        await fence(other);
+      } finally {
+        await other.disconnect().catch(() => undefined);
+      }
+    }
+    const committed = await this.readMarker(txn.markerGroup);
+    if (committed >= txn.marker) return;
+    if (txn.markerGroup === this.markerGroup) this.lastMarker = Math.max(this.lastMarker, txn.marker);
+    await this.commit(txn);
+  }
 
-  /** Nothing to do: connecting the new producer aborts the old one's open transaction. */
+  /** Nothing to do: fencing the old producer aborts its open transaction, and the open transaction's records are replayed. */
   protected override recoverAndAbort(): void {}
 
   override async close(): Promise<void> {
@@ -310,8 +378,25 @@ class ExactlyOnceWriter<T> extends TwoPhaseCommitSinkWriter<T, KafkaSinkTransact
       await super.close();
     } finally {
       await this.producer?.disconnect().catch(() => undefined);
+      await this.admin?.disconnect().catch(() => undefined);
     }
   }
+}
+
+/** The consumer group an exactly-once writer commits its markers to. */
+export function markerGroupOf(transactionalId: string): string {
+  return `weir-sink-${transactionalId}`;
+}
+
+/**
+ * Connects a transactional producer and fences the previous producer of its id: kafkajs runs
+ * InitProducerId at the first `transaction()`, not at `connect()`, so an empty transaction is begun
+ * and dropped (it ends without a request). The broker then aborts the old producer's open
+ * transaction, or completes one it had been asked to commit, before it answers.
+ */
+async function fence(producer: Producer): Promise<void> {
+  await producer.connect();
+  await (await producer.transaction()).abort();
 }
 
 /**

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReaderOutput, Source, SourceReader, SourceReaderContext, SourceStatus } from '../../actors/operator.ts';
 import { ErrorCodes, WeirError } from '../../core/errors.ts';
+import { SkippedRecordsLog, resolveSkippedRecordsLog, type SkippedRecordsLogOptions } from '../skipped-records-log.ts';
 
 /** How a Kafka record's value becomes a stream record. */
 export type KafkaDeserializer<T> = 'json' | 'string' | 'bytes' | ((value: Buffer | null, message: KafkaRecordMeta) => T);
@@ -61,10 +62,13 @@ export interface KafkaSourceOptions<T> {
   deserializer?: KafkaDeserializer<T>;
   /**
    * A record the deserializer rejects: fail the job naming topic, partition and offset (default),
-   * skip it (counted as `kafka.records_skipped`), or write it raw to {@link deadLetterTopic}
-   * (counted as `kafka.records_dead_lettered`; at least once, see {@link kafkaSource}).
+   * skip it (counted as `kafka.records_skipped` and logged, see {@link logSkipped}), or write it raw
+   * to {@link deadLetterTopic} (counted as `kafka.records_dead_lettered`; at least once, see
+   * {@link kafkaSource}).
    */
   onError?: 'fail' | 'skip' | 'dead-letter';
+  /** With `onError: 'skip'`: how many skipped records each reader logs on stderr, and how often it then logs their count. */
+  logSkipped?: SkippedRecordsLogOptions;
   /** With `onError: 'dead-letter'`: the topic rejected records go to, on the same cluster. */
   deadLetterTopic?: string;
   /** Bounded mode: read up to the partitions' end offsets at start, then end. */
@@ -175,8 +179,22 @@ export const DEAD_LETTER_HEADERS = {
   error: 'weir.dlq.error',
 } as const;
 
-/** The reader state: next offset by `topic-partition`, as decimal strings. */
-export type KafkaSourceState = Record<string, string>;
+/** The reader state: next offset by `topic-partition`, as decimal strings, and the reader's counts of rejected records. */
+export interface KafkaSourceState {
+  /** Next offset by `topic-partition`. */
+  offsets: Record<string, string>;
+  /** Records `onError: 'skip'` dropped so far (the job's total is the sum over readers). */
+  skipped: number;
+  /** Records `onError: 'dead-letter'` wrote to the dead-letter topic so far. */
+  deadLettered: number;
+}
+
+/** The offsets of a restored reader state; states of older versions were the offsets alone. */
+function offsetsOf(state: unknown): Record<string, string> {
+  if (state === null || typeof state !== 'object') return {};
+  const s = state as Partial<KafkaSourceState>;
+  return typeof s.offsets === 'object' && s.offsets !== null ? s.offsets : (state as Record<string, string>);
+}
 
 function deserialize<T>(d: KafkaDeserializer<T>, m: KafkaMessage, topic: string, partition: number): T {
   const v = m.value;
@@ -185,6 +203,43 @@ function deserialize<T>(d: KafkaDeserializer<T>, m: KafkaMessage, topic: string,
   if (d === 'string') return (v === null ? null : v.toString('utf8')) as T;
   if (v === null) return null as T;
   return JSON.parse(v.toString('utf8')) as T;
+}
+
+/** A fetched record with what kafkajs knows of its record batch (`batchContext`) and whether it is a transaction marker. */
+type RawFetchedMessage = KafkaMessage & {
+  isControlRecord?: boolean;
+  batchContext?: { producerId: string; inTransaction: boolean };
+};
+
+/** The key of an abort marker (control record version 0, type 0); a commit marker has type 1. */
+const ABORT_MARKER_KEY = Buffer.from([0, 0, 0, 0]);
+
+/**
+ * The records of a fetched batch that a `read_committed` reader may see. kafkajs filters aborted
+ * records with the broker's list of aborted transactions but assumes that list is in the order the
+ * transactions began (the broker orders it by where they ended), and moves through it one entry per
+ * record: when aborted transactions of two producers interleave, records of an aborted one come
+ * through (and records of a later committed one can be dropped). This decides each transactional
+ * record by the marker that ends its transaction — the next control record of its producer in the
+ * batch — and keeps kafkajs' verdict only for a record whose marker is not in the batch.
+ */
+export function committedMessages(batch: { messages: KafkaMessage[] }): KafkaMessage[] {
+  const raw = (batch as { messagesWithinOffset?: RawFetchedMessage[] }).messagesWithinOffset;
+  if (!Array.isArray(raw)) return batch.messages;
+  const kafkajsKept = new Set<KafkaMessage>(batch.messages);
+  const ending = new Map<string, boolean>(); // producer → whether its next marker (after the record looked at) aborts
+  const kept: KafkaMessage[] = [];
+  for (let i = raw.length - 1; i >= 0; i--) {
+    const m = raw[i];
+    const context = m.batchContext;
+    if (m.isControlRecord) {
+      if (context !== undefined) ending.set(context.producerId, m.key !== null && m.key !== undefined && Buffer.from(m.key).equals(ABORT_MARKER_KEY));
+      continue;
+    }
+    const aborted = context?.inTransaction ? ending.get(context.producerId) : false;
+    if (aborted === false || (aborted === undefined && kafkajsKept.has(m))) kept.push(m);
+  }
+  return kept.reverse();
 }
 
 /** A silent kafkajs logger, except errors. */
@@ -230,6 +285,7 @@ class KafkaSourceReader<T> implements SourceReader<T> {
   deadLettered = 0;
   private deadLetterProducer: Producer | undefined;
   private readonly maxBuffered: number;
+  private readonly skipLog: SkippedRecordsLog | undefined;
 
   constructor(
     private readonly options: KafkaSourceOptions<T>,
@@ -242,6 +298,18 @@ class KafkaSourceReader<T> implements SourceReader<T> {
       retry: { retries: 8 },
     });
     this.maxBuffered = options.maxBufferedPerPartition ?? 2000;
+    if (options.onError === 'skip')
+      this.skipLog = new SkippedRecordsLog(
+        `Kafka source '${context.operatorName}' (subtask ${context.subtaskIndex})`,
+        resolveSkippedRecordsLog('kafkaSource', options.logSkipped),
+      );
+    // The counts go on in subtask 0, so the sum over subtasks stays the job's.
+    if (context.subtaskIndex === 0)
+      for (const state of context.restoredStates ?? []) {
+        const s = (state ?? {}) as Partial<KafkaSourceState>;
+        if (typeof s.skipped === 'number') this.skipped += s.skipped;
+        if (typeof s.deadLettered === 'number') this.deadLettered += s.deadLettered;
+      }
   }
 
   async open(): Promise<void> {
@@ -257,7 +325,7 @@ class KafkaSourceReader<T> implements SourceReader<T> {
     const startFrom = this.options.startFrom ?? 'earliest';
     const restored = new Map<string, bigint>();
     for (const state of this.context.restoredStates ?? [])
-      for (const [id, off] of Object.entries((state ?? {}) as KafkaSourceState)) restored.set(id, BigInt(off));
+      for (const [id, off] of Object.entries(offsetsOf(state))) restored.set(id, BigInt(off));
     for (const topic of meta.topics) {
       const mine = topic.partitions.map((p) => p.partitionId).filter((p) => p % parallelism === index);
       if (mine.length === 0) continue;
@@ -344,7 +412,7 @@ class KafkaSourceReader<T> implements SourceReader<T> {
         const s = this.splits.get(splitId(batch.topic, batch.partition));
         if (s === undefined || s.finished) return;
         let last = s.buffer.length > 0 ? BigInt(s.buffer[s.buffer.length - 1].offset) : s.next - 1n;
-        for (const message of batch.messages) {
+        for (const message of committedMessages(batch)) {
           const offset = BigInt(message.offset);
           if (offset <= last) continue; // re-fetched after a pause: already buffered or emitted
           if (s.end !== undefined && offset >= s.end) break;
@@ -368,6 +436,7 @@ class KafkaSourceReader<T> implements SourceReader<T> {
 
   pollNext(output: ReaderOutput<T>, maxRecords: number): SourceStatus {
     if (this.failure !== undefined) throw this.failure;
+    this.skipLog?.tick(this.skipped);
     let budget = maxRecords;
     let allFinished = true;
     const d = this.options.deserializer ?? 'json';
@@ -401,6 +470,11 @@ class KafkaSourceReader<T> implements SourceReader<T> {
               },
             );
           this.skipped++;
+          this.skipLog?.skipped(
+            () =>
+              `a record it cannot deserialize: topic '${s.topic}' partition ${s.partition} offset ${m.offset}: ${error instanceof Error ? error.message : String(error)}`,
+            this.skipped,
+          );
           value = undefined as T;
         }
         s.buffer.shift();
@@ -487,10 +561,10 @@ class KafkaSourceReader<T> implements SourceReader<T> {
   }
 
   snapshotState(checkpointId?: number): KafkaSourceState {
-    const state: KafkaSourceState = {};
-    for (const s of this.splits.values()) state[s.id] = s.next.toString();
-    if (checkpointId !== undefined && this.options.commitOffsetsOnCheckpoint === true) this.toCommit.set(checkpointId, state);
-    return state;
+    const offsets: Record<string, string> = {};
+    for (const s of this.splits.values()) offsets[s.id] = s.next.toString();
+    if (checkpointId !== undefined && this.options.commitOffsetsOnCheckpoint === true) this.toCommit.set(checkpointId, offsets);
+    return { offsets, skipped: this.skipped, deadLettered: this.deadLettered };
   }
 
   /** The group offsets are committed to. */
@@ -498,7 +572,7 @@ class KafkaSourceReader<T> implements SourceReader<T> {
     return this.options.groupId ?? `weir-${this.context.operatorName}`;
   }
 
-  private readonly toCommit = new Map<number, KafkaSourceState>();
+  private readonly toCommit = new Map<number, Record<string, string>>();
   private commits: Promise<void> = Promise.resolve();
   private commitFailures = 0;
 
@@ -567,6 +641,7 @@ class KafkaSourceReader<T> implements SourceReader<T> {
   private readonly timeOffsets: Record<string, Promise<{ partition: number; offset: string }[]>> = {};
 
   async close(): Promise<void> {
+    this.skipLog?.flush(this.skipped);
     this.wake();
     // Commits are for information: a broker that is away delays the end by 20 s at most.
     let timer: NodeJS.Timeout | undefined;
@@ -611,6 +686,7 @@ export function kafkaSource<T = unknown>(options: KafkaSourceOptions<T>): Source
       code: ErrorCodes.CONFIG,
       domain: 'user',
     });
+  resolveSkippedRecordsLog('kafkaSource', options.logSkipped);
   if (options.onError === 'dead-letter' && !options.deadLetterTopic)
     throw new WeirError("kafkaSource with onError 'dead-letter' needs a deadLetterTopic", { code: ErrorCodes.CONFIG, domain: 'user' });
   if (options.deadLetterTopic !== undefined && (options.topics ?? []).includes(options.deadLetterTopic))
