@@ -12,6 +12,7 @@ import {
   type SubtaskListener,
 } from '../actors/subtask-actor.ts';
 import { keyGroupEntry } from '../checkpoint/snapshots.ts';
+import { channelStateEntry, restoreChannelState, type RestoredChannelState } from '../checkpoint/channel-state.ts';
 import type { KeyedSnapshotProgress, KeyedSnapshotResult } from '../state/keyed-backend.ts';
 import { ErrorCodes, WeirError, encodeError, type EncodedError } from '../core/errors.ts';
 import type { SubtaskMetrics, WorkerCallbacks } from '../core/protocol.ts';
@@ -437,6 +438,20 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
       }
     }
 
+    // In-flight data of an unaligned checkpoint, on the same channels as when it was taken.
+    const headId = graph.operatorIds[nodes[0].id];
+    const storedChannels = restored?.[headId]?.channels;
+    let restoredChannels: RestoredChannelState | undefined;
+    if (storedChannels) {
+      restoredChannels = restoreChannelState(
+        storedChannels,
+        inputs.map((c) => c.name),
+        recordWriters.flatMap((rw) => rw.writers.map((w) => w.name)),
+        { operator: vertex.name, subtask: s },
+      );
+    }
+    const checkpointing = config.checkpointing;
+
     actor = new SubtaskActor(
       {
         taskName: vertex.name,
@@ -447,7 +462,21 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
         batchSize: config.batchSize,
         channelInputs: inputs.map((c) => c.edge.inputIndex),
         prepareInput: config.stateBackend?.kind === 'rocksdb' && nodes[0].keyed ? this.batchKeyLoader(runtimes[0]) : undefined,
-        checkpointing: config.checkpointing ? { mode: config.checkpointing.mode, snapshot } : undefined,
+        checkpointing: checkpointing
+          ? {
+              mode: checkpointing.mode,
+              snapshot,
+              unaligned:
+                checkpointing.unaligned && checkpointing.mode === 'exactly-once'
+                  ? { alignedTimeoutMs: checkpointing.alignedCheckpointTimeoutMs ?? 0, channelStateEntry: channelStateEntry(headId) }
+                  : undefined,
+            }
+          : undefined,
+        restoredChannels,
+        debloat:
+          config.bufferDebloatTargetMs > 0
+            ? { targetMs: config.bufferDebloatTargetMs, maxBatch: config.batchSize, credits: config.credits }
+            : undefined,
       },
       this,
       this,
