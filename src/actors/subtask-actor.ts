@@ -345,7 +345,10 @@ export class SubtaskActor implements ChannelWriterOwner {
       }
       this.pendingCheckpoints.add(barrier.id);
       const inputDone = this.state !== 'running';
-      this.takeCheckpoint(barrier, !inputDone);
+      // Unaligned: an actor whose input ended but whose outputs still hold batches sends the
+      // barrier ahead of them (aligned, it answers alone: its end of input follows the data).
+      const overtake = this.outputOnlyCapture(barrier) !== undefined;
+      this.takeCheckpoint(barrier, !inputDone || overtake);
     });
   }
 
@@ -370,12 +373,22 @@ export class SubtaskActor implements ChannelWriterOwner {
       return;
     }
     if (forwardBarrier) {
-      const capture = this.capture?.barrier.id === barrier.id ? this.capture : this.sourceCapture(barrier);
+      const ongoing = this.capture?.barrier.id === barrier.id ? this.capture : undefined;
+      const capture = ongoing ?? this.outputOnlyCapture(barrier);
       if (capture) {
         // Unaligned: the barrier overtakes what the outputs have not shipped, which is kept as output state.
         const event: ElementBatch = [TAG_BARRIER, barrier.id, barrier.timestamp, 0];
-        for (const writer of this.writers) capture.outputs.push(writer.overtakeWith(event).map(encodeChannelBatch));
-        if (!this.spec.mailbox) this.finishSourceCapture(capture);
+        for (const writer of this.writers) {
+          const pending = writer.overtakeWith(event);
+          const data: Uint8Array[] = [];
+          for (const batch of pending) {
+            // A restored subtask sends its own end of input again.
+            const elements = inFlightElements(batch, 0, -1);
+            if (elements.length > 0) data.push(encodeChannelBatch(elements));
+          }
+          capture.outputs.push(data);
+        }
+        if (!ongoing) this.finishOutputOnlyCapture(capture);
       } else {
         for (const writer of this.writers) {
           writer.appendEvent(TAG_BARRIER, barrier.id, barrier.timestamp, barrier.kind === 'savepoint' ? 1 : 0);
@@ -394,17 +407,27 @@ export class SubtaskActor implements ChannelWriterOwner {
     this.acknowledge(barrier.id, state);
   }
 
-  /** A source's unaligned checkpoint: it has no input, so its channel state is its outputs' alone. */
-  private sourceCapture(barrier: Barrier): ChannelCapture | undefined {
+  /**
+   * An unaligned checkpoint of a source, or of an actor whose input has ended: no input channel
+   * holds in-flight data, so its channel state is its outputs' alone.
+   */
+  private outputOnlyCapture(barrier: Barrier): ChannelCapture | undefined {
     const unaligned = this.spec.checkpointing?.unaligned;
-    if (this.spec.mailbox || !unaligned || unaligned.alignedTimeoutMs > 0 || barrier.kind !== 'checkpoint') return undefined;
+    if (!unaligned || barrier.kind !== 'checkpoint') return undefined;
+    const inputDone = this.state === 'draining' || this.state === 'ended';
+    if (this.spec.mailbox ? !inputDone : unaligned.alignedTimeoutMs > 0) return undefined;
     return { barrier, inputs: [], outputs: [], resolve: () => undefined };
   }
 
-  private finishSourceCapture(capture: ChannelCapture): void {
+  private finishOutputOnlyCapture(capture: ChannelCapture): void {
+    const names = this.spec.mailbox?.channelStats().map((c) => c.name) ?? [];
     this.channelStates.set(
       capture.barrier.id,
-      encodeChannelState({ version: 1, inputs: [], outputs: capture.outputs.map((batches, w) => ({ name: this.writers[w].name, batches })) }),
+      encodeChannelState({
+        version: 1,
+        inputs: names.map((name) => ({ name, batches: [] })),
+        outputs: capture.outputs.map((batches, w) => ({ name: this.writers[w].name, batches })),
+      }),
     );
   }
 
@@ -828,7 +851,10 @@ export class SubtaskActor implements ChannelWriterOwner {
       // the subtask waits for the job's final checkpoint before it closes (two-phase commits).
       this.state = 'ended';
       this.completeCopy();
-      for (const id of [...this.pendingCheckpoints]) this.takeCheckpoint({ id, timestamp: Date.now(), kind: 'checkpoint' }, false);
+      for (const id of [...this.pendingCheckpoints]) {
+        const barrier: Barrier = { id, timestamp: Date.now(), kind: 'checkpoint' };
+        this.takeCheckpoint(barrier, this.outputOnlyCapture(barrier) !== undefined);
+      }
       this.completeCopy();
       this.listener.subtaskEnded?.(this);
       return;

@@ -12,7 +12,16 @@ export interface BufferDebloatConfig {
   minBatch?: number;
   /** How often throughput is measured and a new size decided, in ms (default 200, as Flink's buffer-debloat.period). */
   periodMs?: number;
+  /** The batch size senders start with, before the first measurement (default {@link DEBLOAT_INITIAL_BATCH}). */
+  initialBatch?: number;
 }
+
+/**
+ * Batch size senders start with when debloating is on: small, so that a slow consumer does not
+ * have full batches queued before its throughput is first measured (Flink starts at the full
+ * buffer size; a job's first checkpoints then wait for them). The first measurement raises it.
+ */
+export const DEBLOAT_INITIAL_BATCH = 64;
 
 /** Weight of the newest throughput sample in the moving average. */
 const SMOOTHING = 0.3;
@@ -44,7 +53,7 @@ export class BufferDebloater {
   constructor(private readonly config: BufferDebloatConfig) {
     this.minBatch = Math.min(config.maxBatch, config.minBatch ?? 4);
     this.periodMs = config.periodMs ?? 200;
-    this.announced = config.maxBatch;
+    this.announced = Math.min(config.maxBatch, config.initialBatch ?? DEBLOAT_INITIAL_BATCH);
   }
 
   /** The subtask found no input: idle time starts. */
@@ -87,13 +96,18 @@ export class BufferDebloater {
     this.periodStart = now;
     this.recordsAtStart = recordsConsumed;
     this.idleMs = 0;
-    // Mostly idle: the measurement says nothing about how fast the subtask can consume.
-    if (busy < elapsed * 0.1 || liveChannels === 0) return undefined;
-    const throughput = (records * 1000) / busy;
-    this.average = this.average < 0 ? throughput : this.average + SMOOTHING * (throughput - this.average);
+    if (liveChannels === 0) return undefined;
     const { targetMs, maxBatch, credits } = this.config;
-    const size = Math.round((this.average * targetMs) / 1000 / (liveChannels * credits));
-    const next = Math.max(this.minBatch, Math.min(maxBatch, size));
+    let next: number;
+    if (busy < elapsed * 0.1) {
+      // Mostly waiting for input: nothing queues, so batches may be as large (and cheap) as allowed.
+      next = maxBatch;
+    } else {
+      const throughput = (records * 1000) / busy;
+      this.average = this.average < 0 ? throughput : this.average + SMOOTHING * (throughput - this.average);
+      const size = Math.round((this.average * targetMs) / 1000 / (liveChannels * credits));
+      next = Math.max(this.minBatch, Math.min(maxBatch, size));
+    }
     if (next === this.announced) return undefined;
     if (Math.abs(next - this.announced) <= this.announced * THRESHOLD && next !== maxBatch && next !== this.minBatch) return undefined;
     this.announced = next;

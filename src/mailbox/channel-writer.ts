@@ -36,6 +36,8 @@ export interface ChannelWriterConfig {
   credits: number;
   /** 0 = ship after every record; > 0 = partial batches wait for the owner's flush timer; -1 = only full batches. */
   bufferTimeoutMs: number;
+  /** Elements per batch until the receiver announces a size (buffer debloating starts small); default {@link batchSize}. */
+  initialBatchSize?: number;
 }
 
 /**
@@ -81,7 +83,7 @@ export class ChannelWriter {
     private readonly owner: ChannelWriterOwner,
   ) {
     this.availableCredits = config.credits;
-    this.limit = config.batchSize;
+    this.limit = Math.min(config.batchSize, config.initialBatchSize ?? config.batchSize);
   }
 
   /** Elements per batch now (buffer debloating lowers it below the configured batch size). */
@@ -99,7 +101,8 @@ export class ChannelWriter {
   /**
    * Sends an unaligned checkpoint barrier ahead of this writer's unshipped batches and returns
    * those batches (the backlog and the partial batch, copied): they are the channel's output
-   * state for the checkpoint. They are still shipped as usual afterwards.
+   * state for the checkpoint. They are still shipped as usual afterwards. A finished writer sends
+   * the barrier too (its receiver may not have reached the end of input yet).
    */
   overtakeWith(event: ElementBatch): ElementBatch[] {
     const pending = this.backlog.slice();

@@ -20,6 +20,7 @@ import type { JobGraph } from '../graph/job-graph.ts';
 import { createChannelSelector } from '../graph/partitioners.ts';
 import { BoundedMailbox, type InputChannelEndpoint } from '../mailbox/bounded-mailbox.ts';
 import { ChannelWriter, type ChannelWriterOwner } from '../mailbox/channel-writer.ts';
+import { DEBLOAT_INITIAL_BATCH } from '../mailbox/buffer-debloater.ts';
 import { LocalChannel, PortReceiver, PortSender } from '../mailbox/transports.ts';
 import { HeapKeyedStateBackend, type KeyedStateBackend } from '../state/keyed-backend.ts';
 import { RocksDbKeyedStateBackend } from '../state/rocksdb-backend.ts';
@@ -267,7 +268,13 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
       for (const edge of vertex.networkOutputs.get(node.id) ?? []) {
         const channels = this.plan.outputChannels(edge, s);
         const writers = channels.map((c) => {
-          const writerConfig = { batchSize: config.batchSize, credits: config.credits, bufferTimeoutMs: config.bufferTimeoutMs };
+          const writerConfig = {
+            batchSize: config.batchSize,
+            credits: config.credits,
+            bufferTimeoutMs: config.bufferTimeoutMs,
+            // Debloating: batches start small; the receiver's first measurement sizes them.
+            initialBatchSize: config.bufferDebloatTargetMs > 0 ? DEBLOAT_INITIAL_BATCH : undefined,
+          };
           const port = this.ports.get(c.id);
           if (!port) {
             const local = this.localChannel(c.id);
