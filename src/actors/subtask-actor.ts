@@ -199,7 +199,8 @@ export class SubtaskActor implements ChannelWriterOwner {
     for (const rw of spec.recordWriters) this.writers.push(...rw.writers);
     this.valve = spec.mailbox ? new WatermarkValve(spec.mailbox.channelCount) : undefined;
     this.channelInputs = spec.channelInputs?.some((i) => i === 2) ? spec.channelInputs : undefined;
-    this.pollBudget = spec.batchSize;
+    // Polls start small and double while they are quick: a first poll of slow records holds nothing up for long.
+    this.pollBudget = Math.min(spec.batchSize, 64);
     const checkpointing = spec.checkpointing;
     if (checkpointing && spec.mailbox) {
       const mailbox = spec.mailbox;

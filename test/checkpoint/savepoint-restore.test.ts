@@ -112,7 +112,7 @@ describe('retained checkpoints', () => {
     const result: JobResult = await executeJob('test/fixtures/jobs/chaos-sequences.ts', {
       parallelism: 2,
       checkpointDir: dir,
-      params: { keys: 8, perKey: 1500, fault: 'none', faultDir, interval: 50, rate: 8_000 },
+      params: { keys: 8, perKey: 1500, fault: 'none', faultDir, interval: 50, rate: 30_000 },
       onCheckpoint: (checkpoint, _attempt, client) => {
         if (checkpoint.id < 3 || corrupted) return;
         corrupted = true;
