@@ -67,6 +67,26 @@ describe('unaligned checkpoints', () => {
     expect(canonical(result)).toEqual(golden);
   });
 
+  it('with an aligned timeout, checkpoints that take longer go unaligned, and a kill after one restores exactly', async () => {
+    const golden = canonical(await executeJob(JOB, { parallelism: 2, params: params({ unaligned: false }) }));
+    let killedAfter: number | undefined;
+    const client = await startJob(JOB, {
+      parallelism: 2,
+      // Aligned for 30 ms after the trigger, then the barriers overtake the queues.
+      params: params({ alignedTimeout: 30 }),
+      onCheckpoint: (checkpoint, attempt, c) => {
+        if (attempt !== 1 || killedAfter !== undefined) return;
+        if (inFlightBatches(checkpoint.states) === 0) return;
+        killedAfter = checkpoint.id;
+        void c.killWorker(0).catch(() => undefined);
+      },
+    });
+    const result = await client.result;
+    expect(killedAfter).toBeDefined();
+    expect(result.faultTolerance.restarts).toBe(1);
+    expect(canonical(result)).toEqual(golden);
+  });
+
   it('savepoints stay aligned; a checkpoint with in-flight data restores at the same parallelism only, and says so otherwise', async () => {
     const dir = tempDir('weir-unaligned-');
     let retained: string | undefined;
