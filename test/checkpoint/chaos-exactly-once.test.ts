@@ -1,5 +1,5 @@
 // Chaos suite: failures injected after a completed checkpoint; every key's sequence arrives exactly once and in order, as in a failure-free run.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -51,7 +51,7 @@ async function chaos(fault: string, barriers: Barriers, mode: 'threads' | 'local
       }
     },
   });
-  const result = await client.result;
+  const result = await client.result.finally(() => rmSync(faultDir, { recursive: true, force: true }));
   // Unaligned checkpoints really ran unaligned (they carry channel state), aligned ones never do.
   if (barriers === 'unaligned') expect(channelStates).toBeGreaterThan(0);
   else expect(channelStates).toBe(0);
