@@ -194,6 +194,12 @@ export class SourceOperator implements StreamOperator, ReaderOutput {
       const assigner = strategy.timestampAssigner;
       if (assigner) ts = assignTimestamp(assigner, value, timestamp, this.name, this.subtask);
     }
+    // A record from a source marked idle makes it active first (Flink's WatermarkToDataOutput):
+    // downstream, an idle channel does not hold the watermark back, so its records would be late.
+    if (this.emittedIdle) {
+      this.emittedIdle = false;
+      this.output.emitWatermarkStatus(false);
+    }
     // As Flink: the record first, then the generator sees it (a punctuated watermark follows it).
     this.recordsOut++;
     this.output.collect(value, ts);

@@ -16,6 +16,13 @@ import type { SubtaskMetrics } from '../core/protocol.ts';
 import type { BoundedMailbox } from '../mailbox/bounded-mailbox.ts';
 import type { ChannelWriter, ChannelWriterOwner } from '../mailbox/channel-writer.ts';
 import { BarrierAligner, type Barrier, type CheckpointingMode } from '../checkpoint/barrier-aligner.ts';
+import {
+  encodeChannelBatch,
+  encodeChannelState,
+  inFlightElements,
+  type RestoredChannelState,
+} from '../checkpoint/channel-state.ts';
+import { BufferDebloater, type BufferDebloatConfig } from '../mailbox/buffer-debloater.ts';
 import { WatermarkValve } from '../time/watermark-valve.ts';
 import { MAX_WATERMARK } from '../time/index.ts';
 import type { StreamOperator } from './operator.ts';
@@ -64,6 +71,20 @@ export interface PendingSubtaskCheckpoint {
 /** Longest a background snapshot step runs before the actor takes records again. */
 const SNAPSHOT_STEP_MS = 2;
 
+/** Time a source poll should take: the poll budget shrinks below the batch size when records are slow. */
+const POLL_MS = 2;
+
+/** The in-flight data an unaligned checkpoint collects until its barrier came on every input channel. */
+interface ChannelCapture {
+  barrier: Barrier;
+  /** Encoded in-flight batches per input channel. */
+  inputs: Uint8Array[][];
+  /** Encoded unshipped batches per output writer. */
+  outputs: Uint8Array[][];
+  /** Settles the checkpoint's channel-state entry (undefined: the checkpoint was given up). */
+  resolve(entry: Uint8Array | undefined): void;
+}
+
 /** What the scheduler needs to build a subtask actor. */
 export interface SubtaskActorSpec {
   /** Chain name (operators joined by ` -> `). */
@@ -93,7 +114,13 @@ export interface SubtaskActorSpec {
      * writes cannot change it); keyed state may still be copying (copy-on-write) when it returns.
      */
     snapshot(checkpointId: number): SubtaskCheckpoint | PendingSubtaskCheckpoint;
+    /** Unaligned checkpoints, when on: the aligned timeout and the entry name of the channel state. */
+    unaligned?: { alignedTimeoutMs: number; channelStateEntry: string };
   };
+  /** In-flight data restored from an unaligned checkpoint: replayed before any new input, shipped before any new output. */
+  restoredChannels?: RestoredChannelState;
+  /** Buffer debloating of the mailbox's channels, when on. */
+  debloat?: BufferDebloatConfig;
 }
 
 /**
@@ -142,6 +169,25 @@ export class SubtaskActor implements ChannelWriterOwner {
   private prepared = false;
   /** Whether the scheduler has this actor queued. */
   queued = false;
+  /** The unaligned checkpoint collecting in-flight data now. */
+  private capture: ChannelCapture | undefined;
+  /** Channel-state entries of unaligned checkpoints not yet acknowledged, by checkpoint id. */
+  private readonly channelStates = new Map<number, Uint8Array | Promise<Uint8Array | undefined>>();
+  /** Restored in-flight input, processed before the mailbox. */
+  private replay: { channel: number; batch: ElementBatch }[] = [];
+  private replayHead = 0;
+  /** Whether the current batch came from {@link replay} (it holds no credit). */
+  private fromReplay = false;
+  /** Records between two looks at the clock inside a batch (adapts to the records' cost). */
+  private checkStride = 8;
+  private lastCheck = 0;
+  /** Records a source poll may emit (shrinks when records are slow, so barriers are not held up). */
+  private pollBudget: number;
+  private readonly debloater: BufferDebloater | undefined;
+  /** Batches the priority barrier being handled overtook in its channel's queue. */
+  private overtaken = 0;
+  /** An aligned checkpoint switched to unaligned: look for its in-band barriers in the queues. */
+  private scanQueues = false;
 
   constructor(
     readonly spec: SubtaskActorSpec,
@@ -153,22 +199,138 @@ export class SubtaskActor implements ChannelWriterOwner {
     for (const rw of spec.recordWriters) this.writers.push(...rw.writers);
     this.valve = spec.mailbox ? new WatermarkValve(spec.mailbox.channelCount) : undefined;
     this.channelInputs = spec.channelInputs?.some((i) => i === 2) ? spec.channelInputs : undefined;
+    // Polls start small and double while they are quick: a first poll of slow records holds nothing up for long.
+    this.pollBudget = Math.min(spec.batchSize, 64);
     const checkpointing = spec.checkpointing;
     if (checkpointing && spec.mailbox) {
       const mailbox = spec.mailbox;
-      this.aligner = new BarrierAligner(mailbox.channelCount, checkpointing.mode, {
-        block: (channel) => {
-          mailbox.block(channel);
-          if (channel === this.currentChannel) this.stopBatch = true;
+      const unaligned = checkpointing.unaligned;
+      this.aligner = new BarrierAligner(
+        mailbox.channelCount,
+        checkpointing.mode,
+        {
+          block: (channel) => {
+            mailbox.block(channel);
+            if (channel === this.currentChannel) this.stopBatch = true;
+          },
+          unblockAll: () => {
+            for (let c = 0; c < mailbox.channelCount; c++) if (mailbox.isBlocked(c)) mailbox.unblock(c);
+          },
+          aligned: (barrier) => this.checkpointAligned(barrier),
+          aborted: (id, reason) => this.abortCapture(id, reason),
+          startUnaligned: (barrier) => this.startUnaligned(barrier),
+          channelBarrier: (channel, overtook) => {
+            if (overtook) this.captureQueued(channel);
+          },
+          unalignedComplete: (barrier) => this.finishCapture(barrier),
+          armTimeout: (barrier, delayMs) => {
+            setTimeout(() => this.enqueueMail(() => this.aligner?.alignmentTimedOut(barrier.id)), Math.max(0, delayMs)).unref?.();
+          },
         },
-        unblockAll: () => {
-          for (let c = 0; c < mailbox.channelCount; c++) if (mailbox.isBlocked(c)) mailbox.unblock(c);
-        },
-        aligned: (barrier) => this.checkpointAligned(barrier),
-        aborted: (id, reason) => this.decline(id, reason),
-      });
+        { enabled: unaligned !== undefined, alignedTimeoutMs: unaligned?.alignedTimeoutMs ?? 0 },
+      );
+      if (unaligned) mailbox.onPriority = (channel, event, overtaken) => this.enqueueMail(() => this.priorityEvent(channel, event, overtaken));
     }
     this.awaitFinal = checkpointing !== undefined;
+    const restored = spec.restoredChannels;
+    if (restored) restored.inputs.forEach((batches, channel) => batches.forEach((batch) => this.replay.push({ channel, batch })));
+    if (spec.debloat && spec.mailbox && spec.debloat.targetMs > 0) this.debloater = new BufferDebloater(spec.debloat);
+  }
+
+  // ---- unaligned checkpoints
+
+  /** A priority event overtook a channel's queue: an unaligned checkpoint barrier. */
+  private priorityEvent(channel: number, event: ElementBatch, overtaken: number): void {
+    if (event[0] !== TAG_BARRIER || this.state !== 'running') return;
+    // Batches queued after the event came are after the barrier; the mail ran before any was taken.
+    this.overtaken = overtaken;
+    this.aligner?.onBarrier(channel, { id: event[1] as number, timestamp: event[2] as number, kind: 'checkpoint' }, true);
+  }
+
+  /** The first barrier of an unaligned checkpoint: record from here, snapshot, and send the barrier ahead of the outputs. */
+  private startUnaligned(barrier: Barrier): void {
+    const channels = (this.spec.mailbox as BoundedMailbox).channelCount;
+    let resolve!: (entry: Uint8Array | undefined) => void;
+    const entry = new Promise<Uint8Array | undefined>((r) => (resolve = r));
+    this.capture = { barrier, inputs: Array.from({ length: channels }, () => []), outputs: [], resolve };
+    this.channelStates.set(barrier.id, entry);
+    // The rest of the batch in hand is consumed after the snapshot: in flight for its channel.
+    if (this.currentBatch !== undefined && this.aligner?.isRecording(this.currentChannel))
+      this.record(this.currentChannel, this.currentBatch, this.position);
+    // An aligned checkpoint that timed out: its in-band barriers may already wait in the queues.
+    if (this.spec.checkpointing?.unaligned?.alignedTimeoutMs) this.scanQueues = true;
+    this.pendingCheckpoints.add(barrier.id);
+    this.takeCheckpoint(barrier, true);
+  }
+
+  /** Keeps a copy of a batch consumed (from `from`) on a channel whose barrier has not come yet. */
+  private record(channel: number, batch: ElementBatch, from: number): void {
+    const capture = this.capture;
+    if (!capture) return;
+    const data = inFlightElements(batch, from, capture.barrier.id);
+    if (data.length > 0) capture.inputs[channel].push(encodeChannelBatch(data));
+  }
+
+  /** A priority barrier came on `channel`: what it overtook (restored input still to replay, the queue) is in flight. */
+  private captureQueued(channel: number): void {
+    for (let r = this.replayHead; r < this.replay.length; r++) if (this.replay[r].channel === channel) this.record(channel, this.replay[r].batch, 0);
+    for (const batch of (this.spec.mailbox as BoundedMailbox).queuedBatches(channel, this.overtaken)) this.record(channel, batch, 0);
+  }
+
+  /**
+   * After an aligned checkpoint went unaligned: a channel whose in-band barrier is already queued
+   * lets it overtake there — the batches before it are in flight, the barrier is taken out.
+   */
+  private scanForBarriers(): void {
+    const aligner = this.aligner as BarrierAligner;
+    const barrier = aligner.unalignedBarrier;
+    const mailbox = this.spec.mailbox as BoundedMailbox;
+    if (!barrier) {
+      this.scanQueues = false;
+      return;
+    }
+    for (let c = 0; c < mailbox.channelCount; c++) {
+      if (!aligner.isRecording(c)) continue;
+      const queued = mailbox.queuedBatches(c);
+      const k = queued.findIndex((batch) => findBarrier(batch, barrier.id) >= 0);
+      // Not queued yet: the channel is recorded as it is consumed, up to the barrier.
+      if (k < 0) continue;
+      for (let b = 0; b <= k; b++) this.record(c, queued[b], 0);
+      const at = findBarrier(queued[k], barrier.id);
+      mailbox.replaceQueued(c, k, [...queued[k].slice(0, at), ...queued[k].slice(at + elementWidth(TAG_BARRIER))]);
+      aligner.onBarrier(c, barrier, false);
+      if (!aligner.unalignedBarrier) break;
+    }
+  }
+
+  /** Every channel's barrier came: the channel state is complete. */
+  private finishCapture(barrier: Barrier): void {
+    const capture = this.capture;
+    if (!capture || capture.barrier.id !== barrier.id) return;
+    this.capture = undefined;
+    this.scanQueues = false;
+    const mailbox = this.spec.mailbox as BoundedMailbox;
+    const names = mailbox.channelStats().map((c) => c.name);
+    capture.resolve(
+      encodeChannelState({
+        version: 1,
+        inputs: capture.inputs.map((batches, c) => ({ name: names[c], batches })),
+        outputs: capture.outputs.map((batches, w) => ({ name: this.writers[w].name, batches })),
+      }),
+    );
+  }
+
+  /** A checkpoint was given up while aligning or collecting in-flight data: decline it. */
+  private abortCapture(checkpointId: number, reason: string): void {
+    const capture = this.capture;
+    if (capture && capture.barrier.id === checkpointId) {
+      this.capture = undefined;
+      this.scanQueues = false;
+      capture.resolve(undefined);
+      this.listener.checkpointDeclined?.(this, checkpointId, reason);
+      return;
+    }
+    this.decline(checkpointId, reason);
   }
 
   // ---- checkpoints
@@ -184,7 +346,10 @@ export class SubtaskActor implements ChannelWriterOwner {
       }
       this.pendingCheckpoints.add(barrier.id);
       const inputDone = this.state !== 'running';
-      this.takeCheckpoint(barrier, !inputDone);
+      // Unaligned: an actor whose input ended but whose outputs still hold batches sends the
+      // barrier ahead of them (aligned, it answers alone: its end of input follows the data).
+      const overtake = this.outputOnlyCapture(barrier) !== undefined;
+      this.takeCheckpoint(barrier, !inputDone || overtake);
     });
   }
 
@@ -209,9 +374,27 @@ export class SubtaskActor implements ChannelWriterOwner {
       return;
     }
     if (forwardBarrier) {
-      for (const writer of this.writers) {
-        writer.appendEvent(TAG_BARRIER, barrier.id, barrier.timestamp, barrier.kind === 'savepoint' ? 1 : 0);
-        writer.flush();
+      const ongoing = this.capture?.barrier.id === barrier.id ? this.capture : undefined;
+      const capture = ongoing ?? this.outputOnlyCapture(barrier);
+      if (capture) {
+        // Unaligned: the barrier overtakes what the outputs have not shipped, which is kept as output state.
+        const event: ElementBatch = [TAG_BARRIER, barrier.id, barrier.timestamp, 0];
+        for (const writer of this.writers) {
+          const pending = writer.overtakeWith(event);
+          const data: Uint8Array[] = [];
+          for (const batch of pending) {
+            // A restored subtask sends its own end of input again.
+            const elements = inFlightElements(batch, 0, -1);
+            if (elements.length > 0) data.push(encodeChannelBatch(elements));
+          }
+          capture.outputs.push(data);
+        }
+        if (!ongoing) this.finishOutputOnlyCapture(capture);
+      } else {
+        for (const writer of this.writers) {
+          writer.appendEvent(TAG_BARRIER, barrier.id, barrier.timestamp, barrier.kind === 'savepoint' ? 1 : 0);
+          writer.flush();
+        }
       }
     }
     this.pendingCheckpoints.delete(barrier.id);
@@ -225,17 +408,56 @@ export class SubtaskActor implements ChannelWriterOwner {
     this.acknowledge(barrier.id, state);
   }
 
+  /**
+   * An unaligned checkpoint of a source, or of an actor whose input has ended: no input channel
+   * holds in-flight data, so its channel state is its outputs' alone.
+   */
+  private outputOnlyCapture(barrier: Barrier): ChannelCapture | undefined {
+    const unaligned = this.spec.checkpointing?.unaligned;
+    if (!unaligned || barrier.kind !== 'checkpoint') return undefined;
+    const inputDone = this.state === 'draining' || this.state === 'ended';
+    if (this.spec.mailbox ? !inputDone : unaligned.alignedTimeoutMs > 0) return undefined;
+    return { barrier, inputs: [], outputs: [], resolve: () => undefined };
+  }
+
+  private finishOutputOnlyCapture(capture: ChannelCapture): void {
+    const names = this.spec.mailbox?.channelStats().map((c) => c.name) ?? [];
+    this.channelStates.set(
+      capture.barrier.id,
+      encodeChannelState({
+        version: 1,
+        inputs: names.map((name) => ({ name, batches: [] })),
+        outputs: capture.outputs.map((batches, w) => ({ name: this.writers[w].name, batches })),
+      }),
+    );
+  }
+
   /** Acknowledges a snapshot to the listener, after any earlier one still finishing asynchronously. */
-  private acknowledge(checkpointId: number, state: SubtaskCheckpoint | Promise<SubtaskCheckpoint>): void {
+  private acknowledge(checkpointId: number, snapshot: SubtaskCheckpoint | Promise<SubtaskCheckpoint>): void {
+    let state: SubtaskCheckpoint | undefined | Promise<SubtaskCheckpoint | undefined> = snapshot;
+    const channels = this.channelStates.get(checkpointId);
+    if (channels !== undefined) {
+      // An unaligned checkpoint: its channel state joins the operators' (when it is complete).
+      this.channelStates.delete(checkpointId);
+      const entry = (this.spec.checkpointing?.unaligned?.channelStateEntry ?? '') as string;
+      const merge = (s: SubtaskCheckpoint, ch: Uint8Array | undefined): SubtaskCheckpoint | undefined =>
+        ch === undefined ? undefined : { operators: { ...s.operators, [entry]: ch } };
+      state =
+        channels instanceof Promise || snapshot instanceof Promise
+          ? Promise.all([snapshot, channels]).then(([s, ch]) => merge(s, ch))
+          : merge(snapshot, channels);
+    }
     if (this.acks === undefined && !(state instanceof Promise)) {
-      this.listener.checkpointAcknowledged?.(this, checkpointId, state);
+      if (state !== undefined) this.listener.checkpointAcknowledged?.(this, checkpointId, state);
       return;
     }
     const next: Promise<void> = (this.acks ?? Promise.resolve())
       .then(() => state)
       .then(
         (done) => {
-          if (this.state !== 'failed' && this.state !== 'cancelled') this.listener.checkpointAcknowledged?.(this, checkpointId, done);
+          // undefined: the unaligned checkpoint was given up (and declined) while its channel state was collected.
+          if (done !== undefined && this.state !== 'failed' && this.state !== 'cancelled')
+            this.listener.checkpointAcknowledged?.(this, checkpointId, done);
         },
         (error) => {
           this.listener.checkpointDeclined?.(this, checkpointId, `snapshot failed: ${(error as Error)?.message ?? String(error)}`);
@@ -338,6 +560,8 @@ export class SubtaskActor implements ChannelWriterOwner {
     const ops = this.spec.operators;
     for (let i = ops.length - 1; i >= 0; i--) await ops[i].open();
     if (this.state !== 'opening') return;
+    // In-flight output of an unaligned checkpoint goes first, ahead of anything new.
+    this.spec.restoredChannels?.outputs.forEach((batches, w) => this.writers[w].restoreOutput(batches));
     this.state = 'running';
     this.scheduler.schedule(this);
   }
@@ -349,7 +573,7 @@ export class SubtaskActor implements ChannelWriterOwner {
     if (this.blockedWriters > 0) return false;
     if (this.state === 'running') {
       if (this.source) return !this.sourceWaiting;
-      return this.currentBatch !== undefined || (this.spec.mailbox as BoundedMailbox).hasReady;
+      return this.currentBatch !== undefined || this.replayHead < this.replay.length || (this.spec.mailbox as BoundedMailbox).hasReady;
     }
     return this.state === 'draining';
   }
@@ -361,6 +585,7 @@ export class SubtaskActor implements ChannelWriterOwner {
 
   /** Mailbox hook: new input arrived. */
   onInput(): void {
+    if (this.debloater?.idle) this.debloater.idleEnd(performance.now());
     if (this.state === 'running' && !this.queued) this.scheduler.schedule(this);
   }
 
@@ -395,9 +620,10 @@ export class SubtaskActor implements ChannelWriterOwner {
 
   private runSource(deadline: number): void {
     const source = this.source as SourceOperator;
-    const budget = this.spec.batchSize;
+    const maxBudget = this.spec.batchSize;
     while (this.blockedWriters === 0 && this.state === 'running' && !this.sourceWaiting) {
-      const status = source.poll(budget);
+      const started = performance.now();
+      const status = source.poll(this.pollBudget);
       if (status === 'end') {
         this.head.processWatermark(MAX_WATERMARK);
         this.endOfInput();
@@ -419,22 +645,49 @@ export class SubtaskActor implements ChannelWriterOwner {
         }
         return;
       }
-      if (performance.now() >= deadline) return;
+      // A poll of slow records (a costly function chained to the source) would hold up the
+      // checkpoint trigger and everything else queued for this actor: polls aim at POLL_MS.
+      const now = performance.now();
+      const spent = now - started;
+      if (spent > POLL_MS) this.pollBudget = Math.max(1, Math.floor((this.pollBudget * POLL_MS) / spent));
+      else if (spent < POLL_MS / 4 && this.pollBudget < maxBudget) this.pollBudget = Math.min(maxBudget, this.pollBudget * 2);
+      if (now >= deadline) return;
     }
   }
 
   private runInput(deadline: number): void {
     const mailbox = this.spec.mailbox as BoundedMailbox;
     const head = this.head;
+    this.lastCheck = performance.now();
     while (this.blockedWriters === 0 && this.state === 'running') {
       let batch = this.currentBatch;
       if (batch === undefined) {
-        const polled = mailbox.poll();
-        if (polled === undefined) return;
-        batch = this.currentBatch = polled.batch;
-        this.currentChannel = polled.channel;
+        if (this.scanQueues) this.scanForBarriers();
+        if (this.replayHead < this.replay.length) {
+          const next = this.replay[this.replayHead];
+          this.replay[this.replayHead++] = undefined as unknown as { channel: number; batch: ElementBatch };
+          if (this.replayHead === this.replay.length) {
+            this.replay = [];
+            this.replayHead = 0;
+          }
+          batch = this.currentBatch = next.batch;
+          this.currentChannel = next.channel;
+          this.fromReplay = true;
+        } else {
+          const polled = mailbox.poll();
+          if (polled === undefined) {
+            this.debloater?.idleStart(performance.now());
+            this.debloat();
+            return;
+          }
+          batch = this.currentBatch = polled.batch;
+          this.currentChannel = polled.channel;
+          this.fromReplay = false;
+        }
         this.position = 0;
         this.prepared = false;
+        if (this.aligner !== undefined && this.aligner.recording && this.aligner.isRecording(this.currentChannel))
+          this.record(this.currentChannel, batch, 0);
       }
       let i = this.position;
       const n = batch.length;
@@ -447,8 +700,23 @@ export class SubtaskActor implements ChannelWriterOwner {
         }
         this.prepared = true;
       }
+      let countdown = this.checkStride;
+      let yielded = false;
       while (i < n && this.blockedWriters === 0) {
         const tag = batch[i];
+        if (--countdown === 0) {
+          // Between records, now and then: a slow batch must not hold up barriers, credits and mails.
+          const now = performance.now();
+          const spent = now - this.lastCheck;
+          this.lastCheck = now;
+          if (spent > 0.5) this.checkStride = Math.max(1, this.checkStride >> 1);
+          else if (spent < 0.05 && this.checkStride < 512) this.checkStride <<= 1;
+          countdown = this.checkStride;
+          if (now >= deadline) {
+            yielded = true;
+            break;
+          }
+        }
         if (tag === TAG_RECORD) {
           if (second) (head.processElement2 as (v: unknown, t: number | undefined) => void).call(head, batch[i + 1], undefined);
           else head.processElement(batch[i + 1], undefined);
@@ -469,16 +737,29 @@ export class SubtaskActor implements ChannelWriterOwner {
       if (i >= n) {
         this.currentBatch = undefined;
         this.stopBatch = false;
-        mailbox.release(this.currentChannel);
+        if (!this.fromReplay) mailbox.release(this.currentChannel);
       } else if (this.stopBatch) {
         // The channel is blocked for alignment: its rest waits at the front of its queue.
         this.stopBatch = false;
         this.currentBatch = undefined;
-        mailbox.requeueFront(this.currentChannel, batch.slice(i));
+        if (this.fromReplay) this.replay.splice(this.replayHead, 0, { channel: this.currentChannel, batch: batch.slice(i) });
+        else mailbox.requeueFront(this.currentChannel, batch.slice(i));
       }
       if (this.state !== 'running') return;
-      if (performance.now() >= deadline) return;
+      if (yielded || performance.now() >= deadline) {
+        this.debloat();
+        return;
+      }
     }
+  }
+
+  /** Buffer debloating: now and then, a new batch size for the senders from the throughput measured. */
+  private debloat(): void {
+    const debloater = this.debloater;
+    if (debloater === undefined) return;
+    const mailbox = this.spec.mailbox as BoundedMailbox;
+    const size = debloater.update(performance.now(), this.head.recordsIn, mailbox.channelCount - this.endedChannels);
+    if (size !== undefined) mailbox.announceBatchLimit(size);
   }
 
   /** Stops running until `pending` settles (a state backend reading disk), then goes on; a rejection fails the subtask. */
@@ -531,7 +812,7 @@ export class SubtaskActor implements ChannelWriterOwner {
           timestamp: batch[i + 2] as number,
           kind: batch[i + 3] === 1 ? 'savepoint' : 'checkpoint',
         };
-        if (this.aligner) this.aligner.onBarrier(channel, barrier);
+        if (this.aligner) this.aligner.onBarrier(channel, barrier, false);
         break;
       }
       case TAG_LATENCY:
@@ -571,7 +852,10 @@ export class SubtaskActor implements ChannelWriterOwner {
       // the subtask waits for the job's final checkpoint before it closes (two-phase commits).
       this.state = 'ended';
       this.completeCopy();
-      for (const id of [...this.pendingCheckpoints]) this.takeCheckpoint({ id, timestamp: Date.now(), kind: 'checkpoint' }, false);
+      for (const id of [...this.pendingCheckpoints]) {
+        const barrier: Barrier = { id, timestamp: Date.now(), kind: 'checkpoint' };
+        this.takeCheckpoint(barrier, this.outputOnlyCapture(barrier) !== undefined);
+      }
       this.completeCopy();
       this.listener.subtaskEnded?.(this);
       return;
@@ -648,4 +932,14 @@ export class SubtaskActor implements ChannelWriterOwner {
       backpressureStalls: this.backpressureStalls,
     };
   }
+}
+
+/** Index of the barrier of checkpoint `id` in a batch, or -1. */
+function findBarrier(batch: ElementBatch, id: number): number {
+  for (let i = 0; i < batch.length; ) {
+    const tag = batch[i] as number;
+    if (tag === TAG_BARRIER && batch[i + 1] === id) return i;
+    i += elementWidth(tag);
+  }
+  return -1;
 }

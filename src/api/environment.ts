@@ -22,6 +22,19 @@ export interface CheckpointConfigSetters {
   setMaxConcurrentCheckpoints(n: number): CheckpointConfigSetters;
   setTolerableCheckpointFailureNumber(n: number): CheckpointConfigSetters;
   setRetainedCheckpoints(n: number): CheckpointConfigSetters;
+  /**
+   * Unaligned checkpoints (Flink's `enableUnalignedCheckpoints`): barriers overtake the batches
+   * queued in channels, which are stored with the checkpoint and replayed first on restore, so
+   * checkpoints complete under backpressure. Exactly-once mode only; savepoints stay aligned. A
+   * checkpoint with in-flight data restores only at the parallelism it was taken with.
+   */
+  enableUnalignedCheckpoints(enabled?: boolean): CheckpointConfigSetters;
+  /**
+   * Starts each checkpoint aligned and switches it to unaligned in a subtask once this long has
+   * passed since the trigger (Flink's `execution.checkpointing.aligned-checkpoint-timeout`);
+   * 0 (default) = unaligned from the start. Only with unaligned checkpoints enabled.
+   */
+  setAlignedCheckpointTimeout(ms: number): CheckpointConfigSetters;
 }
 import { DataStream } from './datastream.ts';
 
@@ -33,6 +46,7 @@ export const DEFAULTS = {
   batchSize: 1024,
   credits: 4,
   autoWatermarkIntervalMs: 200,
+  bufferDebloatTargetMs: 1000,
 } as const;
 
 /**
@@ -73,6 +87,7 @@ export class StreamExecutionEnvironment {
       bufferTimeoutMs: DEFAULTS.bufferTimeoutMs,
       batchSize: DEFAULTS.batchSize,
       credits: DEFAULTS.credits,
+      bufferDebloatTargetMs: DEFAULTS.bufferDebloatTargetMs,
       autoWatermarkIntervalMs: DEFAULTS.autoWatermarkIntervalMs,
       stateBackend: stateBackendFromEnvironment(),
     };
@@ -81,6 +96,7 @@ export class StreamExecutionEnvironment {
     if (options.bufferTimeoutMs !== undefined) this.setBufferTimeout(options.bufferTimeoutMs);
     if (options.batchSize !== undefined) this.setBatchSize(options.batchSize);
     if (options.credits !== undefined) this.setCredits(options.credits);
+    if (options.bufferDebloatTargetMs !== undefined) this.setBufferDebloatTarget(options.bufferDebloatTargetMs);
     if (options.autoWatermarkIntervalMs !== undefined) this.setAutoWatermarkInterval(options.autoWatermarkIntervalMs);
     if (options.stateBackend !== undefined)
       this.setStateBackend(options.stateBackend.kind, options.stateBackend as { dir?: string; cacheKeys?: number });
@@ -129,6 +145,18 @@ export class StreamExecutionEnvironment {
   /** Batches each input channel may hold (the credits it grants its sender). */
   setCredits(credits: number): this {
     this.config.credits = positiveInteger(credits, 'credits', 1 << 16);
+    return this;
+  }
+  /**
+   * Buffer debloating (Flink's `taskmanager.network.memory.buffer-debloat.target`): each input
+   * measures how many records per second its subtask consumes and shrinks the batches its senders
+   * fill so that all its credits together hold about `ms` of that throughput (never more than the
+   * batch size). A slow consumer then has little queued ahead of a checkpoint barrier. Default
+   * 1000 ms; 0 turns it off (every batch full size).
+   */
+  setBufferDebloatTarget(ms: number): this {
+    if (!Number.isFinite(ms) || ms < 0) throw configError(`buffer debloat target must be a non-negative number of ms, got ${ms}`);
+    this.config.bufferDebloatTargetMs = ms;
     return this;
   }
   /** How often periodic watermarks are emitted, in ms (0 turns periodic emission off). */
@@ -188,6 +216,18 @@ export class StreamExecutionEnvironment {
       setMaxConcurrentCheckpoints: (n) => ((cfg().maxConcurrent = positiveInteger(n, 'max concurrent checkpoints')), setters),
       setTolerableCheckpointFailureNumber: (n) => ((cfg().tolerableFailures = Math.max(0, Math.floor(n))), setters),
       setRetainedCheckpoints: (n) => ((cfg().retain = positiveInteger(n, 'retained checkpoints')), setters),
+      enableUnalignedCheckpoints: (enabled = true) => {
+        const c = cfg();
+        if (enabled && c.mode !== 'exactly-once')
+          throw configError('unaligned checkpoints need exactly-once mode: env.enableCheckpointing(intervalMs) without at-least-once');
+        c.unaligned = enabled;
+        return setters;
+      },
+      setAlignedCheckpointTimeout: (ms) => {
+        if (!Number.isFinite(ms) || ms < 0) throw configError(`aligned checkpoint timeout must be a non-negative number of ms, got ${ms}`);
+        cfg().alignedCheckpointTimeoutMs = ms;
+        return setters;
+      },
     };
     return setters;
   }

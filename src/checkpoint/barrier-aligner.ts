@@ -1,4 +1,4 @@
-//! Barrier alignment as an explicit state machine: exactly-once blocks channels until a checkpoint's barrier came on all of them; at-least-once only counts.
+//! Barrier handling as an explicit state machine: aligned (block channels until a checkpoint's barrier came on all), unaligned (snapshot at the first barrier, capture what the barriers overtook), at-least-once (only count).
 
 /** A checkpoint barrier as it travels in band. */
 export interface Barrier {
@@ -17,6 +17,30 @@ export interface AlignmentHooks {
   aligned(barrier: Barrier): void;
   /** Alignment for a checkpoint was given up (a newer barrier overtook it): decline it. */
   aborted(checkpointId: number, reason: string): void;
+  /**
+   * Unaligned: the checkpoint starts now (first barrier, or the aligned timeout passed): snapshot
+   * the operators, send the barrier ahead of the outputs' unshipped batches, and from now on
+   * record the input consumed on every channel whose barrier has not come yet.
+   */
+  startUnaligned?(barrier: Barrier): void;
+  /**
+   * Unaligned: the barrier came on `channel`. `overtook`: it is a priority barrier, so the
+   * channel's queued batches are in-flight data of the checkpoint; otherwise it came in band and
+   * the recorded input up to it is the channel's in-flight data.
+   */
+  channelBarrier?(channel: number, overtook: boolean): void;
+  /** Unaligned: every live channel's in-flight data is known: acknowledge. */
+  unalignedComplete?(barrier: Barrier): void;
+  /** Aligned with a timeout: call {@link BarrierAligner.alignmentTimedOut} after `delayMs` unless aligned. */
+  armTimeout?(barrier: Barrier, delayMs: number): void;
+}
+
+/** Unaligned checkpoint settings of a {@link BarrierAligner}. */
+export interface UnalignedOptions {
+  /** Checkpoints (not savepoints) go unaligned. */
+  enabled: boolean;
+  /** Start aligned, switch after this long since the trigger; 0 = unaligned at once. */
+  alignedTimeoutMs: number;
 }
 
 /** Checkpointing guarantee: exactly-once aligns; at-least-once does not block. */
@@ -32,8 +56,14 @@ interface Aligning {
   readonly barrier: Barrier;
   readonly seen: Set<number>;
 }
+/** Unaligned: snapshot taken at the first barrier; waiting for the barrier on the other channels, recording their input. */
+interface Unaligned {
+  readonly name: 'unaligned';
+  readonly barrier: Barrier;
+  readonly seen: Set<number>;
+}
 /** The aligner's state. */
-export type AlignerState = Idle | Aligning;
+export type AlignerState = Idle | Aligning | Unaligned;
 
 const IDLE: Idle = { name: 'idle' };
 
@@ -51,41 +81,101 @@ const IDLE: Idle = { name: 'idle' };
  * At-least-once: the same counting, no blocking: records after a barrier are processed before the
  * snapshot, so they may be replayed after a restore.
  *
+ * Unaligned (Flink's unaligned checkpoints, exactly-once, checkpoints only): the first barrier of
+ * N — a priority barrier that overtook its channel's queue, or an in-band one — moves Idle →
+ * Unaligned(N) and the subtask snapshots at once, sending N ahead of its outputs' unshipped
+ * batches. Then each channel's barrier marks where its in-flight data ends: the batches a
+ * priority barrier overtook, or the input consumed since the snapshot up to an in-band barrier.
+ * No channel is blocked. When every live channel has delivered N, the in-flight data is complete
+ * (Unaligned → Idle). With an aligned timeout, N starts aligned and switches to Unaligned when the
+ * timeout fires or a priority barrier of N comes (an upstream switched first); the channels
+ * already aligned hold no in-flight data (they were blocked at their barrier).
+ *
  * Threading model: the owning actor's thread. Life cycle: lives as long as the subtask.
  */
 export class BarrierAligner {
   private state: AlignerState = IDLE;
   private readonly ended = new Set<number>();
   private lastCompleted = 0;
+  /** True while an unaligned checkpoint records the input of channels whose barrier has not come. */
+  recording = false;
 
   constructor(
     private readonly channels: number,
     private readonly mode: CheckpointingMode,
     private readonly hooks: AlignmentHooks,
+    private readonly unaligned: UnalignedOptions = { enabled: false, alignedTimeoutMs: 0 },
   ) {}
+
+  /** Whether the input of `channel` is in-flight data of the current unaligned checkpoint. */
+  isRecording(channel: number): boolean {
+    const state = this.state;
+    return state.name === 'unaligned' && !state.seen.has(channel) && !this.ended.has(channel);
+  }
+
+  /** The unaligned checkpoint in progress, if any. */
+  get unalignedBarrier(): Barrier | undefined {
+    return this.state.name === 'unaligned' ? this.state.barrier : undefined;
+  }
 
   /** The current state (for tests and metrics). */
   get current(): AlignerState {
     return this.state;
   }
 
-  /** A barrier arrived on `channel`. */
-  onBarrier(channel: number, barrier: Barrier): void {
+  /** A barrier arrived on `channel`: in band, or as a priority barrier that overtook the channel's queue. */
+  onBarrier(channel: number, barrier: Barrier, priority = false): void {
     if (barrier.id <= this.lastCompleted) return;
     let state = this.state;
-    if (state.name === 'aligning' && barrier.id > state.barrier.id) {
-      this.abort(state, `checkpoint ${state.barrier.id} was overtaken by checkpoint ${barrier.id} before alignment completed`);
+    if (state.name !== 'idle' && barrier.id > state.barrier.id) {
+      const what = state.name === 'aligning' ? 'alignment completed' : 'its barriers came on every channel';
+      this.abort(state, `checkpoint ${state.barrier.id} was overtaken by checkpoint ${barrier.id} before ${what}`);
       state = this.state;
     }
     if (state.name === 'idle') {
-      state = { name: 'aligning', barrier, seen: new Set() };
-      this.state = state;
+      const unaligned = this.unalignedFor(barrier);
+      if (unaligned && (priority || Date.now() - barrier.timestamp >= this.unaligned.alignedTimeoutMs)) {
+        state = this.enterUnaligned(barrier, new Set());
+      } else {
+        state = { name: 'aligning', barrier, seen: new Set() };
+        this.state = state;
+        if (unaligned) this.hooks.armTimeout?.(barrier, barrier.timestamp + this.unaligned.alignedTimeoutMs - Date.now());
+      }
     } else if (barrier.id < state.barrier.id) {
       return;
     }
+    if (state.name === 'aligning' && priority) state = this.switchToUnaligned(state);
+    if (state.seen.has(channel)) return;
     state.seen.add(channel);
-    if (this.mode === 'exactly-once') this.hooks.block(channel);
+    if (state.name === 'unaligned') this.hooks.channelBarrier?.(channel, priority);
+    else if (this.mode === 'exactly-once') this.hooks.block(channel);
     this.maybeComplete();
+  }
+
+  /** The aligned timeout of checkpoint `checkpointId` fired: if it is still aligning, it goes unaligned. */
+  alignmentTimedOut(checkpointId: number): void {
+    const state = this.state;
+    if (state.name !== 'aligning' || state.barrier.id !== checkpointId) return;
+    this.switchToUnaligned(state);
+    this.maybeComplete();
+  }
+
+  private unalignedFor(barrier: Barrier): boolean {
+    return this.unaligned.enabled && this.mode === 'exactly-once' && barrier.kind === 'checkpoint';
+  }
+
+  private enterUnaligned(barrier: Barrier, seen: Set<number>): Unaligned {
+    const state: Unaligned = { name: 'unaligned', barrier, seen };
+    this.state = state;
+    this.recording = true;
+    this.hooks.startUnaligned?.(barrier);
+    return state;
+  }
+
+  /** Aligning → Unaligned: the aligned channels' queues are after their barrier; the others are recorded from now. */
+  private switchToUnaligned(state: Aligning): Unaligned {
+    this.hooks.unblockAll();
+    return this.enterUnaligned(state.barrier, state.seen);
   }
 
   /** A channel ended: it will deliver no more barriers. */
@@ -97,23 +187,29 @@ export class BarrierAligner {
   /** Whether every live channel has delivered the current barrier. */
   private maybeComplete(): void {
     const state = this.state;
-    if (state.name !== 'aligning') return;
+    if (state.name === 'idle') return;
     for (let c = 0; c < this.channels; c++) if (!state.seen.has(c) && !this.ended.has(c)) return;
     this.state = IDLE;
     this.lastCompleted = state.barrier.id;
+    if (state.name === 'unaligned') {
+      this.recording = false;
+      this.hooks.unalignedComplete?.(state.barrier);
+      return;
+    }
     if (this.mode === 'exactly-once') this.hooks.unblockAll();
     this.hooks.aligned(state.barrier);
   }
 
-  private abort(state: Aligning, reason: string): void {
+  private abort(state: Aligning | Unaligned, reason: string): void {
     this.state = IDLE;
-    if (this.mode === 'exactly-once') this.hooks.unblockAll();
+    this.recording = false;
+    if (state.name === 'aligning' && this.mode === 'exactly-once') this.hooks.unblockAll();
     this.hooks.aborted(state.barrier.id, reason);
   }
 
   /** Gives up the current alignment (checkpoint timed out or was aborted by the coordinator). */
   abortCurrent(checkpointId: number, reason: string): void {
     const state = this.state;
-    if (state.name === 'aligning' && state.barrier.id === checkpointId) this.abort(state, reason);
+    if (state.name !== 'idle' && state.barrier.id === checkpointId) this.abort(state, reason);
   }
 }

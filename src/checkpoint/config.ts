@@ -16,6 +16,18 @@ export interface CheckpointConfig {
   tolerableFailures: number;
   /** Completed checkpoints to keep. */
   retain: number;
+  /**
+   * Unaligned checkpoints (Flink's `enableUnalignedCheckpoints`): barriers overtake queued batches
+   * and the batches they overtook become part of the checkpoint, replayed on restore. Exactly-once
+   * only; savepoints stay aligned. Default false.
+   */
+  unaligned?: boolean;
+  /**
+   * With {@link unaligned}: a checkpoint starts aligned and a subtask switches it to unaligned once
+   * this long has passed since the checkpoint was triggered (Flink's
+   * `execution.checkpointing.aligned-checkpoint-timeout`). 0 (default): unaligned from the start.
+   */
+  alignedCheckpointTimeoutMs?: number;
 }
 
 /** Restart strategies (Flink's): none, fixed delay, exponential delay, failure rate. */

@@ -5,6 +5,7 @@ import { keyGroupRangeForSubtask } from '../state/key-groups.ts';
 import { redistributeOperatorState, type OperatorStateSnapshot } from '../state/operator-state.ts';
 import type { KeyGroupStateSnapshot } from '../state/snapshot-format.ts';
 import type { TimerKeyGroupSnapshot } from '../state/timer-service.ts';
+import { hasInFlightData, type ChannelStateSnapshot } from './channel-state.ts';
 
 /** One operator's state in one subtask, as plain data (the checkpoint format's unit). */
 export interface OperatorSubtaskState {
@@ -16,6 +17,8 @@ export interface OperatorSubtaskState {
   operator?: OperatorStateSnapshot;
   /** The user-facing function's own state: a source reader's position, a sink writer's pending commits. */
   function?: unknown;
+  /** In-flight data of an unaligned checkpoint, kept with the head operator of the subtask's chain. */
+  channels?: ChannelStateSnapshot;
 }
 
 /** Separates an operator id from a key group in checkpoint entry names (`<operator>\u0001kg<n>`). */
@@ -43,6 +46,8 @@ export interface RestoredOperatorState {
   operator?: OperatorStateSnapshot;
   /** Function states handed to this subtask (a source reader gets every old reader's, to take its share). */
   functions: unknown[];
+  /** In-flight data of an unaligned checkpoint (head operators only; same parallelism only). */
+  channels?: ChannelStateSnapshot;
 }
 
 /** One operator's states over all subtasks of the checkpointed run. */
@@ -106,5 +111,19 @@ export function stateForSubtask(
       )[subtask];
     }
   }
-  return { keyed, timers, operator, functions };
+  let channels: ChannelStateSnapshot | undefined;
+  if (op.parallelism === parallelism) channels = op.subtasks[subtask]?.channels;
+  else if (op.subtasks.some((old) => hasInFlightData(old?.channels))) throw inFlightRescaleError(op.name, op.parallelism, parallelism);
+  return { keyed, timers, operator, functions, ...(channels ? { channels } : {}) };
+}
+
+/**
+ * Rescaling a checkpoint that holds in-flight data (an unaligned checkpoint) is refused: the
+ * batches were cut for the old channels. (Flink redistributes them; weir does not yet.)
+ */
+export function inFlightRescaleError(operator: string, was: number, now: number): WeirError {
+  return new WeirError(
+    `cannot restore this checkpoint at a new parallelism: it is an unaligned checkpoint whose in-flight data belongs to the old channels, and operator '${operator}' ran at parallelism ${was}, now ${now}; rescale from a savepoint (savepoints are always aligned) or from a checkpoint taken without unaligned checkpoints`,
+    { code: ErrorCodes.STATE_RESTORE, domain: 'user', operator },
+  );
 }

@@ -18,6 +18,8 @@ export interface JobOptions {
   batchSize?: number;
   /** Credits per input channel, in batches (default 4). */
   credits?: number;
+  /** Buffer debloating target in ms (default 1000; 0 = off): batches shrink so credits hold about this much of a consumer's throughput. */
+  bufferDebloatTargetMs?: number;
   /** Periodic watermark interval in ms (default 200). */
   autoWatermarkIntervalMs?: number;
   /** How long a worker may miss heartbeats before it counts as lost, in ms (default 30 000). */

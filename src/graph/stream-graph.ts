@@ -72,6 +72,8 @@ export interface JobConfig {
   batchSize: number;
   /** Credits (batches) each input channel grants its sender. */
   credits: number;
+  /** Buffer debloating: the time of throughput a channel's credits hold, in ms (0: off, batches stay full size). */
+  bufferDebloatTargetMs: number;
   /** Interval of periodic watermark emission in ms (Flink's auto-watermark interval, default 200). */
   autoWatermarkIntervalMs: number;
   /** Checkpointing, when enabled. */

@@ -13,6 +13,8 @@ export interface InputChannelEndpoint {
   open(entry: MailboxEntry): ElementBatch;
   /** Releases the channel once its end-of-input has been consumed. */
   close(): void;
+  /** Asks the sender for batches of at most `elements` elements (buffer debloating). */
+  announceBatchLimit?(elements: number): void;
 }
 
 /** Mailbox states: accepting batches, draining after close was asked, closed. */
@@ -22,6 +24,7 @@ class ChannelQueue {
   readonly entries: MailboxEntry[] = [];
   head = 0;
   blocked = false;
+  closed = false;
   inReady = false;
   maxQueued = 0;
   received = 0;
@@ -59,6 +62,11 @@ export class BoundedMailbox {
   private lifecycle: MailboxState = 'open';
   /** Highest number of batches queued at once over all channels. */
   maxQueued = 0;
+  /**
+   * Receives priority events (unaligned checkpoint barriers) with the number of batches queued on
+   * the channel when the event came: the batches it overtook (later ones came after it).
+   */
+  onPriority: ((channel: number, event: ElementBatch, overtaken: number) => void) | undefined;
 
   constructor(
     /** Credits granted per channel, which is the per-channel bound. */
@@ -110,6 +118,40 @@ export class BoundedMailbox {
       this.ready.push(channel);
     }
     this.onData();
+  }
+
+  /** Accepts a priority event (an unaligned barrier): it goes to {@link onPriority} at once, ahead of the queue. */
+  deliverPriority(channel: number, event: ElementBatch): void {
+    if (this.lifecycle === 'closed') return;
+    this.onPriority?.(channel, event, this.channels[channel].size);
+  }
+
+  /**
+   * The batches queued on a channel, oldest first, decoded (they stay queued, decoded in place so
+   * they are not decoded twice): what an unaligned barrier overtook.
+   */
+  queuedBatches(channel: number, limit = Infinity): ElementBatch[] {
+    const queue = this.channels[channel];
+    const out: ElementBatch[] = [];
+    const end = Math.min(queue.entries.length, queue.head + limit);
+    for (let i = queue.head; i < end; i++) {
+      const entry = queue.entries[i];
+      const batch = entry instanceof ArrayBuffer ? queue.endpoint.open(entry) : entry;
+      queue.entries[i] = batch;
+      out.push(batch);
+    }
+    return out;
+  }
+
+  /** Replaces the `index`-th queued batch of a channel (a barrier taken out of it); its credit stays out. */
+  replaceQueued(channel: number, index: number, batch: ElementBatch): void {
+    const queue = this.channels[channel];
+    queue.entries[queue.head + index] = batch;
+  }
+
+  /** Asks every open channel's sender for batches of at most `elements` elements (buffer debloating). */
+  announceBatchLimit(elements: number): void {
+    for (const queue of this.channels) if (!queue.closed) queue.endpoint.announceBatchLimit?.(elements);
   }
 
   /** Whether a batch can be taken now. */
@@ -187,6 +229,7 @@ export class BoundedMailbox {
 
   /** Releases one channel's resources after its end-of-input. */
   closeChannel(channel: number): void {
+    this.channels[channel].closed = true;
     this.channels[channel].endpoint.close();
   }
 

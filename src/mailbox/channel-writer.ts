@@ -6,6 +6,12 @@ import { TAG_RECORD, TAG_TIMED_RECORD, type ElementBatch } from '../core/element
 export interface BatchTransport {
   /** Ships one batch; called only while the writer holds a credit for it. */
   ship(batch: ElementBatch): void;
+  /**
+   * Ships a priority event (an unaligned checkpoint barrier) ahead of everything not yet shipped,
+   * without credit; it reaches the receiver after the batches shipped before it and before any
+   * shipped after it.
+   */
+  shipPriority(event: ElementBatch): void;
   /** Releases transport resources after the last batch. */
   close(): void;
   /** Bytes this transport encoded (zero for an in-thread channel). */
@@ -30,6 +36,8 @@ export interface ChannelWriterConfig {
   credits: number;
   /** 0 = ship after every record; > 0 = partial batches wait for the owner's flush timer; -1 = only full batches. */
   bufferTimeoutMs: number;
+  /** Elements per batch until the receiver announces a size (buffer debloating starts small); default {@link batchSize}. */
+  initialBatchSize?: number;
 }
 
 /**
@@ -46,6 +54,8 @@ export class ChannelWriter {
   private elements = 0;
   private readonly backlog: ElementBatch[] = [];
   private availableCredits: number;
+  /** Elements per batch now: the configured size, or less while the receiver debloats. */
+  private limit: number;
   private finishing = false;
   private blocked = false;
   private closed = false;
@@ -73,6 +83,38 @@ export class ChannelWriter {
     private readonly owner: ChannelWriterOwner,
   ) {
     this.availableCredits = config.credits;
+    this.limit = Math.min(config.batchSize, config.initialBatchSize ?? config.batchSize);
+  }
+
+  /** Elements per batch now (buffer debloating lowers it below the configured batch size). */
+  get batchLimit(): number {
+    return this.limit;
+  }
+
+  /** The receiver's debloater asks for batches of at most `elements` (clamped to 1..batch size). */
+  setBatchLimit(elements: number): void {
+    this.limit = Math.max(1, Math.min(this.config.batchSize, Math.floor(elements)));
+    // A partial batch already at the new size goes now rather than at the buffer timeout.
+    if (this.elements >= this.limit) this.flush();
+  }
+
+  /**
+   * Sends an unaligned checkpoint barrier ahead of this writer's unshipped batches and returns
+   * those batches (the backlog and the partial batch, copied): they are the channel's output
+   * state for the checkpoint. They are still shipped as usual afterwards. A finished writer sends
+   * the barrier too (its receiver may not have reached the end of input yet).
+   */
+  overtakeWith(event: ElementBatch): ElementBatch[] {
+    const pending = this.backlog.slice();
+    if (this.elements > 0) pending.push(this.current.slice());
+    this.transport.shipPriority(event);
+    return pending;
+  }
+
+  /** Ships batches restored from an unaligned checkpoint's output state, before any new output. */
+  restoreOutput(batches: readonly ElementBatch[]): void {
+    for (const batch of batches) this.backlog.push(batch);
+    this.drain();
   }
 
   /** True while nothing waits for credit: the producer may go on. */
@@ -112,7 +154,7 @@ export class ChannelWriter {
 
   private afterAppend(): void {
     const count = ++this.elements;
-    if (count >= this.config.batchSize || this.config.bufferTimeoutMs === 0) {
+    if (count >= this.limit || this.config.bufferTimeoutMs === 0) {
       this.flush();
     } else if (count === 1 && !this.dirty && this.config.bufferTimeoutMs > 0) {
       this.dirty = true;

@@ -20,8 +20,9 @@ export class PortSender implements BatchTransport {
     site: CodecSite,
   ) {
     this.codec = new BatchCodec(site);
-    port.on('message', (credit: unknown) => {
-      if (typeof credit === 'number') this.writer?.addCredit(credit);
+    port.on('message', (message: unknown) => {
+      if (typeof message === 'number') this.writer?.addCredit(message);
+      else if (typeof (message as BatchLimitMessage)?.batchLimit === 'number') this.writer?.setBatchLimit((message as BatchLimitMessage).batchLimit);
     });
   }
 
@@ -39,6 +40,11 @@ export class PortSender implements BatchTransport {
     this.port.postMessage(bytes, [bytes]);
   }
 
+  shipPriority(event: ElementBatch): void {
+    // Posted as a plain array (primitives only), so the receiver tells it from a batch's bytes.
+    this.port.postMessage(event);
+  }
+
   close(): void {
     // The receiver closes the port after it consumed the end of input; closing here could drop
     // batches still in the port's queue.
@@ -51,6 +57,11 @@ export class PortSender implements BatchTransport {
   }
 }
 
+/** What a receiver posts to its sender when debloating changes the batch size. */
+interface BatchLimitMessage {
+  batchLimit: number;
+}
+
 /** Receiving end over a MessagePort: queues the bytes, decodes when the actor takes the batch. */
 export class PortReceiver implements InputChannelEndpoint {
   private readonly codec = new BatchCodec();
@@ -59,11 +70,18 @@ export class PortReceiver implements InputChannelEndpoint {
 
   /** Starts delivering this port's batches into the mailbox as channel `channel`. */
   connect(mailbox: BoundedMailbox, channel: number): void {
-    this.port.on('message', (bytes: ArrayBuffer) => mailbox.deliver(channel, bytes));
+    this.port.on('message', (bytes: ArrayBuffer | ElementBatch) => {
+      if (bytes instanceof ArrayBuffer) mailbox.deliver(channel, bytes);
+      else mailbox.deliverPriority(channel, bytes);
+    });
   }
 
   returnCredit(n: number): void {
     this.port.postMessage(n);
+  }
+
+  announceBatchLimit(elements: number): void {
+    this.port.postMessage({ batchLimit: elements } satisfies BatchLimitMessage);
   }
 
   open(entry: MailboxEntry): ElementBatch {
@@ -101,8 +119,16 @@ export class LocalChannel implements BatchTransport, InputChannelEndpoint {
     (this.mailbox as BoundedMailbox).deliver(this.channel, batch);
   }
 
+  shipPriority(event: ElementBatch): void {
+    (this.mailbox as BoundedMailbox).deliverPriority(this.channel, event);
+  }
+
   returnCredit(n: number): void {
     this.writer?.addCredit(n);
+  }
+
+  announceBatchLimit(elements: number): void {
+    this.writer?.setBatchLimit(elements);
   }
 
   open(entry: MailboxEntry): ElementBatch {

@@ -2,7 +2,8 @@
 
 import { Packr } from 'msgpackr';
 import type { OperatorCheckpoint, OperatorSubtaskState } from '../checkpoint/snapshots.ts';
-import { parseEntry, stateForSubtask } from '../checkpoint/snapshots.ts';
+import { inFlightRescaleError, parseEntry, stateForSubtask } from '../checkpoint/snapshots.ts';
+import { decodeChannelState, hasInFlightData, parseChannelStateEntry } from '../checkpoint/channel-state.ts';
 import type { KeyGroupStateSnapshot } from '../state/snapshot-format.ts';
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
@@ -17,10 +18,16 @@ export type CheckpointStates = ReadonlyMap<string, Uint8Array>;
 export function operatorsOf(states: CheckpointStates): Map<string, (OperatorSubtaskState | undefined)[]> {
   const byOperator = new Map<string, (OperatorSubtaskState | undefined)[]>();
   const keyGroups: { id: string; subtask: number; bytes: Uint8Array }[] = [];
+  const channelStates: { id: string; subtask: number; bytes: Uint8Array }[] = [];
   for (const [name, bytes] of states) {
     const slash = name.lastIndexOf('/');
-    const { operatorId: id, keyGroup } = parseEntry(name.slice(0, slash));
     const subtask = Number(name.slice(slash + 1));
+    const channelsOf = parseChannelStateEntry(name.slice(0, slash));
+    if (channelsOf !== undefined) {
+      channelStates.push({ id: channelsOf, subtask, bytes });
+      continue;
+    }
+    const { operatorId: id, keyGroup } = parseEntry(name.slice(0, slash));
     if (keyGroup !== undefined) {
       keyGroups.push({ id, subtask, bytes });
       continue;
@@ -37,6 +44,12 @@ export function operatorsOf(states: CheckpointStates): Map<string, (OperatorSubt
     (entry.keyed ??= []).push(unpackr.unpack(bytes) as KeyGroupStateSnapshot);
     byOperator.set(id, list);
   }
+  // In-flight data of unaligned checkpoints, kept with the head operator of each subtask.
+  for (const { id, subtask, bytes } of channelStates) {
+    const list = byOperator.get(id) ?? [];
+    (list[subtask] ??= {}).channels = decodeChannelState(bytes);
+    byOperator.set(id, list);
+  }
   return byOperator;
 }
 
@@ -47,6 +60,14 @@ export function operatorsOf(states: CheckpointStates): Map<string, (OperatorSubt
  */
 export function buildRestore(graph: JobGraph, states: CheckpointStates, allowNonRestoredState = false): DeploymentRestore {
   const byOperator = operatorsOf(states);
+  // In-flight data ties a checkpoint to its channels: every operator must keep its parallelism.
+  if ([...byOperator.values()].some((subtasks) => subtasks.some((s) => hasInFlightData(s?.channels)))) {
+    for (const node of graph.streamGraph.nodes) {
+      const was = byOperator.get(graph.operatorIds[node.id])?.length;
+      const now = graph.nodeParallelism[node.id];
+      if (was !== undefined && was !== now) throw inFlightRescaleError(graph.nodeNames[node.id], was, now);
+    }
+  }
   const restore: DeploymentRestore = {};
   const used = new Set<string>();
   for (const node of graph.streamGraph.nodes) {

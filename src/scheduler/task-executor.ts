@@ -12,6 +12,7 @@ import {
   type SubtaskListener,
 } from '../actors/subtask-actor.ts';
 import { keyGroupEntry } from '../checkpoint/snapshots.ts';
+import { channelStateEntry, restoreChannelState, type RestoredChannelState } from '../checkpoint/channel-state.ts';
 import type { KeyedSnapshotProgress, KeyedSnapshotResult } from '../state/keyed-backend.ts';
 import { ErrorCodes, WeirError, encodeError, type EncodedError } from '../core/errors.ts';
 import type { SubtaskMetrics, WorkerCallbacks } from '../core/protocol.ts';
@@ -19,6 +20,7 @@ import type { JobGraph } from '../graph/job-graph.ts';
 import { createChannelSelector } from '../graph/partitioners.ts';
 import { BoundedMailbox, type InputChannelEndpoint } from '../mailbox/bounded-mailbox.ts';
 import { ChannelWriter, type ChannelWriterOwner } from '../mailbox/channel-writer.ts';
+import { DEBLOAT_INITIAL_BATCH } from '../mailbox/buffer-debloater.ts';
 import { LocalChannel, PortReceiver, PortSender } from '../mailbox/transports.ts';
 import { HeapKeyedStateBackend, type KeyedStateBackend } from '../state/keyed-backend.ts';
 import { RocksDbKeyedStateBackend } from '../state/rocksdb-backend.ts';
@@ -266,7 +268,13 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
       for (const edge of vertex.networkOutputs.get(node.id) ?? []) {
         const channels = this.plan.outputChannels(edge, s);
         const writers = channels.map((c) => {
-          const writerConfig = { batchSize: config.batchSize, credits: config.credits, bufferTimeoutMs: config.bufferTimeoutMs };
+          const writerConfig = {
+            batchSize: config.batchSize,
+            credits: config.credits,
+            bufferTimeoutMs: config.bufferTimeoutMs,
+            // Debloating: batches start small; the receiver's first measurement sizes them.
+            initialBatchSize: config.bufferDebloatTargetMs > 0 ? DEBLOAT_INITIAL_BATCH : undefined,
+          };
           const port = this.ports.get(c.id);
           if (!port) {
             const local = this.localChannel(c.id);
@@ -437,6 +445,20 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
       }
     }
 
+    // In-flight data of an unaligned checkpoint, on the same channels as when it was taken.
+    const headId = graph.operatorIds[nodes[0].id];
+    const storedChannels = restored?.[headId]?.channels;
+    let restoredChannels: RestoredChannelState | undefined;
+    if (storedChannels) {
+      restoredChannels = restoreChannelState(
+        storedChannels,
+        inputs.map((c) => c.name),
+        recordWriters.flatMap((rw) => rw.writers.map((w) => w.name)),
+        { operator: vertex.name, subtask: s },
+      );
+    }
+    const checkpointing = config.checkpointing;
+
     actor = new SubtaskActor(
       {
         taskName: vertex.name,
@@ -447,7 +469,21 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
         batchSize: config.batchSize,
         channelInputs: inputs.map((c) => c.edge.inputIndex),
         prepareInput: config.stateBackend?.kind === 'rocksdb' && nodes[0].keyed ? this.batchKeyLoader(runtimes[0]) : undefined,
-        checkpointing: config.checkpointing ? { mode: config.checkpointing.mode, snapshot } : undefined,
+        checkpointing: checkpointing
+          ? {
+              mode: checkpointing.mode,
+              snapshot,
+              unaligned:
+                checkpointing.unaligned && checkpointing.mode === 'exactly-once'
+                  ? { alignedTimeoutMs: checkpointing.alignedCheckpointTimeoutMs ?? 0, channelStateEntry: channelStateEntry(headId) }
+                  : undefined,
+            }
+          : undefined,
+        restoredChannels,
+        debloat:
+          config.bufferDebloatTargetMs > 0
+            ? { targetMs: config.bufferDebloatTargetMs, maxBatch: config.batchSize, credits: config.credits }
+            : undefined,
       },
       this,
       this,

@@ -1,5 +1,5 @@
 // Chaos suite: failures injected after a completed checkpoint; every key's sequence arrives exactly once and in order, as in a failure-free run.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -25,16 +25,24 @@ function checkSequences(result: JobResult): void {
 
 const canonical = (result: JobResult) => (result.collected.out as [number, number, number][]).map((r) => r.join(':')).sort();
 
-async function chaos(fault: string, mode: 'threads' | 'local' = 'threads') {
+/** Aligned checkpoints (the default) or unaligned ones (barriers overtake queued batches, which are stored and replayed). */
+type Barriers = 'aligned' | 'unaligned';
+
+/** Whether a completed checkpoint holds channel state (the in-flight data of an unaligned checkpoint). */
+const hasChannelState = (states: ReadonlyMap<string, Uint8Array>) => [...states.keys()].some((k) => k.includes('\u0001channels'));
+
+async function chaos(fault: string, barriers: Barriers, mode: 'threads' | 'local' = 'threads') {
   const faultDir = mkdtempSync(join(tmpdir(), `weir-chaos-${fault}-`));
   let armed = false;
+  let channelStates = 0;
   const client = await startJob(JOB, {
     mode,
     parallelism: 2,
-    params: { keys: KEYS, perKey: PER_KEY, fault, faultDir, interval: 50, rate: 20_000 },
+    params: { keys: KEYS, perKey: PER_KEY, fault, faultDir, interval: 50, rate: 40_000, unaligned: barriers === 'unaligned' },
     // The hung worker is noticed after this long without heartbeats.
     heartbeatTimeoutMs: 3000,
     onCheckpoint: (checkpoint, _attempt, c) => {
+      if (hasChannelState(checkpoint.states)) channelStates++;
       // Arm the fault only once a checkpoint has completed.
       if (checkpoint.id >= 2 && !armed) {
         armed = true;
@@ -43,27 +51,31 @@ async function chaos(fault: string, mode: 'threads' | 'local' = 'threads') {
       }
     },
   });
-  return client.result;
+  const result = await client.result.finally(() => rmSync(faultDir, { recursive: true, force: true }));
+  // Unaligned checkpoints really ran unaligned (they carry channel state), aligned ones never do.
+  if (barriers === 'unaligned') expect(channelStates).toBeGreaterThan(0);
+  else expect(channelStates).toBe(0);
+  return result;
 }
 
-describe('exactly-once under failures', () => {
-  let golden: string[];
-  let goldenResult: JobResult;
+let golden: string[];
+let goldenResult: JobResult;
 
-  beforeAll(async () => {
-    goldenResult = await executeJob(JOB, { parallelism: 2, params: { keys: KEYS, perKey: PER_KEY } });
-    golden = canonical(goldenResult);
-  });
+beforeAll(async () => {
+  goldenResult = await executeJob(JOB, { parallelism: 2, params: { keys: KEYS, perKey: PER_KEY } });
+  golden = canonical(goldenResult);
+});
 
-  it('a failure-free run gives every sequence once, in order', () => {
-    checkSequences(goldenResult);
-    expect(goldenResult.faultTolerance.restarts).toBe(0);
-  });
+it('a failure-free run gives every sequence once, in order', () => {
+  checkSequences(goldenResult);
+  expect(goldenResult.faultTolerance.restarts).toBe(0);
+});
 
+describe.each<Barriers>(['aligned', 'unaligned'])('exactly-once under failures, %s checkpoints', (barriers) => {
   // 'hang': the worker stops answering heartbeats (an endless loop); the supervisor notices and restarts.
   for (const fault of ['throw', 'exit', 'terminate', 'snapshot-throw', 'restore-throw', 'hang']) {
     it(`recovers from '${fault}' with output identical to the golden run`, async () => {
-      const result = await chaos(fault);
+      const result = await chaos(fault, barriers);
       checkSequences(result);
       expect(canonical(result)).toEqual(golden);
       // restore-throw: the injected failure, then the restore that fails once.
@@ -79,7 +91,7 @@ describe('exactly-once under failures', () => {
     let kills = 0;
     const client = await startJob(JOB, {
       parallelism: 2,
-      params: { keys: KEYS, perKey: PER_KEY, interval: 40, rate: 20_000 },
+      params: { keys: KEYS, perKey: PER_KEY, interval: 40, rate: 40_000, unaligned: barriers === 'unaligned' },
       onCheckpoint: (_c, attempt, c) => {
         // At most one kill per attempt, after its first checkpoint, four kills in all.
         if (kills < 4 && kills < attempt && random() < 0.7) {
@@ -101,7 +113,7 @@ describe('exactly-once under failures', () => {
   });
 
   it('recovers in local mode too', async () => {
-    const result = await chaos('throw', 'local');
+    const result = await chaos('throw', barriers, 'local');
     checkSequences(result);
     expect(result.faultTolerance.restarts).toBe(1);
   });

@@ -109,7 +109,7 @@ describe('retained checkpoints', () => {
     const result: JobResult = await executeJob('test/fixtures/jobs/chaos-sequences.ts', {
       parallelism: 2,
       checkpointDir: dir,
-      params: { keys: 8, perKey: 1500, fault: 'none', faultDir, interval: 50, rate: 8_000 },
+      params: { keys: 8, perKey: 1500, fault: 'none', faultDir, interval: 50, rate: 30_000 },
       // Checkpoint 3 may have committed before the worker dies: replaying it is accepted here.
       allowReplayOfCommitted: true,
       onCheckpoint: (checkpoint, _attempt, client) => {

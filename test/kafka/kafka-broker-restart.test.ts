@@ -55,9 +55,6 @@ describe('Kafka broker stopped and restarted mid-run', () => {
     const started = Date.now();
     const client = await startJob(JOB, {
       parallelism: 2,
-      // Small batches: with 5 ms per event, 4 credits of 1,024-record batches queue 20 s of work
-      // ahead of each barrier, and checkpoint 2 could come only as the input ends (seen in CI).
-      batchSize: 64,
       // 5 ms per event: 15 s of work per subtask, so the broker stops while the source still reads
       params: { bootstrap: broker.bootstrap, input: 'restart-in', output: 'restart-out', delayMs: 5, interval: 200 },
       onCheckpointCommitted: (id) => {
