@@ -105,23 +105,36 @@ describe('retained checkpoints', () => {
   it('a corrupted latest checkpoint is skipped on restore, naming the file, and the previous one is used', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'weir-checkpoints-'));
     const faultDir = mkdtempSync(join(tmpdir(), 'weir-faults-'));
-    let corrupted = false;
+    let killed = false;
+    let damaged: { file: string; bytes: Buffer } | undefined;
     const result: JobResult = await executeJob('test/fixtures/jobs/chaos-sequences.ts', {
       parallelism: 2,
       checkpointDir: dir,
-      params: { keys: 8, perKey: 1500, fault: 'none', faultDir, interval: 50, rate: 30_000 },
-      // Checkpoint 3 may have committed before the worker dies: replaying it is accepted here.
+      // About a second of input, so the job is still running when the kill lands.
+      params: { keys: 8, perKey: 4000, fault: 'none', faultDir, interval: 50, rate: 30_000 },
+      // The damaged checkpoint may have committed before the worker dies: replaying it is accepted here.
       allowReplayOfCommitted: true,
-      onCheckpoint: (checkpoint, _attempt, client) => {
-        if (checkpoint.id < 3 || corrupted) return;
-        corrupted = true;
-        // Flip a byte in the newest checkpoint's first state file, then let the job fail.
+      onCheckpoint: (checkpoint, attempt, client) => {
+        if (checkpoint.id < 3 || attempt !== 1) return;
+        // Only the newest checkpoint is damaged, whichever it is when the kill lands (checkpoints
+        // go on completing while the worker dies): mend the one before, damage this one.
+        if (damaged) {
+          try {
+            writeFileSync(damaged.file, damaged.bytes);
+          } catch {
+            // retention removed it already
+          }
+        }
+        // Flip a byte in the newest checkpoint's first state file.
         const chk = join(client.checkpointPath as string, `chk-${checkpoint.id}`);
         const file = join(chk, readdirSync(chk).find((f) => f.startsWith('state-')) as string);
         const bytes = readFileSync(file);
+        damaged = { file, bytes: Buffer.from(bytes) };
         bytes[bytes.length >> 1] ^= 0xff;
         writeFileSync(file, bytes);
-        // Fail right away, so the damaged checkpoint is the newest when the job restores.
+        if (killed) return;
+        killed = true;
+        // Fail right away, so a damaged checkpoint is the newest when the job restores.
         void client.killWorker(0).catch(() => undefined);
       },
     });
@@ -132,7 +145,7 @@ describe('retained checkpoints', () => {
     // (records committed between the two checkpoints may appear twice: at-least-once there).
     const byKey = new Map<number, Set<number>>();
     for (const [k, s] of result.collected.out as [number, number][]) byKey.set(k, (byKey.get(k) ?? new Set()).add(s));
-    for (const seqs of byKey.values()) expect(seqs.size).toBe(1500);
+    for (const seqs of byKey.values()) expect(seqs.size).toBe(4000);
   });
 });
 
