@@ -156,8 +156,33 @@ function aggregateFunction(calls: readonly AggCall[]): AggregateFunction<Row, Ac
   };
 }
 
-function buildSource(env: StreamExecutionEnvironment, node: SourceNode, config: Record<string, string>): DataStream<Row> {
-  let stream = sourceFor(env, node);
+/** The connector of tables made by `fromDataStream` and of results read by `toDataStream`. */
+export const DATASTREAM_CONNECTOR = 'datastream';
+
+/** A `fromDataStream` table's input: a copy of each row with the declared physical columns (computed columns are added to it). */
+function fromDataStream(node: SourceNode, inputs: readonly DataStream<Row>[]): DataStream<Row> {
+  const index = Number(node.options['datastream.index']);
+  const input = inputs[index];
+  if (input === undefined)
+    throw configError(`table '${node.table}': connector 'datastream' is made by StreamTableEnvironment.fromDataStream(), not by DDL`);
+  const names = node.physical.map((f) => f.name);
+  return input
+    .map((r: Row) => {
+      const out: Row = {};
+      for (const n of names) out[n] = r[n] ?? null;
+      return out;
+    })
+    .name(`${node.table} (from DataStream)`)
+    .uid(`${node.uid}/from-datastream`);
+}
+
+function buildSource(
+  env: StreamExecutionEnvironment,
+  node: SourceNode,
+  config: Record<string, string>,
+  inputs: readonly DataStream<Row>[],
+): DataStream<Row> {
+  let stream = node.connector === DATASTREAM_CONNECTOR ? fromDataStream(node, inputs) : sourceFor(env, node);
   if (node.computed.length > 0) {
     const fns = node.computed.map((c) => ({ name: c.name, fn: compileFunction(c.expr.code) }));
     stream = stream
@@ -218,8 +243,13 @@ function buildWindowAgg(input: DataStream<Row>, node: WindowAggNode): DataStream
     .uid(node.uid) as unknown as DataStream<Row>;
 }
 
-/** Builds the plan's graph on `env`; the same plan builds the same graph on every worker. */
-export function buildGraph(env: StreamExecutionEnvironment, plan: SqlPlan): void {
+/**
+ * Builds the plan's graph on `env`; the same plan builds the same graph on every worker.
+ * `inputs` are the DataStreams of `fromDataStream` tables (by their `datastream.index` option);
+ * the result holds the streams of the plan's `datastream` sinks (`toDataStream`), in plan order.
+ */
+export function buildGraph(env: StreamExecutionEnvironment, plan: SqlPlan, inputs: readonly DataStream<Row>[] = []): DataStream<Row>[] {
+  const outputs: DataStream<Row>[] = [];
   if (plan.version !== 1) throw configError(`unknown SQL plan version ${String(plan.version)}`);
   const streams = new Map<number, DataStream<Row>>();
   const get = (id: number) => {
@@ -230,7 +260,7 @@ export function buildGraph(env: StreamExecutionEnvironment, plan: SqlPlan): void
   for (const node of plan.nodes as PlanNode[]) {
     switch (node.kind) {
       case 'source':
-        streams.set(node.id, buildSource(env, node, plan.config));
+        streams.set(node.id, buildSource(env, node, plan.config, inputs));
         break;
       case 'calc': {
         const fn = compileCalc(node);
@@ -254,8 +284,10 @@ export function buildGraph(env: StreamExecutionEnvironment, plan: SqlPlan): void
         break;
       }
       case 'sink':
-        sinkFor(get(node.input), node);
+        if (node.connector === DATASTREAM_CONNECTOR) outputs.push(get(node.input));
+        else sinkFor(get(node.input), node);
         break;
     }
   }
+  return outputs;
 }

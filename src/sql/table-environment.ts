@@ -203,6 +203,27 @@ export class TableEnvironment {
     this.catalog.put({ kind: 'view', name, query, text });
   }
 
+  /**
+   * Runs a statement that defines (DDL, SET, RESET); refuses one that runs a job (a
+   * StreamTableEnvironment job reads queries with `toDataStream`).
+   */
+  async executeDefinition(sql: string): Promise<void> {
+    const s = (await parser()).parseStatement(sql);
+    if (s.kind === 'insert' || s.kind === 'statement-set' || s.kind === 'query' || s.kind === 'explain')
+      throw unsupported(`${s.kind === 'query' ? 'SELECT' : s.kind.toUpperCase()} in StreamTableEnvironment.executeSql (use sqlQuery and toDataStream)`);
+    await this.execute(s, sql);
+  }
+
+  /**
+   * The plan of a SELECT, its rows going to the collect sink (StreamTableEnvironment plans its
+   * queries here, where the job is submitted).
+   */
+  async planQuery(sql: string): Promise<SqlPlan> {
+    const s = (await parser()).parseStatement(sql);
+    if (s.kind !== 'query') throw validationError(`sqlQuery() takes a SELECT, got a ${s.kind} statement`);
+    return this.planner().planSelect(s.query, sql);
+  }
+
   /** The plan of a statement as text (EXPLAIN). */
   async explainSql(sql: string): Promise<string> {
     const s = (await parser()).parseStatement(sql);
