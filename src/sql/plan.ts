@@ -152,3 +152,5 @@ export interface SqlPlan {
 export const PLAN_PARAM = 'weir.sql.plan';
 /** The collect id of `execute().collect()`. */
 export const COLLECT_ID = 'weir.sql.collect';
+/** The collect sink's option naming the BroadcastChannel a SELECT's rows are also posted to as they arrive (the SQL client's live result). */
+export const LIVE_CHANNEL_OPTION = 'weir.live-channel';
