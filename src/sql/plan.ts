@@ -80,11 +80,15 @@ export interface CalcNode {
 }
 
 /** Window of a windowed aggregate. */
-export type WindowSpec =
+export type WindowSpec = (
   | { kind: 'tumble'; size: number }
   | { kind: 'hop'; size: number; slide: number }
   | { kind: 'cumulate'; size: number; step: number }
-  | { kind: 'session'; gap: number };
+  | { kind: 'session'; gap: number }
+) & {
+  /** Windows of processing time (on a `PROCTIME()` attribute): assigned by the subtask's clock, fired when it passes their end. */
+  proctime?: true;
+};
 
 /** One aggregate call of a windowed aggregate. */
 export interface AggCall {

@@ -4,7 +4,15 @@ import type { StreamExecutionEnvironment } from '../api/environment.ts';
 import type { DataStream } from '../api/datastream.ts';
 import { configError } from '../core/errors.ts';
 import { WatermarkStrategy, type WatermarkGenerator, type WatermarkOutput } from '../time/watermark-strategy.ts';
-import { EventTimeSessionWindows, SlidingEventTimeWindows, TumblingEventTimeWindows, type WindowAssigner } from '../windows/assigners.ts';
+import {
+  EventTimeSessionWindows,
+  ProcessingTimeSessionWindows,
+  SlidingEventTimeWindows,
+  SlidingProcessingTimeWindows,
+  TumblingEventTimeWindows,
+  TumblingProcessingTimeWindows,
+  type WindowAssigner,
+} from '../windows/assigners.ts';
 import { EventTimeTrigger } from '../windows/triggers.ts';
 import { TimeWindow } from '../windows/windows.ts';
 import type { AggregateFunction } from '../windows/window-processor.ts';
@@ -77,6 +85,18 @@ class CumulativeWindows implements WindowAssigner<unknown, TimeWindow> {
 }
 
 function assignerFor(w: WindowSpec): WindowAssigner<unknown, TimeWindow> {
+  if (w.proctime === true) {
+    switch (w.kind) {
+      case 'tumble':
+        return TumblingProcessingTimeWindows.of(w.size);
+      case 'hop':
+        return SlidingProcessingTimeWindows.of(w.size, w.slide);
+      case 'session':
+        return ProcessingTimeSessionWindows.withGap(w.gap);
+      case 'cumulate':
+        throw configError('CUMULATE windows on processing time are not supported yet');
+    }
+  }
   switch (w.kind) {
     case 'tumble':
       return TumblingEventTimeWindows.of(w.size);
