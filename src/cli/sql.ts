@@ -83,6 +83,8 @@ export class LiveTable implements LiveRowListener {
     private readonly io: SqlIo,
     private readonly tty: boolean,
     private readonly redrawMs: number,
+    /** Rows a running frame shows at most (the terminal's height less the frame's own lines). */
+    private readonly height = Math.max(1, (process.stdout.rows ?? 24) - 8),
   ) {}
 
   start(fields: { name: string; type: string }[]): void {
@@ -114,8 +116,11 @@ export class LiveTable implements LiveRowListener {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.lastDraw = Date.now();
-    const table = formatTable(this.columns, this.all);
-    const frame = final ? table : `${table.slice(0, table.lastIndexOf('\n'))}\n${this.all.length} row(s) so far, running…`;
+    // a running frame fits the screen (cursor-up cannot reach above it): the newest rows, and how many are above
+    const shown = final || this.all.length <= this.height ? this.all : this.all.slice(this.all.length - this.height);
+    const table = formatTable(this.columns, shown);
+    const above = shown.length < this.all.length ? ` (the last ${shown.length} shown)` : '';
+    const frame = final ? table : `${table.slice(0, table.lastIndexOf('\n'))}\n${this.all.length} row(s) so far${above}, running…`;
     const erase = this.drawnLines > 0 ? `\x1b[${this.drawnLines}F\x1b[0J` : '';
     this.io.out(`${erase}${frame}\n`);
     this.drawnLines = frame.split('\n').length;
@@ -171,12 +176,13 @@ async function shell(env: TableEnvironment, io: SqlIo, input: Readable, terminal
     pending = '';
     if (/^\s*(quit|exit)\s*;\s*$/i.test(text)) break;
     try {
-      let live = new LiveTable(io, view.tty ?? terminal, view.redrawMs ?? 200);
+      const table = () => new LiveTable(io, view.tty ?? terminal, view.redrawMs ?? 200, view.height);
+      let live = table();
       await env.executeScript(
         text,
         (s, r) => {
           report(s, r, io, live);
-          live = new LiveTable(io, view.tty ?? terminal, view.redrawMs ?? 200);
+          live = table();
         },
         { start: (f) => live.start(f), rows: (rows) => live.rows(rows) },
       );
@@ -193,10 +199,15 @@ async function shell(env: TableEnvironment, io: SqlIo, input: Readable, terminal
   return 0;
 }
 
-/** How the shell shows a running SELECT: `tty` redraws a table in place (default: whether stdin is a terminal), at most every `redrawMs` (default 200). */
+/**
+ * How the shell shows a running SELECT: `tty` redraws a table in place (default: whether stdin is
+ * a terminal), at most every `redrawMs` (default 200), a running frame showing at most `height`
+ * rows (default: the terminal's height less 8).
+ */
 export interface ShellView {
   tty?: boolean;
   redrawMs?: number;
+  height?: number;
 }
 
 /** Runs `weir sql` with these arguments (after `sql`); resolves with the exit code. `input` feeds the shell (default stdin). */

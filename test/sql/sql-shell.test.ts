@@ -1,7 +1,7 @@
 // The interactive `weir sql` shell: statements over several lines end with ';', a SELECT's rows show while its job runs (printed as they arrive, or a table redrawn on a terminal), an error prints and the shell goes on, QUIT leaves.
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { sqlMain } from '../../src/cli/sql.ts';
+import { LiveTable, sqlMain } from '../../src/cli/sql.ts';
 import { TableEnvironment } from '../../src/sql/table-environment.ts';
 
 /** The screen a terminal shows after `text`: `ESC[nF` moves up n lines, `ESC[0J` clears below. */
@@ -130,5 +130,17 @@ describe('weir sql shell', () => {
     expect(told[0].running).toBe(true);
     expect(told.flatMap((t) => t.rows).sort((a, b) => a - b)).toEqual([2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24]);
     expect(result.rows.map((r) => r.twice as number).sort((a, b) => a - b)).toEqual([2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24]);
+  });
+
+  it('keeps a running frame within the terminal height, showing the newest rows, then draws the whole table', () => {
+    let out = '';
+    const table = new LiveTable({ out: (t) => (out += t), err: () => {} }, true, 0, 2);
+    table.start([{ name: 'n', type: 'INT' }]);
+    table.rows([{ n: 1 }]);
+    table.rows([{ n: 2 }, { n: 3 }]);
+    expect(screen(out)).toEqual(['+---+', '| n |', '+---+', '| 2 |', '| 3 |', '+---+', '3 row(s) so far (the last 2 shown), running…', '']);
+    table.end();
+    expect(screen(out)).toEqual(['+---+', '| n |', '+---+', '| 1 |', '| 2 |', '| 3 |', '+---+', '3 rows in set', '']);
+    expect(out.split('\x1b[').length - 1).toBe(2); // two frames erased: the one-row frame and the clipped one
   });
 });
