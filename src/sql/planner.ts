@@ -1214,7 +1214,8 @@ export class Planner {
         if (which === 'ws') return { code: 'g.ws', type: T.ts(false) };
         if (which === 'we') return { code: 'g.we', type: T.ts(false) };
         if (which === 'proctime') {
-          if (!window.proctime) throw validationError(`'${textAt(text, e)}' needs a window on processing time (PROCTIME()); use ${auxPrefix}_ROWTIME`);
+          if (!window.proctime)
+            throw validationError(`'${textAt(text, e)}' needs a window on processing time (PROCTIME()); use ${auxPrefix}_ROWTIME`);
           return { code: '(g.we - 1)', type: T.proctime() };
         }
         if (window.proctime) throw validationError(`'${textAt(text, e)}' needs a window on event time; use ${auxPrefix}_PROCTIME`);

@@ -177,7 +177,11 @@ export class StreamTableEnvironment {
   async toDataStream(table: StreamTable): Promise<DataStream<Row>> {
     const query = table.sql ?? `SELECT * FROM ${quote(table.name)}`;
     const position = this.outputs++;
-    const key = PLAN_KEY + createHash('sha256').update(JSON.stringify([this.log, query, position])).digest('hex');
+    const key =
+      PLAN_KEY +
+      createHash('sha256')
+        .update(JSON.stringify([this.log, query, position]))
+        .digest('hex');
     let text = getEnvironmentData(key) as string | undefined;
     if (text === undefined) {
       if (!isMainThread)

@@ -268,7 +268,9 @@ export class TableEnvironment {
   async executeDefinition(sql: string): Promise<void> {
     const s = (await parser()).parseStatement(sql);
     if (s.kind === 'insert' || s.kind === 'statement-set' || s.kind === 'query' || s.kind === 'explain')
-      throw unsupported(`${s.kind === 'query' ? 'SELECT' : s.kind.toUpperCase()} in StreamTableEnvironment.executeSql (use sqlQuery and toDataStream)`);
+      throw unsupported(
+        `${s.kind === 'query' ? 'SELECT' : s.kind.toUpperCase()} in StreamTableEnvironment.executeSql (use sqlQuery and toDataStream)`,
+      );
     await this.execute(s, sql);
   }
 

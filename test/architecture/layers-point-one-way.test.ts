@@ -132,7 +132,9 @@ describe('layering', () => {
     }
     const reached = [...seen].map((f) => relative(SRC, f));
     expect(reached).toContain('sql/runtime.ts');
-    expect(reached.filter((f) => /parser|planner|reserved|table-environment\.ts$/.test(f) && f !== 'sql/stream-table-environment.ts')).toEqual([]);
+    expect(
+      reached.filter((f) => /parser|planner|reserved|table-environment\.ts$/.test(f) && f !== 'sql/stream-table-environment.ts'),
+    ).toEqual([]);
     expect(packages.has('chevrotain')).toBe(false);
     // its one dynamic import (the planner's TableEnvironment) sits behind the main-thread guard
     const text = readFileSync(join(SRC, 'sql/stream-table-environment.ts'), 'utf8');

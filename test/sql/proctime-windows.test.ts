@@ -35,7 +35,9 @@ describe('PROCTIME() windows', () => {
       const group = tEnv.sqlQuery(`
         SELECT k, TUMBLE_START(p_time, INTERVAL '2' SECOND) AS ws, TUMBLE_PROCTIME(p_time, INTERVAL '2' SECOND) AS pt, MAX(v) AS top
         FROM ${b} GROUP BY k, TUMBLE(p_time, INTERVAL '2' SECOND)`);
-      (await tEnv.toDataStream(tvf)).map((r) => `${String(r.k)} [${String(r.window_start)}, ${String(r.window_end)}) n=${String(r.n)} total=${String(r.total)}`).collect('tvf');
+      (await tEnv.toDataStream(tvf))
+        .map((r) => `${String(r.k)} [${String(r.window_start)}, ${String(r.window_end)}) n=${String(r.n)} total=${String(r.total)}`)
+        .collect('tvf');
       (await tEnv.toDataStream(group)).map((r) => `${String(r.k)} ${String(r.ws)} ${String(r.pt)} top=${String(r.top)}`).collect('group');
     });
     const result = await executeJob(job, { mode: 'local', processingTime: clock, bufferTimeoutMs: 0 });
@@ -50,8 +52,10 @@ describe('PROCTIME() windows', () => {
 
   it('types PROCTIME() as TIMESTAMP_LTZ(3) *PROCTIME* and refuses what processing time cannot do, by name', async () => {
     const env = TableEnvironment.create({ mode: 'local' });
-    await env.executeSql("CREATE TABLE g (id BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen', 'number-of-rows' = '1')");
-    await env.executeSql('CREATE VIEW p AS SELECT id, PROCTIME() AS pt, PROCTIME() + INTERVAL \'1\' SECOND AS later FROM g');
+    await env.executeSql(
+      "CREATE TABLE g (id BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen', 'number-of-rows' = '1')",
+    );
+    await env.executeSql("CREATE VIEW p AS SELECT id, PROCTIME() AS pt, PROCTIME() + INTERVAL '1' SECOND AS later FROM g");
     expect((await env.executeSql('DESCRIBE p')).rows.map((r) => `${String(r.name)} ${String(r.type)}`)).toEqual([
       'id BIGINT',
       'pt TIMESTAMP_LTZ(3) *PROCTIME*',
@@ -67,12 +71,12 @@ describe('PROCTIME() windows', () => {
         "SELECT window_start, COUNT(*) FROM TABLE(CUMULATE(TABLE p, DESCRIPTOR(pt), INTERVAL '1' SECOND, INTERVAL '2' SECOND)) GROUP BY window_start, window_end",
       ),
     ).rejects.toThrow('not supported yet: CUMULATE windows on processing time');
-    await expect(env.explainSql("SELECT TUMBLE_ROWTIME(pt, INTERVAL '1' SECOND) FROM p GROUP BY TUMBLE(pt, INTERVAL '1' SECOND)")).rejects.toThrow(
-      "'TUMBLE_ROWTIME(pt, INTERVAL '1' SECOND)' needs a window on event time; use TUMBLE_PROCTIME",
-    );
-    await expect(env.explainSql("SELECT TUMBLE_PROCTIME(ts, INTERVAL '1' SECOND) FROM g GROUP BY TUMBLE(ts, INTERVAL '1' SECOND)")).rejects.toThrow(
-      "'TUMBLE_PROCTIME(ts, INTERVAL '1' SECOND)' needs a window on processing time (PROCTIME()); use TUMBLE_ROWTIME",
-    );
+    await expect(
+      env.explainSql("SELECT TUMBLE_ROWTIME(pt, INTERVAL '1' SECOND) FROM p GROUP BY TUMBLE(pt, INTERVAL '1' SECOND)"),
+    ).rejects.toThrow("'TUMBLE_ROWTIME(pt, INTERVAL '1' SECOND)' needs a window on event time; use TUMBLE_PROCTIME");
+    await expect(
+      env.explainSql("SELECT TUMBLE_PROCTIME(ts, INTERVAL '1' SECOND) FROM g GROUP BY TUMBLE(ts, INTERVAL '1' SECOND)"),
+    ).rejects.toThrow("'TUMBLE_PROCTIME(ts, INTERVAL '1' SECOND)' needs a window on processing time (PROCTIME()); use TUMBLE_ROWTIME");
   });
 
   it('runs Nexmark q12 (bench/nexmark/sql/q12.sql) on two threads: 10 s windows of the wall clock, no bid counted twice', async () => {
@@ -86,7 +90,11 @@ describe('PROCTIME() windows', () => {
     const plan = await env.explainSql(textOf(script, insert.query.loc));
     expect(plan).toContain('"kind":"tumble","size":10000,"proctime":true');
     const result = await env.sqlQuery(textOf(script, insert.query.loc)).execute();
-    const bids = (await env.executeSql("SELECT COUNT(*) AS n FROM TABLE(TUMBLE(TABLE bid, DESCRIPTOR(dateTime), INTERVAL '1' DAY)) GROUP BY window_start, window_end")).rows[0].n as number;
+    const bids = (
+      await env.executeSql(
+        "SELECT COUNT(*) AS n FROM TABLE(TUMBLE(TABLE bid, DESCRIPTOR(dateTime), INTERVAL '1' DAY)) GROUP BY window_start, window_end",
+      )
+    ).rows[0].n as number;
     expect(bids).toBeGreaterThan(0);
     for (const r of result.rows) {
       expect(r.bid_count as number).toBeGreaterThan(0);

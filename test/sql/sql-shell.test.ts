@@ -66,8 +66,10 @@ describe('weir sql shell', () => {
     );
   });
 
-  it('prints a SELECT\'s header when its job starts and each row as it arrives, columns sized by type (not a terminal)', async () => {
-    const input = Readable.from([...GEN, "SELECT id, 'abcdefghijklmnopqrstuvwxyz' AS long_text, id > 1 AS big FROM gen;"].map((l) => `${l}\n`));
+  it("prints a SELECT's header when its job starts and each row as it arrives, columns sized by type (not a terminal)", async () => {
+    const input = Readable.from(
+      [...GEN, "SELECT id, 'abcdefghijklmnopqrstuvwxyz' AS long_text, id > 1 AS big FROM gen;"].map((l) => `${l}\n`),
+    );
     const writes: string[] = [];
     const code = await sqlMain(['--local'], { out: (t) => writes.push(t), err: (t) => writes.push(`ERR ${t}`) }, input, { tty: false });
     expect(code).toBe(0);
@@ -115,7 +117,7 @@ describe('weir sql shell', () => {
     expect(out).toMatch(/\x1b\[\d+F\x1b\[0J/);
   });
 
-  it('tells a SELECT\'s rows from worker threads while its job runs, each row once', async () => {
+  it("tells a SELECT's rows from worker threads while its job runs, each row once", async () => {
     const env = TableEnvironment.create({ parallelism: 2 });
     await env.executeSql(
       "CREATE TABLE slow (id BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '12', 'rows-per-second' = '24', 'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '12')",
