@@ -184,4 +184,5 @@ export type {
 } from './connectors/kafka/index.ts';
 
 export { Table, TableEnvironment, SqlSyntaxError, explainPlan } from './sql/index.ts';
+export { Schema, StreamTable, StreamTableEnvironment } from './sql/index.ts';
 export type { TableEnvironmentSettings, TableResult, SqlPlan } from './sql/index.ts';

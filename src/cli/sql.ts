@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { WeirError } from '../core/errors.ts';
 import type { Statement } from '../sql/ast.ts';
-import { TableEnvironment, type TableEnvironmentSettings, type TableResult } from '../sql/table-environment.ts';
+import { TableEnvironment, type LiveRowListener, type TableEnvironmentSettings, type TableResult } from '../sql/table-environment.ts';
 
 const USAGE = `usage: weir sql [-f <script.sql>] [options]
 
@@ -48,7 +48,94 @@ export function formatTable(columns: string[], rows: Record<string, unknown>[]):
   ].join('\n');
 }
 
-function report(s: Statement, r: TableResult, io: SqlIo): void {
+const cellText = (v: unknown) => (v === null || v === undefined ? '<NULL>' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+
+/** The width a column of this SQL type gets in a streamed result (Flink's tableau mode sizes columns by type). */
+function typeWidth(type: string): number {
+  const t = type.toUpperCase();
+  if (t.startsWith('BOOLEAN')) return 5;
+  if (t.startsWith('TINYINT')) return 4;
+  if (t.startsWith('SMALLINT')) return 6;
+  if (t.startsWith('INT')) return 11;
+  if (t.startsWith('TIMESTAMP')) return 23;
+  const n = /^(?:VARCHAR|CHAR)\((\d+)\)/.exec(t);
+  if (n !== null) return Math.min(Number(n[1]), 20);
+  return 20;
+}
+
+/**
+ * A SELECT's result while its job runs, as Flink's client shows insert-only results. On a
+ * terminal the table is redrawn in place with the rows so far, at most every `redrawMs`; elsewhere
+ * the header prints when the job starts and each row as it arrives (columns sized by type, longer
+ * values cut with `...`), and the footer when it ends.
+ */
+export class LiveTable implements LiveRowListener {
+  private columns: string[] = [];
+  private widths: number[] = [];
+  private readonly all: Record<string, unknown>[] = [];
+  private drawnLines = 0;
+  private lastDraw = Number.NEGATIVE_INFINITY;
+  private timer: NodeJS.Timeout | undefined;
+  /** Whether this table printed anything (then `end` prints its footer). */
+  started = false;
+
+  constructor(
+    private readonly io: SqlIo,
+    private readonly tty: boolean,
+    private readonly redrawMs: number,
+    /** Rows a running frame shows at most (the terminal's height less the frame's own lines). */
+    private readonly height = Math.max(1, (process.stdout.rows ?? 24) - 8),
+  ) {}
+
+  start(fields: { name: string; type: string }[]): void {
+    this.started = true;
+    this.columns = fields.map((f) => f.name);
+    this.widths = fields.map((f) => Math.max(f.name.length, typeWidth(f.type)));
+    if (!this.tty) this.io.out(`${[this.rule(), this.line(this.columns), this.rule()].join('\n')}\n`);
+  }
+
+  rows(rows: Record<string, unknown>[]): void {
+    for (const r of rows) this.all.push(r);
+    if (!this.tty) {
+      this.io.out(rows.map((r) => `${this.line(this.columns.map((c) => cellText(r[c])))}\n`).join(''));
+      return;
+    }
+    const wait = this.lastDraw + this.redrawMs - Date.now();
+    if (wait <= 0) this.draw(false);
+    else this.timer ??= setTimeout(() => this.draw(false), wait);
+  }
+
+  /** The end of the result: the last frame on a terminal, the footer elsewhere. */
+  end(): void {
+    if (!this.started) return;
+    if (this.tty) this.draw(true);
+    else this.io.out(`${this.rule()}\n${this.all.length} row${this.all.length === 1 ? '' : 's'} in set\n`);
+  }
+
+  private draw(final: boolean): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.lastDraw = Date.now();
+    // a running frame fits the screen (cursor-up cannot reach above it): the newest rows, and how many are above
+    const shown = final || this.all.length <= this.height ? this.all : this.all.slice(this.all.length - this.height);
+    const table = formatTable(this.columns, shown);
+    const above = shown.length < this.all.length ? ` (the last ${shown.length} shown)` : '';
+    const frame = final ? table : `${table.slice(0, table.lastIndexOf('\n'))}\n${this.all.length} row(s) so far${above}, running…`;
+    const erase = this.drawnLines > 0 ? `\x1b[${this.drawnLines}F\x1b[0J` : '';
+    this.io.out(`${erase}${frame}\n`);
+    this.drawnLines = frame.split('\n').length;
+  }
+
+  private rule(): string {
+    return `+${this.widths.map((w) => '-'.repeat(w + 2)).join('+')}+`;
+  }
+
+  private line(values: string[]): string {
+    return `| ${values.map((v, i) => (v.length > this.widths[i] ? `${v.slice(0, this.widths[i] - 3)}...` : v.padStart(this.widths[i]))).join(' | ')} |`;
+  }
+}
+
+function report(s: Statement, r: TableResult, io: SqlIo, live?: LiveTable): void {
   if (r.kind === 'ok') {
     io.out(s.kind === 'set' || s.kind === 'reset' ? '[INFO] Execute statement succeeded.\n' : `[INFO] Execute statement succeeded.\n`);
     return;
@@ -65,7 +152,8 @@ function report(s: Statement, r: TableResult, io: SqlIo): void {
     io.out(`${String(r.rows[0]?.plan ?? '')}\n`);
     return;
   }
-  io.out(`${formatTable(r.columns, r.rows)}\n`);
+  if (live?.started) live.end();
+  else io.out(`${formatTable(r.columns, r.rows)}\n`);
   if (r.job !== undefined) io.out(`late rows dropped: ${r.lateRowsDropped ?? 0}\n`);
 }
 
@@ -73,7 +161,7 @@ function report(s: Statement, r: TableResult, io: SqlIo): void {
  * The interactive shell: statements end with `;` (several lines each), each runs when complete and
  * its result prints; an error prints and the shell goes on. `QUIT;`/`EXIT;` or end of input leaves.
  */
-async function shell(env: TableEnvironment, io: SqlIo, input: Readable, terminal: boolean): Promise<number> {
+async function shell(env: TableEnvironment, io: SqlIo, input: Readable, terminal: boolean, view: ShellView): Promise<number> {
   const rl = createInterface({ input, output: terminal ? process.stdout : undefined, terminal, historySize: 1000, prompt: 'Flink SQL> ' });
   let pending = '';
   if (terminal) rl.prompt();
@@ -88,7 +176,16 @@ async function shell(env: TableEnvironment, io: SqlIo, input: Readable, terminal
     pending = '';
     if (/^\s*(quit|exit)\s*;\s*$/i.test(text)) break;
     try {
-      await env.executeScript(text, (s, r) => report(s, r, io));
+      const table = () => new LiveTable(io, view.tty ?? terminal, view.redrawMs ?? 200, view.height);
+      let live = table();
+      await env.executeScript(
+        text,
+        (s, r) => {
+          report(s, r, io, live);
+          live = table();
+        },
+        { start: (f) => live.start(f), rows: (rows) => live.rows(rows) },
+      );
     } catch (error) {
       const e = error as Error;
       io.err(`[ERROR] ${e instanceof WeirError ? `${e.code}: ` : ''}${e.message}\n`);
@@ -102,8 +199,19 @@ async function shell(env: TableEnvironment, io: SqlIo, input: Readable, terminal
   return 0;
 }
 
+/**
+ * How the shell shows a running SELECT: `tty` redraws a table in place (default: whether stdin is
+ * a terminal), at most every `redrawMs` (default 200), a running frame showing at most `height`
+ * rows (default: the terminal's height less 8).
+ */
+export interface ShellView {
+  tty?: boolean;
+  redrawMs?: number;
+  height?: number;
+}
+
 /** Runs `weir sql` with these arguments (after `sql`); resolves with the exit code. `input` feeds the shell (default stdin). */
-export async function sqlMain(argv: string[], io: SqlIo = processIo, input?: Readable): Promise<number> {
+export async function sqlMain(argv: string[], io: SqlIo = processIo, input?: Readable, view: ShellView = {}): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -138,7 +246,7 @@ export async function sqlMain(argv: string[], io: SqlIo = processIo, input?: Rea
   if (values['checkpoint-dir'] !== undefined) settings.checkpointDir = resolve(values['checkpoint-dir']);
   if (values['from-savepoint'] !== undefined) settings.fromSavepoint = resolve(values['from-savepoint']);
   if (values.file === undefined) {
-    return shell(TableEnvironment.create(settings), io, input ?? process.stdin, input === undefined && process.stdin.isTTY === true);
+    return shell(TableEnvironment.create(settings), io, input ?? process.stdin, input === undefined && process.stdin.isTTY === true, view);
   }
   let script: string;
   try {

@@ -1,6 +1,8 @@
 //! SQL connectors by Flink's names and option keys (filesystem, datagen, nexmark, print, blackhole), over weir's sources and sinks.
 
 import { existsSync, statSync } from 'node:fs';
+import { BroadcastChannel } from 'node:worker_threads';
+import { MapFunction } from '../api/functions.ts';
 import type { DataStream } from '../api/datastream.ts';
 import type { StreamExecutionEnvironment } from '../api/environment.ts';
 import { configError } from '../core/errors.ts';
@@ -14,7 +16,7 @@ import { nexmarkSource } from '../connectors/nexmark/source.ts';
 import type { NexmarkConfig } from '../connectors/nexmark/config.ts';
 import type { NexmarkEvent } from '../connectors/nexmark/model.ts';
 import { formatTimestamp, parseTimestamp } from './functions.ts';
-import { COLLECT_ID, type PlanField, type SinkNode, type SourceNode, type SqlType } from './plan.ts';
+import { COLLECT_ID, LIVE_CHANNEL_OPTION, type PlanField, type SinkNode, type SourceNode, type SqlType } from './plan.ts';
 
 type Row = Record<string, unknown>;
 
@@ -73,7 +75,7 @@ const OPTIONS: Record<string, { source: boolean; sink: boolean; keys: string[] }
   },
   print: { source: false, sink: true, keys: ['connector', 'print-identifier', 'standard-error'] },
   blackhole: { source: false, sink: true, keys: ['connector'] },
-  collect: { source: false, sink: true, keys: [] },
+  collect: { source: false, sink: true, keys: [LIVE_CHANNEL_OPTION] },
 };
 
 function checkOptions(table: string, connector: string, options: Record<string, string>, as: 'source' | 'sink'): void {
@@ -391,6 +393,41 @@ function printValue(v: unknown): string {
   return String(v);
 }
 
+/**
+ * Posts each subtask's rows on a BroadcastChannel (which reaches the submitting thread from any
+ * worker thread of the process) in batches at most 20 ms old, and passes them on unchanged.
+ * The collected result stays the authority: the client fills in what the channel did not bring.
+ */
+class LiveRows extends MapFunction<Row, Row> {
+  private channel: BroadcastChannel | undefined;
+  private batch: Row[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  constructor(private readonly name: string) {
+    super();
+  }
+  override open(): void {
+    this.channel = new BroadcastChannel(this.name);
+    this.batch = [];
+  }
+  map(row: Row): Row {
+    this.batch.push(row);
+    this.timer ??= setTimeout(() => this.flush(), 20);
+    return row;
+  }
+  private flush(): void {
+    this.timer = undefined;
+    if (this.batch.length === 0 || this.channel === undefined) return;
+    this.channel.postMessage(this.batch);
+    this.batch = [];
+  }
+  override close(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.flush();
+    this.channel?.close();
+    this.channel = undefined;
+  }
+}
+
 /** Writes the rows of `input` to the sink table's connector. */
 export function sinkFor(input: DataStream<Row>, node: SinkNode): void {
   const { table, connector, options, fields } = node;
@@ -403,9 +440,12 @@ export function sinkFor(input: DataStream<Row>, node: SinkNode): void {
         .name(`${table} (blackhole)`)
         .uid(node.uid);
       return;
-    case 'collect':
-      input.collect(COLLECT_ID).uid(node.uid);
+    case 'collect': {
+      const live = options[LIVE_CHANNEL_OPTION];
+      const rows = live === undefined ? input : input.map(new LiveRows(live)).name('collect: live rows').uid(`${node.uid}/live`);
+      rows.collect(COLLECT_ID).uid(node.uid);
       return;
+    }
     case 'print': {
       const prefix = options['print-identifier'];
       input

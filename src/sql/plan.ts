@@ -80,11 +80,15 @@ export interface CalcNode {
 }
 
 /** Window of a windowed aggregate. */
-export type WindowSpec =
+export type WindowSpec = (
   | { kind: 'tumble'; size: number }
   | { kind: 'hop'; size: number; slide: number }
   | { kind: 'cumulate'; size: number; step: number }
-  | { kind: 'session'; gap: number };
+  | { kind: 'session'; gap: number }
+) & {
+  /** Windows of processing time (on a `PROCTIME()` attribute): assigned by the subtask's clock, fired when it passes their end. */
+  proctime?: true;
+};
 
 /** One aggregate call of a windowed aggregate. */
 export interface AggCall {
@@ -152,3 +156,5 @@ export interface SqlPlan {
 export const PLAN_PARAM = 'weir.sql.plan';
 /** The collect id of `execute().collect()`. */
 export const COLLECT_ID = 'weir.sql.collect';
+/** The collect sink's option naming the BroadcastChannel a SELECT's rows are also posted to as they arrive (the SQL client's live result). */
+export const LIVE_CHANNEL_OPTION = 'weir.live-channel';

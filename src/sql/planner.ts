@@ -138,12 +138,18 @@ const T = {
   double: (nullable: boolean): SqlType => ({ kind: 'DOUBLE', nullable }),
   string: (nullable: boolean): SqlType => ({ kind: 'STRING', nullable }),
   ts: (nullable: boolean, time?: 'rowtime'): SqlType => ({ kind: 'TIMESTAMP', nullable, precision: 3, ...(time ? { time } : {}) }),
+  proctime: (): SqlType => ({ kind: 'TIMESTAMP_LTZ', nullable: false, precision: 3, time: 'proctime' }),
 };
 
 const isNumeric = (t: SqlType): boolean => NUMERICS.has(t.kind) || t.kind === 'NULL';
 const isInteger = (t: SqlType): boolean => INTEGERS.has(t.kind);
 const isString = (t: SqlType): boolean => t.kind === 'STRING' || t.kind === 'NULL';
 const isTimestamp = (t: SqlType): boolean => TIMESTAMPS.has(t.kind) || t.kind === 'NULL';
+
+/** `PROCTIME()`: the expression that makes a processing-time attribute (in a SELECT list or as a computed column). */
+function isProctimeCall(e: Expr): boolean {
+  return e.kind === 'call' && e.name === 'PROCTIME';
+}
 
 function withoutTime(t: SqlType): SqlType {
   if (t.time === undefined) return t;
@@ -295,7 +301,7 @@ export function createTable(catalog: Catalog, s: Extract<Statement, { kind: 'cre
         text,
       );
       const type = compileExpr(c.expr, scope).type;
-      columns.push({ name: c.name, type: withoutTime(type), kind: 'computed', expr: c.expr });
+      columns.push({ name: c.name, type: isProctimeCall(c.expr) ? type : withoutTime(type), kind: 'computed', expr: c.expr });
     }
   }
   if (like?.watermark !== undefined && s.watermark !== undefined) {
@@ -373,16 +379,19 @@ interface Compiled {
 }
 
 const AGGREGATES = new Set(['COUNT', 'SUM', 'AVG', 'MIN', 'MAX']);
-const GROUP_WINDOW_AUX: Record<string, 'ws' | 'we' | 'rowtime'> = {
+const GROUP_WINDOW_AUX: Record<string, 'ws' | 'we' | 'rowtime' | 'proctime'> = {
   TUMBLE_START: 'ws',
   TUMBLE_END: 'we',
   TUMBLE_ROWTIME: 'rowtime',
+  TUMBLE_PROCTIME: 'proctime',
   HOP_START: 'ws',
   HOP_END: 'we',
   HOP_ROWTIME: 'rowtime',
+  HOP_PROCTIME: 'proctime',
   SESSION_START: 'ws',
   SESSION_END: 'we',
   SESSION_ROWTIME: 'rowtime',
+  SESSION_PROCTIME: 'proctime',
 };
 
 function resolveRef(e: Extract<Expr, { kind: 'ref' }>, scope: Scope): Compiled {
@@ -735,7 +744,8 @@ function compileCall(e: Extract<Expr, { kind: 'call' }>, scope: Scope, text: () 
     case 'NOW':
       return { code: '$.now()', type: T.ts(false) };
     case 'PROCTIME':
-      throw unsupported('PROCTIME() (processing-time attributes)');
+      if (e.args.length !== 0) throw validationError(`PROCTIME() takes no arguments, in '${text()}'`);
+      return { code: '$.now()', type: { kind: 'TIMESTAMP_LTZ', nullable: false, precision: 3, time: 'proctime' } };
     case 'TUMBLE':
     case 'HOP':
     case 'SESSION':
@@ -1051,11 +1061,13 @@ export class Planner {
           input.fields.map((x) => x.name),
         )}`,
       );
-    if (col.type.time !== 'rowtime') {
+    if (col.type.time !== 'rowtime' && col.type.time !== 'proctime') {
       throw validationError(
-        `${f.name}: DESCRIPTOR(${col.name}) must be a time attribute (a column with a WATERMARK), but '${col.name}' is ${typeText(col.type)}`,
+        `${f.name}: DESCRIPTOR(${col.name}) must be a time attribute (a column with a WATERMARK, or PROCTIME()), but '${col.name}' is ${typeText(col.type)}`,
       );
     }
+    const proctime = col.type.time === 'proctime';
+    if (proctime && f.name === 'CUMULATE') throw unsupported('CUMULATE windows on processing time');
     const sizes = rest.map((a) => {
       if (a.kind !== 'interval') throw validationError(`${f.name}: window sizes must be INTERVAL literals, got '${textAt(text, a)}'`);
       const ms = intervalMs(a);
@@ -1074,12 +1086,13 @@ export class Planner {
       if (sizes[1] % sizes[0] !== 0) throw validationError('CUMULATE: the max size must be a multiple of the step');
       window = { kind: 'cumulate', step: sizes[0], size: sizes[1] };
     }
+    if (proctime) window = { ...window, proctime: true };
     const q = f.alias;
     const fields: ScopeField[] = [
       ...input.fields.map((x) => ({ ...x, qualifier: q })),
       { name: 'window_start', type: T.ts(false), qualifier: q },
       { name: 'window_end', type: T.ts(false), qualifier: q },
-      { name: 'window_time', type: T.ts(false, 'rowtime'), qualifier: q },
+      { name: 'window_time', type: proctime ? T.proctime() : T.ts(false, 'rowtime'), qualifier: q },
     ];
     return { node: input.node, fields, window };
   }
@@ -1115,8 +1128,8 @@ export class Planner {
         }
         const c = compileExpr(item.expr, scope);
         const name = item.alias ?? (item.expr.kind === 'ref' ? item.expr.path[item.expr.path.length - 1] : `EXPR$${i}`);
-        // a column passed through keeps its time attribute; a computed one loses it
-        const type = item.expr.kind === 'ref' ? c.type : withoutTime(c.type);
+        // a column passed through keeps its time attribute, and PROCTIME() makes one; other computed columns lose it
+        const type = item.expr.kind === 'ref' || isProctimeCall(item.expr) ? c.type : withoutTime(c.type);
         projection.push({ name, expr: { code: c.code } });
         fields.push({ name, type });
       });
@@ -1192,7 +1205,7 @@ export class Planner {
         const last = e.path[e.path.length - 1];
         if (last === 'window_start') return { code: 'g.ws', type: T.ts(false) };
         if (last === 'window_end') return { code: 'g.we', type: T.ts(false) };
-        if (last === 'window_time') return { code: '(g.we - 1)', type: T.ts(false, 'rowtime') };
+        if (last === 'window_time') return { code: '(g.we - 1)', type: window.proctime ? T.proctime() : T.ts(false, 'rowtime') };
       }
       if (e.kind === 'call' && e.name in GROUP_WINDOW_AUX) {
         if (!e.name.startsWith(auxPrefix + '_') || auxPrefix === '')
@@ -1200,6 +1213,12 @@ export class Planner {
         const which = GROUP_WINDOW_AUX[e.name];
         if (which === 'ws') return { code: 'g.ws', type: T.ts(false) };
         if (which === 'we') return { code: 'g.we', type: T.ts(false) };
+        if (which === 'proctime') {
+          if (!window.proctime)
+            throw validationError(`'${textAt(text, e)}' needs a window on processing time (PROCTIME()); use ${auxPrefix}_ROWTIME`);
+          return { code: '(g.we - 1)', type: T.proctime() };
+        }
+        if (window.proctime) throw validationError(`'${textAt(text, e)}' needs a window on event time; use ${auxPrefix}_PROCTIME`);
         return { code: '(g.we - 1)', type: T.ts(false, 'rowtime') };
       }
       if (e.kind === 'call' && AGGREGATES.has(e.name) && e.over === undefined) {
@@ -1255,16 +1274,19 @@ export class Planner {
   private groupWindow(g: Extract<Expr, { kind: 'call' }>, scope: Scope, text: string): WindowSpec {
     const [time, ...sizes] = g.args;
     const t = time !== undefined ? compileExpr(time, scope) : undefined;
-    if (t === undefined || t.type.time !== 'rowtime') {
-      throw validationError(`${g.name}: the first argument must be a time attribute (a column with a WATERMARK), in '${textAt(text, g)}'`);
+    if (t === undefined || (t.type.time !== 'rowtime' && t.type.time !== 'proctime')) {
+      throw validationError(
+        `${g.name}: the first argument must be a time attribute (a column with a WATERMARK, or PROCTIME()), in '${textAt(text, g)}'`,
+      );
     }
+    const proctime: { proctime?: true } = t.type.time === 'proctime' ? { proctime: true } : {};
     const ms = sizes.map((a) => {
       if (a.kind !== 'interval') throw validationError(`${g.name}: sizes must be INTERVAL literals in '${textAt(text, g)}'`);
       return intervalMs(a);
     });
-    if (g.name === 'TUMBLE' && ms.length === 1) return { kind: 'tumble', size: ms[0] };
-    if (g.name === 'HOP' && ms.length === 2) return { kind: 'hop', slide: ms[0], size: ms[1] };
-    if (g.name === 'SESSION' && ms.length === 1) return { kind: 'session', gap: ms[0] };
+    if (g.name === 'TUMBLE' && ms.length === 1) return { kind: 'tumble', size: ms[0], ...proctime };
+    if (g.name === 'HOP' && ms.length === 2) return { kind: 'hop', slide: ms[0], size: ms[1], ...proctime };
+    if (g.name === 'SESSION' && ms.length === 1) return { kind: 'session', gap: ms[0], ...proctime };
     throw validationError(`${g.name}: wrong number of arguments in '${textAt(text, g)}'`);
   }
 

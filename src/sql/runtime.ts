@@ -4,7 +4,15 @@ import type { StreamExecutionEnvironment } from '../api/environment.ts';
 import type { DataStream } from '../api/datastream.ts';
 import { configError } from '../core/errors.ts';
 import { WatermarkStrategy, type WatermarkGenerator, type WatermarkOutput } from '../time/watermark-strategy.ts';
-import { EventTimeSessionWindows, SlidingEventTimeWindows, TumblingEventTimeWindows, type WindowAssigner } from '../windows/assigners.ts';
+import {
+  EventTimeSessionWindows,
+  ProcessingTimeSessionWindows,
+  SlidingEventTimeWindows,
+  SlidingProcessingTimeWindows,
+  TumblingEventTimeWindows,
+  TumblingProcessingTimeWindows,
+  type WindowAssigner,
+} from '../windows/assigners.ts';
 import { EventTimeTrigger } from '../windows/triggers.ts';
 import { TimeWindow } from '../windows/windows.ts';
 import type { AggregateFunction } from '../windows/window-processor.ts';
@@ -77,6 +85,18 @@ class CumulativeWindows implements WindowAssigner<unknown, TimeWindow> {
 }
 
 function assignerFor(w: WindowSpec): WindowAssigner<unknown, TimeWindow> {
+  if (w.proctime === true) {
+    switch (w.kind) {
+      case 'tumble':
+        return TumblingProcessingTimeWindows.of(w.size);
+      case 'hop':
+        return SlidingProcessingTimeWindows.of(w.size, w.slide);
+      case 'session':
+        return ProcessingTimeSessionWindows.withGap(w.gap);
+      case 'cumulate':
+        throw configError('CUMULATE windows on processing time are not supported yet');
+    }
+  }
   switch (w.kind) {
     case 'tumble':
       return TumblingEventTimeWindows.of(w.size);
@@ -156,8 +176,33 @@ function aggregateFunction(calls: readonly AggCall[]): AggregateFunction<Row, Ac
   };
 }
 
-function buildSource(env: StreamExecutionEnvironment, node: SourceNode, config: Record<string, string>): DataStream<Row> {
-  let stream = sourceFor(env, node);
+/** The connector of tables made by `fromDataStream` and of results read by `toDataStream`. */
+export const DATASTREAM_CONNECTOR = 'datastream';
+
+/** A `fromDataStream` table's input: a copy of each row with the declared physical columns (computed columns are added to it). */
+function fromDataStream(node: SourceNode, inputs: readonly DataStream<Row>[]): DataStream<Row> {
+  const index = Number(node.options['datastream.index']);
+  const input = inputs[index];
+  if (input === undefined)
+    throw configError(`table '${node.table}': connector 'datastream' is made by StreamTableEnvironment.fromDataStream(), not by DDL`);
+  const names = node.physical.map((f) => f.name);
+  return input
+    .map((r: Row) => {
+      const out: Row = {};
+      for (const n of names) out[n] = r[n] ?? null;
+      return out;
+    })
+    .name(`${node.table} (from DataStream)`)
+    .uid(`${node.uid}/from-datastream`);
+}
+
+function buildSource(
+  env: StreamExecutionEnvironment,
+  node: SourceNode,
+  config: Record<string, string>,
+  inputs: readonly DataStream<Row>[],
+): DataStream<Row> {
+  let stream = node.connector === DATASTREAM_CONNECTOR ? fromDataStream(node, inputs) : sourceFor(env, node);
   if (node.computed.length > 0) {
     const fns = node.computed.map((c) => ({ name: c.name, fn: compileFunction(c.expr.code) }));
     stream = stream
@@ -218,8 +263,13 @@ function buildWindowAgg(input: DataStream<Row>, node: WindowAggNode): DataStream
     .uid(node.uid) as unknown as DataStream<Row>;
 }
 
-/** Builds the plan's graph on `env`; the same plan builds the same graph on every worker. */
-export function buildGraph(env: StreamExecutionEnvironment, plan: SqlPlan): void {
+/**
+ * Builds the plan's graph on `env`; the same plan builds the same graph on every worker.
+ * `inputs` are the DataStreams of `fromDataStream` tables (by their `datastream.index` option);
+ * the result holds the streams of the plan's `datastream` sinks (`toDataStream`), in plan order.
+ */
+export function buildGraph(env: StreamExecutionEnvironment, plan: SqlPlan, inputs: readonly DataStream<Row>[] = []): DataStream<Row>[] {
+  const outputs: DataStream<Row>[] = [];
   if (plan.version !== 1) throw configError(`unknown SQL plan version ${String(plan.version)}`);
   const streams = new Map<number, DataStream<Row>>();
   const get = (id: number) => {
@@ -230,7 +280,7 @@ export function buildGraph(env: StreamExecutionEnvironment, plan: SqlPlan): void
   for (const node of plan.nodes as PlanNode[]) {
     switch (node.kind) {
       case 'source':
-        streams.set(node.id, buildSource(env, node, plan.config));
+        streams.set(node.id, buildSource(env, node, plan.config, inputs));
         break;
       case 'calc': {
         const fn = compileCalc(node);
@@ -254,8 +304,10 @@ export function buildGraph(env: StreamExecutionEnvironment, plan: SqlPlan): void
         break;
       }
       case 'sink':
-        sinkFor(get(node.input), node);
+        if (node.connector === DATASTREAM_CONNECTOR) outputs.push(get(node.input));
+        else sinkFor(get(node.input), node);
         break;
     }
   }
+  return outputs;
 }

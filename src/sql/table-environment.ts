@@ -1,10 +1,12 @@
 //! The Table API: TableEnvironment (executeSql, sqlQuery, explain) and Table.execute().collect(), planning where the job is submitted and running SQL jobs on worker threads.
 
+import { randomUUID } from 'node:crypto';
+import { BroadcastChannel } from 'node:worker_threads';
 import type { JobResult } from '../actors/job-master.ts';
 import { startJob, type ExecuteOptions, type JobClient } from '../scheduler/execute.ts';
 import type { Query, Statement } from './ast.ts';
 import type * as ParserModule from './parser.ts';
-import { COLLECT_ID, PLAN_PARAM, type PlanField, type PlanNode, type SqlPlan } from './plan.ts';
+import { COLLECT_ID, LIVE_CHANNEL_OPTION, PLAN_PARAM, type PlanField, type PlanNode, type SqlPlan } from './plan.ts';
 import { Catalog, Planner, createTable, typeText, unsupported, validationError } from './planner.ts';
 
 type Row = Record<string, unknown>;
@@ -40,6 +42,18 @@ function result(kind: TableResult['kind'], columns: string[], rows: Row[], job?:
       yield* rows;
     },
   };
+}
+
+/** Told of a SELECT's rows while its job runs (the SQL client's result view). */
+export interface LiveRowListener {
+  /** The query's columns (name and SQL type), before its job starts. */
+  start(fields: { name: string; type: string }[]): void;
+  /**
+   * Rows as they arrive. When the job ends, rows its collected result holds that did not arrive
+   * live come in one last call, so that every row is told once (a job that restarted may have
+   * told some twice before).
+   */
+  rows(rows: Row[]): void;
 }
 
 /** Rows the job's window operators dropped as late. */
@@ -90,11 +104,14 @@ export class Table {
     return explainPlan(await this.plan);
   }
 
-  /** Runs the query (its inputs must be bounded) and returns its rows, iterable with `collect()`. */
-  async execute(): Promise<TableResult> {
+  /**
+   * Runs the query (its inputs must be bounded) and returns its rows, iterable with `collect()`;
+   * `live` is told of the rows while the job runs.
+   */
+  async execute(live?: LiveRowListener): Promise<TableResult> {
     const plan = await this.plan;
     const columns = await this.columns();
-    const job = await this.env.runPlan(plan);
+    const job = live === undefined ? await this.env.runPlan(plan) : await runLive(this.env, plan, columns, live);
     const rows = (job.collected[COLLECT_ID] ?? []) as Row[];
     return result(
       'rows',
@@ -103,6 +120,43 @@ export class Table {
       job,
     );
   }
+}
+
+/** Runs a SELECT's plan with its rows also posted, as they arrive, on a BroadcastChannel that `live` listens to. */
+async function runLive(env: TableEnvironment, plan: SqlPlan, columns: PlanField[], live: LiveRowListener): Promise<JobResult> {
+  const name = `weir.sql.live/${randomUUID()}`;
+  const withChannel: SqlPlan = {
+    ...plan,
+    nodes: plan.nodes.map((n) =>
+      n.kind === 'sink' && n.connector === 'collect' ? { ...n, options: { ...n.options, [LIVE_CHANNEL_OPTION]: name } } : n,
+    ),
+  };
+  live.start(columns.map((c) => ({ name: c.name, type: typeText(c.type) })));
+  const told = new Map<string, number>();
+  const channel = new BroadcastChannel(name);
+  channel.onmessage = (event) => {
+    const rows = (event as unknown as { data: Row[] }).data;
+    for (const r of rows) {
+      const k = JSON.stringify(r);
+      told.set(k, (told.get(k) ?? 0) + 1);
+    }
+    live.rows(rows);
+  };
+  let job: JobResult;
+  try {
+    job = await env.runPlan(withChannel);
+  } finally {
+    channel.close();
+  }
+  const missing = ((job.collected[COLLECT_ID] ?? []) as Row[]).filter((r) => {
+    const k = JSON.stringify(r);
+    const n = told.get(k) ?? 0;
+    if (n === 0) return true;
+    told.set(k, n - 1);
+    return false;
+  });
+  if (missing.length > 0) live.rows(missing);
+  return job;
 }
 
 /** Prints a plan as an operator tree, one node per line, with uids. */
@@ -170,10 +224,14 @@ export class TableEnvironment {
   }
 
   /** Runs a script of statements in order, as Flink's `sql-client.sh -f`; resolves with each result. */
-  async executeScript(script: string, onResult?: (statement: Statement, result: TableResult) => void): Promise<TableResult[]> {
+  async executeScript(
+    script: string,
+    onResult?: (statement: Statement, result: TableResult) => void,
+    live?: LiveRowListener,
+  ): Promise<TableResult[]> {
     const out: TableResult[] = [];
     for (const s of (await parser()).parseScript(script)) {
-      const r = await this.execute(s, script);
+      const r = await this.execute(s, script, live);
       onResult?.(s, r);
       out.push(r);
     }
@@ -201,6 +259,29 @@ export class TableEnvironment {
   async createTemporaryView(name: string, table: Table): Promise<void> {
     const { query, text } = await table.source;
     this.catalog.put({ kind: 'view', name, query, text });
+  }
+
+  /**
+   * Runs a statement that defines (DDL, SET, RESET); refuses one that runs a job (a
+   * StreamTableEnvironment job reads queries with `toDataStream`).
+   */
+  async executeDefinition(sql: string): Promise<void> {
+    const s = (await parser()).parseStatement(sql);
+    if (s.kind === 'insert' || s.kind === 'statement-set' || s.kind === 'query' || s.kind === 'explain')
+      throw unsupported(
+        `${s.kind === 'query' ? 'SELECT' : s.kind.toUpperCase()} in StreamTableEnvironment.executeSql (use sqlQuery and toDataStream)`,
+      );
+    await this.execute(s, sql);
+  }
+
+  /**
+   * The plan of a SELECT, its rows going to the collect sink (StreamTableEnvironment plans its
+   * queries here, where the job is submitted).
+   */
+  async planQuery(sql: string): Promise<SqlPlan> {
+    const s = (await parser()).parseStatement(sql);
+    if (s.kind !== 'query') throw validationError(`sqlQuery() takes a SELECT, got a ${s.kind} statement`);
+    return this.planner().planSelect(s.query, sql);
   }
 
   /** The plan of a statement as text (EXPLAIN). */
@@ -237,7 +318,7 @@ export class TableEnvironment {
     }
   }
 
-  private async execute(s: Statement, text: string): Promise<TableResult> {
+  private async execute(s: Statement, text: string, live?: LiveRowListener): Promise<TableResult> {
     const ok = () => result('ok', ['result'], [{ result: 'OK' }]);
     switch (s.kind) {
       case 'create-table':
@@ -322,7 +403,7 @@ export class TableEnvironment {
           this,
           Promise.resolve(this.planner().planSelect(s.query, text)),
           Promise.resolve({ query: s.query, text }),
-        ).execute();
+        ).execute(live);
     }
   }
 }

@@ -111,6 +111,39 @@ describe('layering', () => {
     expect(packages.has('chevrotain')).toBe(false);
   });
 
+  it('never lets StreamTableEnvironment (built on every worker of a job using it) load the parser or planner, except on the main thread', () => {
+    const seen = new Set<string>();
+    const stack = [join(SRC, 'sql/stream-table-environment.ts')];
+    const packages = new Set<string>();
+    while (stack.length) {
+      const file = stack.pop() as string;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      const text = readFileSync(file, 'utf8');
+      // what loading the module loads: imports that are not type-only (dynamic imports are checked below)
+      for (const m of text.matchAll(/^(?:import|export)\s(?!type\b)[^'"]*?from\s+['"]([^'"]+)['"]/gm)) {
+        if (!m[1].startsWith('.')) {
+          packages.add(m[1]);
+          continue;
+        }
+        const target = resolve(dirname(file), m[1]);
+        stack.push(statSync(target, { throwIfNoEntry: false }) ? target : target.replace(/\.js$/, '.ts'));
+      }
+    }
+    const reached = [...seen].map((f) => relative(SRC, f));
+    expect(reached).toContain('sql/runtime.ts');
+    expect(
+      reached.filter((f) => /parser|planner|reserved|table-environment\.ts$/.test(f) && f !== 'sql/stream-table-environment.ts'),
+    ).toEqual([]);
+    expect(packages.has('chevrotain')).toBe(false);
+    // its one dynamic import (the planner's TableEnvironment) sits behind the main-thread guard
+    const text = readFileSync(join(SRC, 'sql/stream-table-environment.ts'), 'utf8');
+    const dynamic = [...text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]);
+    expect(dynamic).toEqual(['./table-environment.ts']);
+    expect(text.indexOf('if (!isMainThread)')).toBeGreaterThan(-1);
+    expect(text.indexOf('if (!isMainThread)')).toBeLessThan(text.indexOf("import('./table-environment.ts')"));
+  });
+
   it('keeps the SQL parser (chevrotain) out of what importing weir loads: the Table API imports it on first use', () => {
     const seen = new Set<string>();
     const stack = [join(SRC, 'index.ts')];

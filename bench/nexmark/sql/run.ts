@@ -1,7 +1,7 @@
 // Nexmark as SQL against the DataStream jobs: per query, the SQL file (INSERT INTO a blackhole table, through the planner and the SQL job module) and the hand-written DataStream job, one run each at p=1 and p=2 on worker threads, with the ratio SQL / DataStream (target: ≥ 80 %).
 //
-//   npx tsx bench/nexmark/sql/run.ts                        q0,q1,q2,q11, 200,000 events
-//   npx tsx bench/nexmark/sql/run.ts --events 1000000 --queries q0,q2
+//   npm run bench:nexmark-sql                              q0,q1,q2,q11, 200,000 events
+//   npm run bench:nexmark-sql -- --events 1000000 --queries q0,q2
 //
 // Rate = events / wall time of the whole job run (thread start-up included), the same for both.
 // Both read the same generator (seed 0, 10,000 events/s of event time); the DataStream job ends in
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { executeJob } from '../../../src/index.ts';
 import { TableEnvironment } from '../../../src/sql/table-environment.ts';
-import { formatRate, machineInfo, machineLine, textTable } from '../../lib/report.ts';
+import { formatRate, machineInfo, machineLine, sourceRevision, textTable } from '../../lib/report.ts';
 
 const { values } = parseArgs({
   options: {
@@ -41,6 +41,8 @@ async function dataStreamRate(q: string, parallelism: number): Promise<number> {
   return events / ((performance.now() - start) / 1000);
 }
 
+const startedAt = new Date();
+const startMachine = machineInfo();
 const rows: string[][] = [];
 for (const q of queries) {
   for (const p of [1, 2]) {
@@ -50,5 +52,14 @@ for (const q of queries) {
     process.stdout.write(`${rows[rows.length - 1].join('  ')}\n`);
   }
 }
-process.stdout.write(`\nNexmark SQL vs DataStream, ${events.toLocaleString('en')} events, one run each\n${machineLine(machineInfo())}\n`);
+const revision = sourceRevision();
+process.stdout.write(
+  [
+    '',
+    `Nexmark SQL vs DataStream, ${events.toLocaleString('en')} events, one run each`,
+    `date ${startedAt.toISOString()} · commit ${revision === undefined ? 'unknown' : `${revision.commit}${revision.srcDirty ? ' (src/ modified)' : ''}`}`,
+    `${machineLine(startMachine)} at start, ${machineInfo().loadAverage1m} at end (load average 1m; 2 cores shared: other processes add noise)`,
+    '',
+  ].join('\n'),
+);
 process.stdout.write(`${textTable(['query', 'parallelism', 'DataStream', 'SQL', 'SQL / DataStream'], rows)}\n`);
