@@ -58,19 +58,29 @@ class IndexReader<T> implements SourceReader<T> {
 
 /**
  * The ranges subtask `index` of `parallelism` reads: its contiguous share of `[0, count)` on a
- * fresh start; after a restore, every remaining range of the old readers, dealt round robin.
+ * fresh start; after a restore, every remaining range of the old readers whose last index lies in
+ * that share. A range shrinks only from its front, so its last index never changes: at the same
+ * parallelism every reader gets back exactly its own ranges, whichever reader has finished. That
+ * matters for unaligned checkpoints: a reader's unshipped batches are restored on its own output
+ * channels, and its next records must follow them on those channels (dealt to another reader,
+ * they would overtake them on another channel). After a rescale, each range goes to the reader
+ * whose share holds its end, and stays there.
  */
 export function rangesFor(count: number, context: SourceReaderContext): IndexRange[] {
   const restored = context.restoredStates;
-  if (restored === undefined) {
-    const { start, end } = splitRange(count, context.subtaskIndex, context.parallelism);
-    return start < end ? [[start, end]] : [];
-  }
-  const all = (restored as IndexRange[][])
+  const { start, end } = splitRange(count, context.subtaskIndex, context.parallelism);
+  if (restored === undefined) return start < end ? [[start, end]] : [];
+  // A range past `count` (a job that now counts fewer) goes to the last reader rather than nowhere.
+  const last = context.subtaskIndex === context.parallelism - 1;
+  const mine = (r: IndexRange) => {
+    const at = Math.max(0, r[1] - 1);
+    return (at >= start && at < end) || (last && at >= count);
+  };
+  return (restored as IndexRange[][])
     .flat()
-    .filter((r) => r[0] < r[1])
-    .sort((a, b) => a[0] - b[0]);
-  return all.filter((_r, k) => k % context.parallelism === context.subtaskIndex).map((r) => [r[0], r[1]]);
+    .filter((r) => r[0] < r[1] && mine(r))
+    .sort((a, b) => a[0] - b[0])
+    .map((r) => [r[0], r[1]]);
 }
 
 /** A bounded, non-parallel source of the given items, in order (Flink's `fromCollection`). */

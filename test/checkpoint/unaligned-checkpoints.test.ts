@@ -1,5 +1,5 @@
 // Unaligned checkpoints under backpressure: a kill after one restores exactly (in-flight data replayed), savepoints stay aligned, and rescaling a checkpoint with in-flight data is refused by name.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -98,6 +98,7 @@ describe('unaligned checkpoints', () => {
       params: params({ perKey: 1200 }),
       onCheckpoint: (checkpoint, _attempt, c) => {
         if (retained !== undefined || inFlightBatches(checkpoint.states) === 0) return;
+        // Checkpoints live in the run's own folder (`<dir>/<job>/run-…/chk-N`).
         retained = join(c.checkpointPath as string, `chk-${checkpoint.id}`);
         resolveStop(c.stopWithSavepoint(join(dir, 'savepoints')));
       },
