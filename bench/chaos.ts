@@ -28,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { startJob, type CompletedCheckpoint } from '../src/index.ts';
 import { CHAOS_OUT_ID } from './jobs/ckpt-chaos.ts';
 import { formatCount, machineInfo, machineLine, median, sourceRevision, textTable } from './lib/report.ts';
+import { mulberry32 as prng } from './lib/random.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const JOB = join(here, 'jobs', 'ckpt-chaos.ts');
@@ -58,18 +59,6 @@ interface Kill {
   atEpochMs: number;
   /** Kill → first checkpoint of the next attempt completed (processing and checkpointing again). */
   toNextCheckpointMs?: number;
-}
-
-/** mulberry32: a small seeded PRNG, so a run can be repeated with its printed seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function parseOptions(): Options {

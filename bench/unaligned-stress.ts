@@ -30,6 +30,7 @@ import { parseArgs } from 'node:util';
 import { FAST_KEY, SLOW_KEY } from '../test/fixtures/jobs/split-owner-sequences.ts';
 import { startJob, type CompletedCheckpoint, type JobResult } from '../src/index.ts';
 import { operatorsOf } from '../src/scheduler/restore.ts';
+import { mulberry32 as prng } from './lib/random.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const JOBS = {
@@ -56,18 +57,6 @@ function readerDoneOtherInFlight(checkpoint: CompletedCheckpoint, aligned: boole
     return done && inFlight;
   }
   return false;
-}
-
-/** mulberry32: a small seeded PRNG, so a run can be repeated with its printed seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** What one run saw. */

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { mulberry32 as random } from '../fixtures/random.ts';
 
 const KEYS = 8;
 const PER_KEY = 3000;
@@ -50,18 +51,6 @@ function weirRun(args: string[], killAfterMs: number | undefined): Promise<Outco
       resolve({ code, signal, stderr });
     });
   });
-}
-
-/** Simple seeded generator (mulberry32), so a failing run can be repeated from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const dirs: string[] = [];

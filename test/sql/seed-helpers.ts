@@ -1,5 +1,7 @@
 // The seed pipeline's test data: generated orders with rows out of order within the 30 s bound and late rows, and the independent computation of hourly revenue per customer.
 
+import { mulberry32 as random } from '../fixtures/random.ts';
+
 export const HOUR = 3_600_000;
 export const BOUND = 30_000;
 export const START = Date.UTC(2026, 0, 1, 8);
@@ -9,18 +11,6 @@ export interface Order {
   customer: string;
   amount: number;
   ts: number;
-}
-
-/** A deterministic pseudo-random stream (mulberry32); the seed is in each test's name. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
