@@ -19,7 +19,6 @@
 // delay, and the next run starts with `--resume`, until `--kills` kills happened; the last run
 // ends the job. The committed part files are then checked the same way.
 
-import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +28,7 @@ import { startJob, type CompletedCheckpoint } from '../src/index.ts';
 import { CHAOS_OUT_ID } from './jobs/ckpt-chaos.ts';
 import { formatCount, machineInfo, machineLine, median, sourceRevision, textTable } from './lib/report.ts';
 import { mulberry32 as prng } from './lib/random.ts';
+import { runWeirProcess, type WeirProcessOutcome } from './lib/weir-process.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const JOB = join(here, 'jobs', 'ckpt-chaos.ts');
@@ -199,39 +199,9 @@ interface ProcessRun {
   outcome: string;
 }
 
-/** Runs `weir run` once; with `killDelayMs`, SIGKILLs it that long after its run folder holds a checkpoint. */
-function weirRun(args: string[], killDelayMs: number | undefined): Promise<{ code: number | null; signal: string | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(here, '..', 'bin', 'weir.js'), 'run', JOB, ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    let poll: NodeJS.Timeout | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      stderr += chunk;
-      const folder = /weir: checkpoints go to (\S+)/.exec(stderr)?.[1];
-      if (killDelayMs === undefined || folder === undefined || poll !== undefined) return;
-      poll = setInterval(() => {
-        let names: string[] = [];
-        try {
-          names = readdirSync(folder);
-        } catch {
-          return;
-        }
-        if (!names.some((n) => /^chk-\d+$/.test(n))) return;
-        clearInterval(poll);
-        timer = setTimeout(() => child.kill('SIGKILL'), killDelayMs);
-      }, 5);
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearInterval(poll);
-      clearTimeout(timer);
-      resolve({ code, signal, stderr });
-    });
-  });
+/** Runs `weir run` of the chaos job once; with `killDelayMs`, SIGKILLs it that long after its run folder holds a checkpoint. */
+function weirRun(args: string[], killDelayMs: number | undefined): Promise<WeirProcessOutcome> {
+  return runWeirProcess(['run', JOB, ...args], killDelayMs);
 }
 
 /** The codes the file sink committed: each subtask's parts in part order (a key's steps are in one subtask's parts, in order). */

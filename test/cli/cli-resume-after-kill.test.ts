@@ -1,56 +1,17 @@
 // `weir run --resume` after whole-process `kill -9`s: the output of an exactly-once file sink equals the failure-free run's.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runWeirProcess, type WeirProcessOutcome } from '../../bench/lib/weir-process.ts';
 import { mulberry32 as random } from '../fixtures/random.ts';
 
 const KEYS = 8;
 const PER_KEY = 3000;
 
-interface Outcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-}
-
-/**
- * Runs `weir run` on the chaos file-sink job. With `killAfterMs`, kills it with SIGKILL that long
- * after its run folder holds a first completed checkpoint (so each kill lands mid-stream).
- */
-function weirRun(args: string[], killAfterMs: number | undefined): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/weir.js', 'run', 'test/fixtures/jobs/chaos-file-sink.ts', '-p', '2', ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    let poll: NodeJS.Timeout | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      stderr += chunk;
-      const folder = /weir: checkpoints go to (\S+)/.exec(stderr)?.[1];
-      if (killAfterMs === undefined || folder === undefined || poll !== undefined) return;
-      poll = setInterval(() => {
-        let names: string[] = [];
-        try {
-          names = readdirSync(folder);
-        } catch {
-          return; // not created yet
-        }
-        if (!names.some((n) => /^chk-\d+$/.test(n))) return;
-        clearInterval(poll);
-        timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-      }, 10);
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearInterval(poll);
-      clearTimeout(timer);
-      resolve({ code, signal, stderr });
-    });
-  });
+/** Runs `weir run` on the chaos file-sink job at p=2 (see runWeirProcess for the kill). */
+function weirRun(args: string[], killAfterMs: number | undefined): Promise<WeirProcessOutcome> {
+  return runWeirProcess(['run', 'test/fixtures/jobs/chaos-file-sink.ts', '-p', '2', ...args], killAfterMs);
 }
 
 const dirs: string[] = [];
