@@ -301,6 +301,10 @@ export function startGraph(
   if (storage) options.onEvent?.({ kind: 'checkpoint-folder', path: storage.jobDir });
   const tasks = graph.vertices.flatMap((v) => Array.from({ length: v.parallelism }, (_, s) => `${v.id}/${s}`));
   let client!: JobClient;
+  // Checkpoint writes still in flight when the last subtask finishes; the result waits for them,
+  // so nothing writes into the checkpoint folder after the job has ended.
+  const writes = new Set<Promise<unknown>>();
+  const settleWrites = () => Promise.allSettled([...writes]);
   const master = new JobMaster({
     jobName: graph.config.jobName,
     mode,
@@ -316,9 +320,14 @@ export function startGraph(
     onEvent: options.onEvent,
     store:
       storeCheckpoint || storage
-        ? async (c) => {
-            if (storage) await storage.write(snapshotOf(c, graph));
-            await storeCheckpoint?.(c, graph);
+        ? (c) => {
+            const write = (async () => {
+              if (storage) await storage.write(snapshotOf(c, graph));
+              await storeCheckpoint?.(c, graph);
+            })();
+            const tracked = write.catch(() => undefined).finally(() => writes.delete(tracked));
+            writes.add(tracked);
+            return write;
           }
         : undefined,
     loadLatest: storage
@@ -373,10 +382,12 @@ export function startGraph(
   };
   const result = master.result.then(
     async (done) => {
+      await settleWrites();
       await storage?.markFinished().catch(() => undefined);
       return done;
     },
     async (error: unknown) => {
+      await settleWrites();
       await cleanup();
       throw error;
     },

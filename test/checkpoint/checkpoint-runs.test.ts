@@ -84,6 +84,30 @@ describe('checkpoints belong to their run', () => {
   }, 60_000);
 });
 
+describe('the end of a run', () => {
+  it('the result waits for checkpoint writes still in flight: nothing is written into the folder after it resolves', async () => {
+    const checkpointDir = temp('late-writes');
+    let writing = 0;
+    let written = 0;
+    const client = await startJob(FILE_JOB, {
+      parallelism: 2,
+      checkpointDir,
+      params: { keys: 4, perKey: 500, interval: 50, rate: 8_000, out: temp('late-writes-out') },
+      // A slow store: the last checkpoints are still being written when the subtasks finish.
+      storeCheckpoint: async () => {
+        writing++;
+        await new Promise((r) => setTimeout(r, 300));
+        written++;
+      },
+    });
+    await client.result;
+    expect(writing).toBeGreaterThan(0);
+    expect(written).toBe(writing);
+    const leftovers = readdirSync(client.checkpointPath as string).filter((n) => n.startsWith('.'));
+    expect(leftovers).toEqual([]);
+  }, 60_000);
+});
+
 describe('resuming', () => {
   it('restores from a run folder given as the savepoint, and resume after a finished run starts from scratch, saying why', async () => {
     const checkpointDir = temp('resume-runs');
