@@ -37,6 +37,17 @@ export interface SqlType {
   time?: 'rowtime' | 'proctime';
 }
 
+/** The kind of a row in a changelog, as Flink's `RowKind` prints it. */
+export type RowKind = '+I' | '-U' | '+U' | '-D';
+
+/**
+ * The property that carries a row's kind in an updating stream (Flink's `RowData.getRowKind()`).
+ * Rows are plain objects keyed by column name; in an insert-only stream the property is absent,
+ * and an absent kind means `+I` everywhere, so insert-only plans pay nothing for changelogs.
+ * Operators that pass rows through (calc, union) copy it; connectors never write it as a column.
+ */
+export const ROW_KIND = '$kind';
+
 /** A named, typed column of a plan node's output rows (rows are plain objects keyed by name). */
 export interface PlanField {
   name: string;
