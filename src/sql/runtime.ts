@@ -239,7 +239,15 @@ function intervalOf(text: string): number {
 
 function buildWindowAgg(input: DataStream<Row>, node: WindowAggNode): DataStream<Row> {
   const keyFns = node.keys.map((k) => compileFunction(k.code));
-  const keyOf = keyFns.length === 0 ? () => '[]' : (r: Row) => JSON.stringify(keyFns.map((f) => f(r) ?? null));
+  // One scalar key keys the state as itself (no text built per row); otherwise the JSON of the key list.
+  const scalar = node.scalarKey === true;
+  const one = keyFns[0];
+  const keyOf: (r: Row) => unknown = scalar
+    ? (r) => one(r) ?? null
+    : keyFns.length === 0
+      ? () => '[]'
+      : (r) => JSON.stringify(keyFns.map((f) => f(r) ?? null));
+  const keysOf = scalar ? (key: unknown) => [key] : (key: unknown) => JSON.parse(key as string) as unknown[];
   const project = compileCalc(
     { kind: 'calc', id: -1, uid: '', input: -1, projection: node.projection, fields: node.fields, filter: node.having },
     'g',
@@ -250,10 +258,10 @@ function buildWindowAgg(input: DataStream<Row>, node: WindowAggNode): DataStream
     .window(assignerFor(node.window))
     .aggregate(
       aggregateFunction(node.aggs) as AggregateFunction<unknown, Acc[], unknown[]>,
-      (key: string, ctx: WindowContext<TimeWindow>, results: Iterable<unknown[]>, out: Collector<Row>) => {
+      (key: unknown, ctx: WindowContext<TimeWindow>, results: Iterable<unknown[]>, out: Collector<Row>) => {
         const w = ctx.window();
         for (const a of results) {
-          const g = { k: JSON.parse(key) as unknown[], a, ws: w.start, we: w.end };
+          const g = { k: keysOf(key), a, ws: w.start, we: w.end };
           const row = projectG(g);
           if (row !== null) out.collect(row);
         }
@@ -272,9 +280,46 @@ export function buildGraph(env: StreamExecutionEnvironment, plan: SqlPlan, input
   const outputs: DataStream<Row>[] = [];
   if (plan.version !== 1) throw configError(`unknown SQL plan version ${String(plan.version)}`);
   const streams = new Map<number, DataStream<Row>>();
-  const get = (id: number) => {
-    const s = streams.get(id);
-    if (s === undefined) throw configError(`SQL plan: node ${id} is read before it is built`);
+  // Calcs are built when read: a calc read only by another calc is folded into it (one operator
+  // computing both, the way Flink's planner merges adjacent Calcs), so a view over a view costs one
+  // function call per row, not an operator hop. A calc nobody reads is never built.
+  const calcs = new Map<number, CalcNode>();
+  const readers = new Map<number, number>();
+  for (const node of plan.nodes as PlanNode[])
+    for (const [field, value] of Object.entries(node))
+      if (field === 'input' || field === 'inputs' || field === 'left' || field === 'right')
+        for (const id of Array.isArray(value) ? value : [value]) if (typeof id === 'number') readers.set(id, (readers.get(id) ?? 0) + 1);
+  const buildCalc = (node: CalcNode): DataStream<Row> => {
+    let fn = compileCalc(node);
+    let input = node.input;
+    const folded: string[] = [node.uid];
+    for (let inner = calcs.get(input); inner !== undefined && readers.get(inner.id) === 1; inner = calcs.get(input)) {
+      const [first, then] = [compileCalc(inner), fn];
+      fn = (r: Row) => {
+        const m = first(r);
+        return m === null ? null : then(m);
+      };
+      input = inner.input;
+      folded.push(inner.uid);
+    }
+    const filters = node.filter !== undefined || folded.length > 1;
+    const s = get(input);
+    const out = filters
+      ? s.flatMap<Row>((r: Row, c: Collector<Row>) => {
+          const o = fn(r);
+          if (o !== null) c.collect(o);
+        })
+      : s.map((r: Row) => fn(r) as Row);
+    return out.name(filters ? 'filter and projection' : 'projection').uid(node.uid);
+  };
+  const get = (id: number): DataStream<Row> => {
+    let s = streams.get(id);
+    if (s === undefined) {
+      const calc = calcs.get(id);
+      if (calc === undefined) throw configError(`SQL plan: node ${id} is read before it is built`);
+      s = buildCalc(calc);
+      streams.set(id, s);
+    }
     return s;
   };
   for (const node of plan.nodes as PlanNode[]) {
@@ -282,19 +327,9 @@ export function buildGraph(env: StreamExecutionEnvironment, plan: SqlPlan, input
       case 'source':
         streams.set(node.id, buildSource(env, node, plan.config, inputs));
         break;
-      case 'calc': {
-        const fn = compileCalc(node);
-        const s = get(node.input);
-        const out =
-          node.filter === undefined
-            ? s.map((r: Row) => fn(r) as Row)
-            : s.flatMap<Row>((r: Row, c: Collector<Row>) => {
-                const o = fn(r);
-                if (o !== null) c.collect(o);
-              });
-        streams.set(node.id, out.name(node.filter === undefined ? 'projection' : 'filter and projection').uid(node.uid));
+      case 'calc':
+        calcs.set(node.id, node);
         break;
-      }
       case 'window-agg':
         streams.set(node.id, buildWindowAgg(get(node.input), node));
         break;
