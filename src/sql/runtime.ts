@@ -19,7 +19,7 @@ import type { AggregateFunction } from '../windows/window-processor.ts';
 import type { WindowContext } from '../windows/index.ts';
 import type { Collector } from '../actors/index.ts';
 import { SQL_FUNCTIONS } from './functions.ts';
-import { sinkFor, sourceFor } from './connectors.ts';
+import { COMPUTES_COLUMNS, sinkFor, sourceFor } from './connectors.ts';
 import type { AggCall, CalcNode, PlanNode, SourceNode, SqlPlan, WindowAggNode, WindowSpec } from './plan.ts';
 
 type Row = Record<string, unknown>;
@@ -202,14 +202,18 @@ function buildSource(
   config: Record<string, string>,
   inputs: readonly DataStream<Row>[],
 ): DataStream<Row> {
-  let stream = node.connector === DATASTREAM_CONNECTOR ? fromDataStream(node, inputs) : sourceFor(env, node);
-  if (node.computed.length > 0) {
-    const fns = node.computed.map((c) => ({ name: c.name, fn: compileFunction(c.expr.code) }));
+  // The computed columns, in order (each may read the ones before it), added to the row by one compiled function.
+  const fns = node.computed;
+  const compute = new Function(
+    '$',
+    `"use strict"; return function (r) { ${fns.map((c) => `r[${JSON.stringify(c.name)}] = ${c.expr.code};`).join(' ')} return r; };`,
+  )(SQL_FUNCTIONS) as (r: Row) => Row;
+  const fused = fns.length > 0 && COMPUTES_COLUMNS.has(node.connector);
+  let stream =
+    node.connector === DATASTREAM_CONNECTOR ? fromDataStream(node, inputs) : sourceFor(env, node, fused ? compute : undefined);
+  if (fns.length > 0 && !fused) {
     stream = stream
-      .map((r: Row) => {
-        for (const c of fns) r[c.name] = c.fn(r);
-        return r;
-      })
+      .map(compute)
       .name(`${node.table}: computed columns`)
       .uid(`${node.uid}/computed`);
   }
