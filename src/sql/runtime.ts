@@ -38,6 +38,52 @@ function compileCalc(node: CalcNode, param = 'r'): (r: Row) => Row | null {
   ) => Row | null;
 }
 
+/** A reference to a column of the row: `r["name"]`, as the planner writes them. */
+const COLUMN_REF = /\br\[("(?:[^"\\]|\\.)*")\]/g;
+/** Expressions cheap enough to compute twice: a column, a field of a column, a literal. */
+const CHEAP = /^(?:r\["[^"\\]*"\]|\$\.field\(r\["[^"\\]*"\], "[^"\\]*"\)|-?\d+(?:\.\d+)?|null|true|false)$/;
+
+/**
+ * `outer` over `inner` as one calc, `inner`'s expressions written into `outer`'s where its
+ * columns are read (as Flink's planner merges adjacent Calcs): no row is built in between. Undefined
+ * when that would compute an expression that is not cheap more than once. `inner`'s filter runs
+ * first; an inner column nobody reads is not computed. A reference to a column `inner` does not
+ * project (e.g. the row kind) still reads the input row, which is the same property.
+ */
+export function substituteCalc(inner: CalcNode, outer: CalcNode): CalcNode | undefined {
+  const exprs = new Map(inner.projection.map((p) => [p.name, p.expr.code]));
+  const codes = [...outer.projection.map((p) => p.expr.code), ...(outer.filter !== undefined ? [outer.filter.code] : [])];
+  const uses = new Map<string, number>();
+  for (const code of codes) {
+    // the whole row read some other way: leave the calcs apart
+    if (/\br\b/.test(code.replace(COLUMN_REF, '').replace(/"(?:[^"\\]|\\.)*"/g, '""'))) return undefined;
+    for (const m of code.matchAll(COLUMN_REF)) {
+      const name = JSON.parse(m[1]) as string;
+      uses.set(name, (uses.get(name) ?? 0) + 1);
+    }
+  }
+  for (const [name, n] of uses) {
+    const code = exprs.get(name);
+    if (code !== undefined && n > 1 && !CHEAP.test(code)) return undefined;
+  }
+  const rewrite = (code: string) =>
+    code.replace(COLUMN_REF, (whole, quoted: string) => {
+      const e = exprs.get(JSON.parse(quoted) as string);
+      return e === undefined ? whole : `(${e})`;
+    });
+  const outerFilter = outer.filter !== undefined ? rewrite(outer.filter.code) : undefined;
+  const filter =
+    inner.filter !== undefined && outerFilter !== undefined
+      ? `((${inner.filter.code}) === true && (${outerFilter}) === true)`
+      : (inner.filter?.code ?? outerFilter);
+  return {
+    ...outer,
+    input: inner.input,
+    filter: filter === undefined ? undefined : { code: filter },
+    projection: outer.projection.map((p) => ({ name: p.name, expr: { code: rewrite(p.expr.code) } })),
+  };
+}
+
 /**
  * Watermarks of a SQL table (Flink's WatermarkAssigner): the largest value the watermark
  * expression has given so far. With `pipeline.auto-watermark-interval` = 0 (weir SQL's default)
@@ -294,19 +340,24 @@ export function buildGraph(env: StreamExecutionEnvironment, plan: SqlPlan, input
       if (field === 'input' || field === 'inputs' || field === 'left' || field === 'right')
         for (const id of Array.isArray(value) ? value : [value]) if (typeof id === 'number') readers.set(id, (readers.get(id) ?? 0) + 1);
   const buildCalc = (node: CalcNode): DataStream<Row> => {
-    let fn = compileCalc(node);
+    // Fold inner calcs into the expressions where that needs no expression twice; compose functions where it would.
+    let merged = node;
+    let composed: ((r: Row) => Row | null) | undefined;
     let input = node.input;
-    const folded: string[] = [node.uid];
     for (let inner = calcs.get(input); inner !== undefined && readers.get(inner.id) === 1; inner = calcs.get(input)) {
-      const [first, then] = [compileCalc(inner), fn];
-      fn = (r: Row) => {
-        const m = first(r);
-        return m === null ? null : then(m);
-      };
+      const substituted = composed === undefined ? substituteCalc(inner, merged) : undefined;
+      if (substituted !== undefined) merged = substituted;
+      else {
+        const [first, then] = [compileCalc(inner), composed ?? compileCalc(merged)];
+        composed = (r: Row) => {
+          const m = first(r);
+          return m === null ? null : then(m);
+        };
+      }
       input = inner.input;
-      folded.push(inner.uid);
     }
-    const filters = node.filter !== undefined || folded.length > 1;
+    const fn = composed ?? compileCalc(merged);
+    const filters = composed !== undefined || merged.filter !== undefined;
     const s = get(input);
     const out = filters
       ? s.flatMap<Row>((r: Row, c: Collector<Row>) => {
