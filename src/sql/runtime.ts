@@ -19,7 +19,7 @@ import type { AggregateFunction } from '../windows/window-processor.ts';
 import type { WindowContext } from '../windows/index.ts';
 import type { Collector } from '../actors/index.ts';
 import { SQL_FUNCTIONS } from './functions.ts';
-import { COMPUTES_COLUMNS, sinkFor, sourceFor } from './connectors.ts';
+import { COMPUTES_COLUMNS, WATERMARKS_IN_SOURCE, sinkFor, sourceFor } from './connectors.ts';
 import type { AggCall, CalcNode, PlanNode, SourceNode, SqlPlan, WindowAggNode, WindowSpec } from './plan.ts';
 
 type Row = Record<string, unknown>;
@@ -255,19 +255,12 @@ function buildSource(
     `"use strict"; return function (r) { ${fns.map((c) => `r[${JSON.stringify(c.name)}] = ${c.expr.code};`).join(' ')} return r; };`,
   )(SQL_FUNCTIONS) as (r: Row) => Row;
   const fused = fns.length > 0 && COMPUTES_COLUMNS.has(node.connector);
-  let stream =
-    node.connector === DATASTREAM_CONNECTOR ? fromDataStream(node, inputs) : sourceFor(env, node, fused ? compute : undefined);
-  if (fns.length > 0 && !fused) {
-    stream = stream
-      .map(compute)
-      .name(`${node.table}: computed columns`)
-      .uid(`${node.uid}/computed`);
-  }
+  let strategy: WatermarkStrategy<Row> | undefined;
   if (node.watermark !== undefined) {
     const column = node.watermark.column;
     const expr = compileFunction(node.watermark.expr.code);
     const interval = intervalOf(config['pipeline.auto-watermark-interval'] ?? '0');
-    const strategy = WatermarkStrategy.forGenerator<Row>(() => new SqlWatermarks(expr, interval === 0)).withTimestampAssigner((r) => {
+    strategy = WatermarkStrategy.forGenerator<Row>(() => new SqlWatermarks(expr, interval === 0)).withTimestampAssigner((r) => {
       const ts = r[column];
       if (typeof ts !== 'number')
         throw new Error(
@@ -275,6 +268,19 @@ function buildSource(
         );
       return ts;
     });
+  }
+  const inSource = strategy !== undefined && (fused || fns.length === 0) && WATERMARKS_IN_SOURCE.has(node.connector);
+  let stream =
+    node.connector === DATASTREAM_CONNECTOR
+      ? fromDataStream(node, inputs)
+      : sourceFor(env, node, fused ? compute : undefined, inSource ? strategy : undefined);
+  if (fns.length > 0 && !fused) {
+    stream = stream
+      .map(compute)
+      .name(`${node.table}: computed columns`)
+      .uid(`${node.uid}/computed`);
+  }
+  if (strategy !== undefined && !inSource) {
     stream = stream.assignTimestampsAndWatermarks(strategy).name(`${node.table}: watermarks`).uid(`${node.uid}/watermarks`);
   }
   return stream;
