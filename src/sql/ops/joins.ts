@@ -70,8 +70,10 @@ interface Entry {
  * (with their multiplicity and, on an outer side, their number of matches) in map state. An inner
  * join forwards the input's row kind; an outer join emits +I/-D, retracting a NULL-padded row when
  * its first match arrives and emitting it again when its last match goes.
+ *
+ * @internal exported for the operator tests.
  */
-class RegularJoin extends KeyedCoProcessFunction<string, Row, Row, Row> {
+export class RegularJoin extends KeyedCoProcessFunction<string, Row, Row, Row> {
   private c!: Compiled;
   private left!: MapState<string, Entry>;
   private right!: MapState<string, Entry>;
@@ -151,7 +153,8 @@ class RegularJoin extends KeyedCoProcessFunction<string, Row, Row, Row> {
       if (inputIsOuter) emit(out, padMine(), '-D');
       return;
     }
-    const outKind: RowKind = inputIsOuter || otherIsOuter ? '-D' : kind;
+    // as Flink: -D from an outer side, else the input's own kind (-U or -D)
+    const outKind: RowKind = inputIsOuter ? '-D' : kind;
     for (const m of matches) for (let i = 0; i < m.e.n; i++) emit(out, i === 0 ? m.joined : pair(m.e.row), outKind);
     if (otherIsOuter) {
       for (const m of matches) {
@@ -179,8 +182,10 @@ class RegularJoin extends KeyedCoProcessFunction<string, Row, Row, Row> {
  * rows of a window in list state until the watermark passes the window's end, then every pair
  * that meets the condition (and, for outer joins, each unmatched row padded with NULLs), once.
  * Rows behind the watermark for their window are dropped, as Flink drops them.
+ *
+ * @internal exported for the operator tests.
  */
-class WindowJoin extends KeyedCoProcessFunction<string, Row, Row, Row> {
+export class WindowJoin extends KeyedCoProcessFunction<string, Row, Row, Row> {
   private c!: Compiled;
   private left!: ListState<Row>;
   private right!: ListState<Row>;
