@@ -1160,7 +1160,10 @@ export class Planner {
           return;
         }
         const c = compileExpr(item.expr, scope);
-        const name = item.alias ?? (item.expr.kind === 'ref' ? item.expr.path[item.expr.path.length - 1] : `EXPR$${i}`);
+        let name = item.alias ?? (item.expr.kind === 'ref' ? item.expr.path[item.expr.path.length - 1] : `EXPR$${i}`);
+        // a derived name taken already (`SELECT a.id, b.id` over a join) gets a suffix, as Flink's `id0`
+        if (item.alias === undefined && item.expr.kind === 'ref')
+          for (let j = 0, base = name; fields.some((x) => x.name === name); j++) name = `${base}${j}`;
         // a column passed through keeps its time attribute, and PROCTIME() makes one; other computed columns lose it
         const type = item.expr.kind === 'ref' || isProctimeCall(item.expr) ? c.type : withoutTime(c.type);
         projection.push({ name, expr: { code: c.code } });
