@@ -258,6 +258,10 @@ function boundsOf(c: Expr, left: Scope, right: Scope): Bound[] {
     const b = compare(c.left, c.op, c.right);
     return b === undefined ? [] : [b];
   }
+  if (c.kind === 'binary' && c.op === '=') {
+    // ltime = rtime: both bounds at once
+    return [compare(c.left, '>=', c.right), compare(c.left, '<=', c.right)].filter((b): b is Bound => b !== undefined);
+  }
   if (c.kind === 'between' && !c.not) {
     const lo = compare(c.arg, '>=', c.low);
     const hi = compare(c.arg, '<=', c.high);
@@ -347,7 +351,7 @@ function planJoinWith(host: JoinHost, f: JoinFrom, extra: Expr[], text: string):
 
   // interval join: the rowtimes of both sides bounded by each other, above and below
   if (strategy === 'regular') {
-    const bounds = residual.flatMap((c) => boundsOf(c, ls, rs));
+    const bounds = joinConds.flatMap((c) => boundsOf(c, ls, rs));
     const lower = bounds.find((b) => b.kind === 'lower');
     if (lower !== undefined) {
       const same = bounds.filter((b) => b.columns[0] === lower.columns[0] && b.columns[1] === lower.columns[1]);
@@ -376,7 +380,6 @@ function planJoinWith(host: JoinHost, f: JoinFrom, extra: Expr[], text: string):
   const rightUpdating = isUpdating(host, rightRel.node);
   if (strategy !== 'regular' && (leftUpdating || rightUpdating))
     throw unsupported(`${strategy} joins of updating inputs (rows with -U/-D)`);
-  if (strategy === 'interval' && joinType !== 'INNER') throw unsupported(`outer interval joins (${what} with time bounds)`);
 
   // output types: the padded side of an outer join is nullable; only interval joins keep time attributes
   const nullL = joinType === 'RIGHT' || joinType === 'FULL';

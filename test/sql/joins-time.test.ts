@@ -124,10 +124,38 @@ describe('interval joins', () => {
     expect(q7.strategy).toBe('regular');
   });
 
-  it('refuses outer interval joins by name', () => {
-    expect(() => planOf(`SELECT * FROM L LEFT JOIN R ON L.k = R.k AND L.ts BETWEEN R.ts - INTERVAL '1' SECOND AND R.ts`)).toThrow(
-      'not supported yet: outer interval joins (LEFT JOIN with time bounds)',
+  it('LEFT and FULL interval joins: a row that never matched comes padded with NULLs when the watermark passes its last chance', async () => {
+    const sql = (type: string) => (l: string, r: string) =>
+      `SELECT L.v AS lv, R.v AS rv FROM ${l} L ${type} JOIN ${r} R ON L.k = R.k AND R.ts BETWEEN L.ts - INTERVAL '2' SECOND AND L.ts + INTERVAL '1' SECOND`;
+    const matched = [
+      { lv: 'l1', rv: 'r1' },
+      { lv: 'l1', rv: 'r3' },
+      { lv: 'l1', rv: 'r2' },
+      { lv: 'l3', rv: 'r7' },
+    ];
+    const leftOnly = ['lnull', 'late-l'].map((lv) => ({ lv, rv: null }));
+    const rightOnly = ['r4', 'r5', 'rnull', 'late-r'].map((rv) => ({ lv: null, rv }));
+    const left = await run(rows, sql('LEFT'));
+    expect(left.every((r) => !('$kind' in r))).toBe(true);
+    expect(sorted(left)).toEqual(sorted([...matched, ...leftOnly]));
+    expect(sorted(await run(rows, sql('FULL OUTER')))).toEqual(sorted([...matched, ...leftOnly, ...rightOnly]));
+  });
+
+  it('a row behind the watermark still joins the rows in state, as Flink SQL does (it drops none)', async () => {
+    const got = await run(
+      [
+        ['L', 1, 'l', 30],
+        ['R', 1, 'r', 40], // watermark 29 s
+        ['R', 1, 'late', 28.5], // behind the watermark, and L at 30 s is in state until the watermark reaches 31 s
+      ],
+      (l, r) =>
+        `SELECT L.v AS lv, R.v AS rv FROM ${l} L JOIN ${r} R ON L.k = R.k AND R.ts BETWEEN L.ts - INTERVAL '2' SECOND AND L.ts + INTERVAL '1' SECOND`,
     );
+    expect(sorted(got)).toEqual(sorted([{ lv: 'l', rv: 'late' }]));
+  });
+
+  it('an equality of the two rowtimes is an interval join of width 0', () => {
+    expect(joinOf(planOf('SELECT * FROM L JOIN R ON L.k = R.k AND L.ts = R.ts')).interval).toMatchObject({ lower: 0, upper: 0 });
   });
 });
 

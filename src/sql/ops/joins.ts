@@ -245,7 +245,6 @@ export class WindowJoin extends KeyedCoProcessFunction<string, Row, Row, Row> {
 
 /** Builds a join node's operator on its two inputs; state and timers under the node's uid. */
 export function buildJoin(left: DataStream<Row>, right: DataStream<Row>, node: JoinNode): DataStream<Row> {
-  if (node.strategy === 'interval') return buildIntervalJoin(left, right, node);
   const extra =
     node.window !== undefined
       ? [
@@ -254,34 +253,115 @@ export function buildJoin(left: DataStream<Row>, right: DataStream<Row>, node: J
         ]
       : [[], []];
   const keys = compile(node, extra[0], extra[1]);
-  const fn = node.strategy === 'window' ? new WindowJoin(node) : new RegularJoin(node);
+  const fn =
+    node.strategy === 'window' ? new WindowJoin(node) : node.strategy === 'interval' ? new IntervalJoin(node) : new RegularJoin(node);
   return left
     .connect(right)
     .keyBy(keys.leftKey, keys.rightKey)
     .process<Row>(fn)
-    .name(`${node.strategy === 'window' ? 'WindowJoin' : 'Join'}(${node.joinType})`)
+    .name(`${{ regular: 'Join', interval: 'IntervalJoin', window: 'WindowJoin' }[node.strategy]}(${node.joinType})`)
     .uid(node.uid);
 }
 
+/** A row of one side of an interval join in state, and whether it has joined a row yet (outer joins pad the others). */
+interface Timed {
+  row: Row;
+  m: boolean;
+}
+
 /**
- * The interval join on DataStream's interval join: the rowtime bounds become its between(), the
- * condition (which keeps the exact bounds) filters the pairs. Rows behind the watermark are dropped.
+ * Flink SQL's row-time interval join (TimeIntervalJoin), keyed by the equi-keys: a left row at
+ * `tl` joins the right rows at `tr` with `tr − tl` within the bounds. Each row joins the other
+ * side's rows in state when it arrives and stays in state while a row of the other side that
+ * could match may still come before the watermark: a left row until the watermark reaches
+ * `tl + upper`, a right row until it reaches `tr − lower`; then an outer side's row that never
+ * matched is emitted padded with NULLs. A row behind the watermark still joins what is in state
+ * (Flink drops no late rows here), and is not kept.
+ *
+ * @internal exported for the operator tests.
  */
-function buildIntervalJoin(left: DataStream<Row>, right: DataStream<Row>, node: JoinNode): DataStream<Row> {
-  const iv = node.interval as NonNullable<JoinNode['interval']>;
-  const c = compile(node);
-  // DataStream's interval join reads the record timestamps: a SQL row's is its rowtime column's value
-  const joined = left.keyBy(c.leftKey).intervalJoin(right.keyBy(c.rightKey)).between(iv.lower, iv.upper);
-  if (!iv.lowerInclusive) joined.lowerBoundExclusive();
-  if (!iv.upperInclusive) joined.upperBoundExclusive();
-  return joined
-    .process<Row>((l: Row, r: Row, _ctx: unknown, out: Collector<Row>) => {
-      if (c.nullKey(c.leftKey(l))) return;
-      const row = c.build(l, r);
-      if (c.condition(row)) out.collect(row);
-    })
-    .name(`IntervalJoin(${node.joinType})`)
-    .uid(node.uid);
+export class IntervalJoin extends KeyedCoProcessFunction<string, Row, Row, Row> {
+  private c!: Compiled;
+  private left!: MapState<number, Timed[]>;
+  private right!: MapState<number, Timed[]>;
+
+  constructor(private readonly node: JoinNode) {
+    super();
+  }
+
+  override open(): void {
+    this.c = compile(this.node);
+    this.left = this.getRuntimeContext().getMapState(new MapStateDescriptor<number, Timed[]>('left'));
+    this.right = this.getRuntimeContext().getMapState(new MapStateDescriptor<number, Timed[]>('right'));
+  }
+
+  private get iv(): NonNullable<JoinNode['interval']> {
+    return this.node.interval as NonNullable<JoinNode['interval']>;
+  }
+
+  /** Whether d = tr − tl is within the bounds. */
+  private within(d: number): boolean {
+    const iv = this.iv;
+    return (iv.lowerInclusive ? d >= iv.lower : d > iv.lower) && (iv.upperInclusive ? d <= iv.upper : d < iv.upper);
+  }
+
+  processElement1(row: Row, ctx: KeyedProcessContext<string>, out: Collector<Row>): void {
+    this.process(row, true, ctx, out);
+  }
+
+  processElement2(row: Row, ctx: KeyedProcessContext<string>, out: Collector<Row>): void {
+    this.process(row, false, ctx, out);
+  }
+
+  private process(row: Row, isLeft: boolean, ctx: KeyedProcessContext<string>, out: Collector<Row>): void {
+    const t = this.node.joinType;
+    const iv = this.iv;
+    const time = row[isLeft ? iv.leftTime : iv.rightTime];
+    if (typeof time !== 'number') return; // a NULL rowtime joins nothing
+    const other = isLeft ? this.right : this.left;
+    let matched = false;
+    if (!this.c.nullKey(ctx.getCurrentKey())) {
+      for (const [ot, rows] of [...other.entries()]) {
+        if (!this.within(isLeft ? ot - time : time - ot)) continue;
+        let changed = false;
+        const next = rows.map((o) => {
+          const joined = isLeft ? this.c.build(row, o.row) : this.c.build(o.row, row);
+          if (!this.c.condition(joined)) return o;
+          out.collect(joined);
+          matched = true;
+          if (o.m) return o;
+          changed = true;
+          return { row: o.row, m: true };
+        });
+        if (changed) other.put(ot, next);
+      }
+    }
+    // kept while a row of the other side that could match may still come on time
+    const until = isLeft ? time + iv.upper : time - iv.lower;
+    const outer = isLeft ? t === 'LEFT' || t === 'FULL' : t === 'RIGHT' || t === 'FULL';
+    if (ctx.currentWatermark() < until) {
+      const mine = isLeft ? this.left : this.right;
+      mine.put(time, [...(mine.get(time) ?? []), { row, m: matched }]);
+      ctx.timerService().registerEventTimeTimer(until);
+    } else if (outer && !matched) {
+      out.collect(isLeft ? this.c.build(row, null) : this.c.build(null, row));
+    }
+  }
+
+  override onTimer(_timestamp: number, ctx: OnTimerContext<string>, out: Collector<Row>): void {
+    const t = this.node.joinType;
+    const w = ctx.currentWatermark();
+    const iv = this.iv;
+    for (const isLeft of [true, false]) {
+      const state = isLeft ? this.left : this.right;
+      const outer = isLeft ? t === 'LEFT' || t === 'FULL' : t === 'RIGHT' || t === 'FULL';
+      for (const [time, rows] of [...state.entries()]) {
+        if ((isLeft ? time + iv.upper : time - iv.lower) > w) continue;
+        state.remove(time);
+        if (outer) for (const r of rows) if (!r.m) out.collect(isLeft ? this.c.build(r.row, null) : this.c.build(null, r.row));
+      }
+    }
+  }
 }
 
 /**
