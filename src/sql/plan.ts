@@ -129,6 +129,11 @@ export interface WindowAggNode {
    */
   scalarKey?: true;
   window: WindowSpec;
+  /**
+   * A cascading window aggregate (GROUP BY the window properties of a window aggregate's output):
+   * each row's window is read from these columns instead of assigned from its timestamp.
+   */
+  attached?: { start: string; end: string };
   aggs: AggCall[];
   having?: PlanExpr;
   projection: { name: string; expr: PlanExpr }[];
@@ -157,7 +162,7 @@ export interface SinkNode {
 }
 
 /** One node of a plan; inputs always come before the nodes that read them. */
-export type PlanNode = SourceNode | CalcNode | WindowAggNode | UnionNode | SinkNode;
+export type PlanNode = SourceNode | CalcNode | WindowAggNode | UnionNode | SinkNode | JoinNode;
 
 /** A SQL job: its nodes and settings. */
 export interface SqlPlan {
@@ -174,3 +179,41 @@ export const PLAN_PARAM = 'weir.sql.plan';
 export const COLLECT_ID = 'weir.sql.collect';
 /** The collect sink's option naming the BroadcastChannel a SELECT's rows are also posted to as they arrive (the SQL client's live result). */
 export const LIVE_CHANNEL_OPTION = 'weir.live-channel';
+
+/**
+ * A join of two inputs (`src/sql/plan-joins.ts` plans it, `src/sql/ops/joins.ts` runs it), keyed
+ * by its equi-keys. Output rows are built column by column from the left row `l` and the right
+ * row `r` (NULL for the padding of an outer join); the residual condition sees the output row.
+ */
+export interface JoinNode {
+  kind: 'join';
+  id: number;
+  uid: string;
+  /** regular: both sides kept in keyed state; interval: rows kept while a time bound can still match; window: per window, fired by the watermark. */
+  strategy: 'regular' | 'interval' | 'window';
+  joinType: 'INNER' | 'LEFT' | 'RIGHT' | 'FULL';
+  left: number;
+  right: number;
+  /** Equi-keys: left key i is compared with right key i (NULL never matches). */
+  leftKeys: PlanExpr[];
+  rightKeys: PlanExpr[];
+  /** The input columns, in order: a row's identity in state (for retractions). */
+  leftColumns: string[];
+  rightColumns: string[];
+  /** Output columns: each is the `column` of the left (`l`) or right (`r`) row. */
+  output: { name: string; side: 'l' | 'r'; column: string }[];
+  /** The rest of the join condition, over the output row `r`. */
+  condition?: PlanExpr;
+  /** Interval join: `right.rightTime - left.leftTime` lies between `lower` and `upper` (ms). */
+  interval?: { leftTime: string; rightTime: string; lower: number; lowerInclusive: boolean; upper: number; upperInclusive: boolean };
+  /** Window join: the window property columns of each side. */
+  window?: { leftStart: string; leftEnd: string; rightStart: string; rightEnd: string };
+  /** Inputs whose rows carry a row kind (-U/-D): the join retracts them from state. */
+  leftUpdating?: true;
+  rightUpdating?: true;
+  /** `table.exec.state.ttl` in ms (regular joins): state unused this long is dropped. */
+  stateTtl?: number;
+  /** The output is a changelog (rows carry `$kind`). */
+  updating?: true;
+  fields: PlanField[];
+}

@@ -3,6 +3,7 @@
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { ColumnDef, Expr, FromItem, Query, QueryBody, Select, Statement, TypeAst } from './ast.ts';
 import type { AggCall, PlanField, PlanNode, SinkNode, SourceNode, SqlPlan, SqlType, WindowSpec } from './plan.ts';
+import { planJoin, windowPropOf, windowedAfterProjection, type JoinHost, type WindowProps } from './plan-joins.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -131,7 +132,7 @@ export function typeText(t: SqlType): string {
   return s;
 }
 
-const T = {
+export const T = {
   bool: (nullable: boolean): SqlType => ({ kind: 'BOOLEAN', nullable }),
   bigint: (nullable: boolean): SqlType => ({ kind: 'BIGINT', nullable }),
   int: (nullable: boolean): SqlType => ({ kind: 'INT', nullable }),
@@ -151,7 +152,7 @@ function isProctimeCall(e: Expr): boolean {
   return e.kind === 'call' && e.name === 'PROCTIME';
 }
 
-function withoutTime(t: SqlType): SqlType {
+export function withoutTime(t: SqlType): SqlType {
   if (t.time === undefined) return t;
   const { time: _time, ...rest } = t;
   return rest;
@@ -172,7 +173,7 @@ function assignable(to: SqlType, from: SqlType): boolean {
   return from.kind === to.kind;
 }
 
-function comparable(a: SqlType, b: SqlType): boolean {
+export function comparable(a: SqlType, b: SqlType): boolean {
   if (a.kind === 'NULL' || b.kind === 'NULL') return true;
   if (isNumeric(a) && isNumeric(b)) return true;
   if (isTimestamp(a) && isTimestamp(b)) return true;
@@ -180,7 +181,7 @@ function comparable(a: SqlType, b: SqlType): boolean {
 }
 
 /** Milliseconds of an interval literal. */
-function intervalMs(e: Extract<Expr, { kind: 'interval' }>): number {
+export function intervalMs(e: Extract<Expr, { kind: 'interval' }>): number {
   const n = Number(e.value);
   if (!Number.isFinite(n)) throw validationError(`invalid interval value '${e.value}'`);
   const unit: Record<string, number> = {
@@ -351,19 +352,21 @@ export function createTable(catalog: Catalog, s: Extract<Statement, { kind: 'cre
 // ---------------------------------------------------------------------------------------------
 // Expressions
 
-function textAt(text: string, e: { loc: { start: number; end: number } }): string {
+export function textAt(text: string, e: { loc: { start: number; end: number } }): string {
   return text.slice(e.loc.start, e.loc.end).replace(/\s+/g, ' ').trim();
 }
 
 /** A field visible in a scope, with the alias (table name or AS) it may be qualified by. */
-interface ScopeField {
+export interface ScopeField {
   name: string;
   type: SqlType;
   qualifier?: string;
+  /** The row's property holding the value when it is not `name` (a join's output renames clashing columns, as Flink's `id0`). */
+  column?: string;
 }
 
 /** The columns an expression may reference. */
-class Scope {
+export class Scope {
   constructor(
     readonly fields: ScopeField[],
     readonly text: string,
@@ -373,7 +376,7 @@ class Scope {
 }
 
 /** A compiled expression: JavaScript source over `r` and `$`, and its SQL type. */
-interface Compiled {
+export interface Compiled {
   code: string;
   type: SqlType;
 }
@@ -420,7 +423,7 @@ function resolveRef(e: Extract<Expr, { kind: 'ref' }>, scope: Scope): Compiled {
       throw validationError(`column '${path[0]}' not found${didYouMean(path[0], names)}; available: ${names.join(', ')}`);
     }
   }
-  let code = `r[${JSON.stringify(field.name)}]`;
+  let code = `r[${JSON.stringify(field.column ?? field.name)}]`;
   let type = field.type;
   for (const name of rest) {
     if (type.kind !== 'ROW') throw validationError(`'${textAt(scope.text, e)}': ${typeText(type)} has no field '${name}'`);
@@ -443,7 +446,7 @@ function literal(value: unknown): string {
 }
 
 /** Compiles an expression in a scope to JavaScript source; every operator keeps SQL's NULL semantics. */
-function compileExpr(e: Expr, scope: Scope): Compiled {
+export function compileExpr(e: Expr, scope: Scope): Compiled {
   const hit = scope.intercept?.(e);
   if (hit !== undefined) return hit;
   const text = () => textAt(scope.text, e);
@@ -807,14 +810,20 @@ const KNOWN_FUNCTIONS = [
 // Queries
 
 /** A planned relation: the node producing it, its fields, and a pending window TVF. */
-interface Rel {
+export interface Rel {
   node: number;
   fields: ScopeField[];
   /** Set by a window TVF: the window, applied by the GROUP BY window_start, window_end that follows. */
   window?: WindowSpec;
+  /**
+   * Window properties (Flink's RelWindowProperties) of a window aggregate's output: the row
+   * properties holding its window_start and window_end, kept through renames (`window_start AS
+   * starttime`). A GROUP BY over both is a cascading window aggregate; a join on both, a window join.
+   */
+  windowed?: WindowProps;
 }
 
-function containsAggregate(e: Expr | undefined): boolean {
+export function containsAggregate(e: Expr | undefined): boolean {
   if (e === undefined) return false;
   let found = false;
   walk(e, (x) => {
@@ -824,7 +833,7 @@ function containsAggregate(e: Expr | undefined): boolean {
 }
 
 /** Calls `f` on `e` and every expression inside it (CASE branches, call arguments, OVER specs), not inside subqueries. */
-function walk(e: Expr, f: (e: Expr) => void): void {
+export function walk(e: Expr, f: (e: Expr) => void): void {
   const visit = (v: unknown): void => {
     if (v === null || typeof v !== 'object') return;
     if (Array.isArray(v)) {
@@ -1027,6 +1036,25 @@ export class Planner {
     return { node: node.id, fields: fields.map((f) => ({ ...f, qualifier: alias ?? name })) };
   }
 
+  /** What the join planner (plan-joins.ts) reaches of the planner. */
+  private joinHost(): JoinHost {
+    return {
+      planFrom: (f, text) => this.planFrom(f, text),
+      add: (node) => this.add(node as Omit<PlanNode, 'id' | 'uid'>),
+      node: (id) => this.nodes[id],
+      scratch: <R>(fn: () => R): R => {
+        const saved = this.nodes;
+        this.nodes = [...saved];
+        try {
+          return fn();
+        } finally {
+          this.nodes = saved;
+        }
+      },
+      config: this.config,
+    };
+  }
+
   private planFrom(f: FromItem, text: string): Rel {
     switch (f.kind) {
       case 'table':
@@ -1037,7 +1065,7 @@ export class Planner {
         return { ...rel, fields: rel.fields.map((x) => ({ ...x, qualifier: f.alias })) };
       }
       case 'join':
-        throw unsupported(`joins (${f.type === 'COMMA' ? 'FROM a, b' : `${f.type} JOIN`})`);
+        return planJoin(this.joinHost(), f, undefined, text).rel;
       case 'tvf':
         return this.planWindowTvf(f, text);
     }
@@ -1100,14 +1128,16 @@ export class Planner {
   private planSelectBlock(s: Select, text: string): Rel {
     if (s.distinct) throw unsupported('SELECT DISTINCT');
     if (s.from === undefined) throw unsupported('SELECT without FROM');
-    const input = this.planFrom(s.from, text);
+    // an inner join takes the WHERE conjuncts it can use (equi-keys, time bounds, pushed-down filters)
+    const { rel: input, where } =
+      s.from.kind === 'join' ? planJoin(this.joinHost(), s.from, s.where, text) : { rel: this.planFrom(s.from, text), where: s.where };
     const scope = new Scope(input.fields, text);
     let filter: string | undefined;
-    if (s.where !== undefined) {
-      if (containsAggregate(s.where)) throw validationError(`aggregates are not allowed in WHERE: '${textAt(text, s.where)}'`);
-      const w = compileExpr(s.where, scope);
+    if (where !== undefined) {
+      if (containsAggregate(where)) throw validationError(`aggregates are not allowed in WHERE: '${textAt(text, where)}'`);
+      const w = compileExpr(where, scope);
       if (w.type.kind !== 'BOOLEAN' && w.type.kind !== 'NULL')
-        throw validationError(`type error in WHERE '${textAt(text, s.where)}': needs a BOOLEAN, got ${typeText(w.type)}`);
+        throw validationError(`type error in WHERE '${textAt(text, where)}': needs a BOOLEAN, got ${typeText(w.type)}`);
       filter = w.code;
     }
     const aggregated =
@@ -1121,13 +1151,19 @@ export class Planner {
         if (item.kind === 'star') {
           for (const f of input.fields) {
             if (item.qualifier !== undefined && f.qualifier !== item.qualifier) continue;
-            projection.push({ name: f.name, expr: { code: `r[${JSON.stringify(f.name)}]` } });
-            fields.push({ name: f.name, type: f.type });
+            // a name both sides of a join have shows as the join's column (`id`, `id0`), as in Flink
+            const column = f.column ?? f.name;
+            const name = input.fields.filter((x) => x.name === f.name).length > 1 ? column : f.name;
+            projection.push({ name, expr: { code: `r[${JSON.stringify(column)}]` } });
+            fields.push({ name, type: f.type });
           }
           return;
         }
         const c = compileExpr(item.expr, scope);
-        const name = item.alias ?? (item.expr.kind === 'ref' ? item.expr.path[item.expr.path.length - 1] : `EXPR$${i}`);
+        let name = item.alias ?? (item.expr.kind === 'ref' ? item.expr.path[item.expr.path.length - 1] : `EXPR$${i}`);
+        // a derived name taken already (`SELECT a.id, b.id` over a join) gets a suffix, as Flink's `id0`
+        if (item.alias === undefined && item.expr.kind === 'ref')
+          for (let j = 0, base = name; fields.some((x) => x.name === name); j++) name = `${base}${j}`;
         // a column passed through keeps its time attribute, and PROCTIME() makes one; other computed columns lose it
         const type = item.expr.kind === 'ref' || isProctimeCall(item.expr) ? c.type : withoutTime(c.type);
         projection.push({ name, expr: { code: c.code } });
@@ -1141,7 +1177,7 @@ export class Planner {
         projection,
         fields,
       });
-      return { node: node.id, fields };
+      return { node: node.id, fields, windowed: windowedAfterProjection(input.windowed, projection) };
     }
     return this.planAggregate(s, input, scope, filter, text);
   }
@@ -1156,7 +1192,7 @@ export class Planner {
         filter: { code: filter },
         projection: input.fields
           .filter((f) => !['window_start', 'window_end', 'window_time'].includes(f.name) || input.window === undefined)
-          .map((f) => ({ name: f.name, expr: { code: `r[${JSON.stringify(f.name)}]` } })),
+          .map((f) => ({ name: f.column ?? f.name, expr: { code: `r[${JSON.stringify(f.column ?? f.name)}]` } })),
         fields: input.fields.map((f) => ({ name: f.name, type: f.type })),
       });
       inputNode = node.id;
@@ -1191,6 +1227,16 @@ export class Planner {
         throw validationError('a window aggregate must GROUP BY both window_start and window_end of its window table function');
       window = input.window;
     }
+    // GROUP BY both window properties of a window aggregate's output: a cascading window aggregate
+    let attached: { start: string; end: string } | undefined;
+    if (window === undefined && input.windowed !== undefined) {
+      const props = keyExprs.map((k) => windowPropOf(k, scope, input.windowed as WindowProps));
+      if (props.includes('start') && props.includes('end')) {
+        attached = { start: input.windowed.start, end: input.windowed.end };
+        window = input.windowed.spec;
+        for (let i = keyExprs.length - 1; i >= 0; i--) if (props[i] !== undefined) keyExprs.splice(i, 1);
+      }
+    }
     if (window === undefined) throw unsupported('GROUP BY without a window (updating aggregates with retractions)');
     const keys = keyExprs.map((k) => compileExpr(k, scope));
     const keyIndex = new Map(keyExprs.map((k, i) => [exprKey(k), i]));
@@ -1201,6 +1247,10 @@ export class Planner {
     const intercept = (e: Expr): Compiled | undefined => {
       const ki = keyIndex.get(exprKey(e));
       if (ki !== undefined) return { code: `g.k[${ki}]`, type: withoutTime(keys[ki].type) };
+      if (e.kind === 'ref' && attached !== undefined) {
+        const which = windowPropOf(e, scope, input.windowed as WindowProps);
+        if (which !== undefined) return { code: which === 'start' ? 'g.ws' : 'g.we', type: T.ts(false) };
+      }
       if (e.kind === 'ref' && input.window !== undefined) {
         const last = e.path[e.path.length - 1];
         if (last === 'window_start') return { code: 'g.ws', type: T.ts(false) };
@@ -1264,12 +1314,17 @@ export class Planner {
       keys: keys.map((k) => ({ code: k.code })),
       scalarKey: keys.length === 1 && !['ROW', 'ARRAY', 'MAP'].includes(keys[0].type.kind) ? true : undefined,
       window,
+      ...(attached !== undefined ? { attached } : {}),
       aggs,
       having,
       projection,
       fields,
     });
-    return { node: node.id, fields };
+    return {
+      node: node.id,
+      fields,
+      windowed: windowedAfterProjection({ spec: window, start: 'g.ws', end: 'g.we', code: true }, projection),
+    };
   }
 
   private groupWindow(g: Extract<Expr, { kind: 'call' }>, scope: Scope, text: string): WindowSpec {
@@ -1326,7 +1381,7 @@ export class Planner {
   }
 }
 
-function uniqueNames(fields: ScopeField[]): void {
+export function uniqueNames(fields: ScopeField[]): void {
   const seen = new Set<string>();
   for (const f of fields) {
     if (seen.has(f.name)) throw validationError(`the query has two columns named '${f.name}'; give one an alias (AS …)`);

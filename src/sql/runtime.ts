@@ -21,6 +21,7 @@ import type { Collector } from '../actors/index.ts';
 import { SQL_FUNCTIONS } from './functions.ts';
 import { COMPUTES_COLUMNS, WATERMARKS_IN_SOURCE, sinkFor, sourceFor } from './connectors.ts';
 import type { AggCall, CalcNode, PlanNode, SourceNode, SqlPlan, WindowAggNode, WindowSpec } from './plan.ts';
+import { WindowAttachedAssigner, buildJoin } from './ops/joins.ts';
 
 type Row = Record<string, unknown>;
 
@@ -33,9 +34,11 @@ export function compileFunction<A = Row>(code: string, param = 'r'): (arg: A) =>
 function compileCalc(node: CalcNode, param = 'r'): (r: Row) => Row | null {
   const filter = node.filter !== undefined ? `if ((${node.filter.code}) !== true) return null;` : '';
   const body = node.projection.map((p) => `${JSON.stringify(p.name)}: ${p.expr.code}`).join(', ');
-  return new Function('$', `"use strict"; return function (${param}) { ${filter} return { ${body} }; };`)(SQL_FUNCTIONS) as (
-    r: Row,
-  ) => Row | null;
+  // a changelog row keeps its kind (absent: +I)
+  const kind = param === 'r' ? `if (r.$kind !== undefined) o.$kind = r.$kind; ` : '';
+  return new Function('$', `"use strict"; return function (${param}) { ${filter} const o = { ${body} }; ${kind}return o; };`)(
+    SQL_FUNCTIONS,
+  ) as (r: Row) => Row | null;
 }
 
 /** A reference to a column of the row: `r["name"]`, as the planner writes them. */
@@ -311,7 +314,11 @@ function buildWindowAgg(input: DataStream<Row>, node: WindowAggNode): DataStream
   const projectG = project as unknown as (g: unknown) => Row | null;
   return (input as DataStream<unknown>)
     .keyBy(keyOf as (r: unknown) => string)
-    .window(assignerFor(node.window))
+    .window(
+      node.attached !== undefined
+        ? (new WindowAttachedAssigner(node.attached.start, node.attached.end) as WindowAssigner<unknown, TimeWindow>)
+        : assignerFor(node.window),
+    )
     .aggregate(
       aggregateFunction(node.aggs) as AggregateFunction<unknown, Acc[], unknown[]>,
       (key: unknown, ctx: WindowContext<TimeWindow>, results: Iterable<unknown[]>, out: Collector<Row>) => {
@@ -393,6 +400,9 @@ export function buildGraph(env: StreamExecutionEnvironment, plan: SqlPlan, input
         break;
       case 'window-agg':
         streams.set(node.id, buildWindowAgg(get(node.input), node));
+        break;
+      case 'join':
+        streams.set(node.id, buildJoin(get(node.left), get(node.right), node));
         break;
       case 'union': {
         const [first, ...rest] = node.inputs.map(get);

@@ -175,11 +175,13 @@ export function explainPlan(plan: SqlPlan): string {
         return 'Union(all=[true])';
       case 'sink':
         return `Sink(table=[${n.table}], connector=[${n.connector}], fields=[${n.fields.map((f) => f.name).join(', ')}])`;
+      case 'join':
+        return `${{ regular: 'Join', interval: 'IntervalJoin', window: 'WindowJoin' }[n.strategy]}(joinType=[${n.joinType}], keys=[${n.leftKeys.length}]${n.condition ? `, where=[${n.condition.code}]` : ''}${n.updating ? ', changelog=[true]' : ''}, select=[${n.fields.map((f) => f.name).join(', ')}])`;
     }
   };
   const visit = (n: PlanNode, depth: number) => {
     lines.push(`${'   '.repeat(depth)}${depth > 0 ? '+- ' : ''}${describe(n)}  uid=${n.uid}`);
-    const inputs = n.kind === 'source' ? [] : n.kind === 'union' ? n.inputs : [n.input];
+    const inputs = n.kind === 'source' ? [] : n.kind === 'union' ? n.inputs : n.kind === 'join' ? [n.left, n.right] : [n.input];
     for (const i of inputs) visit(byId.get(i) as PlanNode, depth + 1);
   };
   for (const n of plan.nodes) if (n.kind === 'sink') visit(n, 0);

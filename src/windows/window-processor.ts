@@ -475,7 +475,10 @@ export class WindowProcessor {
       state.setCurrentNamespace(windowKey(new TimeWindow(paneStart, paneStart + p.pane)));
       const v = state.value();
       if (v === undefined) continue;
-      if (merged === undefined) merged = v;
+      // merge() may reuse its first accumulator (Flink's contract): never hand it a pane's stored one
+      if (merged === undefined && contents.kind === 'aggregate')
+        merged = (contents.aggregate.merge as (a: unknown, b: unknown) => unknown)(contents.aggregate.createAccumulator(), v);
+      else if (merged === undefined) merged = v;
       else if (contents.kind === 'reduce') merged = contents.reduce(merged, v);
       else if (contents.kind === 'aggregate') merged = (contents.aggregate.merge as (a: unknown, b: unknown) => unknown)(merged, v);
     }
