@@ -3,6 +3,7 @@
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { ColumnDef, Expr, FromItem, Query, QueryBody, Select, Statement, TypeAst } from './ast.ts';
 import type { AggCall, PlanField, PlanNode, SinkNode, SourceNode, SqlPlan, SqlType, WindowSpec } from './plan.ts';
+import { RANK_QUALIFIER, markChangelog, planTopN, rankSubquery, type GroupAggNode, type TopNPlanner } from './plan-changelog.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -643,7 +644,7 @@ function compileBinary(e: Extract<Expr, { kind: 'binary' }>, scope: Scope, text:
 function compileCall(e: Extract<Expr, { kind: 'call' }>, scope: Scope, text: () => string): Compiled {
   if (e.over !== undefined) throw unsupported(`OVER windows (${e.name}() OVER …)`);
   if (AGGREGATES.has(e.name))
-    throw validationError(`aggregate '${text()}' is only allowed in a SELECT list or HAVING of a windowed GROUP BY`);
+    throw validationError(`aggregate '${text()}' is only allowed in a SELECT list or HAVING`);
   if (e.name in GROUP_WINDOW_AUX)
     throw validationError(`'${text()}' needs a GROUP BY with the matching ${e.name.split('_')[0]}(…) group window`);
   if (e.filter !== undefined) throw validationError(`FILTER (WHERE …) is only allowed on aggregates, not in '${text()}'`);
@@ -857,6 +858,7 @@ export class Planner {
   private add<N extends PlanNode>(node: Omit<N, 'id' | 'uid'>): N {
     const id = this.nodes.length;
     const full = { ...node, id, uid: `${this.prefix}/${id}-${node.kind}` } as N;
+    markChangelog(full, (i) => this.nodes[i]);
     this.nodes.push(full);
     return full;
   }
@@ -1098,9 +1100,44 @@ export class Planner {
   }
 
   private planSelectBlock(s: Select, text: string): Rel {
-    if (s.distinct) throw unsupported('SELECT DISTINCT');
     if (s.from === undefined) throw unsupported('SELECT without FROM');
-    const input = this.planFrom(s.from, text);
+    const ranked = rankSubquery(s);
+    if (ranked !== undefined) return planTopN(this.topNPlanner(text), s, ranked);
+    return this.planSelectOn(s, this.planFrom(s.from, text), text);
+  }
+
+  /** What Top-N planning (plan-changelog.ts) needs of the planner. */
+  private topNPlanner(text: string): TopNPlanner {
+    return {
+      planFrom: (f) => this.planFrom(f, text),
+      compile: (e, rel) => compileExpr(e, new Scope(rel.fields, text)),
+      add: (node) => this.add(node),
+      planSelectOn: (s, input) => this.planSelectOn(s, input, text),
+      node: (id) => this.nodes[id],
+      textOf: (e) => textAt(text, e),
+    };
+  }
+
+  /** `SELECT DISTINCT`: the SELECT, then a GROUP BY on all its columns without aggregates (as Flink plans it). */
+  private planDistinct(s: Select, input: Rel, text: string): Rel {
+    if (s.groupBy.length > 0 || s.having !== undefined || s.items.some((i) => i.kind === 'expr' && containsAggregate(i.expr)))
+      throw unsupported('SELECT DISTINCT with GROUP BY or aggregates');
+    const rel = this.planSelectOn({ ...s, distinct: false }, input, text);
+    const fields = rel.fields.map((f) => ({ name: f.name, type: withoutTime(f.type) }));
+    const node = this.add<GroupAggNode>({
+      kind: 'group-agg',
+      input: rel.node,
+      keys: fields.map((f) => ({ code: `r[${JSON.stringify(f.name)}]` })),
+      aggs: [],
+      projection: fields.map((f, i) => ({ name: f.name, expr: { code: `g.k[${i}]` } })),
+      fields,
+      updating: true,
+    });
+    return { node: node.id, fields };
+  }
+
+  private planSelectOn(s: Select, input: Rel, text: string): Rel {
+    if (s.distinct) return this.planDistinct(s, input, text);
     const scope = new Scope(input.fields, text);
     let filter: string | undefined;
     if (s.where !== undefined) {
@@ -1121,6 +1158,7 @@ export class Planner {
         if (item.kind === 'star') {
           for (const f of input.fields) {
             if (item.qualifier !== undefined && f.qualifier !== item.qualifier) continue;
+            if (f.qualifier === RANK_QUALIFIER) continue; // a Top-N's row number is read by name only
             projection.push({ name: f.name, expr: { code: `r[${JSON.stringify(f.name)}]` } });
             fields.push({ name: f.name, type: f.type });
           }
@@ -1191,7 +1229,6 @@ export class Planner {
         throw validationError('a window aggregate must GROUP BY both window_start and window_end of its window table function');
       window = input.window;
     }
-    if (window === undefined) throw unsupported('GROUP BY without a window (updating aggregates with retractions)');
     const keys = keyExprs.map((k) => compileExpr(k, scope));
     const keyIndex = new Map(keyExprs.map((k, i) => [exprKey(k), i]));
     const aggs: AggCall[] = [];
@@ -1205,7 +1242,7 @@ export class Planner {
         const last = e.path[e.path.length - 1];
         if (last === 'window_start') return { code: 'g.ws', type: T.ts(false) };
         if (last === 'window_end') return { code: 'g.we', type: T.ts(false) };
-        if (last === 'window_time') return { code: '(g.we - 1)', type: window.proctime ? T.proctime() : T.ts(false, 'rowtime') };
+        if (last === 'window_time') return { code: '(g.we - 1)', type: window?.proctime ? T.proctime() : T.ts(false, 'rowtime') };
       }
       if (e.kind === 'call' && e.name in GROUP_WINDOW_AUX) {
         if (!e.name.startsWith(auxPrefix + '_') || auxPrefix === '')
@@ -1214,11 +1251,11 @@ export class Planner {
         if (which === 'ws') return { code: 'g.ws', type: T.ts(false) };
         if (which === 'we') return { code: 'g.we', type: T.ts(false) };
         if (which === 'proctime') {
-          if (!window.proctime)
+          if (!window?.proctime)
             throw validationError(`'${textAt(text, e)}' needs a window on processing time (PROCTIME()); use ${auxPrefix}_ROWTIME`);
           return { code: '(g.we - 1)', type: T.proctime() };
         }
-        if (window.proctime) throw validationError(`'${textAt(text, e)}' needs a window on event time; use ${auxPrefix}_PROCTIME`);
+        if (window?.proctime) throw validationError(`'${textAt(text, e)}' needs a window on event time; use ${auxPrefix}_PROCTIME`);
         return { code: '(g.we - 1)', type: T.ts(false, 'rowtime') };
       }
       if (e.kind === 'call' && AGGREGATES.has(e.name) && e.over === undefined) {
@@ -1257,6 +1294,20 @@ export class Planner {
       if (h.type.kind !== 'BOOLEAN')
         throw validationError(`type error in HAVING '${textAt(text, s.having)}': needs a BOOLEAN, got ${typeText(h.type)}`);
       having = { code: h.code };
+    }
+    if (window === undefined) {
+      // a non-windowed GROUP BY: an updating aggregate (Flink's GroupAggregate); its results lose time attributes
+      const agg = this.add<GroupAggNode>({
+        kind: 'group-agg',
+        input: inputNode,
+        keys: keys.map((k) => ({ code: k.code })),
+        aggs,
+        having,
+        projection,
+        fields: fields.map((f) => ({ name: f.name, type: withoutTime(f.type) })),
+        updating: true,
+      });
+      return { node: agg.id, fields: fields.map((f) => ({ ...f, type: withoutTime(f.type) })) };
     }
     const node = this.add<PlanNode & { kind: 'window-agg' }>({
       kind: 'window-agg',

@@ -20,7 +20,9 @@ import type { WindowContext } from '../windows/index.ts';
 import type { Collector } from '../actors/index.ts';
 import { SQL_FUNCTIONS } from './functions.ts';
 import { sinkFor, sourceFor } from './connectors.ts';
-import type { AggCall, CalcNode, PlanNode, SourceNode, SqlPlan, WindowAggNode, WindowSpec } from './plan.ts';
+import { ROW_KIND, type AggCall, type CalcNode, type PlanNode, type SourceNode, type SqlPlan, type WindowAggNode, type WindowSpec } from './plan.ts';
+import { buildGroupAgg } from './ops/group-agg.ts';
+import { buildDeduplicate, buildRank } from './ops/rank.ts';
 
 type Row = Record<string, unknown>;
 
@@ -33,7 +35,12 @@ export function compileFunction<A = Row>(code: string, param = 'r'): (arg: A) =>
 function compileCalc(node: CalcNode, param = 'r'): (r: Row) => Row | null {
   const filter = node.filter !== undefined ? `if ((${node.filter.code}) !== true) return null;` : '';
   const body = node.projection.map((p) => `${JSON.stringify(p.name)}: ${p.expr.code}`).join(', ');
-  return new Function('$', `"use strict"; return function (${param}) { ${filter} return { ${body} }; };`)(SQL_FUNCTIONS) as (
+  // an updating input's row kind is copied (only then: insert-only plans pay nothing for changelogs)
+  const ret =
+    node.updating === true
+      ? `const o = { ${body} }; if (${param}[${JSON.stringify(ROW_KIND)}] !== undefined) o[${JSON.stringify(ROW_KIND)}] = ${param}[${JSON.stringify(ROW_KIND)}]; return o;`
+      : `return { ${body} };`;
+  return new Function('$', `"use strict"; return function (${param}) { ${filter} ${ret} };`)(SQL_FUNCTIONS) as (
     r: Row,
   ) => Row | null;
 }
@@ -297,6 +304,15 @@ export function buildGraph(env: StreamExecutionEnvironment, plan: SqlPlan, input
       }
       case 'window-agg':
         streams.set(node.id, buildWindowAgg(get(node.input), node));
+        break;
+      case 'group-agg':
+        streams.set(node.id, buildGroupAgg(get(node.input), node));
+        break;
+      case 'rank':
+        streams.set(node.id, buildRank(get(node.input), node));
+        break;
+      case 'deduplicate':
+        streams.set(node.id, buildDeduplicate(get(node.input), node));
         break;
       case 'union': {
         const [first, ...rest] = node.inputs.map(get);

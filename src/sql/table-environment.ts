@@ -7,6 +7,7 @@ import { startJob, type ExecuteOptions, type JobClient } from '../scheduler/exec
 import type { Query, Statement } from './ast.ts';
 import type * as ParserModule from './parser.ts';
 import { COLLECT_ID, LIVE_CHANNEL_OPTION, PLAN_PARAM, type PlanField, type PlanNode, type SqlPlan } from './plan.ts';
+import { describeProducer, foldChangelog, isUpdating } from './plan-changelog.ts';
 import { Catalog, Planner, createTable, typeText, unsupported, validationError } from './planner.ts';
 
 type Row = Record<string, unknown>;
@@ -28,9 +29,17 @@ export interface TableResult {
   lateRowsDropped?: number;
   /** The rows as an async iterator (Flink's `TableResult.collect()`). */
   collect(): AsyncIterableIterator<Row>;
+  /**
+   * Whether the query is updating: then `rows` (and `collect()`) are its changelog, each row's
+   * kind in its `$kind` property (`ROW_KIND`: '+I' | '-U' | '+U' | '-D'; absent means '+I'), as
+   * Flink's collected Rows carry their RowKind.
+   */
+  updating: boolean;
+  /** The final table: the changelog folded (a retraction removes an equal row); the rows themselves for an insert-only result. */
+  materialize(): Row[];
 }
 
-function result(kind: TableResult['kind'], columns: string[], rows: Row[], job?: JobResult): TableResult {
+function result(kind: TableResult['kind'], columns: string[], rows: Row[], job?: JobResult, updating = false): TableResult {
   const late = job === undefined ? undefined : lateRowsOf(job);
   return {
     kind,
@@ -38,9 +47,11 @@ function result(kind: TableResult['kind'], columns: string[], rows: Row[], job?:
     rows,
     job,
     lateRowsDropped: late,
+    updating,
     async *collect() {
       yield* rows;
     },
+    materialize: () => (updating ? foldChangelog(rows, columns) : [...rows]),
   };
 }
 
@@ -113,11 +124,13 @@ export class Table {
     const columns = await this.columns();
     const job = live === undefined ? await this.env.runPlan(plan) : await runLive(this.env, plan, columns, live);
     const rows = (job.collected[COLLECT_ID] ?? []) as Row[];
+    const sink = plan.nodes[plan.nodes.length - 1];
     return result(
       'rows',
       columns.map((c) => c.name),
       rows,
       job,
+      isUpdating(sink),
     );
   }
 }
@@ -173,6 +186,10 @@ export function explainPlan(plan: SqlPlan): string {
         return `WindowAggregate(window=[${JSON.stringify(n.window)}], keys=[${n.keys.length}], aggs=[${n.aggs.map((a) => `${a.fn}${a.distinct ? '(DISTINCT)' : ''}${a.filter ? ' FILTER' : ''}`).join(', ')}], select=[${n.projection.map((p) => p.name).join(', ')}])`;
       case 'union':
         return 'Union(all=[true])';
+      case 'group-agg':
+      case 'rank':
+      case 'deduplicate':
+        return describeProducer(n);
       case 'sink':
         return `Sink(table=[${n.table}], connector=[${n.connector}], fields=[${n.fields.map((f) => f.name).join(', ')}])`;
     }
