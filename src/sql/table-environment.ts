@@ -57,8 +57,11 @@ function result(kind: TableResult['kind'], columns: string[], rows: Row[], job?:
 
 /** Told of a SELECT's rows while its job runs (the SQL client's result view). */
 export interface LiveRowListener {
-  /** The query's columns (name and SQL type), before its job starts. */
-  start(fields: { name: string; type: string }[]): void;
+  /**
+   * The query's columns (name and SQL type), before its job starts; `updating` when the query's
+   * rows are a changelog (each row's kind in its `$kind` property, absent meaning `+I`).
+   */
+  start(fields: { name: string; type: string }[], updating?: boolean): void;
   /**
    * Rows as they arrive. When the job ends, rows its collected result holds that did not arrive
    * live come in one last call, so that every row is told once (a job that restarted may have
@@ -144,7 +147,10 @@ async function runLive(env: TableEnvironment, plan: SqlPlan, columns: PlanField[
       n.kind === 'sink' && n.connector === 'collect' ? { ...n, options: { ...n.options, [LIVE_CHANNEL_OPTION]: name } } : n,
     ),
   };
-  live.start(columns.map((c) => ({ name: c.name, type: typeText(c.type) })));
+  live.start(
+    columns.map((c) => ({ name: c.name, type: typeText(c.type) })),
+    isUpdating(plan.nodes[plan.nodes.length - 1]),
+  );
   const told = new Map<string, number>();
   const channel = new BroadcastChannel(name);
   channel.onmessage = (event) => {
