@@ -165,14 +165,24 @@ export function markChangelog(node: PlanNode, byId: (id: number) => PlanNode): v
         (sink as { updating?: true }).updating = true;
         return;
       }
-      const why = WHY[sink.connector] ?? `connector '${sink.connector}' is append-only`;
-      throw changelogError(
-        `Table sink '${sink.table}' doesn't support consuming update changes which is produced by node ${describeProducer(producer)}: ${why}`,
-      );
+      throw sinkError(sink, producer);
     }
     default:
       return;
   }
+}
+
+function sinkError(sink: SinkNode, producer: PlanNode): WeirError {
+  const why = WHY[sink.connector] ?? `connector '${sink.connector}' is append-only`;
+  return changelogError(
+    `Table sink '${sink.table}' doesn't support consuming update changes which is produced by node ${describeProducer(producer)}: ${why}`,
+  );
+}
+
+/** The error for an updating plan whose sink (e.g. `toDataStream`'s) takes only inserts, naming the node that produces the updates. */
+export function refuseUpdates(sink: SinkNode, nodes: readonly PlanNode[]): WeirError {
+  const byId = (i: number) => nodes[i];
+  return sinkError(sink, producerOf(byId(sink.input), byId));
 }
 
 /** The kind of a row (`+I` when absent). */
