@@ -18,6 +18,8 @@ export interface GroupAggNode {
   uid: string;
   input: number;
   keys: PlanExpr[];
+  /** The GROUP BY expressions as written (for EXPLAIN and errors). */
+  groupBy?: string[];
   aggs: AggCall[];
   having?: PlanExpr;
   projection: { name: string; expr: PlanExpr }[];
@@ -44,6 +46,8 @@ export interface RankNode {
   input: number;
   partitionKeys: PlanExpr[];
   orderBy: RankOrder[];
+  /** PARTITION BY and ORDER BY as written (for EXPLAIN and errors). */
+  text?: { partitionBy: string[]; orderBy: string[] };
   limit: number;
   rankField?: string;
   /** Whether the input is updating. */
@@ -63,6 +67,8 @@ export interface DeduplicateNode {
   uid: string;
   input: number;
   keys: PlanExpr[];
+  /** PARTITION BY as written (for EXPLAIN and errors). */
+  keyText?: string[];
   keep: 'first' | 'last';
   time: 'rowtime' | 'proctime';
   /** The rowtime column (event-time deduplication compares it). */
@@ -94,11 +100,11 @@ function changelogError(message: string): WeirError {
 export function describeProducer(n: PlanNode): string {
   switch (n.kind) {
     case 'group-agg':
-      return `GroupAggregate(groupBy=[${n.keys.length} key(s)], select=[${n.projection.map((p) => p.name).join(', ')}])`;
+      return `GroupAggregate(groupBy=[${(n.groupBy ?? []).join(', ')}], select=[${n.projection.map((p) => p.name).join(', ')}])`;
     case 'rank':
-      return `Rank(rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=${n.limit}], select=[${n.fields.map((f) => f.name).join(', ')}])`;
+      return `Rank(rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=${n.limit}], partitionBy=[${(n.text?.partitionBy ?? []).join(', ')}], orderBy=[${(n.text?.orderBy ?? []).join(', ')}], select=[${n.fields.map((f) => f.name).join(', ')}])`;
     case 'deduplicate':
-      return `Deduplicate(keep=[${n.keep === 'first' ? 'FirstRow' : 'LastRow'}], key=[${n.keys.length} key(s)], order=[${n.time.toUpperCase()}])`;
+      return `Deduplicate(keep=[${n.keep === 'first' ? 'FirstRow' : 'LastRow'}], key=[${(n.keyText ?? []).join(', ')}], order=[${n.time.toUpperCase()}])`;
     case 'calc':
       return `Calc(select=[${n.projection.map((p) => p.name).join(', ')}])`;
     case 'union':
@@ -376,6 +382,7 @@ export function planTopN(p: TopNPlanner, outer: Select, found: NonNullable<Retur
       kind: 'deduplicate',
       input: input.node,
       keys: partitionKeys,
+      keyText: over.partitionBy.map((e) => p.textOf(e)),
       keep,
       time,
       timeField: path[path.length - 1],
@@ -391,6 +398,10 @@ export function planTopN(p: TopNPlanner, outer: Select, found: NonNullable<Retur
       input: input.node,
       partitionKeys,
       orderBy: order.map((o) => ({ expr: { code: o.code }, desc: o.desc })),
+      text: {
+        partitionBy: over.partitionBy.map((e) => p.textOf(e)),
+        orderBy: over.orderBy.map((o) => `${p.textOf(o.expr)} ${o.desc ? 'DESC' : 'ASC'}`),
+      },
       limit,
       ...(rnOutput ? { rankField: rn } : {}),
       fields: fields.map((f) => ({ name: f.name, type: f.type })),
