@@ -1,0 +1,69 @@
+// Nexmark in SQL with updating operators: q9's Top-1 per auction and q4's average over it, without q9's join, on 40k generated events (p=1 local, p=2 threads) against a plain TypeScript reference; q4 and q9 themselves wait for joins (it.todo below, for the lead to enable after the join work merges).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { TableEnvironment } from '../../src/sql/table-environment.ts';
+
+type Row = Record<string, unknown>;
+const DDL = readFileSync(join('bench', 'nexmark', 'sql', 'ddl.sql'), 'utf8');
+
+async function env(mode: 'local' | 'threads', parallelism: number): Promise<TableEnvironment> {
+  const e = TableEnvironment.create({ mode, parallelism });
+  await e.executeScript(DDL);
+  return e;
+}
+
+const sorted = (rows: Row[]) => rows.map((r) => JSON.stringify(r)).sort();
+
+/** Per auction the best bid: highest price, then earliest (q9's ORDER BY B.price DESC, B.dateTime ASC). */
+function best(bids: Row[]): Map<number, Row> {
+  const m = new Map<number, Row>();
+  for (const b of bids) {
+    const cur = m.get(b.auction as number);
+    if (
+      cur === undefined ||
+      (b.price as number) > (cur.price as number) ||
+      (b.price === cur.price && (b.dateTime as number) < (cur.dateTime as number))
+    )
+      m.set(b.auction as number, b);
+  }
+  return m;
+}
+
+const TOP1 = `SELECT auction, price, dateTime FROM (
+    SELECT auction, price, dateTime, ROW_NUMBER() OVER (PARTITION BY auction ORDER BY price DESC, dateTime ASC) AS rownum FROM bid
+  ) WHERE rownum <= 1`;
+
+describe('Nexmark with updating SQL operators (no joins)', () => {
+  it("q9's Top-1 per auction and q4's AVG over it equal a reference, at p=1 and on two threads", async () => {
+    const bids = (await (await env('local', 1)).executeSql('SELECT auction, price, dateTime FROM bid')).rows;
+    expect(bids.length).toBeGreaterThan(30_000);
+    const winners = [...best(bids).values()];
+    const groups = new Map<number, number[]>();
+    for (const w of winners) {
+      const g = (w.auction as number) % 10;
+      groups.set(g, [...(groups.get(g) ?? []), w.price as number]);
+    }
+    const averages = [...groups].map(([g, ps]) => ({ g, n: ps.length, average: Math.trunc(ps.reduce((a, b) => a + b, 0) / ps.length) }));
+    for (const [mode, p] of [
+      ['local', 1],
+      ['threads', 2],
+    ] as const) {
+      const e = await env(mode, p);
+      const top = await e.executeSql(TOP1);
+      expect(top.updating).toBe(true);
+      expect(sorted(top.materialize())).toEqual(sorted(winners));
+      const avg = await e.executeSql(`SELECT MOD(auction, 10) AS g, COUNT(*) AS n, AVG(price) AS average FROM (${TOP1}) GROUP BY MOD(auction, 10)`);
+      expect(sorted(avg.materialize())).toEqual(sorted(averages));
+    }
+  });
+
+  // For the lead, after the join work merges: run bench/nexmark/sql/q4.sql and q9.sql as SELECTs
+  // (as nexmark-sql-queries.test.ts does), fold them with TableResult.materialize(), and compare
+  // with the DataStream jobs (bench/nexmark/queries/q4.ts, q9.ts). Known differences to settle
+  // first: the DataStream winning bid requires price >= reserve and a bid in [dateTime, expires)
+  // (SQL: BETWEEN, both ends, no reserve); DataStream q4 emits a DOUBLE running average per
+  // winning bid (compare its last value per category), SQL AVG(BIGINT) truncates to BIGINT.
+  it.todo("q4 (SQL, needs joins): the final table equals the DataStream job's last average per category");
+  it.todo("q9 (SQL, needs joins): the final table equals the DataStream job's winning bid per auction");
+});
