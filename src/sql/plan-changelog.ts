@@ -217,31 +217,41 @@ function rowKey(r: Row, columns?: readonly string[]): string {
  * that is not there is an error: a correct changelog never does.
  */
 export class MaterializedTable {
-  private readonly rows: Row[] = [];
+  /** The rows by the order they were added (a Map keeps insertion order and deletes in O(1)). */
+  private readonly rows = new Map<number, Row>();
+  /** The sequence numbers of the rows equal to a key, oldest first. */
+  private readonly byKey = new Map<string, number[]>();
+  private next = 0;
   constructor(private readonly columns?: readonly string[]) {}
 
-  /** Applies one change. */
+  /** Applies one change: a retraction removes the oldest equal row, in time independent of the table's size. */
   apply(r: Row): void {
     const k = kindOf(r);
     const row = withoutKind(r);
+    const key = rowKey(row, this.columns);
     if (k === '+I' || k === '+U') {
-      this.rows.push(row);
+      const seq = this.next++;
+      this.rows.set(seq, row);
+      const same = this.byKey.get(key);
+      if (same === undefined) this.byKey.set(key, [seq]);
+      else same.push(seq);
       return;
     }
-    const key = rowKey(row, this.columns);
-    const at = this.rows.findIndex((x) => rowKey(x, this.columns) === key);
-    if (at < 0) throw new Error(`changelog retracts a row that is not in the table (${k}${key})`);
-    this.rows.splice(at, 1);
+    const same = this.byKey.get(key);
+    if (same === undefined) throw new Error(`changelog retracts a row that is not in the table (${k}${key})`);
+    const seq = same.shift() as number;
+    if (same.length === 0) this.byKey.delete(key);
+    this.rows.delete(seq);
   }
 
   /** The rows now, in the order they were (last) added. */
   snapshot(): Row[] {
-    return [...this.rows];
+    return [...this.rows.values()];
   }
 
   /** How many rows the table holds. */
   get size(): number {
-    return this.rows.length;
+    return this.rows.size;
   }
 }
 
