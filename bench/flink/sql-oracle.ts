@@ -220,7 +220,11 @@ export function describeDiff(name: string, weir: FinalTable, flink: FinalTable, 
   if (diff.equal) return `${name}: equal (${diff.flinkRows} rows)`;
   lines.push(`${name}: DIFFERENT — weir ${diff.weirRows} rows, Flink ${diff.flinkRows} rows`);
   if (weir.error !== undefined) lines.push(`  weir failed: ${weir.error}`);
-  if (flink.error !== undefined) lines.push(`  Flink failed: ${flink.error.split('\n').slice(0, 3).join(' / ')}`);
+  if (flink.error !== undefined) {
+    // Flink wraps the cause deep down: its first line and the root cause say what happened
+    const causes = flink.error.split('\n').filter((l) => l.startsWith('caused by: ') || l === flink.error?.split('\n')[0]);
+    lines.push(`  Flink failed: ${[causes[0], ...causes.slice(1).slice(-2)].join(' / ')}`);
+  }
   if (diff.columns !== undefined) lines.push(`  columns: weir [${diff.columns.weir.join(', ')}], Flink [${diff.columns.flink.join(', ')}]`);
   const total = (xs: { count: number }[]) => xs.reduce((a, x) => a + x.count, 0);
   if (diff.missing.length > 0) {
