@@ -186,6 +186,7 @@ describe('the comparison reports differences', () => {
       rows: [{ [name]: price, ts }],
     });
     expect(compareTables(weir(0.908 * 1234, 1704067200000), flink).equal).toBe(true);
+    expect(compareTables({ ...weir(0.908 * 15, 0), rows: [{ price: 0.908 * 15, ts: 0 }] }, { ...flink, rows: [{ price: 13.62, ts: 0 }] }).equal).toBe(true);
     expect(compareTables(weir(1120.473, 1704067200000), flink).equal).toBe(false);
     expect(compareTables(weir(1120.472, 1704067200001), flink).equal).toBe(false);
     const renamed = compareTables(weir(1120.472, 1704067200000, 'cost'), flink);
