@@ -112,12 +112,16 @@ function hasCommand(cmd: string): boolean {
 /** Builds bench/flink (mvn package) unless its classes and classpath are there; fails clearly without Java or Maven. */
 export function ensureFlinkRunner(): { classpath: string } {
   if (!hasCommand('java'))
-    throw new Error('the Flink SQL oracle needs Java 17 (`java` is not on PATH); install a JDK 17 and Maven, then `mvn -B -q -f bench/flink/pom.xml package -DskipTests`');
+    throw new Error(
+      'the Flink SQL oracle needs Java 17 (`java` is not on PATH); install a JDK 17 and Maven, then `mvn -B -q -f bench/flink/pom.xml package -DskipTests`',
+    );
   const classes = join(HERE, 'target', 'classes');
   const cpFile = join(HERE, 'target', 'classpath.txt');
   if (!existsSync(cpFile) || !existsSync(join(classes, 'dev', 'weir', 'bench', 'flink', 'SqlRunner.class'))) {
     if (!hasCommand('mvn'))
-      throw new Error('the Flink SQL oracle is not built and `mvn` is not on PATH: install Maven and run `mvn -B -q -f bench/flink/pom.xml package -DskipTests`');
+      throw new Error(
+        'the Flink SQL oracle is not built and `mvn` is not on PATH: install Maven and run `mvn -B -q -f bench/flink/pom.xml package -DskipTests`',
+      );
     execFileSync('mvn', ['-B', '-q', '-f', join(HERE, 'pom.xml'), 'package', '-DskipTests'], { stdio: ['ignore', 'inherit', 'inherit'] });
   }
   return { classpath: `${classes}:${readFileSync(cpFile, 'utf8').trim()}` };
@@ -149,14 +153,21 @@ export async function runOnFlink(files: string[], parallelism = 1): Promise<Fina
   });
   const lines = out.split('\n').filter((l) => l !== '');
   const tables: FinalTable[] = [];
-  for (let i = 0; i < lines.length; ) {
-    const header = JSON.parse(lines[i++]) as { file: string; columns: { name: string; type: string }[]; rows: number; error: string | null };
+  for (let i = 0; i < lines.length;) {
+    const header = JSON.parse(lines[i++]) as {
+      file: string;
+      columns: { name: string; type: string }[];
+      rows: number;
+      error: string | null;
+    };
     const rows = lines.slice(i, i + header.rows).map((l) => JSON.parse(l) as Row);
     i += header.rows;
     tables.push({ columns: header.columns, rows, ...(header.error !== null ? { error: header.error } : {}) });
   }
   if (tables.length !== files.length)
-    throw new Error(`Flink's SqlRunner ended (exit ${code}) after ${tables.length} of ${files.length} scripts; its stderr ends:\n${err.slice(-3000)}`);
+    throw new Error(
+      `Flink's SqlRunner ended (exit ${code}) after ${tables.length} of ${files.length} scripts; its stderr ends:\n${err.slice(-3000)}`,
+    );
   return tables;
 }
 

@@ -19,5 +19,9 @@ SELECT id,
        SUBSTRING(name, 2) AS tail,
        SUBSTRING(name FROM 1 FOR 3) AS head,
        REGEXP_EXTRACT(name, '([a-z]+)_([a-z]+)', 2) AS second_word,
-       SPLIT_INDEX(city, ' ', 1) AS city_second
+       SPLIT_INDEX(city, ' ', 1) AS city_second,
+       name LIKE '%\_%' ESCAPE '\' AS has_underscore,
+       SUBSTRING(name, 2, 100) AS long_tail,
+       name || CAST(NULL AS STRING) AS with_null,
+       CONCAT(name, CAST(NULL AS STRING)) AS concat_null
 FROM people;

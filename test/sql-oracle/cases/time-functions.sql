@@ -22,5 +22,8 @@ SELECT id,
        born - INTERVAL '2' DAY AS earlier,
        TO_TIMESTAMP('2024-03-05 06:07:08') AS parsed,
        TO_TIMESTAMP_LTZ(CAST(id AS BIGINT) * 1000, 3) AS from_ms,
-       TIMESTAMP '2024-01-01 00:00:00' + INTERVAL '1' HOUR AS lit
+       TIMESTAMP '2024-01-01 00:00:00' + INTERVAL '1' HOUR AS lit,
+       EXTRACT(MILLISECOND FROM born) AS millis,
+       CAST('2024-01-01 10:00:00' AS TIMESTAMP(3)) AS cast_ts,
+       TO_TIMESTAMP_LTZ(1700000000, 0) AS from_s
 FROM people;
