@@ -191,6 +191,16 @@ describe("weir's known differences from Flink (each test fails once weir changes
     });
   });
 
+  it("late rows at parallelism 2: Flink drops dave's two, weir counts them", async () => {
+    expect(await knownDiff('late-rows-parallelism-2')).toEqual({
+      missing: [],
+      extra: [
+        '{"window_start":1704067200000,"window_end":1704067210000,"user":"dave","n":1,"total":6,"top":0.5}',
+        '{"window_start":1704067210000,"window_end":1704067220000,"user":"dave","n":1,"total":1,"top":1}',
+      ],
+    });
+  });
+
   it('an ambiguous window_start (window TVF over a view that has one): refused by Flink, answered by weir', async () => {
     const { weir, flink } = await weirAndFlink('known/ambiguous-window-column');
     expect(flink.error).toMatch(/Column 'window_start' is ambiguous/);

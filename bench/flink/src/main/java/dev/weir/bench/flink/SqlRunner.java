@@ -76,7 +76,7 @@ public final class SqlRunner {
             new MiniClusterConfiguration.Builder()
                 .setConfiguration(clusterConf)
                 .setNumTaskManagers(1)
-                .setNumSlotsPerTaskManager(Math.max(parallelism, 1))
+                .setNumSlotsPerTaskManager(Math.max(parallelism, 4)) // room for a script that SETs parallelism.default up to 4
                 .build());
     cluster.start();
     URI rest = cluster.getRestAddress().get();
@@ -121,6 +121,7 @@ public final class SqlRunner {
 
   private static final Pattern INSERT =
       Pattern.compile("(?is)^\\s*INSERT\\s+(?:INTO|OVERWRITE)\\s+(?:`[^`]+`|[\\w.$]+)(?:\\.(?:`[^`]+`|[\\w$]+))*\\s*(?:\\([^)]*\\))?\\s*(.*)$");
+  private static final Pattern SET = Pattern.compile("(?is)^\\s*SET\\s+'([^']*)'\\s*=\\s*'([^']*)'\\s*$");
   private static final Pattern QUERY = Pattern.compile("(?is)^\\s*(?:SELECT|WITH|VALUES|\\()\\b.*");
 
   static void run(String script, int parallelism, URI cluster, List<String[]> columns, List<String> rowsOut) throws Exception {
@@ -134,6 +135,12 @@ public final class SqlRunner {
     List<String> statements = split(script);
     if (statements.isEmpty()) throw new IllegalArgumentException("the script has no statement");
     for (int i = 0; i < statements.size() - 1; i++) {
+      // SET 'k' = 'v' is the SQL client's statement, not TableEnvironment's: it sets the table config here.
+      Matcher set = SET.matcher(statements.get(i));
+      if (set.matches()) {
+        tEnv.getConfig().getConfiguration().setString(set.group(1), set.group(2));
+        continue;
+      }
       TableResult r = tEnv.executeSql(statements.get(i));
       if (r.getJobClient().isPresent()) r.await();
     }
