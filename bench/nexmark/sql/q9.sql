@@ -1,4 +1,5 @@
 -- Nexmark q9, winning bids: the highest bid of each auction while it was open (Top-1 per auction).
+-- oracle-upsert-key: id  (Flink emits this Top-1 in upsert form, keyed by the auction: the oracle folds it by key)
 CREATE TABLE nexmark_q9 (
     id BIGINT,
     itemName VARCHAR,

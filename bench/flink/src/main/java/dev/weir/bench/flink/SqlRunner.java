@@ -24,9 +24,13 @@ import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.table.api.EnvironmentSettings;
-import org.apache.flink.table.api.TableEnvironment;
+import org.apache.flink.table.api.Schema;
+import org.apache.flink.table.connector.ChangelogMode;
+import org.apache.flink.table.api.Table;
 import org.apache.flink.table.api.TableResult;
+import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.table.catalog.Column;
 import org.apache.flink.table.catalog.ResolvedSchema;
 import org.apache.flink.table.types.logical.LogicalType;
@@ -121,6 +125,7 @@ public final class SqlRunner {
 
   private static final Pattern INSERT =
       Pattern.compile("(?is)^\\s*INSERT\\s+(?:INTO|OVERWRITE)\\s+(?:`[^`]+`|[\\w.$]+)(?:\\.(?:`[^`]+`|[\\w$]+))*\\s*(?:\\([^)]*\\))?\\s*(.*)$");
+  private static final Pattern UPSERT_KEY = Pattern.compile("--\\s*oracle-upsert-key:\\s*([\\w$, ]+)");
   private static final Pattern SET = Pattern.compile("(?is)^\\s*SET\\s+'([^']*)'\\s*=\\s*'([^']*)'\\s*$");
   private static final Pattern QUERY = Pattern.compile("(?is)^\\s*(?:SELECT|WITH|VALUES|\\()\\b.*");
 
@@ -131,7 +136,11 @@ public final class SqlRunner {
     conf.set(RestOptions.PORT, cluster.getPort());
     conf.setString("parallelism.default", String.valueOf(parallelism));
     conf.setString("table.local-time-zone", "UTC");
-    TableEnvironment tEnv = TableEnvironment.create(EnvironmentSettings.newInstance().inStreamingMode().withConfiguration(conf).build());
+    // A StreamTableEnvironment, so the result is read through toChangelogStream with ChangelogMode.all(), which
+    // carries UPDATE_BEFORE and DELETE: TableResult.collect() delivers an updating query with a unique key (a Top-N per
+    // partition) in upsert form, UPDATE_AFTER only, which a fold without the query's unique key cannot apply.
+    StreamExecutionEnvironment sEnv = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+    StreamTableEnvironment tEnv = StreamTableEnvironment.create(sEnv, EnvironmentSettings.newInstance().inStreamingMode().withConfiguration(conf).build());
     List<String> statements = split(script);
     if (statements.isEmpty()) throw new IllegalArgumentException("the script has no statement");
     for (int i = 0; i < statements.size() - 1; i++) {
@@ -150,12 +159,27 @@ public final class SqlRunner {
     if (m.matches()) query = m.group(1);
     else if (QUERY.matcher(last).matches()) query = last;
     else throw new IllegalArgumentException("the script's last statement must be a SELECT or an INSERT INTO ... SELECT, got: " + firstLine(last));
-    TableResult result = tEnv.sqlQuery(query).execute();
-    ResolvedSchema schema = result.getResolvedSchema();
+    Table resultTable = tEnv.sqlQuery(query);
+    ResolvedSchema schema = resultTable.getResolvedSchema();
+    // SQL_ORACLE_EXPLAIN=1 prints Flink's plan of the query to stderr
+    if (System.getenv("SQL_ORACLE_EXPLAIN") != null) System.err.println(resultTable.explain(org.apache.flink.table.api.ExplainDetail.CHANGELOG_MODE));
     List<Column> cols = schema.getColumns();
     for (Column c : cols) columns.add(new String[] {c.getName(), c.getDataType().getLogicalType().asSummaryString()});
     TreeMap<String, Integer> table = new TreeMap<>();
-    try (CloseableIterator<Row> it = result.collect()) {
+    // Flink delivers some updating results in upsert form (UPDATE_AFTER without UPDATE_BEFORE: a Top-1 per partition,
+    // Rank's AppendFastStrategy), even to toChangelogStream(…, ChangelogMode.all()). A script names the result's unique
+    // key in a comment `-- oracle-upsert-key: col, …`; then a row replaces the one with the same key.
+    Matcher upsert = UPSERT_KEY.matcher(script);
+    List<Integer> keyColumns = new ArrayList<>();
+    if (upsert.find())
+      for (String name : upsert.group(1).split(",")) {
+        int at = -1;
+        for (int i = 0; i < cols.size(); i++) if (cols.get(i).getName().equals(name.strip())) at = i;
+        if (at < 0) throw new IllegalArgumentException("oracle-upsert-key: no column '" + name.strip() + "' in the result");
+        keyColumns.add(at);
+      }
+    Map<String, String> byKey = new java.util.HashMap<>();
+    try (CloseableIterator<Row> it = tEnv.toChangelogStream(resultTable, Schema.derived(), ChangelogMode.all()).executeAndCollect()) {
       while (it.hasNext()) {
         Row row = it.next();
         StringBuilder b = new StringBuilder("{");
@@ -166,6 +190,22 @@ public final class SqlRunner {
         }
         String key = b.append('}').toString();
         RowKind kind = row.getKind();
+        if (System.getenv("SQL_ORACLE_TRACE") != null && key.contains(System.getenv("SQL_ORACLE_TRACE"))) System.err.println(kind + " " + key);
+        if (!keyColumns.isEmpty()) {
+          StringBuilder k = new StringBuilder();
+          for (int i : keyColumns) value(k.append('|'), row.getField(i), cols.get(i).getDataType().getLogicalType());
+          String old = byKey.remove(k.toString());
+          if (old != null) {
+            int n = table.get(old);
+            if (n == 1) table.remove(old);
+            else table.put(old, n - 1);
+          }
+          if (kind == RowKind.INSERT || kind == RowKind.UPDATE_AFTER) {
+            byKey.put(k.toString(), key);
+            table.merge(key, 1, Integer::sum);
+          }
+          continue;
+        }
         if (kind == RowKind.INSERT || kind == RowKind.UPDATE_AFTER) table.merge(key, 1, Integer::sum);
         else {
           Integer n = table.get(key);
