@@ -67,6 +67,26 @@ export function windowedAfterProjection(
   return start !== undefined && end !== undefined ? { spec: w.spec, start, end } : undefined;
 }
 
+/**
+ * Window assignment alone: a window TVF whose rows are not aggregated right away gets a node that
+ * adds each row's windows as columns. The DESCRIPTOR column stops being a time attribute and
+ * window_time is the rowtime, as in Flink; window_start and window_end are window properties.
+ */
+export function assignWindows(host: JoinHost, rel: Rel): Rel {
+  const window = rel.window as WindowSpec;
+  if (window.proctime === true) throw unsupported('window table functions on processing time without GROUP BY window_start, window_end');
+  const props = new Set(['window_start', 'window_end', 'window_time']);
+  const fields = rel.fields.map((f) => (props.has(f.name) ? f : { ...f, type: withoutTime(f.type) }));
+  const node = host.add({
+    kind: 'window-assign',
+    input: rel.node,
+    window,
+    timeColumn: rel.windowColumn as string,
+    fields: fields.map((f) => ({ name: f.column ?? f.name, type: f.type })),
+  } as Omit<PlanNode, 'id' | 'uid'>);
+  return { node: node.id, fields, windowed: { spec: window, start: 'window_start', end: 'window_end' } };
+}
+
 function conjuncts(e: Expr | undefined): Expr[] {
   if (e === undefined) return [];
   if (e.kind === 'binary' && e.op === 'AND') return [...conjuncts(e.left), ...conjuncts(e.right)];
@@ -184,7 +204,8 @@ export function planJoin(host: JoinHost, f: JoinFrom, where: Expr | undefined, t
 /** Plans one side: an inner join below takes the pushed conjuncts; anything else gets them as a filter. */
 function planSide(host: JoinHost, f: FromItem, pushed: Expr[], text: string): Rel {
   if (f.kind === 'join' && isInnerType(f.type)) return planJoinWith(host, f, pushed, text);
-  const rel = host.planFrom(f, text);
+  const planned = host.planFrom(f, text);
+  const rel = planned.window !== undefined ? assignWindows(host, planned) : planned;
   if (pushed.length === 0) return rel;
   const scope = new Scope(rel.fields, text);
   const code = pushed.map((c) => `(${compileExpr(c, scope).code})`).join(' && ');
@@ -301,9 +322,6 @@ function planJoinWith(host: JoinHost, f: JoinFrom, extra: Expr[], text: string):
 
   const leftRel = planSide(host, f.left, pushL, text);
   const rightRel = planSide(host, f.right, pushR, text);
-  for (const rel of [leftRel, rightRel])
-    if (rel.window !== undefined)
-      throw unsupported('joins of a window table function itself (join the window aggregates, GROUP BY window_start, window_end)');
   const ls = new Scope(leftRel.fields, text);
   const rs = new Scope(rightRel.fields, text);
   const { output, fields: joined } = joinOutput(leftRel.fields, rightRel.fields);

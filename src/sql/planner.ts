@@ -3,7 +3,7 @@
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { ColumnDef, Expr, FromItem, Query, QueryBody, Select, Statement, TypeAst } from './ast.ts';
 import type { AggCall, PlanField, PlanNode, SinkNode, SourceNode, SqlPlan, SqlType, WindowSpec } from './plan.ts';
-import { planJoin, windowPropOf, windowedAfterProjection, type JoinHost, type WindowProps } from './plan-joins.ts';
+import { assignWindows, planJoin, windowPropOf, windowedAfterProjection, type JoinHost, type WindowProps } from './plan-joins.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -821,6 +821,8 @@ export interface Rel {
    * starttime`). A GROUP BY over both is a cascading window aggregate; a join on both, a window join.
    */
   windowed?: WindowProps;
+  /** With `window`: the row property the window TVF's DESCRIPTOR names. */
+  windowColumn?: string;
 }
 
 export function containsAggregate(e: Expr | undefined): boolean {
@@ -1122,15 +1124,19 @@ export class Planner {
       { name: 'window_end', type: T.ts(false), qualifier: q },
       { name: 'window_time', type: proctime ? T.proctime() : T.ts(false, 'rowtime'), qualifier: q },
     ];
-    return { node: input.node, fields, window };
+    return { node: input.node, fields, window, windowColumn: col.column ?? col.name };
   }
 
   private planSelectBlock(s: Select, text: string): Rel {
     if (s.distinct) throw unsupported('SELECT DISTINCT');
     if (s.from === undefined) throw unsupported('SELECT without FROM');
     // an inner join takes the WHERE conjuncts it can use (equi-keys, time bounds, pushed-down filters)
-    const { rel: input, where } =
+    const { rel: planned, where } =
       s.from.kind === 'join' ? planJoin(this.joinHost(), s.from, s.where, text) : { rel: this.planFrom(s.from, text), where: s.where };
+    const aggregated =
+      s.groupBy.length > 0 || s.items.some((i) => i.kind === 'expr' && containsAggregate(i.expr)) || s.having !== undefined;
+    // a window TVF not aggregated here: each row gets its windows as columns (window assignment alone)
+    const input = planned.window !== undefined && !aggregated ? assignWindows(this.joinHost(), planned) : planned;
     const scope = new Scope(input.fields, text);
     let filter: string | undefined;
     if (where !== undefined) {
@@ -1140,11 +1146,7 @@ export class Planner {
         throw validationError(`type error in WHERE '${textAt(text, where)}': needs a BOOLEAN, got ${typeText(w.type)}`);
       filter = w.code;
     }
-    const aggregated =
-      s.groupBy.length > 0 || s.items.some((i) => i.kind === 'expr' && containsAggregate(i.expr)) || s.having !== undefined;
     if (!aggregated) {
-      if (input.window !== undefined)
-        throw unsupported('window table functions without GROUP BY window_start, window_end (window assignment alone)');
       const projection: { name: string; expr: { code: string } }[] = [];
       const fields: ScopeField[] = [];
       s.items.forEach((item, i) => {

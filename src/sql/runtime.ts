@@ -21,7 +21,7 @@ import type { Collector } from '../actors/index.ts';
 import { SQL_FUNCTIONS } from './functions.ts';
 import { sinkFor, sourceFor } from './connectors.ts';
 import type { AggCall, CalcNode, PlanNode, SourceNode, SqlPlan, WindowAggNode, WindowSpec } from './plan.ts';
-import { WindowAttachedAssigner, buildJoin } from './ops/joins.ts';
+import { WindowAttachedAssigner, buildJoin, buildWindowAssign } from './ops/joins.ts';
 
 type Row = Record<string, unknown>;
 
@@ -304,6 +304,9 @@ export function buildGraph(env: StreamExecutionEnvironment, plan: SqlPlan, input
       }
       case 'window-agg':
         streams.set(node.id, buildWindowAgg(get(node.input), node));
+        break;
+      case 'window-assign':
+        streams.set(node.id, buildWindowAssign(get(node.input), node, assignerFor(node.window)));
         break;
       case 'join':
         streams.set(node.id, buildJoin(get(node.left), get(node.right), node));

@@ -10,7 +10,7 @@ import { TimeWindow } from '../../windows/windows.ts';
 import { EventTimeTrigger } from '../../windows/triggers.ts';
 import type { WindowAssigner } from '../../windows/assigners.ts';
 import { SQL_FUNCTIONS } from '../functions.ts';
-import { ROW_KIND, type JoinNode, type RowKind } from '../plan.ts';
+import { ROW_KIND, type JoinNode, type RowKind, type WindowAssignNode } from '../plan.ts';
 
 type Row = Record<string, unknown>;
 
@@ -381,4 +381,23 @@ export class WindowAttachedAssigner implements WindowAssigner<unknown, TimeWindo
   defaultTrigger(): EventTimeTrigger {
     return EventTimeTrigger.create();
   }
+}
+
+/** Window assignment alone (a window TVF not aggregated): a copy of each row per window, with the window's columns. */
+export function buildWindowAssign(
+  input: DataStream<Row>,
+  node: WindowAssignNode,
+  assigner: WindowAssigner<unknown, TimeWindow>,
+): DataStream<Row> {
+  const column = node.timeColumn;
+  const context = { currentProcessingTime: () => Date.now() };
+  return input
+    .flatMap<Row>((r: Row, out: Collector<Row>) => {
+      const ts = r[column];
+      if (typeof ts !== 'number') return; // a NULL time is in no window
+      for (const w of assigner.assignWindows(r, ts, context))
+        out.collect({ ...r, window_start: w.start, window_end: w.end, window_time: w.end - 1 });
+    })
+    .name(`window table function (${node.window.kind})`)
+    .uid(node.uid);
 }
