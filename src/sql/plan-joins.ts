@@ -224,6 +224,8 @@ interface TimeTerm {
   side: Side;
   column: string;
   offset: number;
+  /** A processing-time attribute. */
+  proctime?: true;
 }
 
 function timeTerm(e: Expr, left: Scope, right: Scope): TimeTerm | undefined {
@@ -235,7 +237,13 @@ function timeTerm(e: Expr, left: Scope, right: Scope): TimeTerm | undefined {
       try {
         const c = compileExpr(e, scope);
         const m = /^r\[("(?:[^"\\]|\\.)*")\]$/.exec(c.code);
-        if (c.type.time === 'rowtime' && m !== null) return { side, column: JSON.parse(m[1]) as string, offset: 0 };
+        if ((c.type.time === 'rowtime' || c.type.time === 'proctime') && m !== null)
+          return {
+            side,
+            column: JSON.parse(m[1]) as string,
+            offset: 0,
+            ...(c.type.time === 'proctime' ? { proctime: true as const } : {}),
+          };
       } catch {
         // not this side
       }
@@ -258,6 +266,7 @@ function timeTerm(e: Expr, left: Scope, right: Scope): TimeTerm | undefined {
 /** A bound on d = right time − left time. */
 interface Bound {
   columns: [string, string];
+  proctime: boolean;
   kind: 'lower' | 'upper';
   value: number;
   inclusive: boolean;
@@ -273,7 +282,13 @@ function boundsOf(c: Expr, left: Scope, right: Scope): Bound[] {
     const dop = x.side === 'l' ? flip[op] : op;
     const value = x.side === 'l' ? x.offset - y.offset : y.offset - x.offset;
     const columns: [string, string] = x.side === 'l' ? [x.column, y.column] : [y.column, x.column];
-    return { columns, kind: dop === '>' || dop === '>=' ? 'lower' : 'upper', value, inclusive: dop === '>=' || dop === '<=' };
+    return {
+      columns,
+      proctime: x.proctime === true || y.proctime === true,
+      kind: dop === '>' || dop === '>=' ? 'lower' : 'upper',
+      value,
+      inclusive: dop === '>=' || dop === '<=',
+    };
   };
   if (c.kind === 'binary' && ['<', '<=', '>', '>='].includes(c.op)) {
     const b = compare(c.left, c.op, c.right);
@@ -375,6 +390,7 @@ function planJoinWith(host: JoinHost, f: JoinFrom, extra: Expr[], text: string):
       const same = bounds.filter((b) => b.columns[0] === lower.columns[0] && b.columns[1] === lower.columns[1]);
       const lo = same.filter((b) => b.kind === 'lower').sort((a, b) => b.value - a.value)[0];
       const hi = same.filter((b) => b.kind === 'upper').sort((a, b) => a.value - b.value)[0];
+      if (hi !== undefined && (lo.proctime || hi.proctime)) throw unsupported('interval joins on processing time (PROCTIME() bounds)');
       if (hi !== undefined) {
         strategy = 'interval';
         // the bounds stay in the residual condition too: exact there; here they bound state
