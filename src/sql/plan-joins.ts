@@ -164,6 +164,16 @@ function isUpdating(host: JoinHost, id: number): boolean {
   return false;
 }
 
+/**
+ * Until sinks take changelogs: an updating result (an outer join's) written to a sink that would
+ * store its -U/-D rows as plain rows is refused, never written wrong. The collect sink keeps the
+ * row kind, and blackhole drops everything.
+ */
+export function refuseChangelogInto(host: JoinHost, node: number, table: string, connector: string): void {
+  if (connector === 'blackhole' || connector === 'collect' || !isUpdating(host, node)) return;
+  throw unsupported(`writing an updating result (a changelog with -U/-D rows) to table '${table}' (connector '${connector}')`);
+}
+
 /** `table.exec.state.ttl` in ms ('0' = off): '1 h', '10 s', '500 ms', '1 min', '1 d' or plain milliseconds. */
 export function stateTtlMs(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;

@@ -3,7 +3,15 @@
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { ColumnDef, Expr, FromItem, Query, QueryBody, Select, Statement, TypeAst } from './ast.ts';
 import type { AggCall, PlanField, PlanNode, SinkNode, SourceNode, SqlPlan, SqlType, WindowSpec } from './plan.ts';
-import { assignWindows, planJoin, windowPropOf, windowedAfterProjection, type JoinHost, type WindowProps } from './plan-joins.ts';
+import {
+  assignWindows,
+  planJoin,
+  refuseChangelogInto,
+  windowPropOf,
+  windowedAfterProjection,
+  type JoinHost,
+  type WindowProps,
+} from './plan-joins.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -880,6 +888,7 @@ export class Planner {
     if (target.kind !== 'table') throw validationError(`cannot INSERT INTO view '${s.table}'`);
     if (s.overwrite) throw unsupported('INSERT OVERWRITE');
     const rel = this.planQuery(s.query, text);
+    refuseChangelogInto(this.joinHost(), rel.node, s.table, target.options.connector);
     const targetCols = target.columns.filter((c) => c.kind === 'physical');
     const cols = s.columns ?? targetCols.map((c) => c.name);
     if (rel.fields.length !== cols.length) {

@@ -342,6 +342,14 @@ describe('regular joins end to end', () => {
     await expect(env.explainSql('SELECT * FROM orders o JOIN customers c ON o.customer = c.name')).rejects.toThrow(
       "type error in 'o.customer = c.name': cannot compare INT with STRING",
     );
+    await env.executeSql(
+      `CREATE TABLE out_t (id INT, name STRING) WITH ('connector' = 'filesystem', 'path' = '${join(dir, 'out')}', 'format' = 'csv')`,
+    );
+    await expect(
+      env.explainSql('INSERT INTO out_t SELECT o.id, c.name FROM orders o LEFT JOIN customers c ON o.customer = c.id'),
+    ).rejects.toThrow(
+      "not supported yet: writing an updating result (a changelog with -U/-D rows) to table 'out_t' (connector 'filesystem')",
+    );
     await expect(env.explainSql('SELECT id FROM orders o JOIN customers c ON o.customer = c.id')).rejects.toThrow(
       "column 'id' is ambiguous in 'id'",
     );
