@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { WeirError } from '../core/errors.ts';
 import type { Statement } from '../sql/ast.ts';
+import { HISTORY_SIZE, defaultHistoryFile, loadHistory, saveHistory } from './shell-history.ts';
 import { TableEnvironment, type LiveRowListener, type TableEnvironmentSettings, type TableResult } from '../sql/table-environment.ts';
 
 const USAGE = `usage: weir sql [-f <script.sql>] [options]
@@ -14,7 +15,7 @@ const USAGE = `usage: weir sql [-f <script.sql>] [options]
 Runs the statements of a Flink SQL script in order (CREATE TABLE/VIEW, SET, INSERT INTO … SELECT,
 SELECT, SHOW TABLES, DESCRIBE, EXPLAIN); each INSERT runs as a job and the script goes on when it
 ends (its inputs must be bounded). Without -f, reads statements from the terminal (line editing
-and history by node:readline; a statement ends with ';'; QUIT; or Ctrl-D leaves).
+by node:readline, history kept across sessions; a statement ends with ';'; QUIT; or Ctrl-D leaves).
 
 options:
   -f, --file <script.sql>     the script
@@ -22,6 +23,8 @@ options:
       --checkpoint-dir <dir>  keep checkpoints there (with SET 'execution.checkpointing.interval')
       --from-savepoint <dir>  start the jobs from a savepoint (a script with one INSERT)
       --local                 run every subtask on this thread instead of worker threads
+      --history <file>        the shell's history file (default: $XDG_STATE_HOME/weir/sql-history,
+                              else ~/.local/state/weir/sql-history)
   -h, --help                  this text`;
 
 /** Where the command writes (the process's streams, or a test's buffers). */
@@ -161,8 +164,40 @@ function report(s: Statement, r: TableResult, io: SqlIo, live?: LiveTable): void
  * The interactive shell: statements end with `;` (several lines each), each runs when complete and
  * its result prints; an error prints and the shell goes on. `QUIT;`/`EXIT;` or end of input leaves.
  */
-async function shell(env: TableEnvironment, io: SqlIo, input: Readable, terminal: boolean, view: ShellView): Promise<number> {
-  const rl = createInterface({ input, output: terminal ? process.stdout : undefined, terminal, historySize: 1000, prompt: 'Flink SQL> ' });
+async function shell(
+  env: TableEnvironment,
+  io: SqlIo,
+  input: Readable,
+  terminal: boolean,
+  view: ShellView,
+  historyFile: string,
+): Promise<number> {
+  let history: string[] = [];
+  if (terminal) {
+    try {
+      history = loadHistory(historyFile);
+    } catch (error) {
+      io.err(`[WARNING] cannot read the history file ${historyFile}: ${(error as Error).message}\n`);
+    }
+  }
+  const rl = createInterface({
+    input,
+    output: terminal ? process.stdout : undefined,
+    terminal,
+    history,
+    historySize: HISTORY_SIZE,
+    removeHistoryDuplicates: true,
+    prompt: 'Flink SQL> ',
+  });
+  let historyWarned = false;
+  rl.on('history', (lines) => {
+    try {
+      saveHistory(historyFile, lines);
+    } catch (error) {
+      if (!historyWarned) io.err(`[WARNING] cannot write the history file ${historyFile}: ${(error as Error).message}\n`);
+      historyWarned = true;
+    }
+  });
   let pending = '';
   if (terminal) rl.prompt();
   for await (const line of rl) {
@@ -223,6 +258,7 @@ export async function sqlMain(argv: string[], io: SqlIo = processIo, input?: Rea
         'checkpoint-dir': { type: 'string' },
         'from-savepoint': { type: 'string' },
         local: { type: 'boolean' },
+        history: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -246,7 +282,9 @@ export async function sqlMain(argv: string[], io: SqlIo = processIo, input?: Rea
   if (values['checkpoint-dir'] !== undefined) settings.checkpointDir = resolve(values['checkpoint-dir']);
   if (values['from-savepoint'] !== undefined) settings.fromSavepoint = resolve(values['from-savepoint']);
   if (values.file === undefined) {
-    return shell(TableEnvironment.create(settings), io, input ?? process.stdin, input === undefined && process.stdin.isTTY === true, view);
+    const terminal = input === undefined && process.stdin.isTTY === true;
+    const historyFile = values.history !== undefined ? resolve(values.history) : defaultHistoryFile();
+    return shell(TableEnvironment.create(settings), io, input ?? process.stdin, terminal, view, historyFile);
   }
   let script: string;
   try {

@@ -5,7 +5,9 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { MapFunction } from '../api/functions.ts';
 import type { DataStream } from '../api/datastream.ts';
 import type { StreamExecutionEnvironment } from '../api/environment.ts';
+import type { ReaderOutput, Source, SourceOutput, SourceReader } from '../actors/operator.ts';
 import { configError } from '../core/errors.ts';
+import type { WatermarkStrategy } from '../time/watermark-strategy.ts';
 import { csvField, exactlyOnceFileSink } from '../connectors/file-sink.ts';
 import { parseCsvRecord } from '../connectors/file-formats.ts';
 import { kafkaSink } from '../connectors/kafka/sink.ts';
@@ -146,7 +148,62 @@ function converter(type: SqlType, where: string): (v: unknown) => unknown {
 }
 
 /** Reads a source table's physical columns as rows. */
-export function sourceFor(env: StreamExecutionEnvironment, node: SourceNode): DataStream<Row> {
+/** Connectors whose row-building step also adds the table's computed columns (`sourceFor`'s `finish`), saving an operator. */
+export const COMPUTES_COLUMNS = new Set(['filesystem', 'datagen', 'nexmark']);
+
+/**
+ * Connectors that take the table's watermark strategy into the source operator (`sourceFor`'s
+ * `watermarks`), saving an operator. Only readers that emit one stream per subtask (no per-split
+ * outputs), so the watermark is the same as an assigner right after the source would give, which is
+ * what Flink's planner does for these tables.
+ */
+export const WATERMARKS_IN_SOURCE = new Set(['datagen', 'nexmark']);
+
+/** `source` with each record turned into `fn(record)` inside the source operator (no operator of its own). */
+function mappedSource<A, B>(source: Source<A>, fn: (a: A) => B): Source<B> {
+  const wrap = (out: SourceOutput<B>): SourceOutput<A> => ({ collect: (v, ts) => out.collect(fn(v), ts) });
+  return {
+    name: source.name,
+    maxParallelism: source.maxParallelism,
+    createReader(context) {
+      const reader = source.createReader(context);
+      let last: ReaderOutput<B> | undefined;
+      let wrapped: ReaderOutput<A> | undefined;
+      const outputFor = (out: ReaderOutput<B>): ReaderOutput<A> => {
+        if (out !== last || wrapped === undefined) {
+          last = out;
+          wrapped = {
+            collect: (v, ts) => out.collect(fn(v), ts),
+            createOutputForSplit: (id) => wrap(out.createOutputForSplit(id)),
+            releaseOutputForSplit: (id) => out.releaseOutputForSplit(id),
+            collectSide: out.collectSide === undefined ? undefined : (tag, v, ts) => out.collectSide?.(tag, v, ts),
+          };
+        }
+        return wrapped;
+      };
+      const mapped: SourceReader<B> = { pollNext: (out, max) => reader.pollNext(outputFor(out), max) };
+      if (reader.open) mapped.open = () => reader.open?.();
+      if (reader.available) mapped.available = () => reader.available?.() as Promise<void>;
+      if (reader.snapshotState) mapped.snapshotState = (id) => reader.snapshotState?.(id);
+      if (reader.notifyCheckpointComplete) mapped.notifyCheckpointComplete = (id) => reader.notifyCheckpointComplete?.(id);
+      if (reader.counters) mapped.counters = () => reader.counters?.() ?? {};
+      if (reader.close) mapped.close = () => reader.close?.();
+      return mapped;
+    },
+  };
+}
+
+/**
+ * The rows of a source table. For the connectors in {@link COMPUTES_COLUMNS}, `finish` (the
+ * computed columns) runs on each row where the connector builds it; for those in
+ * {@link WATERMARKS_IN_SOURCE}, `watermarks` is applied in the source. Other connectors ignore them.
+ */
+export function sourceFor(
+  env: StreamExecutionEnvironment,
+  node: SourceNode,
+  finish: (r: Row) => Row = (r) => r,
+  watermarks?: WatermarkStrategy<Row>,
+): DataStream<Row> {
   const { table, connector, options, physical } = node;
   checkOptions(table, connector, options, 'source');
   if (node.metadata.length > 0 && connector !== 'kafka') {
@@ -179,7 +236,7 @@ export function sourceFor(env: StreamExecutionEnvironment, node: SourceNode): Da
         .map((raw: Row) => {
           const row: Row = {};
           for (const c of convert) row[c.name] = c.fn(raw[c.name]);
-          return row;
+          return finish(row);
         })
         .name(`${table}: convert`)
         .uid(`${node.uid}/convert`);
@@ -198,10 +255,10 @@ export function sourceFor(env: StreamExecutionEnvironment, node: SourceNode): Da
         generate: (i) => {
           const row: Row = {};
           for (const g of gens) row[g.name] = g.fn(i);
-          return row;
+          return finish(row);
         },
       });
-      return env.fromSource(source, name).uid(node.uid);
+      return (watermarks === undefined ? env.fromSource(source, name) : env.fromSource(source, watermarks, name)).uid(node.uid);
     }
     case 'nexmark': {
       const config: NexmarkConfig = {};
@@ -220,21 +277,21 @@ export function sourceFor(env: StreamExecutionEnvironment, node: SourceNode): Da
       const personFields = rowFields('person');
       const auctionFields = rowFields('auction');
       const bidFields = rowFields('bid');
-      const pick = (e: NexmarkEvent, names: string[]): Row => {
-        const r: Row = {};
-        for (const n of names) r[n] = (e as unknown as Row)[n] ?? null;
-        return r;
-      };
-      return env
-        .fromSource(nexmarkSource(config, name), name)
-        .uid(node.uid)
-        .map((e: NexmarkEvent): Row => {
-          if (e.kind === 'bid') return { event_type: 2, person: null, auction: null, bid: pick(e, bidFields) };
-          if (e.kind === 'auction') return { event_type: 1, person: null, auction: pick(e, auctionFields), bid: null };
-          return { event_type: 0, person: pick(e, personFields), auction: null, bid: null };
-        })
-        .name(`${table}: rows`)
-        .uid(`${node.uid}/rows`);
+      // One object literal per kind, compiled once: every row of a kind has the same shape.
+      const picker = (names: string[]) =>
+        new Function('e', `return { ${names.map((n) => `${JSON.stringify(n)}: e[${JSON.stringify(n)}] ?? null`).join(', ')} };`) as (
+          e: NexmarkEvent,
+        ) => Row;
+      const pickBid = picker(bidFields);
+      const pickAuction = picker(auctionFields);
+      const pickPerson = picker(personFields);
+      // Rows are built in the source operator.
+      const rows = mappedSource(nexmarkSource(config, name), (e: NexmarkEvent): Row => {
+        if (e.kind === 'bid') return finish({ event_type: 2, person: null, auction: null, bid: pickBid(e) });
+        if (e.kind === 'auction') return finish({ event_type: 1, person: null, auction: pickAuction(e), bid: null });
+        return finish({ event_type: 0, person: pickPerson(e), auction: null, bid: null });
+      });
+      return (watermarks === undefined ? env.fromSource(rows, name) : env.fromSource(rows, watermarks, name)).uid(node.uid);
     }
     default:
       throw configError(`table '${table}': connector '${connector}' cannot be read`);

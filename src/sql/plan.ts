@@ -123,6 +123,11 @@ export interface WindowAggNode {
   uid: string;
   input: number;
   keys: PlanExpr[];
+  /**
+   * One group key of a scalar type (not ROW, ARRAY or MAP): the key value itself keys the state,
+   * instead of the JSON text of the key list (the plans of weir before 2026-12 lack it).
+   */
+  scalarKey?: true;
   window: WindowSpec;
   /**
    * A cascading window aggregate (GROUP BY the window properties of a window aggregate's output):

@@ -1323,6 +1323,7 @@ export class Planner {
       kind: 'window-agg',
       input: inputNode,
       keys: keys.map((k) => ({ code: k.code })),
+      scalarKey: keys.length === 1 && !['ROW', 'ARRAY', 'MAP'].includes(keys[0].type.kind) ? true : undefined,
       window,
       ...(attached !== undefined ? { attached } : {}),
       aggs,

@@ -19,7 +19,7 @@ import type { AggregateFunction } from '../windows/window-processor.ts';
 import type { WindowContext } from '../windows/index.ts';
 import type { Collector } from '../actors/index.ts';
 import { SQL_FUNCTIONS } from './functions.ts';
-import { sinkFor, sourceFor } from './connectors.ts';
+import { COMPUTES_COLUMNS, WATERMARKS_IN_SOURCE, sinkFor, sourceFor } from './connectors.ts';
 import type { AggCall, CalcNode, PlanNode, SourceNode, SqlPlan, WindowAggNode, WindowSpec } from './plan.ts';
 import { WindowAttachedAssigner, buildJoin, buildWindowAssign } from './ops/joins.ts';
 
@@ -39,6 +39,52 @@ function compileCalc(node: CalcNode, param = 'r'): (r: Row) => Row | null {
   return new Function('$', `"use strict"; return function (${param}) { ${filter} const o = { ${body} }; ${kind}return o; };`)(
     SQL_FUNCTIONS,
   ) as (r: Row) => Row | null;
+}
+
+/** A reference to a column of the row: `r["name"]`, as the planner writes them. */
+const COLUMN_REF = /\br\[("(?:[^"\\]|\\.)*")\]/g;
+/** Expressions cheap enough to compute twice: a column, a field of a column, a literal. */
+const CHEAP = /^(?:r\["[^"\\]*"\]|\$\.field\(r\["[^"\\]*"\], "[^"\\]*"\)|-?\d+(?:\.\d+)?|null|true|false)$/;
+
+/**
+ * `outer` over `inner` as one calc, `inner`'s expressions written into `outer`'s where its
+ * columns are read (as Flink's planner merges adjacent Calcs): no row is built in between. Undefined
+ * when that would compute an expression that is not cheap more than once. `inner`'s filter runs
+ * first; an inner column nobody reads is not computed. A reference to a column `inner` does not
+ * project (e.g. the row kind) still reads the input row, which is the same property.
+ */
+export function substituteCalc(inner: CalcNode, outer: CalcNode): CalcNode | undefined {
+  const exprs = new Map(inner.projection.map((p) => [p.name, p.expr.code]));
+  const codes = [...outer.projection.map((p) => p.expr.code), ...(outer.filter !== undefined ? [outer.filter.code] : [])];
+  const uses = new Map<string, number>();
+  for (const code of codes) {
+    // the whole row read some other way: leave the calcs apart
+    if (/\br\b/.test(code.replace(COLUMN_REF, '').replace(/"(?:[^"\\]|\\.)*"/g, '""'))) return undefined;
+    for (const m of code.matchAll(COLUMN_REF)) {
+      const name = JSON.parse(m[1]) as string;
+      uses.set(name, (uses.get(name) ?? 0) + 1);
+    }
+  }
+  for (const [name, n] of uses) {
+    const code = exprs.get(name);
+    if (code !== undefined && n > 1 && !CHEAP.test(code)) return undefined;
+  }
+  const rewrite = (code: string) =>
+    code.replace(COLUMN_REF, (whole, quoted: string) => {
+      const e = exprs.get(JSON.parse(quoted) as string);
+      return e === undefined ? whole : `(${e})`;
+    });
+  const outerFilter = outer.filter !== undefined ? rewrite(outer.filter.code) : undefined;
+  const filter =
+    inner.filter !== undefined && outerFilter !== undefined
+      ? `((${inner.filter.code}) === true && (${outerFilter}) === true)`
+      : (inner.filter?.code ?? outerFilter);
+  return {
+    ...outer,
+    input: inner.input,
+    filter: filter === undefined ? undefined : { code: filter },
+    projection: outer.projection.map((p) => ({ name: p.name, expr: { code: rewrite(p.expr.code) } })),
+  };
 }
 
 /**
@@ -205,22 +251,19 @@ function buildSource(
   config: Record<string, string>,
   inputs: readonly DataStream<Row>[],
 ): DataStream<Row> {
-  let stream = node.connector === DATASTREAM_CONNECTOR ? fromDataStream(node, inputs) : sourceFor(env, node);
-  if (node.computed.length > 0) {
-    const fns = node.computed.map((c) => ({ name: c.name, fn: compileFunction(c.expr.code) }));
-    stream = stream
-      .map((r: Row) => {
-        for (const c of fns) r[c.name] = c.fn(r);
-        return r;
-      })
-      .name(`${node.table}: computed columns`)
-      .uid(`${node.uid}/computed`);
-  }
+  // The computed columns, in order (each may read the ones before it), added to the row by one compiled function.
+  const fns = node.computed;
+  const compute = new Function(
+    '$',
+    `"use strict"; return function (r) { ${fns.map((c) => `r[${JSON.stringify(c.name)}] = ${c.expr.code};`).join(' ')} return r; };`,
+  )(SQL_FUNCTIONS) as (r: Row) => Row;
+  const fused = fns.length > 0 && COMPUTES_COLUMNS.has(node.connector);
+  let strategy: WatermarkStrategy<Row> | undefined;
   if (node.watermark !== undefined) {
     const column = node.watermark.column;
     const expr = compileFunction(node.watermark.expr.code);
     const interval = intervalOf(config['pipeline.auto-watermark-interval'] ?? '0');
-    const strategy = WatermarkStrategy.forGenerator<Row>(() => new SqlWatermarks(expr, interval === 0)).withTimestampAssigner((r) => {
+    strategy = WatermarkStrategy.forGenerator<Row>(() => new SqlWatermarks(expr, interval === 0)).withTimestampAssigner((r) => {
       const ts = r[column];
       if (typeof ts !== 'number')
         throw new Error(
@@ -228,6 +271,19 @@ function buildSource(
         );
       return ts;
     });
+  }
+  const inSource = strategy !== undefined && (fused || fns.length === 0) && WATERMARKS_IN_SOURCE.has(node.connector);
+  let stream =
+    node.connector === DATASTREAM_CONNECTOR
+      ? fromDataStream(node, inputs)
+      : sourceFor(env, node, fused ? compute : undefined, inSource ? strategy : undefined);
+  if (fns.length > 0 && !fused) {
+    stream = stream
+      .map(compute)
+      .name(`${node.table}: computed columns`)
+      .uid(`${node.uid}/computed`);
+  }
+  if (strategy !== undefined && !inSource) {
     stream = stream.assignTimestampsAndWatermarks(strategy).name(`${node.table}: watermarks`).uid(`${node.uid}/watermarks`);
   }
   return stream;
@@ -242,7 +298,15 @@ function intervalOf(text: string): number {
 
 function buildWindowAgg(input: DataStream<Row>, node: WindowAggNode): DataStream<Row> {
   const keyFns = node.keys.map((k) => compileFunction(k.code));
-  const keyOf = keyFns.length === 0 ? () => '[]' : (r: Row) => JSON.stringify(keyFns.map((f) => f(r) ?? null));
+  // One scalar key keys the state as itself (no text built per row); otherwise the JSON of the key list.
+  const scalar = node.scalarKey === true;
+  const one = keyFns[0];
+  const keyOf: (r: Row) => unknown = scalar
+    ? (r) => one(r) ?? null
+    : keyFns.length === 0
+      ? () => '[]'
+      : (r) => JSON.stringify(keyFns.map((f) => f(r) ?? null));
+  const keysOf = scalar ? (key: unknown) => [key] : (key: unknown) => JSON.parse(key as string) as unknown[];
   const project = compileCalc(
     { kind: 'calc', id: -1, uid: '', input: -1, projection: node.projection, fields: node.fields, filter: node.having },
     'g',
@@ -257,10 +321,10 @@ function buildWindowAgg(input: DataStream<Row>, node: WindowAggNode): DataStream
     )
     .aggregate(
       aggregateFunction(node.aggs) as AggregateFunction<unknown, Acc[], unknown[]>,
-      (key: string, ctx: WindowContext<TimeWindow>, results: Iterable<unknown[]>, out: Collector<Row>) => {
+      (key: unknown, ctx: WindowContext<TimeWindow>, results: Iterable<unknown[]>, out: Collector<Row>) => {
         const w = ctx.window();
         for (const a of results) {
-          const g = { k: JSON.parse(key) as unknown[], a, ws: w.start, we: w.end };
+          const g = { k: keysOf(key), a, ws: w.start, we: w.end };
           const row = projectG(g);
           if (row !== null) out.collect(row);
         }
@@ -279,9 +343,51 @@ export function buildGraph(env: StreamExecutionEnvironment, plan: SqlPlan, input
   const outputs: DataStream<Row>[] = [];
   if (plan.version !== 1) throw configError(`unknown SQL plan version ${String(plan.version)}`);
   const streams = new Map<number, DataStream<Row>>();
-  const get = (id: number) => {
-    const s = streams.get(id);
-    if (s === undefined) throw configError(`SQL plan: node ${id} is read before it is built`);
+  // Calcs are built when read: a calc read only by another calc is folded into it (one operator
+  // computing both, the way Flink's planner merges adjacent Calcs), so a view over a view costs one
+  // function call per row, not an operator hop. A calc nobody reads is never built.
+  const calcs = new Map<number, CalcNode>();
+  const readers = new Map<number, number>();
+  for (const node of plan.nodes as PlanNode[])
+    for (const [field, value] of Object.entries(node))
+      if (field === 'input' || field === 'inputs' || field === 'left' || field === 'right')
+        for (const id of Array.isArray(value) ? value : [value]) if (typeof id === 'number') readers.set(id, (readers.get(id) ?? 0) + 1);
+  const buildCalc = (node: CalcNode): DataStream<Row> => {
+    // Fold inner calcs into the expressions where that needs no expression twice; compose functions where it would.
+    let merged = node;
+    let composed: ((r: Row) => Row | null) | undefined;
+    let input = node.input;
+    for (let inner = calcs.get(input); inner !== undefined && readers.get(inner.id) === 1; inner = calcs.get(input)) {
+      const substituted = composed === undefined ? substituteCalc(inner, merged) : undefined;
+      if (substituted !== undefined) merged = substituted;
+      else {
+        const [first, then] = [compileCalc(inner), composed ?? compileCalc(merged)];
+        composed = (r: Row) => {
+          const m = first(r);
+          return m === null ? null : then(m);
+        };
+      }
+      input = inner.input;
+    }
+    const fn = composed ?? compileCalc(merged);
+    const filters = composed !== undefined || merged.filter !== undefined;
+    const s = get(input);
+    const out = filters
+      ? s.flatMap<Row>((r: Row, c: Collector<Row>) => {
+          const o = fn(r);
+          if (o !== null) c.collect(o);
+        })
+      : s.map((r: Row) => fn(r) as Row);
+    return out.name(filters ? 'filter and projection' : 'projection').uid(node.uid);
+  };
+  const get = (id: number): DataStream<Row> => {
+    let s = streams.get(id);
+    if (s === undefined) {
+      const calc = calcs.get(id);
+      if (calc === undefined) throw configError(`SQL plan: node ${id} is read before it is built`);
+      s = buildCalc(calc);
+      streams.set(id, s);
+    }
     return s;
   };
   for (const node of plan.nodes as PlanNode[]) {
@@ -289,19 +395,9 @@ export function buildGraph(env: StreamExecutionEnvironment, plan: SqlPlan, input
       case 'source':
         streams.set(node.id, buildSource(env, node, plan.config, inputs));
         break;
-      case 'calc': {
-        const fn = compileCalc(node);
-        const s = get(node.input);
-        const out =
-          node.filter === undefined
-            ? s.map((r: Row) => fn(r) as Row)
-            : s.flatMap<Row>((r: Row, c: Collector<Row>) => {
-                const o = fn(r);
-                if (o !== null) c.collect(o);
-              });
-        streams.set(node.id, out.name(node.filter === undefined ? 'projection' : 'filter and projection').uid(node.uid));
+      case 'calc':
+        calcs.set(node.id, node);
         break;
-      }
       case 'window-agg':
         streams.set(node.id, buildWindowAgg(get(node.input), node));
         break;
