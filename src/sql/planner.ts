@@ -3,6 +3,7 @@
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { ColumnDef, Expr, FromItem, Query, QueryBody, Select, Statement, TypeAst } from './ast.ts';
 import type { AggCall, PlanField, PlanNode, SinkNode, SourceNode, SqlPlan, SqlType, WindowSpec } from './plan.ts';
+import { reuseSubplans } from './plan-reuse.ts';
 import {
   assignWindows,
   planJoin,
@@ -928,14 +929,19 @@ export class Planner {
       options: target.options,
       fields,
     });
-    return { version: 1, jobName: `insert-into_${s.table}`, nodes: this.nodes, config: { ...this.config } };
+    return { version: 1, jobName: `insert-into_${s.table}`, nodes: reuseSubplans(this.nodes, this.config), config: { ...this.config } };
   }
 
   /** Plans several INSERTs as one job (Flink's statement set). */
   planStatementSet(inserts: Extract<Statement, { kind: 'insert' }>[], text: string): SqlPlan {
     this.nodes = [];
     for (const s of inserts) this.planInsert(s, text, false);
-    return { version: 1, jobName: `insert-into_${inserts.map((s) => s.table).join('_')}`, nodes: this.nodes, config: { ...this.config } };
+    return {
+      version: 1,
+      jobName: `insert-into_${inserts.map((s) => s.table).join('_')}`,
+      nodes: reuseSubplans(this.nodes),
+      config: { ...this.config },
+    };
   }
 
   /** Plans a SELECT whose rows go to the collect sink. */
@@ -945,7 +951,7 @@ export class Planner {
     const rel = this.planQuery(query, text);
     const fields = rel.fields.map((f) => ({ name: f.name, type: f.type }));
     this.add<SinkNode>({ kind: 'sink', input: rel.node, table: 'collect', connector: 'collect', options: {}, fields });
-    return { version: 1, jobName: 'collect', nodes: this.nodes, config: { ...this.config } };
+    return { version: 1, jobName: 'collect', nodes: reuseSubplans(this.nodes, this.config), config: { ...this.config } };
   }
 
   /** The output columns of a query, without planning a job. */
