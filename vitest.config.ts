@@ -19,6 +19,8 @@ const ROCKSDB_SUITES = [
   'test/checkpoint/chaos-exactly-once.test.ts',
   'test/sql/window-aggregates.test.ts',
   'test/sql/sql-savepoint-restore.test.ts',
+  'test/sql/changelog-operators.test.ts',
+  'test/sql/changelog-fold.property.test.ts',
   'test/checkpoint/savepoint-restore.test.ts',
 ];
 

@@ -183,6 +183,6 @@ export type {
   KafkaSourceState,
 } from './connectors/kafka/index.ts';
 
-export { Table, TableEnvironment, SqlSyntaxError, explainPlan } from './sql/index.ts';
+export { Table, TableEnvironment, SqlSyntaxError, explainPlan, ROW_KIND, MaterializedTable, foldChangelog } from './sql/index.ts';
 export { Schema, StreamTable, StreamTableEnvironment } from './sql/index.ts';
-export type { TableEnvironmentSettings, TableResult, SqlPlan } from './sql/index.ts';
+export type { TableEnvironmentSettings, TableResult, SqlPlan, RowKind } from './sql/index.ts';

@@ -5,7 +5,8 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { WeirError } from '../core/errors.ts';
+import { ErrorCodes, WeirError } from '../core/errors.ts';
+import { MaterializedTable, kindOf, withoutKind } from '../sql/plan-changelog.ts';
 import type { Statement } from '../sql/ast.ts';
 import { HISTORY_SIZE, defaultHistoryFile, loadHistory, saveHistory } from './shell-history.ts';
 import { TableEnvironment, type LiveRowListener, type TableEnvironmentSettings, type TableResult } from '../sql/table-environment.ts';
@@ -66,16 +67,40 @@ function typeWidth(type: string): number {
   return 20;
 }
 
+/** Flink's `sql-client.execution.result-mode`: `table` (a table updated in place), `changelog` (every change with its kind), `tableau` (rows printed as they arrive). */
+export type ResultMode = 'table' | 'changelog' | 'tableau';
+
+/** The result mode the `SET` options ask for (`table` by default), or an error naming the bad value. */
+export function resultMode(config: Readonly<Record<string, string>>): ResultMode {
+  const mode = (config['sql-client.execution.result-mode'] ?? 'table').toLowerCase();
+  if (mode !== 'table' && mode !== 'changelog' && mode !== 'tableau')
+    throw new WeirError(`'sql-client.execution.result-mode' must be table, changelog or tableau, got '${mode}'`, {
+      code: ErrorCodes.CONFIG,
+      domain: 'user',
+    });
+  return mode;
+}
+
+/** A change as a row with its kind in an `op` column first, as Flink's client shows changelogs. */
+function withOp(r: Record<string, unknown>): Record<string, unknown> {
+  return { op: kindOf(r), ...withoutKind(r) };
+}
+
 /**
- * A SELECT's result while its job runs, as Flink's client shows insert-only results. On a
- * terminal the table is redrawn in place with the rows so far, at most every `redrawMs`; elsewhere
- * the header prints when the job starts and each row as it arrives (columns sized by type, longer
- * values cut with `...`), and the footer when it ends.
+ * A SELECT's result while its job runs, as Flink's client shows it. On a terminal the table is
+ * redrawn in place, at most every `redrawMs`: the rows so far, or for an updating query in
+ * `table` mode the table as its changes leave it (a row updated in place moves to the end), or
+ * in `changelog` mode every change with its kind in an `op` column. Elsewhere (or in `tableau`
+ * mode) the header prints when the job starts and each row as it arrives (an updating query's
+ * with its `op`; columns sized by type, longer values cut with `...`), and the footer when it ends.
  */
 export class LiveTable implements LiveRowListener {
   private columns: string[] = [];
   private widths: number[] = [];
   private readonly all: Record<string, unknown>[] = [];
+  /** An updating query's table in `table` mode on a terminal. */
+  private materialized: MaterializedTable | undefined;
+  private changes = 0;
   private drawnLines = 0;
   private lastDraw = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
@@ -88,17 +113,38 @@ export class LiveTable implements LiveRowListener {
     private readonly redrawMs: number,
     /** Rows a running frame shows at most (the terminal's height less the frame's own lines). */
     private readonly height = Math.max(1, (process.stdout.rows ?? 24) - 8),
-  ) {}
+    private readonly mode: ResultMode = 'table',
+  ) {
+    if (mode === 'tableau') this.tty = false;
+  }
 
-  start(fields: { name: string; type: string }[]): void {
+  /** Whether rows show with their kind (an updating query, unless its table is updated in place). */
+  private ops = false;
+
+  start(fields: { name: string; type: string }[], updating = false): void {
     this.started = true;
-    this.columns = fields.map((f) => f.name);
-    this.widths = fields.map((f) => Math.max(f.name.length, typeWidth(f.type)));
+    this.ops = updating && (!this.tty || this.mode === 'changelog');
+    if (updating && !this.ops) this.materialized = new MaterializedTable(fields.map((f) => f.name));
+    const all = this.ops ? [{ name: 'op', type: 'CHAR(2)' }, ...fields] : fields;
+    this.columns = all.map((f) => f.name);
+    this.widths = all.map((f) => Math.max(f.name.length, typeWidth(f.type)));
     if (!this.tty) this.io.out(`${[this.rule(), this.line(this.columns), this.rule()].join('\n')}\n`);
   }
 
-  rows(rows: Record<string, unknown>[]): void {
-    for (const r of rows) this.all.push(r);
+  rows(changes: Record<string, unknown>[]): void {
+    this.changes += changes.length;
+    const rows = this.ops ? changes.map(withOp) : changes;
+    if (this.materialized !== undefined) {
+      // a change that came late on the live channel may retract a row not shown yet; the last frame is drawn from the collected result
+      for (const r of rows) {
+        try {
+          this.materialized.apply(r);
+        } catch {
+          // shown right by end()
+        }
+      }
+    }
+    else for (const r of rows) this.all.push(r);
     if (!this.tty) {
       this.io.out(rows.map((r) => `${this.line(this.columns.map((c) => cellText(r[c])))}\n`).join(''));
       return;
@@ -108,10 +154,15 @@ export class LiveTable implements LiveRowListener {
     else this.timer ??= setTimeout(() => this.draw(false), wait);
   }
 
-  /** The end of the result: the last frame on a terminal, the footer elsewhere. */
-  end(): void {
+  /** The end of the result: the last frame on a terminal, the footer elsewhere; `collected` (the job's rows, in order) makes an updating table's last frame. */
+  end(collected?: Record<string, unknown>[]): void {
     if (!this.started) return;
+    if (this.materialized !== undefined && collected !== undefined) {
+      this.materialized = new MaterializedTable(this.columns);
+      for (const r of collected) this.materialized.apply(r);
+    }
     if (this.tty) this.draw(true);
+    else if (this.ops) this.io.out(`${this.rule()}\nReceived a total of ${this.changes} row${this.changes === 1 ? '' : 's'}\n`);
     else this.io.out(`${this.rule()}\n${this.all.length} row${this.all.length === 1 ? '' : 's'} in set\n`);
   }
 
@@ -120,10 +171,11 @@ export class LiveTable implements LiveRowListener {
     this.timer = undefined;
     this.lastDraw = Date.now();
     // a running frame fits the screen (cursor-up cannot reach above it): the newest rows, and how many are above
-    const shown = final || this.all.length <= this.height ? this.all : this.all.slice(this.all.length - this.height);
+    const rows = this.materialized !== undefined ? this.materialized.snapshot() : this.all;
+    const shown = final || rows.length <= this.height ? rows : rows.slice(rows.length - this.height);
     const table = formatTable(this.columns, shown);
-    const above = shown.length < this.all.length ? ` (the last ${shown.length} shown)` : '';
-    const frame = final ? table : `${table.slice(0, table.lastIndexOf('\n'))}\n${this.all.length} row(s) so far${above}, running…`;
+    const above = shown.length < rows.length ? ` (the last ${shown.length} shown)` : '';
+    const frame = final ? table : `${table.slice(0, table.lastIndexOf('\n'))}\n${rows.length} row(s) so far${above}, running…`;
     const erase = this.drawnLines > 0 ? `\x1b[${this.drawnLines}F\x1b[0J` : '';
     this.io.out(`${erase}${frame}\n`);
     this.drawnLines = frame.split('\n').length;
@@ -138,7 +190,7 @@ export class LiveTable implements LiveRowListener {
   }
 }
 
-function report(s: Statement, r: TableResult, io: SqlIo, live?: LiveTable): void {
+function report(s: Statement, r: TableResult, io: SqlIo, live?: LiveTable, mode: ResultMode = 'table'): void {
   if (r.kind === 'ok') {
     io.out(s.kind === 'set' || s.kind === 'reset' ? '[INFO] Execute statement succeeded.\n' : `[INFO] Execute statement succeeded.\n`);
     return;
@@ -155,8 +207,9 @@ function report(s: Statement, r: TableResult, io: SqlIo, live?: LiveTable): void
     io.out(`${String(r.rows[0]?.plan ?? '')}\n`);
     return;
   }
-  if (live?.started) live.end();
-  else io.out(`${formatTable(r.columns, r.rows)}\n`);
+  if (live?.started) live.end(r.rows);
+  else if (r.updating && mode === 'changelog') io.out(`${formatTable(['op', ...r.columns], r.rows.map(withOp))}\n`);
+  else io.out(`${formatTable(r.columns, r.materialize())}\n`);
   if (r.job !== undefined) io.out(`late rows dropped: ${r.lateRowsDropped ?? 0}\n`);
 }
 
@@ -211,7 +264,7 @@ async function shell(
     pending = '';
     if (/^\s*(quit|exit)\s*;\s*$/i.test(text)) break;
     try {
-      const table = () => new LiveTable(io, view.tty ?? terminal, view.redrawMs ?? 200, view.height);
+      const table = () => new LiveTable(io, view.tty ?? terminal, view.redrawMs ?? 200, view.height, resultMode(env.getConfig()));
       let live = table();
       await env.executeScript(
         text,
@@ -219,7 +272,7 @@ async function shell(
           report(s, r, io, live);
           live = table();
         },
-        { start: (f) => live.start(f), rows: (rows) => live.rows(rows) },
+        { start: (f, updating) => live.start(f, updating), rows: (rows) => live.rows(rows) },
       );
     } catch (error) {
       const e = error as Error;
@@ -295,7 +348,7 @@ export async function sqlMain(argv: string[], io: SqlIo = processIo, input?: Rea
   }
   const env = TableEnvironment.create(settings);
   try {
-    await env.executeScript(script, (s, r) => report(s, r, io));
+    await env.executeScript(script, (s, r) => report(s, r, io, undefined, resultMode(env.getConfig())));
     return 0;
   } catch (error) {
     const e = error as Error;

@@ -18,7 +18,7 @@ import { nexmarkSource } from '../connectors/nexmark/source.ts';
 import type { NexmarkConfig } from '../connectors/nexmark/config.ts';
 import type { NexmarkEvent } from '../connectors/nexmark/model.ts';
 import { formatTimestamp, parseTimestamp } from './functions.ts';
-import { COLLECT_ID, LIVE_CHANNEL_OPTION, type PlanField, type SinkNode, type SourceNode, type SqlType } from './plan.ts';
+import { COLLECT_ID, LIVE_CHANNEL_OPTION, ROW_KIND, type PlanField, type SinkNode, type SourceNode, type SqlType } from './plan.ts';
 
 type Row = Record<string, unknown>;
 
@@ -506,7 +506,7 @@ export function sinkFor(input: DataStream<Row>, node: SinkNode): void {
     case 'print': {
       const prefix = options['print-identifier'];
       input
-        .map((r: Row) => `+I[${values(r).map(printValue).join(', ')}]`)
+        .map((r: Row) => `${(r[ROW_KIND] as string | undefined) ?? '+I'}[${values(r).map(printValue).join(', ')}]`)
         .name(`${table}: format`)
         .uid(`${node.uid}/format`)
         .print(prefix)

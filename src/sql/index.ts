@@ -12,4 +12,6 @@ export {
 export { Schema, SchemaBuilder, StreamTable, StreamTableEnvironment, type SchemaColumn } from './stream-table-environment.ts';
 export { SqlSyntaxError } from './syntax-error.ts';
 export { Catalog, Planner, typeText } from './planner.ts';
-export type { SqlPlan, PlanNode, PlanField, SqlType } from './plan.ts';
+export type { SqlPlan, PlanNode, PlanField, SqlType, RowKind } from './plan.ts';
+export { ROW_KIND } from './plan.ts';
+export { MaterializedTable, foldChangelog } from './plan-changelog.ts';

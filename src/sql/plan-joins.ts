@@ -74,6 +74,7 @@ export function windowedAfterProjection(
  */
 export function assignWindows(host: JoinHost, rel: Rel): Rel {
   const window = rel.window as WindowSpec;
+  if (isUpdating(host, rel.node)) throw unsupported('window table functions over an updating input (rows with -U/-D)');
   if (window.proctime === true) throw unsupported('window table functions on processing time without GROUP BY window_start, window_end');
   const props = new Set(['window_start', 'window_end', 'window_time']);
   const fields = rel.fields.map((f) => (props.has(f.name) ? f : { ...f, type: withoutTime(f.type) }));
@@ -162,16 +163,6 @@ function isUpdating(host: JoinHost, id: number): boolean {
   if (n.kind === 'calc') return isUpdating(host, n.input);
   if (n.kind === 'union') return n.inputs.some((i) => isUpdating(host, i));
   return false;
-}
-
-/**
- * Until sinks take changelogs: an updating result (an outer join's) written to a sink that would
- * store its -U/-D rows as plain rows is refused, never written wrong. The collect sink keeps the
- * row kind, and blackhole drops everything.
- */
-export function refuseChangelogInto(host: JoinHost, node: number, table: string, connector: string): void {
-  if (connector === 'blackhole' || connector === 'collect' || !isUpdating(host, node)) return;
-  throw unsupported(`writing an updating result (a changelog with -U/-D rows) to table '${table}' (connector '${connector}')`);
 }
 
 /** `table.exec.state.ttl` in ms ('0' = off): '1 h', '10 s', '500 ms', '1 min', '1 d' or plain milliseconds. */

@@ -1,5 +1,7 @@
 //! A SQL job's plan: plain data (operators, uids, types, expressions as JavaScript source) that workers rebuild the graph from without the parser.
 
+import type { DeduplicateNode, GroupAggNode, RankNode } from './plan-changelog.ts';
+
 /** A SQL type as the plan carries it. */
 export interface SqlType {
   kind:
@@ -88,6 +90,8 @@ export interface CalcNode {
   filter?: PlanExpr;
   projection: { name: string; expr: PlanExpr }[];
   fields: PlanField[];
+  /** The input is updating: each output row copies its input row's kind (a filter drops a change on its own, as Flink's Calc). */
+  updating?: true;
 }
 
 /** Window of a windowed aggregate. */
@@ -147,6 +151,8 @@ export interface UnionNode {
   uid: string;
   inputs: number[];
   fields: PlanField[];
+  /** An input is updating. */
+  updating?: true;
 }
 
 /** A sink table written through a connector (or the collect sink of `execute().collect()`). */
@@ -159,10 +165,13 @@ export interface SinkNode {
   connector: string;
   options: Record<string, string>;
   fields: PlanField[];
+  /** The input is updating (only sinks that consume changes accept it: print, blackhole, collect). */
+  updating?: true;
 }
 
 /** One node of a plan; inputs always come before the nodes that read them. */
-export type PlanNode = SourceNode | CalcNode | WindowAggNode | UnionNode | SinkNode | JoinNode | WindowAssignNode;
+export type PlanNode =
+  SourceNode | CalcNode | WindowAggNode | UnionNode | SinkNode | JoinNode | GroupAggNode | RankNode | DeduplicateNode | WindowAssignNode;
 
 /** A SQL job: its nodes and settings. */
 export interface SqlPlan {

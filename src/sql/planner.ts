@@ -4,15 +4,8 @@ import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { ColumnDef, Expr, FromItem, Query, QueryBody, Select, Statement, TypeAst } from './ast.ts';
 import type { AggCall, PlanField, PlanNode, SinkNode, SourceNode, SqlPlan, SqlType, WindowSpec } from './plan.ts';
 import { reuseSubplans } from './plan-reuse.ts';
-import {
-  assignWindows,
-  planJoin,
-  refuseChangelogInto,
-  windowPropOf,
-  windowedAfterProjection,
-  type JoinHost,
-  type WindowProps,
-} from './plan-joins.ts';
+import { assignWindows, planJoin, windowPropOf, windowedAfterProjection, type JoinHost, type WindowProps } from './plan-joins.ts';
+import { RANK_QUALIFIER, markChangelog, planTopN, rankSubquery, type GroupAggNode, type TopNPlanner } from './plan-changelog.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -654,8 +647,7 @@ function compileBinary(e: Extract<Expr, { kind: 'binary' }>, scope: Scope, text:
 
 function compileCall(e: Extract<Expr, { kind: 'call' }>, scope: Scope, text: () => string): Compiled {
   if (e.over !== undefined) throw unsupported(`OVER windows (${e.name}() OVER …)`);
-  if (AGGREGATES.has(e.name))
-    throw validationError(`aggregate '${text()}' is only allowed in a SELECT list or HAVING of a windowed GROUP BY`);
+  if (AGGREGATES.has(e.name)) throw validationError(`aggregate '${text()}' is only allowed in a SELECT list or HAVING`);
   if (e.name in GROUP_WINDOW_AUX)
     throw validationError(`'${text()}' needs a GROUP BY with the matching ${e.name.split('_')[0]}(…) group window`);
   if (e.filter !== undefined) throw validationError(`FILTER (WHERE …) is only allowed on aggregates, not in '${text()}'`);
@@ -877,6 +869,7 @@ export class Planner {
   private add<N extends PlanNode>(node: Omit<N, 'id' | 'uid'>): N {
     const id = this.nodes.length;
     const full = { ...node, id, uid: `${this.prefix}/${id}-${node.kind}` } as N;
+    markChangelog(full, (i) => this.nodes[i]);
     this.nodes.push(full);
     return full;
   }
@@ -889,7 +882,6 @@ export class Planner {
     if (target.kind !== 'table') throw validationError(`cannot INSERT INTO view '${s.table}'`);
     if (s.overwrite) throw unsupported('INSERT OVERWRITE');
     const rel = this.planQuery(s.query, text);
-    refuseChangelogInto(this.joinHost(), rel.node, s.table, target.options.connector);
     const targetCols = target.columns.filter((c) => c.kind === 'physical');
     const cols = s.columns ?? targetCols.map((c) => c.name);
     if (rel.fields.length !== cols.length) {
@@ -939,7 +931,7 @@ export class Planner {
     return {
       version: 1,
       jobName: `insert-into_${inserts.map((s) => s.table).join('_')}`,
-      nodes: reuseSubplans(this.nodes),
+      nodes: reuseSubplans(this.nodes, this.config),
       config: { ...this.config },
     };
   }
@@ -1143,15 +1135,60 @@ export class Planner {
   }
 
   private planSelectBlock(s: Select, text: string): Rel {
-    if (s.distinct) throw unsupported('SELECT DISTINCT');
     if (s.from === undefined) throw unsupported('SELECT without FROM');
-    // an inner join takes the WHERE conjuncts it can use (equi-keys, time bounds, pushed-down filters)
-    const { rel: planned, where } =
-      s.from.kind === 'join' ? planJoin(this.joinHost(), s.from, s.where, text) : { rel: this.planFrom(s.from, text), where: s.where };
+    const ranked = rankSubquery(s);
+    if (ranked !== undefined) return planTopN(this.topNPlanner(text), s, ranked);
+    const { rel: input, where } = this.planSource(s, text);
+    return this.planSelectOn({ ...s, where }, input, text);
+  }
+
+  /** The FROM of a SELECT, and what is left of its WHERE: an inner join takes the WHERE conjuncts it can use (equi-keys, time bounds, pushed-down filters). */
+  private planSource(s: Select, text: string): { rel: Rel; where: Expr | undefined } {
+    if (s.from === undefined) throw unsupported('SELECT without FROM');
+    if (s.from.kind !== 'join') return { rel: this.planFrom(s.from, text), where: s.where };
+    const joined = planJoin(this.joinHost(), s.from, s.where, text);
+    return { rel: joined.rel, where: joined.where };
+  }
+
+  /** What Top-N planning (plan-changelog.ts) needs of the planner. */
+  private topNPlanner(text: string): TopNPlanner {
+    return {
+      planFrom: (f) => this.planFrom(f, text),
+      planSource: (s) => this.planSource(s, text),
+      compile: (e, rel) => compileExpr(e, new Scope(rel.fields, text)),
+      add: (node) => this.add(node),
+      planSelectOn: (s, input) => this.planSelectOn(s, input, text),
+      node: (id) => this.nodes[id],
+      textOf: (e) => textAt(text, e),
+    };
+  }
+
+  /** `SELECT DISTINCT`: the SELECT, then a GROUP BY on all its columns without aggregates (as Flink plans it). */
+  private planDistinct(s: Select, input: Rel, text: string): Rel {
+    if (s.groupBy.length > 0 || s.having !== undefined || s.items.some((i) => i.kind === 'expr' && containsAggregate(i.expr)))
+      throw unsupported('SELECT DISTINCT with GROUP BY or aggregates');
+    const rel = this.planSelectOn({ ...s, distinct: false }, input, text);
+    const fields = rel.fields.map((f) => ({ name: f.name, type: withoutTime(f.type) }));
+    const node = this.add<GroupAggNode>({
+      kind: 'group-agg',
+      input: rel.node,
+      keys: fields.map((f) => ({ code: `r[${JSON.stringify(f.name)}]` })),
+      groupBy: fields.map((f) => f.name),
+      aggs: [],
+      projection: fields.map((f, i) => ({ name: f.name, expr: { code: `g.k[${i}]` } })),
+      fields,
+      updating: true,
+    });
+    return { node: node.id, fields };
+  }
+
+  private planSelectOn(s: Select, planned: Rel, text: string): Rel {
+    if (s.distinct) return this.planDistinct(s, planned, text);
     const aggregated =
       s.groupBy.length > 0 || s.items.some((i) => i.kind === 'expr' && containsAggregate(i.expr)) || s.having !== undefined;
     // a window TVF not aggregated here: each row gets its windows as columns (window assignment alone)
     const input = planned.window !== undefined && !aggregated ? assignWindows(this.joinHost(), planned) : planned;
+    const where = s.where;
     const scope = new Scope(input.fields, text);
     let filter: string | undefined;
     if (where !== undefined) {
@@ -1168,6 +1205,7 @@ export class Planner {
         if (item.kind === 'star') {
           for (const f of input.fields) {
             if (item.qualifier !== undefined && f.qualifier !== item.qualifier) continue;
+            if (f.qualifier === RANK_QUALIFIER) continue; // a Top-N's row number is read by name only
             // a name both sides of a join have shows as the join's column (`id`, `id0`), as in Flink
             const column = f.column ?? f.name;
             const name = input.fields.filter((x) => x.name === f.name).length > 1 ? column : f.name;
@@ -1254,7 +1292,6 @@ export class Planner {
         for (let i = keyExprs.length - 1; i >= 0; i--) if (props[i] !== undefined) keyExprs.splice(i, 1);
       }
     }
-    if (window === undefined) throw unsupported('GROUP BY without a window (updating aggregates with retractions)');
     const keys = keyExprs.map((k) => compileExpr(k, scope));
     const keyIndex = new Map(keyExprs.map((k, i) => [exprKey(k), i]));
     const aggs: AggCall[] = [];
@@ -1272,7 +1309,7 @@ export class Planner {
         const last = e.path[e.path.length - 1];
         if (last === 'window_start') return { code: 'g.ws', type: T.ts(false) };
         if (last === 'window_end') return { code: 'g.we', type: T.ts(false) };
-        if (last === 'window_time') return { code: '(g.we - 1)', type: window.proctime ? T.proctime() : T.ts(false, 'rowtime') };
+        if (last === 'window_time') return { code: '(g.we - 1)', type: window?.proctime ? T.proctime() : T.ts(false, 'rowtime') };
       }
       if (e.kind === 'call' && e.name in GROUP_WINDOW_AUX) {
         if (!e.name.startsWith(auxPrefix + '_') || auxPrefix === '')
@@ -1281,11 +1318,11 @@ export class Planner {
         if (which === 'ws') return { code: 'g.ws', type: T.ts(false) };
         if (which === 'we') return { code: 'g.we', type: T.ts(false) };
         if (which === 'proctime') {
-          if (!window.proctime)
+          if (!window?.proctime)
             throw validationError(`'${textAt(text, e)}' needs a window on processing time (PROCTIME()); use ${auxPrefix}_ROWTIME`);
           return { code: '(g.we - 1)', type: T.proctime() };
         }
-        if (window.proctime) throw validationError(`'${textAt(text, e)}' needs a window on event time; use ${auxPrefix}_PROCTIME`);
+        if (window?.proctime) throw validationError(`'${textAt(text, e)}' needs a window on event time; use ${auxPrefix}_PROCTIME`);
         return { code: '(g.we - 1)', type: T.ts(false, 'rowtime') };
       }
       if (e.kind === 'call' && AGGREGATES.has(e.name) && e.over === undefined) {
@@ -1324,6 +1361,21 @@ export class Planner {
       if (h.type.kind !== 'BOOLEAN')
         throw validationError(`type error in HAVING '${textAt(text, s.having)}': needs a BOOLEAN, got ${typeText(h.type)}`);
       having = { code: h.code };
+    }
+    if (window === undefined) {
+      // a non-windowed GROUP BY: an updating aggregate (Flink's GroupAggregate); its results lose time attributes
+      const agg = this.add<GroupAggNode>({
+        kind: 'group-agg',
+        input: inputNode,
+        keys: keys.map((k) => ({ code: k.code })),
+        groupBy: keyExprs.map((k) => textAt(text, k)),
+        aggs,
+        having,
+        projection,
+        fields: fields.map((f) => ({ name: f.name, type: withoutTime(f.type) })),
+        updating: true,
+      });
+      return { node: agg.id, fields: fields.map((f) => ({ ...f, type: withoutTime(f.type) })) };
     }
     const node = this.add<PlanNode & { kind: 'window-agg' }>({
       kind: 'window-agg',

@@ -20,8 +20,19 @@ import type { WindowContext } from '../windows/index.ts';
 import type { Collector } from '../actors/index.ts';
 import { SQL_FUNCTIONS } from './functions.ts';
 import { COMPUTES_COLUMNS, WATERMARKS_IN_SOURCE, sinkFor, sourceFor } from './connectors.ts';
-import type { AggCall, CalcNode, PlanNode, SourceNode, SqlPlan, WindowAggNode, WindowSpec } from './plan.ts';
+import {
+  ROW_KIND,
+  type AggCall,
+  type CalcNode,
+  type PlanNode,
+  type SourceNode,
+  type SqlPlan,
+  type WindowAggNode,
+  type WindowSpec,
+} from './plan.ts';
 import { WindowAttachedAssigner, buildJoin, buildWindowAssign } from './ops/joins.ts';
+import { buildGroupAgg } from './ops/group-agg.ts';
+import { buildDeduplicate, buildRank } from './ops/rank.ts';
 
 type Row = Record<string, unknown>;
 
@@ -34,11 +45,12 @@ export function compileFunction<A = Row>(code: string, param = 'r'): (arg: A) =>
 function compileCalc(node: CalcNode, param = 'r'): (r: Row) => Row | null {
   const filter = node.filter !== undefined ? `if ((${node.filter.code}) !== true) return null;` : '';
   const body = node.projection.map((p) => `${JSON.stringify(p.name)}: ${p.expr.code}`).join(', ');
-  // a changelog row keeps its kind (absent: +I)
-  const kind = param === 'r' ? `if (r.$kind !== undefined) o.$kind = r.$kind; ` : '';
-  return new Function('$', `"use strict"; return function (${param}) { ${filter} const o = { ${body} }; ${kind}return o; };`)(
-    SQL_FUNCTIONS,
-  ) as (r: Row) => Row | null;
+  // an updating input's row kind is copied (only then: insert-only plans pay nothing for changelogs)
+  const ret =
+    node.updating === true
+      ? `const o = { ${body} }; if (${param}[${JSON.stringify(ROW_KIND)}] !== undefined) o[${JSON.stringify(ROW_KIND)}] = ${param}[${JSON.stringify(ROW_KIND)}]; return o;`
+      : `return { ${body} };`;
+  return new Function('$', `"use strict"; return function (${param}) { ${filter} ${ret} };`)(SQL_FUNCTIONS) as (r: Row) => Row | null;
 }
 
 /** A reference to a column of the row: `r["name"]`, as the planner writes them. */
@@ -278,10 +290,7 @@ function buildSource(
       ? fromDataStream(node, inputs)
       : sourceFor(env, node, fused ? compute : undefined, inSource ? strategy : undefined);
   if (fns.length > 0 && !fused) {
-    stream = stream
-      .map(compute)
-      .name(`${node.table}: computed columns`)
-      .uid(`${node.uid}/computed`);
+    stream = stream.map(compute).name(`${node.table}: computed columns`).uid(`${node.uid}/computed`);
   }
   if (strategy !== undefined && !inSource) {
     stream = stream.assignTimestampsAndWatermarks(strategy).name(`${node.table}: watermarks`).uid(`${node.uid}/watermarks`);
@@ -406,6 +415,15 @@ export function buildGraph(env: StreamExecutionEnvironment, plan: SqlPlan, input
         break;
       case 'join':
         streams.set(node.id, buildJoin(get(node.left), get(node.right), node));
+        break;
+      case 'group-agg':
+        streams.set(node.id, buildGroupAgg(get(node.input), node));
+        break;
+      case 'rank':
+        streams.set(node.id, buildRank(get(node.input), node));
+        break;
+      case 'deduplicate':
+        streams.set(node.id, buildDeduplicate(get(node.input), node));
         break;
       case 'union': {
         const [first, ...rest] = node.inputs.map(get);

@@ -5,7 +5,8 @@ import { getEnvironmentData, isMainThread, setEnvironmentData } from 'node:worke
 import type { DataStream } from '../api/datastream.ts';
 import type { StreamExecutionEnvironment } from '../api/environment.ts';
 import { configError } from '../core/errors.ts';
-import type { SqlPlan } from './plan.ts';
+import type { SinkNode, SqlPlan } from './plan.ts';
+import { isUpdating, refuseUpdates } from './plan-changelog.ts';
 import { DATASTREAM_CONNECTOR, buildGraph } from './runtime.ts';
 import type { TableEnvironment } from './table-environment.ts';
 
@@ -173,14 +174,30 @@ export class StreamTableEnvironment {
     return new StreamTable(name, sql);
   }
 
-  /** The table's rows as a DataStream of row objects keyed by column name (TIMESTAMP values are epoch ms). */
+  /**
+   * The table's rows as a DataStream of row objects keyed by column name (TIMESTAMP values are
+   * epoch ms). The table must be insert-only, as Flink's: an updating one is refused when the job
+   * is planned (read it with {@link toChangelogStream}).
+   */
   async toDataStream(table: StreamTable): Promise<DataStream<Row>> {
+    return this.toStream(table, false);
+  }
+
+  /**
+   * The table's changelog as a DataStream (Flink's `toChangelogStream`): each row object carries
+   * its kind in its `$kind` property (`ROW_KIND`: '+I' | '-U' | '+U' | '-D'; absent means '+I').
+   */
+  async toChangelogStream(table: StreamTable): Promise<DataStream<Row>> {
+    return this.toStream(table, true);
+  }
+
+  private async toStream(table: StreamTable, changelog: boolean): Promise<DataStream<Row>> {
     const query = table.sql ?? `SELECT * FROM ${quote(table.name)}`;
     const position = this.outputs++;
     const key =
       PLAN_KEY +
       createHash('sha256')
-        .update(JSON.stringify([this.log, query, position]))
+        .update(JSON.stringify([this.log, query, position, changelog]))
         .digest('hex');
     let text = getEnvironmentData(key) as string | undefined;
     if (text === undefined) {
@@ -188,7 +205,10 @@ export class StreamTableEnvironment {
         throw configError(
           `toDataStream(${table.name}): this worker thread was not handed the query's plan; a StreamTableEnvironment job plans where it is submitted (the main thread), and its statements must not depend on the thread`,
         );
-      text = JSON.stringify(await this.plan(query, position));
+      const plan = await this.plan(query, position);
+      const sink = plan.nodes[plan.nodes.length - 1];
+      if (!changelog && isUpdating(sink)) throw refuseUpdates(sink as SinkNode, plan.nodes);
+      text = JSON.stringify(plan);
       setEnvironmentData(key, text);
     }
     const plan = JSON.parse(text) as SqlPlan;

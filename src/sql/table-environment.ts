@@ -7,6 +7,7 @@ import { startJob, type ExecuteOptions, type JobClient } from '../scheduler/exec
 import type { Query, Statement } from './ast.ts';
 import type * as ParserModule from './parser.ts';
 import { COLLECT_ID, LIVE_CHANNEL_OPTION, PLAN_PARAM, type PlanField, type PlanNode, type SqlPlan } from './plan.ts';
+import { describeProducer, foldChangelog, isUpdating } from './plan-changelog.ts';
 import { Catalog, Planner, createTable, typeText, unsupported, validationError } from './planner.ts';
 
 type Row = Record<string, unknown>;
@@ -28,9 +29,17 @@ export interface TableResult {
   lateRowsDropped?: number;
   /** The rows as an async iterator (Flink's `TableResult.collect()`). */
   collect(): AsyncIterableIterator<Row>;
+  /**
+   * Whether the query is updating: then `rows` (and `collect()`) are its changelog, each row's
+   * kind in its `$kind` property (`ROW_KIND`: '+I' | '-U' | '+U' | '-D'; absent means '+I'), as
+   * Flink's collected Rows carry their RowKind.
+   */
+  updating: boolean;
+  /** The final table: the changelog folded (a retraction removes an equal row); the rows themselves for an insert-only result. */
+  materialize(): Row[];
 }
 
-function result(kind: TableResult['kind'], columns: string[], rows: Row[], job?: JobResult): TableResult {
+function result(kind: TableResult['kind'], columns: string[], rows: Row[], job?: JobResult, updating = false): TableResult {
   const late = job === undefined ? undefined : lateRowsOf(job);
   return {
     kind,
@@ -38,16 +47,21 @@ function result(kind: TableResult['kind'], columns: string[], rows: Row[], job?:
     rows,
     job,
     lateRowsDropped: late,
+    updating,
     async *collect() {
       yield* rows;
     },
+    materialize: () => (updating ? foldChangelog(rows, columns) : [...rows]),
   };
 }
 
 /** Told of a SELECT's rows while its job runs (the SQL client's result view). */
 export interface LiveRowListener {
-  /** The query's columns (name and SQL type), before its job starts. */
-  start(fields: { name: string; type: string }[]): void;
+  /**
+   * The query's columns (name and SQL type), before its job starts; `updating` when the query's
+   * rows are a changelog (each row's kind in its `$kind` property, absent meaning `+I`).
+   */
+  start(fields: { name: string; type: string }[], updating?: boolean): void;
   /**
    * Rows as they arrive. When the job ends, rows its collected result holds that did not arrive
    * live come in one last call, so that every row is told once (a job that restarted may have
@@ -113,11 +127,13 @@ export class Table {
     const columns = await this.columns();
     const job = live === undefined ? await this.env.runPlan(plan) : await runLive(this.env, plan, columns, live);
     const rows = (job.collected[COLLECT_ID] ?? []) as Row[];
+    const sink = plan.nodes[plan.nodes.length - 1];
     return result(
       'rows',
       columns.map((c) => c.name),
       rows,
       job,
+      isUpdating(sink),
     );
   }
 }
@@ -131,7 +147,10 @@ async function runLive(env: TableEnvironment, plan: SqlPlan, columns: PlanField[
       n.kind === 'sink' && n.connector === 'collect' ? { ...n, options: { ...n.options, [LIVE_CHANNEL_OPTION]: name } } : n,
     ),
   };
-  live.start(columns.map((c) => ({ name: c.name, type: typeText(c.type) })));
+  live.start(
+    columns.map((c) => ({ name: c.name, type: typeText(c.type) })),
+    isUpdating(plan.nodes[plan.nodes.length - 1]),
+  );
   const told = new Map<string, number>();
   const channel = new BroadcastChannel(name);
   channel.onmessage = (event) => {
@@ -173,6 +192,10 @@ export function explainPlan(plan: SqlPlan): string {
         return `WindowAggregate(window=[${JSON.stringify(n.window)}], keys=[${n.keys.length}], aggs=[${n.aggs.map((a) => `${a.fn}${a.distinct ? '(DISTINCT)' : ''}${a.filter ? ' FILTER' : ''}`).join(', ')}], select=[${n.projection.map((p) => p.name).join(', ')}])`;
       case 'union':
         return 'Union(all=[true])';
+      case 'group-agg':
+      case 'rank':
+      case 'deduplicate':
+        return describeProducer(n);
       case 'sink':
         return `Sink(table=[${n.table}], connector=[${n.connector}], fields=[${n.fields.map((f) => f.name).join(', ')}])`;
       case 'window-assign':
