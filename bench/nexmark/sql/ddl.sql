@@ -9,7 +9,7 @@ CREATE TABLE nexmark (
         creditCard VARCHAR,
         city VARCHAR,
         state VARCHAR,
-        dateTime TIMESTAMP(3),
+        `dateTime` TIMESTAMP(3),
         extra VARCHAR>,
     auction ROW<
         id BIGINT,
@@ -17,7 +17,7 @@ CREATE TABLE nexmark (
         description VARCHAR,
         initialBid BIGINT,
         reserve BIGINT,
-        dateTime TIMESTAMP(3),
+        `dateTime` TIMESTAMP(3),
         expires TIMESTAMP(3),
         seller BIGINT,
         category BIGINT,
@@ -28,15 +28,15 @@ CREATE TABLE nexmark (
         price BIGINT,
         channel VARCHAR,
         url VARCHAR,
-        dateTime TIMESTAMP(3),
+        `dateTime` TIMESTAMP(3),
         extra VARCHAR>,
-    dateTime AS
+    `dateTime` AS
         CASE
-            WHEN event_type = 0 THEN person.dateTime
-            WHEN event_type = 1 THEN auction.dateTime
-            ELSE bid.dateTime
+            WHEN event_type = 0 THEN person.`dateTime`
+            WHEN event_type = 1 THEN auction.`dateTime`
+            ELSE bid.`dateTime`
         END,
-    WATERMARK FOR dateTime AS dateTime - INTERVAL '4' SECOND
+    WATERMARK FOR `dateTime` AS `dateTime` - INTERVAL '4' SECOND
 ) WITH (
     'connector' = 'nexmark',
     'first-event.rate' = '1000',
@@ -45,14 +45,14 @@ CREATE TABLE nexmark (
 );
 
 CREATE VIEW person AS
-SELECT person.id, person.name, person.emailAddress, person.creditCard, person.city, person.state, dateTime, person.extra
+SELECT person.id, person.name, person.emailAddress, person.creditCard, person.city, person.state, `dateTime`, person.extra
 FROM nexmark WHERE event_type = 0;
 
 CREATE VIEW auction AS
-SELECT auction.id, auction.itemName, auction.description, auction.initialBid, auction.reserve, dateTime,
+SELECT auction.id, auction.itemName, auction.description, auction.initialBid, auction.reserve, `dateTime`,
        auction.expires, auction.seller, auction.category, auction.extra
 FROM nexmark WHERE event_type = 1;
 
 CREATE VIEW bid AS
-SELECT bid.auction, bid.bidder, bid.price, bid.channel, bid.url, dateTime, bid.extra
+SELECT bid.auction, bid.bidder, bid.price, bid.channel, bid.url, `dateTime`, bid.extra
 FROM nexmark WHERE event_type = 2;

@@ -5,9 +5,9 @@ CREATE TABLE nexmark_q0 (
     price BIGINT,
     channel VARCHAR,
     url VARCHAR,
-    dateTime TIMESTAMP(3),
+    `dateTime` TIMESTAMP(3),
     extra VARCHAR
 ) WITH ('connector' = 'blackhole');
 
 INSERT INTO nexmark_q0
-SELECT auction, bidder, price, channel, url, dateTime, extra FROM bid;
+SELECT auction, bidder, price, channel, url, `dateTime`, extra FROM bid;

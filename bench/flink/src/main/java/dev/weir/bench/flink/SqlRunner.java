@@ -1,0 +1,270 @@
+// The Flink side of weir's SQL oracle: runs .sql scripts on Flink's TableEnvironment (streaming mode, local MiniCluster)
+// and prints, per script, the final table of its last query as JSON lines.
+package dev.weir.bench.flink;
+
+import java.math.BigDecimal;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.LocalTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
+import org.apache.flink.table.api.EnvironmentSettings;
+import org.apache.flink.table.api.TableEnvironment;
+import org.apache.flink.table.api.TableResult;
+import org.apache.flink.table.catalog.Column;
+import org.apache.flink.table.catalog.ResolvedSchema;
+import org.apache.flink.table.types.logical.LogicalType;
+import org.apache.flink.table.types.logical.RowType;
+import org.apache.flink.types.Row;
+import org.apache.flink.types.RowKind;
+import org.apache.flink.util.CloseableIterator;
+
+/**
+ * {@code SqlRunner [--parallelism N] file.sql...}: for each script, runs its statements in order on a new
+ * TableEnvironment; the last statement must be a query (a SELECT, or an {@code INSERT INTO t <query>}, which runs as
+ * its query: the sink table is not written). The query's changelog is folded into its final table (+I/+U add a row,
+ * -U/-D remove one equal row) and printed: one header line per script, then its rows, one JSON object per line,
+ * sorted by their text.
+ *
+ * <p>Header: {@code {"file": f, "columns": [{"name", "type"}], "rows": n, "error": null | text, "ms": wall time}}.
+ * Values: numbers as JSON numbers (DECIMAL in plain notation), TIMESTAMP and TIMESTAMP_LTZ as epoch milliseconds
+ * (TIMESTAMP read as UTC), DATE as "yyyy-MM-dd", TIME as "HH:mm:ss[.SSS]", ROW as an object, NaN/±Infinity as strings.
+ * The session time zone is UTC.
+ */
+public final class SqlRunner {
+  private SqlRunner() {}
+
+  public static void main(String[] args) throws Exception {
+    int parallelism = 1;
+    List<String> files = new ArrayList<>();
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--parallelism")) parallelism = Integer.parseInt(args[++i]);
+      else files.add(args[i]);
+    }
+    if (files.isEmpty()) {
+      System.err.println("usage: SqlRunner [--parallelism N] file.sql...");
+      System.exit(2);
+    }
+    // One MiniCluster for every script (Flink's local executor would start one per job: seconds each), reached through
+    // its REST endpoint as a remote cluster; every class is on the JVM's classpath, so no jar is shipped.
+    Configuration clusterConf = new Configuration();
+    clusterConf.set(RestOptions.PORT, 0);
+    clusterConf.set(RestOptions.BIND_PORT, "0");
+    clusterConf.set(RestOptions.ADDRESS, "127.0.0.1");
+    clusterConf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
+    clusterConf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(128));
+    clusterConf.set(TaskManagerOptions.NETWORK_MEMORY_MIN, MemorySize.ofMebiBytes(64));
+    clusterConf.set(TaskManagerOptions.NETWORK_MEMORY_MAX, MemorySize.ofMebiBytes(64));
+    MiniCluster cluster =
+        new MiniCluster(
+            new MiniClusterConfiguration.Builder()
+                .setConfiguration(clusterConf)
+                .setNumTaskManagers(1)
+                .setNumSlotsPerTaskManager(Math.max(parallelism, 4)) // room for a script that SETs parallelism.default up to 4
+                .build());
+    cluster.start();
+    URI rest = cluster.getRestAddress().get();
+    for (String file : files) {
+      long start = System.nanoTime();
+      StringBuilder header = new StringBuilder();
+      List<String> rows = new ArrayList<>();
+      String error = null;
+      List<String[]> columns = new ArrayList<>();
+      try {
+        run(Files.readString(Path.of(file), StandardCharsets.UTF_8), parallelism, rest, columns, rows);
+      } catch (Throwable t) {
+        error = describe(t);
+        rows.clear();
+      }
+      header.append("{\"file\":").append(json(file)).append(",\"columns\":[");
+      for (int i = 0; i < columns.size(); i++) {
+        if (i > 0) header.append(',');
+        header.append("{\"name\":").append(json(columns.get(i)[0])).append(",\"type\":").append(json(columns.get(i)[1])).append('}');
+      }
+      header.append("],\"rows\":").append(rows.size()).append(",\"error\":").append(error == null ? "null" : json(error));
+      header.append(",\"ms\":").append((System.nanoTime() - start) / 1_000_000).append('}');
+      StringBuilder out = new StringBuilder(header).append('\n');
+      for (String r : rows) out.append(r).append('\n');
+      System.out.print(out);
+      System.out.flush();
+    }
+    cluster.close();
+    System.exit(0);
+  }
+
+  /** The message of an exception and its causes, one per line (Flink wraps the useful one deep down). */
+  private static String describe(Throwable t) {
+    StringBuilder b = new StringBuilder();
+    for (Throwable c = t; c != null && b.length() < 4000; c = c.getCause()) {
+      if (b.length() > 0) b.append("\ncaused by: ");
+      b.append(c.getClass().getSimpleName()).append(": ").append(c.getMessage());
+      if (c.getCause() == c) break;
+    }
+    return b.toString();
+  }
+
+  private static final Pattern INSERT =
+      Pattern.compile("(?is)^\\s*INSERT\\s+(?:INTO|OVERWRITE)\\s+(?:`[^`]+`|[\\w.$]+)(?:\\.(?:`[^`]+`|[\\w$]+))*\\s*(?:\\([^)]*\\))?\\s*(.*)$");
+  private static final Pattern SET = Pattern.compile("(?is)^\\s*SET\\s+'([^']*)'\\s*=\\s*'([^']*)'\\s*$");
+  private static final Pattern QUERY = Pattern.compile("(?is)^\\s*(?:SELECT|WITH|VALUES|\\()\\b.*");
+
+  static void run(String script, int parallelism, URI cluster, List<String[]> columns, List<String> rowsOut) throws Exception {
+    Configuration conf = new Configuration();
+    conf.setString("execution.target", "remote");
+    conf.set(RestOptions.ADDRESS, cluster.getHost());
+    conf.set(RestOptions.PORT, cluster.getPort());
+    conf.setString("parallelism.default", String.valueOf(parallelism));
+    conf.setString("table.local-time-zone", "UTC");
+    TableEnvironment tEnv = TableEnvironment.create(EnvironmentSettings.newInstance().inStreamingMode().withConfiguration(conf).build());
+    List<String> statements = split(script);
+    if (statements.isEmpty()) throw new IllegalArgumentException("the script has no statement");
+    for (int i = 0; i < statements.size() - 1; i++) {
+      // SET 'k' = 'v' is the SQL client's statement, not TableEnvironment's: it sets the table config here.
+      Matcher set = SET.matcher(statements.get(i));
+      if (set.matches()) {
+        tEnv.getConfig().getConfiguration().setString(set.group(1), set.group(2));
+        continue;
+      }
+      TableResult r = tEnv.executeSql(statements.get(i));
+      if (r.getJobClient().isPresent()) r.await();
+    }
+    String last = statements.get(statements.size() - 1);
+    String query;
+    Matcher m = INSERT.matcher(last);
+    if (m.matches()) query = m.group(1);
+    else if (QUERY.matcher(last).matches()) query = last;
+    else throw new IllegalArgumentException("the script's last statement must be a SELECT or an INSERT INTO ... SELECT, got: " + firstLine(last));
+    TableResult result = tEnv.sqlQuery(query).execute();
+    ResolvedSchema schema = result.getResolvedSchema();
+    List<Column> cols = schema.getColumns();
+    for (Column c : cols) columns.add(new String[] {c.getName(), c.getDataType().getLogicalType().asSummaryString()});
+    TreeMap<String, Integer> table = new TreeMap<>();
+    try (CloseableIterator<Row> it = result.collect()) {
+      while (it.hasNext()) {
+        Row row = it.next();
+        StringBuilder b = new StringBuilder("{");
+        for (int i = 0; i < cols.size(); i++) {
+          if (i > 0) b.append(',');
+          b.append(json(cols.get(i).getName())).append(':');
+          value(b, row.getField(i), cols.get(i).getDataType().getLogicalType());
+        }
+        String key = b.append('}').toString();
+        RowKind kind = row.getKind();
+        if (kind == RowKind.INSERT || kind == RowKind.UPDATE_AFTER) table.merge(key, 1, Integer::sum);
+        else {
+          Integer n = table.get(key);
+          if (n == null) throw new IllegalStateException("the changelog retracts a row the table does not hold (" + kind + "): " + key);
+          if (n == 1) table.remove(key);
+          else table.put(key, n - 1);
+        }
+      }
+    }
+    for (Map.Entry<String, Integer> e : table.entrySet()) for (int i = 0; i < e.getValue(); i++) rowsOut.add(e.getKey());
+  }
+
+  private static String firstLine(String s) {
+    String t = s.strip();
+    int nl = t.indexOf('\n');
+    return nl < 0 ? t : t.substring(0, nl) + " …";
+  }
+
+  /**
+   * The script's statements, split at semicolons outside quotes ('…', "…", `…`) and comments (--, /* *\/); comments
+   * are kept in the statement text, empty statements dropped.
+   */
+  static List<String> split(String script) {
+    List<String> out = new ArrayList<>();
+    StringBuilder cur = new StringBuilder();
+    int n = script.length();
+    for (int i = 0; i < n; i++) {
+      char c = script.charAt(i);
+      if (c == '\'' || c == '"' || c == '`') {
+        int j = i + 1;
+        while (j < n) {
+          if (script.charAt(j) == c) {
+            if (j + 1 < n && script.charAt(j + 1) == c) j += 2; // doubled quote
+            else break;
+          } else j++;
+        }
+        cur.append(script, i, Math.min(j + 1, n));
+        i = j;
+      } else if (c == '-' && i + 1 < n && script.charAt(i + 1) == '-') {
+        int j = script.indexOf('\n', i);
+        if (j < 0) j = n;
+        i = j - 1;
+        cur.append(' ');
+      } else if (c == '/' && i + 1 < n && script.charAt(i + 1) == '*') {
+        int j = script.indexOf("*/", i + 2);
+        j = j < 0 ? n : j + 2;
+        i = j - 1;
+        cur.append(' ');
+      } else if (c == ';') {
+        if (!cur.toString().isBlank()) out.add(cur.toString().strip());
+        cur.setLength(0);
+      } else cur.append(c);
+    }
+    if (!cur.toString().isBlank()) out.add(cur.toString().strip());
+    return out;
+  }
+
+  private static void value(StringBuilder b, Object v, LogicalType type) {
+    if (v == null) b.append("null");
+    else if (v instanceof String) b.append(json((String) v));
+    else if (v instanceof Boolean || v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte) b.append(v);
+    else if (v instanceof Double || v instanceof Float) {
+      double d = ((Number) v).doubleValue();
+      if (Double.isNaN(d) || Double.isInfinite(d)) b.append(json(Double.toString(d)));
+      else if (v instanceof Float) b.append(new BigDecimal(Float.toString((Float) v)).toString());
+      else b.append(d);
+    } else if (v instanceof BigDecimal) b.append(((BigDecimal) v).toPlainString());
+    else if (v instanceof LocalDateTime) b.append(((LocalDateTime) v).toInstant(ZoneOffset.UTC).toEpochMilli());
+    else if (v instanceof Instant) b.append(((Instant) v).toEpochMilli());
+    else if (v instanceof LocalDate || v instanceof LocalTime) b.append(json(v.toString()));
+    else if (v instanceof Row) {
+      Row r = (Row) v;
+      RowType rt = (RowType) type;
+      b.append('{');
+      for (int i = 0; i < r.getArity(); i++) {
+        if (i > 0) b.append(',');
+        b.append(json(rt.getFieldNames().get(i))).append(':');
+        value(b, r.getField(i), rt.getTypeAt(i));
+      }
+      b.append('}');
+    } else if (v instanceof byte[]) b.append(json(java.util.Base64.getEncoder().encodeToString((byte[]) v)));
+    else b.append(json(v.toString()));
+  }
+
+  static String json(String s) {
+    StringBuilder b = new StringBuilder("\"");
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"': b.append("\\\""); break;
+        case '\\': b.append("\\\\"); break;
+        case '\n': b.append("\\n"); break;
+        case '\r': b.append("\\r"); break;
+        case '\t': b.append("\\t"); break;
+        default:
+          if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
+          else b.append(c);
+      }
+    }
+    return b.append('"').toString();
+  }
+}

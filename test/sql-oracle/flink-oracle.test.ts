@@ -1,0 +1,268 @@
+// Apache Flink 2.3 as the oracle of weir's SQL: every script of cases/ (and Nexmark q0, q1, q2, q11 at 20,000 events)
+// runs on weir and on Flink (bench/flink SqlRunner, one JVM for all scripts) and the final tables must be equal, row
+// for row; the scripts of known/ are weir's known differences from Flink, each asserted exactly as it is today.
+// Needs Java 17 and Maven (or a built bench/flink): without them the suite fails, naming what is missing.
+
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { compareTables, describeDiff, ensureFlinkRunner, type FinalTable, runOnFlink, runOnWeir } from '../../bench/flink/sql-oracle.ts';
+
+// A test may wait for the Flink JVM to finish every script (minutes on a loaded 2-core machine).
+vi.setConfig({ testTimeout: 600_000 });
+
+const HERE = join('test', 'sql-oracle');
+const CASES = join(HERE, 'cases');
+const KNOWN = join(HERE, 'known');
+const NEXMARK = join('bench', 'nexmark', 'sql');
+
+/** Rows of each equal case's final table (Flink's count): an empty result on both sides must not pass unnoticed. */
+const EXPECTED_ROWS: Record<string, number> = {
+  'case-cast': 6,
+  conditional: 6,
+  'csv-tumble': 5,
+  'cumulate-tvf': 25,
+  'distinct-filter': 4,
+  'group-hop': 8,
+  'group-session': 13,
+  'group-tumble': 11,
+  'hop-tvf': 8,
+  'math-functions': 6,
+  'null-logic': 6,
+  'projection-filter': 3,
+  'string-functions': 6,
+  'time-functions': 6,
+  'tumble-tvf-late': 11,
+  'nexmark-q0': 18_400,
+  'nexmark-q1': 18_400,
+  'nexmark-q2': 99,
+  'nexmark-q11': 379,
+};
+
+const sqlFiles = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
+
+/** Nexmark's DDL at 20,000 events followed by one query file, as one script. */
+function nexmarkScript(q: string): string {
+  const ddl = readFileSync(join(NEXMARK, 'ddl.sql'), 'utf8').replace(/'events\.num' = '\d+'/, `'events.num' = '20000'`);
+  return `${ddl}\n${readFileSync(join(NEXMARK, `${q}.sql`), 'utf8')}`;
+}
+
+const scripts = new Map<string, { file: string; text: string }>();
+for (const f of sqlFiles(CASES)) scripts.set(f.replace(/\.sql$/, ''), { file: join(CASES, f), text: readFileSync(join(CASES, f), 'utf8') });
+for (const f of sqlFiles(KNOWN))
+  scripts.set(`known/${f.replace(/\.sql$/, '')}`, { file: join(KNOWN, f), text: readFileSync(join(KNOWN, f), 'utf8') });
+
+/**
+ * Flink's tables, by script name. The JVM runs every script while the tests run weir's side (Flink waits on its
+ * MiniCluster much of the time), and each test awaits Flink's tables after computing weir's.
+ */
+let flinkTables: Promise<Map<string, FinalTable>>;
+
+beforeAll(() => {
+  ensureFlinkRunner(); // builds bench/flink on first use; throws naming java or mvn when missing
+  const dir = mkdtempSync(join(tmpdir(), 'weir-sql-oracle-'));
+  for (const q of ['q0', 'q1', 'q2', 'q11']) {
+    const file = join(dir, `nexmark-${q}.sql`);
+    const text = nexmarkScript(q);
+    writeFileSync(file, text);
+    scripts.set(`nexmark-${q}`, { file, text });
+  }
+  const names = [...scripts.keys()];
+  flinkTables = runOnFlink(names.map((n) => (scripts.get(n) as { file: string }).file)).then(
+    (tables) => new Map(names.map((n, i) => [n, tables[i]])),
+  );
+  flinkTables.catch(() => {}); // reported by the first test that awaits it
+}, 600_000);
+
+async function weirAndFlink(name: string): Promise<{ weir: FinalTable; flink: FinalTable }> {
+  const script = scripts.get(name);
+  if (script === undefined) throw new Error(`no script ${name}`);
+  const weir = await runOnWeir(script.text, { parallelism: 1 });
+  return { weir, flink: (await flinkTables).get(name) as FinalTable };
+}
+
+describe('weir and Flink give the same final table', () => {
+  it('has a row count for every case (and a case for every count)', () => {
+    expect([...scripts.keys()].filter((n) => !n.startsWith('known/')).sort()).toEqual(Object.keys(EXPECTED_ROWS).sort());
+  });
+
+  for (const name of Object.keys(EXPECTED_ROWS)) {
+    it(
+      name,
+      async () => {
+        const { weir, flink } = await weirAndFlink(name);
+        expect(flink.error).toBeUndefined();
+        expect(weir.error).toBeUndefined();
+        const diff = compareTables(weir, flink);
+        expect(diff.equal, describeDiff(name, weir, flink, diff)).toBe(true);
+        expect(flink.rows.length).toBe(EXPECTED_ROWS[name]);
+        expect(weir.rows.length).toBe(EXPECTED_ROWS[name]);
+      },
+      600_000,
+    );
+  }
+});
+
+describe("weir's known differences from Flink (each test fails once weir changes: then move the case)", () => {
+  it('CAST(BOOLEAN AS STRING): Flink TRUE/FALSE, weir true/false', async () => {
+    const { weir, flink } = await weirAndFlink('known/cast-boolean-to-string');
+    const diff = compareTables(weir, flink);
+    expect(diff.missing).toEqual([
+      { row: '{"user":"bob","big":"FALSE"}', count: 2 },
+      { row: '{"user":"bob","big":"TRUE"}', count: 3 },
+    ]);
+    expect(diff.extra).toEqual([
+      { row: '{"user":"bob","big":"false"}', count: 2 },
+      { row: '{"user":"bob","big":"true"}', count: 3 },
+    ]);
+  });
+
+  it('HOP group window: weir counts the row at 00:06 twice in [00:00, 00:15)', async () => {
+    const { weir, flink } = await weirAndFlink('known/group-hop-first-window');
+    const diff = compareTables(weir, flink);
+    expect(flink.rows.length).toBe(6);
+    expect(diff.missing).toEqual([{ row: '{"w_start":1704067200000,"w_end":1704067215000,"n":3,"total":6}', count: 1 }]);
+    expect(diff.extra).toEqual([{ row: '{"w_start":1704067200000,"w_end":1704067215000,"n":4,"total":8}', count: 1 }]);
+  });
+
+  it('an empty CSV field of an INT column: Flink fails the job, weir reads NULL', async () => {
+    const { weir, flink } = await weirAndFlink('known/csv-empty-number');
+    expect(flink.error).toMatch(/Fail to deserialize at field: qty[\s\S]*NumberFormatException: For input string: ""/);
+    expect(weir.error).toBeUndefined();
+    expect(weir.rows).toEqual([
+      { id: 1, name: 'alice', qty: 10 },
+      { id: 2, name: '', qty: null },
+      { id: 3, name: 'bob', qty: 7 },
+    ]);
+  });
+
+  it('an unquoted dateTime column: a parse error on Flink (DATETIME is reserved), a name on weir', async () => {
+    const { weir, flink } = await weirAndFlink('known/unquoted-datetime');
+    expect(flink.error).toMatch(/SQL parse failed\. Encountered "dateTime" at line 1, column 24/);
+    expect(weir.error).toBeUndefined();
+    expect(weir.rows.map((r) => r.v).sort()).toEqual([1, 2, 3, 4]);
+  });
+  /** The rows weir misses and the rows it has beyond Flink, as the comparison reports them. */
+  async function knownDiff(name: string): Promise<{ missing: string[]; extra: string[] }> {
+    const { weir, flink } = await weirAndFlink(`known/${name}`);
+    expect(flink.error).toBeUndefined();
+    expect(weir.error).toBeUndefined();
+    const diff = compareTables(weir, flink);
+    const rows = (xs: { row: string; count: number }[]) => xs.flatMap((x) => Array<string>(x.count).fill(x.row));
+    return { missing: rows(diff.missing), extra: rows(diff.extra) };
+  }
+
+  it('CAST(DOUBLE AS STRING): Flink 34.0 and 7.25E10, weir 34 and 72500000000', async () => {
+    expect(await knownDiff('double-to-string')).toEqual({
+      missing: ['{"id":1,"age_text":"34.0","big_text":"7.25E10"}', '{"id":5,"age_text":"0.0","big_text":"1.0E12"}'],
+      extra: ['{"id":1,"age_text":"34","big_text":"72500000000"}', '{"id":5,"age_text":"0","big_text":"1000000000000"}'],
+    });
+  });
+
+  it('INT + INT past 2^31 - 1: Flink wraps, weir leaves the INT range', async () => {
+    expect(await knownDiff('int-overflow')).toEqual({
+      missing: ['{"id":1,"wrapped":-2147483615}', '{"id":4,"wrapped":-2147483588}'],
+      extra: ['{"id":1,"wrapped":2147483681}', '{"id":4,"wrapped":2147483708}'],
+    });
+  });
+
+  it('DOUBLE / 0.0: Flink ±Infinity, weir NULL', async () => {
+    expect(await knownDiff('double-division-by-zero')).toEqual({
+      missing: ['{"id":1,"q":"Infinity"}', '{"id":2,"q":"-Infinity"}'],
+      extra: ['{"id":1,"q":null}', '{"id":2,"q":null}'],
+    });
+  });
+
+  it('SUBSTRING from 0 or from a negative start: Flink Al and ce, weir A and Alice', async () => {
+    expect(await knownDiff('substring-start')).toEqual({
+      missing: ['{"id":1,"from_zero":"Al","from_end":"ce"}'],
+      extra: ['{"id":1,"from_zero":"A","from_end":"Alice"}'],
+    });
+  });
+
+  it("DATE_FORMAT with EEE and yy: Flink 'Thu 12.04.90', weir keeps the letters", async () => {
+    expect(await knownDiff('date-format-patterns')).toEqual({
+      missing: ['{"id":1,"styled":"Thu 12.04.90"}'],
+      extra: ['{"id":1,"styled":"EEE 12.04.yy"}'],
+    });
+  });
+
+  it("late rows at parallelism 2: Flink drops dave's two, weir counts them", async () => {
+    expect(await knownDiff('late-rows-parallelism-2')).toEqual({
+      missing: [],
+      extra: [
+        '{"window_start":1704067200000,"window_end":1704067210000,"user":"dave","n":1,"total":6,"top":0.5}',
+        '{"window_start":1704067210000,"window_end":1704067220000,"user":"dave","n":1,"total":1,"top":1}',
+      ],
+    });
+  });
+
+  it('an ambiguous window_start (window TVF over a view that has one): refused by Flink, answered by weir', async () => {
+    const { weir, flink } = await weirAndFlink('known/ambiguous-window-column');
+    expect(flink.error).toMatch(/Column 'window_start' is ambiguous/);
+    expect(weir.error).toBeUndefined();
+    expect(weir.rows.length).toBe(4);
+  });
+});
+
+describe('the comparison reports differences', () => {
+  it('names the rows weir misses and the rows it has beyond Flink, with counts', async () => {
+    const { weir, flink } = await weirAndFlink('tumble-tvf-late');
+    // plant: drop alice's first window, change bob's count in it, add erin's row a second time
+    const sorted = [...weir.rows].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    const alice = sorted.find((r) => r.user === 'alice' && r.window_start === 1704067200000);
+    const bob = sorted.find((r) => r.user === 'bob' && r.window_start === 1704067200000);
+    expect(alice).toEqual({ window_start: 1704067200000, window_end: 1704067210000, user: 'alice', n: 2, total: 5, top: 1.5 });
+    expect(bob).toEqual({ window_start: 1704067200000, window_end: 1704067210000, user: 'bob', n: 3, total: 13, top: 2.25 });
+    const erin = sorted.find((r) => r.user === 'erin');
+    expect(erin).toEqual({ window_start: 1704067220000, window_end: 1704067230000, user: 'erin', n: 1, total: 4, top: 0.25 });
+    const planted: FinalTable = {
+      columns: weir.columns,
+      rows: [...weir.rows.filter((r) => r !== alice && r !== bob), { ...bob, n: 4 }, erin as Record<string, unknown>],
+    };
+    const diff = compareTables(planted, flink);
+    expect(diff.equal).toBe(false);
+    expect(diff.missing).toEqual([
+      { row: '{"window_start":1704067200000,"window_end":1704067210000,"user":"alice","n":2,"total":5,"top":1.5}', count: 1 },
+      { row: '{"window_start":1704067200000,"window_end":1704067210000,"user":"bob","n":3,"total":13,"top":2.25}', count: 1 },
+    ]);
+    expect(diff.extra).toEqual([
+      { row: '{"window_start":1704067200000,"window_end":1704067210000,"user":"bob","n":4,"total":13,"top":2.25}', count: 1 },
+      { row: '{"window_start":1704067220000,"window_end":1704067230000,"user":"erin","n":1,"total":4,"top":0.25}', count: 1 },
+    ]);
+    const text = describeDiff('planted', planted, flink, diff);
+    expect(text).toContain('planted: DIFFERENT — weir 11 rows, Flink 11 rows');
+    expect(text).toContain('missing on weir (Flink has them): 2 rows');
+    expect(text).toContain('extra on weir (Flink lacks them): 2 rows');
+  });
+
+  it('compares DECIMAL(p, s) at scale s, timestamps as epoch ms, and columns by position', () => {
+    const flink: FinalTable = {
+      columns: [
+        { name: 'price', type: 'DECIMAL(23, 3)' },
+        { name: 'ts', type: 'TIMESTAMP(3)' },
+      ],
+      rows: [{ price: 1120.472, ts: 1704067200000 }],
+    };
+    const weir = (price: number, ts: number, name = 'price'): FinalTable => ({
+      columns: [
+        { name, type: 'DECIMAL(23, 3)' },
+        { name: 'ts', type: 'TIMESTAMP(3)' },
+      ],
+      rows: [{ [name]: price, ts }],
+    });
+    expect(compareTables(weir(0.908 * 1234, 1704067200000), flink).equal).toBe(true);
+    expect(
+      compareTables({ ...weir(0.908 * 15, 0), rows: [{ price: 0.908 * 15, ts: 0 }] }, { ...flink, rows: [{ price: 13.62, ts: 0 }] }).equal,
+    ).toBe(true);
+    expect(compareTables(weir(1120.473, 1704067200000), flink).equal).toBe(false);
+    expect(compareTables(weir(1120.472, 1704067200001), flink).equal).toBe(false);
+    const renamed = compareTables(weir(1120.472, 1704067200000, 'cost'), flink);
+    expect(renamed.equal).toBe(false);
+    expect(renamed.columns).toEqual({ weir: ['cost', 'ts'], flink: ['price', 'ts'] });
+  });
+});

@@ -1,0 +1,15 @@
+-- Known weir difference: HOP group window (slide 5 s, size 15 s) over rows at 00:01, 00:06, 00:11, 00:16 (in order):
+-- Flink counts 3 rows in [00:00, 00:15) (v = 1, 2, 3); weir counts 4 there, the row at 00:06 twice (sum 8, not 6).
+-- Every other window agrees; with size 10 s (cases/group-hop.sql) and in the HOP window TVF, weir agrees.
+CREATE TABLE ticks (
+    v INT,
+    ts TIMESTAMP(3),
+    WATERMARK FOR ts AS ts
+) WITH ('connector' = 'filesystem', 'path' = 'test/sql-oracle/cases/data/every-5s.json', 'format' = 'json');
+
+SELECT HOP_START(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND) AS w_start,
+       HOP_END(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND) AS w_end,
+       COUNT(*) AS n,
+       SUM(v) AS total
+FROM ticks
+GROUP BY HOP(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND);
