@@ -67,6 +67,27 @@ export function windowedAfterProjection(
   return start !== undefined && end !== undefined ? { spec: w.spec, start, end } : undefined;
 }
 
+/**
+ * Window assignment alone: a window TVF whose rows are not aggregated right away gets a node that
+ * adds each row's windows as columns. The DESCRIPTOR column stops being a time attribute and
+ * window_time is the rowtime, as in Flink; window_start and window_end are window properties.
+ */
+export function assignWindows(host: JoinHost, rel: Rel): Rel {
+  const window = rel.window as WindowSpec;
+  if (isUpdating(host, rel.node)) throw unsupported('window table functions over an updating input (rows with -U/-D)');
+  if (window.proctime === true) throw unsupported('window table functions on processing time without GROUP BY window_start, window_end');
+  const props = new Set(['window_start', 'window_end', 'window_time']);
+  const fields = rel.fields.map((f) => (props.has(f.name) ? f : { ...f, type: withoutTime(f.type) }));
+  const node = host.add({
+    kind: 'window-assign',
+    input: rel.node,
+    window,
+    timeColumn: rel.windowColumn as string,
+    fields: fields.map((f) => ({ name: f.column ?? f.name, type: f.type })),
+  } as Omit<PlanNode, 'id' | 'uid'>);
+  return { node: node.id, fields, windowed: { spec: window, start: 'window_start', end: 'window_end' } };
+}
+
 function conjuncts(e: Expr | undefined): Expr[] {
   if (e === undefined) return [];
   if (e.kind === 'binary' && e.op === 'AND') return [...conjuncts(e.left), ...conjuncts(e.right)];
@@ -184,7 +205,8 @@ export function planJoin(host: JoinHost, f: JoinFrom, where: Expr | undefined, t
 /** Plans one side: an inner join below takes the pushed conjuncts; anything else gets them as a filter. */
 function planSide(host: JoinHost, f: FromItem, pushed: Expr[], text: string): Rel {
   if (f.kind === 'join' && isInnerType(f.type)) return planJoinWith(host, f, pushed, text);
-  const rel = host.planFrom(f, text);
+  const planned = host.planFrom(f, text);
+  const rel = planned.window !== undefined ? assignWindows(host, planned) : planned;
   if (pushed.length === 0) return rel;
   const scope = new Scope(rel.fields, text);
   const code = pushed.map((c) => `(${compileExpr(c, scope).code})`).join(' && ');
@@ -203,6 +225,8 @@ interface TimeTerm {
   side: Side;
   column: string;
   offset: number;
+  /** A processing-time attribute. */
+  proctime?: true;
 }
 
 function timeTerm(e: Expr, left: Scope, right: Scope): TimeTerm | undefined {
@@ -214,7 +238,13 @@ function timeTerm(e: Expr, left: Scope, right: Scope): TimeTerm | undefined {
       try {
         const c = compileExpr(e, scope);
         const m = /^r\[("(?:[^"\\]|\\.)*")\]$/.exec(c.code);
-        if (c.type.time === 'rowtime' && m !== null) return { side, column: JSON.parse(m[1]) as string, offset: 0 };
+        if ((c.type.time === 'rowtime' || c.type.time === 'proctime') && m !== null)
+          return {
+            side,
+            column: JSON.parse(m[1]) as string,
+            offset: 0,
+            ...(c.type.time === 'proctime' ? { proctime: true as const } : {}),
+          };
       } catch {
         // not this side
       }
@@ -237,6 +267,7 @@ function timeTerm(e: Expr, left: Scope, right: Scope): TimeTerm | undefined {
 /** A bound on d = right time − left time. */
 interface Bound {
   columns: [string, string];
+  proctime: boolean;
   kind: 'lower' | 'upper';
   value: number;
   inclusive: boolean;
@@ -252,7 +283,13 @@ function boundsOf(c: Expr, left: Scope, right: Scope): Bound[] {
     const dop = x.side === 'l' ? flip[op] : op;
     const value = x.side === 'l' ? x.offset - y.offset : y.offset - x.offset;
     const columns: [string, string] = x.side === 'l' ? [x.column, y.column] : [y.column, x.column];
-    return { columns, kind: dop === '>' || dop === '>=' ? 'lower' : 'upper', value, inclusive: dop === '>=' || dop === '<=' };
+    return {
+      columns,
+      proctime: x.proctime === true || y.proctime === true,
+      kind: dop === '>' || dop === '>=' ? 'lower' : 'upper',
+      value,
+      inclusive: dop === '>=' || dop === '<=',
+    };
   };
   if (c.kind === 'binary' && ['<', '<=', '>', '>='].includes(c.op)) {
     const b = compare(c.left, c.op, c.right);
@@ -301,9 +338,6 @@ function planJoinWith(host: JoinHost, f: JoinFrom, extra: Expr[], text: string):
 
   const leftRel = planSide(host, f.left, pushL, text);
   const rightRel = planSide(host, f.right, pushR, text);
-  for (const rel of [leftRel, rightRel])
-    if (rel.window !== undefined)
-      throw unsupported('joins of a window table function itself (join the window aggregates, GROUP BY window_start, window_end)');
   const ls = new Scope(leftRel.fields, text);
   const rs = new Scope(rightRel.fields, text);
   const { output, fields: joined } = joinOutput(leftRel.fields, rightRel.fields);
@@ -357,6 +391,7 @@ function planJoinWith(host: JoinHost, f: JoinFrom, extra: Expr[], text: string):
       const same = bounds.filter((b) => b.columns[0] === lower.columns[0] && b.columns[1] === lower.columns[1]);
       const lo = same.filter((b) => b.kind === 'lower').sort((a, b) => b.value - a.value)[0];
       const hi = same.filter((b) => b.kind === 'upper').sort((a, b) => a.value - b.value)[0];
+      if (hi !== undefined && (lo.proctime || hi.proctime)) throw unsupported('interval joins on processing time (PROCTIME() bounds)');
       if (hi !== undefined) {
         strategy = 'interval';
         // the bounds stay in the residual condition too: exact there; here they bound state

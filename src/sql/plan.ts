@@ -171,15 +171,7 @@ export interface SinkNode {
 
 /** One node of a plan; inputs always come before the nodes that read them. */
 export type PlanNode =
-  | SourceNode
-  | CalcNode
-  | WindowAggNode
-  | UnionNode
-  | SinkNode
-  | JoinNode
-  | GroupAggNode
-  | RankNode
-  | DeduplicateNode;
+  SourceNode | CalcNode | WindowAggNode | UnionNode | SinkNode | JoinNode | GroupAggNode | RankNode | DeduplicateNode | WindowAssignNode;
 
 /** A SQL job: its nodes and settings. */
 export interface SqlPlan {
@@ -232,5 +224,20 @@ export interface JoinNode {
   stateTtl?: number;
   /** The output is a changelog (rows carry `$kind`). */
   updating?: true;
+  fields: PlanField[];
+}
+
+/**
+ * A window table function not aggregated (`SELECT * FROM TABLE(TUMBLE(…))`): each row once per
+ * window it falls in, with `window_start`, `window_end` and `window_time` (= end − 1) added.
+ */
+export interface WindowAssignNode {
+  kind: 'window-assign';
+  id: number;
+  uid: string;
+  input: number;
+  window: WindowSpec;
+  /** The DESCRIPTOR column (event time). */
+  timeColumn: string;
   fields: PlanField[];
 }

@@ -3,7 +3,8 @@
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { ColumnDef, Expr, FromItem, Query, QueryBody, Select, Statement, TypeAst } from './ast.ts';
 import type { AggCall, PlanField, PlanNode, SinkNode, SourceNode, SqlPlan, SqlType, WindowSpec } from './plan.ts';
-import { planJoin, windowPropOf, windowedAfterProjection, type JoinHost, type WindowProps } from './plan-joins.ts';
+import { reuseSubplans } from './plan-reuse.ts';
+import { assignWindows, planJoin, windowPropOf, windowedAfterProjection, type JoinHost, type WindowProps } from './plan-joins.ts';
 import { RANK_QUALIFIER, markChangelog, planTopN, rankSubquery, type GroupAggNode, type TopNPlanner } from './plan-changelog.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -646,8 +647,7 @@ function compileBinary(e: Extract<Expr, { kind: 'binary' }>, scope: Scope, text:
 
 function compileCall(e: Extract<Expr, { kind: 'call' }>, scope: Scope, text: () => string): Compiled {
   if (e.over !== undefined) throw unsupported(`OVER windows (${e.name}() OVER …)`);
-  if (AGGREGATES.has(e.name))
-    throw validationError(`aggregate '${text()}' is only allowed in a SELECT list or HAVING`);
+  if (AGGREGATES.has(e.name)) throw validationError(`aggregate '${text()}' is only allowed in a SELECT list or HAVING`);
   if (e.name in GROUP_WINDOW_AUX)
     throw validationError(`'${text()}' needs a GROUP BY with the matching ${e.name.split('_')[0]}(…) group window`);
   if (e.filter !== undefined) throw validationError(`FILTER (WHERE …) is only allowed on aggregates, not in '${text()}'`);
@@ -822,6 +822,8 @@ export interface Rel {
    * starttime`). A GROUP BY over both is a cascading window aggregate; a join on both, a window join.
    */
   windowed?: WindowProps;
+  /** With `window`: the row property the window TVF's DESCRIPTOR names. */
+  windowColumn?: string;
 }
 
 export function containsAggregate(e: Expr | undefined): boolean {
@@ -919,14 +921,19 @@ export class Planner {
       options: target.options,
       fields,
     });
-    return { version: 1, jobName: `insert-into_${s.table}`, nodes: this.nodes, config: { ...this.config } };
+    return { version: 1, jobName: `insert-into_${s.table}`, nodes: reuseSubplans(this.nodes, this.config), config: { ...this.config } };
   }
 
   /** Plans several INSERTs as one job (Flink's statement set). */
   planStatementSet(inserts: Extract<Statement, { kind: 'insert' }>[], text: string): SqlPlan {
     this.nodes = [];
     for (const s of inserts) this.planInsert(s, text, false);
-    return { version: 1, jobName: `insert-into_${inserts.map((s) => s.table).join('_')}`, nodes: this.nodes, config: { ...this.config } };
+    return {
+      version: 1,
+      jobName: `insert-into_${inserts.map((s) => s.table).join('_')}`,
+      nodes: reuseSubplans(this.nodes, this.config),
+      config: { ...this.config },
+    };
   }
 
   /** Plans a SELECT whose rows go to the collect sink. */
@@ -936,7 +943,7 @@ export class Planner {
     const rel = this.planQuery(query, text);
     const fields = rel.fields.map((f) => ({ name: f.name, type: f.type }));
     this.add<SinkNode>({ kind: 'sink', input: rel.node, table: 'collect', connector: 'collect', options: {}, fields });
-    return { version: 1, jobName: 'collect', nodes: this.nodes, config: { ...this.config } };
+    return { version: 1, jobName: 'collect', nodes: reuseSubplans(this.nodes, this.config), config: { ...this.config } };
   }
 
   /** The output columns of a query, without planning a job. */
@@ -1124,7 +1131,7 @@ export class Planner {
       { name: 'window_end', type: T.ts(false), qualifier: q },
       { name: 'window_time', type: proctime ? T.proctime() : T.ts(false, 'rowtime'), qualifier: q },
     ];
-    return { node: input.node, fields, window };
+    return { node: input.node, fields, window, windowColumn: col.column ?? col.name };
   }
 
   private planSelectBlock(s: Select, text: string): Rel {
@@ -1175,8 +1182,12 @@ export class Planner {
     return { node: node.id, fields };
   }
 
-  private planSelectOn(s: Select, input: Rel, text: string): Rel {
-    if (s.distinct) return this.planDistinct(s, input, text);
+  private planSelectOn(s: Select, planned: Rel, text: string): Rel {
+    if (s.distinct) return this.planDistinct(s, planned, text);
+    const aggregated =
+      s.groupBy.length > 0 || s.items.some((i) => i.kind === 'expr' && containsAggregate(i.expr)) || s.having !== undefined;
+    // a window TVF not aggregated here: each row gets its windows as columns (window assignment alone)
+    const input = planned.window !== undefined && !aggregated ? assignWindows(this.joinHost(), planned) : planned;
     const where = s.where;
     const scope = new Scope(input.fields, text);
     let filter: string | undefined;
@@ -1187,11 +1198,7 @@ export class Planner {
         throw validationError(`type error in WHERE '${textAt(text, where)}': needs a BOOLEAN, got ${typeText(w.type)}`);
       filter = w.code;
     }
-    const aggregated =
-      s.groupBy.length > 0 || s.items.some((i) => i.kind === 'expr' && containsAggregate(i.expr)) || s.having !== undefined;
     if (!aggregated) {
-      if (input.window !== undefined)
-        throw unsupported('window table functions without GROUP BY window_start, window_end (window assignment alone)');
       const projection: { name: string; expr: { code: string } }[] = [];
       const fields: ScopeField[] = [];
       s.items.forEach((item, i) => {

@@ -20,8 +20,17 @@ import type { WindowContext } from '../windows/index.ts';
 import type { Collector } from '../actors/index.ts';
 import { SQL_FUNCTIONS } from './functions.ts';
 import { COMPUTES_COLUMNS, WATERMARKS_IN_SOURCE, sinkFor, sourceFor } from './connectors.ts';
-import { ROW_KIND, type AggCall, type CalcNode, type PlanNode, type SourceNode, type SqlPlan, type WindowAggNode, type WindowSpec } from './plan.ts';
-import { WindowAttachedAssigner, buildJoin } from './ops/joins.ts';
+import {
+  ROW_KIND,
+  type AggCall,
+  type CalcNode,
+  type PlanNode,
+  type SourceNode,
+  type SqlPlan,
+  type WindowAggNode,
+  type WindowSpec,
+} from './plan.ts';
+import { WindowAttachedAssigner, buildJoin, buildWindowAssign } from './ops/joins.ts';
 import { buildGroupAgg } from './ops/group-agg.ts';
 import { buildDeduplicate, buildRank } from './ops/rank.ts';
 
@@ -41,11 +50,8 @@ function compileCalc(node: CalcNode, param = 'r'): (r: Row) => Row | null {
     node.updating === true
       ? `const o = { ${body} }; if (${param}[${JSON.stringify(ROW_KIND)}] !== undefined) o[${JSON.stringify(ROW_KIND)}] = ${param}[${JSON.stringify(ROW_KIND)}]; return o;`
       : `return { ${body} };`;
-  return new Function('$', `"use strict"; return function (${param}) { ${filter} ${ret} };`)(SQL_FUNCTIONS) as (
-    r: Row,
-  ) => Row | null;
+  return new Function('$', `"use strict"; return function (${param}) { ${filter} ${ret} };`)(SQL_FUNCTIONS) as (r: Row) => Row | null;
 }
-
 
 /** A reference to a column of the row: `r["name"]`, as the planner writes them. */
 const COLUMN_REF = /\br\[("(?:[^"\\]|\\.)*")\]/g;
@@ -284,10 +290,7 @@ function buildSource(
       ? fromDataStream(node, inputs)
       : sourceFor(env, node, fused ? compute : undefined, inSource ? strategy : undefined);
   if (fns.length > 0 && !fused) {
-    stream = stream
-      .map(compute)
-      .name(`${node.table}: computed columns`)
-      .uid(`${node.uid}/computed`);
+    stream = stream.map(compute).name(`${node.table}: computed columns`).uid(`${node.uid}/computed`);
   }
   if (strategy !== undefined && !inSource) {
     stream = stream.assignTimestampsAndWatermarks(strategy).name(`${node.table}: watermarks`).uid(`${node.uid}/watermarks`);
@@ -406,6 +409,9 @@ export function buildGraph(env: StreamExecutionEnvironment, plan: SqlPlan, input
         break;
       case 'window-agg':
         streams.set(node.id, buildWindowAgg(get(node.input), node));
+        break;
+      case 'window-assign':
+        streams.set(node.id, buildWindowAssign(get(node.input), node, assignerFor(node.window)));
         break;
       case 'join':
         streams.set(node.id, buildJoin(get(node.left), get(node.right), node));

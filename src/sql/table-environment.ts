@@ -198,6 +198,8 @@ export function explainPlan(plan: SqlPlan): string {
         return describeProducer(n);
       case 'sink':
         return `Sink(table=[${n.table}], connector=[${n.connector}], fields=[${n.fields.map((f) => f.name).join(', ')}])`;
+      case 'window-assign':
+        return `WindowTableFunction(window=[${JSON.stringify(n.window)}], time=[${n.timeColumn}])`;
       case 'join':
         return `${{ regular: 'Join', interval: 'IntervalJoin', window: 'WindowJoin' }[n.strategy]}(joinType=[${n.joinType}], keys=[${n.leftKeys.length}]${n.condition ? `, where=[${n.condition.code}]` : ''}${n.updating ? ', changelog=[true]' : ''}, select=[${n.fields.map((f) => f.name).join(', ')}])`;
     }

@@ -9,6 +9,11 @@ import { Catalog, Planner, createTable } from '../../src/sql/planner.ts';
 import { ROW_KIND, type JoinNode } from '../../src/sql/plan.ts';
 import { RegularJoin } from '../../src/sql/ops/joins.ts';
 import { TableEnvironment } from '../../src/sql/table-environment.ts';
+import { defineJob } from '../../src/api/job.ts';
+import { executeJob } from '../../src/scheduler/execute.ts';
+import { Schema, StreamTableEnvironment } from '../../src/sql/stream-table-environment.ts';
+import { ManualProcessingTimeService } from '../../src/time/index.ts';
+import { scriptedSource } from '../fixtures/scripted-source.ts';
 
 type Row = Record<string, unknown>;
 
@@ -175,6 +180,46 @@ describe('outer join changelogs, row by row as Flink emits them', () => {
   });
 });
 
+describe('table.exec.state.ttl', () => {
+  /** L(k=1, 'old') at clock 0, then the clock moves on by `gapMs`, then R(k=1) and L(k=1, 'new'). */
+  async function joined(ttl: string | undefined, gapMs: number): Promise<string[]> {
+    const clock = new ManualProcessingTimeService(0);
+    const job = defineJob(async (env) => {
+      const tEnv = StreamTableEnvironment.create(env);
+      if (ttl !== undefined) tEnv.executeSql(`SET 'table.exec.state.ttl' = '${ttl}'`);
+      const input = env.fromSource(
+        scriptedSource([
+          { value: { side: 'L', k: 1, v: 'old' } },
+          { run: () => clock.advanceTo(gapMs) },
+          { value: { side: 'R', k: 1, v: 'r' } },
+          { run: () => {} },
+          { value: { side: 'L', k: 1, v: 'new' } },
+        ]),
+      ) as unknown as { filter(f: (r: Row) => boolean): never };
+      const schema = () => Schema.newBuilder().column('k', 'INT').column('v', 'STRING').build();
+      const l = tEnv.fromDataStream(
+        input.filter((r) => r.side === 'L'),
+        schema(),
+      );
+      const r = tEnv.fromDataStream(
+        input.filter((r) => r.side === 'R'),
+        schema(),
+      );
+      (await tEnv.toDataStream(tEnv.sqlQuery(`SELECT L.v AS lv, R.v AS rv FROM ${l} L JOIN ${r} R ON L.k = R.k`)))
+        .map((x: Row) => `${String(x.lv)}-${String(x.rv)}`)
+        .collect('out');
+    });
+    const result = await executeJob(job, { mode: 'local', processingTime: clock, bufferTimeoutMs: 0 });
+    return ((result.collected.out ?? []) as string[]).slice().sort();
+  }
+
+  it('drops join state unused for longer than the TTL (processing time), as Flink', async () => {
+    expect(await joined(undefined, 2 * 3_600_000)).toEqual(['new-r', 'old-r']);
+    expect(await joined('1 h', 30 * 60_000)).toEqual(['new-r', 'old-r']);
+    expect(await joined('1 h', 2 * 3_600_000)).toEqual(['new-r']);
+  });
+});
+
 describe('regular joins end to end', () => {
   let dir: string;
   const csv = (name: string, lines: string[]) => {
@@ -297,6 +342,12 @@ describe('regular joins end to end', () => {
     await expect(env.explainSql('SELECT * FROM orders o JOIN customers c ON o.customer = c.name')).rejects.toThrow(
       "type error in 'o.customer = c.name': cannot compare INT with STRING",
     );
+    await env.executeSql(
+      `CREATE TABLE out_t (id INT, name STRING) WITH ('connector' = 'filesystem', 'path' = '${join(dir, 'out')}', 'format' = 'csv')`,
+    );
+    await expect(
+      env.explainSql('INSERT INTO out_t SELECT o.id, c.name FROM orders o LEFT JOIN customers c ON o.customer = c.id'),
+    ).rejects.toThrow("Table sink 'out_t' doesn't support consuming update changes which is produced by node");
     await expect(env.explainSql('SELECT id FROM orders o JOIN customers c ON o.customer = c.id')).rejects.toThrow(
       "column 'id' is ambiguous in 'id'",
     );

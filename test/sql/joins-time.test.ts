@@ -49,7 +49,8 @@ const sorted = (xs: unknown[]) => xs.map((x) => JSON.stringify(x)).sort();
 
 const DDL = `
   CREATE TABLE L (k INT, v STRING, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'filesystem', 'path' = '/dev/null', 'format' = 'csv');
-  CREATE TABLE R (k INT, v STRING, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'filesystem', 'path' = '/dev/null', 'format' = 'csv');`;
+  CREATE TABLE R (k INT, v STRING, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'filesystem', 'path' = '/dev/null', 'format' = 'csv');
+  CREATE TABLE P (k INT, pt AS PROCTIME()) WITH ('connector' = 'filesystem', 'path' = '/dev/null', 'format' = 'csv');`;
 
 function planOf(sql: string): SqlPlan {
   const catalog = new Catalog();
@@ -154,8 +155,11 @@ describe('interval joins', () => {
     expect(sorted(got)).toEqual(sorted([{ lv: 'l', rv: 'late' }]));
   });
 
-  it('an equality of the two rowtimes is an interval join of width 0', () => {
+  it('an equality of the two rowtimes is an interval join of width 0; bounds on processing time are refused by name', () => {
     expect(joinOf(planOf('SELECT * FROM L JOIN R ON L.k = R.k AND L.ts = R.ts')).interval).toMatchObject({ lower: 0, upper: 0 });
+    expect(() => planOf("SELECT * FROM P a JOIN P b ON a.k = b.k AND a.pt BETWEEN b.pt - INTERVAL '1' SECOND AND b.pt")).toThrow(
+      'not supported yet: interval joins on processing time (PROCTIME() bounds)',
+    );
   });
 });
 
@@ -213,6 +217,52 @@ describe('window joins and window properties', () => {
     );
   });
 
+  it('window TVFs joined directly (a window join, as in Flink docs): every pair of a key and window; a row late for its window is dropped', async () => {
+    const tvf = (t: string) => `SELECT * FROM TABLE(TUMBLE(TABLE ${t}, DESCRIPTOR(ts), INTERVAL '10' SECOND))`;
+    const got = await run(
+      rows,
+      (l, r) => `SELECT a.v AS lv, b.v AS rv, a.window_start AS ws, b.window_time AS wt FROM (${tvf(l)}) a JOIN (${tvf(r)}) b
+        ON a.k = b.k AND a.window_start = b.window_start AND a.window_end = b.window_end`,
+    );
+    expect(sorted(got)).toEqual(
+      sorted([
+        { lv: 'a', rv: 'b', ws: w(0), wt: w(10) - 1 },
+        { lv: 'a', rv: 'f', ws: w(0), wt: w(10) - 1 },
+        { lv: 'e', rv: 'd', ws: w(10), wt: w(20) - 1 },
+        { lv: 'e', rv: 'o', ws: w(10), wt: w(20) - 1 },
+        { lv: 'j', rv: 'k', ws: w(20), wt: w(30) - 1 },
+      ]),
+    );
+  });
+
+  it('a window TVF alone gives each row once per window, with window_start, window_end and window_time (the rowtime)', async () => {
+    const got = await run(
+      [
+        ['L', 1, 'a', 1],
+        ['L', 2, 'b', 7],
+      ],
+      (l) =>
+        `SELECT v, window_start, window_end, window_time FROM TABLE(HOP(TABLE ${l}, DESCRIPTOR(ts), INTERVAL '5' SECOND, INTERVAL '10' SECOND))`,
+    );
+    expect(sorted(got)).toEqual(
+      sorted([
+        { v: 'a', window_start: w(-5), window_end: w(5), window_time: w(5) - 1 },
+        { v: 'a', window_start: w(0), window_end: w(10), window_time: w(10) - 1 },
+        { v: 'b', window_start: w(0), window_end: w(10), window_time: w(10) - 1 },
+        { v: 'b', window_start: w(5), window_end: w(15), window_time: w(15) - 1 },
+      ]),
+    );
+    const plan = planOf(`SELECT * FROM TABLE(TUMBLE(TABLE L, DESCRIPTOR(ts), INTERVAL '10' SECOND))`);
+    expect(plan.nodes.find((n) => n.kind === 'sink')?.fields.map((f) => `${f.name} ${f.type.time ?? ''}`)).toEqual([
+      'k ',
+      'v ',
+      'ts ',
+      'window_start ',
+      'window_end ',
+      'window_time rowtime',
+    ]);
+  });
+
   it('a GROUP BY over renamed window_start and window_end of a window aggregate is a cascading window aggregate', async () => {
     const got = await run(
       rows,
@@ -259,10 +309,12 @@ describe('window joins and window properties', () => {
     expect(() => planOf(`SELECT * FROM (${WINDOWED('L')}) a JOIN (${other}) b ON a.ws = b.ws AND a.we = b.we`)).toThrow(
       'a window join needs the same windows on both sides',
     );
-    expect(() =>
+    // a join of two window TVFs is a window join too
+    const tvf = joinOf(
       planOf(
-        `SELECT * FROM TABLE(TUMBLE(TABLE L, DESCRIPTOR(ts), INTERVAL '10' SECOND)) a JOIN TABLE(TUMBLE(TABLE R, DESCRIPTOR(ts), INTERVAL '10' SECOND)) b ON a.window_start = b.window_start AND a.window_end = b.window_end`,
+        `SELECT * FROM TABLE(TUMBLE(TABLE L, DESCRIPTOR(ts), INTERVAL '10' SECOND)) a JOIN TABLE(TUMBLE(TABLE R, DESCRIPTOR(ts), INTERVAL '10' SECOND)) b ON a.window_start = b.window_start AND a.window_end = b.window_end AND a.k = b.k`,
       ),
-    ).toThrow('not supported yet: joins of a window table function itself');
+    );
+    expect(tvf).toMatchObject({ strategy: 'window', window: { leftStart: 'window_start', rightStart: 'window_start' } });
   });
 });

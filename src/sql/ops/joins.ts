@@ -10,7 +10,7 @@ import { TimeWindow } from '../../windows/windows.ts';
 import { EventTimeTrigger } from '../../windows/triggers.ts';
 import type { WindowAssigner } from '../../windows/assigners.ts';
 import { SQL_FUNCTIONS } from '../functions.ts';
-import { ROW_KIND, type JoinNode, type RowKind } from '../plan.ts';
+import { ROW_KIND, type JoinNode, type RowKind, type WindowAssignNode } from '../plan.ts';
 
 type Row = Record<string, unknown>;
 
@@ -44,6 +44,7 @@ function compile(node: JoinNode, extraLeft: string[] = [], extraRight: string[] 
     rightKey: keyFn(node.rightKeys, extraRight),
     nullKey: (key) => {
       if (n === 0) return false;
+      if (n === 1) return key.startsWith('[null]') || key.startsWith('[null,');
       const values = JSON.parse(key) as unknown[];
       for (let i = 0; i < n; i++) if (values[i] === null) return true;
       return false;
@@ -112,9 +113,15 @@ export class RegularJoin extends KeyedCoProcessFunction<string, Row, Row, Row> {
     const other = isLeft ? this.right : this.left;
     const kind = (input[ROW_KIND] as RowKind | undefined) ?? '+I';
     const columns = isLeft ? this.node.leftColumns : this.node.rightColumns;
-    const row: Row = {};
-    for (const col of columns) row[col] = input[col];
-    const id = JSON.stringify(columns.map((col) => row[col] ?? null));
+    // the row as stored: an insert-only input's row is its own (rows are not shared downstream), a changelog row without its kind
+    let row = input;
+    if (input[ROW_KIND] !== undefined) {
+      row = {};
+      for (const col of columns) row[col] = input[col];
+    }
+    let id = '[';
+    for (let i = 0; i < columns.length; i++) id += (i === 0 ? '' : ',') + (JSON.stringify(row[columns[i]]) ?? 'null');
+    id += ']';
     const pair = (o: Row): Row => (isLeft ? this.c.build(row, o) : this.c.build(o, row));
     const padMine = (): Row => (isLeft ? this.c.build(row, null) : this.c.build(null, row));
     const padOther = (o: Row): Row => (isLeft ? this.c.build(null, o) : this.c.build(o, null));
@@ -122,7 +129,7 @@ export class RegularJoin extends KeyedCoProcessFunction<string, Row, Row, Row> {
     // the other side's rows this one joins: same key (never a NULL one) and the residual condition
     const matches: { id: string; e: Entry; joined: Row }[] = [];
     if (!this.c.nullKey(key)) {
-      for (const [oid, e] of [...other.entries()]) {
+      for (const [oid, e] of other.isEmpty() ? [] : [...other.entries()]) {
         const joined = pair(e.row);
         if (this.c.condition(joined)) matches.push({ id: oid, e, joined });
       }
@@ -381,4 +388,23 @@ export class WindowAttachedAssigner implements WindowAssigner<unknown, TimeWindo
   defaultTrigger(): EventTimeTrigger {
     return EventTimeTrigger.create();
   }
+}
+
+/** Window assignment alone (a window TVF not aggregated): a copy of each row per window, with the window's columns. */
+export function buildWindowAssign(
+  input: DataStream<Row>,
+  node: WindowAssignNode,
+  assigner: WindowAssigner<unknown, TimeWindow>,
+): DataStream<Row> {
+  const column = node.timeColumn;
+  const context = { currentProcessingTime: () => Date.now() };
+  return input
+    .flatMap<Row>((r: Row, out: Collector<Row>) => {
+      const ts = r[column];
+      if (typeof ts !== 'number') return; // a NULL time is in no window
+      for (const w of assigner.assignWindows(r, ts, context))
+        out.collect({ ...r, window_start: w.start, window_end: w.end, window_time: w.end - 1 });
+    })
+    .name(`window table function (${node.window.kind})`)
+    .uid(node.uid);
 }

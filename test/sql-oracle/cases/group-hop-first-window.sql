@@ -1,6 +1,5 @@
--- Known weir difference: HOP group window (slide 5 s, size 15 s) over rows at 00:01, 00:06, 00:11, 00:16 (in order):
--- Flink counts 3 rows in [00:00, 00:15) (v = 1, 2, 3); weir counts 4 there, the row at 00:06 twice (sum 8, not 6).
--- Every other window agrees; with size 10 s (cases/group-hop.sql) and in the HOP window TVF, weir agrees.
+-- HOP group window (slide 5 s, size 15 s) over rows at 00:01, 00:06, 00:11, 00:16 (in order): [00:00, 00:15) counts 3 rows.
+-- Once a known difference: weir's sliding panes handed a pane's stored accumulator to merge(), so the row at 00:06 counted twice.
 CREATE TABLE ticks (
     v INT,
     ts TIMESTAMP(3),
