@@ -232,7 +232,7 @@ export function sourceFor(
       const single = existsSync(path) && statSync(path).isFile();
       const read = env.fromSource(source, name).uid(node.uid);
       if (single) read.setParallelism(1);
-      return read
+      const converted = read
         .map((raw: Row) => {
           const row: Row = {};
           for (const c of convert) row[c.name] = c.fn(raw[c.name]);
@@ -240,6 +240,9 @@ export function sourceFor(
         })
         .name(`${table}: convert`)
         .uid(`${node.uid}/convert`);
+      // The one reader's chain stays one subtask, so the watermark assigner after it sees the file in order
+      // (as Flink's, in the source's chain); spread over subtasks first, each would see part of it and lag.
+      return single ? converted.setParallelism(1) : converted;
     }
     case 'kafka':
       return kafkaTableSource(env, node, name);

@@ -289,11 +289,14 @@ function buildSource(
     node.connector === DATASTREAM_CONNECTOR
       ? fromDataStream(node, inputs)
       : sourceFor(env, node, fused ? compute : undefined, inSource ? strategy : undefined);
+  // the source's own chain keeps the source's parallelism (a single file is read by one subtask)
+  const sourceParallelism = stream.getParallelism();
+  const sameChain = (s: DataStream<Row>): DataStream<Row> => (sourceParallelism === undefined ? s : s.setParallelism(sourceParallelism));
   if (fns.length > 0 && !fused) {
-    stream = stream.map(compute).name(`${node.table}: computed columns`).uid(`${node.uid}/computed`);
+    stream = sameChain(stream.map(compute).name(`${node.table}: computed columns`).uid(`${node.uid}/computed`));
   }
   if (strategy !== undefined && !inSource) {
-    stream = stream.assignTimestampsAndWatermarks(strategy).name(`${node.table}: watermarks`).uid(`${node.uid}/watermarks`);
+    stream = sameChain(stream.assignTimestampsAndWatermarks(strategy).name(`${node.table}: watermarks`).uid(`${node.uid}/watermarks`));
   }
   return stream;
 }

@@ -1,7 +1,6 @@
--- Known weir difference: at parallelism 2 weir counts dave's two late rows (00:05 and 00:17), which Flink drops, as
--- weir does at parallelism 1 (cases/tumble-tvf-late.sql). Flink assigns the watermark in the source's chain, where
--- the file's one reader sees every row in order; weir's watermark probably comes after the rows are spread over
--- the two subtasks (each sees half of them, so the window's watermark lags). Not yet traced in src/sql.
+-- Late rows at parallelism 2: a single JSON file is one split, read by one subtask; its chain (conversion and
+-- watermark assigner) stays on that subtask, as Flink's does, so the watermark sees the file in order and dave's
+-- two late rows (00:05 and 00:17) are dropped, as at parallelism 1 (cases/tumble-tvf-late.sql).
 SET 'parallelism.default' = '2';
 
 CREATE TABLE events (
