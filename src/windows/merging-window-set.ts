@@ -11,6 +11,8 @@ export type MergeFunction = (
   mergedStateWindows: TimeWindow[],
 ) => void;
 
+const NONE = Object.freeze([]) as unknown as TimeWindow[];
+
 /**
  * For each live window of a key, the window whose namespace holds its state. When windows merge,
  * the result keeps one of the merged state windows, so merging moves no state except folding the
@@ -75,6 +77,64 @@ export class MergingWindowSet {
     this.changed = true;
   }
 
+  /**
+   * {@link addWindow} for windows that merge when they intersect, without the assigner: live
+   * windows never intersect each other, so the new window merges with exactly the live windows it
+   * intersects, into their cover; they are merged in start order, as the assigner would.
+   */
+  private addIntersecting(newWindow: TimeWindow, merge: MergeFunction): TimeWindow {
+    const windows = this.windows;
+    let first = -1;
+    let hits = 0;
+    for (let i = 0; i < windows.length; i++) {
+      const w = windows[i];
+      if (w.start <= newWindow.end && w.end >= newWindow.start) {
+        // A live window that holds the new one absorbs it unchanged (a record inside its session).
+        if (w.start <= newWindow.start && newWindow.end <= w.end) return w;
+        if (hits++ === 0) first = i;
+      }
+    }
+    if (hits === 0) {
+      this.put(newWindow, newWindow);
+      return newWindow;
+    }
+    if (hits === 1) {
+      // One live window grows: it is replaced where it is, keeping its state window.
+      const w = windows[first];
+      const result = new TimeWindow(Math.min(w.start, newWindow.start), Math.max(w.end, newWindow.end));
+      const stateWindow = this.stateWindows[first];
+      windows[first] = result;
+      this.persisted[first] = [windowKey(result), this.persisted[first][1]];
+      this.changed = true;
+      merge(result, [w], stateWindow, NONE);
+      return result;
+    }
+    let merged: TimeWindow[];
+    {
+      merged = [];
+      for (const w of windows) if (w.start <= newWindow.end && w.end >= newWindow.start) merged.push(w);
+      merged.sort((a, b) => a.start - b.start || a.end - b.end);
+    }
+    let start = newWindow.start;
+    let end = newWindow.end;
+    for (const w of merged) {
+      if (w.start < start) start = w.start;
+      if (w.end > end) end = w.end;
+    }
+    const result = new TimeWindow(start, end);
+    const stateWindowResult = this.stateWindows[this.indexOf(merged[0])];
+    const mergedStateWindows: TimeWindow[] = [];
+    for (const w of merged) {
+      const i = this.indexOf(w);
+      const state = this.stateWindows[i];
+      this.removeAt(i);
+      if (state !== stateWindowResult) mergedStateWindows.push(state);
+    }
+    this.put(result, stateWindowResult);
+    merge(result, merged, stateWindowResult, mergedStateWindows);
+    return result;
+  }
+
   /** The state window of a live window, or undefined if it is not live. */
   getStateWindow(window: TimeWindow): TimeWindow | undefined {
     const i = this.indexOf(window);
@@ -95,14 +155,7 @@ export class MergingWindowSet {
    * without growing merges nothing.
    */
   addWindow(newWindow: TimeWindow, merge: MergeFunction): TimeWindow {
-    if (this.assigner.mergesIntersecting === true) {
-      // A live window that holds the new one: it absorbs it unchanged (the common case of a record inside its session).
-      const windows = this.windows;
-      for (let i = 0; i < windows.length; i++) {
-        const w = windows[i];
-        if (w.start <= newWindow.start && newWindow.end <= w.end) return w;
-      }
-    }
+    if (this.assigner.mergesIntersecting === true) return this.addIntersecting(newWindow, merge);
     let result = newWindow;
     let mergedNew = false;
     const candidates = this.windows.slice();

@@ -310,6 +310,24 @@ export class WindowProcessor {
     this.spec.onClear?.(this.windowContext);
   }
 
+  /** The merge function of {@link MergingWindowSet.addWindow}: trigger and timers move to the result, contents fold into its state window. */
+  private readonly onMergeWindows = (result: TimeWindow, merged: TimeWindow[], stateResult: TimeWindow, mergedState: TimeWindow[]): void => {
+    if (this.eventTime && this.cleanupTime(result) <= this.host.currentWatermark()) {
+      throw new Error(`merging made event-time window ${result.toString()} end before the current watermark`);
+    }
+    this.currentWindow = result;
+    this.mergedWindows = merged;
+    this.trigger.onMerge?.(result, this.triggerContext);
+    for (const w of merged) {
+      this.currentWindow = w;
+      this.trigger.clear(w, this.triggerContext);
+      // The stock event-time trigger's clear deleted the cleanup timer already.
+      if (!this.cleanupIsTriggerTimer) this.deleteCleanupTimer(w);
+    }
+    this.mergedWindows = [];
+    this.mergeContents(stateResult, mergedState);
+  };
+
   private late(value: unknown, timestamp: number | undefined): void {
     if (this.spec.lateDataTag !== undefined) this.host.emitSide(this.spec.lateDataTag, value, timestamp);
     else this.lateRecordsDropped++;
@@ -328,21 +346,7 @@ export class WindowProcessor {
     if (this.merging) {
       const set = this.mergingWindowSet();
       for (const window of windows as TimeWindow[]) {
-        const actual = set.addWindow(window, (result, merged, stateResult, mergedState) => {
-          if (this.eventTime && this.cleanupTime(result) <= this.host.currentWatermark()) {
-            throw new Error(`merging made event-time window ${result.toString()} end before the current watermark`);
-          }
-          this.currentWindow = result;
-          this.mergedWindows = merged;
-          this.trigger.onMerge?.(result, this.triggerContext);
-          for (const w of merged) {
-            this.currentWindow = w;
-            this.trigger.clear(w, this.triggerContext);
-            this.deleteCleanupTimer(w);
-          }
-          this.mergedWindows = [];
-          this.mergeContents(stateResult, mergedState);
-        });
+        const actual = set.addWindow(window, this.onMergeWindows);
         if (this.isWindowLate(actual)) {
           set.retireWindow(actual);
           continue;
