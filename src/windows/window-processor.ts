@@ -112,6 +112,7 @@ export class WindowProcessor {
   private readonly triggerContext: OnMergeContext;
   private readonly windowContext: WindowContext;
   private mergedWindows: TimeWindow[] = [];
+  private readonly paneWindows = new Map<number, TimeWindow>();
   /** Merging window sets by the array their key's state holds (see {@link mergingWindowSet}). */
   private readonly mergingSets = new WeakMap<object, MergingWindowSet>();
   /** Records dropped because every window they belong to was late. */
@@ -489,8 +490,7 @@ export class WindowProcessor {
       return;
     }
     const paneStart = windowStart(timestamp, p.offset, p.pane);
-    const paneWindow = new TimeWindow(paneStart, paneStart + p.pane);
-    this.setNamespace(paneWindow);
+    this.setNamespace(this.paneWindow(paneStart));
     this.addToContents(value);
     p.state.setCurrentNamespace(undefined);
     const panes = p.state.value() ?? [];
@@ -507,6 +507,20 @@ export class WindowProcessor {
     this.host.registerEventTimeTimer('panes', end - 1);
   }
 
+  /** The pane starting at `start`; the panes in use (few: they follow event time) are kept with their keys. */
+  private paneWindow(start: number): TimeWindow {
+    const panes = this.paneWindows;
+    let w = panes.get(start);
+    if (w === undefined) {
+      if (panes.size >= 256) panes.clear();
+      const size = (this.panes as NonNullable<typeof this.panes>).pane;
+      w = new TimeWindow(start, start + size);
+      windowKey(w);
+      panes.set(start, w);
+    }
+    return w;
+  }
+
   private firePaneWindow(time: number): void {
     const p = this.panes as NonNullable<typeof this.panes>;
     const end = time + 1;
@@ -518,7 +532,7 @@ export class WindowProcessor {
     const state = this.value as InternalValueState<unknown>;
     for (const paneStart of panes) {
       if (paneStart < start || paneStart >= end) continue;
-      state.setCurrentNamespace(windowKey(new TimeWindow(paneStart, paneStart + p.pane)));
+      state.setCurrentNamespace(windowKey(this.paneWindow(paneStart)));
       const v = state.value();
       if (v === undefined) continue;
       if (merged === undefined) merged = v;
@@ -535,7 +549,7 @@ export class WindowProcessor {
     const keep: number[] = [];
     for (const paneStart of panes) {
       if (paneStart < nextStart) {
-        state.setCurrentNamespace(windowKey(new TimeWindow(paneStart, paneStart + p.pane)));
+        state.setCurrentNamespace(windowKey(this.paneWindow(paneStart)));
         state.clear();
       } else keep.push(paneStart);
     }
