@@ -1,6 +1,6 @@
 //! Window benchmark: keyed tumbling, sliding and session event-time window counts under a hand-written loop, weir local mode and weir threads at parallelism 1 and 2.
 //
-//   npm run bench:windows                     full run (about two minutes on a quiet 2-core machine)
+//   npm run bench:windows                     full run (several minutes on a quiet 2-core machine: sessions are the slow part)
 //   npm run bench:windows -- --quick          smoke run (seconds)
 //   npm run bench:windows -- --records 2000000 --keys 100 --workloads sliding --runs 3
 //
