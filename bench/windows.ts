@@ -1,14 +1,15 @@
-//! Window benchmark: keyed tumbling and sliding event-time window counts under a hand-written loop, weir local mode and weir threads at parallelism 1 and 2.
+//! Window benchmark: keyed tumbling, sliding and session event-time window counts under a hand-written loop, weir local mode and weir threads at parallelism 1 and 2.
 //
-//   npm run bench:windows                     full run (about two minutes on a quiet 2-core machine)
+//   npm run bench:windows                     full run (several minutes on a quiet 2-core machine: sessions are the slow part)
 //   npm run bench:windows -- --quick          smoke run (seconds)
 //   npm run bench:windows -- --records 2000000 --keys 100 --workloads sliding --runs 3
 //
 // Both sides compute the same windows from the same events: 1 event per ms of event time, up to
 // 499 ms out of order, watermark = highest timestamp − 500 ms − 1 (so no event is late), 10 s
-// tumbling windows or 10 s windows sliding by 2 s, a count per key and window. The loop keeps open
-// windows in Maps and fires each when its own per-record watermark passes the window's end, as a
-// streaming program written by hand would. weir's two source readers take alternate events, so
+// tumbling windows, 10 s windows sliding by 2 s, or sessions with a 1 s gap, a count per key and
+// window. The loop keeps open windows in Maps and fires each when its own per-record watermark
+// passes the window's end, as a streaming program written by hand would (sessions: per key its
+// open sessions, merged as records bridge them, and a heap of session ends). weir's two source readers take alternate events, so
 // they move through event time together (`--split range` gives each a contiguous half instead).
 // Records/s are taken from the wall time of the whole `executeJob` call (thread start-up
 // included), the median of `--runs` runs, interleaved across modes so that noise from other
@@ -105,6 +106,95 @@ function windowLoop(records: number, keys: number, shape: WindowShape): SinkTall
   return { count, checksum };
 }
 
+/**
+ * The hand-written baseline for sessions: per key its open sessions (disjoint, as `[start, end,
+ * count]`); a record's window `[ts, ts + gap)` merges with every session it touches; a binary heap
+ * of `(end, key)` fires sessions whose end − 1 the watermark reached (entries of sessions that grew
+ * or merged since are skipped when they come up).
+ */
+function sessionLoop(records: number, keys: number, gap: number): SinkTally {
+  const open = new Map<number, number[][]>();
+  const heapEnds: number[] = [];
+  const heapKeys: number[] = [];
+  const push = (end: number, key: number) => {
+    let i = heapEnds.length;
+    heapEnds.push(end);
+    heapKeys.push(key);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (heapEnds[p] <= end) break;
+      heapEnds[i] = heapEnds[p];
+      heapKeys[i] = heapKeys[p];
+      i = p;
+    }
+    heapEnds[i] = end;
+    heapKeys[i] = key;
+  };
+  const pop = () => {
+    const lastEnd = heapEnds.pop() as number;
+    const lastKey = heapKeys.pop() as number;
+    const n = heapEnds.length;
+    if (n === 0) return;
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && heapEnds[c + 1] < heapEnds[c]) c++;
+      if (heapEnds[c] >= lastEnd) break;
+      heapEnds[i] = heapEnds[c];
+      heapKeys[i] = heapKeys[c];
+      i = c;
+    }
+    heapEnds[i] = lastEnd;
+    heapKeys[i] = lastKey;
+  };
+  let count = 0;
+  let checksum = 0;
+  const fireUpTo = (watermark: number) => {
+    while (heapEnds.length > 0 && heapEnds[0] - 1 <= watermark) {
+      const end = heapEnds[0];
+      const key = heapKeys[0];
+      pop();
+      const sessions = open.get(key);
+      if (sessions === undefined) continue;
+      const i = sessions.findIndex((s) => s[1] === end);
+      if (i < 0) continue;
+      const [start, , n] = sessions[i];
+      sessions.splice(i, 1);
+      if (sessions.length === 0) open.delete(key);
+      count++;
+      checksum = (checksum + windowCountChecksum({ key, start, end, count: n })) | 0;
+    }
+  };
+  let maxTimestamp = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < records; i++) {
+    const event = generateEvent(i, keys);
+    const ts = event.ts;
+    let start = ts;
+    let end = ts + gap;
+    let n = 1;
+    let sessions = open.get(event.key);
+    if (sessions === undefined) open.set(event.key, (sessions = []));
+    for (let j = sessions.length - 1; j >= 0; j--) {
+      const s = sessions[j];
+      if (s[0] <= end && s[1] >= start) {
+        start = Math.min(start, s[0]);
+        end = Math.max(end, s[1]);
+        n += s[2];
+        sessions.splice(j, 1);
+      }
+    }
+    sessions.push([start, end, n]);
+    push(end, event.key);
+    if (ts > maxTimestamp) {
+      maxTimestamp = ts;
+      fireUpTo(maxTimestamp - OUT_OF_ORDERNESS_MS - 1);
+    }
+  }
+  fireUpTo(Number.POSITIVE_INFINITY);
+  return { count, checksum };
+}
+
 function tallyOf(result: JobResult): SinkTally {
   return combineTallies((result.collected[TALLY_ID] ?? []) as SinkTally[]);
 }
@@ -115,7 +205,8 @@ async function measure(workload: Workload, mode: Mode): Promise<Run> {
   let tally: SinkTally;
   let jobMs: number;
   if (mode.id === 'loop') {
-    tally = windowLoop(workload.records, workload.keys, SHAPES[workload.id]);
+    const shape = SHAPES[workload.id];
+    tally = shape.kind === 'session' ? sessionLoop(workload.records, workload.keys, shape.size) : windowLoop(workload.records, workload.keys, shape);
     jobMs = performance.now() - t0;
   } else {
     const result = await executeJob(join(here, 'jobs', 'window-count.ts'), {
@@ -152,7 +243,7 @@ function parseOptions() {
   --runs K            runs per measurement, median reported (default 3; --quick: 1)
   --quick             smoke run: small counts, one run, results to bench/results/windows-quick.json
   --modes LIST        comma-separated subset of ${MODES.map((m) => m.id).join(',')}
-  --workloads LIST    comma-separated subset of tumbling,sliding
+  --workloads LIST    comma-separated subset of tumbling,sliding,session
   --split HOW         how weir's parallel readers share the events: interleaved (default; side by side
                       in event time, as partitions of a live topic) or range (generatorSource's
                       contiguous ranges, far apart in event time)
@@ -175,8 +266,9 @@ function parseOptions() {
     return mode;
   });
   if (!modes.some((m) => m.id === 'loop')) modes.unshift(MODES[0]); // ratios and the result check need the baseline
-  const workloads = (values.workloads?.split(',') ?? ['tumbling', 'sliding']).map((id) => {
-    if (id !== 'tumbling' && id !== 'sliding') throw new RangeError(`unknown workload '${id}'; known: tumbling, sliding`);
+  const workloads = (values.workloads?.split(',') ?? ['tumbling', 'sliding', 'session']).map((id) => {
+    if (id !== 'tumbling' && id !== 'sliding' && id !== 'session')
+      throw new RangeError(`unknown workload '${id}'; known: tumbling, sliding, session`);
     return id;
   });
   const split = values.split ?? 'interleaved';
@@ -186,6 +278,7 @@ function parseOptions() {
 }
 
 function describeShape(shape: WindowShape): string {
+  if (shape.kind === 'session') return `session (gap ${shape.size / 1000} s)`;
   return shape.kind === 'tumbling' ? `${shape.size / 1000} s tumbling` : `${shape.size / 1000} s sliding by ${shape.slide / 1000} s`;
 }
 

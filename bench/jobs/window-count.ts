@@ -1,6 +1,13 @@
-//! Window benchmark job: events → bounded-out-of-orderness watermarks → keyBy → tumbling or sliding event-time count → count sink (params: records, keys, shape, split).
+//! Window benchmark job: events → bounded-out-of-orderness watermarks → keyBy → tumbling, sliding or session event-time count → count sink (params: records, keys, shape, split).
 
-import { SlidingEventTimeWindows, TumblingEventTimeWindows, WatermarkStrategy, defineJob, generatorSource } from '../../src/index.ts';
+import {
+  EventTimeSessionWindows,
+  SlidingEventTimeWindows,
+  TumblingEventTimeWindows,
+  WatermarkStrategy,
+  defineJob,
+  generatorSource,
+} from '../../src/index.ts';
 import { countSink } from './count-sink.ts';
 import {
   OUT_OF_ORDERNESS_MS,
@@ -16,7 +23,7 @@ export default defineJob((env, params) => {
   const records = Number(params.records ?? 1_000_000);
   const keys = Number(params.keys ?? 1_000);
   const shape = SHAPES[String(params.shape ?? 'tumbling') as WindowShape['kind']];
-  if (!shape) throw new RangeError(`param shape must be tumbling or sliding, got ${params.shape}`);
+  if (!shape) throw new RangeError(`param shape must be tumbling, sliding or session, got ${params.shape}`);
   // interleaved (default): readers side by side in event time; range: weir's generatorSource, a contiguous range each.
   const split = String(params.split ?? 'interleaved');
   if (split !== 'interleaved' && split !== 'range') throw new RangeError(`param split must be interleaved or range, got ${split}`);
@@ -29,7 +36,13 @@ export default defineJob((env, params) => {
       'Events',
     )
     .keyBy((e) => e.key)
-    .window(shape.kind === 'tumbling' ? TumblingEventTimeWindows.of(shape.size) : SlidingEventTimeWindows.of(shape.size, shape.slide))
+    .window(
+      shape.kind === 'tumbling'
+        ? TumblingEventTimeWindows.of(shape.size)
+        : shape.kind === 'sliding'
+          ? SlidingEventTimeWindows.of(shape.size, shape.slide)
+          : EventTimeSessionWindows.withGap(shape.size),
+    )
     .count()
     .name(`Window Count (${shape.kind})`)
     .sinkTo(countSink(windowCountChecksum));

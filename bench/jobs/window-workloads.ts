@@ -17,9 +17,9 @@ export interface WindowCount {
   count: number;
 }
 
-/** Which windows, of what size (ms); `slide` only for sliding windows. */
+/** Which windows, of what size (ms); `slide` only for sliding windows; for sessions `size` is the gap. */
 export interface WindowShape {
-  kind: 'tumbling' | 'sliding';
+  kind: 'tumbling' | 'sliding' | 'session';
   size: number;
   slide: number;
 }
@@ -29,10 +29,15 @@ export const MS_PER_RECORD = 1;
 /** Events trail their nominal time by less than this, so with it as the watermark bound none is late. */
 export const OUT_OF_ORDERNESS_MS = 500;
 
-/** The benchmark's two shapes: 10 s tumbling, and 10 s sliding by 2 s (five windows per event). */
+/**
+ * The benchmark's shapes: 10 s tumbling, 10 s sliding by 2 s (five windows per event), and
+ * sessions with a 1 s gap (over 1,000 keys a key's events come about 1 s apart: sessions of a few
+ * events, most records extending their key's session, some merging two).
+ */
 export const SHAPES: Readonly<Record<WindowShape['kind'], WindowShape>> = {
   tumbling: { kind: 'tumbling', size: 10_000, slide: 10_000 },
   sliding: { kind: 'sliding', size: 10_000, slide: 2_000 },
+  session: { kind: 'session', size: 1_000, slide: 0 },
 };
 
 /** Event `i` over `keys` keys: uniform keys, timestamps up to 499 ms out of order. */

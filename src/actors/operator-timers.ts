@@ -1,7 +1,7 @@
 //! Timers of a keyed operator: the timer service of its key groups, fired by the watermark and by processing time, run as actor mails.
 
 import { HeapInternalTimerService, type InternalTimer } from '../state/timer-service.ts';
-import type { KeyedStateBackend } from '../state/keyed-backend.ts';
+import { mapKey, type KeyedStateBackend } from '../state/keyed-backend.ts';
 import type { OperatorContext } from './operator.ts';
 
 /** What fires a keyed operator's timers calls back. */
@@ -62,13 +62,15 @@ export class OperatorTimers<N = unknown> {
   }
 
   registerEventTimeTimer(namespace: N, time: number): void {
-    const key = this.backend.getCurrentKey();
-    if (this.service.registerEventTimeTimer(key, namespace, time)) this.retain?.(key);
+    const backend = this.backend;
+    const key = backend.getCurrentKey();
+    if (this.service.registerEventTimeTimerIn(backend.getCurrentKeyGroup(), key, mapKey(key), namespace, time)) this.retain?.(key);
   }
 
   deleteEventTimeTimer(namespace: N, time: number): void {
-    const key = this.backend.getCurrentKey();
-    if (this.service.deleteEventTimeTimer(key, namespace, time)) this.release?.(key);
+    const backend = this.backend;
+    const key = backend.getCurrentKey();
+    if (this.service.deleteEventTimeTimerIn(backend.getCurrentKeyGroup(), key, mapKey(key), namespace, time)) this.release?.(key);
   }
 
   registerProcessingTimeTimer(namespace: N, time: number): void {

@@ -455,7 +455,11 @@ export class KeyedStream<T, K> extends DataStream<T> {
       const b = (value as Record<string, unknown>)[field];
       if (typeof a !== 'number' || typeof b !== 'number')
         throw new TypeError(`sum('${field}') needs a numeric field '${field}', got ${typeof b}`);
-      return { ...(accumulated as object), [field]: a + b } as T;
+      // A clone then one store: V8 clones the record's shape at once (a spread with a computed key
+      // builds the object property by property). The accumulated record is never changed: it was emitted.
+      const out = { ...(accumulated as object) } as Record<string, unknown>;
+      out[field] = a + b;
+      return out as T;
     };
     return this.reduce(reducer).name(field === undefined ? 'Sum' : `Sum(${field})`);
   }

@@ -79,6 +79,10 @@ export abstract class HeapKvState<S> {
   protected readonly defaults: (Map<unknown, S> | undefined)[];
   /** Mapped current namespace; undefined is the default namespace. */
   protected nk: unknown = undefined;
+  // The Map of keys of (nsKg, nk) as of table epoch nsEpoch: consecutive accesses to one window skip two lookups.
+  private nsKg = -1;
+  private nsEpoch = -1;
+  private nsMap: Map<unknown, S> | undefined = undefined;
   private namespace: unknown = undefined;
   // Incremental TTL cleanup cursor: key group (-1: none), phase (0: default namespace next, 1: namespaces), iterators.
   private cursorKg = -1;
@@ -107,7 +111,11 @@ export abstract class HeapKvState<S> {
   setCurrentNamespace(namespace: unknown): void {
     if (namespace === this.namespace) return;
     this.namespace = namespace;
-    this.nk = namespace == null ? undefined : mapKey(namespace);
+    const nk = namespace == null ? undefined : mapKey(namespace);
+    if (nk !== this.nk) {
+      this.nk = nk;
+      this.nsKg = -1;
+    }
   }
 
   /** The namespace accesses are scoped to. */
@@ -122,6 +130,20 @@ export abstract class HeapKvState<S> {
     else this.table.delete(ctx.currentKeyGroup, this.nk, ctx.currentMapKey);
   }
 
+  /** The Map of keys of the current namespace in the current key group, if it exists (remembered while valid). */
+  private namespaceMap(): Map<unknown, S> | undefined {
+    const kg = this.ctx.currentKeyGroup;
+    const table = this.table;
+    if (kg === this.nsKg && this.nsEpoch === table.epoch) return this.nsMap;
+    const map = table.namespaced[kg]?.get(this.nk);
+    if (map !== undefined) {
+      this.nsKg = kg;
+      this.nsEpoch = table.epoch;
+      this.nsMap = map;
+    }
+    return map;
+  }
+
   /** The stored state of the current (key, namespace). */
   protected read(): S | undefined {
     const ctx = this.ctx;
@@ -129,7 +151,8 @@ export abstract class HeapKvState<S> {
       const t = this.defaults[ctx.currentKeyGroup];
       return t === undefined ? undefined : t.get(ctx.currentMapKey);
     }
-    return this.table.get(ctx.currentKeyGroup, this.nk, ctx.currentMapKey);
+    const map = this.namespaceMap();
+    return map === undefined ? undefined : map.get(ctx.currentMapKey);
   }
 
   /** Stores the state of the current (key, namespace). */
@@ -142,7 +165,9 @@ export abstract class HeapKvState<S> {
       t.set(ctx.currentMapKey, s);
       return;
     }
-    this.table.set(ctx.currentKeyGroup, this.nk, ctx.currentMapKey, s);
+    const map = this.namespaceMap();
+    if (map !== undefined) map.set(ctx.currentMapKey, s);
+    else this.table.set(ctx.currentKeyGroup, this.nk, ctx.currentMapKey, s);
   }
 
   /** TTL: reads the clock once for a state access and runs incremental cleanup, if configured; returns the time. */
@@ -184,7 +209,10 @@ export abstract class HeapKvState<S> {
         const map = this.cursorMap as Map<unknown, S>;
         if (this.cursorNk !== undefined && map.size === 0) {
           const byNs = this.table.namespaced[this.cursorKg];
-          if (byNs !== undefined && byNs.get(this.cursorNk) === map) byNs.delete(this.cursorNk);
+          if (byNs !== undefined && byNs.get(this.cursorNk) === map) {
+            byNs.delete(this.cursorNk);
+            this.table.epoch++;
+          }
         }
       }
       if (!this.nextCursorMap()) {

@@ -302,7 +302,10 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
           if (s === undefined) continue;
           state = addToRow(state, table, nk, s);
           inner.delete(mk);
-          if (inner.size === 0) byNs.delete(nk);
+          if (inner.size === 0) {
+            byNs.delete(nk);
+            table.epoch++;
+          }
         }
       }
       if (state !== undefined) (row ??= []).push(state);

@@ -19,6 +19,11 @@ export class StateTable<S> {
   readonly defaults: (Map<unknown, S> | undefined)[];
   /** Other namespaces: key group → (mapped namespace → (mapped key → stored state)). */
   readonly namespaced: (Map<unknown, Map<unknown, S>> | undefined)[];
+  /**
+   * Changes whenever a namespace's Map leaves {@link namespaced} (its last key went, its key group
+   * was cleared): states that keep the Map of their current namespace check it before using it.
+   */
+  epoch = 0;
 
   constructor(
     /** State name. */
@@ -68,7 +73,10 @@ export class StateTable<S> {
     const t = byNs.get(nk);
     if (t === undefined) return;
     t.delete(mk);
-    if (t.size === 0) byNs.delete(nk);
+    if (t.size === 0) {
+      byNs.delete(nk);
+      this.epoch++;
+    }
   }
 
   /** Removes (key group, namespace, key) only if it still holds `s` (for lazy iterators that outlive the current key). */
@@ -114,5 +122,6 @@ export class StateTable<S> {
   clearKeyGroup(kg: number): void {
     this.defaults[kg] = undefined;
     this.namespaced[kg] = undefined;
+    this.epoch++;
   }
 }

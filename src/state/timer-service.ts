@@ -1,4 +1,4 @@
-//! The timer service of one operator: event-time and processing-time timers per (key, namespace, timestamp), in a binary heap with a per-key-group dedup index.
+//! The timer service of one operator: event-time and processing-time timers per (key, namespace, timestamp), in a heap of timestamp buckets with a per-key-group dedup index.
 
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import { assignToKeyGroup, type KeyGroupRange } from './key-groups.ts';
@@ -15,8 +15,12 @@ export interface InternalTimer<K = unknown, N = unknown> {
   readonly namespace: N;
 }
 
-/** One heap element: the timer, its mapped key and namespace, key group, and heap position. */
+/** One timer: its mapped key and namespace, key group, and where it is indexed and queued. */
 class TimerEntry<K, N> implements InternalTimer<K, N> {
+  /** The next timer of the same key (index chain), or of the same key and timestamp once the key has a {@link KeyTimers} map. */
+  next: TimerEntry<K, N> | undefined = undefined;
+  /** False once deleted or fired (its bucket may still hold it until the bucket is compacted). */
+  live = true;
   constructor(
     readonly timestamp: number,
     readonly key: K,
@@ -24,79 +28,164 @@ class TimerEntry<K, N> implements InternalTimer<K, N> {
     readonly keyGroup: number,
     readonly mk: unknown,
     readonly nk: unknown,
-    public index: number,
   ) {}
 }
 
-/** Firing order: timestamp, then key group, key and namespace, so that equal timestamps fire in the same order in every run and after a restore. */
-function compareTimers(a: TimerEntry<unknown, unknown>, b: TimerEntry<unknown, unknown>): number {
-  if (a.timestamp !== b.timestamp) return a.timestamp < b.timestamp ? -1 : 1;
+/** Order inside one timestamp: key group, key, namespace (the timestamp is equal). */
+function compareSameTimestamp(a: TimerEntry<unknown, unknown>, b: TimerEntry<unknown, unknown>): number {
   if (a.keyGroup !== b.keyGroup) return a.keyGroup - b.keyGroup;
   const byKey = compareMappedKeys(a.mk, b.mk);
   if (byKey !== 0) return byKey;
   return compareMappedKeys(a.nk, b.nk);
 }
 
-type Dedup<K, N> = Map<unknown, Map<unknown, Map<number, TimerEntry<K, N>>>>;
+/** Firing order: timestamp, then key group, key and namespace, so that equal timestamps fire in the same order in every run and after a restore. */
+function compareTimers(a: TimerEntry<unknown, unknown>, b: TimerEntry<unknown, unknown>): number {
+  if (a.timestamp !== b.timestamp) return a.timestamp < b.timestamp ? -1 : 1;
+  return compareSameTimestamp(a, b);
+}
 
 /**
- * A priority queue of timers with at most one timer per (key, namespace, timestamp): a binary
- * min-heap for order, and per key group an index key → namespace → timestamp → timer for
- * deduplication, deletion in O(log n), and snapshots by key group (Flink's
- * `HeapPriorityQueueSet`).
+ * The timers of one timestamp. Added timers are appended; the bucket is sorted once, when it is
+ * first peeked at (it is due then), and from then on timers added to it are inserted in order.
+ * Deleted timers stay in the array as dead entries until the bucket is sorted or compacted.
+ */
+class Bucket<K, N> {
+  entries: TimerEntry<K, N>[] = [];
+  /** Index of the first entry not yet handed out (sorted buckets only). */
+  cursor = 0;
+  sorted = false;
+  /** Live entries. */
+  live = 0;
+  /** Position in the timestamp heap. */
+  heapIndex = 0;
+  constructor(readonly timestamp: number) {}
+}
+
+/** The timers of one key when it has more than one: timestamp → timers of that timestamp (chained by `next`). */
+type KeyTimers<K, N> = Map<number, TimerEntry<K, N>>;
+
+/**
+ * A priority queue of timers with at most one timer per (key, namespace, timestamp) (Flink's
+ * `HeapPriorityQueueSet`, shaped for timers that come in large groups of one timestamp, as window
+ * ends do): a binary min-heap of timestamps, each with a {@link Bucket} of its timers, and per key
+ * group an index mapped key → the key's timers, for deduplication, deletion and snapshots by key
+ * group. A key with one timer costs one object; adding, deleting and firing a timer move no heap
+ * element unless its timestamp is new or its last timer goes.
  */
 class TimerQueue<K, N> {
-  private readonly heap: TimerEntry<K, N>[] = [];
-  private readonly byKeyGroup: (Dedup<K, N> | undefined)[];
+  private readonly heap: Bucket<K, N>[] = [];
+  private readonly buckets = new Map<number, Bucket<K, N>>();
+  private readonly byKeyGroup: (Map<unknown, TimerEntry<K, N> | KeyTimers<K, N>> | undefined)[];
+  private count = 0;
 
   constructor(maxParallelism: number) {
     this.byKeyGroup = new Array(maxParallelism);
   }
 
   get size(): number {
-    return this.heap.length;
+    return this.count;
   }
 
+  /** Timestamp of the first timer, without sorting its bucket. */
+  peekTimestamp(): number | undefined {
+    return this.heap.length === 0 ? undefined : this.heap[0].timestamp;
+  }
+
+  /** The first timer (sorts its bucket if it is not sorted yet). */
   peek(): TimerEntry<K, N> | undefined {
-    return this.heap[0];
+    const bucket = this.heap[0];
+    if (bucket === undefined) return undefined;
+    if (!bucket.sorted) this.sortBucket(bucket);
+    const entries = bucket.entries;
+    while (!entries[bucket.cursor].live) bucket.cursor++;
+    return entries[bucket.cursor];
   }
 
   /** Adds a timer; false when it already exists. */
   add(timestamp: number, key: K, namespace: N, keyGroup: number, mk: unknown, nk: unknown): boolean {
     let byKey = this.byKeyGroup[keyGroup];
     if (byKey === undefined) byKey = this.byKeyGroup[keyGroup] = new Map();
-    let byNs = byKey.get(mk);
-    if (byNs === undefined) {
-      byNs = new Map();
-      byKey.set(mk, byNs);
+    const slot = byKey.get(mk);
+    let entry: TimerEntry<K, N>;
+    if (slot === undefined) {
+      entry = new TimerEntry(timestamp, key, namespace, keyGroup, mk, nk);
+      byKey.set(mk, entry);
+    } else if (slot instanceof TimerEntry) {
+      if (slot.timestamp === timestamp && slot.nk === nk) return false;
+      entry = new TimerEntry(timestamp, key, namespace, keyGroup, mk, nk);
+      // A second timer of the key: index the key's timers by timestamp.
+      const timers: KeyTimers<K, N> = new Map();
+      timers.set(slot.timestamp, slot);
+      if (slot.timestamp === timestamp) slot.next = entry;
+      else timers.set(timestamp, entry);
+      byKey.set(mk, timers);
+    } else {
+      const head = slot.get(timestamp);
+      for (let e = head; e !== undefined; e = e.next) if (e.nk === nk) return false;
+      entry = new TimerEntry(timestamp, key, namespace, keyGroup, mk, nk);
+      entry.next = head;
+      slot.set(timestamp, entry);
     }
-    let byTs = byNs.get(nk);
-    if (byTs === undefined) {
-      byTs = new Map();
-      byNs.set(nk, byTs);
-    } else if (byTs.has(timestamp)) return false;
-    const entry = new TimerEntry(timestamp, key, namespace, keyGroup, mk, nk, this.heap.length);
-    byTs.set(timestamp, entry);
-    this.heap.push(entry);
-    this.siftUp(entry.index);
+    this.count++;
+    let bucket = this.buckets.get(timestamp);
+    if (bucket === undefined) {
+      bucket = new Bucket(timestamp);
+      this.buckets.set(timestamp, bucket);
+      bucket.entries.push(entry);
+      bucket.live = 1;
+      bucket.heapIndex = this.heap.length;
+      this.heap.push(bucket);
+      this.siftUp(bucket.heapIndex);
+      return true;
+    }
+    bucket.live++;
+    if (!bucket.sorted) bucket.entries.push(entry);
+    else {
+      // A bucket being fired: insert in order after what was handed out.
+      const entries = bucket.entries;
+      let lo = bucket.cursor;
+      let hi = entries.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compareSameTimestamp(entries[mid] as TimerEntry<unknown, unknown>, entry as TimerEntry<unknown, unknown>) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      entries.splice(lo, 0, entry);
+    }
     return true;
   }
 
   /** Removes a timer; false when there was none. */
   remove(timestamp: number, keyGroup: number, mk: unknown, nk: unknown): boolean {
-    const entry = this.byKeyGroup[keyGroup]?.get(mk)?.get(nk)?.get(timestamp);
-    if (entry === undefined) return false;
+    const byKey = this.byKeyGroup[keyGroup];
+    if (byKey === undefined) return false;
+    const slot = byKey.get(mk);
+    if (slot === undefined) return false;
+    let entry: TimerEntry<K, N> | undefined;
+    if (slot instanceof TimerEntry) {
+      if (slot.timestamp !== timestamp || slot.nk !== nk) return false;
+      entry = slot;
+    } else {
+      for (let e = slot.get(timestamp); e !== undefined; e = e.next) {
+        if (e.nk === nk) {
+          entry = e;
+          break;
+        }
+      }
+      if (entry === undefined) return false;
+    }
     this.unindex(entry);
-    this.removeAt(entry.index);
+    this.dequeue(entry);
     return true;
   }
 
   /** Removes and returns the first timer. */
   poll(): TimerEntry<K, N> | undefined {
-    const top = this.heap[0];
+    const top = this.peek();
     if (top === undefined) return undefined;
     this.unindex(top);
-    this.removeAt(0);
+    this.dequeue(top);
     return top;
   }
 
@@ -104,67 +193,122 @@ class TimerQueue<K, N> {
   timersOfKeyGroup(keyGroup: number): TimerEntry<K, N>[] {
     const out: TimerEntry<K, N>[] = [];
     const byKey = this.byKeyGroup[keyGroup];
-    if (byKey !== undefined)
-      for (const byNs of byKey.values()) for (const byTs of byNs.values()) for (const e of byTs.values()) out.push(e);
-    return out.sort(compareTimers);
+    if (byKey !== undefined) {
+      for (const slot of byKey.values()) {
+        if (slot instanceof TimerEntry) out.push(slot);
+        else for (const head of slot.values()) for (let e: TimerEntry<K, N> | undefined = head; e !== undefined; e = e.next) out.push(e);
+      }
+    }
+    return out.sort(compareTimers as (a: TimerEntry<K, N>, b: TimerEntry<K, N>) => number);
   }
 
   clear(): void {
     this.heap.length = 0;
+    this.buckets.clear();
     this.byKeyGroup.fill(undefined);
+    this.count = 0;
   }
 
+  private sortBucket(bucket: Bucket<K, N>): void {
+    const entries = bucket.entries;
+    let kept = 0;
+    for (let i = 0; i < entries.length; i++) if (entries[i].live) entries[kept++] = entries[i];
+    entries.length = kept;
+    if (kept > 1) entries.sort(compareSameTimestamp as (a: TimerEntry<K, N>, b: TimerEntry<K, N>) => number);
+    bucket.sorted = true;
+    bucket.cursor = 0;
+  }
+
+  /** Drops a timer from the key's index. */
   private unindex(entry: TimerEntry<K, N>): void {
-    const byKey = this.byKeyGroup[entry.keyGroup] as Dedup<K, N>;
-    const byNs = byKey.get(entry.mk) as Map<unknown, Map<number, TimerEntry<K, N>>>;
-    const byTs = byNs.get(entry.nk) as Map<number, TimerEntry<K, N>>;
-    byTs.delete(entry.timestamp);
-    if (byTs.size === 0) {
-      byNs.delete(entry.nk);
-      if (byNs.size === 0) byKey.delete(entry.mk);
+    const byKey = this.byKeyGroup[entry.keyGroup] as Map<unknown, TimerEntry<K, N> | KeyTimers<K, N>>;
+    const slot = byKey.get(entry.mk) as TimerEntry<K, N> | KeyTimers<K, N>;
+    if (slot === entry) {
+      byKey.delete(entry.mk);
+      return;
+    }
+    const timers = slot as KeyTimers<K, N>;
+    const head = timers.get(entry.timestamp) as TimerEntry<K, N>;
+    if (head === entry) {
+      if (entry.next === undefined) {
+        timers.delete(entry.timestamp);
+        if (timers.size === 0) byKey.delete(entry.mk);
+      } else timers.set(entry.timestamp, entry.next);
+    } else {
+      let prev = head;
+      while (prev.next !== entry) prev = prev.next as TimerEntry<K, N>;
+      prev.next = entry.next;
+    }
+    entry.next = undefined;
+  }
+
+  /** Takes a timer out of its bucket, and the bucket out of the heap with its last timer. */
+  private dequeue(entry: TimerEntry<K, N>): void {
+    entry.live = false;
+    this.count--;
+    const bucket = this.buckets.get(entry.timestamp) as Bucket<K, N>;
+    if (--bucket.live === 0) {
+      this.buckets.delete(bucket.timestamp);
+      this.removeBucketAt(bucket.heapIndex);
+      return;
+    }
+    const entries = bucket.entries;
+    if (bucket.sorted && entries[bucket.cursor] === entry) {
+      bucket.cursor++;
+      return;
+    }
+    // Many dead entries (timers deleted before they were due): compact.
+    const dead = entries.length - bucket.cursor - bucket.live;
+    if (dead > 32 && dead > bucket.live) {
+      let kept = 0;
+      for (let i = bucket.cursor; i < entries.length; i++) if (entries[i].live) entries[kept++] = entries[i];
+      entries.length = kept;
+      bucket.cursor = 0;
     }
   }
 
-  private removeAt(index: number): void {
+  private removeBucketAt(index: number): void {
     const heap = this.heap;
-    const last = heap.pop() as TimerEntry<K, N>;
+    const last = heap.pop() as Bucket<K, N>;
     if (index === heap.length) return;
     heap[index] = last;
-    last.index = index;
-    if (index > 0 && compareTimers(last, heap[(index - 1) >> 1]) < 0) this.siftUp(index);
+    last.heapIndex = index;
+    if (index > 0 && last.timestamp < heap[(index - 1) >> 1].timestamp) this.siftUp(index);
     else this.siftDown(index);
   }
 
   private siftUp(index: number): void {
     const heap = this.heap;
-    const entry = heap[index];
+    const bucket = heap[index];
+    const ts = bucket.timestamp;
     while (index > 0) {
       const parentIndex = (index - 1) >> 1;
       const parent = heap[parentIndex];
-      if (compareTimers(entry, parent) >= 0) break;
+      if (ts >= parent.timestamp) break;
       heap[index] = parent;
-      parent.index = index;
+      parent.heapIndex = index;
       index = parentIndex;
     }
-    heap[index] = entry;
-    entry.index = index;
+    heap[index] = bucket;
+    bucket.heapIndex = index;
   }
 
   private siftDown(index: number): void {
     const heap = this.heap;
     const n = heap.length;
-    const entry = heap[index];
+    const bucket = heap[index];
+    const ts = bucket.timestamp;
     for (;;) {
       let child = 2 * index + 1;
       if (child >= n) break;
-      if (child + 1 < n && compareTimers(heap[child + 1], heap[child]) < 0) child++;
-      if (compareTimers(heap[child], entry) >= 0) break;
+      if (child + 1 < n && heap[child + 1].timestamp < heap[child].timestamp) child++;
+      if (heap[child].timestamp >= ts) break;
       heap[index] = heap[child];
-      heap[index].index = index;
+      heap[index].heapIndex = index;
       index = child;
     }
-    heap[index] = entry;
-    entry.index = index;
+    heap[index] = bucket;
+    bucket.heapIndex = index;
   }
 }
 
@@ -256,6 +400,28 @@ export class HeapInternalTimerService<K = unknown, N = unknown> {
     );
   }
 
+  /**
+   * {@link registerEventTimeTimer} for a key whose key group and mapped key ({@link mapKey}) the
+   * caller already has (a keyed backend's current key): no hashing. The key group must be the key's.
+   */
+  registerEventTimeTimerIn(keyGroup: number, key: K, mappedKey: unknown, namespace: N, timestamp: number): boolean {
+    if (keyGroup < this.keyGroupRange.start || keyGroup > this.keyGroupRange.end) return this.registerEventTimeTimer(key, namespace, timestamp);
+    return this.eventTimers.add(
+      this.checkTimestamp(timestamp),
+      key,
+      namespace,
+      keyGroup,
+      mappedKey,
+      namespace == null ? undefined : mapKey(namespace),
+    );
+  }
+
+  /** {@link deleteEventTimeTimer} for a key whose key group and mapped key the caller already has. */
+  deleteEventTimeTimerIn(keyGroup: number, key: K, mappedKey: unknown, namespace: N, timestamp: number): boolean {
+    if (keyGroup < this.keyGroupRange.start || keyGroup > this.keyGroupRange.end) return this.deleteEventTimeTimer(key, namespace, timestamp);
+    return this.eventTimers.remove(timestamp, keyGroup, mappedKey, namespace == null ? undefined : mapKey(namespace));
+  }
+
   /** Deletes an event-time timer; false when there was none. */
   deleteEventTimeTimer(key: K, namespace: N, timestamp: number): boolean {
     return this.eventTimers.remove(timestamp, this.keyGroupOf(key), mapKey(key), namespace == null ? undefined : mapKey(namespace));
@@ -285,8 +451,8 @@ export class HeapInternalTimerService<K = unknown, N = unknown> {
   advanceWatermark(watermark: number, onTimer: (timer: InternalTimer<K, N>) => void): number {
     this.watermark = watermark;
     let fired = 0;
-    for (let t = this.eventTimers.peek(); t !== undefined && t.timestamp <= watermark; t = this.eventTimers.peek()) {
-      this.eventTimers.poll();
+    for (let ts = this.eventTimers.peekTimestamp(); ts !== undefined && ts <= watermark; ts = this.eventTimers.peekTimestamp()) {
+      const t = this.eventTimers.poll() as TimerEntry<K, N>;
       fired++;
       onTimer(t);
     }
@@ -295,15 +461,15 @@ export class HeapInternalTimerService<K = unknown, N = unknown> {
 
   /** Removes and returns the next event-time timer due at `watermark`, or undefined (a pull-style {@link advanceWatermark}). */
   pollEventTimer(watermark: number): InternalTimer<K, N> | undefined {
-    const t = this.eventTimers.peek();
-    return t !== undefined && t.timestamp <= watermark ? this.eventTimers.poll() : undefined;
+    const ts = this.eventTimers.peekTimestamp();
+    return ts !== undefined && ts <= watermark ? this.eventTimers.poll() : undefined;
   }
 
   /** Fires, in firing order, every processing-time timer with `timestamp <= now`. Returns how many fired. */
   onProcessingTime(now: number, onTimer: (timer: InternalTimer<K, N>) => void): number {
     let fired = 0;
-    for (let t = this.processingTimers.peek(); t !== undefined && t.timestamp <= now; t = this.processingTimers.peek()) {
-      this.processingTimers.poll();
+    for (let ts = this.processingTimers.peekTimestamp(); ts !== undefined && ts <= now; ts = this.processingTimers.peekTimestamp()) {
+      const t = this.processingTimers.poll() as TimerEntry<K, N>;
       fired++;
       onTimer(t);
     }
@@ -312,18 +478,18 @@ export class HeapInternalTimerService<K = unknown, N = unknown> {
 
   /** Removes and returns the next processing-time timer due at `now`, or undefined. */
   pollProcessingTimer(now: number): InternalTimer<K, N> | undefined {
-    const t = this.processingTimers.peek();
-    return t !== undefined && t.timestamp <= now ? this.processingTimers.poll() : undefined;
+    const ts = this.processingTimers.peekTimestamp();
+    return ts !== undefined && ts <= now ? this.processingTimers.poll() : undefined;
   }
 
   /** Timestamp of the earliest processing-time timer, for the runtime to arm its clock; undefined when there is none. */
   nextProcessingTime(): number | undefined {
-    return this.processingTimers.peek()?.timestamp;
+    return this.processingTimers.peekTimestamp();
   }
 
   /** Timestamp of the earliest event-time timer; undefined when there is none. */
   nextEventTime(): number | undefined {
-    return this.eventTimers.peek()?.timestamp;
+    return this.eventTimers.peekTimestamp();
   }
 
   /** Number of event-time timers. */

@@ -29,6 +29,11 @@ export interface WindowAssigner<T = unknown, W extends Window = Window> {
 /** An assigner whose windows merge (sessions). */
 export interface MergingWindowAssigner<T = unknown> extends WindowAssigner<T, TimeWindow> {
   readonly merging: true;
+  /**
+   * Whether windows merge exactly when they intersect, into the window covering them (sessions):
+   * then a live window absorbs a new window inside it without a merge.
+   */
+  readonly mergesIntersecting?: boolean;
   /** Merges overlapping windows: calls `merge(result, mergedWindows)` for each group of two or more. */
   mergeWindows(windows: readonly TimeWindow[], merge: (result: TimeWindow, merged: TimeWindow[]) => void): void;
 }
@@ -100,6 +105,7 @@ class Sliding implements WindowAssigner<unknown, TimeWindow> {
 
 class Session implements MergingWindowAssigner {
   readonly merging = true as const;
+  readonly mergesIntersecting = true;
   constructor(
     private readonly gap: (element: unknown) => number,
     readonly eventTime: boolean,

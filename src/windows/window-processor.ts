@@ -112,11 +112,24 @@ export class WindowProcessor {
   private readonly triggerContext: OnMergeContext;
   private readonly windowContext: WindowContext;
   private mergedWindows: TimeWindow[] = [];
+  private readonly paneWindows = new Map<number, TimeWindow>();
+  /** Merging window sets by the array their key's state holds (see {@link mergingWindowSet}). */
+  private readonly mergingSets = new WeakMap<object, MergingWindowSet>();
   /** Records dropped because every window they belong to was late. */
   lateRecordsDropped = 0;
   private readonly assignerContext = { currentProcessingTime: () => this.host.currentProcessingTime() };
   /** Whether the trigger is the stock event-time trigger (its per-record work can be skipped). */
   private readonly defaultEventTimeTrigger: boolean;
+  /**
+   * Whether a window's cleanup timer is the very timer the stock event-time trigger registers (no
+   * allowed lateness): registering it a second time, or deleting it after it fired, does nothing.
+   */
+  private readonly cleanupIsTriggerTimer: boolean;
+  /** The last window parsed from a timer's namespace (timers of one timestamp mostly share their window). */
+  private timerNamespace: string | undefined = undefined;
+  private timerWindow: Window = GlobalWindow.INSTANCE;
+  private emitTimestamp = 0;
+  private readonly emitOut = (v: unknown): void => this.host.emit(v, this.emitTimestamp);
 
   constructor(
     private readonly spec: WindowSpec,
@@ -125,6 +138,7 @@ export class WindowProcessor {
     this.trigger = spec.trigger ?? spec.assigner.defaultTrigger();
     this.defaultEventTimeTrigger = this.trigger instanceof EventTimeTrigger;
     this.eventTime = spec.assigner.eventTime;
+    this.cleanupIsTriggerTimer = this.defaultEventTimeTrigger && this.eventTime && spec.allowedLatenessMs === 0;
     this.merging = isMerging(spec.assigner) ? spec.assigner : undefined;
     if (this.merging && this.trigger.canMerge?.() !== true) throw new Error('this trigger cannot be used with merging (session) windows');
     const backend = host.backend;
@@ -284,16 +298,36 @@ export class WindowProcessor {
   private fire(window: Window, elements: Iterable<unknown>): void {
     this.currentWindow = window;
     const key = this.host.backend.getCurrentKey();
-    const timestamp = window.maxTimestamp();
-    this.spec.emitter(key, this.windowContext, elements, (v) => this.host.emit(v, timestamp));
+    this.emitTimestamp = window.maxTimestamp();
+    this.spec.emitter(key, this.windowContext, elements, this.emitOut);
   }
 
-  private clearAllState(window: Window): void {
+  /** Clears a window's contents, trigger state and timers; `firedTimer` is the timestamp of the timer being fired, if any (it is gone already). */
+  private clearAllState(window: Window, firedTimer?: number): void {
     this.currentWindow = window;
     this.clearContents();
-    this.trigger.clear(window, this.triggerContext);
+    // The stock event-time trigger only deletes its timer at the window's max timestamp.
+    if (!(this.cleanupIsTriggerTimer && firedTimer === window.maxTimestamp())) this.trigger.clear(window, this.triggerContext);
     this.spec.onClear?.(this.windowContext);
   }
+
+  /** The merge function of {@link MergingWindowSet.addWindow}: trigger and timers move to the result, contents fold into its state window. */
+  private readonly onMergeWindows = (result: TimeWindow, merged: TimeWindow[], stateResult: TimeWindow, mergedState: TimeWindow[]): void => {
+    if (this.eventTime && this.cleanupTime(result) <= this.host.currentWatermark()) {
+      throw new Error(`merging made event-time window ${result.toString()} end before the current watermark`);
+    }
+    this.currentWindow = result;
+    this.mergedWindows = merged;
+    this.trigger.onMerge?.(result, this.triggerContext);
+    for (const w of merged) {
+      this.currentWindow = w;
+      this.trigger.clear(w, this.triggerContext);
+      // The stock event-time trigger's clear deleted the cleanup timer already.
+      if (!this.cleanupIsTriggerTimer) this.deleteCleanupTimer(w);
+    }
+    this.mergedWindows = [];
+    this.mergeContents(stateResult, mergedState);
+  };
 
   private late(value: unknown, timestamp: number | undefined): void {
     if (this.spec.lateDataTag !== undefined) this.host.emitSide(this.spec.lateDataTag, value, timestamp);
@@ -311,24 +345,9 @@ export class WindowProcessor {
     const windows = this.spec.assigner.assignWindows(value, timestamp, this.assignerContext);
     let skipped = true;
     if (this.merging) {
-      this.mergingState?.setCurrentNamespace(undefined);
-      const set = new MergingWindowSet(this.merging, (this.mergingState as InternalValueState<[string, string][]>).value());
+      const set = this.mergingWindowSet();
       for (const window of windows as TimeWindow[]) {
-        const actual = set.addWindow(window, (result, merged, stateResult, mergedState) => {
-          if (this.eventTime && this.cleanupTime(result) <= this.host.currentWatermark()) {
-            throw new Error(`merging made event-time window ${result.toString()} end before the current watermark`);
-          }
-          this.currentWindow = result;
-          this.mergedWindows = merged;
-          this.trigger.onMerge?.(result, this.triggerContext);
-          for (const w of merged) {
-            this.currentWindow = w;
-            this.trigger.clear(w, this.triggerContext);
-            this.deleteCleanupTimer(w);
-          }
-          this.mergedWindows = [];
-          this.mergeContents(stateResult, mergedState);
-        });
+        const actual = set.addWindow(window, this.onMergeWindows);
         if (this.isWindowLate(actual)) {
           set.retireWindow(actual);
           continue;
@@ -348,12 +367,13 @@ export class WindowProcessor {
           this.setNamespace(stateWindow);
           this.clearContents();
         }
-        this.registerCleanupTimer(actual);
+        if (!(this.cleanupIsTriggerTimer && result === 'CONTINUE')) this.registerCleanupTimer(actual);
       }
       this.persist(set);
     } else {
       const watermark = this.host.currentWatermark();
-      for (const window of windows) {
+      for (let i = 0; i < windows.length; i++) {
+        const window = windows[i];
         if (this.isWindowLate(window)) continue;
         skipped = false;
         this.setNamespace(window);
@@ -371,7 +391,8 @@ export class WindowProcessor {
           this.setNamespace(window);
           this.clearContents();
         }
-        this.registerCleanupTimer(window);
+        // The trigger registered that timer, unless the window fired at once (then it is late).
+        if (!(this.cleanupIsTriggerTimer && result === 'CONTINUE')) this.registerCleanupTimer(window);
       }
     }
     if (skipped && this.isElementLate(timestamp)) this.late(value, timestamp);
@@ -381,11 +402,34 @@ export class WindowProcessor {
     return this.eventTime && timestamp !== undefined && timestamp + this.spec.allowedLatenessMs <= this.host.currentWatermark();
   }
 
+  /**
+   * The merging window set of the current key. A set is kept while its key's state holds the very
+   * array it persists to (a heap backend, or a key still in a disk backend's cache); otherwise it
+   * is read from the state.
+   */
+  private mergingWindowSet(): MergingWindowSet {
+    const state = this.mergingState as InternalValueState<[string, string][]>;
+    state.setCurrentNamespace(undefined);
+    const persisted = state.value();
+    let set = persisted === undefined ? undefined : this.mergingSets.get(persisted);
+    if (set === undefined) {
+      set = new MergingWindowSet(this.merging as MergingWindowAssigner, persisted);
+      if (persisted !== undefined) this.mergingSets.set(persisted, set);
+    }
+    return set;
+  }
+
+  /** Writes the set back to the key's state if it changed. */
   private persist(set: MergingWindowSet): void {
+    if (!set.changed) return;
+    set.changed = false;
     const state = this.mergingState as InternalValueState<[string, string][]>;
     state.setCurrentNamespace(undefined);
     if (set.empty) state.clear();
-    else state.update(set.persist());
+    else {
+      state.update(set.persisted);
+      this.mergingSets.set(set.persisted, set);
+    }
   }
 
   /** A timer of the current key fired; `namespace` is the window's key. */
@@ -394,12 +438,15 @@ export class WindowProcessor {
       if (eventTime) this.firePaneWindow(time);
       return;
     }
-    const window = windowFromKey(namespace);
+    let window = this.timerWindow;
+    if (namespace !== this.timerNamespace) {
+      window = this.timerWindow = windowFromKey(namespace);
+      this.timerNamespace = namespace;
+    }
     let set: MergingWindowSet | undefined;
     let stateWindow: Window = window;
     if (this.merging) {
-      this.mergingState?.setCurrentNamespace(undefined);
-      set = new MergingWindowSet(this.merging, (this.mergingState as InternalValueState<[string, string][]>).value());
+      set = this.mergingWindowSet();
       const sw = set.getStateWindow(window as TimeWindow);
       // The window was merged into another or already purged: its timer is stale.
       if (sw === undefined) return;
@@ -420,7 +467,7 @@ export class WindowProcessor {
     }
     if (eventTime === this.eventTime && time === this.cleanupTime(window)) {
       this.setNamespace(stateWindow);
-      this.clearAllState(window);
+      this.clearAllState(window, time);
       if (set) {
         set.retireWindow(window as TimeWindow);
         this.persist(set);
@@ -443,8 +490,7 @@ export class WindowProcessor {
       return;
     }
     const paneStart = windowStart(timestamp, p.offset, p.pane);
-    const paneWindow = new TimeWindow(paneStart, paneStart + p.pane);
-    this.setNamespace(paneWindow);
+    this.setNamespace(this.paneWindow(paneStart));
     this.addToContents(value);
     p.state.setCurrentNamespace(undefined);
     const panes = p.state.value() ?? [];
@@ -461,6 +507,20 @@ export class WindowProcessor {
     this.host.registerEventTimeTimer('panes', end - 1);
   }
 
+  /** The pane starting at `start`; the panes in use (few: they follow event time) are kept with their keys. */
+  private paneWindow(start: number): TimeWindow {
+    const panes = this.paneWindows;
+    let w = panes.get(start);
+    if (w === undefined) {
+      if (panes.size >= 256) panes.clear();
+      const size = (this.panes as NonNullable<typeof this.panes>).pane;
+      w = new TimeWindow(start, start + size);
+      windowKey(w);
+      panes.set(start, w);
+    }
+    return w;
+  }
+
   private firePaneWindow(time: number): void {
     const p = this.panes as NonNullable<typeof this.panes>;
     const end = time + 1;
@@ -472,7 +532,7 @@ export class WindowProcessor {
     const state = this.value as InternalValueState<unknown>;
     for (const paneStart of panes) {
       if (paneStart < start || paneStart >= end) continue;
-      state.setCurrentNamespace(windowKey(new TimeWindow(paneStart, paneStart + p.pane)));
+      state.setCurrentNamespace(windowKey(this.paneWindow(paneStart)));
       const v = state.value();
       if (v === undefined) continue;
       // merge() may reuse its first accumulator (Flink's contract): never hand it a pane's stored one
@@ -492,7 +552,7 @@ export class WindowProcessor {
     const keep: number[] = [];
     for (const paneStart of panes) {
       if (paneStart < nextStart) {
-        state.setCurrentNamespace(windowKey(new TimeWindow(paneStart, paneStart + p.pane)));
+        state.setCurrentNamespace(windowKey(this.paneWindow(paneStart)));
         state.clear();
       } else keep.push(paneStart);
     }

@@ -262,3 +262,80 @@ describe('timer service against a model', () => {
     });
   });
 });
+
+describe('timer queue against a reference model', () => {
+  type Op =
+    | { op: 'add'; ts: number; key: number; ns: string | undefined }
+    | { op: 'delete'; ts: number; key: number; ns: string | undefined }
+    | { op: 'advance'; by: number; reAdd: number; del: number };
+  const ns = fc.constantFrom(undefined, 'w1', 'w2');
+  const opArb: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({ op: fc.constant('add' as const), ts: fc.integer({ min: 0, max: 12 }), key: fc.integer({ min: 0, max: 12 }), ns }),
+    fc.record({ op: fc.constant('delete' as const), ts: fc.integer({ min: 0, max: 12 }), key: fc.integer({ min: 0, max: 12 }), ns }),
+    fc.record({
+      op: fc.constant('advance' as const),
+      by: fc.integer({ min: 0, max: 4 }),
+      reAdd: fc.integer({ min: -3, max: 3 }),
+      del: fc.integer({ min: 0, max: 12 }),
+    }),
+  );
+
+  it('fires, dedups and deletes exactly like a sorted list, also when callbacks add and delete timers of the firing timestamp', () => {
+    property(
+      fc.array(opArb, { maxLength: 120 }),
+      (ops) => {
+        const service = new HeapInternalTimerService<number, string | undefined>(MAX);
+        const model: [number, number, string | undefined][] = [];
+        const same = (t: [number, number, string | undefined], ts: number, key: number, n: string | undefined) =>
+          t[0] === ts && t[1] === key && t[2] === n;
+        const modelAdd = (ts: number, key: number, n: string | undefined) => {
+          if (model.some((t) => same(t, ts, key, n))) return false;
+          model.push([ts, key, n]);
+          return true;
+        };
+        const modelDelete = (ts: number, key: number, n: string | undefined) => {
+          const i = model.findIndex((t) => same(t, ts, key, n));
+          if (i < 0) return false;
+          model.splice(i, 1);
+          return true;
+        };
+        let watermark = -1;
+        for (const o of ops) {
+          if (o.op === 'add') expect(service.registerEventTimeTimer(o.key, o.ns, o.ts)).toBe(modelAdd(o.ts, o.key, o.ns));
+          else if (o.op === 'delete') expect(service.deleteEventTimeTimer(o.key, o.ns, o.ts)).toBe(modelDelete(o.ts, o.key, o.ns));
+          else {
+            watermark += o.by;
+            const fired: [number, number, string | undefined][] = [];
+            const expected: [number, number, string | undefined][] = [];
+            // Callbacks register a timer near the firing one (possibly already due) and delete another.
+            // (A budget, so callbacks that re-add due timers end.)
+            let budget = 10;
+            service.advanceWatermark(watermark, (t) => {
+              fired.push([t.timestamp, t.key, t.namespace]);
+              if (budget-- <= 0) return;
+              const again = Math.max(0, t.timestamp + o.reAdd);
+              service.registerEventTimeTimer((t.key + 1) % 13, t.namespace, again);
+              service.deleteEventTimeTimer((t.key + 2) % 13, t.namespace, o.del);
+            });
+            // The model: repeatedly take the smallest due timer, apply the same callback.
+            let modelBudget = 10;
+            for (;;) {
+              const due = model.filter((t) => t[0] <= watermark).sort(firingOrder);
+              if (due.length === 0) break;
+              const t = due[0];
+              modelDelete(t[0], t[1], t[2]);
+              expected.push(t);
+              if (modelBudget-- <= 0) continue;
+              modelAdd(Math.max(0, t[0] + o.reAdd), (t[1] + 1) % 13, t[2]);
+              modelDelete(o.del, (t[1] + 2) % 13, t[2]);
+            }
+            expect(fired).toEqual(expected);
+          }
+          expect(service.numEventTimeTimers()).toBe(model.length);
+          expect(service.nextEventTime()).toBe(model.length === 0 ? undefined : Math.min(...model.map((t) => t[0])));
+        }
+      },
+      150,
+    );
+  });
+});

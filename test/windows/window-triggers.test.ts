@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ContinuousEventTimeTrigger,
   CountTrigger,
+  EventTimeSessionWindows,
   GlobalWindows,
   ManualProcessingTimeService,
   ProcessWindowFunction,
@@ -47,6 +48,21 @@ describe('triggers', () => {
       .collect();
     // Without purging the window keeps its contents: each firing sees everything so far.
     expect((await env.execute()).collected.default).toEqual(['a[global]:1,2,3', 'a[global]:1,2,3,4,5,6']);
+  });
+
+  it('count trigger keeps counting in a session that a record falls inside (as Flink: no merge, the trigger state stays)', async () => {
+    const env = new StreamExecutionEnvironment();
+    // ts 500 three times and 600 once: each record's window lies inside the session [500, 1600) after the 600.
+    env
+      .fromCollection([ev(600, 1), ev(500, 2), ev(500, 3), ev(550, 4)])
+      .assignTimestampsAndWatermarks(punctuated<Ev>())
+      .keyBy((e) => e.k)
+      .window(EventTimeSessionWindows.withGap(1000))
+      .trigger(CountTrigger.of(3))
+      .process(listing)
+      .collect();
+    // The third record (after a merge that extends the session to start at 500) fires with the three so far.
+    expect((await env.execute()).collected.default).toEqual(['a[500]:1,2,3']);
   });
 
   it('purging trigger clears the window after each firing', async () => {

@@ -1,6 +1,7 @@
 //! The Kafka sink: at-least-once (plain producer) or exactly-once (one Kafka transaction per checkpoint, on the two-phase-commit base).
 
-import { Kafka, type Admin, type Message, type Producer } from 'kafkajs';
+import type { Admin, Kafka, Message, Producer } from 'kafkajs';
+import { kafkajs } from './kafkajs.ts';
 import type { OperatorContext, Sink, SinkWriter } from '../../actors/operator.ts';
 import { ErrorCodes, WeirError } from '../../core/errors.ts';
 import { TwoPhaseCommitSinkWriter } from '../two-phase-commit.ts';
@@ -415,7 +416,7 @@ export function kafkaSink<T = unknown>(options: KafkaSinkOptions<T>): Sink<T> {
     name: options.name ?? 'Kafka Sink',
     commitsOnCheckpoint: guarantee === 'exactly-once',
     createWriter: (context: OperatorContext) => {
-      const kafka = new Kafka({
+      const kafka = new (kafkajs().Kafka)({
         clientId: options.clientId ?? 'weir-kafka-sink',
         brokers: options.brokers,
         logLevel: kafkaLogLevel(),

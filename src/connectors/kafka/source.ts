@@ -1,22 +1,13 @@
 //! The Kafka source: topic partitions as splits, dealt to subtasks by `partition % parallelism`, offsets in checkpoints.
 
-import {
-  AssignerProtocol,
-  Kafka,
-  logLevel,
-  type Admin,
-  type Consumer,
-  type IHeaders,
-  type KafkaMessage,
-  type PartitionAssigner,
-  type Producer,
-} from 'kafkajs';
+import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage, logLevel, PartitionAssigner, Producer } from 'kafkajs';
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReaderOutput, Source, SourceReader, SourceReaderContext, SourceStatus } from '../../actors/operator.ts';
 import { ErrorCodes, WeirError } from '../../core/errors.ts';
+import { kafkajs } from './kafkajs.ts';
 import { SkippedRecordsLog, resolveSkippedRecordsLog, type SkippedRecordsLogOptions } from '../skipped-records-log.ts';
 
 /** How a Kafka record's value becomes a stream record. */
@@ -245,7 +236,8 @@ export function committedMessages(batch: { messages: KafkaMessage[] }): KafkaMes
 /** A silent kafkajs logger, except errors. */
 export function kafkaLogLevel(): logLevel {
   const level = process.env.WEIR_KAFKA_LOG;
-  return level === 'debug' ? logLevel.DEBUG : level === 'info' ? logLevel.INFO : level === 'warn' ? logLevel.WARN : logLevel.NOTHING;
+  const levels = kafkajs().logLevel;
+  return level === 'debug' ? levels.DEBUG : level === 'info' ? levels.INFO : level === 'warn' ? levels.WARN : levels.NOTHING;
 }
 
 /** A kafkajs partition assigner that gives the group's first member exactly `assignment` (kafkajs has no `consumer.assign()`). */
@@ -256,7 +248,7 @@ export function staticAssigner(assignment: Record<string, number[]>): PartitionA
     async assign({ members }: { members: { memberId: string }[] }) {
       return members.map((m, i) => ({
         memberId: m.memberId,
-        memberAssignment: AssignerProtocol.MemberAssignment.encode({
+        memberAssignment: kafkajs().AssignerProtocol.MemberAssignment.encode({
           version: 1,
           assignment: i === 0 ? assignment : {},
           userData: Buffer.alloc(0),
@@ -266,7 +258,7 @@ export function staticAssigner(assignment: Record<string, number[]>): PartitionA
     protocol({ topics: t }: { topics: string[] }) {
       return {
         name: 'WeirStaticAssigner',
-        metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics: t, userData: Buffer.alloc(0) }),
+        metadata: kafkajs().AssignerProtocol.MemberMetadata.encode({ version: 1, topics: t, userData: Buffer.alloc(0) }),
       };
     },
   });
@@ -291,7 +283,7 @@ class KafkaSourceReader<T> implements SourceReader<T> {
     private readonly options: KafkaSourceOptions<T>,
     private readonly context: SourceReaderContext,
   ) {
-    this.kafka = new Kafka({
+    this.kafka = new (kafkajs().Kafka)({
       clientId: options.clientId ?? 'weir-kafka-source',
       brokers: options.brokers,
       logLevel: kafkaLogLevel(),
