@@ -177,6 +177,8 @@ function normalize(v: unknown, type: string | undefined): unknown {
   const decimal = type === undefined ? null : /^DECIMAL\(\d+, (\d+)\)/.exec(type);
   if (decimal !== null && (typeof v === 'number' || typeof v === 'string')) return Number(v).toFixed(Number(decimal[1]));
   if (typeof v === 'bigint') return Number(v);
+  // as Java's Double.toString, which the Flink side prints for them (JSON has no such numbers)
+  if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
   if (v instanceof Date) return v.getTime();
   if (typeof v === 'object' && !Array.isArray(v)) {
     const o: Row = {};

@@ -37,27 +37,59 @@ function pad(n: number, w = 2): string {
   return String(n).padStart(w, '0');
 }
 
-/** Java SimpleDateFormat-style formatting of the common letters (UTC). */
+const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/**
+ * Java's DateTimeFormatter/SimpleDateFormat patterns, as Flink's DATE_FORMAT reads them (UTC, English):
+ * runs of y, M, d, H, h, m, s, S, E, a; text in '…' is literal ('' is a quote); other characters stay.
+ */
 function dateFormat(ms: number, format: string): string {
   const d = new Date(ms);
-  return format.replace(/yyyy|MM|dd|HH|mm|ss|SSS/g, (t) => {
-    switch (t) {
-      case 'yyyy':
-        return pad(d.getUTCFullYear(), 4);
-      case 'MM':
-        return pad(d.getUTCMonth() + 1);
-      case 'dd':
-        return pad(d.getUTCDate());
-      case 'HH':
-        return pad(d.getUTCHours());
-      case 'mm':
-        return pad(d.getUTCMinutes());
-      case 'ss':
-        return pad(d.getUTCSeconds());
+  return format.replace(/'((?:[^']|'')*)'|([yMdHhmsSEa])\2*/g, (run, quoted: string | undefined, letter: string | undefined) => {
+    if (quoted !== undefined) return quoted === '' ? "'" : quoted.replace(/''/g, "'");
+    const n = run.length;
+    switch (letter) {
+      case 'y': {
+        const y = d.getUTCFullYear();
+        return n === 2 ? pad(y % 100) : pad(y, n);
+      }
+      case 'M': {
+        const m = d.getUTCMonth();
+        return n >= 4 ? MONTHS[m] : n === 3 ? MONTHS[m].slice(0, 3) : pad(m + 1, n);
+      }
+      case 'd':
+        return pad(d.getUTCDate(), n);
+      case 'H':
+        return pad(d.getUTCHours(), n);
+      case 'h':
+        return pad(d.getUTCHours() % 12 === 0 ? 12 : d.getUTCHours() % 12, n);
+      case 'm':
+        return pad(d.getUTCMinutes(), n);
+      case 's':
+        return pad(d.getUTCSeconds(), n);
+      case 'S':
+        return pad(d.getUTCMilliseconds(), 3).slice(0, n).padEnd(n, '0');
+      case 'E':
+        return n >= 4 ? DAYS[d.getUTCDay()] : DAYS[d.getUTCDay()].slice(0, 3);
       default:
-        return pad(d.getUTCMilliseconds(), 3);
+        return d.getUTCHours() < 12 ? 'AM' : 'PM';
     }
   });
+}
+
+/** Java's Double.toString: a decimal point always, scientific notation (7.25E10) outside [10^-3, 10^7). */
+export function javaDouble(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (!Number.isFinite(v)) return v > 0 ? 'Infinity' : '-Infinity';
+  if (v === 0) return Object.is(v, -0) ? '-0.0' : '0.0';
+  const a = Math.abs(v);
+  if (a >= 1e-3 && a < 1e7) {
+    const t = String(v);
+    return t.includes('.') || t.includes('e') ? t : `${t}.0`;
+  }
+  const [mantissa, exponent] = v.toExponential().split('e');
+  return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${Number(exponent)}`;
 }
 
 /** The functions available to compiled expressions as `$`. */
@@ -123,7 +155,18 @@ export const SQL_FUNCTIONS = {
     return null;
   },
   // casts
-  toStr: (v: V, timestamp: boolean): V => (isNull(v) ? null : timestamp ? formatTimestamp(v as number) : String(v)),
+  /** CAST(… AS STRING) as Flink writes each type: TRUE/FALSE, a DOUBLE as Java's Double.toString (34.0, 7.25E10). */
+  toStr: (v: V, timestamp: boolean, from?: string): V => {
+    if (isNull(v)) return null;
+    if (timestamp) return formatTimestamp(v as number);
+    if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
+    if (typeof v === 'number' && (from === 'DOUBLE' || from === 'FLOAT')) return javaDouble(v);
+    return String(v);
+  },
+  /** Two's-complement wrap of an integer result to its type's width (Flink's INT, SMALLINT, TINYINT arithmetic). */
+  wrap: (v: V, bits: number): V => (isNull(v) ? null : bits === 32 ? (v as number) | 0 : ((v as number) << (32 - bits)) >> (32 - bits)),
+  /** Integer multiplication of INT, SMALLINT, TINYINT operands, exact in 32 bits (a double product loses bits past 2^53). */
+  imul: (a: V, b: V): V => (isNull(a) || isNull(b) ? null : Math.imul(a as number, b as number)),
   toNum: (v: V, integer: boolean, orNull: boolean): V => {
     if (isNull(v)) return null;
     const n = typeof v === 'boolean' ? (v ? 1 : 0) : Number(typeof v === 'string' ? v.trim() : v);
@@ -147,11 +190,19 @@ export const SQL_FUNCTIONS = {
   lower: (s: V): V => (isNull(s) ? null : (s as string).toLowerCase()),
   charLength: (s: V): V => (isNull(s) ? null : (s as string).length),
   trim: (s: V): V => (isNull(s) ? null : (s as string).trim()),
+  /**
+   * SUBSTRING(s FROM start [FOR len]) as Flink's: positions count from 1, a start of 0 is taken as 1,
+   * a negative start counts from the end (-2: the last two characters).
+   */
   substring: (s: V, from: V, len?: V): V => {
     if (isNull(s) || isNull(from) || len === null) return null;
     const str = s as string;
-    const start = Math.max((from as number) - 1, 0);
-    return len === undefined ? str.slice(start) : str.slice(start, Math.max(start, (from as number) - 1 + (len as number)));
+    let start = from as number;
+    if (start === 0) start = 1;
+    const begin = start > 0 ? start - 1 : Math.max(str.length + start, 0);
+    if (len === undefined) return str.slice(begin);
+    if ((len as number) < 0) throw new Error(`SUBSTRING: negative length ${String(len)}`);
+    return str.slice(begin, begin + (len as number));
   },
   regexpExtract: (s: V, re: V, group?: V): V => {
     if (isNull(s) || isNull(re)) return null;

@@ -566,7 +566,8 @@ export function compileExpr(e: Expr, scope: Scope): Compiled {
       const a = sub(e.arg);
       const to = typeFromAst(e.type);
       const type: SqlType = { ...to, nullable: a.type.nullable || e.try || to.nullable };
-      if (to.kind === 'STRING') return { code: `$.toStr(${a.code}, ${isTimestamp(a.type) && a.type.kind !== 'NULL'})`, type };
+      if (to.kind === 'STRING')
+        return { code: `$.toStr(${a.code}, ${isTimestamp(a.type) && a.type.kind !== 'NULL'}, ${JSON.stringify(a.type.kind)})`, type };
       if (NUMERICS.has(to.kind)) return { code: `$.toNum(${a.code}, ${INTEGERS.has(to.kind)}, ${e.try})`, type };
       if (to.kind === 'BOOLEAN') return { code: `$.toBool(${a.code})`, type };
       if (TIMESTAMPS.has(to.kind)) return { code: `$.toTimestamp(${a.code})`, type: { ...type, precision: to.precision } };
@@ -627,7 +628,8 @@ function compileBinary(e: Extract<Expr, { kind: 'binary' }>, scope: Scope, text:
         return { code: `$.add(${a.code}, ${b.code})`, type: withoutTime(b.type) };
       if (!isNumeric(a.type) || !isNumeric(b.type))
         throw validationError(`type error in '${text()}': cannot apply '${e.op}' to ${typeText(a.type)} and ${typeText(b.type)}`);
-      return { code: `$.${e.op === '+' ? 'add' : 'sub'}(${a.code}, ${b.code})`, type: { kind: widerNumeric(a.type, b.type), nullable } };
+      const kind = widerNumeric(a.type, b.type);
+      return { code: wrapInteger(`$.${e.op === '+' ? 'add' : 'sub'}(${a.code}, ${b.code})`, kind), type: { kind, nullable } };
     }
     case '*':
     case '/':
@@ -635,7 +637,8 @@ function compileBinary(e: Extract<Expr, { kind: 'binary' }>, scope: Scope, text:
       if (!isNumeric(a.type) || !isNumeric(b.type))
         throw validationError(`type error in '${text()}': cannot apply '${e.op}' to ${typeText(a.type)} and ${typeText(b.type)}`);
       const kind = widerNumeric(a.type, b.type);
-      if (e.op === '*') return { code: `$.mul(${a.code}, ${b.code})`, type: { kind, nullable } };
+      if (e.op === '*')
+        return { code: wrapInteger(`$.${wrapBits(kind) > 0 ? 'imul' : 'mul'}(${a.code}, ${b.code})`, kind), type: { kind, nullable } };
       if (e.op === '%') return { code: `$.mod(${a.code}, ${b.code})`, type: { kind, nullable } };
       const integer = isInteger(a.type) && isInteger(b.type);
       return { code: `$.div(${a.code}, ${b.code}, ${integer})`, type: { kind: integer ? kind : 'DOUBLE', nullable } };
@@ -643,6 +646,16 @@ function compileBinary(e: Extract<Expr, { kind: 'binary' }>, scope: Scope, text:
     default:
       throw unsupported(`operator ${e.op}`);
   }
+}
+
+/** INT, SMALLINT and TINYINT results wrap around as Flink's (Java's) do; BIGINT and the rest stay as computed. */
+function wrapInteger(code: string, kind: SqlType['kind']): string {
+  const bits = wrapBits(kind);
+  return bits === 0 ? code : `$.wrap(${code}, ${bits})`;
+}
+
+function wrapBits(kind: SqlType['kind']): number {
+  return kind === 'INT' ? 32 : kind === 'SMALLINT' ? 16 : kind === 'TINYINT' ? 8 : 0;
 }
 
 function compileCall(e: Extract<Expr, { kind: 'call' }>, scope: Scope, text: () => string): Compiled {

@@ -19,6 +19,12 @@ const NEXMARK = join('bench', 'nexmark', 'sql');
 
 /** Rows of each equal case's final table (Flink's count): an empty result on both sides must not pass unnoticed. */
 const EXPECTED_ROWS: Record<string, number> = {
+  'substring-start': 1,
+  'int-overflow': 2,
+  'double-to-string': 2,
+  'double-division-by-zero': 2,
+  'date-format-patterns': 1,
+  'cast-boolean-to-string': 5,
   'case-cast': 6,
   conditional: 6,
   'csv-tumble': 5,
@@ -120,19 +126,6 @@ describe('weir and Flink give the same final table', () => {
 });
 
 describe("weir's known differences from Flink (each test fails once weir changes: then move the case)", () => {
-  it('CAST(BOOLEAN AS STRING): Flink TRUE/FALSE, weir true/false', async () => {
-    const { weir, flink } = await weirAndFlink('known/cast-boolean-to-string');
-    const diff = compareTables(weir, flink);
-    expect(diff.missing).toEqual([
-      { row: '{"user":"bob","big":"FALSE"}', count: 2 },
-      { row: '{"user":"bob","big":"TRUE"}', count: 3 },
-    ]);
-    expect(diff.extra).toEqual([
-      { row: '{"user":"bob","big":"false"}', count: 2 },
-      { row: '{"user":"bob","big":"true"}', count: 3 },
-    ]);
-  });
-
   it('an empty CSV field of an INT column: Flink fails the job, weir reads NULL', async () => {
     const { weir, flink } = await weirAndFlink('known/csv-empty-number');
     expect(flink.error).toMatch(/Fail to deserialize at field: qty[\s\S]*NumberFormatException: For input string: ""/);
@@ -150,51 +143,6 @@ describe("weir's known differences from Flink (each test fails once weir changes
     expect(weir.error).toBeUndefined();
     expect(weir.rows.map((r) => r.v).sort()).toEqual([1, 2, 3, 4]);
   });
-  /** The rows weir misses and the rows it has beyond Flink, as the comparison reports them. */
-  async function knownDiff(name: string): Promise<{ missing: string[]; extra: string[] }> {
-    const { weir, flink } = await weirAndFlink(`known/${name}`);
-    expect(flink.error).toBeUndefined();
-    expect(weir.error).toBeUndefined();
-    const diff = compareTables(weir, flink);
-    const rows = (xs: { row: string; count: number }[]) => xs.flatMap((x) => Array<string>(x.count).fill(x.row));
-    return { missing: rows(diff.missing), extra: rows(diff.extra) };
-  }
-
-  it('CAST(DOUBLE AS STRING): Flink 34.0 and 7.25E10, weir 34 and 72500000000', async () => {
-    expect(await knownDiff('double-to-string')).toEqual({
-      missing: ['{"id":1,"age_text":"34.0","big_text":"7.25E10"}', '{"id":5,"age_text":"0.0","big_text":"1.0E12"}'],
-      extra: ['{"id":1,"age_text":"34","big_text":"72500000000"}', '{"id":5,"age_text":"0","big_text":"1000000000000"}'],
-    });
-  });
-
-  it('INT + INT past 2^31 - 1: Flink wraps, weir leaves the INT range', async () => {
-    expect(await knownDiff('int-overflow')).toEqual({
-      missing: ['{"id":1,"wrapped":-2147483615}', '{"id":4,"wrapped":-2147483588}'],
-      extra: ['{"id":1,"wrapped":2147483681}', '{"id":4,"wrapped":2147483708}'],
-    });
-  });
-
-  it('DOUBLE / 0.0: Flink ±Infinity, weir NULL', async () => {
-    expect(await knownDiff('double-division-by-zero')).toEqual({
-      missing: ['{"id":1,"q":"Infinity"}', '{"id":2,"q":"-Infinity"}'],
-      extra: ['{"id":1,"q":null}', '{"id":2,"q":null}'],
-    });
-  });
-
-  it('SUBSTRING from 0 or from a negative start: Flink Al and ce, weir A and Alice', async () => {
-    expect(await knownDiff('substring-start')).toEqual({
-      missing: ['{"id":1,"from_zero":"Al","from_end":"ce"}'],
-      extra: ['{"id":1,"from_zero":"A","from_end":"Alice"}'],
-    });
-  });
-
-  it("DATE_FORMAT with EEE and yy: Flink 'Thu 12.04.90', weir keeps the letters", async () => {
-    expect(await knownDiff('date-format-patterns')).toEqual({
-      missing: ['{"id":1,"styled":"Thu 12.04.90"}'],
-      extra: ['{"id":1,"styled":"EEE 12.04.yy"}'],
-    });
-  });
-
   it('an ambiguous window_start (window TVF over a view that has one): refused by Flink, answered by weir', async () => {
     const { weir, flink } = await weirAndFlink('known/ambiguous-window-column');
     expect(flink.error).toMatch(/Column 'window_start' is ambiguous/);

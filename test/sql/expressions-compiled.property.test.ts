@@ -45,7 +45,9 @@ const num: fc.Memo<Node> = fc.memo((d) =>
     : fc.oneof(
         fc.tuple(num(d - 1), fc.constantFrom('+', '-', '*'), num(d - 1)).map(([l, op, r]): Node => ({
           sql: `(${l.sql} ${op} ${r.sql})`,
-          eval: (row) => nullIn((p: number, q: number) => (op === '+' ? p + q : op === '-' ? p - q : p * q))(l.eval(row), r.eval(row)),
+          // INT arithmetic wraps around in 32 bits, as Java's (and Flink's)
+          eval: (row) =>
+            nullIn((p: number, q: number) => (op === '+' ? (p + q) | 0 : op === '-' ? (p - q) | 0 : Math.imul(p, q)))(l.eval(row), r.eval(row)),
         })),
         fc.tuple(bool(d - 1), num(d - 1), num(d - 1)).map(([c, p, q]): Node => ({
           sql: `CASE WHEN ${c.sql} THEN ${p.sql} ELSE ${q.sql} END`,

@@ -1,5 +1,4 @@
--- Known weir difference: CAST(DOUBLE AS STRING) is Java's Double.toString in Flink ('34.0', '7.25E10'),
--- JavaScript's String(n) in weir ('34', '72500000000').
+-- CAST(DOUBLE AS STRING) as Java's Double.toString: 34.0 and 7.25E10, as Flink's.
 CREATE TABLE people (
     id INT,
     name STRING,

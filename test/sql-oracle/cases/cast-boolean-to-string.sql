@@ -1,4 +1,4 @@
--- Known weir difference: CAST(BOOLEAN AS STRING) is 'TRUE'/'FALSE' in Flink (upper case), 'true'/'false' in weir.
+-- CAST(BOOLEAN AS STRING) gives TRUE/FALSE, as Flink's.
 CREATE TABLE events (
     `user` STRING,
     amount INT,

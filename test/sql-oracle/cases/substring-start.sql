@@ -1,5 +1,4 @@
--- Known weir difference: SUBSTRING with a start of 0 or below. Flink: start 0 acts as 1 (SUBSTRING('Alice', 0, 2) =
--- 'Al'), a negative start counts from the end (SUBSTRING('Alice', -2) = 'ce'). weir: 'A' and 'Alice'.
+-- SUBSTRING from 0 (taken as 1) and from a negative start (counted from the end), as Flink's.
 CREATE TABLE people (
     id INT,
     name STRING,
