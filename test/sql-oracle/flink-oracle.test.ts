@@ -44,7 +44,6 @@ const EXPECTED_ROWS: Record<string, number> = {
   'projection-filter': 3,
   'string-functions': 6,
   'time-functions': 6,
-  'tumble-late-parallelism-2': 11,
   'tumble-tvf-late': 11,
   'nexmark-q0': 18_400,
   'nexmark-q1': 18_400,
