@@ -225,6 +225,8 @@ class FileSourceReader<T> implements SourceReader<T> {
   /** The directory relative paths start from (the path itself, or the directory of a single file); set at open. */
   private root = '';
   private readonly splits: FileSplitState[] = [];
+  /** How many of {@link splits} (from the front) have their split output created. */
+  private announced = 0;
   private readonly seen = new Set<string>();
   private cursor: LineCursor | undefined;
   private skipped = 0;
@@ -320,6 +322,14 @@ class FileSourceReader<T> implements SourceReader<T> {
       });
     this.output = output;
     this.skipLog?.tick(this.skipped);
+    // Every split this reader holds has its output from the start, as Flink's reader registers a
+    // split when it is assigned: one not read yet holds the reader's watermark back. Created only
+    // when first read, a reader between two splits had no active output, went idle, and the
+    // downstream watermark could pass the next split's records before they were read.
+    if (this.announced < this.splits.length) {
+      for (const split of this.splits) output.createOutputForSplit(split.id);
+      this.announced = this.splits.length;
+    }
     let budget = maxRecords;
     while (budget > 0 && this.splits.length > 0) {
       const split = this.splits[0];
@@ -328,6 +338,7 @@ class FileSourceReader<T> implements SourceReader<T> {
         this.cursor?.close();
         this.cursor = undefined;
         this.splits.shift();
+        this.announced--;
         output.releaseOutputForSplit(split.id);
       }
     }
