@@ -3,22 +3,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { LiveTable, sqlMain } from '../../src/cli/sql.ts';
 import { TableEnvironment } from '../../src/sql/table-environment.ts';
-
-/** The screen a terminal shows after `text`: `ESC[nF` moves up n lines, `ESC[0J` clears below. */
-function screen(text: string): string[] {
-  const lines: string[] = [''];
-  for (const part of text.split(/(\x1b\[\d+F\x1b\[0J)/)) {
-    const up = /^\x1b\[(\d+)F\x1b\[0J$/.exec(part);
-    if (up !== null) {
-      lines.splice(lines.length - 1 - Number(up[1]), Number(up[1]) + 1, '');
-      continue;
-    }
-    const [first, ...rest] = part.split('\n');
-    lines[lines.length - 1] += first;
-    lines.push(...rest);
-  }
-  return lines;
-}
+import { screen } from './terminal-screen.ts';
 
 const GEN = [
   "CREATE TABLE gen (id BIGINT, name VARCHAR(4)) WITH ('connector' = 'datagen', 'number-of-rows' = '3',",
