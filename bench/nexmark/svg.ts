@@ -15,6 +15,10 @@ const COLORS: Record<string, string> = {
   'weir-2': '#6baed6',
   'flink-1': '#e6550d',
   'flink-2': '#fdae6b',
+  'weir-sql-1': '#1f77b4',
+  'weir-sql-2': '#6baed6',
+  'flink-sql-1': '#e6550d',
+  'flink-sql-2': '#fdae6b',
 };
 const LABELS: Record<string, string> = {
   loop: 'hand-written loop',
@@ -23,6 +27,10 @@ const LABELS: Record<string, string> = {
   'weir-2': 'weir threads p=2',
   'flink-1': 'Flink p=1',
   'flink-2': 'Flink p=2',
+  'weir-sql-1': 'weir SQL p=1',
+  'weir-sql-2': 'weir SQL p=2',
+  'flink-sql-1': 'Flink SQL p=1',
+  'flink-sql-2': 'Flink SQL p=2',
 };
 
 const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -43,7 +51,11 @@ function axis(max: number): { top: number; step: number } {
 }
 
 /** The chart: one group per query, one bar per system (in the order first seen), events/s on a linear axis. */
-export function nexmarkSvg(records: readonly ChartRecord[], subtitle: string): string {
+export function nexmarkSvg(
+  records: readonly ChartRecord[],
+  subtitle: string,
+  title = 'Nexmark throughput (events/s, higher is better)',
+): string {
   const queries = [...new Set(records.map((r) => r.query))];
   const modes = [...new Set(records.map((r) => r.mode))];
   const bar = 14;
@@ -60,7 +72,7 @@ export function nexmarkSvg(records: readonly ChartRecord[], subtitle: string): s
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${top + height + 50}" viewBox="0 0 ${width} ${top + height + 50}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="${left}" y="20" font-size="15" font-weight="bold">Nexmark throughput (events/s, higher is better)</text>`,
+    `<text x="${left}" y="20" font-size="15" font-weight="bold">${escape(title)}</text>`,
     `<text x="${left}" y="38" fill="#555">${escape(subtitle)}</text>`,
   );
   for (let v = 0; v <= yMax + step / 2; v += step) {

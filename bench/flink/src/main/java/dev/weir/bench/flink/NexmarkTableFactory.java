@@ -40,6 +40,12 @@ import org.apache.flink.table.types.logical.RowType;
 
 /** Factory of the `nexmark` table source; registered in META-INF/services. */
 public final class NexmarkTableFactory implements DynamicTableSourceFactory {
+  /**
+   * {@link System#nanoTime()} of the first poll of any reader in this JVM (SqlRunner's bench mode: "first record in");
+   * Long.MAX_VALUE until then. Reset by SqlRunner before each script.
+   */
+  static final java.util.concurrent.atomic.AtomicLong FIRST_POLL_NANOS = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
+
   static final ConfigOption<Long> EVENTS = ConfigOptions.key("events.num").longType().defaultValue(100_000_000L);
   static final ConfigOption<Double> FIRST_RATE = ConfigOptions.key("first-event.rate").doubleType().noDefaultValue();
   static final ConfigOption<Double> NEXT_RATE = ConfigOptions.key("next-event.rate").doubleType().noDefaultValue();
@@ -255,6 +261,7 @@ public final class NexmarkTableFactory implements DynamicTableSourceFactory {
       return new SourceReader<>() {
         private ReaderOutput<RowData> last;
         private Mapped mapped;
+        private boolean polled;
 
         @Override
         public void start() {
@@ -263,6 +270,10 @@ public final class NexmarkTableFactory implements DynamicTableSourceFactory {
 
         @Override
         public InputStatus pollNext(ReaderOutput<RowData> output) throws Exception {
+          if (!polled) {
+            polled = true;
+            FIRST_POLL_NANOS.accumulateAndGet(System.nanoTime(), Math::min);
+          }
           if (output != last) {
             last = output;
             mapped = new Mapped(output, rows);

@@ -56,13 +56,15 @@ public final class SqlRunner {
 
   public static void main(String[] args) throws Exception {
     int parallelism = 1;
+    boolean bench = false;
     List<String> files = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--parallelism")) parallelism = Integer.parseInt(args[++i]);
+      else if (args[i].equals("--bench")) bench = true;
       else files.add(args[i]);
     }
     if (files.isEmpty()) {
-      System.err.println("usage: SqlRunner [--parallelism N] file.sql...");
+      System.err.println("usage: SqlRunner [--parallelism N] [--bench] file.sql...");
       System.exit(2);
     }
     // One MiniCluster for every script (Flink's local executor would start one per job: seconds each), reached through
@@ -84,14 +86,31 @@ public final class SqlRunner {
                 .build());
     cluster.start();
     URI rest = cluster.getRestAddress().get();
-    for (String file : files) {
+    // "-": requests from stdin, one per line, "<parallelism> <file>", answered as they come (bench/nexmark/sql/vs-flink.ts
+    // keeps one JVM and interleaves its runs with weir's); an empty line or the end of stdin ends.
+    boolean fromStdin = files.size() == 1 && files.get(0).equals("-");
+    java.io.BufferedReader stdin = fromStdin ? new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8)) : null;
+    if (fromStdin) files.clear();
+    for (int next = 0; ; next++) {
+      String file;
+      if (fromStdin) {
+        String line = stdin.readLine();
+        if (line == null || line.isBlank()) break;
+        String[] parts = line.strip().split(" ", 2);
+        parallelism = Integer.parseInt(parts[0]);
+        file = parts[1];
+      } else if (next < files.size()) file = files.get(next);
+      else break;
       long start = System.nanoTime();
       StringBuilder header = new StringBuilder();
       List<String> rows = new ArrayList<>();
       String error = null;
       List<String[]> columns = new ArrayList<>();
+      long[] timing = null;
       try {
-        run(Files.readString(Path.of(file), StandardCharsets.UTF_8), parallelism, rest, columns, rows);
+        String script = Files.readString(Path.of(file), StandardCharsets.UTF_8);
+        if (bench) timing = runBench(script, parallelism, rest, columns, rows);
+        else run(script, parallelism, rest, columns, rows);
       } catch (Throwable t) {
         error = describe(t);
         rows.clear();
@@ -102,7 +121,9 @@ public final class SqlRunner {
         header.append("{\"name\":").append(json(columns.get(i)[0])).append(",\"type\":").append(json(columns.get(i)[1])).append('}');
       }
       header.append("],\"rows\":").append(rows.size()).append(",\"error\":").append(error == null ? "null" : json(error));
-      header.append(",\"ms\":").append((System.nanoTime() - start) / 1_000_000).append('}');
+      header.append(",\"ms\":").append((System.nanoTime() - start) / 1_000_000);
+      if (timing != null) header.append(",\"runNanos\":").append(timing[0]).append(",\"jobNanos\":").append(timing[1]);
+      header.append('}');
       StringBuilder out = new StringBuilder(header).append('\n');
       for (String r : rows) out.append(r).append('\n');
       System.out.print(out);
@@ -216,6 +237,114 @@ public final class SqlRunner {
       }
     }
     for (Map.Entry<String, Integer> e : table.entrySet()) for (int i = 0; i < e.getValue(); i++) rowsOut.add(e.getKey());
+  }
+
+  /**
+   * Bench mode ({@code --bench}): runs the script's setup statements, then its final query as a job whose changelog
+   * ends in a {@link FoldSink} (the final table folded inside the job, per sink subtask, not collected through the
+   * client), and returns {runNanos, jobNanos}: runNanos from the first poll of a nexmark reader
+   * ({@link NexmarkTableFactory#FIRST_POLL_NANOS}) to the last sink subtask's end of input; jobNanos from submission to
+   * the job's end (deployment included, the MiniCluster's start not). The folded table goes to {@code rowsOut}.
+   */
+  static long[] runBench(String script, int parallelism, URI cluster, List<String[]> columns, List<String> rowsOut) throws Exception {
+    Configuration conf = new Configuration();
+    conf.setString("execution.target", "remote");
+    conf.set(RestOptions.ADDRESS, cluster.getHost());
+    conf.set(RestOptions.PORT, cluster.getPort());
+    conf.setString("parallelism.default", String.valueOf(parallelism));
+    conf.setString("table.local-time-zone", "UTC");
+    StreamExecutionEnvironment sEnv = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+    StreamTableEnvironment tEnv = StreamTableEnvironment.create(sEnv, EnvironmentSettings.newInstance().inStreamingMode().withConfiguration(conf).build());
+    List<String> statements = split(script);
+    if (statements.isEmpty()) throw new IllegalArgumentException("the script has no statement");
+    for (int i = 0; i < statements.size() - 1; i++) {
+      Matcher set = SET.matcher(statements.get(i));
+      if (set.matches()) {
+        tEnv.getConfig().getConfiguration().setString(set.group(1), set.group(2));
+        continue;
+      }
+      TableResult r = tEnv.executeSql(statements.get(i));
+      if (r.getJobClient().isPresent()) r.await();
+    }
+    String last = statements.get(statements.size() - 1);
+    Matcher m = INSERT.matcher(last);
+    String query = m.matches() ? m.group(1) : last;
+    Table resultTable = tEnv.sqlQuery(query);
+    List<Column> cols = resultTable.getResolvedSchema().getColumns();
+    String[] names = new String[cols.size()];
+    LogicalType[] types = new LogicalType[cols.size()];
+    for (int i = 0; i < cols.size(); i++) {
+      names[i] = cols.get(i).getName();
+      types[i] = cols.get(i).getDataType().getLogicalType();
+      columns.add(new String[] {names[i], types[i].asSummaryString()});
+    }
+    FoldSink.TABLE.clear();
+    FoldSink.LAST_END_NANOS.set(0);
+    NexmarkTableFactory.FIRST_POLL_NANOS.set(Long.MAX_VALUE);
+    tEnv.toChangelogStream(resultTable, Schema.derived(), ChangelogMode.all())
+        .process(new FoldSink(names, types))
+        .name("Fold")
+        .sinkTo(new org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink<>())
+        .name("Discard");
+    long submitted = System.nanoTime();
+    sEnv.execute("bench " + firstLine(query));
+    long ended = System.nanoTime();
+    for (Map.Entry<String, Long> e : new TreeMap<>(FoldSink.TABLE).entrySet()) {
+      if (e.getValue() < 0) throw new IllegalStateException("the changelog retracts a row the table does not hold: " + e.getKey());
+      for (long i = 0; i < e.getValue(); i++) rowsOut.add(e.getKey());
+    }
+    long first = NexmarkTableFactory.FIRST_POLL_NANOS.get();
+    long lastEnd = FoldSink.LAST_END_NANOS.get();
+    return new long[] {first == Long.MAX_VALUE || lastEnd == 0 ? -1 : lastEnd - first, ended - submitted};
+  }
+
+  /**
+   * Folds a changelog into its final table inside the job: +I/+U add one row, -U/-D remove one (a count per row text,
+   * which may dip below 0 in a subtask whose retraction's row was added in another; the sum over subtasks is the
+   * table). At the end of input, adds its counts into {@link #TABLE} and stamps {@link #LAST_END_NANOS}: the MiniCluster
+   * runs in this JVM, so the runner reads both after the job.
+   */
+  static final class FoldSink extends org.apache.flink.streaming.api.functions.ProcessFunction<Row, Void> {
+    static final java.util.concurrent.ConcurrentHashMap<String, Long> TABLE = new java.util.concurrent.ConcurrentHashMap<>();
+    static final java.util.concurrent.atomic.AtomicLong LAST_END_NANOS = new java.util.concurrent.atomic.AtomicLong();
+    private final String[] names;
+    private final LogicalType[] types;
+    private transient java.util.HashMap<String, Long> table;
+
+    FoldSink(String[] names, LogicalType[] types) {
+      this.names = names;
+      this.types = types;
+    }
+
+    @Override
+    public void open(org.apache.flink.api.common.functions.OpenContext ctx) {
+      table = new java.util.HashMap<>();
+    }
+
+    @Override
+    public void processElement(Row row, Context ctx, org.apache.flink.util.Collector<Void> out) {
+      StringBuilder b = new StringBuilder("{");
+      for (int i = 0; i < names.length; i++) {
+        if (i > 0) b.append(',');
+        b.append(json(names[i])).append(':');
+        value(b, row.getField(i), types[i]);
+      }
+      String key = b.append('}').toString();
+      RowKind kind = row.getKind();
+      long d = kind == RowKind.INSERT || kind == RowKind.UPDATE_AFTER ? 1 : -1;
+      table.merge(key, d, Long::sum);
+    }
+
+    @Override
+    public void close() throws Exception {
+      if (table != null) {
+        LAST_END_NANOS.accumulateAndGet(System.nanoTime(), Math::max);
+        for (Map.Entry<String, Long> e : table.entrySet()) if (e.getValue() != 0) TABLE.merge(e.getKey(), e.getValue(), Long::sum);
+        TABLE.values().removeIf(v -> v == 0);
+        table = null;
+      }
+      super.close();
+    }
   }
 
   private static String firstLine(String s) {
