@@ -101,6 +101,12 @@ export interface StreamOperator {
   processElement2?(value: unknown, timestamp: number | undefined): void;
   /** Extra counters for metrics (e.g. `numLateRecordsDropped`). */
   counters?(): Record<string, number>;
+  /**
+   * At a checkpoint, before any state of the subtask is taken and before the barrier goes on
+   * (Flink's `prepareSnapshotPreBarrier`): emit what is buffered outside state (a SQL mini-batch),
+   * so its records precede the barrier. Called on a chain's operators from its head on.
+   */
+  prepareSnapshotPreBarrier?(checkpointId: number): void;
   /** At a checkpoint: the state of the user-facing function (reader position, writer commits), plain data. */
   snapshotFunctionState?(checkpointId: number): unknown;
   /** The checkpoint completed everywhere (two-phase commits commit here). */

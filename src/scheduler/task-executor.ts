@@ -381,6 +381,8 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
     }
 
     const snapshot = (checkpointId: number): SubtaskCheckpoint | PendingSubtaskCheckpoint => {
+      // Head first: what an operator flushes may reach a chained operator after it.
+      for (const rt of runtimes) rt.operator.prepareSnapshotPreBarrier?.(checkpointId);
       const encoded: Record<string, Uint8Array> = {};
       const keyed: { id: string; progress: KeyedSnapshotProgress }[] = [];
       for (const rt of runtimes) {

@@ -420,7 +420,7 @@ export function buildGraph(env: StreamExecutionEnvironment, plan: SqlPlan, input
         streams.set(node.id, buildJoin(get(node.left), get(node.right), node));
         break;
       case 'group-agg':
-        streams.set(node.id, buildGroupAgg(get(node.input), node));
+        streams.set(node.id, buildGroupAgg(get(node.input), node, plan.config));
         break;
       case 'rank':
         streams.set(node.id, buildRank(get(node.input), node));

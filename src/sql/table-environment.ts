@@ -230,9 +230,24 @@ export class TableEnvironment {
     return new TableEnvironment(settings);
   }
 
-  /** The `SET` options. */
-  getConfig(): Readonly<Record<string, string>> {
-    return this.config;
+  /**
+   * The `SET` options, read as a record; `getConfig().set(key, value)` sets one, as Flink's
+   * `TableConfig.set` (the same as `SET 'key' = 'value'`).
+   */
+  getConfig(): Readonly<Record<string, string>> & { set(key: string, value: string): unknown } {
+    if (!Object.prototype.hasOwnProperty.call(this.config, 'set')) {
+      // not enumerable: the record's entries stay the options
+      Object.defineProperty(this.config, 'set', {
+        value: (key: string, value: string) => {
+          this.config[key] = String(value);
+          return this.getConfig();
+        },
+        enumerable: false,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return this.config as Readonly<Record<string, string>> & { set(key: string, value: string): unknown };
   }
 
   /** Tables and views, in creation order. */

@@ -166,7 +166,12 @@ class FlinkRunner {
     for (let i = 0; i < header.rows; i++) rows.push(JSON.parse(await this.line()) as Row);
     if (header.error !== null) throw new Error(`Flink failed on ${file}: ${header.error.split('\n').slice(-2).join(' / ')}`);
     const runMs = (header.runNanos ?? Number.NaN) / 1e6;
-    return { rate: events / (runMs / 1000), runMs, totalMs: (header.jobNanos ?? Number.NaN) / 1e6, table: { columns: header.columns, rows } };
+    return {
+      rate: events / (runMs / 1000),
+      runMs,
+      totalMs: (header.jobNanos ?? Number.NaN) / 1e6,
+      table: { columns: header.columns, rows },
+    };
   }
 
   close(): void {
@@ -195,7 +200,9 @@ const startedAt = new Date();
 const machine = machineInfo();
 const revision = sourceRevision();
 const command = `npm run bench:nexmark-sql-flink${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
-console.log(`weir SQL vs Flink SQL, Nexmark — ${startedAt.toISOString()}${revision ? ` — weir ${revision.commit}${revision.srcDirty ? ' + uncommitted src/ changes' : ''}` : ''}`);
+console.log(
+  `weir SQL vs Flink SQL, Nexmark — ${startedAt.toISOString()}${revision ? ` — weir ${revision.commit}${revision.srcDirty ? ' + uncommitted src/ changes' : ''}` : ''}`,
+);
 console.log(machineLine(machine));
 console.log(`${formatCount(events)} events (10,000 events/s of event time), ${runs} run(s) per row, queries ${queries.join(', ')}`);
 
@@ -262,7 +269,18 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const headers = ['query', 'p', '>weir SQL', '>Flink SQL', '>weir / Flink', '>weir total s', '>Flink total s', 'tables', '>rows', '>load 1m'];
+const headers = [
+  'query',
+  'p',
+  '>weir SQL',
+  '>Flink SQL',
+  '>weir / Flink',
+  '>weir total s',
+  '>Flink total s',
+  'tables',
+  '>rows',
+  '>load 1m',
+];
 const rows = results.map((r) => [
   r.query,
   String(r.parallelism),

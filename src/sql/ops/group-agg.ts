@@ -8,6 +8,8 @@ import type { ValueState } from '../../state/state-types.ts';
 import { SQL_FUNCTIONS } from '../functions.ts';
 import { ROW_KIND, type AggCall, type RowKind } from '../plan.ts';
 import type { GroupAggNode } from '../plan-changelog.ts';
+import type { StreamOperator } from '../../actors/operator.ts';
+import { MiniBatchGroupAggOperator, miniBatchOf } from './group-agg-mini-batch.ts';
 
 type Row = Record<string, unknown>;
 
@@ -221,10 +223,28 @@ export class GroupAggFunction extends KeyedProcessFunction<string, Row, Row> {
   }
 }
 
-/** The stream of a group-agg node: keyed by the group keys (a JSON array), state under the node's uid. */
-export function buildGroupAgg(input: DataStream<Row>, node: GroupAggNode): DataStream<Row> {
+/**
+ * The stream of a group-agg node: keyed by the group keys (a JSON array), state under the node's
+ * uid; with `table.exec.mini-batch.enabled` in `config`, the mini-batch operator (same state).
+ */
+export function buildGroupAgg(input: DataStream<Row>, node: GroupAggNode, config: Readonly<Record<string, string>> = {}): DataStream<Row> {
   const keyFns = node.keys.map((k) => compile(k.code));
   const keyOf = (r: Row) => JSON.stringify(keyFns.map((f) => f(r) ?? null));
+  const miniBatch = miniBatchOf(config);
+  if (miniBatch !== undefined) {
+    const keyed = input.keyBy(keyOf) as unknown as {
+      // DataStream's @internal way to add an operator of weir's own; `true`: keyed by the stream's key
+      addOperator(type: string, name: string, create: (name: string) => StreamOperator, keyed: boolean): DataStream<Row>;
+    };
+    return keyed
+      .addOperator(
+        'keyed-process',
+        `group aggregate (${node.keys.length} key(s), mini-batch)`,
+        (name) => new MiniBatchGroupAggOperator(name, node, keyOf as (v: unknown) => unknown, miniBatch),
+        true,
+      )
+      .uid(node.uid);
+  }
   return input
     .keyBy(keyOf)
     .process(new GroupAggFunction(node))
