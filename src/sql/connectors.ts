@@ -48,6 +48,7 @@ const OPTIONS: Record<string, { source: boolean; sink: boolean; keys: string[] }
       'topic-pattern',
       'properties.bootstrap.servers',
       'properties.group.id',
+      'properties.commit.offsets.on.checkpoint',
       'scan.startup.mode',
       'scan.startup.timestamp-millis',
       'scan.bounded.mode',
@@ -354,11 +355,16 @@ function kafkaTableSource(env: StreamExecutionEnvironment, node: SourceNode, nam
   if ((topic === undefined) === (pattern === undefined))
     throw configError(`table '${table}': give exactly one of 'topic' and 'topic-pattern'`);
   const skip = options[`${format}.ignore-parse-errors`] === 'true';
+  // Flink's KafkaSource commits on checkpoint by default; weir's commits cost a group join each, so they are asked for
+  const commit = options['properties.commit.offsets.on.checkpoint'] ?? 'false';
+  if (commit !== 'true' && commit !== 'false')
+    throw configError(`table '${table}': 'properties.commit.offsets.on.checkpoint' must be 'true' or 'false', got '${commit}'`);
   const source = kafkaSource<Row>({
     brokers: required(table, options, 'properties.bootstrap.servers').split(','),
     topics: topic?.split(';'),
     topicPattern: pattern,
     groupId: options['properties.group.id'],
+    commitOffsetsOnCheckpoint: commit === 'true',
     startFrom,
     stopAtOffsets: bounded === 'latest-offset' ? 'latest' : undefined,
     onError: skip ? 'skip' : 'fail',

@@ -1,4 +1,4 @@
-// SQL connectors by Flink's names: filesystem JSON source (NULLs, malformed lines failing by name or skipped), print's `+I[…]` lines, and weir sql -f keeping checkpoints under --checkpoint-dir.
+// SQL connectors by Flink's names: filesystem JSON source (NULLs, malformed lines failing by name or skipped), print's `+I[…]` lines, weir sql -f keeping checkpoints under --checkpoint-dir, and kafka's offset-commit option checked.
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,5 +88,14 @@ describe('SQL connectors', () => {
     const runs = readdirSync(jobDir).filter((d) => d.startsWith('run-'));
     expect(runs).toHaveLength(1);
     expect(readdirSync(join(jobDir, runs[0])).filter((d) => d.startsWith('chk-')).length).toBeGreaterThan(0);
+  });
+
+  it("kafka: 'properties.commit.offsets.on.checkpoint' takes 'true' or 'false', and says so naming the table", async () => {
+    const env = TableEnvironment.create({ mode: 'local' });
+    await env.executeSql(`CREATE TABLE clicks (a STRING) WITH ('connector' = 'kafka', 'topic' = 't', 'properties.bootstrap.servers' = 'localhost:1',
+      'format' = 'json', 'properties.group.id' = 'g', 'properties.commit.offsets.on.checkpoint' = 'yes')`);
+    await expect(env.executeSql('SELECT * FROM clicks')).rejects.toThrow(
+      "table 'clicks': 'properties.commit.offsets.on.checkpoint' must be 'true' or 'false', got 'yes'",
+    );
   });
 });
