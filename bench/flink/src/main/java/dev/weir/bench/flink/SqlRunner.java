@@ -278,11 +278,22 @@ public final class SqlRunner {
       types[i] = cols.get(i).getDataType().getLogicalType();
       columns.add(new String[] {names[i], types[i].asSummaryString()});
     }
+    // `-- oracle-upsert-key: col, …`: the result comes in upsert form (see run); a row replaces the one of its key
+    Matcher upsert = UPSERT_KEY.matcher(script);
+    List<Integer> keyList = new ArrayList<>();
+    if (upsert.find())
+      for (String name : upsert.group(1).split(",")) {
+        int at = -1;
+        for (int i = 0; i < names.length; i++) if (names[i].equals(name.strip())) at = i;
+        if (at < 0) throw new IllegalArgumentException("oracle-upsert-key: no column '" + name.strip() + "' in the result");
+        keyList.add(at);
+      }
+    int[] keyColumns = keyList.stream().mapToInt(Integer::intValue).toArray();
     FoldSink.TABLE.clear();
     FoldSink.LAST_END_NANOS.set(0);
     NexmarkTableFactory.FIRST_POLL_NANOS.set(Long.MAX_VALUE);
     tEnv.toChangelogStream(resultTable, Schema.derived(), ChangelogMode.all())
-        .process(new FoldSink(names, types))
+        .process(new FoldSink(names, types, keyColumns))
         .name("Fold")
         .sinkTo(new org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink<>())
         .name("Discard");
@@ -309,16 +320,21 @@ public final class SqlRunner {
     static final java.util.concurrent.atomic.AtomicLong LAST_END_NANOS = new java.util.concurrent.atomic.AtomicLong();
     private final String[] names;
     private final LogicalType[] types;
+    /** The upsert key's columns (empty: the changelog retracts rows as they are). */
+    private final int[] keyColumns;
     private transient java.util.HashMap<String, Long> table;
+    private transient java.util.HashMap<String, String> byKey;
 
-    FoldSink(String[] names, LogicalType[] types) {
+    FoldSink(String[] names, LogicalType[] types, int[] keyColumns) {
       this.names = names;
       this.types = types;
+      this.keyColumns = keyColumns;
     }
 
     @Override
     public void open(org.apache.flink.api.common.functions.OpenContext ctx) {
       table = new java.util.HashMap<>();
+      byKey = new java.util.HashMap<>();
     }
 
     @Override
@@ -331,8 +347,18 @@ public final class SqlRunner {
       }
       String key = b.append('}').toString();
       RowKind kind = row.getKind();
-      long d = kind == RowKind.INSERT || kind == RowKind.UPDATE_AFTER ? 1 : -1;
-      table.merge(key, d, Long::sum);
+      boolean add = kind == RowKind.INSERT || kind == RowKind.UPDATE_AFTER;
+      if (keyColumns.length > 0) {
+        // upsert form: the row replaces its key's row (a key's changes all reach this subtask: the conversion and
+        // this function are chained to the operator keyed by it)
+        StringBuilder k = new StringBuilder();
+        for (int i : keyColumns) value(k.append('|'), row.getField(i), types[i]);
+        String old = add ? byKey.put(k.toString(), key) : byKey.remove(k.toString());
+        if (old != null) table.merge(old, -1L, Long::sum);
+        if (add) table.merge(key, 1L, Long::sum);
+        return;
+      }
+      table.merge(key, add ? 1L : -1L, Long::sum);
     }
 
     @Override
