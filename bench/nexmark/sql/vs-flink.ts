@@ -286,6 +286,7 @@ const headers = [
   '>Flink total s',
   'tables',
   '>rows',
+  '>runs',
   '>load 1m',
 ];
 const out = values.out;
@@ -317,7 +318,7 @@ writeResults(out, { benchmark: 'nexmark-sql-flink', startedAt, command, revision
 const md = [
   `# Nexmark SQL: weir vs Apache Flink 2.3`,
   '',
-  `\`${command}\` — ${startedAt.toISOString()}, weir ${revision?.commit ?? 'unknown'}${revision?.srcDirty ? ' (src/ modified)' : ''}.`,
+  `\`${command}\` — ${startedAt.toISOString()}, weir ${revision?.commit ?? 'unknown'}${revision?.srcDirty ? ' (src/ modified)' : ''}${values.update ? " (with --update: the rows it did not measure are from earlier runs of the script; each row's date and load are in the JSON)" : ''}.`,
   `${machineLine(machine)} at start; load average (1 min) per row in the last column. ${formatCount(events)} events of the Nexmark generator`,
   `(10,000 events/s of event time), the median of the runs of each row (column runs). Rate = events / (last record out − first record in),`,
   'start-up excluded on both sides; total = the whole job (weir: worker threads started and job module loaded; Flink: submission',
