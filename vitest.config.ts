@@ -24,6 +24,13 @@ const ROCKSDB_SUITES = [
   'test/checkpoint/savepoint-restore.test.ts',
 ];
 
+/**
+ * Test files that spend most of their time waiting on a service of their own (a Kafka broker, Apache Flink's
+ * MiniCluster in a JVM): the `services` project. `npm test` (scripts/test/run.mjs) runs it in a second vitest process
+ * beside the others, so that waiting overlaps the CPU-bound files instead of adding to them.
+ */
+export const SERVICE_SUITES = ['test/kafka/**/*.test.ts', 'test/sql-oracle/**/*.test.ts', 'test/sql/seed-pipeline-kafka.test.ts'];
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -34,7 +41,8 @@ export default defineConfig({
     globalSetup: ['test/setup/suite-temp-dir.ts'],
     setupFiles: ['test/setup/temp-per-file.ts'],
     projects: [
-      { extends: true, test: { name: 'heap', include: ['test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'heap', include: ['test/**/*.test.ts'], exclude: SERVICE_SUITES } },
+      { extends: true, test: { name: 'services', include: SERVICE_SUITES } },
       {
         extends: true,
         test: {
