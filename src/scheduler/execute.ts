@@ -401,6 +401,10 @@ export function startGraph(
     stopWithSavepoint: async (dir, opts) => {
       const taken = await savepoint(dir, true, opts?.waitMs);
       await master.stopWithSavepoint({ id: taken.id, path: taken.path });
+      // The savepoint committed what preceded it; what sinks wrote after it is discarded (a resume
+      // from the savepoint writes it again), so no half-written file stays behind.
+      await settleWrites();
+      await cleanup();
       return taken;
     },
     cancel: () => master.cancelJob(),

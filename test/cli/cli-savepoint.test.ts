@@ -1,6 +1,6 @@
 // The weir command's savepoint workflow: list a running job, take a savepoint, stop with a savepoint, resume from it.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -61,6 +61,50 @@ describe('weir savepoint / stop / list', () => {
     // It continued from the savepoint: no key started counting from 1 again.
     expect(counts.some(([, c]) => c === 1)).toBe(false);
   });
+
+  it('stop with a savepoint, then run from it: the exactly-once file sink writes every record once', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'weir-cli-stop-resume-'));
+    const out = join(root, 'out');
+    const keys = 8;
+    const perKey = 3000;
+    const params = ['--param', `out=${out}`, '--param', `keys=${keys}`, '--param', `perKey=${perKey}`, '--param', 'interval=100'];
+    const run = spawn(process.execPath, ['bin/weir.js', 'run', 'test/fixtures/jobs/chaos-file-sink.ts', '-p', '2', ...params, '--param', 'rate=3000'], {
+      env,
+    });
+    let stderr = '';
+    run.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | string | null>((r) => run.on('exit', (code, signal) => r(code ?? signal)));
+    let jobId = '';
+    for (let i = 0; i < 100 && !jobId; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      jobId = /job ([0-9a-f]{8}) running/.exec(stderr)?.[1] ?? '';
+    }
+    expect(jobId, stderr).not.toBe('');
+    // Let it write a few checkpoints' worth of output first.
+    await new Promise((r) => setTimeout(r, 1500));
+    const stop = weir('stop', '--savepoint', join(root, 'savepoints'), jobId);
+    expect(stop.status, stop.stderr).toBe(0);
+    expect(await exited, stderr).toBe(0);
+    const written = (dir: string) =>
+      readdirSync(dir)
+        .filter((n) => !n.startsWith('.'))
+        .flatMap((n) => readFileSync(join(dir, n), 'utf8').split('\n').filter((l) => l !== ''));
+    const before = written(out).length;
+    // The stopped run committed what preceded its savepoint and left no in-progress files.
+    expect(before).toBeGreaterThan(0);
+    expect(before).toBeLessThan(keys * perKey);
+    expect(readdirSync(out).filter((n) => n.startsWith('.'))).toEqual([]);
+
+    const resumed = weir('run', 'test/fixtures/jobs/chaos-file-sink.ts', '-p', '2', ...params, '--param', 'rate=0', '--from-savepoint', stop.stdout.trim());
+    expect(resumed.status, resumed.stderr).toBe(0);
+    const counts = new Map<string, number>();
+    for (const line of written(out)) counts.set(line, (counts.get(line) ?? 0) + 1);
+    const duplicated = [...counts.values()].filter((c) => c > 1).length;
+    let lost = 0;
+    for (let key = 0; key < keys; key++) for (let seq = 0; seq < perKey; seq++) if (!counts.has(JSON.stringify({ key, seq }))) lost++;
+    expect({ lost, duplicated, lines: counts.size }).toEqual({ lost: 0, duplicated: 0, lines: keys * perKey });
+    rmSync(root, { recursive: true, force: true });
+  }, 120_000);
 
   it('reports an unknown job id', () => {
     const r = weir('savepoint', 'deadbeef', '/tmp');
