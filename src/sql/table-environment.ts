@@ -9,6 +9,7 @@ import type * as ParserModule from './parser.ts';
 import { COLLECT_ID, LIVE_CHANNEL_OPTION, PLAN_PARAM, type PlanField, type PlanNode, type SqlPlan } from './plan.ts';
 import { describeProducer, foldChangelog, isUpdating } from './plan-changelog.ts';
 import { Catalog, Planner, createTable, typeText, unsupported, validationError } from './planner.ts';
+import { resolveUserFunction, type UserFunction } from './user-functions.ts';
 
 type Row = Record<string, unknown>;
 
@@ -198,6 +199,8 @@ export function explainPlan(plan: SqlPlan): string {
         return describeProducer(n);
       case 'sink':
         return `Sink(table=[${n.table}], connector=[${n.connector}], fields=[${n.fields.map((f) => f.name).join(', ')}])`;
+      case 'lookup-join':
+        return `LookupJoin(table=[${n.table}], joinType=[${n.joinType}], keys=[${n.tableKeys.join(', ')}]${n.condition ? `, where=[${n.condition.code}]` : ''}, select=[${n.fields.map((f) => f.name).join(', ')}])`;
       case 'window-assign':
         return `WindowTableFunction(window=[${JSON.stringify(n.window)}], time=[${n.timeColumn}])`;
       case 'join':
@@ -221,6 +224,7 @@ export function explainPlan(plan: SqlPlan): string {
 export class TableEnvironment {
   private readonly catalog = new Catalog();
   private readonly config: Record<string, string> = {};
+  private readonly functions = new Map<string, UserFunction>();
   private running: JobClient | undefined;
 
   private constructor(private readonly settings: TableEnvironmentSettings) {}
@@ -318,7 +322,20 @@ export class TableEnvironment {
   }
 
   private planner(): Planner {
-    return new Planner(this.catalog, this.config);
+    return new Planner(this.catalog, this.config, this.functions);
+  }
+
+  /**
+   * Registers a user-defined scalar function under `name` (Flink's `createTemporarySystemFunction`,
+   * which takes a class name): `identifier` is `'path/to/module.ts#exportName'`, a path relative to
+   * the working directory. The module is imported here and again on every worker (a function
+   * object cannot cross threads); the export is a function with its SQL result type in
+   * `resultType` ({@link ScalarFunction}). Resolves once the function is checked.
+   */
+  async createTemporarySystemFunction(name: string, identifier: string): Promise<void> {
+    const fn = await resolveUserFunction(name, identifier);
+    if (this.functions.has(fn.name)) throw validationError(`function '${name}' already exists`);
+    this.functions.set(fn.name, fn);
   }
 
   private planOf(s: Statement, text: string): SqlPlan {
@@ -351,6 +368,13 @@ export class TableEnvironment {
       case 'create-table':
         createTable(this.catalog, s, text);
         return ok();
+      case 'create-function': {
+        if (s.language !== undefined && s.language !== 'JAVASCRIPT' && s.language !== 'TYPESCRIPT')
+          throw unsupported(`CREATE FUNCTION … LANGUAGE ${s.language} (weir's functions are TypeScript or JavaScript modules)`);
+        if (this.functions.has(s.name.toUpperCase()) && s.ifNotExists) return ok();
+        await this.createTemporarySystemFunction(s.name, s.identifier);
+        return ok();
+      }
       case 'create-view': {
         if (this.catalog.get(s.name) !== undefined && s.ifNotExists) return ok();
         // validate now, as Flink does: unknown names fail at CREATE VIEW
