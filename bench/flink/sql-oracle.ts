@@ -125,7 +125,9 @@ export function ensureFlinkRunner(): { classpath: string } {
     );
   const classes = join(HERE, 'target', 'classes');
   const cpFile = join(HERE, 'target', 'classpath.txt');
-  if (!existsSync(cpFile) || !existsSync(join(classes, 'dev', 'weir', 'bench', 'flink', 'SqlRunner.class'))) {
+  // every class the oracle's scripts need (a build older than one of them is rebuilt)
+  const needed = ['SqlRunner', 'CountChar'].map((c) => join(classes, 'dev', 'weir', 'bench', 'flink', `${c}.class`));
+  if (!existsSync(cpFile) || !needed.every((f) => existsSync(f))) {
     if (!hasCommand('mvn'))
       throw new Error(
         'the Flink SQL oracle is not built and `mvn` is not on PATH: install Maven and run `mvn -B -q -f bench/flink/pom.xml package -DskipTests`',
