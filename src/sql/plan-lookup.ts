@@ -56,7 +56,8 @@ export function currentOptions(table: string, options: Record<string, string>): 
       throw validationError(`table '${table}': unsupported legacy option '${k}'; supported: ${Object.keys(LEGACY_KEYS).join(', ')}`);
     out[key] = key === 'path' ? v.replace(/^file:\/\//, '') : v;
   }
-  if (out.connector !== 'filesystem') throw validationError(`table '${table}': legacy 'connector.type' = '${out.connector}' is not supported; use 'connector' = '…'`);
+  if (out.connector !== 'filesystem')
+    throw validationError(`table '${table}': legacy 'connector.type' = '${out.connector}' is not supported; use 'connector' = '…'`);
   return out;
 }
 
@@ -95,7 +96,9 @@ export function planLookupJoin(host: JoinHost, f: Extract<FromItem, { kind: 'joi
   if ((host.node(left.node) as { updating?: true }).updating === true) throw unsupported('a lookup join over an updating input');
   const asOf = compileExpr(right.systemTimeAsOf as Expr, new Scope(left.fields, text));
   if (asOf.type.time === 'rowtime')
-    throw unsupported(`event-time temporal joins (FOR SYSTEM_TIME AS OF '${textAt(text, right.systemTimeAsOf as Expr)}', a rowtime attribute)`);
+    throw unsupported(
+      `event-time temporal joins (FOR SYSTEM_TIME AS OF '${textAt(text, right.systemTimeAsOf as Expr)}', a rowtime attribute)`,
+    );
   if (asOf.type.time !== 'proctime')
     throw validationError(
       `FOR SYSTEM_TIME AS OF '${textAt(text, right.systemTimeAsOf as Expr)}' must be a time attribute of the left input, got ${typeText(asOf.type)}`,
@@ -107,7 +110,11 @@ export function planLookupJoin(host: JoinHost, f: Extract<FromItem, { kind: 'joi
   const physical = entry.columns.filter((c) => c.kind === 'physical').map((c) => ({ name: c.name, type: c.type }));
   if (physical.length !== entry.columns.length) throw unsupported('a lookup join against a table with computed or metadata columns');
   const nullable = f.type === 'LEFT';
-  const tableFields: ScopeField[] = physical.map((c) => ({ name: c.name, type: nullable ? { ...c.type, nullable: true } : c.type, qualifier }));
+  const tableFields: ScopeField[] = physical.map((c) => ({
+    name: c.name,
+    type: nullable ? { ...c.type, nullable: true } : c.type,
+    qualifier,
+  }));
   // output: the input's columns, then the table's, a clashing name made unique (`key0`) as Flink does
   const taken = new Set<string>();
   const output: LookupJoinNode['output'] = [];

@@ -22,29 +22,39 @@ describe('lookup join', () => {
        JOIN regions FOR SYSTEM_TIME AS OF O.p AS R ON O.customer = R.name`,
     );
     expect(r.rows.map((x) => `${String(x.id)}:${String(x.region)}`).sort()).toEqual(['1:north', '2:east', '3:north', '5:east', '6:north']);
-    expect(await e.explainSql(`SELECT O.id FROM (SELECT *, PROCTIME() AS p FROM orders) O JOIN regions FOR SYSTEM_TIME AS OF O.p AS R ON O.customer = R.name`)).toContain(
-      'LookupJoin(table=[regions], joinType=[INNER], keys=[name]',
-    );
+    expect(
+      await e.explainSql(
+        `SELECT O.id FROM (SELECT *, PROCTIME() AS p FROM orders) O JOIN regions FOR SYSTEM_TIME AS OF O.p AS R ON O.customer = R.name`,
+      ),
+    ).toContain('LookupJoin(table=[regions], joinType=[INNER], keys=[name]');
   });
 
   it('refuses AS OF a rowtime (an event-time temporal join), a non-time column, and a condition without a key', async () => {
     const e = await env();
-    await expect(e.executeSql(`SELECT O.id FROM orders O JOIN regions FOR SYSTEM_TIME AS OF O.ts AS R ON O.customer = R.name`)).rejects.toThrow(
-      "not supported yet: event-time temporal joins (FOR SYSTEM_TIME AS OF 'O.ts', a rowtime attribute)",
-    );
-    await expect(e.executeSql(`SELECT O.id FROM orders O JOIN regions FOR SYSTEM_TIME AS OF O.amount AS R ON O.customer = R.name`)).rejects.toThrow(
-      "FOR SYSTEM_TIME AS OF 'O.amount' must be a time attribute of the left input, got INT",
-    );
     await expect(
-      e.executeSql(`SELECT O.id FROM (SELECT *, PROCTIME() AS p FROM orders) O JOIN regions FOR SYSTEM_TIME AS OF O.p AS R ON O.amount > R.code`),
-    ).rejects.toThrow("the lookup join on 'regions' needs an equality between a column of 'regions' and the left input in its ON condition");
+      e.executeSql(`SELECT O.id FROM orders O JOIN regions FOR SYSTEM_TIME AS OF O.ts AS R ON O.customer = R.name`),
+    ).rejects.toThrow("not supported yet: event-time temporal joins (FOR SYSTEM_TIME AS OF 'O.ts', a rowtime attribute)");
+    await expect(
+      e.executeSql(`SELECT O.id FROM orders O JOIN regions FOR SYSTEM_TIME AS OF O.amount AS R ON O.customer = R.name`),
+    ).rejects.toThrow("FOR SYSTEM_TIME AS OF 'O.amount' must be a time attribute of the left input, got INT");
+    await expect(
+      e.executeSql(
+        `SELECT O.id FROM (SELECT *, PROCTIME() AS p FROM orders) O JOIN regions FOR SYSTEM_TIME AS OF O.p AS R ON O.amount > R.code`,
+      ),
+    ).rejects.toThrow(
+      "the lookup join on 'regions' needs an equality between a column of 'regions' and the left input in its ON condition",
+    );
   });
 
   it('reads the legacy filesystem options and refuses a legacy option it does not know', async () => {
     const e = TableEnvironment.create({ mode: 'local', parallelism: 1 });
-    await e.executeSql(`CREATE TABLE s (k BIGINT, v STRING) WITH ('connector.type' = 'filesystem', 'connector.path' = 'file://x.csv', 'format.type' = 'csv')`);
+    await e.executeSql(
+      `CREATE TABLE s (k BIGINT, v STRING) WITH ('connector.type' = 'filesystem', 'connector.path' = 'file://x.csv', 'format.type' = 'csv')`,
+    );
     await expect(
-      e.executeSql(`CREATE TABLE t (k BIGINT) WITH ('connector.type' = 'filesystem', 'connector.path' = 'x', 'format.type' = 'csv', 'format.quote-character' = '"')`),
+      e.executeSql(
+        `CREATE TABLE t (k BIGINT) WITH ('connector.type' = 'filesystem', 'connector.path' = 'x', 'format.type' = 'csv', 'format.quote-character' = '"')`,
+      ),
     ).rejects.toThrow("table 't': unsupported legacy option 'format.quote-character'");
   });
 });
@@ -83,7 +93,9 @@ describe('user-defined scalar functions', () => {
     );
     await e.executeSql(`CREATE FUNCTION cc AS 'bench/nexmark/functions.ts#countChar'`);
     await e.executeSql(`CREATE FUNCTION IF NOT EXISTS CC AS 'bench/nexmark/functions.ts#countChar'`);
-    await expect(e.executeSql(`CREATE FUNCTION cc AS 'bench/nexmark/functions.ts#countChar'`)).rejects.toThrow("function 'cc' already exists");
+    await expect(e.executeSql(`CREATE FUNCTION cc AS 'bench/nexmark/functions.ts#countChar'`)).rejects.toThrow(
+      "function 'cc' already exists",
+    );
     await expect(e.executeSql(`SELECT c_c(customer, 'o') FROM orders`)).rejects.toThrow("no function 'C_C' (did you mean 'CC'?)");
   });
 });

@@ -28,7 +28,16 @@ async function sqlFinal(q: QueryName, mode: 'local' | 'threads', parallelism: nu
 
 const counts = (r: Row, from: string[]) => from.map((c) => r[c]);
 const RANKED = ['total_bids', 'rank1_bids', 'rank2_bids', 'rank3_bids'];
-const DISTINCT = ['total_bidders', 'rank1_bidders', 'rank2_bidders', 'rank3_bidders', 'total_auctions', 'rank1_auctions', 'rank2_auctions', 'rank3_auctions'];
+const DISTINCT = [
+  'total_bidders',
+  'rank1_bidders',
+  'rank2_bidders',
+  'rank3_bidders',
+  'total_auctions',
+  'rank1_auctions',
+  'rank2_auctions',
+  'rank3_auctions',
+];
 const bidOf = (r: Row, dateTime = 'dateTime', extra = 'extra') => ({
   kind: 'bid',
   auction: r.auction,

@@ -47,7 +47,8 @@ describe('Flink SQL parser', () => {
     const kinds: Record<string, string[]> = {};
     for (const f of files) kinds[f] = parseScript(readFileSync(join(SQL_DIR, f), 'utf8')).map((s) => s.kind);
     expect(kinds['ddl.sql']).toEqual(['create-table', 'create-view', 'create-view', 'create-view']);
-    for (const f of files.filter((x) => x !== 'ddl.sql' && !['q12.sql', 'q13.sql', 'q14.sql'].includes(x))) expect(kinds[f]).toEqual(['create-table', 'insert']);
+    for (const f of files.filter((x) => x !== 'ddl.sql' && !['q12.sql', 'q13.sql', 'q14.sql'].includes(x)))
+      expect(kinds[f]).toEqual(['create-table', 'insert']);
     expect(kinds['q13.sql']).toEqual(['create-table', 'create-table', 'insert']);
     expect(kinds['q14.sql']).toEqual(['create-function', 'create-table', 'insert']);
     expect(kinds['q12.sql']).toEqual(['create-table', 'create-view', 'insert']);

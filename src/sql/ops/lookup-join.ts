@@ -20,7 +20,8 @@ export function loadLookupTable(node: LookupJoinNode): Row[] {
   const path = options.path;
   if (path === undefined) throw configError(`table '${table}': missing required option 'path'`);
   const format = options.format;
-  if (format !== 'csv' && format !== 'json') throw configError(`table '${table}': format '${String(format)}' is not supported; use csv or json`);
+  if (format !== 'csv' && format !== 'json')
+    throw configError(`table '${table}': format '${String(format)}' is not supported; use csv or json`);
   const delimiter = options['csv.field-delimiter'] ?? ',';
   const skip = options[`${format}.ignore-parse-errors`] === 'true';
   const convert = physical.map((f) => ({ name: f.name, fn: converter(f.type, `table '${table}', column '${f.name}'`) }));
@@ -114,8 +115,5 @@ class LookupJoin extends FlatMapFunction<Row, Row> {
 
 /** The lookup join of `input` (Flink's LookupJoin on processing time), chained to its input. */
 export function buildLookupJoin(input: DataStream<Row>, node: LookupJoinNode): DataStream<Row> {
-  return input
-    .flatMap(new LookupJoin(node))
-    .name(`LookupJoin(table=[${node.table}], joinType=[${node.joinType}])`)
-    .uid(node.uid);
+  return input.flatMap(new LookupJoin(node)).name(`LookupJoin(table=[${node.table}], joinType=[${node.joinType}])`).uid(node.uid);
 }
