@@ -9,7 +9,7 @@ import type * as ParserModule from './parser.ts';
 import { COLLECT_ID, LIVE_CHANNEL_OPTION, PLAN_PARAM, type PlanField, type PlanNode, type SqlPlan } from './plan.ts';
 import { describeProducer, foldChangelog, isUpdating } from './plan-changelog.ts';
 import { Catalog, Planner, createTable, typeText, unsupported, validationError } from './planner.ts';
-import { resolveUserFunction, type UserFunction } from './user-functions.ts';
+import { resolveUserFunction, type ScalarFunction, type UserFunction } from './user-functions.ts';
 
 type Row = Record<string, unknown>;
 
@@ -327,15 +327,16 @@ export class TableEnvironment {
 
   /**
    * Registers a user-defined scalar function under `name` (Flink's `createTemporarySystemFunction`,
-   * which takes a class name): `identifier` is `'path/to/module.ts#exportName'`, a path relative to
-   * the working directory. The module is imported here and again on every worker (a function
-   * object cannot cross threads); the export is a function with its SQL result type in
+   * which takes a class or an instance). `fn` is either `'path/to/module.ts#exportName'` (a path
+   * relative to the working directory), imported here and again on every worker; or the function
+   * itself, which travels to the workers as its source text, so it must be self-contained (no
+   * imports, no variables from outside it). Either way the function carries its SQL result type in
    * `resultType` ({@link ScalarFunction}). Resolves once the function is checked.
    */
-  async createTemporarySystemFunction(name: string, identifier: string): Promise<void> {
-    const fn = await resolveUserFunction(name, identifier);
-    if (this.functions.has(fn.name)) throw validationError(`function '${name}' already exists`);
-    this.functions.set(fn.name, fn);
+  async createTemporarySystemFunction(name: string, fn: string | ScalarFunction): Promise<void> {
+    const resolved = await resolveUserFunction(name, fn);
+    if (this.functions.has(resolved.name)) throw validationError(`function '${name}' already exists`);
+    this.functions.set(resolved.name, resolved);
   }
 
   private planOf(s: Statement, text: string): SqlPlan {

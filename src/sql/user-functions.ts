@@ -1,5 +1,6 @@
 //! User-defined scalar functions (Flink's ScalarFunction): a TypeScript or JavaScript module's export, named by `'path/to/module.ts#exportName'`, resolved where the job is planned and imported again on every worker.
 
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,11 +16,11 @@ import type { SqlType } from './plan.ts';
  */
 export type ScalarFunction = ((...args: never[]) => unknown) & { resultType?: string };
 
-/** Where a function lives: an absolute module path and the export's name (what a plan carries to the workers). */
-export interface UserFunctionRef {
-  module: string;
-  export: string;
-}
+/**
+ * Where a function lives (what a plan carries to the workers): an absolute module path and the
+ * export's name, or the source text of a self-contained function.
+ */
+export type UserFunctionRef = { module: string; export: string } | { source: string };
 
 /** A function registered in a TableEnvironment. */
 export interface UserFunction {
@@ -69,7 +70,7 @@ function resultTypeOf(name: string, text: string | undefined): SqlType {
 }
 
 /** The module and export of `'path/to/module.ts#exportName'` (a relative path from the working directory; no `#`: the default export). */
-export function parseFunctionIdentifier(name: string, identifier: string): UserFunctionRef {
+export function parseFunctionIdentifier(name: string, identifier: string): { module: string; export: string } {
   const hash = identifier.lastIndexOf('#');
   const path = hash < 0 ? identifier : identifier.slice(0, hash);
   const exported = hash < 0 ? 'default' : identifier.slice(hash + 1);
@@ -82,7 +83,24 @@ export function parseFunctionIdentifier(name: string, identifier: string): UserF
   return { module, export: exported };
 }
 
-async function importExport(name: string, ref: UserFunctionRef): Promise<ScalarFunction> {
+/**
+ * A function from its source text. esbuild (tsx) may call its `__name` helper inside a function's
+ * body; here it is the identity. Anything else the function reads from outside itself is not there.
+ */
+function fromSource(name: string, source: string): ScalarFunction {
+  let fn: unknown;
+  try {
+    fn = new Function('__name', `"use strict"; return (${source});`)((f: unknown) => f);
+  } catch (e) {
+    throw functionError(
+      `function '${name}': its source does not read as a function expression (${(e as Error).message}); register a module export instead`,
+    );
+  }
+  if (typeof fn !== 'function') throw functionError(`function '${name}': its source is not a function`);
+  return fn as ScalarFunction;
+}
+
+async function importExport(name: string, ref: { module: string; export: string }): Promise<ScalarFunction> {
   const mod = (await import(pathToFileURL(ref.module).href)) as Record<string, unknown>;
   const fn = mod[ref.export];
   if (typeof fn !== 'function')
@@ -94,8 +112,19 @@ async function importExport(name: string, ref: UserFunctionRef): Promise<ScalarF
   return fn as ScalarFunction;
 }
 
-/** Resolves a function where the job is planned: imports its module, checks the export is a function and reads its result type. */
-export async function resolveUserFunction(name: string, identifier: string): Promise<UserFunction> {
+/**
+ * Resolves a function where the job is planned: a module reference is imported and its export
+ * checked; a function object is taken by its source text (so it must not read anything from outside
+ * itself: no imports, no variables of its module), checked to read back as a function. Either way
+ * the result type is read from `resultType`.
+ */
+export async function resolveUserFunction(name: string, identifier: string | ScalarFunction): Promise<UserFunction> {
+  if (typeof identifier === 'function') {
+    const source = identifier.toString();
+    fromSource(name, source);
+    const key = `source:${createHash('sha256').update(source).digest('hex').slice(0, 16)}`;
+    return { name: name.toUpperCase(), key, ref: { source }, resultType: resultTypeOf(name, identifier.resultType) };
+  }
   const ref = parseFunctionIdentifier(name, identifier);
   const fn = await importExport(name, ref);
   return { name: name.toUpperCase(), key: `${ref.module}#${ref.export}`, ref, resultType: resultTypeOf(name, fn.resultType) };
@@ -105,6 +134,7 @@ export async function resolveUserFunction(name: string, identifier: string): Pro
 export async function loadUserFunctions(functions: Record<string, UserFunctionRef>): Promise<void> {
   for (const [key, ref] of Object.entries(functions)) {
     if (SQL_FUNCTIONS.udf[key] !== undefined) continue;
-    SQL_FUNCTIONS.udf[key] = (await importExport(key, ref)) as (...args: unknown[]) => unknown;
+    const fn = 'source' in ref ? fromSource(key, ref.source) : await importExport(key, ref);
+    SQL_FUNCTIONS.udf[key] = fn as (...args: unknown[]) => unknown;
   }
 }

@@ -76,6 +76,37 @@ describe('user-defined scalar functions', () => {
     expect(schema).toEqual([{ name: 'n', type: 'BIGINT' }]);
   });
 
+  it('takes a self-contained function object, which reaches the worker threads as its source', async () => {
+    const e = TableEnvironment.create({ mode: 'threads', parallelism: 2 });
+    await e.executeSql(ORDERS);
+    const shout = Object.assign(
+      (s: string | null, times: number) => {
+        const bang = (n: number) => '!'.repeat(n); // a nested function: esbuild may wrap it in its __name helper
+        return s === null ? null : s.toUpperCase() + bang(times);
+      },
+      { resultType: 'STRING' },
+    );
+    await e.createTemporarySystemFunction('shout', shout);
+    const r = await e.executeSql(`SELECT id, shout(customer, 2) AS s FROM orders`);
+    expect(r.rows.map((x) => `${String(x.id)}:${String(x.s)}`).sort()).toEqual([
+      '1:ALICE!!',
+      '2:BOB!!',
+      '3:ALICE!!',
+      '4:CAROL!!',
+      '5:BOB!!',
+      '6:ALICE!!',
+    ]);
+    const method = {
+      m(x: number) {
+        return x;
+      },
+    }.m as unknown as ((x: number) => number) & { resultType: string };
+    method.resultType = 'INT';
+    await expect(e.createTemporarySystemFunction('m', method)).rejects.toThrow(
+      "function 'm': its source does not read as a function expression",
+    );
+  });
+
   it('names what is wrong: a Java class name, a missing module or export, no result type, a LANGUAGE, a taken name', async () => {
     const e = await env();
     await expect(e.executeSql(`CREATE FUNCTION f AS 'com.github.nexmark.flink.udf.CountChar'`)).rejects.toThrow(
