@@ -124,6 +124,19 @@ export type Statement =
       partitionedBy?: string[];
       loc: Loc;
     }
+  | {
+      kind: 'create-function';
+      name: string;
+      temporary: boolean;
+      /** `CREATE TEMPORARY SYSTEM FUNCTION`. */
+      system: boolean;
+      ifNotExists: boolean;
+      /** The quoted identifier after AS: weir's `'module#export'`, Flink's Java class name. */
+      identifier: string;
+      /** `LANGUAGE …`, upper-cased. */
+      language?: string;
+      loc: Loc;
+    }
   | { kind: 'create-view'; name: string; temporary: boolean; ifNotExists: boolean; columns?: string[]; query: Query; loc: Loc }
   | { kind: 'drop'; what: 'TABLE' | 'VIEW'; name: string; ifExists: boolean; temporary: boolean; loc: Loc }
   | { kind: 'insert'; table: string; columns?: string[]; query: Query; overwrite: boolean; loc: Loc }

@@ -107,7 +107,7 @@ function required(table: string, options: Record<string, string>, key: string): 
 }
 
 /** Converts an external value (CSV text, JSON value) to the column's SQL value; empty or absent is NULL. */
-function converter(type: SqlType, where: string): (v: unknown) => unknown {
+export function converter(type: SqlType, where: string): (v: unknown) => unknown {
   switch (type.kind) {
     case 'STRING':
       return (v) => (v === undefined || v === null ? null : String(v));

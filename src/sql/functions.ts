@@ -209,8 +209,9 @@ export const SQL_FUNCTIONS = {
     const m = new RegExp(re as string).exec(s as string);
     return m === null ? null : (m[(group as number | undefined) ?? 0] ?? null);
   },
+  /** SPLIT_INDEX(s, sep, i) as Flink's: the i-th (from 0) piece of s split at every sep; NULL past the last piece, for a negative i, or an empty s. */
   splitIndex: (s: V, sep: V, index: V): V => {
-    if (isNull(s) || isNull(sep) || isNull(index)) return null;
+    if (isNull(s) || isNull(sep) || isNull(index) || (index as number) < 0 || s === '') return null;
     return (s as string).split(sep as string)[index as number] ?? null;
   },
   // math
@@ -249,6 +250,8 @@ export const SQL_FUNCTIONS = {
   now: (): V => Date.now(),
   /** TO_TIMESTAMP_LTZ(n, 0 | 3): epoch seconds or milliseconds as a timestamp. */
   fromEpoch: (n: V, precision: number): V => (isNull(n) ? null : precision === 0 ? (n as number) * 1000 : (n as number)),
+  /** User-defined scalar functions by key (`module#export`), filled from the plan before the graph is built (user-functions.ts). */
+  udf: {} as Record<string, (...args: unknown[]) => unknown>,
 };
 
 /** The type of {@link SQL_FUNCTIONS}. */

@@ -141,6 +141,9 @@ const KEYWORDS = [
   'MAP',
   'TO',
   'SYSTEM_TIME',
+  'FUNCTION',
+  'SYSTEM',
+  'LANGUAGE',
 ] as const;
 for (const k of KEYWORDS) kw(k);
 const K = keywordTokens as Record<(typeof KEYWORDS)[number], TokenType>;
@@ -362,14 +365,43 @@ class FlinkSqlParser extends EmbeddedActionsParser {
   createStatement = this.RULE('createStatement', (): Statement => {
     const first = this.CONSUME(K.CREATE);
     let temporary = false;
+    let system = false;
     this.OPTION(() => {
       this.CONSUME(K.TEMPORARY);
       temporary = true;
+      this.OPTION2(() => {
+        this.CONSUME(K.SYSTEM);
+        system = true;
+      });
     });
     return this.alt(0, [
       { ALT: () => this.SUBRULE(this.createTableRest, { ARGS: [first, temporary] }) },
       { ALT: () => this.SUBRULE(this.createViewRest, { ARGS: [first, temporary] }) },
+      { ALT: () => this.SUBRULE(this.createFunctionRest, { ARGS: [first, temporary, system] }) },
     ]);
+  });
+
+  createFunctionRest = this.RULE('createFunctionRest', (first?: IToken, temporary?: boolean, system?: boolean): Statement => {
+    this.CONSUME(K.FUNCTION);
+    const ifNotExists = this.SUBRULE(this.ifNotExists);
+    const name = this.SUBRULE(this.compoundName);
+    this.CONSUME(K.AS);
+    const identifier = stringValueOf(this.CONSUME(StringLiteral), this.RECORDING_PHASE);
+    let language: string | undefined;
+    this.OPTION(() => {
+      this.CONSUME(K.LANGUAGE);
+      language = up(this.SUBRULE(this.identifier));
+    });
+    return {
+      kind: 'create-function',
+      name,
+      temporary: temporary ?? false,
+      system: system ?? false,
+      ifNotExists,
+      identifier,
+      language,
+      loc: this.loc(first as IToken),
+    };
   });
 
   ifNotExists = this.RULE('ifNotExists', (): boolean => {

@@ -13,9 +13,11 @@ import {
   validationError,
   walk,
   withoutTime,
+  type CatalogEntry,
   type Rel,
   type ScopeField,
 } from './planner.ts';
+import { planLookupJoin } from './plan-lookup.ts';
 
 /** Window properties of a relation: the row properties holding window_start and window_end of its windows. */
 export interface WindowProps {
@@ -32,6 +34,8 @@ export interface JoinHost {
   /** Runs `fn` and forgets the plan nodes it added (to learn a FROM item's columns before planning it). */
   scratch<R>(fn: () => R): R;
   config: Record<string, string>;
+  /** The catalog's table `name` (a lookup join's table). */
+  catalogTable(name: string): Extract<CatalogEntry, { kind: 'table' }>;
 }
 
 type JoinFrom = Extract<FromItem, { kind: 'join' }>;
@@ -195,6 +199,7 @@ export function stateTtlMs(text: string | undefined): number | undefined {
  * comes back to be applied after the join.
  */
 export function planJoin(host: JoinHost, f: JoinFrom, where: Expr | undefined, text: string): { rel: Rel; where?: Expr } {
+  if (f.right.kind === 'table' && f.right.systemTimeAsOf !== undefined) return { rel: planLookupJoin(host, f, text), where };
   const taken: Expr[] = [];
   const rest: Expr[] = [];
   if (isInnerType(f.type)) for (const c of conjuncts(where)) (containsAggregate(c) || hasSubquery(c) ? rest : taken).push(c);

@@ -1,6 +1,8 @@
 //! A SQL job's plan: plain data (operators, uids, types, expressions as JavaScript source) that workers rebuild the graph from without the parser.
 
 import type { DeduplicateNode, GroupAggNode, RankNode } from './plan-changelog.ts';
+import type { LookupJoinNode } from './plan-lookup.ts';
+import type { UserFunctionRef } from './user-functions.ts';
 
 /** A SQL type as the plan carries it. */
 export interface SqlType {
@@ -171,7 +173,17 @@ export interface SinkNode {
 
 /** One node of a plan; inputs always come before the nodes that read them. */
 export type PlanNode =
-  SourceNode | CalcNode | WindowAggNode | UnionNode | SinkNode | JoinNode | GroupAggNode | RankNode | DeduplicateNode | WindowAssignNode;
+  | SourceNode
+  | CalcNode
+  | WindowAggNode
+  | UnionNode
+  | SinkNode
+  | JoinNode
+  | GroupAggNode
+  | RankNode
+  | DeduplicateNode
+  | WindowAssignNode
+  | LookupJoinNode;
 
 /** A SQL job: its nodes and settings. */
 export interface SqlPlan {
@@ -180,6 +192,8 @@ export interface SqlPlan {
   nodes: PlanNode[];
   /** `SET` options that shape the graph (e.g. `pipeline.auto-watermark-interval`). */
   config: Record<string, string>;
+  /** User-defined functions the expressions call as `$.udf[key]`, by key: imported on every worker before the graph is built. */
+  functions?: Record<string, UserFunctionRef>;
 }
 
 /** The job param that carries the plan to the SQL job module. */

@@ -4,6 +4,8 @@ import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { ColumnDef, Expr, FromItem, Query, QueryBody, Select, Statement, TypeAst } from './ast.ts';
 import type { AggCall, PlanField, PlanNode, SinkNode, SourceNode, SqlPlan, SqlType, WindowSpec } from './plan.ts';
 import { reuseSubplans } from './plan-reuse.ts';
+import { currentOptions } from './plan-lookup.ts';
+import type { UserFunction, UserFunctionRef } from './user-functions.ts';
 import { assignWindows, planJoin, windowPropOf, windowedAfterProjection, type JoinHost, type WindowProps } from './plan-joins.ts';
 import { RANK_QUALIFIER, markChangelog, planTopN, rankSubquery, type GroupAggNode, type TopNPlanner } from './plan-changelog.ts';
 
@@ -343,7 +345,7 @@ export function createTable(catalog: Catalog, s: Extract<Statement, { kind: 'cre
   for (const k of s.primaryKey ?? []) {
     if (!seen.has(k)) throw validationError(`PRIMARY KEY column '${k}' is not a column of '${s.name}'${didYouMean(k, [...seen])}`);
   }
-  const options = { ...(like?.options ?? {}), ...s.options };
+  const options = currentOptions(s.name, { ...(like?.options ?? {}), ...s.options });
   if (options.connector === undefined) throw validationError(`table '${s.name}' needs a 'connector' option in its WITH clause`);
   catalog.put(
     { kind: 'table', name: s.name, columns, watermark, primaryKey: s.primaryKey ?? like?.primaryKey, options, text },
@@ -783,10 +785,19 @@ function compileCall(e: Extract<Expr, { kind: 'call' }>, scope: Scope, text: () 
     case 'RANK':
     case 'DENSE_RANK':
       throw unsupported(`${e.name}() (Top-N and deduplication)`);
-    default:
-      throw validationError(`no function '${e.name}'${didYouMean(e.name, KNOWN_FUNCTIONS)}`);
+    default: {
+      const udf = planning?.functions.get(e.name);
+      if (udf !== undefined) {
+        planning?.used.set(udf.key, udf.ref);
+        return { code: `($.udf[${JSON.stringify(udf.key)}](${codes}) ?? null)`, type: udf.resultType };
+      }
+      throw validationError(`no function '${e.name}'${didYouMean(e.name, [...KNOWN_FUNCTIONS, ...(planning?.functions.keys() ?? [])])}`);
+    }
   }
 }
+
+/** The user functions of the planner planning now (planning is synchronous), and those its expressions have called. */
+let planning: { functions: ReadonlyMap<string, UserFunction>; used: Map<string, UserFunctionRef> } | undefined;
 
 const KNOWN_FUNCTIONS = [
   'UPPER',
@@ -873,11 +884,26 @@ export class Planner {
   private nodes: PlanNode[] = [];
   private prefix = 'sql';
 
-  /** A planner over `catalog`; `config` (the `SET` options) goes into every plan. */
+  /** A planner over `catalog`; `config` (the `SET` options) goes into every plan; `functions` are the user functions by upper-cased name. */
   constructor(
     private readonly catalog: Catalog,
     private readonly config: Record<string, string> = {},
+    private readonly functions: ReadonlyMap<string, UserFunction> = new Map(),
   ) {}
+
+  /** Runs `fn` with this planner's user functions callable; a plan it returns lists those its expressions call. */
+  private withFunctions<R>(fn: () => R): R {
+    const saved = planning;
+    planning = { functions: this.functions, used: saved?.used ?? new Map() };
+    try {
+      const out = fn();
+      const plan = out as unknown as SqlPlan;
+      if (saved === undefined && planning.used.size > 0 && plan?.version === 1) plan.functions = Object.fromEntries(planning.used);
+      return out;
+    } finally {
+      planning = saved;
+    }
+  }
 
   private add<N extends PlanNode>(node: Omit<N, 'id' | 'uid'>): N {
     const id = this.nodes.length;
@@ -889,6 +915,10 @@ export class Planner {
 
   /** Plans `INSERT INTO table query`. */
   planInsert(s: Extract<Statement, { kind: 'insert' }>, text: string, fresh = true): SqlPlan {
+    return this.withFunctions(() => this.planInsertNow(s, text, fresh));
+  }
+
+  private planInsertNow(s: Extract<Statement, { kind: 'insert' }>, text: string, fresh: boolean): SqlPlan {
     if (fresh) this.nodes = [];
     this.prefix = `insert:${s.table}`;
     const target = this.catalog.lookup(s.table);
@@ -939,6 +969,10 @@ export class Planner {
 
   /** Plans several INSERTs as one job (Flink's statement set). */
   planStatementSet(inserts: Extract<Statement, { kind: 'insert' }>[], text: string): SqlPlan {
+    return this.withFunctions(() => this.planStatementSetNow(inserts, text));
+  }
+
+  private planStatementSetNow(inserts: Extract<Statement, { kind: 'insert' }>[], text: string): SqlPlan {
     this.nodes = [];
     for (const s of inserts) this.planInsert(s, text, false);
     return {
@@ -951,6 +985,10 @@ export class Planner {
 
   /** Plans a SELECT whose rows go to the collect sink. */
   planSelect(query: Query, text: string): SqlPlan {
+    return this.withFunctions(() => this.planSelectNow(query, text));
+  }
+
+  private planSelectNow(query: Query, text: string): SqlPlan {
     this.nodes = [];
     this.prefix = 'select';
     const rel = this.planQuery(query, text);
@@ -961,6 +999,10 @@ export class Planner {
 
   /** The output columns of a query, without planning a job. */
   describeQuery(query: Query, text: string): PlanField[] {
+    return this.withFunctions(() => this.describeQueryNow(query, text));
+  }
+
+  private describeQueryNow(query: Query, text: string): PlanField[] {
     const saved = this.nodes;
     this.nodes = [];
     try {
@@ -1074,6 +1116,11 @@ export class Planner {
         }
       },
       config: this.config,
+      catalogTable: (name) => {
+        const e = this.catalog.lookup(name);
+        if (e.kind !== 'table') throw validationError(`FOR SYSTEM_TIME AS OF needs a table, but '${name}' is a view`);
+        return e;
+      },
     };
   }
 

@@ -4,6 +4,7 @@ import { defineJob } from '../api/job.ts';
 import { configError } from '../core/errors.ts';
 import { PLAN_PARAM, type SqlPlan } from './plan.ts';
 import { buildGraph } from './runtime.ts';
+import { loadUserFunctions } from './user-functions.ts';
 
 /** '10 s', '500 ms', '1 min', '2000' → ms. */
 function durationMs(text: string): number {
@@ -13,12 +14,13 @@ function durationMs(text: string): number {
 }
 
 /** Builds the graph of the plan in `params['weir.sql.plan']`. */
-export default defineJob((env, params) => {
+export default defineJob(async (env, params) => {
   const text = params[PLAN_PARAM];
   if (typeof text !== 'string') throw configError(`a SQL job needs its plan in the job param '${PLAN_PARAM}'`);
   const plan = JSON.parse(text) as SqlPlan;
   env.setJobName(plan.config['pipeline.name'] ?? plan.jobName);
   const interval = plan.config['execution.checkpointing.interval'];
   if (interval !== undefined) env.enableCheckpointing(durationMs(interval));
+  if (plan.functions !== undefined) await loadUserFunctions(plan.functions);
   buildGraph(env, plan);
 });

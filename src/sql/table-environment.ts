@@ -9,6 +9,7 @@ import type * as ParserModule from './parser.ts';
 import { COLLECT_ID, LIVE_CHANNEL_OPTION, PLAN_PARAM, type PlanField, type PlanNode, type SqlPlan } from './plan.ts';
 import { describeProducer, foldChangelog, isUpdating } from './plan-changelog.ts';
 import { Catalog, Planner, createTable, typeText, unsupported, validationError } from './planner.ts';
+import { resolveUserFunction, type ScalarFunction, type UserFunction } from './user-functions.ts';
 
 type Row = Record<string, unknown>;
 
@@ -198,6 +199,8 @@ export function explainPlan(plan: SqlPlan): string {
         return describeProducer(n);
       case 'sink':
         return `Sink(table=[${n.table}], connector=[${n.connector}], fields=[${n.fields.map((f) => f.name).join(', ')}])`;
+      case 'lookup-join':
+        return `LookupJoin(table=[${n.table}], joinType=[${n.joinType}], keys=[${n.tableKeys.join(', ')}]${n.condition ? `, where=[${n.condition.code}]` : ''}, select=[${n.fields.map((f) => f.name).join(', ')}])`;
       case 'window-assign':
         return `WindowTableFunction(window=[${JSON.stringify(n.window)}], time=[${n.timeColumn}])`;
       case 'join':
@@ -221,6 +224,7 @@ export function explainPlan(plan: SqlPlan): string {
 export class TableEnvironment {
   private readonly catalog = new Catalog();
   private readonly config: Record<string, string> = {};
+  private readonly functions = new Map<string, UserFunction>();
   private running: JobClient | undefined;
 
   private constructor(private readonly settings: TableEnvironmentSettings) {}
@@ -333,7 +337,21 @@ export class TableEnvironment {
   }
 
   private planner(): Planner {
-    return new Planner(this.catalog, this.config);
+    return new Planner(this.catalog, this.config, this.functions);
+  }
+
+  /**
+   * Registers a user-defined scalar function under `name` (Flink's `createTemporarySystemFunction`,
+   * which takes a class or an instance). `fn` is either `'path/to/module.ts#exportName'` (a path
+   * relative to the working directory), imported here and again on every worker; or the function
+   * itself, which travels to the workers as its source text, so it must be self-contained (no
+   * imports, no variables from outside it). Either way the function carries its SQL result type in
+   * `resultType` ({@link ScalarFunction}). Resolves once the function is checked.
+   */
+  async createTemporarySystemFunction(name: string, fn: string | ScalarFunction): Promise<void> {
+    const resolved = await resolveUserFunction(name, fn);
+    if (this.functions.has(resolved.name)) throw validationError(`function '${name}' already exists`);
+    this.functions.set(resolved.name, resolved);
   }
 
   private planOf(s: Statement, text: string): SqlPlan {
@@ -366,6 +384,13 @@ export class TableEnvironment {
       case 'create-table':
         createTable(this.catalog, s, text);
         return ok();
+      case 'create-function': {
+        if (s.language !== undefined && s.language !== 'JAVASCRIPT' && s.language !== 'TYPESCRIPT')
+          throw unsupported(`CREATE FUNCTION … LANGUAGE ${s.language} (weir's functions are TypeScript or JavaScript modules)`);
+        if (this.functions.has(s.name.toUpperCase()) && s.ifNotExists) return ok();
+        await this.createTemporarySystemFunction(s.name, s.identifier);
+        return ok();
+      }
       case 'create-view': {
         if (this.catalog.get(s.name) !== undefined && s.ifNotExists) return ok();
         // validate now, as Flink does: unknown names fail at CREATE VIEW

@@ -37,6 +37,10 @@ describe('built-in functions', () => {
     expect(value("REGEXP_EXTRACT('https://x.com/?channel_id=42&a=1', '(&|^|\\?)channel_id=([^&]*)', 2)")).toBe('42');
     expect(value("SPLIT_INDEX('a/b/c', '/', 1)")).toBe('b');
     expect(value("SPLIT_INDEX('a/b/c', '/', 5)")).toBe(null);
+    // as Flink's (commons-lang splitByWholeSeparatorPreserveAllTokens): an empty string has no pieces, a negative index none
+    expect(value("SPLIT_INDEX('', '/', 0)")).toBe(null);
+    expect(value("SPLIT_INDEX('a/b/c', '/', -1)")).toBe(null);
+    expect(value("SPLIT_INDEX('a//c', '/', 1)")).toBe('');
     for (const f of ['UPPER(s)', 'CHAR_LENGTH(s)', 'SUBSTRING(s, 2)', "CONCAT(s, 'x')", "SPLIT_INDEX(s, ',', 0)"])
       expect(value(f, NULLS)).toBe(null);
   });

@@ -1,14 +1,10 @@
 // Nexmark q14 (calculation): bids priced between 1 M and 50 M euro cents, with a time-of-day class and a UDF counting 'c' in extra.
 import { defineJob } from '../../../src/index.ts';
+import { countChar as countCharUdf } from '../functions.ts';
 import { bidsOf, finish, nexmarkEventsOf, type Q14Out } from '../lib.ts';
 
-/** The UDF `count_char(s, c)` of Flink Nexmark (CountChar): occurrences of `c` in `s`. */
-export function countChar(s: string, c: string): number {
-  const code = c.charCodeAt(0);
-  let n = 0;
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) === code) n++;
-  return n;
-}
+/** The UDF `count_char(s, c)` of Flink Nexmark (CountChar), shared with the SQL query: occurrences of `c` in `s`. */
+export const countChar = countCharUdf as (s: string, c: string) => number;
 
 /** `CASE` on `HOUR(dateTime)` (UTC): 8-18 dayTime, ≤ 6 or ≥ 20 nightTime, else otherTime. */
 export function bidTimeType(dateTime: number): string {

@@ -147,6 +147,9 @@ public final class SqlRunner {
   private static final Pattern INSERT =
       Pattern.compile("(?is)^\\s*INSERT\\s+(?:INTO|OVERWRITE)\\s+(?:`[^`]+`|[\\w.$]+)(?:\\.(?:`[^`]+`|[\\w$]+))*\\s*(?:\\([^)]*\\))?\\s*(.*)$");
   private static final Pattern UPSERT_KEY = Pattern.compile("--\\s*oracle-upsert-key:\\s*([\\w$, ]+)");
+  private static final Pattern FLINK_FUNCTION = Pattern.compile("--\\s*oracle-flink-function:\\s*(\\w+)\\s*=\\s*([\\w.$]+)");
+  private static final Pattern CREATE_FUNCTION =
+      Pattern.compile("(?is)^\\s*CREATE\\s+(?:TEMPORARY\\s+(?:SYSTEM\\s+)?)?FUNCTION\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?(\\w+)\\s+AS\\s+'[^']*'.*$");
   private static final Pattern SET = Pattern.compile("(?is)^\\s*SET\\s+'([^']*)'\\s*=\\s*'([^']*)'\\s*$");
   private static final Pattern QUERY = Pattern.compile("(?is)^\\s*(?:SELECT|WITH|VALUES|\\()\\b.*");
 
@@ -164,7 +167,16 @@ public final class SqlRunner {
     StreamTableEnvironment tEnv = StreamTableEnvironment.create(sEnv, EnvironmentSettings.newInstance().inStreamingMode().withConfiguration(conf).build());
     List<String> statements = split(script);
     if (statements.isEmpty()) throw new IllegalArgumentException("the script has no statement");
+    // `-- oracle-flink-function: name = java.Class`: the script's CREATE FUNCTION name (weir's TypeScript module) runs on
+    // Flink as a temporary system function of that class
+    Map<String, String> flinkFunctions = new java.util.HashMap<>();
+    for (Matcher f = FLINK_FUNCTION.matcher(script); f.find(); ) flinkFunctions.put(f.group(1).toLowerCase(), f.group(2));
     for (int i = 0; i < statements.size() - 1; i++) {
+      Matcher create = CREATE_FUNCTION.matcher(statements.get(i));
+      if (create.matches() && flinkFunctions.containsKey(create.group(1).toLowerCase())) {
+        tEnv.executeSql("CREATE TEMPORARY SYSTEM FUNCTION " + create.group(1) + " AS '" + flinkFunctions.get(create.group(1).toLowerCase()) + "'");
+        continue;
+      }
       // SET 'k' = 'v' is the SQL client's statement, not TableEnvironment's: it sets the table config here.
       Matcher set = SET.matcher(statements.get(i));
       if (set.matches()) {
