@@ -130,12 +130,12 @@ function producerOf(n: PlanNode, byId: (id: number) => PlanNode): PlanNode {
   return cur;
 }
 
-/** Connectors whose sinks consume updates: print shows the kinds, blackhole drops everything, collect keeps them for the client. */
-const UPDATING_SINKS = new Set(['print', 'blackhole', 'collect']);
+/** Connectors whose sinks consume updates: print shows the kinds, blackhole drops everything, collect keeps them for the client, upsert-kafka writes by primary key. */
+const UPDATING_SINKS = new Set(['print', 'blackhole', 'collect', 'upsert-kafka']);
 
 const WHY: Record<string, string> = {
   filesystem: 'the filesystem sink writes append-only files, which cannot retract a row it has written',
-  kafka: "the 'kafka' connector is append-only (Flink's 'upsert-kafka' writes updates by primary key; weir has no upsert-kafka yet)",
+  kafka: "the 'kafka' connector is append-only (the 'upsert-kafka' connector writes updates by primary key)",
   datastream: 'toDataStream() takes insert-only tables; use toChangelogStream() for an updating one',
 };
 

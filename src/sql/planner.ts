@@ -5,6 +5,7 @@ import type { ColumnDef, Expr, FromItem, Query, QueryBody, Select, Statement, Ty
 import type { AggCall, PlanField, PlanNode, SinkNode, SourceNode, SqlPlan, SqlType, WindowSpec } from './plan.ts';
 import { reuseSubplans } from './plan-reuse.ts';
 import { assignWindows, planJoin, windowPropOf, windowedAfterProjection, type JoinHost, type WindowProps } from './plan-joins.ts';
+import { sinkPrimaryKey, sourceChangelog } from './plan-temporal.ts';
 import { RANK_QUALIFIER, markChangelog, planTopN, rankSubquery, type GroupAggNode, type TopNPlanner } from './plan-changelog.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -933,6 +934,7 @@ export class Planner {
       connector: target.options.connector,
       options: target.options,
       fields,
+      ...sinkPrimaryKey(target),
     });
     return { version: 1, jobName: `insert-into_${s.table}`, nodes: reuseSubplans(this.nodes, this.config), config: { ...this.config } };
   }
@@ -1054,6 +1056,7 @@ export class Planner {
       computed,
       fields,
       watermark,
+      ...sourceChangelog(entry),
     });
     return { node: node.id, fields: fields.map((f) => ({ ...f, qualifier: alias ?? name })) };
   }

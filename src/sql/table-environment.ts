@@ -201,7 +201,7 @@ export function explainPlan(plan: SqlPlan): string {
       case 'window-assign':
         return `WindowTableFunction(window=[${JSON.stringify(n.window)}], time=[${n.timeColumn}])`;
       case 'join':
-        return `${{ regular: 'Join', interval: 'IntervalJoin', window: 'WindowJoin' }[n.strategy]}(joinType=[${n.joinType}], keys=[${n.leftKeys.length}]${n.condition ? `, where=[${n.condition.code}]` : ''}${n.updating ? ', changelog=[true]' : ''}, select=[${n.fields.map((f) => f.name).join(', ')}])`;
+        return `${{ regular: 'Join', interval: 'IntervalJoin', window: 'WindowJoin', temporal: 'TemporalJoin' }[n.strategy]}(joinType=[${n.joinType}], keys=[${n.leftKeys.length}]${n.condition ? `, where=[${n.condition.code}]` : ''}${n.updating ? ', changelog=[true]' : ''}, select=[${n.fields.map((f) => f.name).join(', ')}])`;
     }
   };
   const visit = (n: PlanNode, depth: number) => {
