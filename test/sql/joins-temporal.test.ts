@@ -157,14 +157,22 @@ describe('temporal join planning', () => {
     const join = plan('SELECT o.id, r.rate FROM orders o JOIN rates FOR SYSTEM_TIME AS OF o.ts AS r ON r.cur = o.cur').nodes.find(
       (n) => n.kind === 'join',
     ) as JoinNode;
-    expect([join.strategy, join.joinType, join.temporal, join.leftKeys.length]).toEqual(['temporal', 'INNER', { leftTime: 'ts', rightTime: 'ts' }, 1]);
+    expect([join.strategy, join.joinType, join.temporal, join.leftKeys.length]).toEqual([
+      'temporal',
+      'INNER',
+      { leftTime: 'ts', rightTime: 'ts' },
+      1,
+    ]);
   });
 
   it.each([
     ['SELECT * FROM orders o JOIN nokey FOR SYSTEM_TIME AS OF o.ts AS r ON o.cur = r.cur', 'requires primary key in versioned table'],
     ['SELECT * FROM orders o JOIN notime FOR SYSTEM_TIME AS OF o.ts AS r ON o.cur = r.cur', 'no row time attribute can be found'],
     ['SELECT * FROM orders o JOIN rates FOR SYSTEM_TIME AS OF o.ts AS r ON o.id = r.rate', 'must be included in the equivalence condition'],
-    ['SELECT * FROM orders o JOIN rates FOR SYSTEM_TIME AS OF o.pt AS r ON o.cur = r.cur', 'not supported yet: processing-time temporal joins'],
+    [
+      'SELECT * FROM orders o JOIN rates FOR SYSTEM_TIME AS OF o.pt AS r ON o.cur = r.cur',
+      'not supported yet: processing-time temporal joins',
+    ],
     ['SELECT * FROM orders o FULL JOIN rates FOR SYSTEM_TIME AS OF o.ts AS r ON o.cur = r.cur', 'temporal joins are INNER or LEFT'],
   ])('refuses %s', (sql, message) => {
     expect(() => plan(sql)).toThrow(message);
