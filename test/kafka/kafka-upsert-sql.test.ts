@@ -22,11 +22,15 @@ describe('upsert-kafka SQL connector', () => {
     await broker?.stop({ removeData: true });
   }, 60_000);
 
-  /** Every record of `topic` as Kafka's console consumer reads it read_committed: `key|value` (a tombstone's value is `null`), in each partition's order. */
-  async function records(topic: string, timeoutMs = 5000): Promise<string[]> {
+  /**
+   * The records of `topic` as Kafka's console consumer reads them read_committed: `key|value` (a
+   * tombstone's value is `null`), in each partition's order; all of them, or the first `max`.
+   */
+  async function records(topic: string, timeoutMs = 5000, max?: number): Promise<string[]> {
     const { output } = await runKafkaTool('console-consumer', [
       '--bootstrap-server', broker.bootstrap, '--topic', topic, '--from-beginning', '--isolation-level', 'read_committed',
       '--property', 'print.key=true', '--property', 'key.separator=|', '--timeout-ms', String(timeoutMs),
+      ...(max === undefined ? [] : ['--max-messages', String(max)]),
     ]); // prettier-ignore
     return output.split('\n').filter((l) => l.includes('|') && !l.startsWith('['));
   }
@@ -83,7 +87,7 @@ describe('upsert-kafka SQL connector', () => {
     ]);
     await env.executeSql('INSERT INTO rates_copy SELECT cur, rate FROM rates');
     // -U is not written; -D is a tombstone under the key
-    expect(await records('rates-copy')).toEqual([
+    expect(await records('rates-copy', 20_000, 5)).toEqual([
       '{"cur":"EUR"}|{"cur":"EUR","rate":1.1}',
       '{"cur":"USD"}|{"cur":"USD","rate":1}',
       '{"cur":"EUR"}|{"cur":"EUR","rate":1.2}',
@@ -117,9 +121,88 @@ describe('upsert-kafka SQL connector', () => {
       { k_id: 1, name: 'a', score: 11 },
     ]);
     await env.executeSql('INSERT INTO dst SELECT k_id, score * 2 FROM src');
-    expect(await records('prefixed-out')).toEqual(['{"id":1}|20', '{"id":2}|40', '{"id":1}|22']);
+    expect(await records('prefixed-out', 20_000, 3)).toEqual(['{"id":1}|20', '{"id":2}|40', '{"id":1}|22']);
     await expect(env.executeSql('SELECT * FROM nokey')).rejects.toThrow(
       "table 'nokey': the 'upsert-kafka' connector requires a PRIMARY KEY: declare one with PRIMARY KEY (col, …) NOT ENFORCED",
     );
   }, 120_000);
+  it('exactly once with updates: upsert-kafka → GROUP BY → upsert-kafka with a worker killed mid-stream; the output compacted by key is the final table', async () => {
+    await createTopic(broker.bootstrap, 'balances', { partitions: 2 });
+    await createTopic(broker.bootstrap, 'totals', { partitions: 2 });
+    // 4,000 upserts and tombstones of 50 accounts in 5 regions (an account may move between regions), seeded
+    const BATCHES = 40;
+    const PER_BATCH = 100;
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const events: [key: string, value: string | null][] = [];
+    const balances = new Map<string, { region: string; amount: number }>();
+    for (let i = 0; i < BATCHES * PER_BATCH; i++) {
+      const account = `a${next(50)}`;
+      const key = JSON.stringify({ account });
+      if (next(8) === 0) {
+        events.push([key, null]);
+        balances.delete(account);
+      } else {
+        const row = { account, region: `r${next(5)}`, amount: next(1000) };
+        events.push([key, JSON.stringify(row)]);
+        balances.set(account, { region: row.region, amount: row.amount });
+      }
+    }
+    const expected = new Map<string, string>();
+    for (const { region, amount } of balances.values()) {
+      const key = JSON.stringify({ region });
+      const prior = expected.has(key) ? (JSON.parse(expected.get(key) as string) as { total: number; n: number }) : { total: 0, n: 0 };
+      expected.set(key, JSON.stringify({ region, total: prior.total + amount, n: prior.n + 1 }));
+    }
+    const want = new Map([...expected].sort());
+    expect(want.size).toBe(5);
+
+    // the kill comes at the first checkpoint completed after a quarter of the input was sent
+    let sent = 0;
+    let killedAt: number | undefined;
+    let attempts = 0;
+    let running: () => void = () => {};
+    const started = new Promise<void>((resolve) => (running = resolve));
+    const env = TableEnvironment.create({
+      parallelism: 2,
+      onCheckpoint: (_c, attempt, client) => {
+        running();
+        attempts = Math.max(attempts, attempt);
+        if (killedAt !== undefined || sent < BATCHES / 4) return;
+        killedAt = sent;
+        void client.killWorker(1).catch(() => undefined);
+      },
+    });
+    await env.executeScript(`
+      SET 'execution.checkpointing.interval' = '200 ms';
+      CREATE TABLE balances (account STRING, region STRING, amount BIGINT, PRIMARY KEY (account) NOT ENFORCED) WITH (
+        'connector' = 'upsert-kafka', 'topic' = 'balances', 'properties.bootstrap.servers' = '${broker.bootstrap}',
+        'key.format' = 'json', 'value.format' = 'json');
+      CREATE TABLE totals (region STRING, total BIGINT, n BIGINT, PRIMARY KEY (region) NOT ENFORCED) WITH (
+        'connector' = 'upsert-kafka', 'topic' = 'totals', 'properties.bootstrap.servers' = '${broker.bootstrap}',
+        'key.format' = 'json', 'value.format' = 'json',
+        'sink.delivery-guarantee' = 'exactly-once', 'sink.transactional-id-prefix' = 'totals');`);
+    const job = env
+      .executeSql('INSERT INTO totals SELECT region, SUM(amount), COUNT(*) FROM balances GROUP BY region')
+      .catch((e: Error) => e);
+    await started;
+    for (let b = 0; b < BATCHES; b++) {
+      await send('balances', events.slice(b * PER_BATCH, (b + 1) * PER_BATCH));
+      sent++;
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    // the job never ends (the source is unbounded): read until the compacted output is the final table, then cancel
+    let got = new Map<string, string>();
+    for (let tries = 0; tries < 10 && JSON.stringify([...got]) !== JSON.stringify([...want]); tries++)
+      got = compact(await records('totals', 3000));
+    await env.currentJob()?.cancel();
+    await job;
+    // killed mid-stream, and the job restarted
+    expect(killedAt).toBeLessThan(BATCHES);
+    expect(attempts).toBeGreaterThanOrEqual(1);
+    expect(got).toEqual(want);
+  }, 180_000);
 });
