@@ -18,7 +18,17 @@ import { nexmarkSource } from '../connectors/nexmark/source.ts';
 import type { NexmarkConfig } from '../connectors/nexmark/config.ts';
 import type { NexmarkEvent } from '../connectors/nexmark/model.ts';
 import { formatTimestamp, parseTimestamp } from './functions.ts';
-import { COLLECT_ID, LIVE_CHANNEL_OPTION, ROW_KIND, type PlanField, type SinkNode, type SourceNode, type SqlType } from './plan.ts';
+import type { Collector } from '../actors/operators.ts';
+import {
+  COLLECT_ID,
+  LIVE_CHANNEL_OPTION,
+  ROW_KIND,
+  type RowKind,
+  type PlanField,
+  type SinkNode,
+  type SourceNode,
+  type SqlType,
+} from './plan.ts';
 
 type Row = Record<string, unknown>;
 
@@ -34,6 +44,7 @@ const OPTIONS: Record<string, { source: boolean; sink: boolean; keys: string[] }
       'csv.field-delimiter',
       'csv.ignore-parse-errors',
       'json.ignore-parse-errors',
+      'debezium-json.ignore-parse-errors',
       'source.monitor-interval',
       'sink.rolling-policy.file-size',
       'sink.rolling-policy.rollover-interval',
@@ -234,8 +245,9 @@ export function sourceFor(
     case 'filesystem': {
       const path = required(table, options, 'path');
       const format = required(table, options, 'format');
+      if (format === 'debezium-json') return debeziumFileSource(env, node, path, name, finish);
       if (format !== 'csv' && format !== 'json')
-        throw configError(`table '${table}': format '${format}' is not supported; use csv or json`);
+        throw configError(`table '${table}': format '${format}' is not supported; use csv, json or debezium-json`);
       const skip = options[`${format}.ignore-parse-errors`] === 'true';
       const convert = physical.map((f) => ({ name: f.name, fn: converter(f.type, `table '${table}', column '${f.name}'`) }));
       const source = fileSource<Row>({
@@ -407,6 +419,48 @@ function kafkaTableSource(env: StreamExecutionEnvironment, node: SourceNode, nam
     },
   });
   return env.fromSource(source, name).uid(node.uid);
+}
+
+/**
+ * A file of Debezium JSON change events as a changelog (Flink's 'debezium-json' format): `op` c
+ * (create) and r (snapshot read) are `+I` of `after`, u is `-U` of `before` then `+U` of `after`,
+ * d is `-D` of `before`. A single file is read by one subtask, in order.
+ */
+function debeziumFileSource(
+  env: StreamExecutionEnvironment,
+  node: SourceNode,
+  path: string,
+  name: string,
+  finish: (r: Row) => Row,
+): DataStream<Row> {
+  const { table, physical } = node;
+  const convert = physical.map((f) => ({ name: f.name, fn: converter(f.type, `table '${table}', column '${f.name}'`) }));
+  const skip = node.options['debezium-json.ignore-parse-errors'] === 'true';
+  const source = fileSource<Row>({ path, format: 'jsonl', onError: skip ? 'skip' : 'fail', name });
+  const image = (raw: unknown, kind: RowKind | undefined, op: string): Row => {
+    if (raw === null || typeof raw !== 'object') throw new Error(`table '${table}': a Debezium '${op}' event without its row image`);
+    const row: Row = {};
+    for (const c of convert) row[c.name] = c.fn((raw as Row)[c.name]);
+    const out = finish(row);
+    if (kind !== undefined) out[ROW_KIND] = kind;
+    return out;
+  };
+  const single = existsSync(path) && statSync(path).isFile();
+  const read = env.fromSource(source, name).uid(node.uid);
+  if (single) read.setParallelism(1);
+  const rows = read
+    .flatMap<Row>((e: Row, out: Collector<Row>) => {
+      const op = e.op;
+      if (op === 'c' || op === 'r') out.collect(image(e.after, undefined, op));
+      else if (op === 'u') {
+        out.collect(image(e.before, '-U', op));
+        out.collect(image(e.after, '+U', op));
+      } else if (op === 'd') out.collect(image(e.before, '-D', op));
+      else throw new Error(`table '${table}': unknown Debezium operation '${String(op)}' (expected c, r, u or d)`);
+    })
+    .name(`${table}: debezium-json`)
+    .uid(`${node.uid}/convert`);
+  return single ? rows.setParallelism(1) : rows;
 }
 
 /** How an upsert-kafka table's columns map to the record: key fields (the primary key) and value fields, each with its name in the format. */
