@@ -7,6 +7,8 @@ import { Catalog, Planner, createTable } from '../../src/sql/planner.ts';
 import { ROW_KIND, type JoinNode } from '../../src/sql/plan.ts';
 import { Schema, StreamTableEnvironment } from '../../src/sql/stream-table-environment.ts';
 import { scriptedSource, type Step } from '../fixtures/scripted-source.ts';
+import { TemporalJoin } from '../../src/sql/ops/temporal-join.ts';
+import type { RuntimeContext } from '../../src/actors/operator.ts';
 
 type Row = Record<string, unknown>;
 const S = 1000;
@@ -176,5 +178,59 @@ describe('temporal join planning', () => {
     ['SELECT * FROM orders o FULL JOIN rates FOR SYSTEM_TIME AS OF o.ts AS r ON o.cur = r.cur', 'temporal joins are INNER or LEFT'],
   ])('refuses %s', (sql, message) => {
     expect(() => plan(sql)).toThrow(message);
+  });
+});
+
+describe('temporal join state', () => {
+  it('keeps probes until the watermark passes them and drops the versions no later probe can choose', () => {
+    const node = plan('SELECT o.id, r.rate FROM orders o JOIN rates FOR SYSTEM_TIME AS OF o.ts AS r ON o.cur = r.cur').nodes.find(
+      (n) => n.kind === 'join',
+    ) as JoinNode;
+    const maps = new Map<string, Map<unknown, unknown>>();
+    const mapOf = (name: string) => maps.get(name) ?? (maps.set(name, new Map()).get(name) as Map<unknown, unknown>);
+    const fn = new TemporalJoin(node);
+    fn.setRuntimeContext({
+      getMapState: (d: { name: string }) => ({
+        get: (k: unknown) => mapOf(d.name).get(k),
+        put: (k: unknown, v: unknown) => void mapOf(d.name).set(k, v),
+        remove: (k: unknown) => void mapOf(d.name).delete(k),
+        entries: () => mapOf(d.name).entries(),
+      }),
+    } as unknown as RuntimeContext);
+    fn.open();
+    let watermark = Number.NEGATIVE_INFINITY;
+    const timers: number[] = [];
+    const ctx = {
+      getCurrentKey: () => '["EUR"]',
+      currentWatermark: () => watermark,
+      timerService: () => ({ registerEventTimeTimer: (t: number) => timers.push(t) }),
+    } as never;
+    const out: Row[] = [];
+    const collector = { collect: (r: Row) => out.push(r) } as never;
+    const at = (wm: number) => {
+      watermark = wm;
+      fn.onTimer(wm, ctx, collector);
+    };
+    const times = (name: string) => [...mapOf(name).keys()].sort();
+    for (const [rate, t] of [
+      [1.1, 1],
+      [1.15, 3],
+      [1.2, 5],
+    ])
+      fn.processElement2({ cur: 'EUR', rate, ts: t * S }, ctx);
+    fn.processElement1({ id: 'o1', cur: 'EUR', ts: 4 * S }, ctx, collector);
+    expect(out).toEqual([]);
+    expect(timers).toEqual([1 * S, 3 * S, 5 * S, 4 * S]);
+    at(4 * S);
+    expect(out.map((r) => [r.id, r.rate])).toEqual([['o1', 1.15]]);
+    expect([times('probes'), times('versions')]).toEqual([[], [3 * S, 5 * S]]);
+    at(6 * S);
+    expect(times('versions')).toEqual([5 * S]);
+    fn.processElement2({ cur: 'EUR', rate: 1.2, ts: 7 * S, [ROW_KIND]: '-D' }, ctx);
+    fn.processElement2({ cur: 'EUR', rate: 1.2, ts: 5 * S, [ROW_KIND]: '-U' }, ctx);
+    expect(times('versions')).toEqual([5 * S, 7 * S]);
+    at(8 * S);
+    // the key deleted before the watermark: nothing left for it
+    expect(times('versions')).toEqual([]);
   });
 });
