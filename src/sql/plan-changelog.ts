@@ -106,6 +106,10 @@ export function describeProducer(n: PlanNode): string {
       return `Rank(rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=${n.limit}], partitionBy=[${(n.text?.partitionBy ?? []).join(', ')}], orderBy=[${(n.text?.orderBy ?? []).join(', ')}], select=[${n.fields.map((f) => f.name).join(', ')}])`;
     case 'deduplicate':
       return `Deduplicate(keep=[${n.keep === 'first' ? 'FirstRow' : 'LastRow'}], key=[${(n.keyText ?? []).join(', ')}], order=[${n.time.toUpperCase()}])`;
+    case 'source':
+      return n.upsert === true
+        ? `ChangelogNormalize(key=[${(n.primaryKey ?? []).join(', ')}])`
+        : `TableSourceScan(table=[[default_catalog, default_database, ${n.table}]], fields=[${n.fields.map((f) => f.name).join(', ')}])`;
     case 'calc':
       return `Calc(select=[${n.projection.map((p) => p.name).join(', ')}])`;
     case 'union':

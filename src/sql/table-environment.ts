@@ -185,7 +185,7 @@ export function explainPlan(plan: SqlPlan): string {
   const describe = (n: PlanNode): string => {
     switch (n.kind) {
       case 'source':
-        return `TableSourceScan(table=[${n.table}], connector=[${n.connector}], fields=[${n.fields.map((f) => f.name).join(', ')}]${n.watermark ? `, watermark=[${n.watermark.column}: ${n.watermark.expr.code}]` : ''})`;
+        return `TableSourceScan(table=[${n.table}], connector=[${n.connector}], fields=[${n.fields.map((f) => f.name).join(', ')}]${n.watermark ? `, watermark=[${n.watermark.column}: ${n.watermark.expr.code}]` : ''}${n.updating ? `, changelog=[${n.upsert ? `upsert, normalized by ${(n.primaryKey ?? []).join(', ')}` : 'all'}]` : ''})`;
       case 'calc':
         return `Calc(select=[${n.projection.map((p) => p.name).join(', ')}]${n.filter ? `, where=[${n.filter.code}]` : ''})`;
       case 'window-agg':

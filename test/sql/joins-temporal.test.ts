@@ -144,7 +144,9 @@ const DDL = `
   CREATE TABLE orders (id STRING, cur STRING, ts TIMESTAMP(3), pt AS PROCTIME(), WATERMARK FOR ts AS ts) WITH ('connector' = 'filesystem', 'path' = '/dev/null', 'format' = 'csv');
   CREATE TABLE rates (cur STRING, rate DOUBLE, ts TIMESTAMP(3), WATERMARK FOR ts AS ts, PRIMARY KEY (cur) NOT ENFORCED) WITH ('connector' = 'filesystem', 'path' = '/dev/null', 'format' = 'csv');
   CREATE TABLE nokey (cur STRING, rate DOUBLE, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'filesystem', 'path' = '/dev/null', 'format' = 'csv');
-  CREATE TABLE notime (cur STRING, rate DOUBLE, PRIMARY KEY (cur) NOT ENFORCED) WITH ('connector' = 'filesystem', 'path' = '/dev/null', 'format' = 'csv');`;
+  CREATE TABLE notime (cur STRING, rate DOUBLE, PRIMARY KEY (cur) NOT ENFORCED) WITH ('connector' = 'filesystem', 'path' = '/dev/null', 'format' = 'csv');
+  CREATE TABLE upserts (cur STRING, rate DOUBLE, ts TIMESTAMP(3), WATERMARK FOR ts AS ts, PRIMARY KEY (cur) NOT ENFORCED)
+    WITH ('connector' = 'upsert-kafka', 'topic' = 't', 'properties.bootstrap.servers' = 'localhost:1', 'key.format' = 'json', 'value.format' = 'json');`;
 
 function plan(sql: string) {
   const catalog = new Catalog();
@@ -176,6 +178,10 @@ describe('temporal join planning', () => {
       'not supported yet: processing-time temporal joins',
     ],
     ['SELECT * FROM orders o FULL JOIN rates FOR SYSTEM_TIME AS OF o.ts AS r ON o.cur = r.cur', 'temporal joins are INNER or LEFT'],
+    [
+      "SELECT window_start, COUNT(*) FROM TABLE(TUMBLE(TABLE upserts, DESCRIPTOR(ts), INTERVAL '1' SECOND)) GROUP BY window_start, window_end",
+      'ChangelogNormalize(key=[cur])',
+    ],
   ])('refuses %s', (sql, message) => {
     expect(() => plan(sql)).toThrow(message);
   });
