@@ -126,6 +126,45 @@ describe('upsert-kafka SQL connector', () => {
       "table 'nokey': the 'upsert-kafka' connector requires a PRIMARY KEY: declare one with PRIMARY KEY (col, …) NOT ENFORCED",
     );
   }, 120_000);
+  it('an upsert-kafka table is a versioned table: orders join the rate valid at their time (event-time temporal join)', async () => {
+    await createTopic(broker.bootstrap, 'fx', { partitions: 1 });
+    await createTopic(broker.bootstrap, 'fx-orders', { partitions: 1 });
+    const rate = (cur: string, r: number, s: number): [string, string] => [
+      JSON.stringify({ cur }),
+      JSON.stringify({ cur, rate: r, ts: `2024-01-01 00:00:0${s}` }),
+    ];
+    await send('fx', [rate('EUR', 1.1, 1), rate('USD', 1.0, 1), rate('EUR', 1.2, 5), ['{"cur":"USD"}', null], rate('GBP', 0.9, 6)]);
+    await send(
+      'fx-orders',
+      [
+        ['o1', 'EUR', 2],
+        ['o2', 'EUR', 6],
+        ['o4', 'GBP', 7],
+        ['o3', 'EUR', 4],
+        ['o5', 'JPY', 8],
+      ].map(([id, cur, s]) => [id as string, JSON.stringify({ id, cur, ts: `2024-01-01 00:00:0${String(s)}` })]),
+    );
+    const env = TableEnvironment.create({ parallelism: 1 });
+    await env.executeScript(`
+      CREATE TABLE fx (cur STRING, rate DOUBLE, ts TIMESTAMP(3), WATERMARK FOR ts AS ts, PRIMARY KEY (cur) NOT ENFORCED) WITH (
+        'connector' = 'upsert-kafka', 'topic' = 'fx', 'properties.bootstrap.servers' = '${broker.bootstrap}',
+        'key.format' = 'json', 'value.format' = 'json', 'scan.bounded.mode' = 'latest-offset');
+      CREATE TABLE orders (id STRING, cur STRING, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '5' SECOND) WITH (
+        'connector' = 'kafka', 'topic' = 'fx-orders', 'properties.bootstrap.servers' = '${broker.bootstrap}',
+        'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset', 'format' = 'json');`);
+    const result = await env.executeSql(
+      'SELECT o.id, r.rate FROM orders AS o LEFT JOIN fx FOR SYSTEM_TIME AS OF o.ts AS r ON o.cur = r.cur',
+    );
+    expect(result.updating).toBe(false);
+    expect(result.rows.map((r: Row) => `${String(r.id)} ${String(r.rate)}`).sort()).toEqual([
+      'o1 1.1',
+      'o2 1.2',
+      'o3 1.1',
+      'o4 0.9',
+      'o5 null',
+    ]);
+  }, 120_000);
+
   it('exactly once with updates: upsert-kafka → GROUP BY → upsert-kafka with a worker killed mid-stream; the output compacted by key is the final table', async () => {
     await createTopic(broker.bootstrap, 'balances', { partitions: 2 });
     await createTopic(broker.bootstrap, 'totals', { partitions: 2 });
