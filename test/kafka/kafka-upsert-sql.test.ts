@@ -35,6 +35,34 @@ describe('upsert-kafka SQL connector', () => {
     return output.split('\n').filter((l) => l.includes('|') && !l.startsWith('['));
   }
 
+  /** The first `count` records of a one-partition `topic`, read read_committed with kafkajs (quicker than starting the console consumer's JVM; no aborted transactions here). */
+  async function firstRecords(topic: string, count: number): Promise<string[]> {
+    const consumer = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).consumer({
+      groupId: `check-${topic}`,
+      readUncommitted: false,
+    });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      const got: string[] = [];
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`read ${got.length} of ${count} records of ${topic}`)), 30_000);
+        void consumer.run({
+          eachMessage: async ({ message }) => {
+            got.push(`${String(message.key)}|${message.value === null ? 'null' : String(message.value)}`);
+            if (got.length >= count) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        });
+      });
+      return got;
+    } finally {
+      await consumer.disconnect();
+    }
+  }
+
   /** The topic compacted: the last value of each key, a tombstone deleting it. */
   function compact(lines: string[]): Map<string, string> {
     const table = new Map<string, string>();
@@ -87,7 +115,7 @@ describe('upsert-kafka SQL connector', () => {
     ]);
     await env.executeSql('INSERT INTO rates_copy SELECT cur, rate FROM rates');
     // -U is not written; -D is a tombstone under the key
-    expect(await records('rates-copy', 20_000, 5)).toEqual([
+    expect(await firstRecords('rates-copy', 5)).toEqual([
       '{"cur":"EUR"}|{"cur":"EUR","rate":1.1}',
       '{"cur":"USD"}|{"cur":"USD","rate":1}',
       '{"cur":"EUR"}|{"cur":"EUR","rate":1.2}',
@@ -121,7 +149,7 @@ describe('upsert-kafka SQL connector', () => {
       { k_id: 1, name: 'a', score: 11 },
     ]);
     await env.executeSql('INSERT INTO dst SELECT k_id, score * 2 FROM src');
-    expect(await records('prefixed-out', 20_000, 3)).toEqual(['{"id":1}|20', '{"id":2}|40', '{"id":1}|22']);
+    expect(await firstRecords('prefixed-out', 3)).toEqual(['{"id":1}|20', '{"id":2}|40', '{"id":1}|22']);
     await expect(env.executeSql('SELECT * FROM nokey')).rejects.toThrow(
       "table 'nokey': the 'upsert-kafka' connector requires a PRIMARY KEY: declare one with PRIMARY KEY (col, …) NOT ENFORCED",
     );
