@@ -20,6 +20,7 @@ const ROCKSDB_SUITES = [
   'test/sql/window-aggregates.test.ts',
   'test/sql/sql-savepoint-restore.test.ts',
   'test/sql/changelog-operators.test.ts',
+  'test/sql/joins-temporal.test.ts',
   'test/sql/changelog-fold.property.test.ts',
   'test/checkpoint/savepoint-restore.test.ts',
 ];

@@ -18,7 +18,17 @@ import { nexmarkSource } from '../connectors/nexmark/source.ts';
 import type { NexmarkConfig } from '../connectors/nexmark/config.ts';
 import type { NexmarkEvent } from '../connectors/nexmark/model.ts';
 import { formatTimestamp, parseTimestamp } from './functions.ts';
-import { COLLECT_ID, LIVE_CHANNEL_OPTION, ROW_KIND, type PlanField, type SinkNode, type SourceNode, type SqlType } from './plan.ts';
+import type { Collector } from '../actors/operators.ts';
+import {
+  COLLECT_ID,
+  LIVE_CHANNEL_OPTION,
+  ROW_KIND,
+  type RowKind,
+  type PlanField,
+  type SinkNode,
+  type SourceNode,
+  type SqlType,
+} from './plan.ts';
 
 type Row = Record<string, unknown>;
 
@@ -34,6 +44,7 @@ const OPTIONS: Record<string, { source: boolean; sink: boolean; keys: string[] }
       'csv.field-delimiter',
       'csv.ignore-parse-errors',
       'json.ignore-parse-errors',
+      'debezium-json.ignore-parse-errors',
       'source.monitor-interval',
       'sink.rolling-policy.file-size',
       'sink.rolling-policy.rollover-interval',
@@ -61,6 +72,27 @@ const OPTIONS: Record<string, { source: boolean; sink: boolean; keys: string[] }
       'sink.transactional-id-prefix',
     ],
   },
+  'upsert-kafka': {
+    source: true,
+    sink: true,
+    keys: [
+      'connector',
+      'topic',
+      'properties.bootstrap.servers',
+      'properties.group.id',
+      'key.format',
+      'value.format',
+      'key.fields-prefix',
+      'value.fields-include',
+      'key.csv.field-delimiter',
+      'value.csv.field-delimiter',
+      'value.csv.ignore-parse-errors',
+      'value.json.ignore-parse-errors',
+      'scan.bounded.mode',
+      'sink.delivery-guarantee',
+      'sink.transactional-id-prefix',
+    ],
+  },
   datagen: { source: true, sink: false, keys: ['connector', 'number-of-rows', 'rows-per-second'] },
   nexmark: {
     source: true,
@@ -84,8 +116,7 @@ const OPTIONS: Record<string, { source: boolean; sink: boolean; keys: string[] }
 function checkOptions(table: string, connector: string, options: Record<string, string>, as: 'source' | 'sink'): void {
   const spec = OPTIONS[connector];
   if (spec === undefined) {
-    if (connector === 'kafka' || connector === 'upsert-kafka')
-      throw configError(`table '${table}': not supported yet: the '${connector}' SQL connector`);
+    if (connector === 'kafka') throw configError(`table '${table}': not supported yet: the '${connector}' SQL connector`);
     throw configError(
       `table '${table}': unknown connector '${connector}'; weir has ${Object.keys(OPTIONS)
         .filter((c) => c !== 'collect')
@@ -207,7 +238,7 @@ export function sourceFor(
 ): DataStream<Row> {
   const { table, connector, options, physical } = node;
   checkOptions(table, connector, options, 'source');
-  if (node.metadata.length > 0 && connector !== 'kafka') {
+  if (node.metadata.length > 0 && connector !== 'kafka' && connector !== 'upsert-kafka') {
     throw configError(`table '${table}': connector '${connector}' has no metadata; column '${node.metadata[0].name}' cannot be read`);
   }
   const name = `${table} (${connector})`;
@@ -215,8 +246,9 @@ export function sourceFor(
     case 'filesystem': {
       const path = required(table, options, 'path');
       const format = required(table, options, 'format');
+      if (format === 'debezium-json') return debeziumFileSource(env, node, path, name, finish);
       if (format !== 'csv' && format !== 'json')
-        throw configError(`table '${table}': format '${format}' is not supported; use csv or json`);
+        throw configError(`table '${table}': format '${format}' is not supported; use csv, json or debezium-json`);
       const skip = options[`${format}.ignore-parse-errors`] === 'true';
       const convert = physical.map((f) => ({ name: f.name, fn: converter(f.type, `table '${table}', column '${f.name}'`) }));
       const source = fileSource<Row>({
@@ -247,6 +279,8 @@ export function sourceFor(
     }
     case 'kafka':
       return kafkaTableSource(env, node, name);
+    case 'upsert-kafka':
+      return upsertKafkaSource(env, node, name);
     case 'datagen': {
       const count = Number(required(table, options, 'number-of-rows'));
       if (!Number.isSafeInteger(count) || count < 0) throw configError(`table '${table}': 'number-of-rows' must be a non-negative integer`);
@@ -391,6 +425,211 @@ function kafkaTableSource(env: StreamExecutionEnvironment, node: SourceNode, nam
     },
   });
   return env.fromSource(source, name).uid(node.uid);
+}
+
+/**
+ * A file of Debezium JSON change events as a changelog (Flink's 'debezium-json' format): `op` c
+ * (create) and r (snapshot read) are `+I` of `after`, u is `-U` of `before` then `+U` of `after`,
+ * d is `-D` of `before`. A single file is read by one subtask, in order.
+ */
+function debeziumFileSource(
+  env: StreamExecutionEnvironment,
+  node: SourceNode,
+  path: string,
+  name: string,
+  finish: (r: Row) => Row,
+): DataStream<Row> {
+  const { table, physical } = node;
+  const convert = physical.map((f) => ({ name: f.name, fn: converter(f.type, `table '${table}', column '${f.name}'`) }));
+  const skip = node.options['debezium-json.ignore-parse-errors'] === 'true';
+  const source = fileSource<Row>({ path, format: 'jsonl', onError: skip ? 'skip' : 'fail', name });
+  const image = (raw: unknown, kind: RowKind | undefined, op: string): Row => {
+    if (raw === null || typeof raw !== 'object') throw new Error(`table '${table}': a Debezium '${op}' event without its row image`);
+    const row: Row = {};
+    for (const c of convert) row[c.name] = c.fn((raw as Row)[c.name]);
+    const out = finish(row);
+    if (kind !== undefined) out[ROW_KIND] = kind;
+    return out;
+  };
+  const single = existsSync(path) && statSync(path).isFile();
+  const read = env.fromSource(source, name).uid(node.uid);
+  if (single) read.setParallelism(1);
+  const rows = read
+    .flatMap<Row>((e: Row, out: Collector<Row>) => {
+      const op = e.op;
+      if (op === 'c' || op === 'r') out.collect(image(e.after, undefined, op));
+      else if (op === 'u') {
+        out.collect(image(e.before, '-U', op));
+        out.collect(image(e.after, '+U', op));
+      } else if (op === 'd') out.collect(image(e.before, '-D', op));
+      else throw new Error(`table '${table}': unknown Debezium operation '${String(op)}' (expected c, r, u or d)`);
+    })
+    .name(`${table}: debezium-json`)
+    .uid(`${node.uid}/convert`);
+  return single ? rows.setParallelism(1) : rows;
+}
+
+/** How an upsert-kafka table's columns map to the record: key fields (the primary key) and value fields, each with its name in the format. */
+interface UpsertLayout {
+  keyFormat: 'csv' | 'json';
+  valueFormat: 'csv' | 'json';
+  /** Key columns: the table's column and its name in the key (without `key.fields-prefix`). */
+  key: { column: string; name: string; type: SqlType }[];
+  value: PlanField[];
+  keyDelimiter: string;
+  valueDelimiter: string;
+}
+
+function upsertLayout(
+  table: string,
+  options: Record<string, string>,
+  physical: PlanField[],
+  primaryKey: string[] | undefined,
+): UpsertLayout {
+  const format = (key: 'key.format' | 'value.format') => {
+    const f = required(table, options, key);
+    if (f !== 'csv' && f !== 'json') throw configError(`table '${table}': '${key}' = '${f}' is not supported; use csv or json`);
+    return f;
+  };
+  if (primaryKey === undefined || primaryKey.length === 0)
+    throw configError(
+      `table '${table}': the 'upsert-kafka' connector requires a PRIMARY KEY: declare one with PRIMARY KEY (col, …) NOT ENFORCED`,
+    );
+  const include = options['value.fields-include'] ?? 'ALL';
+  if (include !== 'ALL' && include !== 'EXCEPT_KEY')
+    throw configError(`table '${table}': 'value.fields-include' must be ALL or EXCEPT_KEY, got '${include}'`);
+  const prefix = options['key.fields-prefix'] ?? '';
+  if (prefix !== '' && include !== 'EXCEPT_KEY')
+    throw configError(
+      `table '${table}': 'key.fields-prefix' needs 'value.fields-include' = 'EXCEPT_KEY' (the key fields would appear in the value under their prefixed names)`,
+    );
+  const key = primaryKey.map((column) => {
+    const f = physical.find((x) => x.name === column);
+    if (f === undefined)
+      throw configError(`table '${table}': PRIMARY KEY column '${column}' must be a physical column to be written in the record key`);
+    if (!column.startsWith(prefix))
+      throw configError(`table '${table}': key column '${column}' must start with the 'key.fields-prefix' '${prefix}'`);
+    return { column, name: column.slice(prefix.length), type: f.type };
+  });
+  return {
+    keyFormat: format('key.format'),
+    valueFormat: format('value.format'),
+    key,
+    value: include === 'ALL' ? physical : physical.filter((f) => !primaryKey.includes(f.name)),
+    keyDelimiter: options['key.csv.field-delimiter'] ?? ',',
+    valueDelimiter: options['value.csv.field-delimiter'] ?? ',',
+  };
+}
+
+/** Parses a record's key or value in `format` into `raw[name]` by the fields' names (CSV: by position). */
+function parseFields(text: string, format: 'csv' | 'json', delimiter: string, names: string[], what: string): Row {
+  if (format === 'json') {
+    const parsed = JSON.parse(text) as unknown;
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new Error(`${what} is not a JSON object: ${text.slice(0, 60)}`);
+    return parsed as Row;
+  }
+  const r = parseCsvRecord(text, delimiter);
+  if (r.kind !== 'fields') throw new Error(`${what}: ${r.kind === 'malformed' ? r.reason : 'an incomplete CSV record'}`);
+  const raw: Row = {};
+  names.forEach((n, i) => (raw[n] = r.fields[i]));
+  return raw;
+}
+
+/**
+ * An upsert-kafka topic as a changelog (Flink's upsert-kafka source): a record with a value is an
+ * upsert of its key, a record without one (a tombstone) deletes its key, the row holding the key
+ * columns only. The planner's ChangelogNormalize after it (runtime's buildSource) makes the full
+ * changelog. Read from the earliest offset, as Flink's, so the table is the whole topic.
+ */
+function upsertKafkaSource(env: StreamExecutionEnvironment, node: SourceNode, name: string): DataStream<Row> {
+  const { table, options, physical, metadata } = node;
+  const layout = upsertLayout(table, options, physical, node.primaryKey);
+  const keyConvert = layout.key.map((k) => ({ ...k, fn: converter(k.type, `table '${table}', key column '${k.column}'`) }));
+  const valueConvert = layout.value.map((f) => ({ name: f.name, fn: converter(f.type, `table '${table}', column '${f.name}'`) }));
+  const meta = metadata.map((m) => {
+    const get = KAFKA_METADATA[m.key];
+    if (get === undefined)
+      throw configError(
+        `table '${table}': unknown metadata key '${m.key}' of column '${m.name}'; upsert-kafka has ${Object.keys(KAFKA_METADATA).join(', ')}`,
+      );
+    return { name: m.name, get };
+  });
+  const bounded = options['scan.bounded.mode'];
+  if (bounded !== undefined && bounded !== 'latest-offset' && bounded !== 'unbounded')
+    throw configError(`table '${table}': not supported yet: 'scan.bounded.mode' = '${bounded}' (weir has latest-offset and unbounded)`);
+  const keyNames = layout.key.map((k) => k.name);
+  const skip = options[`value.${layout.valueFormat}.ignore-parse-errors`] === 'true';
+  const source = kafkaSource<Row>({
+    brokers: required(table, options, 'properties.bootstrap.servers').split(','),
+    topics: [required(table, options, 'topic')],
+    groupId: options['properties.group.id'],
+    startFrom: 'earliest',
+    stopAtOffsets: bounded === 'latest-offset' ? 'latest' : undefined,
+    onError: skip ? 'skip' : 'fail',
+    name,
+    deserializer: (value, m) => {
+      if (m.key === null) throw new Error('a record without a key (upsert-kafka needs the primary key in the record key)');
+      const rawKey = parseFields(m.key.toString('utf8'), layout.keyFormat, layout.keyDelimiter, keyNames, 'the key');
+      const row: Row = {};
+      if (value === null) {
+        for (const f of physical) row[f.name] = null;
+      } else {
+        const raw = parseFields(
+          value.toString('utf8'),
+          layout.valueFormat,
+          layout.valueDelimiter,
+          layout.value.map((f) => f.name),
+          'the value',
+        );
+        for (const c of valueConvert) row[c.name] = c.fn(raw[c.name]);
+      }
+      for (const k of keyConvert) row[k.column] = k.fn(rawKey[k.name]);
+      for (const x of meta) row[x.name] = x.get(m);
+      if (value === null) row[ROW_KIND] = '-D';
+      return row;
+    },
+  });
+  return env.fromSource(source, name).uid(node.uid);
+}
+
+/**
+ * Writes a changelog to an upsert-kafka topic (Flink's upsert-kafka sink): `+I`/`+U` as the row
+ * under its primary key, `-D` as a tombstone (the key without a value), `-U` dropped (the `+U`
+ * after it overwrites the key). Records of a key go to one partition (the key's hash), in order.
+ */
+function upsertKafkaSink(input: DataStream<Row>, node: SinkNode): void {
+  const { table, options, fields } = node;
+  const layout = upsertLayout(table, options, fields, node.primaryKey);
+  const keyValues = externalValues(layout.key.map((k) => ({ name: k.column, type: k.type })));
+  const valueValues = externalValues(layout.value);
+  const encode = (vs: unknown[], names: string[], format: 'csv' | 'json', delimiter: string): string => {
+    if (format === 'csv') return vs.map((v) => csvField(v, delimiter)).join(delimiter);
+    const o: Row = {};
+    names.forEach((n, i) => (o[n] = vs[i]));
+    return JSON.stringify(o);
+  };
+  const keyNames = layout.key.map((k) => k.name);
+  const valueNames = layout.value.map((f) => f.name);
+  const guarantee = options['sink.delivery-guarantee'] ?? 'at-least-once';
+  if (!['at-least-once', 'exactly-once', 'none'].includes(guarantee))
+    throw configError(`table '${table}': 'sink.delivery-guarantee' must be exactly-once, at-least-once or none, got '${guarantee}'`);
+  const sink = kafkaSink<Row>({
+    brokers: required(table, options, 'properties.bootstrap.servers').split(','),
+    topic: required(table, options, 'topic'),
+    guarantee: guarantee === 'exactly-once' ? 'exactly-once' : 'at-least-once',
+    transactionalIdPrefix: options['sink.transactional-id-prefix'] ?? `weir-sql-${table}`,
+    key: (r) => encode(keyValues(r), keyNames, layout.keyFormat, layout.keyDelimiter),
+    serializer: (r) => (r[ROW_KIND] === '-D' ? null : encode(valueValues(r), valueNames, layout.valueFormat, layout.valueDelimiter)),
+    name: `${table} (upsert-kafka)`,
+  });
+  input
+    .filter((r: Row) => r[ROW_KIND] !== '-U')
+    .name(`${table}: drop -U`)
+    .uid(`${node.uid}/drop-update-before`)
+    .sinkTo(sink)
+    .name(`${table} (upsert-kafka)`)
+    .uid(node.uid);
 }
 
 /** datagen's per-field generators: `fields.<name>.kind` = random (default) | sequence, with min/max/length/start/end. */
@@ -546,6 +785,9 @@ export function sinkFor(input: DataStream<Row>, node: SinkNode): void {
       input.sinkTo(sink).name(`${table} (kafka)`).uid(node.uid);
       return;
     }
+    case 'upsert-kafka':
+      upsertKafkaSink(input, node);
+      return;
     case 'filesystem': {
       const path = required(table, options, 'path');
       const format = required(table, options, 'format');

@@ -106,6 +106,10 @@ export function describeProducer(n: PlanNode): string {
       return `Rank(rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=${n.limit}], partitionBy=[${(n.text?.partitionBy ?? []).join(', ')}], orderBy=[${(n.text?.orderBy ?? []).join(', ')}], select=[${n.fields.map((f) => f.name).join(', ')}])`;
     case 'deduplicate':
       return `Deduplicate(keep=[${n.keep === 'first' ? 'FirstRow' : 'LastRow'}], key=[${(n.keyText ?? []).join(', ')}], order=[${n.time.toUpperCase()}])`;
+    case 'source':
+      return n.upsert === true
+        ? `ChangelogNormalize(key=[${(n.primaryKey ?? []).join(', ')}])`
+        : `TableSourceScan(table=[[default_catalog, default_database, ${n.table}]], fields=[${n.fields.map((f) => f.name).join(', ')}])`;
     case 'calc':
       return `Calc(select=[${n.projection.map((p) => p.name).join(', ')}])`;
     case 'union':
@@ -130,12 +134,12 @@ function producerOf(n: PlanNode, byId: (id: number) => PlanNode): PlanNode {
   return cur;
 }
 
-/** Connectors whose sinks consume updates: print shows the kinds, blackhole drops everything, collect keeps them for the client. */
-const UPDATING_SINKS = new Set(['print', 'blackhole', 'collect']);
+/** Connectors whose sinks consume updates: print shows the kinds, blackhole drops everything, collect keeps them for the client, upsert-kafka writes by primary key. */
+const UPDATING_SINKS = new Set(['print', 'blackhole', 'collect', 'upsert-kafka']);
 
 const WHY: Record<string, string> = {
   filesystem: 'the filesystem sink writes append-only files, which cannot retract a row it has written',
-  kafka: "the 'kafka' connector is append-only (Flink's 'upsert-kafka' writes updates by primary key; weir has no upsert-kafka yet)",
+  kafka: "the 'kafka' connector is append-only (the 'upsert-kafka' connector writes updates by primary key)",
   datastream: 'toDataStream() takes insert-only tables; use toChangelogStream() for an updating one',
 };
 

@@ -17,7 +17,8 @@ import {
   type Rel,
   type ScopeField,
 } from './planner.ts';
-import { planLookupJoin } from './plan-lookup.ts';
+import { isLookupJoin, planLookupJoin } from './plan-lookup.ts';
+import { planTemporalJoin } from './plan-temporal.ts';
 
 /** Window properties of a relation: the row properties holding window_start and window_end of its windows. */
 export interface WindowProps {
@@ -92,13 +93,13 @@ export function assignWindows(host: JoinHost, rel: Rel): Rel {
   return { node: node.id, fields, windowed: { spec: window, start: 'window_start', end: 'window_end' } };
 }
 
-function conjuncts(e: Expr | undefined): Expr[] {
+export function conjuncts(e: Expr | undefined): Expr[] {
   if (e === undefined) return [];
   if (e.kind === 'binary' && e.op === 'AND') return [...conjuncts(e.left), ...conjuncts(e.right)];
   return [e];
 }
 
-function andAll(es: Expr[]): Expr | undefined {
+export function andAll(es: Expr[]): Expr | undefined {
   if (es.length === 0) return undefined;
   return es.reduce((a, b) => ({ kind: 'binary', op: 'AND', left: a, right: b, loc: { ...a.loc, end: Math.max(a.loc.end, b.loc.end) } }));
 }
@@ -114,7 +115,7 @@ function hasSubquery(e: Expr): boolean {
 const isInnerType = (t: JoinFrom['type']): boolean => t === 'INNER' || t === 'COMMA' || t === 'CROSS';
 
 /** The output of a join: the left's columns then the right's, a clashing name made unique as Flink does (`id`, `id0`). */
-function joinOutput(left: readonly ScopeField[], right: readonly ScopeField[]) {
+export function joinOutput(left: readonly ScopeField[], right: readonly ScopeField[]) {
   const taken = new Set<string>();
   const output: JoinNode['output'] = [];
   const fields: ScopeField[] = [];
@@ -137,11 +138,13 @@ function joinOutput(left: readonly ScopeField[], right: readonly ScopeField[]) {
 /** The columns of a FROM item, without planning it (a join's are its sides'). */
 function fieldsOf(host: JoinHost, f: FromItem, text: string): ScopeField[] {
   if (f.kind === 'join') return joinOutput(fieldsOf(host, f.left, text), fieldsOf(host, f.right, text)).fields;
-  return host.scratch(() => host.planFrom(f, text).fields);
+  // a versioned table's columns are its table's (the temporal join plans its AS OF)
+  const plain = f.kind === 'table' && f.systemTimeAsOf !== undefined ? { ...f, systemTimeAsOf: undefined } : f;
+  return host.scratch(() => host.planFrom(plain, text).fields);
 }
 
 /** Which sides the column references of `e` read ('l', 'r'); unknown columns are left to the full scope's error. */
-function sidesOf(e: Expr, left: Scope, right: Scope): Set<Side> {
+export function sidesOf(e: Expr, left: Scope, right: Scope): Set<Side> {
   const sides = new Set<Side>();
   walk(e, (x) => {
     if (x.kind !== 'ref') return;
@@ -161,7 +164,7 @@ function sidesOf(e: Expr, left: Scope, right: Scope): Set<Side> {
 }
 
 /** Whether the node's rows carry row kinds (an updating input: the other helper's nodes mark themselves `updating`). */
-function isUpdating(host: JoinHost, id: number): boolean {
+export function isUpdating(host: JoinHost, id: number): boolean {
   const n = host.node(id) as PlanNode & { updating?: boolean };
   if (n.updating === true) return true;
   if (n.kind === 'calc') return isUpdating(host, n.input);
@@ -199,7 +202,8 @@ export function stateTtlMs(text: string | undefined): number | undefined {
  * comes back to be applied after the join.
  */
 export function planJoin(host: JoinHost, f: JoinFrom, where: Expr | undefined, text: string): { rel: Rel; where?: Expr } {
-  if (f.right.kind === 'table' && f.right.systemTimeAsOf !== undefined) return { rel: planLookupJoin(host, f, text), where };
+  if (f.right.kind === 'table' && f.right.systemTimeAsOf !== undefined && isLookupJoin(host, f, text))
+    return { rel: planLookupJoin(host, f, text), where };
   const taken: Expr[] = [];
   const rest: Expr[] = [];
   if (isInnerType(f.type)) for (const c of conjuncts(where)) (containsAggregate(c) || hasSubquery(c) ? rest : taken).push(c);
@@ -208,7 +212,7 @@ export function planJoin(host: JoinHost, f: JoinFrom, where: Expr | undefined, t
 }
 
 /** Plans one side: an inner join below takes the pushed conjuncts; anything else gets them as a filter. */
-function planSide(host: JoinHost, f: FromItem, pushed: Expr[], text: string): Rel {
+export function planSide(host: JoinHost, f: FromItem, pushed: Expr[], text: string): Rel {
   if (f.kind === 'join' && isInnerType(f.type)) return planJoinWith(host, f, pushed, text);
   const planned = host.planFrom(f, text);
   const rel = planned.window !== undefined ? assignWindows(host, planned) : planned;
@@ -313,6 +317,7 @@ function boundsOf(c: Expr, left: Scope, right: Scope): Bound[] {
 }
 
 function planJoinWith(host: JoinHost, f: JoinFrom, extra: Expr[], text: string): Rel {
+  if (f.right.kind === 'table' && f.right.systemTimeAsOf !== undefined) return planTemporalJoin(host, f, extra, text);
   const what = f.type === 'COMMA' ? 'FROM a, b' : `${f.type} JOIN`;
   const inner = isInnerType(f.type);
   const joinType: JoinNode['joinType'] = inner ? 'INNER' : (f.type as JoinNode['joinType']);

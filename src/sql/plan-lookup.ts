@@ -89,6 +89,13 @@ function tableColumn(e: Expr, scope: Scope): string | undefined {
  * attribute: the ON condition's equalities between an input expression and a column of `t` are the
  * lookup keys (at least one); its other conjuncts are the residual condition.
  */
+/** Whether a `FOR SYSTEM_TIME AS OF` join reads the left side's processing time (a lookup join), not its rowtime (a temporal join). */
+export function isLookupJoin(host: JoinHost, f: Extract<FromItem, { kind: 'join' }>, text: string): boolean {
+  const right = f.right as Extract<FromItem, { kind: 'table' }>;
+  const leftFields = host.scratch(() => host.planFrom(f.left, text).fields);
+  return compileExpr(right.systemTimeAsOf as Expr, new Scope(leftFields, text)).type.time !== 'rowtime';
+}
+
 export function planLookupJoin(host: JoinHost, f: Extract<FromItem, { kind: 'join' }>, text: string): Rel {
   const right = f.right as Extract<FromItem, { kind: 'table' }>;
   if (f.type !== 'INNER' && f.type !== 'LEFT') throw unsupported(`${f.type} JOIN … FOR SYSTEM_TIME AS OF (a lookup join is INNER or LEFT)`);

@@ -81,6 +81,16 @@ export interface SourceNode {
   fields: PlanField[];
   /** Event time: the rowtime column and the watermark expression. */
   watermark?: { column: string; expr: PlanExpr };
+  /** The table's PRIMARY KEY (NOT ENFORCED) columns. */
+  primaryKey?: string[];
+  /** The connector reads a changelog: rows carry `$kind` (upsert-kafka, `fromChangelogStream`, a changelog format). */
+  updating?: true;
+  /**
+   * The changelog is upserts by `primaryKey` (`+U` without `-U`, `-D` with only the key): the
+   * source is followed by Flink's ChangelogNormalize, keyed state of each key's last row, which
+   * turns it into a full changelog (`+I` first, `-U`/`+U` after, `-D` with the old row).
+   */
+  upsert?: true;
 }
 
 /** Filter and projection, compiled into one function. */
@@ -167,8 +177,10 @@ export interface SinkNode {
   connector: string;
   options: Record<string, string>;
   fields: PlanField[];
-  /** The input is updating (only sinks that consume changes accept it: print, blackhole, collect). */
+  /** The input is updating (only sinks that consume changes accept it: print, blackhole, collect, upsert-kafka). */
   updating?: true;
+  /** The sink table's PRIMARY KEY (upsert-kafka writes each row under it). */
+  primaryKey?: string[];
 }
 
 /** One node of a plan; inputs always come before the nodes that read them. */
@@ -212,8 +224,11 @@ export interface JoinNode {
   kind: 'join';
   id: number;
   uid: string;
-  /** regular: both sides kept in keyed state; interval: rows kept while a time bound can still match; window: per window, fired by the watermark. */
-  strategy: 'regular' | 'interval' | 'window';
+  /**
+   * regular: both sides kept in keyed state; interval: rows kept while a time bound can still match; window: per window, fired by the watermark;
+   * temporal: `FOR SYSTEM_TIME AS OF` a rowtime, each left row joined with the right's version valid at its time (`src/sql/plan-temporal.ts`).
+   */
+  strategy: 'regular' | 'interval' | 'window' | 'temporal';
   joinType: 'INNER' | 'LEFT' | 'RIGHT' | 'FULL';
   left: number;
   right: number;
@@ -229,6 +244,8 @@ export interface JoinNode {
   condition?: PlanExpr;
   /** Interval join: `right.rightTime - left.leftTime` lies between `lower` and `upper` (ms). */
   interval?: { leftTime: string; rightTime: string; lower: number; lowerInclusive: boolean; upper: number; upperInclusive: boolean };
+  /** Temporal join: the left row's time (the AS OF column) and the versioned right table's rowtime column. */
+  temporal?: { leftTime: string; rightTime: string };
   /** Window join: the window property columns of each side. */
   window?: { leftStart: string; leftEnd: string; rightStart: string; rightEnd: string };
   /** Inputs whose rows carry a row kind (-U/-D): the join retracts them from state. */

@@ -7,6 +7,7 @@ import { reuseSubplans } from './plan-reuse.ts';
 import { currentOptions } from './plan-lookup.ts';
 import type { UserFunction, UserFunctionRef } from './user-functions.ts';
 import { assignWindows, planJoin, windowPropOf, windowedAfterProjection, type JoinHost, type WindowProps } from './plan-joins.ts';
+import { sinkPrimaryKey, sourceChangelog } from './plan-temporal.ts';
 import { RANK_QUALIFIER, markChangelog, planTopN, rankSubquery, type GroupAggNode, type TopNPlanner } from './plan-changelog.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -963,6 +964,7 @@ export class Planner {
       connector: target.options.connector,
       options: target.options,
       fields,
+      ...sinkPrimaryKey(target),
     });
     return { version: 1, jobName: `insert-into_${s.table}`, nodes: reuseSubplans(this.nodes, this.config), config: { ...this.config } };
   }
@@ -1096,6 +1098,7 @@ export class Planner {
       computed,
       fields,
       watermark,
+      ...sourceChangelog(entry),
     });
     return { node: node.id, fields: fields.map((f) => ({ ...f, qualifier: alias ?? name })) };
   }

@@ -32,6 +32,8 @@ import {
 } from './plan.ts';
 import { WindowAttachedAssigner, buildJoin, buildWindowAssign } from './ops/joins.ts';
 import { buildGroupAgg } from './ops/group-agg.ts';
+import { buildTemporalJoin } from './ops/temporal-join.ts';
+import { buildChangelogNormalize } from './ops/changelog-normalize.ts';
 import { buildDeduplicate, buildRank } from './ops/rank.ts';
 import { buildLookupJoin } from './ops/lookup-join.ts';
 
@@ -248,10 +250,13 @@ function fromDataStream(node: SourceNode, inputs: readonly DataStream<Row>[]): D
   if (input === undefined)
     throw configError(`table '${node.table}': connector 'datastream' is made by StreamTableEnvironment.fromDataStream(), not by DDL`);
   const names = node.physical.map((f) => f.name);
+  const changelog = node.updating === true;
   return input
     .map((r: Row) => {
       const out: Row = {};
       for (const n of names) out[n] = r[n] ?? null;
+      // fromChangelogStream: the kind comes along; '+I' stays absent, as everywhere
+      if (changelog && r[ROW_KIND] !== undefined && r[ROW_KIND] !== '+I') out[ROW_KIND] = r[ROW_KIND];
       return out;
     })
     .name(`${node.table} (from DataStream)`)
@@ -276,8 +281,10 @@ function buildSource(
     const column = node.watermark.column;
     const expr = compileFunction(node.watermark.expr.code);
     const interval = intervalOf(config['pipeline.auto-watermark-interval'] ?? '0');
-    strategy = WatermarkStrategy.forGenerator<Row>(() => new SqlWatermarks(expr, interval === 0)).withTimestampAssigner((r) => {
+    strategy = WatermarkStrategy.forGenerator<Row>(() => new SqlWatermarks(expr, interval === 0)).withTimestampAssigner((r, recordTs) => {
       const ts = r[column];
+      // an upsert source's delete (a Kafka tombstone) has only its key: it keeps the record's time
+      if (typeof ts !== 'number' && node.upsert === true && r[ROW_KIND] === '-D') return recordTs ?? 0;
       if (typeof ts !== 'number')
         throw new Error(
           `table '${node.table}': rowtime column '${column}' is ${ts === null ? 'NULL' : typeof ts} in a row; event time needs a timestamp`,
@@ -299,6 +306,7 @@ function buildSource(
   if (strategy !== undefined && !inSource) {
     stream = sameChain(stream.assignTimestampsAndWatermarks(strategy).name(`${node.table}: watermarks`).uid(`${node.uid}/watermarks`));
   }
+  if (node.upsert === true) stream = buildChangelogNormalize(stream, node);
   return stream;
 }
 
@@ -418,7 +426,10 @@ export function buildGraph(env: StreamExecutionEnvironment, plan: SqlPlan, input
         streams.set(node.id, buildWindowAssign(get(node.input), node, assignerFor(node.window)));
         break;
       case 'join':
-        streams.set(node.id, buildJoin(get(node.left), get(node.right), node));
+        streams.set(
+          node.id,
+          node.strategy === 'temporal' ? buildTemporalJoin(get(node.left), get(node.right), node) : buildJoin(get(node.left), get(node.right), node),
+        );
         break;
       case 'group-agg':
         streams.set(node.id, buildGroupAgg(get(node.input), node, plan.config));

@@ -35,17 +35,20 @@ export class Schema {
     readonly columns: readonly SchemaColumn[],
     /** The rowtime column and its watermark expression. */
     readonly watermark?: { column: string; expression: string },
+    /** The PRIMARY KEY (NOT ENFORCED) columns. */
+    readonly primaryKey?: readonly string[],
   ) {}
 
   /** A builder (Flink's `Schema.newBuilder()`). */
   static newBuilder(): SchemaBuilder {
-    return new SchemaBuilder((columns, watermark) => new Schema(columns, watermark));
+    return new SchemaBuilder((columns, watermark, primaryKey) => new Schema(columns, watermark, primaryKey));
   }
 
   /** The table's column list as DDL. */
   ddl(): string {
     const parts = this.columns.map((c) => ('type' in c ? `${quote(c.name)} ${c.type}` : `${quote(c.name)} AS ${c.expression}`));
     if (this.watermark !== undefined) parts.push(`WATERMARK FOR ${quote(this.watermark.column)} AS ${this.watermark.expression}`);
+    if (this.primaryKey !== undefined) parts.push(`PRIMARY KEY (${this.primaryKey.map(quote).join(', ')}) NOT ENFORCED`);
     return parts.join(', ');
   }
 }
@@ -54,7 +57,10 @@ export class Schema {
 export class SchemaBuilder {
   private readonly columns: SchemaColumn[] = [];
   private wm: { column: string; expression: string } | undefined;
-  constructor(private readonly make: (columns: SchemaColumn[], watermark?: { column: string; expression: string }) => Schema) {}
+  private pk: string[] | undefined;
+  constructor(
+    private readonly make: (columns: SchemaColumn[], watermark?: { column: string; expression: string }, primaryKey?: string[]) => Schema,
+  ) {}
 
   /** A physical column: the stream's objects' property `name`, of SQL type `type` (e.g. `'BIGINT'`, `'STRING'`). */
   column(name: string, type: string): this {
@@ -74,9 +80,15 @@ export class SchemaBuilder {
     return this;
   }
 
+  /** The primary key (Flink's `primaryKey(…)`, NOT ENFORCED): a changelog table's rows are identified by it; a versioned table needs one. */
+  primaryKey(...columns: string[]): this {
+    this.pk = columns;
+    return this;
+  }
+
   /** The schema. */
   build(): Schema {
-    return this.make([...this.columns], this.wm);
+    return this.make([...this.columns], this.wm, this.pk);
   }
 }
 
@@ -146,7 +158,21 @@ export class StreamTableEnvironment {
     this.register(name, stream as unknown as DataStream<object>, schema);
   }
 
-  private register(name: string, stream: DataStream<object>, schema: Schema | undefined): void {
+  /**
+   * A changelog DataStream as a table (Flink's `fromChangelogStream`): each object's `$kind`
+   * property (`ROW_KIND`: '+I' | '-U' | '+U' | '-D'; absent means '+I') is its row kind.
+   * `changelogMode` 'all' (the default) takes the kinds as they are; 'upsert' (Flink's
+   * `ChangelogMode.upsert()`) takes `+I`/`+U` as upserts and `-D` as deletes by the schema's
+   * primary key, which then is required, and normalizes them in keyed state (Flink's
+   * ChangelogNormalize): `-U` with the old row before each `+U`, `-D` with the old row.
+   */
+  fromChangelogStream<T extends object>(stream: DataStream<T>, schema?: Schema, changelogMode: 'all' | 'upsert' = 'all'): StreamTable {
+    const name = `UnnamedTable$${this.unnamed++}`;
+    this.register(name, stream as unknown as DataStream<object>, schema, changelogMode);
+    return new StreamTable(name);
+  }
+
+  private register(name: string, stream: DataStream<object>, schema: Schema | undefined, changelog?: 'all' | 'upsert'): void {
     if (schema === undefined || schema.columns.length === 0)
       throw configError(
         `fromDataStream('${name}'): weir needs a Schema with the columns' SQL types (Schema.newBuilder().column(name, type)…); JavaScript objects carry no types`,
@@ -154,7 +180,7 @@ export class StreamTableEnvironment {
     const index = this.inputs.length;
     this.inputs.push(stream as unknown as DataStream<Row>);
     this.log.push(
-      `CREATE TEMPORARY TABLE ${quote(name)} (${schema.ddl()}) WITH ('connector' = '${DATASTREAM_CONNECTOR}', 'datastream.index' = '${index}')`,
+      `CREATE TEMPORARY TABLE ${quote(name)} (${schema.ddl()}) WITH ('connector' = '${DATASTREAM_CONNECTOR}', 'datastream.index' = '${index}'${changelog === undefined ? '' : `, 'datastream.changelog' = '${changelog}'`})`,
     );
   }
 

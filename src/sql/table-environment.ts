@@ -186,7 +186,7 @@ export function explainPlan(plan: SqlPlan): string {
   const describe = (n: PlanNode): string => {
     switch (n.kind) {
       case 'source':
-        return `TableSourceScan(table=[${n.table}], connector=[${n.connector}], fields=[${n.fields.map((f) => f.name).join(', ')}]${n.watermark ? `, watermark=[${n.watermark.column}: ${n.watermark.expr.code}]` : ''})`;
+        return `TableSourceScan(table=[${n.table}], connector=[${n.connector}], fields=[${n.fields.map((f) => f.name).join(', ')}]${n.watermark ? `, watermark=[${n.watermark.column}: ${n.watermark.expr.code}]` : ''}${n.updating ? `, changelog=[${n.upsert ? `upsert, normalized by ${(n.primaryKey ?? []).join(', ')}` : 'all'}]` : ''})`;
       case 'calc':
         return `Calc(select=[${n.projection.map((p) => p.name).join(', ')}]${n.filter ? `, where=[${n.filter.code}]` : ''})`;
       case 'window-agg':
@@ -204,7 +204,7 @@ export function explainPlan(plan: SqlPlan): string {
       case 'window-assign':
         return `WindowTableFunction(window=[${JSON.stringify(n.window)}], time=[${n.timeColumn}])`;
       case 'join':
-        return `${{ regular: 'Join', interval: 'IntervalJoin', window: 'WindowJoin' }[n.strategy]}(joinType=[${n.joinType}], keys=[${n.leftKeys.length}]${n.condition ? `, where=[${n.condition.code}]` : ''}${n.updating ? ', changelog=[true]' : ''}, select=[${n.fields.map((f) => f.name).join(', ')}])`;
+        return `${{ regular: 'Join', interval: 'IntervalJoin', window: 'WindowJoin', temporal: 'TemporalJoin' }[n.strategy]}(joinType=[${n.joinType}], keys=[${n.leftKeys.length}]${n.condition ? `, where=[${n.condition.code}]` : ''}${n.updating ? ', changelog=[true]' : ''}, select=[${n.fields.map((f) => f.name).join(', ')}])`;
     }
   };
   const visit = (n: PlanNode, depth: number) => {

@@ -36,7 +36,7 @@ describe('changelog errors', () => {
 
   it('the append kafka sink refuses an updating query (upsert-kafka would take it)', async () => {
     expect((await failure('INSERT INTO topic SELECT customer, order_id FROM latest')).message).toBe(
-      "Table sink 'topic' doesn't support consuming update changes which is produced by node Deduplicate(keep=[LastRow], key=[order_id], order=[ROWTIME]): the 'kafka' connector is append-only (Flink's 'upsert-kafka' writes updates by primary key; weir has no upsert-kafka yet)",
+      "Table sink 'topic' doesn't support consuming update changes which is produced by node Deduplicate(keep=[LastRow], key=[order_id], order=[ROWTIME]): the 'kafka' connector is append-only (the 'upsert-kafka' connector writes updates by primary key)",
     );
   });
 

@@ -108,9 +108,13 @@ describe('SQL errors', () => {
   it('refuses a table without a connector, an unknown connector and an unknown option by name', async () => {
     expect((await failure('CREATE TABLE t (a INT)')).message).toBe("table 't' needs a 'connector' option in its WITH clause");
     await env.executeSql("CREATE TABLE k (a INT) WITH ('connector' = 'upsert-kafka', 'topic' = 'x')");
+    await env.executeSql("CREATE TABLE u (a INT) WITH ('connector' = 'unknown-thing')");
     await env.executeSql("CREATE TABLE f (a INT) WITH ('connector' = 'filesystem', 'path' = '/x', 'format' = 'csv', 'csv.quote' = '|')");
     await env.executeSql("CREATE TABLE p (a INT) WITH ('connector' = 'print')");
-    expect((await failure('INSERT INTO p SELECT a FROM k')).message).toBe("table 'k': not supported yet: the 'upsert-kafka' SQL connector");
+    expect((await failure('INSERT INTO p SELECT a FROM k')).message).toBe(
+      "table 'k': the 'upsert-kafka' connector requires a PRIMARY KEY: declare one with PRIMARY KEY (col, …) NOT ENFORCED",
+    );
+    expect((await failure('INSERT INTO p SELECT a FROM u')).message).toMatch(/^table 'u': unknown connector 'unknown-thing'; weir has /);
     expect((await failure('INSERT INTO p SELECT a FROM f')).message).toBe(
       "table 'f': unsupported option 'csv.quote' for connector 'filesystem'; supported: connector, path, format, csv.field-delimiter, csv.ignore-parse-errors, json.ignore-parse-errors, source.monitor-interval, sink.rolling-policy.file-size, sink.rolling-policy.rollover-interval",
     );

@@ -266,7 +266,7 @@ export function buildJoin(left: DataStream<Row>, right: DataStream<Row>, node: J
     .connect(right)
     .keyBy(keys.leftKey, keys.rightKey)
     .process<Row>(fn)
-    .name(`${{ regular: 'Join', interval: 'IntervalJoin', window: 'WindowJoin' }[node.strategy]}(${node.joinType})`)
+    .name(`${{ regular: 'Join', interval: 'IntervalJoin', window: 'WindowJoin', temporal: 'TemporalJoin' }[node.strategy]}(${node.joinType})`)
     .uid(node.uid);
 }
 

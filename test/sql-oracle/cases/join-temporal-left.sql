@@ -1,0 +1,19 @@
+-- A LEFT temporal join: an order before its currency's first version, or of a currency without versions, is padded with NULLs; a condition on the versioned side rejects the version without falling back to an older one.
+CREATE TABLE fx_orders (
+    id INT,
+    currency STRING,
+    amount BIGINT,
+    ts TIMESTAMP(3),
+    WATERMARK FOR ts AS ts - INTERVAL '5' SECOND
+) WITH ('connector' = 'filesystem', 'path' = 'test/sql-oracle/cases/data/fx-orders.csv', 'format' = 'csv');
+
+CREATE TABLE rates (
+    currency STRING,
+    rate DOUBLE,
+    ts TIMESTAMP(3),
+    WATERMARK FOR ts AS ts - INTERVAL '5' SECOND,
+    PRIMARY KEY (currency) NOT ENFORCED
+) WITH ('connector' = 'filesystem', 'path' = 'test/sql-oracle/cases/data/rates.csv', 'format' = 'csv');
+
+SELECT o.id, o.currency, o.amount * r.rate AS converted, r.ts AS rate_time
+FROM fx_orders AS o LEFT JOIN rates FOR SYSTEM_TIME AS OF o.ts AS r ON o.currency = r.currency AND r.rate < 1.18;
