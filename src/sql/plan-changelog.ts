@@ -106,6 +106,8 @@ export function describeProducer(n: PlanNode): string {
       return `Rank(rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=${n.limit}], partitionBy=[${(n.text?.partitionBy ?? []).join(', ')}], orderBy=[${(n.text?.orderBy ?? []).join(', ')}], select=[${n.fields.map((f) => f.name).join(', ')}])`;
     case 'deduplicate':
       return `Deduplicate(keep=[${n.keep === 'first' ? 'FirstRow' : 'LastRow'}], key=[${(n.keyText ?? []).join(', ')}], order=[${n.time.toUpperCase()}])`;
+    case 'over-agg':
+      return `OverAggregate(partitionBy=[${(n.text?.partitionBy ?? []).join(', ')}], orderBy=[${n.text?.orderBy ?? n.timeField} ASC], window=[${n.text?.frame ?? n.unit}], select=[${n.fields.map((f) => f.name).join(', ')}])`;
     case 'calc':
       return `Calc(select=[${n.projection.map((p) => p.name).join(', ')}])`;
     case 'union':
@@ -163,6 +165,10 @@ export function markChangelog(node: PlanNode, byId: (id: number) => PlanNode): v
     case 'window-agg':
       throw changelogError(
         `a window aggregate doesn't support consuming update changes which is produced by node ${describeProducer(producer)}: windows need an insert-only input`,
+      );
+    case 'over-agg':
+      throw changelogError(
+        `an OVER aggregate (OverAggregate) doesn't support consuming update changes which is produced by node ${describeProducer(producer)}: it needs an insert-only input`,
       );
     case 'deduplicate':
       throw changelogError(

@@ -1,6 +1,7 @@
 //! A SQL job's plan: plain data (operators, uids, types, expressions as JavaScript source) that workers rebuild the graph from without the parser.
 
 import type { DeduplicateNode, GroupAggNode, RankNode } from './plan-changelog.ts';
+import type { OverAggNode } from './plan-over.ts';
 
 /** A SQL type as the plan carries it. */
 export interface SqlType {
@@ -171,7 +172,17 @@ export interface SinkNode {
 
 /** One node of a plan; inputs always come before the nodes that read them. */
 export type PlanNode =
-  SourceNode | CalcNode | WindowAggNode | UnionNode | SinkNode | JoinNode | GroupAggNode | RankNode | DeduplicateNode | WindowAssignNode;
+  | SourceNode
+  | CalcNode
+  | WindowAggNode
+  | UnionNode
+  | SinkNode
+  | JoinNode
+  | GroupAggNode
+  | RankNode
+  | DeduplicateNode
+  | WindowAssignNode
+  | OverAggNode;
 
 /** A SQL job: its nodes and settings. */
 export interface SqlPlan {

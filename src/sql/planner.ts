@@ -5,6 +5,7 @@ import type { ColumnDef, Expr, FromItem, Query, QueryBody, Select, Statement, Ty
 import type { AggCall, PlanField, PlanNode, SinkNode, SourceNode, SqlPlan, SqlType, WindowSpec } from './plan.ts';
 import { reuseSubplans } from './plan-reuse.ts';
 import { assignWindows, planJoin, windowPropOf, windowedAfterProjection, type JoinHost, type WindowProps } from './plan-joins.ts';
+import { OVER_QUALIFIER, hasOverCall, planOver, type OverHost } from './plan-over.ts';
 import { RANK_QUALIFIER, markChangelog, planTopN, rankSubquery, type GroupAggNode, type TopNPlanner } from './plan-changelog.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -1211,6 +1212,10 @@ export class Planner {
         throw validationError(`type error in WHERE '${textAt(text, where)}': needs a BOOLEAN, got ${typeText(w.type)}`);
       filter = w.code;
     }
+    if (hasOverCall(s)) {
+      if (aggregated) throw unsupported('OVER aggregates in a SELECT with GROUP BY or aggregates (aggregate in a nested subquery first)');
+      return planOver(this.overHost(text), s, filter === undefined ? input : this.filtered(input, filter));
+    }
     if (!aggregated) {
       const projection: { name: string; expr: { code: string } }[] = [];
       const fields: ScopeField[] = [];
@@ -1218,7 +1223,7 @@ export class Planner {
         if (item.kind === 'star') {
           for (const f of input.fields) {
             if (item.qualifier !== undefined && f.qualifier !== item.qualifier) continue;
-            if (f.qualifier === RANK_QUALIFIER) continue; // a Top-N's row number is read by name only
+            if (f.qualifier === RANK_QUALIFIER || f.qualifier === OVER_QUALIFIER) continue; // a Top-N's row number is read by name only
             // a name both sides of a join have shows as the join's column (`id`, `id0`), as in Flink
             const column = f.column ?? f.name;
             const name = input.fields.filter((x) => x.name === f.name).length > 1 ? column : f.name;
@@ -1248,6 +1253,28 @@ export class Planner {
       return { node: node.id, fields, windowed: windowedAfterProjection(input.windowed, projection) };
     }
     return this.planAggregate(s, input, scope, filter, text);
+  }
+
+  /** What OVER planning (plan-over.ts) needs of the planner. */
+  private overHost(text: string): OverHost {
+    return {
+      add: (node) => this.add(node),
+      aggregateCall: (e, scope) => this.aggregateCall(e, scope, text),
+      planSelectOn: (s, input) => this.planSelectOn(s, input, text),
+      text,
+    };
+  }
+
+  /** `input` through a calc keeping the rows `filter` accepts, its fields (and their qualifiers) as they were. */
+  private filtered(input: Rel, filter: string): Rel {
+    const node = this.add<PlanNode & { kind: 'calc' }>({
+      kind: 'calc',
+      input: input.node,
+      filter: { code: filter },
+      projection: input.fields.map((f) => ({ name: f.column ?? f.name, expr: { code: `r[${JSON.stringify(f.column ?? f.name)}]` } })),
+      fields: input.fields.map((f) => ({ name: f.column ?? f.name, type: f.type })),
+    });
+    return { ...input, node: node.id };
   }
 
   private planAggregate(s: Select, input: Rel, scope: Scope, filter: string | undefined, text: string): Rel {

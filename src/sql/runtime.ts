@@ -33,6 +33,7 @@ import {
 import { WindowAttachedAssigner, buildJoin, buildWindowAssign } from './ops/joins.ts';
 import { buildGroupAgg } from './ops/group-agg.ts';
 import { buildDeduplicate, buildRank } from './ops/rank.ts';
+import { buildOverAgg } from './ops/over-agg.ts';
 
 type Row = Record<string, unknown>;
 
@@ -427,6 +428,9 @@ export function buildGraph(env: StreamExecutionEnvironment, plan: SqlPlan, input
         break;
       case 'deduplicate':
         streams.set(node.id, buildDeduplicate(get(node.input), node));
+        break;
+      case 'over-agg':
+        streams.set(node.id, buildOverAgg(get(node.input), node));
         break;
       case 'union': {
         const [first, ...rest] = node.inputs.map(get);

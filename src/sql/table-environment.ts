@@ -195,6 +195,7 @@ export function explainPlan(plan: SqlPlan): string {
       case 'group-agg':
       case 'rank':
       case 'deduplicate':
+      case 'over-agg':
         return describeProducer(n);
       case 'sink':
         return `Sink(table=[${n.table}], connector=[${n.connector}], fields=[${n.fields.map((f) => f.name).join(', ')}])`;
