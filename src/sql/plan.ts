@@ -2,6 +2,7 @@
 
 import type { DeduplicateNode, GroupAggNode, RankNode } from './plan-changelog.ts';
 import type { OverAggNode } from './plan-over.ts';
+import type { WindowRankNode } from './plan-window-rank.ts';
 
 /** A SQL type as the plan carries it. */
 export interface SqlType {
@@ -182,7 +183,8 @@ export type PlanNode =
   | RankNode
   | DeduplicateNode
   | WindowAssignNode
-  | OverAggNode;
+  | OverAggNode
+  | WindowRankNode;
 
 /** A SQL job: its nodes and settings. */
 export interface SqlPlan {

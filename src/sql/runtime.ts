@@ -34,6 +34,7 @@ import { WindowAttachedAssigner, buildJoin, buildWindowAssign } from './ops/join
 import { buildGroupAgg } from './ops/group-agg.ts';
 import { buildDeduplicate, buildRank } from './ops/rank.ts';
 import { buildOverAgg } from './ops/over-agg.ts';
+import { buildWindowRank } from './ops/window-rank.ts';
 
 type Row = Record<string, unknown>;
 
@@ -431,6 +432,9 @@ export function buildGraph(env: StreamExecutionEnvironment, plan: SqlPlan, input
         break;
       case 'over-agg':
         streams.set(node.id, buildOverAgg(get(node.input), node));
+        break;
+      case 'window-rank':
+        streams.set(node.id, buildWindowRank(get(node.input), node));
         break;
       case 'union': {
         const [first, ...rest] = node.inputs.map(get);
