@@ -140,6 +140,11 @@ export interface WindowAggNode {
    * each row's window is read from these columns instead of assigned from its timestamp.
    */
   attached?: { start: string; end: string };
+  /**
+   * The event-time column windows are assigned from (the TVF's DESCRIPTOR, the group window's
+   * argument), as Flink assigns them; it differs from the record's timestamp after a join.
+   */
+  timeField?: string;
   aggs: AggCall[];
   having?: PlanExpr;
   projection: { name: string; expr: PlanExpr }[];

@@ -1293,6 +1293,7 @@ export class Planner {
       inputNode = node.id;
     }
     let window: WindowSpec | undefined;
+    let timeField: string | undefined;
     const keyExprs: Expr[] = [];
     let sawStart = false;
     let sawEnd = false;
@@ -1302,6 +1303,7 @@ export class Planner {
         if (input.window !== undefined) throw validationError('a group window function cannot be used on a window table function');
         if (window !== undefined) throw validationError('only one group window is allowed in GROUP BY');
         window = this.groupWindow(g, scope, text);
+        timeField = columnOf(compileExpr(g.args[0], scope).code);
         groupWindowName.name = g.name;
         continue;
       }
@@ -1321,6 +1323,7 @@ export class Planner {
       if (!sawStart || !sawEnd)
         throw validationError('a window aggregate must GROUP BY both window_start and window_end of its window table function');
       window = input.window;
+      timeField = input.windowColumn;
     }
     // GROUP BY both window properties of a window aggregate's output: a cascading window aggregate
     let attached: { start: string; end: string } | undefined;
@@ -1424,6 +1427,7 @@ export class Planner {
       scalarKey: keys.length === 1 && !['ROW', 'ARRAY', 'MAP'].includes(keys[0].type.kind) ? true : undefined,
       window,
       ...(attached !== undefined ? { attached } : {}),
+      ...(attached === undefined && timeField !== undefined && window.proctime !== true ? { timeField } : {}),
       aggs,
       having,
       projection,
@@ -1488,6 +1492,12 @@ export class Planner {
         return { call, type: { ...withoutTime(arg.type), nullable: true } };
     }
   }
+}
+
+/** The row property a compiled column reference reads (`r["x"]` → `x`), or undefined for another expression. */
+function columnOf(code: string): string | undefined {
+  const m = /^r\[("(?:[^"\\]|\\.)*")\]$/.exec(code);
+  return m === null ? undefined : (JSON.parse(m[1]) as string);
 }
 
 export function uniqueNames(fields: ScopeField[]): void {

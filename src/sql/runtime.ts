@@ -310,6 +310,16 @@ function intervalOf(text: string): number {
   return Number(m[1]) * (m[2] === 's' ? 1000 : m[2] === 'min' ? 60_000 : 1);
 }
 
+/** `assigner` assigning each row by its `column` (its time attribute) instead of the record's timestamp; the rest inherited. */
+function byColumn(assigner: WindowAssigner<unknown, TimeWindow>, column: string): WindowAssigner<unknown, TimeWindow> {
+  const wrapped = Object.create(assigner) as WindowAssigner<unknown, TimeWindow>;
+  wrapped.assignWindows = (element, timestamp, context) => {
+    const t = (element as Row)[column];
+    return assigner.assignWindows(element, typeof t === 'number' ? t : timestamp, context);
+  };
+  return wrapped;
+}
+
 function buildWindowAgg(input: DataStream<Row>, node: WindowAggNode): DataStream<Row> {
   const keyFns = node.keys.map((k) => compileFunction(k.code));
   // One scalar key keys the state as itself (no text built per row); otherwise the JSON of the key list.
@@ -331,7 +341,9 @@ function buildWindowAgg(input: DataStream<Row>, node: WindowAggNode): DataStream
     .window(
       node.attached !== undefined
         ? (new WindowAttachedAssigner(node.attached.start, node.attached.end) as WindowAssigner<unknown, TimeWindow>)
-        : assignerFor(node.window),
+        : node.timeField !== undefined
+          ? byColumn(assignerFor(node.window), node.timeField)
+          : assignerFor(node.window),
     )
     .aggregate(
       aggregateFunction(node.aggs) as AggregateFunction<unknown, Acc[], unknown[]>,
