@@ -93,7 +93,8 @@ export function planOver(h: OverHost, s: Select, input: Rel): Rel {
       let spec = c.over as OverSpec;
       if (spec.name !== undefined) {
         const w = named.get(spec.name);
-        if (w === undefined) throw validationError(`window '${spec.name}' not found: name it in the SELECT's WINDOW clause, in '${textAt(text, c)}'`);
+        if (w === undefined)
+          throw validationError(`window '${spec.name}' not found: name it in the SELECT's WINDOW clause, in '${textAt(text, c)}'`);
         spec = w;
       }
       calls.push({ call: c, spec });
@@ -105,8 +106,12 @@ export function planOver(h: OverHost, s: Select, input: Rel): Rel {
   for (const c of calls) {
     if (!AGGREGATES.has(c.call.name)) {
       if (['ROW_NUMBER', 'RANK', 'DENSE_RANK'].includes(c.call.name))
-        throw unsupported(`${c.call.name}() outside Top-N (it needs an outer WHERE on its alias, as in Flink), in '${textAt(text, c.call)}'`);
-      throw validationError(`'${c.call.name}' is not an aggregate function, in '${textAt(text, c.call)}'; OVER takes COUNT, SUM, AVG, MIN or MAX`);
+        throw unsupported(
+          `${c.call.name}() outside Top-N (it needs an outer WHERE on its alias, as in Flink), in '${textAt(text, c.call)}'`,
+        );
+      throw validationError(
+        `'${c.call.name}' is not an aggregate function, in '${textAt(text, c.call)}'; OVER takes COUNT, SUM, AVG, MIN or MAX`,
+      );
     }
     if (specKey(c.spec) !== specKey(first.spec))
       throw unsupported(
@@ -125,7 +130,8 @@ export function planOver(h: OverHost, s: Select, input: Rel): Rel {
     throw validationError(
       `OVER windows' ordering in stream mode must be defined on a time attribute (a column with a WATERMARK, or PROCTIME()), got '${textAt(text, order.expr)}' in '${at}'`,
     );
-  if (order.desc) throw unsupported(`OVER ... ORDER BY ${textAt(text, order.expr)} DESC (a streaming OVER window is ordered ascending), in '${at}'`);
+  if (order.desc)
+    throw unsupported(`OVER ... ORDER BY ${textAt(text, order.expr)} DESC (a streaming OVER window is ordered ascending), in '${at}'`);
   const column = /^r\[("(?:[^"\\]|\\.)*")\]$/.exec(ordered.code);
   if (column === null) throw unsupported(`OVER ... ORDER BY a nested field, in '${at}'`);
   const timeField = JSON.parse(column[1]) as string;
@@ -178,5 +184,8 @@ export function planOver(h: OverHost, s: Select, input: Rel): Rel {
     aggFields,
     fields: [...inputFields, ...resultFields.map((f) => ({ name: f.name, type: f.type }))],
   });
-  return h.planSelectOn({ ...s, items, where: undefined, windows: undefined }, { node: node.id, fields: [...input.fields, ...resultFields] });
+  return h.planSelectOn(
+    { ...s, items, where: undefined, windows: undefined },
+    { node: node.id, fields: [...input.fields, ...resultFields] },
+  );
 }

@@ -68,7 +68,8 @@ export function planWindowRank(
       : null;
   const onTime = timeColumn !== null && (timeColumn === a.tvfTime || only?.type.time === 'rowtime');
   const spec: WindowSpec = w.spec;
-  const rnField = a.rn !== undefined ? [{ name: a.rn, type: { kind: 'BIGINT', nullable: false } as SqlType, qualifier: RANK_QUALIFIER }] : [];
+  const rnField =
+    a.rn !== undefined ? [{ name: a.rn, type: { kind: 'BIGINT', nullable: false } as SqlType, qualifier: RANK_QUALIFIER }] : [];
   const fields = [...a.input.fields, ...rnField];
   const node = p.add<WindowRankNode>({
     kind: 'window-rank',
@@ -78,7 +79,9 @@ export function planWindowRank(
     orderBy: a.order.map((o) => ({ expr: { code: o.code }, desc: o.desc })),
     limit: a.limit,
     ...(a.rn !== undefined ? { rankField: a.rn } : {}),
-    ...(a.limit === 1 && onTime ? { dedup: { keep: only?.desc === true ? ('last' as const) : ('first' as const), timeField: timeColumn } } : {}),
+    ...(a.limit === 1 && onTime
+      ? { dedup: { keep: only?.desc === true ? ('last' as const) : ('first' as const), timeField: timeColumn } }
+      : {}),
     text: {
       partitionBy: a.over.partitionBy.map((e) => p.textOf(e)),
       orderBy: a.over.orderBy.map((o) => `${p.textOf(o.expr)} ${o.desc ? 'DESC' : 'ASC'}`),
