@@ -160,6 +160,25 @@ describe("weir's known differences from Flink (each test fails once weir changes
   });
 });
 
+describe("weir's known differences from Flink: watermarks", () => {
+  it('an interval join holds no watermark back on weir: joined rows behind it are late for a window after the join', async () => {
+    const { weir, flink } = await weirAndFlink('known/window-over-interval-join');
+    expect(flink.error).toBeUndefined();
+    const key = (r: Record<string, unknown>) => `${String(r.window_start)} ${String(r.user)}`;
+    const byKey = (t: FinalTable) => new Map(t.rows.map((r) => [key(r), [r.n, r.total]]));
+    const w = byKey(weir);
+    const f = byKey(flink);
+    expect(w.size).toBe(7);
+    expect(f.size).toBe(7);
+    expect(w.get('1704067200000 alice')).toEqual([3, 10]);
+    expect(f.get('1704067200000 alice')).toEqual([5, 12]);
+    expect(w.get('1704067200000 bob')).toEqual([2, 8]);
+    expect(f.get('1704067200000 bob')).toEqual([3, 10]);
+    for (const k of f.keys()) if (!k.endsWith(' alice') && !k.endsWith(' bob')) expect(w.get(k)).toEqual(f.get(k));
+    for (const k of ['1704067210000 alice', '1704067220000 alice', '1704067220000 bob']) expect(w.get(k)).toEqual(f.get(k));
+  });
+});
+
 describe('the comparison reports differences', () => {
   it('names the rows weir misses and the rows it has beyond Flink, with counts', async () => {
     const { weir, flink } = await weirAndFlink('tumble-tvf-late');
