@@ -2,12 +2,12 @@
 
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { Expr, WindowSpec as OverSpec } from './ast.ts';
-import type { PlanExpr, PlanField, SqlType, WindowSpec } from './plan.ts';
+import type { PlanExpr, PlanField, SqlType } from './plan.ts';
 import { RANK_QUALIFIER, isUpdating, type PlannedRel, type RankOrder, type TopNPlanner } from './plan-changelog.ts';
 
 /**
  * A Top-N per window (Flink's WindowRank): rows are kept per partition and window until the
- * watermark (or, on processing-time windows, the clock) passes the window's end, then the first
+ * watermark passes the window's end, then the first
  * `limit` in ORDER BY order come out once, with their row number in `rankField` when the query reads
  * it. With `dedup`, one row per partition and window (Flink's WindowDeduplicate): the first (ASC) or
  * the last (DESC) by the time column. Append-only; rows for a window already emitted are dropped.
@@ -19,8 +19,8 @@ export interface WindowRankNode {
   input: number;
   /** PARTITION BY without the window properties. */
   partitionKeys: PlanExpr[];
-  /** The input columns holding window_start and window_end. */
-  window: { start: string; end: string; proctime?: true };
+  /** The input columns holding window_start and window_end (event-time windows). */
+  window: { start: string; end: string };
   orderBy: RankOrder[];
   limit: number;
   rankField?: string;
@@ -60,6 +60,11 @@ export function planWindowRank(
   if (!codes.includes(startCode) || !codes.includes(endCode)) return undefined;
   if (isUpdating(p.node(a.input.node)))
     throw validation(`a window Top-N (ROW_NUMBER() OVER (PARTITION BY window_start, window_end …)) needs an insert-only input`);
+  if (w.spec.proctime === true)
+    throw new WeirError('not supported yet: window Top-N on processing-time windows (rank an event-time window)', {
+      code: ErrorCodes.SQL_UNSUPPORTED,
+      domain: 'user',
+    });
   const partitionKeys = a.partitionKeys.filter((k) => k.code !== startCode && k.code !== endCode);
   const only = a.order.length === 1 ? a.order[0] : undefined;
   const timeColumn =
@@ -67,7 +72,6 @@ export function planWindowRank(
       ? (JSON.parse(/^r\[("(?:[^"\\]|\\.)*")\]$/.exec(only.code)?.[1] ?? 'null') as string | null)
       : null;
   const onTime = timeColumn !== null && (timeColumn === a.tvfTime || only?.type.time === 'rowtime');
-  const spec: WindowSpec = w.spec;
   const rnField =
     a.rn !== undefined ? [{ name: a.rn, type: { kind: 'BIGINT', nullable: false } as SqlType, qualifier: RANK_QUALIFIER }] : [];
   const fields = [...a.input.fields, ...rnField];
@@ -75,7 +79,7 @@ export function planWindowRank(
     kind: 'window-rank',
     input: a.input.node,
     partitionKeys,
-    window: { start: w.start, end: w.end, ...(spec.proctime === true ? { proctime: true as const } : {}) },
+    window: { start: w.start, end: w.end },
     orderBy: a.order.map((o) => ({ expr: { code: o.code }, desc: o.desc })),
     limit: a.limit,
     ...(a.rn !== undefined ? { rankField: a.rn } : {}),

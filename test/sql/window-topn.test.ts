@@ -136,6 +136,14 @@ describe('window Top-N and window deduplication', () => {
         FROM TABLE(TUMBLE(TABLE bids, DESCRIPTOR(ts), INTERVAL '10' SECOND))) WHERE rn <= 1`);
     expect(regular.updating).toBe(true);
     await regular.materialize();
+    await env.executeSql(`CREATE TABLE bids_pt (k STRING, price INT, pt AS PROCTIME())
+      WITH ('connector' = 'filesystem', 'path' = '${join(dir, 'bids.json')}', 'format' = 'json')`);
+    await expect(
+      env.explainSql(`
+        SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY n DESC) AS rn
+          FROM (SELECT window_start, window_end, k, COUNT(*) AS n FROM TABLE(TUMBLE(TABLE bids_pt, DESCRIPTOR(pt), INTERVAL '10' SECOND))
+                GROUP BY window_start, window_end, k)) WHERE rn <= 1`),
+    ).rejects.toThrow('not supported yet: window Top-N on processing-time windows');
     expect(
       await env.explainSql(`
       SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start ORDER BY price DESC) AS rn

@@ -36,18 +36,14 @@ export class WindowRankFunction extends KeyedProcessFunction<string, Row, Row> {
     this.compare = rankComparator(this.node);
   }
 
-  processElement(row: Row, ctx: KeyedProcessContext<string>, out: Collector<Row>): void {
-    void out;
+  processElement(row: Row, ctx: KeyedProcessContext<string>): void {
     const { window, limit, dedup } = this.node;
     const last = (row[window.end] as number) - 1;
-    const timers = ctx.timerService();
-    const now = window.proctime === true ? timers.currentProcessingTime() : ctx.currentWatermark();
-    if (last <= now) return; // the window has been emitted
+    if (last <= ctx.currentWatermark()) return; // the window has been emitted
     const list = this.top.value();
     if (list === undefined || list === null) {
       this.top.update([row]);
-      if (window.proctime === true) timers.registerProcessingTimeTimer(last);
-      else timers.registerEventTimeTimer(last);
+      ctx.timerService().registerEventTimeTimer(last);
       return;
     }
     if (dedup !== undefined) {
