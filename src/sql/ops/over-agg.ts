@@ -72,7 +72,7 @@ export class OverAggFunction extends KeyedProcessFunction<string, Row, Row> {
       }
       if (preceding === undefined) {
         const acc = this.state();
-        this.aggs.apply(acc, row, 1);
+        this.accumulate(acc, row);
         this.acc.update(acc);
         out.collect(this.output(row, acc));
         return;
@@ -113,11 +113,11 @@ export class OverAggFunction extends KeyedProcessFunction<string, Row, Row> {
       const acc = this.state();
       if (unit === 'ROWS') {
         for (const r of list) {
-          this.aggs.apply(acc, r, 1);
+          this.accumulate(acc, r);
           out.collect(this.output(r, acc));
         }
       } else {
-        for (const r of list) this.aggs.apply(acc, r, 1);
+        for (const r of list) this.accumulate(acc, r);
         for (const r of list) out.collect(this.output(r, acc));
       }
       this.acc.update(acc);
@@ -165,6 +165,12 @@ export class OverAggFunction extends KeyedProcessFunction<string, Row, Row> {
     }
     this.count.update(count);
     this.acc.update(acc);
+  }
+
+  /** Accumulates a row of an unbounded frame: nothing is retracted, so MIN/MAX keep their extreme without the multiset. */
+  private accumulate(acc: GroupState, row: Row): void {
+    this.aggs.apply(acc, row, 1);
+    for (const a of acc.accs) delete a.m;
   }
 
   private state(): GroupState {
