@@ -55,10 +55,18 @@ export type Expr =
 
 /** `OVER (PARTITION BY … ORDER BY … ROWS|RANGE BETWEEN …)`. */
 export interface WindowSpec {
+  /** `OVER w`: the window the SELECT's `WINDOW w AS (…)` clause names (the other fields are empty). */
+  name?: string;
   partitionBy: Expr[];
   orderBy: OrderItem[];
-  frame?: { unit: 'ROWS' | 'RANGE'; text: string };
+  frame?: { unit: 'ROWS' | 'RANGE'; text: string; start?: FrameBound; end?: FrameBound };
 }
+
+/** One bound of a window frame: `UNBOUNDED PRECEDING`, `CURRENT ROW`, `<offset> PRECEDING|FOLLOWING`. */
+export type FrameBound =
+  | { kind: 'unbounded'; direction: 'PRECEDING' | 'FOLLOWING' }
+  | { kind: 'current-row' }
+  | { kind: 'offset'; offset: Expr; direction: 'PRECEDING' | 'FOLLOWING' };
 
 /** `expr [ASC|DESC]`. */
 export interface OrderItem {
@@ -85,6 +93,8 @@ export interface Select {
   where?: Expr;
   groupBy: Expr[];
   having?: Expr;
+  /** `WINDOW w AS (…), …`: named windows of OVER aggregates. */
+  windows?: { name: string; spec: WindowSpec }[];
   loc: Loc;
 }
 

@@ -10,6 +10,7 @@ import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type {
   ColumnDef,
   Expr,
+  FrameBound,
   FromItem,
   Loc,
   OrderItem,
@@ -47,6 +48,7 @@ const KEYWORDS = [
   'GROUP',
   'BY',
   'HAVING',
+  'WINDOW',
   'AS',
   'AND',
   'OR',
@@ -848,7 +850,29 @@ class FlinkSqlParser extends EmbeddedActionsParser {
       this.CONSUME(K.HAVING);
       having = this.SUBRULE3(this.expression);
     });
-    return { kind: 'select', distinct, items, from, where, groupBy, having, loc: this.loc(first) };
+    const windows: { name: string; spec: WindowSpec }[] = [];
+    this.OPTION6(() => {
+      this.CONSUME(K.WINDOW);
+      this.AT_LEAST_ONE_SEP3({
+        SEP: Comma,
+        DEF: () => {
+          const name = this.SUBRULE(this.identifier);
+          this.CONSUME(K.AS);
+          windows.push({ name, spec: this.SUBRULE(this.windowSpec) });
+        },
+      });
+    });
+    return {
+      kind: 'select',
+      distinct,
+      items,
+      from,
+      where,
+      groupBy,
+      having,
+      ...(windows.length > 0 ? { windows } : {}),
+      loc: this.loc(first),
+    };
   });
 
   selectItem = this.RULE('selectItem', (): SelectItem => {
@@ -1416,7 +1440,10 @@ class FlinkSqlParser extends EmbeddedActionsParser {
     let over: WindowSpec | undefined;
     this.OPTION5(() => {
       this.CONSUME(K.OVER);
-      over = this.SUBRULE(this.windowSpec);
+      over = this.alt<WindowSpec>(5, [
+        { ALT: () => this.SUBRULE(this.windowSpec) },
+        { ALT: () => ({ partitionBy: [], orderBy: [], name: this.SUBRULE(this.identifier) }) },
+      ]);
     });
     return { kind: 'call', name, args, distinct, star, filter, over, loc: this.loc(first) };
   });
@@ -1438,13 +1465,15 @@ class FlinkSqlParser extends EmbeddedActionsParser {
       const unitTok = this.alt<IToken>(0, [{ ALT: () => this.CONSUME(K.ROWS) }, { ALT: () => this.CONSUME(K.RANGE) }]);
       const start = this.LA(1);
       this.CONSUME(K.BETWEEN);
-      this.SUBRULE(this.frameBound);
+      const from = this.SUBRULE(this.frameBound);
       this.CONSUME(K.AND);
-      this.SUBRULE2(this.frameBound);
+      const to = this.SUBRULE2(this.frameBound);
       if (!this.RECORDING_PHASE) {
         spec.frame = {
           unit: unitTok.image.toUpperCase() as 'ROWS' | 'RANGE',
           text: this.text.slice(start.startOffset, (this.LA(0).endOffset ?? 0) + 1),
+          start: from,
+          end: to,
         };
       }
     });
@@ -1452,24 +1481,28 @@ class FlinkSqlParser extends EmbeddedActionsParser {
     return spec;
   });
 
-  frameBound = this.RULE('frameBound', (): void => {
-    this.alt(0, [
+  frameBound = this.RULE('frameBound', (): FrameBound => {
+    const direction = (t: IToken) => (t?.image ?? '').toUpperCase() as 'PRECEDING' | 'FOLLOWING';
+    return this.alt<FrameBound>(0, [
       {
         ALT: () => {
           this.CONSUME(K.UNBOUNDED);
-          this.alt(2, [{ ALT: () => this.CONSUME(K.PRECEDING) }, { ALT: () => this.CONSUME(K.FOLLOWING) }]);
+          const d = this.alt<IToken>(2, [{ ALT: () => this.CONSUME(K.PRECEDING) }, { ALT: () => this.CONSUME(K.FOLLOWING) }]);
+          return { kind: 'unbounded', direction: direction(d) };
         },
       },
       {
         ALT: () => {
           this.CONSUME(K.CURRENT);
           this.CONSUME(K.ROW);
+          return { kind: 'current-row' };
         },
       },
       {
         ALT: () => {
-          this.SUBRULE(this.additive);
-          this.alt(3, [{ ALT: () => this.CONSUME2(K.PRECEDING) }, { ALT: () => this.CONSUME2(K.FOLLOWING) }]);
+          const offset = this.SUBRULE(this.additive);
+          const d = this.alt<IToken>(3, [{ ALT: () => this.CONSUME2(K.PRECEDING) }, { ALT: () => this.CONSUME2(K.FOLLOWING) }]);
+          return { kind: 'offset', offset, direction: direction(d) };
         },
       },
     ]);

@@ -2,6 +2,7 @@
 
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { Expr, FromItem, Query, Select } from './ast.ts';
+import { planWindowRank } from './plan-window-rank.ts';
 import { ROW_KIND, type AggCall, type PlanExpr, type PlanField, type PlanNode, type RowKind, type SinkNode, type SqlType, type WindowSpec } from './plan.ts';
 
 type Row = Record<string, unknown>;
@@ -110,6 +111,12 @@ export function describeProducer(n: PlanNode): string {
       return n.upsert === true
         ? `ChangelogNormalize(key=[${(n.primaryKey ?? []).join(', ')}])`
         : `TableSourceScan(table=[[default_catalog, default_database, ${n.table}]], fields=[${n.fields.map((f) => f.name).join(', ')}])`;
+    case 'window-rank':
+      return n.dedup !== undefined
+        ? `WindowDeduplicate(keep=[${n.dedup.keep === 'first' ? 'FirstRow' : 'LastRow'}], partitionBy=[${(n.text?.partitionBy ?? []).join(', ')}], order=[${n.dedup.timeField}])`
+        : `WindowRank(rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=${n.limit}], partitionBy=[${(n.text?.partitionBy ?? []).join(', ')}], orderBy=[${(n.text?.orderBy ?? []).join(', ')}], select=[${n.fields.map((f) => f.name).join(', ')}])`;
+    case 'over-agg':
+      return `OverAggregate(partitionBy=[${(n.text?.partitionBy ?? []).join(', ')}], orderBy=[${n.text?.orderBy ?? n.timeField} ASC], window=[${n.text?.frame ?? n.unit}], select=[${n.fields.map((f) => f.name).join(', ')}])`;
     case 'calc':
       return `Calc(select=[${n.projection.map((p) => p.name).join(', ')}])`;
     case 'union':
@@ -167,6 +174,14 @@ export function markChangelog(node: PlanNode, byId: (id: number) => PlanNode): v
     case 'window-agg':
       throw changelogError(
         `a window aggregate doesn't support consuming update changes which is produced by node ${describeProducer(producer)}: windows need an insert-only input`,
+      );
+    case 'window-rank':
+      throw changelogError(
+        `a window Top-N (WindowRank) doesn't support consuming update changes which is produced by node ${describeProducer(producer)}: it needs an insert-only input`,
+      );
+    case 'over-agg':
+      throw changelogError(
+        `an OVER aggregate (OverAggregate) doesn't support consuming update changes which is produced by node ${describeProducer(producer)}: it needs an insert-only input`,
       );
     case 'deduplicate':
       throw changelogError(
@@ -274,6 +289,10 @@ export interface PlannedRel {
   node: number;
   fields: { name: string; type: SqlType; qualifier?: string }[];
   window?: WindowSpec;
+  /** With `window`: the column the window TVF's DESCRIPTOR names. */
+  windowColumn?: string;
+  /** Window properties (window_start, window_end columns) of a window TVF's or window aggregate's rows. */
+  windowed?: { spec: WindowSpec; start: string; end: string };
 }
 
 /** The qualifier of a Top-N's row number column while its subquery's items are planned: `*` leaves it out. */
@@ -377,14 +396,18 @@ export function planTopN(p: TopNPlanner, outer: Select, found: NonNullable<Retur
     outer.items.some((i) => references(i, rn, from.alias)) || (remaining !== undefined && references(remaining, rn, from.alias));
 
   const { rel: source, where: innerWhere } = p.planSource(inner);
-  if (source.window !== undefined) throw unsupportedFeature('Window Top-N (ROW_NUMBER() over a window table function)');
   let input = source;
-  if (innerWhere !== undefined) {
+  // a window TVF's rows get their window columns (window assignment) before they are ranked
+  if (innerWhere !== undefined || source.window !== undefined) {
     const filtered = p.planSelectOn(
       { ...inner, where: innerWhere, items: [{ kind: 'star', loc: inner.loc }], groupBy: [], distinct: false },
       source,
     );
-    input = { node: filtered.node, fields: filtered.fields.map((f, i) => ({ ...f, qualifier: source.fields[i]?.qualifier })) };
+    input = {
+      node: filtered.node,
+      fields: filtered.fields.map((f, i) => ({ ...f, qualifier: source.fields[i]?.qualifier })),
+      windowed: filtered.windowed,
+    };
   }
   if (input.fields.some((f) => f.name === rn))
     throw validation(`the row number's alias '${rn}' is also a column of the input; name it differently`);
@@ -393,7 +416,9 @@ export function planTopN(p: TopNPlanner, outer: Select, found: NonNullable<Retur
   const inputUpdating = isUpdating(p.node(input.node));
   const time = order.length === 1 ? order[0].type.time : undefined;
   let ranked: PlannedRel;
-  if (limit === 1 && !rnOutput && time !== undefined && order[0].expr.kind === 'ref') {
+  const windowRank = planWindowRank(p, { input, over, partitionKeys, order, limit, rn: rnOutput ? rn : undefined, tvfTime: source.windowColumn });
+  if (windowRank !== undefined) ranked = windowRank;
+  else if (limit === 1 && !rnOutput && time !== undefined && order[0].expr.kind === 'ref') {
     if (inputUpdating)
       throw validation(
         `deduplication (ROW_NUMBER() … = 1 on a time attribute) doesn't support consuming update changes which is produced by node ${describeProducer(producerOf(p.node(input.node), (i) => p.node(i)))}`,

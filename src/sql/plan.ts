@@ -3,6 +3,8 @@
 import type { DeduplicateNode, GroupAggNode, RankNode } from './plan-changelog.ts';
 import type { LookupJoinNode } from './plan-lookup.ts';
 import type { UserFunctionRef } from './user-functions.ts';
+import type { OverAggNode } from './plan-over.ts';
+import type { WindowRankNode } from './plan-window-rank.ts';
 
 /** A SQL type as the plan carries it. */
 export interface SqlType {
@@ -150,6 +152,11 @@ export interface WindowAggNode {
    * each row's window is read from these columns instead of assigned from its timestamp.
    */
   attached?: { start: string; end: string };
+  /**
+   * The event-time column windows are assigned from (the TVF's DESCRIPTOR, the group window's
+   * argument), as Flink assigns them; it differs from the record's timestamp after a join.
+   */
+  timeField?: string;
   aggs: AggCall[];
   having?: PlanExpr;
   projection: { name: string; expr: PlanExpr }[];
@@ -195,7 +202,10 @@ export type PlanNode =
   | RankNode
   | DeduplicateNode
   | WindowAssignNode
-  | LookupJoinNode;
+  | LookupJoinNode
+
+  | OverAggNode
+  | WindowRankNode;
 
 /** A SQL job: its nodes and settings. */
 export interface SqlPlan {

@@ -8,6 +8,7 @@ import { currentOptions } from './plan-lookup.ts';
 import type { UserFunction, UserFunctionRef } from './user-functions.ts';
 import { assignWindows, planJoin, windowPropOf, windowedAfterProjection, type JoinHost, type WindowProps } from './plan-joins.ts';
 import { sinkPrimaryKey, sourceChangelog } from './plan-temporal.ts';
+import { OVER_QUALIFIER, hasOverCall, planOver, type OverHost } from './plan-over.ts';
 import { RANK_QUALIFIER, markChangelog, planTopN, rankSubquery, type GroupAggNode, type TopNPlanner } from './plan-changelog.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -1261,6 +1262,10 @@ export class Planner {
         throw validationError(`type error in WHERE '${textAt(text, where)}': needs a BOOLEAN, got ${typeText(w.type)}`);
       filter = w.code;
     }
+    if (hasOverCall(s)) {
+      if (aggregated) throw unsupported('OVER aggregates in a SELECT with GROUP BY or aggregates (aggregate in a nested subquery first)');
+      return planOver(this.overHost(text), s, filter === undefined ? input : this.filtered(input, filter));
+    }
     if (!aggregated) {
       const projection: { name: string; expr: { code: string } }[] = [];
       const fields: ScopeField[] = [];
@@ -1268,7 +1273,7 @@ export class Planner {
         if (item.kind === 'star') {
           for (const f of input.fields) {
             if (item.qualifier !== undefined && f.qualifier !== item.qualifier) continue;
-            if (f.qualifier === RANK_QUALIFIER) continue; // a Top-N's row number is read by name only
+            if (f.qualifier === RANK_QUALIFIER || f.qualifier === OVER_QUALIFIER) continue; // a Top-N's row number is read by name only
             // a name both sides of a join have shows as the join's column (`id`, `id0`), as in Flink
             const column = f.column ?? f.name;
             const name = input.fields.filter((x) => x.name === f.name).length > 1 ? column : f.name;
@@ -1300,6 +1305,28 @@ export class Planner {
     return this.planAggregate(s, input, scope, filter, text);
   }
 
+  /** What OVER planning (plan-over.ts) needs of the planner. */
+  private overHost(text: string): OverHost {
+    return {
+      add: (node) => this.add(node),
+      aggregateCall: (e, scope) => this.aggregateCall(e, scope, text),
+      planSelectOn: (s, input) => this.planSelectOn(s, input, text),
+      text,
+    };
+  }
+
+  /** `input` through a calc keeping the rows `filter` accepts, its fields (and their qualifiers) as they were. */
+  private filtered(input: Rel, filter: string): Rel {
+    const node = this.add<PlanNode & { kind: 'calc' }>({
+      kind: 'calc',
+      input: input.node,
+      filter: { code: filter },
+      projection: input.fields.map((f) => ({ name: f.column ?? f.name, expr: { code: `r[${JSON.stringify(f.column ?? f.name)}]` } })),
+      fields: input.fields.map((f) => ({ name: f.column ?? f.name, type: f.type })),
+    });
+    return { ...input, node: node.id };
+  }
+
   private planAggregate(s: Select, input: Rel, scope: Scope, filter: string | undefined, text: string): Rel {
     // Pre-filter (WHERE) as its own calc, so the aggregate reads only the rows that pass.
     let inputNode = input.node;
@@ -1316,6 +1343,7 @@ export class Planner {
       inputNode = node.id;
     }
     let window: WindowSpec | undefined;
+    let timeField: string | undefined;
     const keyExprs: Expr[] = [];
     let sawStart = false;
     let sawEnd = false;
@@ -1325,6 +1353,7 @@ export class Planner {
         if (input.window !== undefined) throw validationError('a group window function cannot be used on a window table function');
         if (window !== undefined) throw validationError('only one group window is allowed in GROUP BY');
         window = this.groupWindow(g, scope, text);
+        timeField = columnOf(compileExpr(g.args[0], scope).code);
         groupWindowName.name = g.name;
         continue;
       }
@@ -1344,6 +1373,7 @@ export class Planner {
       if (!sawStart || !sawEnd)
         throw validationError('a window aggregate must GROUP BY both window_start and window_end of its window table function');
       window = input.window;
+      timeField = input.windowColumn;
     }
     // GROUP BY both window properties of a window aggregate's output: a cascading window aggregate
     let attached: { start: string; end: string } | undefined;
@@ -1447,6 +1477,7 @@ export class Planner {
       scalarKey: keys.length === 1 && !['ROW', 'ARRAY', 'MAP'].includes(keys[0].type.kind) ? true : undefined,
       window,
       ...(attached !== undefined ? { attached } : {}),
+      ...(attached === undefined && timeField !== undefined && window.proctime !== true ? { timeField } : {}),
       aggs,
       having,
       projection,
@@ -1511,6 +1542,12 @@ export class Planner {
         return { call, type: { ...withoutTime(arg.type), nullable: true } };
     }
   }
+}
+
+/** The row property a compiled column reference reads (`r["x"]` → `x`), or undefined for another expression. */
+function columnOf(code: string): string | undefined {
+  const m = /^r\[("(?:[^"\\]|\\.)*")\]$/.exec(code);
+  return m === null ? undefined : (JSON.parse(m[1]) as string);
 }
 
 export function uniqueNames(fields: ScopeField[]): void {

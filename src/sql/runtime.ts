@@ -36,6 +36,8 @@ import { buildTemporalJoin } from './ops/temporal-join.ts';
 import { buildChangelogNormalize } from './ops/changelog-normalize.ts';
 import { buildDeduplicate, buildRank } from './ops/rank.ts';
 import { buildLookupJoin } from './ops/lookup-join.ts';
+import { buildOverAgg } from './ops/over-agg.ts';
+import { buildWindowRank } from './ops/window-rank.ts';
 
 type Row = Record<string, unknown>;
 
@@ -317,6 +319,16 @@ function intervalOf(text: string): number {
   return Number(m[1]) * (m[2] === 's' ? 1000 : m[2] === 'min' ? 60_000 : 1);
 }
 
+/** `assigner` assigning each row by its `column` (its time attribute) instead of the record's timestamp; the rest inherited. */
+function byColumn(assigner: WindowAssigner<unknown, TimeWindow>, column: string): WindowAssigner<unknown, TimeWindow> {
+  const wrapped = Object.create(assigner) as WindowAssigner<unknown, TimeWindow>;
+  wrapped.assignWindows = (element, timestamp, context) => {
+    const t = (element as Row)[column];
+    return assigner.assignWindows(element, typeof t === 'number' ? t : timestamp, context);
+  };
+  return wrapped;
+}
+
 function buildWindowAgg(input: DataStream<Row>, node: WindowAggNode): DataStream<Row> {
   const keyFns = node.keys.map((k) => compileFunction(k.code));
   // One scalar key keys the state as itself (no text built per row); otherwise the JSON of the key list.
@@ -338,7 +350,9 @@ function buildWindowAgg(input: DataStream<Row>, node: WindowAggNode): DataStream
     .window(
       node.attached !== undefined
         ? (new WindowAttachedAssigner(node.attached.start, node.attached.end) as WindowAssigner<unknown, TimeWindow>)
-        : assignerFor(node.window),
+        : node.timeField !== undefined
+          ? byColumn(assignerFor(node.window), node.timeField)
+          : assignerFor(node.window),
     )
     .aggregate(
       aggregateFunction(node.aggs) as AggregateFunction<unknown, Acc[], unknown[]>,
@@ -442,6 +456,12 @@ export function buildGraph(env: StreamExecutionEnvironment, plan: SqlPlan, input
         break;
       case 'lookup-join':
         streams.set(node.id, buildLookupJoin(get(node.input), node));
+        break;
+      case 'over-agg':
+        streams.set(node.id, buildOverAgg(get(node.input), node));
+        break;
+      case 'window-rank':
+        streams.set(node.id, buildWindowRank(get(node.input), node));
         break;
       case 'union': {
         const [first, ...rest] = node.inputs.map(get);

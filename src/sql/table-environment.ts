@@ -196,6 +196,8 @@ export function explainPlan(plan: SqlPlan): string {
       case 'group-agg':
       case 'rank':
       case 'deduplicate':
+      case 'over-agg':
+      case 'window-rank':
         return describeProducer(n);
       case 'sink':
         return `Sink(table=[${n.table}], connector=[${n.connector}], fields=[${n.fields.map((f) => f.name).join(', ')}])`;

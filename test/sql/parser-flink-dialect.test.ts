@@ -40,6 +40,7 @@ describe('Flink SQL parser', () => {
       'q3.sql',
       'q4.sql',
       'q5.sql',
+      'q6.sql',
       'q7.sql',
       'q8.sql',
       'q9.sql',
@@ -129,7 +130,14 @@ describe('Flink SQL parser', () => {
     const over = (statements[2] as Extract<Statement, { kind: 'query' }>).query.body;
     const avg =
       over.kind === 'select' && over.items[1].kind === 'expr' ? (over.items[1].expr as Extract<Expr, { kind: 'call' }>) : undefined;
-    expect(avg?.over?.frame).toEqual({ unit: 'ROWS', text: 'BETWEEN 10 PRECEDING AND CURRENT ROW' });
+    const frame = avg?.over?.frame;
+    expect([frame?.unit, frame?.text]).toEqual(['ROWS', 'BETWEEN 10 PRECEDING AND CURRENT ROW']);
+    expect(
+      frame?.start?.kind === 'offset'
+        ? [frame.start.direction, frame.start.offset.kind, frame.start.offset.loc.end - frame.start.offset.loc.start]
+        : frame?.start,
+    ).toEqual(['PRECEDING', 'literal', 2]);
+    expect(frame?.end).toEqual({ kind: 'current-row' });
   });
 
   it('takes backtick-quoted names, reserved words included, and refuses a reserved word unquoted', () => {
