@@ -146,6 +146,12 @@ export interface JobMasterSpec {
   onEvent?(event: JobEvent): void;
   /** The checkpoint to start from (a savepoint), if any. */
   initial?: { id: number; states: ReadonlyMap<string, Uint8Array> };
+  /**
+   * Whether every commit of {@link initial} happened before it was written (a savepoint: written
+   * only after its sinks committed), so its transactions committed again on restore were already
+   * delivered by the run that took it (the collect sink's records are not delivered twice).
+   */
+  initialCommitted?: boolean;
   /** Told after each completed checkpoint is stored, before subtasks are told to commit (tests inject faults from here). */
   onCheckpoint?(checkpoint: CompletedCheckpoint, attempt: number): void;
   /** Told when a checkpoint is triggered (its barriers are on their way). */
@@ -170,7 +176,16 @@ type Message =
   | { type: 'finished'; attempt: number; metrics: SubtaskMetrics }
   | { type: 'failed'; attempt: number; error: EncodedError }
   | { type: 'ended'; attempt: number; task: string }
-  | { type: 'collect'; sinkId: string; records: unknown[]; commitKey?: string };
+  | {
+      type: 'collect';
+      sinkId: string;
+      records: unknown[];
+      commitKey?: string;
+      /** A transaction of the savepoint the job started from, committed again on restore: its run delivered it. */
+      delivered?: boolean;
+    }
+  /** Answered once every message told before it was handled. */
+  | { type: 'sync'; done: () => void };
 
 /**
  * Runs a job to its end through as many attempts as the restart strategy allows.
@@ -313,6 +328,11 @@ export class JobMaster extends Actor<Message> {
    */
   async stopWithSavepoint(savepoint: { id: number; path?: string }): Promise<void> {
     if (this.settled) return;
+    // The savepoint's commits were told before it settled: let their records (collect sinks) in
+    // first — one turn of the event loop for messages still in ports, then the mailbox's queue.
+    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.race([new Promise<void>((resolve) => this.tell({ type: 'sync', done: resolve })), this.result.catch(() => undefined)]);
+    if (this.settled) return;
     this.settled = true;
     this.wakeRunningWaiters();
     this.coordinator?.stop();
@@ -333,13 +353,13 @@ export class JobMaster extends Actor<Message> {
     this.rejectResult(new WeirError(`job '${this.spec.jobName}' was ${reason}`, { code: ErrorCodes.JOB_CANCELLED, domain: 'user' }));
   }
 
-  private events(attemptNo: number): AttemptEvents {
+  private events(attemptNo: number, fromCommittedSavepoint: boolean): AttemptEvents {
     const current = () => attemptNo === this.attemptNo;
     return {
       subtaskFinished: (metrics) => this.tell({ type: 'finished', attempt: attemptNo, metrics }),
       subtaskFailed: (error) => this.tell({ type: 'failed', attempt: attemptNo, error }),
-      collect: (sinkId, _subtask, records, commitKey) => {
-        if (current()) this.tell({ type: 'collect', sinkId, records, commitKey });
+      collect: (sinkId, _subtask, records, commitKey, recovered) => {
+        if (current()) this.tell({ type: 'collect', sinkId, records, commitKey, delivered: recovered === true && fromCommittedSavepoint });
       },
       checkpointAcknowledged: (vertex, subtask, id, operators) => {
         if (current()) this.coordinator?.acknowledge(`${vertex}/${subtask}`, id, operators, subtask);
@@ -374,7 +394,8 @@ export class JobMaster extends Actor<Message> {
     this.ended = new Set();
     let attempt: Attempt;
     try {
-      attempt = await this.spec.deploy(this.latest?.states, this.events(attemptNo));
+      const fromCommittedSavepoint = this.spec.initialCommitted === true && this.latest === this.spec.initial;
+      attempt = await this.spec.deploy(this.latest?.states, this.events(attemptNo, fromCommittedSavepoint));
     } catch (error) {
       this.tell({ type: 'failed', attempt: attemptNo, error: encodeError(error) });
       return;
@@ -441,6 +462,7 @@ export class JobMaster extends Actor<Message> {
   }
 
   protected async receive(message: Message): Promise<void> {
+    if (message.type === 'sync') return message.done();
     if (this.settled) return;
     switch (message.type) {
       case 'collect': {
@@ -448,6 +470,7 @@ export class JobMaster extends Actor<Message> {
           // Two-phase-commit collect sinks may commit again after a restore: once is enough.
           if (this.committed.has(message.commitKey)) return;
           this.committed.add(message.commitKey);
+          if (message.delivered === true) return;
         }
         const list = this.collected.get(message.sinkId);
         if (list) for (const r of message.records) list.push(r);

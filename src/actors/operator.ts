@@ -37,9 +37,10 @@ export interface OperatorProcessingTime {
 export interface TaskReporter {
   /**
    * Hands records of a collect sink to the coordinator; a `commitKey` marks a two-phase commit,
-   * which the coordinator applies once however often it is repeated after restores.
+   * which the coordinator applies once however often it is repeated after restores; `recovered`
+   * marks the commit of a transaction found in restored state.
    */
-  collect(sinkId: string, subtask: number, records: unknown[], commitKey?: string): void;
+  collect(sinkId: string, subtask: number, records: unknown[], commitKey?: string, recovered?: boolean): void;
 }
 
 /** Everything the runtime tells an operator about where it runs. */

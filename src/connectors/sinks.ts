@@ -44,6 +44,10 @@ class TransactionalCollectWriter<T> extends TwoPhaseCommitSinkWriter<T, CollectT
   protected commit(txn: CollectTransaction): void {
     if (txn.records.length > 0) this.ctx.reporter.collect(this.id, this.ctx.subtaskIndex, txn.records, txn.key);
   }
+  /** A transaction of the restored checkpoint: the coordinator drops it if the run that took a savepoint delivered it. */
+  protected override recoverAndCommit(txn: CollectTransaction): void {
+    if (txn.records.length > 0) this.ctx.reporter.collect(this.id, this.ctx.subtaskIndex, txn.records, txn.key, true);
+  }
   protected abort(): void {}
 }
 

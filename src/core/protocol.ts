@@ -77,7 +77,7 @@ export interface SubtaskMetrics {
 export interface WorkerCallbacks {
   subtaskFinished(metrics: SubtaskMetrics): void;
   subtaskFailed(error: EncodedError): void;
-  collect(sinkId: string, subtask: number, records: unknown[], commitKey?: string): void;
+  collect(sinkId: string, subtask: number, records: unknown[], commitKey?: string, recovered?: boolean): void;
   /** A subtask's part of a checkpoint: encoded operator states (transferred). */
   checkpointAcknowledged(vertex: number, subtask: number, checkpointId: number, operators: Record<string, Uint8Array>): void;
   checkpointDeclined(vertex: number, subtask: number, checkpointId: number, reason: string): void;

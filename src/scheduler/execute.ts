@@ -41,8 +41,11 @@ function warnOnly(event: JobEvent): void {
 export interface ExecuteOptions extends JobOptions, LocalOptions {
   /** `threads` (default): one worker thread per slot; `local`: every subtask on the calling thread. */
   mode?: 'threads' | 'local';
-  /** Start from this checkpoint's states (a loaded savepoint or checkpoint). */
-  restoreFrom?: { id: number; states: ReadonlyMap<string, Uint8Array> };
+  /**
+   * Start from this checkpoint's states (a loaded savepoint or checkpoint); `committed`: every
+   * commit of it happened before it was stored (true of savepoints).
+   */
+  restoreFrom?: { id: number; states: ReadonlyMap<string, Uint8Array>; committed?: boolean };
   /**
    * Start from the savepoint or retained checkpoint in this folder (`savepoint-…`, `chk-N`), or
    * from the newest valid checkpoint of a run's folder (`run-…`) or of a job's folder of runs.
@@ -167,7 +170,8 @@ export async function startJob(job: string | URL | JobDefinition, given: Execute
       options.onEvent?.({ kind: 'resumed', path: found.path, id: found.checkpoint.id });
     }
     const stored = found?.checkpoint ?? (await loadCheckpoint(fromSavepoint));
-    initial = { id: stored.id, states: statesOf(stored) };
+    // A savepoint is written only once its sinks committed (the coordinator settles after the commits).
+    initial = { id: stored.id, states: statesOf(stored), committed: stored.kind === 'savepoint' };
   }
   if (resume !== undefined) {
     const jobDir = join(resume, safeName(graph.config.jobName));
@@ -315,6 +319,7 @@ export function startGraph(
     restartStrategy:
       graph.config.restartStrategy ?? (graph.config.checkpointing ? DEFAULT_CHECKPOINTING_RESTART_STRATEGY : { kind: 'none' }),
     initial: restoreFrom,
+    initialCommitted: restoreFrom?.committed === true,
     prepare: storage ? () => storage.prepare() : undefined,
     markCommitted: storage ? (id) => storage.markCommitted(id) : undefined,
     onEvent: options.onEvent,

@@ -305,7 +305,9 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
       now: () => time.now(),
       registerTimer: (at: number, callback: (t: number) => void) => time.registerTimer(at, (t) => actor?.enqueueMail(() => callback(t))),
     };
-    const reporter: TaskReporter = { collect: (id, subtask, records, commitKey) => this.reporter.collect(id, subtask, records, commitKey) };
+    const reporter: TaskReporter = {
+      collect: (id, subtask, records, commitKey, recovered) => this.reporter.collect(id, subtask, records, commitKey, recovered),
+    };
     const runtimes: {
       id: string;
       operator: StreamOperator;

@@ -94,8 +94,8 @@ export default async function runSlot(task: SlotTask): Promise<{ slot: number }>
           ),
         checkpointDeclined: (vertex, subtask, id, reason) => report(callbacks.checkpointDeclined(vertex, subtask, id, reason)),
         subtaskEnded: (vertex, subtask) => report(callbacks.subtaskEnded(vertex, subtask)),
-        collect: (sinkId, subtask, records, commitKey) => {
-          const sent = callbacks.collect(sinkId, subtask, records, commitKey) as unknown as Promise<void>;
+        collect: (sinkId, subtask, records, commitKey, recovered) => {
+          const sent = callbacks.collect(sinkId, subtask, records, commitKey, recovered) as unknown as Promise<void>;
           sent.catch((error: unknown) => {
             const failure = new WeirError(
               `collect sink '${sinkId}' (subtask ${subtask}) cannot send its records to the caller: ${(error as Error).message}`,

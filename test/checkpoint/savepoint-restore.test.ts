@@ -63,6 +63,33 @@ describe('savepoints', () => {
     expect(readdirSync(dir).filter((d) => d.startsWith('savepoint-'))).toHaveLength(2);
   });
 
+  it('stop with a savepoint delivers what the savepoint committed to an exactly-once collect sink; the resumed run delivers the rest, once', async () => {
+    const SEQ = 'test/fixtures/jobs/chaos-sequences.ts';
+    const seqParams = { keys: 8, perKey: 2000, interval: 100 };
+    const dir = mkdtempSync(join(tmpdir(), 'weir-savepoints-collect-'));
+    let stopping: Promise<unknown> | undefined;
+    const client = await startJob(SEQ, {
+      parallelism: 2,
+      params: { ...seqParams, rate: 8000 },
+      onCheckpoint: (c, _a, control) => {
+        if (c.id === 3 && stopping === undefined) stopping = control.stopWithSavepoint(dir);
+      },
+    });
+    const first = await client.result;
+    const path = first.savepoint?.path as string;
+    expect(path).toBeDefined();
+    const before = first.collected.out as [number, number][];
+    // The savepoint committed output: the stopped run's result carries it.
+    expect(before.length).toBeGreaterThan(0);
+    expect(before.length).toBeLessThan(8 * 2000);
+    const rest = await executeJob(SEQ, { parallelism: 2, params: { ...seqParams, rate: 0 }, fromSavepoint: path });
+    const all = [...before, ...(rest.collected.out as [number, number][])].map(([k, s]) => `${k}:${s}`);
+    const expected: string[] = [];
+    for (let k = 0; k < 8; k++) for (let s = 0; s < 2000; s++) expected.push(`${k}:${s}`);
+    expect(all.length).toBe(expected.length);
+    expect(all.sort()).toEqual(expected.sort());
+  });
+
   it('restores after an operator is added with a new uid', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'weir-savepoints-'));
     const { path } = await runUntilSavepoint(2, dir);
