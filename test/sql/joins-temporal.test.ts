@@ -173,10 +173,6 @@ describe('temporal join planning', () => {
     ['SELECT * FROM orders o JOIN nokey FOR SYSTEM_TIME AS OF o.ts AS r ON o.cur = r.cur', 'requires primary key in versioned table'],
     ['SELECT * FROM orders o JOIN notime FOR SYSTEM_TIME AS OF o.ts AS r ON o.cur = r.cur', 'no row time attribute can be found'],
     ['SELECT * FROM orders o JOIN rates FOR SYSTEM_TIME AS OF o.ts AS r ON o.id = r.rate', 'must be included in the equivalence condition'],
-    [
-      'SELECT * FROM orders o JOIN rates FOR SYSTEM_TIME AS OF o.pt AS r ON o.cur = r.cur',
-      'not supported yet: processing-time temporal joins',
-    ],
     ['SELECT * FROM orders o FULL JOIN rates FOR SYSTEM_TIME AS OF o.ts AS r ON o.cur = r.cur', 'temporal joins are INNER or LEFT'],
     [
       "SELECT window_start, COUNT(*) FROM TABLE(TUMBLE(TABLE upserts, DESCRIPTOR(ts), INTERVAL '1' SECOND)) GROUP BY window_start, window_end",

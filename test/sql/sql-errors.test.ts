@@ -112,7 +112,7 @@ describe('SQL errors', () => {
     );
     expect((await failure('INSERT INTO p SELECT a FROM u')).message).toMatch(/^table 'u': unknown connector 'unknown-thing'; weir has /);
     expect((await failure('INSERT INTO p SELECT a FROM f')).message).toBe(
-      "table 'f': unsupported option 'csv.quote' for connector 'filesystem'; supported: connector, path, format, csv.field-delimiter, csv.ignore-parse-errors, json.ignore-parse-errors, source.monitor-interval, sink.rolling-policy.file-size, sink.rolling-policy.rollover-interval",
+      "table 'f': unsupported option 'csv.quote' for connector 'filesystem'; supported: connector, path, format, csv.field-delimiter, csv.ignore-parse-errors, json.ignore-parse-errors, debezium-json.ignore-parse-errors, source.monitor-interval, sink.rolling-policy.file-size, sink.rolling-policy.rollover-interval",
     );
   });
 
