@@ -179,6 +179,10 @@ export async function deployThreads(
   return {
     start: async () => {
       await Promise.all(slots.map((s) => s.control.start()));
+      // Silence counts from now: deploying and starting (module loading, restoring state) may take
+      // longer than the timeout on a loaded machine, and a slot that answered start() is alive.
+      const started = Date.now();
+      for (const s of slots) s.lastPong = started;
       heartbeat = setInterval(() => {
         const now = Date.now();
         slots.forEach((s, slot) => {
