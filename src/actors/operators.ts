@@ -251,8 +251,20 @@ export class ProcessOperator extends AbstractStreamOperator implements Triggerab
       /** The second input is a broadcast stream with these broadcast states. */
       broadcastStates?: MapStateDescriptor<unknown, unknown>[];
     },
+    /**
+     * How far the output watermark stays behind the input's (Flink SQL's
+     * KeyedCoProcessOperatorWithWatermarkDelay): for a function that may emit rows older than
+     * its input watermark. Timers and `currentWatermark()` still follow the input watermark.
+     */
+    private readonly watermarkDelay = 0,
   ) {
     super(name, lifecycle);
+    if (!(watermarkDelay >= 0))
+      throw new WeirError(`operator '${name}': the watermark delay must be a non-negative number of ms, got ${watermarkDelay}`, {
+        code: ErrorCodes.CONFIG,
+        domain: 'user',
+        operator: name,
+      });
   }
   inputKeySelector(input: 1 | 2): ((value: unknown) => unknown) | undefined {
     if (input === 1) return this.keySelector;
@@ -374,7 +386,8 @@ export class ProcessOperator extends AbstractStreamOperator implements Triggerab
   override processWatermark(timestamp: number): void {
     this.watermark = timestamp;
     this.timers?.advanceWatermark(timestamp);
-    super.processWatermark(timestamp);
+    // the timers fired above emitted their rows first; -Infinity and +Infinity (end of input) stay as they are
+    super.processWatermark(timestamp - this.watermarkDelay);
   }
   override async close(): Promise<void> {
     this.timers?.dispose();

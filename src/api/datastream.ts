@@ -479,7 +479,12 @@ export class ConnectedStreams<T1, T2> {
     return new ConnectedStreams<T1, T2>(this.graph, this.first.keyBy(key1), this.second.keyBy(key2));
   }
 
-  /** Processes both inputs with a (keyed) co-process function. */
+  /**
+   * Processes both inputs with a (keyed) co-process function.
+   *
+   * `options.watermarkDelay` (@internal, for SQL's interval join) holds the output watermark that
+   * many ms behind the input's, as Flink SQL's KeyedCoProcessOperatorWithWatermarkDelay.
+   */
   process<O>(
     fn:
       | CoProcessFunction<T1, T2, O>
@@ -488,6 +493,7 @@ export class ConnectedStreams<T1, T2> {
           processElement1(value: T1, ctx: KeyedProcessContext, out: Collector<O>): void;
           processElement2(value: T2, ctx: KeyedProcessContext, out: Collector<O>): void;
         },
+    options: { watermarkDelay?: number } = {},
   ): DataStream<O> {
     const key1 = this.first.keySelectorForConsumer();
     const key2 = this.second.keySelectorForConsumer();
@@ -504,7 +510,7 @@ export class ConnectedStreams<T1, T2> {
       inputs: [...this.first.inputsForConsumer(1), ...this.second.inputsForConsumer(2)],
       createOperator: (name: string) => {
         const { call1, call2, lifecycle, onTimer } = make();
-        return new ProcessOperator(name, call1, lifecycle, key1, onTimer, { fn: call2, keySelector: key2 });
+        return new ProcessOperator(name, call1, lifecycle, key1, onTimer, { fn: call2, keySelector: key2 }, options.watermarkDelay);
       },
     });
     return new DataStream<O>(this.graph, [{ from: node.id, partitioner: { kind: 'auto' } }], node);

@@ -1,10 +1,11 @@
-// Time-based SQL joins on scripted rows with out-of-order and late rows: interval joins (inclusive and exclusive bounds, rowtime kept), window joins of window aggregates (inner and outer, fired by the watermark), window properties kept through renames and cascading window aggregates; how Flink's planner classifies each join.
+// Time-based SQL joins on scripted rows with out-of-order and late rows: interval joins (inclusive and exclusive bounds, rowtime kept, output watermark held back by the bounds so a window or OVER after the join counts every on-time pair), window joins of window aggregates (inner and outer, fired by the watermark), window properties kept through renames and cascading window aggregates; how Flink's planner classifies each join.
 import { describe, expect, it } from 'vitest';
 import { defineJob } from '../../src/api/job.ts';
 import { executeJob } from '../../src/scheduler/execute.ts';
 import { parseScript } from '../../src/sql/parser.ts';
 import { Catalog, Planner, createTable } from '../../src/sql/planner.ts';
 import type { JoinNode, SqlPlan } from '../../src/sql/plan.ts';
+import { intervalJoinWatermarkDelay } from '../../src/sql/ops/joins.ts';
 import { Schema, StreamTableEnvironment } from '../../src/sql/stream-table-environment.ts';
 import { scriptedSource, type Step } from '../fixtures/scripted-source.ts';
 
@@ -160,6 +161,52 @@ describe('interval joins', () => {
     expect(() => planOf("SELECT * FROM P a JOIN P b ON a.k = b.k AND a.pt BETWEEN b.pt - INTERVAL '1' SECOND AND b.pt")).toThrow(
       'not supported yet: interval joins on processing time (PROCTIME() bounds)',
     );
+  });
+});
+
+describe('the watermark after an interval join', () => {
+  // R.ts ∈ [L.ts, L.ts + 5 s]: the join passes the watermark on 5 s behind its input's. L(1) at 8 s meets R(1) at
+  // 11.5 s, on time, after rows of key 2 have taken the join's watermark to 11 s: a watermark not held back would have
+  // closed [0 s, 10 s) (and passed 8 s) before the pair came, and the pair would be dropped as late.
+  const rows: In[] = [
+    ['L', 1, 'l8', 8],
+    ['R', 2, 'r12', 12],
+    ['L', 2, 'l13', 13], // the join's input watermark: min(12 s, 11 s) = 11 s
+    ['R', 1, 'r11.5', 11.5], // on time (R's watermark is 11 s); pairs with l8
+    ['R', 2, 'r15', 15], // pairs with l13
+  ];
+  const joined = (l: string, r: string) =>
+    `SELECT L.k, L.ts, R.v FROM ${l} L, ${r} R WHERE L.k = R.k AND R.ts BETWEEN L.ts AND L.ts + INTERVAL '5' SECOND`;
+
+  it('is held back by the bounds: a window aggregate on the left time counts a pair the watermark would have passed', async () => {
+    const got = await run(
+      rows,
+      (l, r) =>
+        `SELECT k, TUMBLE_START(ts, INTERVAL '10' SECOND) AS ws, COUNT(*) AS n, MAX(v) AS vs FROM (${joined(l, r)}) GROUP BY k, TUMBLE(ts, INTERVAL '10' SECOND)`,
+    );
+    expect(sorted(got)).toEqual(
+      sorted([
+        { k: 1, ws: 0, n: 1, vs: 'r11.5' },
+        { k: 2, ws: 10 * S, n: 1, vs: 'r15' },
+      ]),
+    );
+  });
+
+  it('an OVER aggregate on the left time gets every pair, in time order', async () => {
+    const got = await run(rows, (l, r) => `SELECT v, COUNT(*) OVER (ORDER BY ts) AS n FROM (${joined(l, r)})`);
+    expect(got).toEqual([
+      { v: 'r11.5', n: 1 },
+      { v: 'r15', n: 2 },
+    ]);
+  });
+
+  it('the delay is the larger distance the bounds allow either way, exclusive bounds moved by 1 ms (as Flink)', () => {
+    const iv = { leftTime: 'ts', rightTime: 'ts' };
+    expect(intervalJoinWatermarkDelay({ ...iv, lower: 0, lowerInclusive: true, upper: 5000, upperInclusive: true })).toBe(5000);
+    expect(intervalJoinWatermarkDelay({ ...iv, lower: -2000, lowerInclusive: false, upper: 1000, upperInclusive: false })).toBe(1999);
+    expect(intervalJoinWatermarkDelay({ ...iv, lower: 1000, lowerInclusive: true, upper: 12_000, upperInclusive: true })).toBe(12_000);
+    expect(intervalJoinWatermarkDelay({ ...iv, lower: -3000, lowerInclusive: true, upper: -1000, upperInclusive: true })).toBe(3000);
+    expect(intervalJoinWatermarkDelay({ ...iv, lower: 0, lowerInclusive: true, upper: 0, upperInclusive: true })).toBe(0);
   });
 });
 

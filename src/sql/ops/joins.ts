@@ -265,9 +265,24 @@ export function buildJoin(left: DataStream<Row>, right: DataStream<Row>, node: J
   return left
     .connect(right)
     .keyBy(keys.leftKey, keys.rightKey)
-    .process<Row>(fn)
+    .process<Row>(fn, node.interval !== undefined ? { watermarkDelay: intervalJoinWatermarkDelay(node.interval) } : {})
     .name(`${{ regular: 'Join', interval: 'IntervalJoin', window: 'WindowJoin', temporal: 'TemporalJoin' }[node.strategy]}(${node.joinType})`)
     .uid(node.uid);
+}
+
+/**
+ * How far an interval join holds its output watermark back (Flink's RowTimeIntervalJoin
+ * `getMaxOutputDelay`, with no allowed lateness): the larger of how far a right row may lie after
+ * its left partner and how far before it, bounds made inclusive (an exclusive one moved by 1 ms,
+ * as Flink's planner does). A row that arrives at or after the watermark W joins only rows within
+ * that delay of its own time, so both time columns of a pair are at least W − delay: not behind
+ * the watermark passed on, and a window or OVER aggregate after the join counts the pair, as on
+ * Flink. (A pair made by a row that came behind the watermark can still be late, on Flink too.)
+ */
+export function intervalJoinWatermarkDelay(iv: NonNullable<JoinNode['interval']>): number {
+  const lower = iv.lowerInclusive ? iv.lower : iv.lower + 1;
+  const upper = iv.upperInclusive ? iv.upper : iv.upper - 1;
+  return Math.max(0, upper, -lower);
 }
 
 /** A row of one side of an interval join in state, and whether it has joined a row yet (outer joins pad the others). */
@@ -283,7 +298,11 @@ interface Timed {
  * could match may still come before the watermark: a left row until the watermark reaches
  * `tl + upper`, a right row until it reaches `tr − lower`; then an outer side's row that never
  * matched is emitted padded with NULLs. A row behind the watermark still joins what is in state
- * (Flink drops no late rows here), and is not kept.
+ * (Flink drops no late rows here), and is not kept. The operator passes the watermark on
+ * {@link intervalJoinWatermarkDelay} behind its input's (see {@link buildJoin}); its timers and
+ * `currentWatermark()` follow the input's. An output row keeps both rowtime columns (either may
+ * order a window or OVER after the join); its record timestamp is the arriving row's, a padded
+ * row's that of the timer that emits it, as Flink's co-process operator stamps them.
  *
  * @internal exported for the operator tests.
  */
