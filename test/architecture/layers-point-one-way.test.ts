@@ -28,12 +28,14 @@ function files(dir: string): string[] {
   });
 }
 
-function imports(file: string): string[] {
+/** The files `file` imports; `loaded`: only what is loaded at run time (`import type` is erased by TypeScript). */
+function imports(file: string, loaded = false): string[] {
   const text = readFileSync(file, 'utf8');
   const out: string[] = [];
   for (const m of text.matchAll(
     /(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|new URL\(\s*['"](\.[^'"]+)['"]/g,
   )) {
+    if (loaded && /^(?:import|export)\s+type\s/.test(m[0])) continue;
     const spec = m[1] ?? m[2] ?? m[3];
     // A folder URL (errors.ts finds weir's own code by it) is no import.
     if (spec.startsWith('.') && !spec.endsWith('/')) out.push(resolve(dirname(file), spec));
@@ -101,7 +103,7 @@ describe('layering', () => {
       seen.add(file);
       const text = readFileSync(file, 'utf8');
       for (const m of text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'".][^'"]*)['"]/g)) packages.add(m[1]);
-      for (const target of imports(file)) {
+      for (const target of imports(file, true)) {
         if (target.startsWith(SRC)) stack.push(statSync(target, { throwIfNoEntry: false }) ? target : target.replace(/\.js$/, '.ts'));
       }
     }
