@@ -131,7 +131,7 @@ describe('regular joins of two changelogs, folded, equal a reference', () => {
         expect(sorted(got.fullResidual)).toEqual(sorted(joinRef(l.table, r.table, 'FULL', true)));
         expect(sorted(got.groupOverJoin)).toEqual(sorted(groupRef(l.table, r.table)));
       }),
-      { numRuns: 12, seed: 20261202, verbose: true },
+      { numRuns: 8, seed: 20261202, verbose: true },
     );
   }, 240_000);
 });
