@@ -22,6 +22,7 @@ const ROCKSDB_SUITES = [
   'test/sql/changelog-operators.test.ts',
   'test/sql/joins-temporal.test.ts',
   'test/sql/changelog-fold.property.test.ts',
+  'test/sql/changelog-join.property.test.ts',
   'test/checkpoint/savepoint-restore.test.ts',
 ];
 

@@ -9,6 +9,8 @@
 //   npm run sql:oracle -- --prelude bench/nexmark/sql/ddl.sql bench/nexmark/sql/*
 //
 // A file with a comment `-- oracle-skip: <reason>` is reported as skipped, not run (q12: windows of the wall clock).
+// A file with `-- oracle-compare: changelog-counts` is equal only when the two changelogs also have as many rows of
+// each kind (+I, -U, +U, -D): the retractions an engine sends, not only the table they fold into.
 //
 // Convention (both engines): every statement runs in order except the last, which must be a query: a SELECT, or an
 // `INSERT INTO t <query>` that runs as its query (t is not written). The query's rows are folded into its final table
@@ -37,6 +39,17 @@ export interface FinalTable {
   rows: Row[];
   /** Why the engine could not run the script (the table is empty then). */
   error?: string;
+  /** How many rows of each kind (+I, -U, +U, -D) the query's changelog had. */
+  kinds?: ChangelogCounts;
+}
+
+/** Rows of each kind in a changelog. */
+export type ChangelogCounts = Record<'+I' | '-U' | '+U' | '-D', number>;
+
+/** Options of a comparison. */
+export interface CompareOptions {
+  /** Compare the changelogs' counts of each row kind too (a script's `-- oracle-compare: changelog-counts`). */
+  changelogCounts?: boolean;
 }
 
 /** How two final tables differ. */
@@ -50,6 +63,8 @@ export interface TableDiff {
   extra: { row: string; count: number }[];
   weirRows: number;
   flinkRows: number;
+  /** The changelogs' counts of each row kind, when compared and different. */
+  kinds?: { weir: ChangelogCounts | undefined; flink: ChangelogCounts | undefined };
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -87,6 +102,28 @@ export function foldChangelog(rows: Row[], columns: string[]): Row[] {
   return out;
 }
 
+/** Counts the rows of each kind in a changelog (rows with `$kind`, absent = +I). */
+export function countKinds(rows: Row[]): ChangelogCounts {
+  const counts: ChangelogCounts = { '+I': 0, '-U': 0, '+U': 0, '-D': 0 };
+  for (const r of rows) {
+    const kind = (r[ROW_KIND] as string | undefined) ?? '+I';
+    if (!(kind in counts)) throw new Error(`a changelog row of an unknown kind ${JSON.stringify(kind)}`);
+    counts[kind as keyof ChangelogCounts]++;
+  }
+  return counts;
+}
+
+/** `-- oracle-compare: changelog-counts`: the script's changelogs must also have as many rows of each kind. */
+const COMPARE = /--\s*oracle-compare:\s*([\w-]+)/;
+
+/** The comparison a script asks for in its `-- oracle-compare: <what>` comment; an unknown `<what>` is an error. */
+export function compareOptionsOf(script: string): CompareOptions {
+  const m = COMPARE.exec(script);
+  if (m === null) return {};
+  if (m[1] === 'changelog-counts') return { changelogCounts: true };
+  throw new Error(`-- oracle-compare: unknown comparison '${m[1]}' (known: changelog-counts)`);
+}
+
 /** Runs a script on weir: setup statements in order, then the final query, folded. */
 export async function runOnWeir(script: string, settings: TableEnvironmentSettings = { parallelism: 1 }): Promise<FinalTable> {
   try {
@@ -102,6 +139,7 @@ export async function runOnWeir(script: string, settings: TableEnvironmentSettin
         result.rows,
         columns.map((c) => c.name),
       ),
+      kinds: countKinds(result.rows),
     };
   } catch (e) {
     return { columns: [], rows: [], error: e instanceof Error ? e.message : String(e) };
@@ -169,10 +207,16 @@ export async function runOnFlink(files: string[], parallelism = 1): Promise<Fina
       columns: { name: string; type: string }[];
       rows: number;
       error: string | null;
+      kinds?: ChangelogCounts;
     };
     const rows = lines.slice(i, i + header.rows).map((l) => JSON.parse(l) as Row);
     i += header.rows;
-    tables.push({ columns: header.columns, rows, ...(header.error !== null ? { error: header.error } : {}) });
+    tables.push({
+      columns: header.columns,
+      rows,
+      ...(header.error !== null ? { error: header.error } : {}),
+      ...(header.kinds !== undefined ? { kinds: header.kinds } : {}),
+    });
   }
   if (tables.length !== files.length)
     throw new Error(
@@ -203,8 +247,11 @@ function rowKey(row: Row, columns: string[], types: (string | undefined)[]): str
   return JSON.stringify(Object.fromEntries(columns.map((c, i) => [c, normalize(row[c], types[i])])));
 }
 
-/** Compares two final tables as multisets of rows; columns are matched by position, Flink's types decide the forms. */
-export function compareTables(weir: FinalTable, flink: FinalTable): TableDiff {
+/**
+ * Compares two final tables as multisets of rows; columns are matched by position, Flink's types decide the forms.
+ * With `changelogCounts`, the changelogs must also have as many rows of each kind (missing counts differ).
+ */
+export function compareTables(weir: FinalTable, flink: FinalTable, options: CompareOptions = {}): TableDiff {
   const flinkNames = flink.columns.map((c) => c.name);
   const weirNames = weir.columns.map((c) => c.name);
   const types = flink.columns.map((c) => c.type);
@@ -227,9 +274,14 @@ export function compareTables(weir: FinalTable, flink: FinalTable): TableDiff {
     else if (n < 0) extra.push({ row, count: -n });
   }
   const sameColumns = weirNames.length === flinkNames.length && weirNames.every((n, i) => n.toLowerCase() === flinkNames[i].toLowerCase());
+  const sameKinds =
+    options.changelogCounts !== true ||
+    (weir.kinds !== undefined && flink.kinds !== undefined && JSON.stringify(weir.kinds) === JSON.stringify(flink.kinds));
   return {
-    equal: sameColumns && missing.length === 0 && extra.length === 0 && weir.error === undefined && flink.error === undefined,
+    equal:
+      sameColumns && sameKinds && missing.length === 0 && extra.length === 0 && weir.error === undefined && flink.error === undefined,
     ...(sameColumns ? {} : { columns: { weir: weirNames, flink: flinkNames } }),
+    ...(sameKinds ? {} : { kinds: { weir: weir.kinds, flink: flink.kinds } }),
     missing,
     extra,
     weirRows: weir.rows.length,
@@ -249,6 +301,11 @@ export function describeDiff(name: string, weir: FinalTable, flink: FinalTable, 
     lines.push(`  Flink failed: ${[causes[0], ...causes.slice(1).slice(-2)].join(' / ')}`);
   }
   if (diff.columns !== undefined) lines.push(`  columns: weir [${diff.columns.weir.join(', ')}], Flink [${diff.columns.flink.join(', ')}]`);
+  if (diff.kinds !== undefined) {
+    const show = (k: ChangelogCounts | undefined) =>
+      k === undefined ? 'not counted' : Object.entries(k).map(([kind, n]) => `${kind} ${n}`).join(', ');
+    lines.push(`  changelog row kinds: weir ${show(diff.kinds.weir)}; Flink ${show(diff.kinds.flink)}`);
+  }
   const total = (xs: { count: number }[]) => xs.reduce((a, x) => a + x.count, 0);
   if (diff.missing.length > 0) {
     lines.push(`  missing on weir (Flink has them): ${total(diff.missing)} rows`);
@@ -302,7 +359,7 @@ async function main(): Promise<void> {
     }
     const table = flink[run.indexOf(s)];
     const weir = await runOnWeir(s.text, { parallelism, mode });
-    const diff = compareTables(weir, table);
+    const diff = compareTables(weir, table, compareOptionsOf(s.text));
     if (!diff.equal) failed++;
     process.stdout.write(`${describeDiff(s.file, weir, table, diff)}\n`);
   }

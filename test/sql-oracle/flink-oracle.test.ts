@@ -7,7 +7,16 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { compareTables, describeDiff, ensureFlinkRunner, type FinalTable, runOnFlink, runOnWeir } from '../../bench/flink/sql-oracle.ts';
+import {
+  type ChangelogCounts,
+  compareOptionsOf,
+  compareTables,
+  describeDiff,
+  ensureFlinkRunner,
+  type FinalTable,
+  runOnFlink,
+  runOnWeir,
+} from '../../bench/flink/sql-oracle.ts';
 
 // A test may wait for the Flink JVM to finish every script (minutes on a loaded 2-core machine).
 vi.setConfig({ testTimeout: 600_000 });
@@ -26,6 +35,12 @@ const EXPECTED_ROWS: Record<string, number> = {
   'date-format-patterns': 1,
   'cast-boolean-to-string': 5,
   'case-cast': 6,
+  'changelog-counts-count-of-groups': 3,
+  'changelog-counts-group-by': 3,
+  'changelog-counts-group-over-join': 3,
+  'changelog-counts-left-join-late': 6,
+  'changelog-counts-top-n': 5,
+  'changelog-counts-unchanged': 3,
   conditional: 6,
   'csv-tumble': 5,
   'cumulate-tvf': 25,
@@ -83,6 +98,19 @@ const EXPECTED_ROWS: Record<string, number> = {
   'nexmark-q20': 714,
   'nexmark-q21': 8_721,
   'nexmark-q22': 9_200,
+};
+
+/**
+ * Flink's changelog of each case that asks to compare the counts of row kinds (`-- oracle-compare: changelog-counts`):
+ * weir's must be the same, and these pin them (a case that stopped retracting must not pass unnoticed).
+ */
+const EXPECTED_KINDS: Record<string, ChangelogCounts> = {
+  'changelog-counts-count-of-groups': { '+I': 3, '-U': 6, '+U': 6, '-D': 0 },
+  'changelog-counts-group-by': { '+I': 3, '-U': 3, '+U': 3, '-D': 0 },
+  'changelog-counts-group-over-join': { '+I': 3, '-U': 13, '+U': 13, '-D': 0 },
+  'changelog-counts-left-join-late': { '+I': 11, '-U': 0, '+U': 0, '-D': 5 },
+  'changelog-counts-top-n': { '+I': 5, '-U': 2, '+U': 2, '-D': 0 },
+  'changelog-counts-unchanged': { '+I': 3, '-U': 1, '+U': 1, '-D': 0 },
 };
 
 const sqlFiles = (dir: string) =>
@@ -147,10 +175,16 @@ describe('weir and Flink give the same final table', () => {
         const { weir, flink } = await weirAndFlink(name);
         expect(flink.error).toBeUndefined();
         expect(weir.error).toBeUndefined();
-        const diff = compareTables(weir, flink);
+        const options = compareOptionsOf((scripts.get(name) as { text: string }).text);
+        const diff = compareTables(weir, flink, options);
         expect(diff.equal, describeDiff(name, weir, flink, diff)).toBe(true);
         expect(flink.rows.length).toBe(EXPECTED_ROWS[name]);
         expect(weir.rows.length).toBe(EXPECTED_ROWS[name]);
+        expect(options.changelogCounts === true).toBe(name in EXPECTED_KINDS);
+        if (options.changelogCounts === true) {
+          expect(flink.kinds).toEqual(EXPECTED_KINDS[name]);
+          expect(weir.kinds).toEqual(EXPECTED_KINDS[name]);
+        }
       },
       600_000,
     );
@@ -183,6 +217,20 @@ describe("weir's known differences from Flink (each test fails once weir changes
   });
 });
 
+describe("weir's known differences from Flink: changelogs", () => {
+  it('a DISTINCT over its input\'s unique key: dropped by Flink (-U/+U pass through), run by weir (-D/+I); same table', async () => {
+    const name = 'known/changelog-counts-distinct-unique-key';
+    const { weir, flink } = await weirAndFlink(name);
+    expect(flink.error).toBeUndefined();
+    expect(compareTables(weir, flink).equal).toBe(true);
+    expect(weir.rows.length).toBe(3);
+    const diff = compareTables(weir, flink, compareOptionsOf((scripts.get(name) as { text: string }).text));
+    expect(diff.equal).toBe(false);
+    expect(flink.kinds).toEqual({ '+I': 3, '-U': 1, '+U': 1, '-D': 0 });
+    expect(weir.kinds).toEqual({ '+I': 4, '-U': 0, '+U': 0, '-D': 1 });
+  });
+});
+
 describe('the comparison reports differences', () => {
   it('names the rows weir misses and the rows it has beyond Flink, with counts', async () => {
     const { weir, flink } = await weirAndFlink('tumble-tvf-late');
@@ -212,6 +260,19 @@ describe('the comparison reports differences', () => {
     expect(text).toContain('planted: DIFFERENT — weir 11 rows, Flink 11 rows');
     expect(text).toContain('missing on weir (Flink has them): 2 rows');
     expect(text).toContain('extra on weir (Flink lacks them): 2 rows');
+  });
+
+  it('compares the counts of row kinds only when asked, and names them when they differ', () => {
+    const columns = [{ name: 'n', type: 'BIGINT' }];
+    const weir: FinalTable = { columns, rows: [{ n: 2 }], kinds: { '+I': 1, '-U': 0, '+U': 0, '-D': 0 } };
+    const flink: FinalTable = { columns, rows: [{ n: 2 }], kinds: { '+I': 1, '-U': 1, '+U': 1, '-D': 0 } };
+    expect(compareTables(weir, flink).equal).toBe(true);
+    const diff = compareTables(weir, flink, compareOptionsOf('-- oracle-compare: changelog-counts\nSELECT 1'));
+    expect(diff.equal).toBe(false);
+    expect(diff.kinds).toEqual({ weir: weir.kinds, flink: flink.kinds });
+    expect(describeDiff('kinds', weir, flink, diff)).toContain('changelog row kinds: weir +I 1, -U 0, +U 0, -D 0; Flink +I 1, -U 1, +U 1, -D 0');
+    expect(compareTables(weir, { ...flink, kinds: weir.kinds }, { changelogCounts: true }).equal).toBe(true);
+    expect(() => compareOptionsOf('-- oracle-compare: changelog')).toThrow("-- oracle-compare: unknown comparison 'changelog' (known: changelog-counts)");
   });
 
   it('compares DECIMAL(p, s) at scale s, timestamps as epoch ms, and columns by position', () => {

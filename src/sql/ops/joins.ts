@@ -143,14 +143,17 @@ export class RegularJoin extends KeyedCoProcessFunction<string, Row, Row, Row> {
         this.add(mine, id, row, 0);
         return;
       }
-      if (otherIsOuter) {
-        for (const m of matches) {
-          if (m.e.a === 0) for (let i = 0; i < m.e.n; i++) emit(out, padOther(m.e.row), '-D');
-          other.put(m.id, { ...m.e, a: m.e.a + 1 });
-        }
-      }
+      // as Flink, row by row of the other side: its NULL-padded row retracted (its first match), then the joined row
+      // (a GROUP BY downstream sees each key's count dip by one, never to zero)
       const outKind: RowKind = inputIsOuter || otherIsOuter ? '+I' : kind;
-      for (const m of matches) for (let i = 0; i < m.e.n; i++) emit(out, i === 0 ? m.joined : pair(m.e.row), outKind);
+      for (const m of matches) {
+        const firstMatch = otherIsOuter && m.e.a === 0;
+        for (let i = 0; i < m.e.n; i++) {
+          if (firstMatch) emit(out, padOther(m.e.row), '-D');
+          emit(out, i === 0 ? m.joined : pair(m.e.row), outKind);
+        }
+        if (otherIsOuter) other.put(m.id, { ...m.e, a: m.e.a + 1 });
+      }
       this.add(mine, id, row, inputIsOuter ? matched : 0);
       return;
     }
@@ -160,14 +163,16 @@ export class RegularJoin extends KeyedCoProcessFunction<string, Row, Row, Row> {
       if (inputIsOuter) emit(out, padMine(), '-D');
       return;
     }
-    // as Flink: -D from an outer side, else the input's own kind (-U or -D)
+    // as Flink: -D from an outer side, else the input's own kind (-U or -D); row by row of the other side, the joined
+    // row retracted, then its NULL-padded row again (its last match gone)
     const outKind: RowKind = inputIsOuter ? '-D' : kind;
-    for (const m of matches) for (let i = 0; i < m.e.n; i++) emit(out, i === 0 ? m.joined : pair(m.e.row), outKind);
-    if (otherIsOuter) {
-      for (const m of matches) {
-        if (m.e.a === 1) for (let i = 0; i < m.e.n; i++) emit(out, padOther(m.e.row), '+I');
-        other.put(m.id, { ...m.e, a: m.e.a - 1 });
+    for (const m of matches) {
+      const lastMatch = otherIsOuter && m.e.a === 1;
+      for (let i = 0; i < m.e.n; i++) {
+        emit(out, i === 0 ? m.joined : pair(m.e.row), outKind);
+        if (lastMatch) emit(out, padOther(m.e.row), '+I');
       }
+      if (otherIsOuter) other.put(m.id, { ...m.e, a: m.e.a - 1 });
     }
   }
 

@@ -46,7 +46,8 @@ import org.apache.flink.util.CloseableIterator;
  * -U/-D remove one equal row) and printed: one header line per script, then its rows, one JSON object per line,
  * sorted by their text.
  *
- * <p>Header: {@code {"file": f, "columns": [{"name", "type"}], "rows": n, "error": null | text, "ms": wall time}}.
+ * <p>Header: {@code {"file": f, "columns": [{"name", "type"}], "rows": n, "error": null | text, "kinds": {"+I": n,
+ * "-U": n, "+U": n, "-D": n} (rows of each kind in the query's changelog), "ms": wall time}}.
  * Values: numbers as JSON numbers (DECIMAL in plain notation), TIMESTAMP and TIMESTAMP_LTZ as epoch milliseconds
  * (TIMESTAMP read as UTC), DATE as "yyyy-MM-dd", TIME as "HH:mm:ss[.SSS]", ROW as an object, NaN/±Infinity as strings.
  * The session time zone is UTC.
@@ -107,10 +108,12 @@ public final class SqlRunner {
       String error = null;
       List<String[]> columns = new ArrayList<>();
       long[] timing = null;
+      // how many rows of each kind the final query's changelog had (+I, -U, +U, -D; not in bench mode)
+      long[] kinds = new long[RowKind.values().length];
       try {
         String script = Files.readString(Path.of(file), StandardCharsets.UTF_8);
         if (bench) timing = runBench(script, parallelism, rest, columns, rows);
-        else run(script, parallelism, rest, columns, rows);
+        else run(script, parallelism, rest, columns, rows, kinds);
       } catch (Throwable t) {
         error = describe(t);
         rows.clear();
@@ -121,6 +124,9 @@ public final class SqlRunner {
         header.append("{\"name\":").append(json(columns.get(i)[0])).append(",\"type\":").append(json(columns.get(i)[1])).append('}');
       }
       header.append("],\"rows\":").append(rows.size()).append(",\"error\":").append(error == null ? "null" : json(error));
+      header.append(",\"kinds\":{");
+      for (RowKind k : RowKind.values()) header.append(k.ordinal() > 0 ? "," : "").append(json(k.shortString())).append(':').append(kinds[k.ordinal()]);
+      header.append('}');
       header.append(",\"ms\":").append((System.nanoTime() - start) / 1_000_000);
       if (timing != null) header.append(",\"runNanos\":").append(timing[0]).append(",\"jobNanos\":").append(timing[1]);
       header.append('}');
@@ -153,7 +159,7 @@ public final class SqlRunner {
   private static final Pattern SET = Pattern.compile("(?is)^\\s*SET\\s+'([^']*)'\\s*=\\s*'([^']*)'\\s*$");
   private static final Pattern QUERY = Pattern.compile("(?is)^\\s*(?:SELECT|WITH|VALUES|\\()\\b.*");
 
-  static void run(String script, int parallelism, URI cluster, List<String[]> columns, List<String> rowsOut) throws Exception {
+  static void run(String script, int parallelism, URI cluster, List<String[]> columns, List<String> rowsOut, long[] kinds) throws Exception {
     Configuration conf = new Configuration();
     conf.setString("execution.target", "remote");
     conf.set(RestOptions.ADDRESS, cluster.getHost());
@@ -223,6 +229,7 @@ public final class SqlRunner {
         }
         String key = b.append('}').toString();
         RowKind kind = row.getKind();
+        kinds[kind.ordinal()]++;
         if (System.getenv("SQL_ORACLE_TRACE") != null && key.contains(System.getenv("SQL_ORACLE_TRACE"))) System.err.println(kind + " " + key);
         if (!keyColumns.isEmpty()) {
           StringBuilder k = new StringBuilder();
