@@ -28,10 +28,16 @@ const ROCKSDB_SUITES = [
 
 /**
  * Test files that spend most of their time waiting on a service of their own (a Kafka broker, Apache Flink's
- * MiniCluster in a JVM): the `services` project. `npm test` (scripts/test/run.mjs) runs it in a second vitest process
+ * MiniCluster in a JVM) or on npm: the `services` project. `npm test` (scripts/test/run.mjs) runs it in a second vitest process
  * beside the others, so that waiting overlaps the CPU-bound files instead of adding to them.
  */
-export const SERVICE_SUITES = ['test/kafka/**/*.test.ts', 'test/sql-oracle/**/*.test.ts', 'test/sql/seed-pipeline-kafka.test.ts'];
+export const SERVICE_SUITES = [
+  'test/kafka/**/*.test.ts',
+  'test/sql-oracle/**/*.test.ts',
+  'test/sql/seed-pipeline-kafka.test.ts',
+  // packs and installs the package with npm: mostly child processes and disk
+  'test/package/package-install.test.ts',
+];
 
 export default defineConfig({
   test: {
