@@ -1,5 +1,4 @@
--- A GROUP BY over a regular LEFT join whose right side arrives after the left (a window aggregate of the same orders, fired at the end of input): the join retracts each NULL-padded row and inserts it joined, row by row (as Flink: -D, +I, -D, +I, so a customer's count never drops to zero and is never deleted); the changelog's counts of each row kind equal Flink's.
--- oracle-compare: changelog-counts
+-- A GROUP BY over a regular LEFT join whose right side arrives after the left (a window aggregate of the same orders, fired at the end of input): the join retracts each NULL-padded row and inserts it joined, row by row (as Flink: -D, +I, -D, +I, so a customer's count never drops to zero and is never deleted). Final tables compared only: Flink's own count of -U/+U varies run to run here (13 in one run, 11 in the next, with weir at 13 both times), as the two scans of the file interleave differently.
 CREATE TABLE orders (
     id INT,
     customer STRING,
