@@ -568,6 +568,9 @@ class KafkaSourceReader<T> implements SourceReader<T> {
   private commits: Promise<void> = Promise.resolve();
   private commitFailures = 0;
 
+  /** The newest checkpoint whose offsets are to be committed. */
+  private newestCommit = -1;
+
   /** Commits the offsets of a completed checkpoint to the group (for information: a failure is only counted). */
   notifyCheckpointComplete(checkpointId: number): void {
     const state = this.toCommit.get(checkpointId);
@@ -580,7 +583,11 @@ class KafkaSourceReader<T> implements SourceReader<T> {
       if (offset !== undefined) (byTopic.get(s.topic) ?? byTopic.set(s.topic, []).get(s.topic))?.push({ partition: s.partition, offset });
     }
     const groupId = this.commitGroup;
+    this.newestCommit = checkpointId;
     this.commits = this.commits.then(async () => {
+      // A newer checkpoint's offsets replace these: a commit still queued behind slow ones (each is a
+      // group join of seconds) is skipped, so the newest lands soon, and before the job's end.
+      if (checkpointId < this.newestCommit) return;
       for (const [topic, partitions] of byTopic) {
         if (!(await commitGroupOffsets(admin, groupId, topic, partitions))) this.commitFailures++;
       }
