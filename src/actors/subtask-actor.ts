@@ -603,6 +603,10 @@ export class SubtaskActor implements ChannelWriterOwner {
     this.scheduler.registerDirty(writer);
   }
 
+  onWriterFailed(_writer: ChannelWriter, error: unknown): void {
+    this.fail(error);
+  }
+
   /** Runs until the deadline, a blocked output, or no more input. Errors fail the subtask. */
   runSlice(deadline: number): void {
     if (this.parked) return;

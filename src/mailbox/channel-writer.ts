@@ -26,6 +26,11 @@ export interface ChannelWriterOwner {
   onWriterAvailable(writer: ChannelWriter): void;
   /** The writer started a new partial batch that must be flushed by the buffer timeout. */
   onWriterDirty(writer: ChannelWriter): void;
+  /**
+   * Shipping failed outside the owner's own call (a returned credit or a new batch size let a
+   * waiting batch go, and it could not be encoded): the owner fails as if its own call had thrown.
+   */
+  onWriterFailed(writer: ChannelWriter, error: unknown): void;
 }
 
 /** Flush policy and bounds for a writer. */
@@ -95,7 +100,7 @@ export class ChannelWriter {
   setBatchLimit(elements: number): void {
     this.limit = Math.max(1, Math.min(this.config.batchSize, Math.floor(elements)));
     // A partial batch already at the new size goes now rather than at the buffer timeout.
-    if (this.elements >= this.limit) this.flush();
+    if (this.elements >= this.limit) this.shipOrFail(() => this.flush());
   }
 
   /**
@@ -172,10 +177,22 @@ export class ChannelWriter {
     this.drain();
   }
 
-  /** Called with credit the receiver returned. */
+  /**
+   * Called with credit the receiver returned. It runs from the transport's message handler, not
+   * inside the owner's processing, so a batch that fails to ship is reported to the owner here
+   * (thrown, it would end the thread).
+   */
   addCredit(n: number): void {
     this.availableCredits += n;
-    this.drain();
+    this.shipOrFail(() => this.drain());
+  }
+
+  private shipOrFail(ship: () => void): void {
+    try {
+      ship();
+    } catch (error) {
+      this.owner.onWriterFailed(this, error);
+    }
   }
 
   /** Queues the last batch; the writer closes once everything is shipped. */

@@ -245,6 +245,7 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
       onWriterBlocked: () => actor?.onWriterBlocked(),
       onWriterAvailable: () => actor?.onWriterAvailable(),
       onWriterDirty: (w) => this.registerDirty(w),
+      onWriterFailed: (w, error) => (actor ? actor.onWriterFailed(w, error) : this.reporter.subtaskFailed(encodeError(error))),
     };
 
     const operators = new Map<number, StreamOperator>();

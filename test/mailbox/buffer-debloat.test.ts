@@ -6,7 +6,14 @@ import { BufferDebloater } from '../../src/mailbox/buffer-debloater.ts';
 import { ChannelWriter, type ChannelWriterOwner } from '../../src/mailbox/channel-writer.ts';
 import { LocalChannel } from '../../src/mailbox/transports.ts';
 
-const owner: ChannelWriterOwner = { onWriterBlocked: () => undefined, onWriterAvailable: () => undefined, onWriterDirty: () => undefined };
+const owner: ChannelWriterOwner = {
+  onWriterBlocked: () => undefined,
+  onWriterAvailable: () => undefined,
+  onWriterDirty: () => undefined,
+  onWriterFailed: (_w, error) => {
+    throw error;
+  },
+};
 
 function channel(credits: number, batchSize: number, initialBatchSize?: number) {
   const mailbox = new BoundedMailbox(credits, () => undefined);
@@ -67,7 +74,10 @@ describe('barrier overtaking', () => {
     records(writer, 0, 5); // one batch shipped (1 credit), one in the backlog, one partial
     expect(mailbox.queued).toBe(1);
     const pending = writer.overtakeWith([TAG_BARRIER, 7, 0, 0]);
-    expect(pending).toEqual([[TAG_RECORD, 2, TAG_RECORD, 3], [TAG_RECORD, 4]]);
+    expect(pending).toEqual([
+      [TAG_RECORD, 2, TAG_RECORD, 3],
+      [TAG_RECORD, 4],
+    ]);
     // The barrier went ahead without credit; the one queued batch is what it overtook.
     expect(priority).toEqual([{ channel: 0, event: [TAG_BARRIER, 7, 0, 0], overtaken: 1 }]);
     expect(mailbox.queuedBatches(0)).toEqual([[TAG_RECORD, 0, TAG_RECORD, 1]]);

@@ -22,6 +22,9 @@ function rig(channels: number, credits: number, batchSize: number): Rig {
       onWriterBlocked: () => void blocked.add(c),
       onWriterAvailable: () => void blocked.delete(c),
       onWriterDirty: () => undefined,
+      onWriterFailed: (_w, error) => {
+        throw error;
+      },
     };
     const writer = new ChannelWriter(c, `ch${c}`, local, { batchSize, credits, bufferTimeoutMs: -1 }, owner);
     local.attachWriter(writer);
@@ -106,5 +109,33 @@ describe('credit-based flow control', () => {
     expect(mailbox.poll()).toBeUndefined();
     mailbox.unblock(0);
     expect(mailbox.poll()?.batch[1]).toBe('a2');
+  });
+});
+
+describe('a batch that cannot be encoded while it waits for credit', () => {
+  it('fails the owner when the returned credit ships it, instead of throwing from the port handler', async () => {
+    const { MessageChannel } = await import('node:worker_threads');
+    const { PortSender } = await import('../../src/mailbox/transports.ts');
+    const { port1, port2 } = new MessageChannel();
+    const sender = new PortSender(port1, { operator: 'Explode', subtask: 0, edge: 'Explode -> Counter' });
+    const failures: unknown[] = [];
+    const owner: ChannelWriterOwner = {
+      onWriterBlocked: () => undefined,
+      onWriterAvailable: () => undefined,
+      onWriterDirty: () => undefined,
+      onWriterFailed: (_w, error) => void failures.push(error),
+    };
+    const writer = new ChannelWriter(0, 'Explode[0] -> Counter[0]', sender, { batchSize: 1, credits: 1, bufferTimeoutMs: -1 }, owner);
+    sender.attach(writer);
+    writer.appendRecord({ i: 1 }, undefined);
+    writer.appendRecord({ i: 2, f: () => 0 }, undefined); // no credit left: waits in the backlog, not yet encoded
+    expect(failures).toEqual([]);
+    port2.postMessage(1); // the receiver returns a credit; the waiting batch is encoded now
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(failures).toHaveLength(1);
+    expect((failures[0] as { code?: string }).code).toBe('WEIR_RECORD_NOT_ENCODABLE');
+    expect(String((failures[0] as Error).message)).toContain('on edge Explode -> Counter');
+    sender.dispose();
+    port2.close();
   });
 });

@@ -1,7 +1,14 @@
 //! Micro-benchmark: BoundedMailbox deliver/poll/release, and ChannelWriter append/flush through a LocalChannel into a mailbox.
 
 import { TAG_RECORD, type ElementBatch } from '../../../src/core/elements.ts';
-import { BoundedMailbox, ChannelWriter, LocalChannel, type ChannelWriterOwner, type InputChannelEndpoint, type MailboxEntry } from '../../../src/mailbox/index.ts';
+import {
+  BoundedMailbox,
+  ChannelWriter,
+  LocalChannel,
+  type ChannelWriterOwner,
+  type InputChannelEndpoint,
+  type MailboxEntry,
+} from '../../../src/mailbox/index.ts';
 import { createBench, runBench, type MicroOptions, type MicroResult, type TaskInfo } from '../../lib/micro.ts';
 
 /** weir's default credits per channel and batch size. */
@@ -64,6 +71,9 @@ function localPipe(bufferTimeoutMs: number): { writer: ChannelWriter; mailbox: B
     onWriterAvailable: () => undefined,
     // A timer would flush the partial batch; the bench flushes explicitly instead.
     onWriterDirty: () => undefined,
+    onWriterFailed: (_w, error) => {
+      throw error;
+    },
   };
   const writer = new ChannelWriter(0, 'bench -> bench', channel, { batchSize: BATCH, credits: CREDITS, bufferTimeoutMs }, owner);
   channel.attachWriter(writer);
