@@ -389,8 +389,8 @@ function kafkaTableSource(env: StreamExecutionEnvironment, node: SourceNode, nam
   if ((topic === undefined) === (pattern === undefined))
     throw configError(`table '${table}': give exactly one of 'topic' and 'topic-pattern'`);
   const skip = options[`${format}.ignore-parse-errors`] === 'true';
-  // Flink's KafkaSource commits on checkpoint by default; weir's commits cost a group join each, so they are asked for
-  const commit = options['properties.commit.offsets.on.checkpoint'] ?? 'false';
+  // As Flink's KafkaSource: a source with a group id commits its offsets to the group when a checkpoint completes.
+  const commit = options['properties.commit.offsets.on.checkpoint'] ?? (options['properties.group.id'] === undefined ? 'false' : 'true');
   if (commit !== 'true' && commit !== 'false')
     throw configError(`table '${table}': 'properties.commit.offsets.on.checkpoint' must be 'true' or 'false', got '${commit}'`);
   const source = kafkaSource<Row>({

@@ -1,10 +1,6 @@
 //! The Kafka source: topic partitions as splits, dealt to subtasks by `partition % parallelism`, offsets in checkpoints.
 
 import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage, logLevel, PartitionAssigner, Producer } from 'kafkajs';
-import { createHash } from 'node:crypto';
-import { closeSync, openSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ReaderOutput, Source, SourceReader, SourceReaderContext, SourceStatus } from '../../actors/operator.ts';
 import { ErrorCodes, WeirError } from '../../core/errors.ts';
 import { kafkajs } from './kafkajs.ts';
@@ -37,10 +33,9 @@ export interface KafkaSourceOptions<T> {
    */
   groupId?: string;
   /**
-   * Commit offsets to {@link groupId} when a checkpoint completes (default false). kafkajs can set
-   * a group's offsets only through a short-lived member of the group, so the subtasks of a process
-   * take turns, each commit takes a few seconds (the group join), and the end of a job waits up to
-   * 20 s for the last one.
+   * Commit offsets to {@link groupId} when a checkpoint completes (default false), each subtask its
+   * own partitions, in a small transaction of its own (no group membership needed); the end of a
+   * job waits up to 20 s for the last commit when the broker is away.
    */
   commitOffsetsOnCheckpoint?: boolean;
   /**
@@ -79,65 +74,11 @@ export interface KafkaSourceOptions<T> {
   name?: string;
 }
 
-/**
- * Sets a group's offsets for some partitions of a topic, keeping the others. kafkajs sets offsets
- * through a short-lived member of the group, which is given every partition of the topic and, on
- * leaving, writes its positions for all of them: a subset would erase the offsets other subtasks
- * committed. So the subtasks of this process take turns (a lock file per group), each reads the
- * current offsets and sets them all, its own replaced; then reads them back. Returns whether the
- * offsets are in place after a few tries.
- */
-async function commitGroupOffsets(
-  admin: Admin,
-  groupId: string,
-  topic: string,
-  mine: { partition: number; offset: string }[],
-): Promise<boolean> {
-  const lock = join(tmpdir(), `weir-kafka-commit-${createHash('sha1').update(`${groupId}\u0000${topic}`).digest('hex').slice(0, 16)}.lock`);
-  for (let attempt = 1; attempt <= 8; attempt++) {
-    if (!(await takeLock(lock))) continue;
-    try {
-      const [current] = await withTimeout(admin.fetchOffsets({ groupId, topics: [topic] }));
-      const all = new Map<number, string>();
-      for (const p of current?.partitions ?? []) if (p.offset !== '-1') all.set(p.partition, p.offset);
-      for (const p of mine) all.set(p.partition, p.offset);
-      await withTimeout(admin.setOffsets({ groupId, topic, partitions: [...all].map(([partition, offset]) => ({ partition, offset })) }));
-      const [now] = await withTimeout(admin.fetchOffsets({ groupId, topics: [topic] }));
-      if (mine.every((p) => now?.partitions.find((x) => x.partition === p.partition)?.offset === p.offset)) return true;
-    } catch {
-      // tried again
-    } finally {
-      rmSync(lock, { force: true });
-    }
-    await new Promise((r) => setTimeout(r, 100 + Math.random() * 300 * attempt));
-  }
-  return false;
-}
-
-/** `p`, or a rejection after `ms` (a broker that is away must not hold a commit, and the lock, forever). */
+/** `p`, or a rejection after `ms` (a broker that is away must not hold a commit forever). */
 function withTimeout<T>(p: Promise<T>, ms = 10_000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)));
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Takes a lock file within 30 s (a lock older than 30 s is stale: its holder died). */
-async function takeLock(path: string): Promise<boolean> {
-  const until = Date.now() + 30_000;
-  while (Date.now() < until) {
-    try {
-      closeSync(openSync(path, 'wx'));
-      return true;
-    } catch {
-      try {
-        if (Date.now() - statSync(path).mtimeMs > 30_000) rmSync(path, { force: true });
-      } catch {
-        // gone meanwhile
-      }
-      await new Promise((r) => setTimeout(r, 20 + Math.random() * 80));
-    }
-  }
-  return false;
 }
 
 /** A split id: `topic-partition`. */
@@ -575,23 +516,59 @@ class KafkaSourceReader<T> implements SourceReader<T> {
   notifyCheckpointComplete(checkpointId: number): void {
     const state = this.toCommit.get(checkpointId);
     for (const id of [...this.toCommit.keys()]) if (id <= checkpointId) this.toCommit.delete(id);
-    const admin = this.admin;
-    if (state === undefined || admin === undefined) return;
+    if (state === undefined || this.admin === undefined) return;
     const byTopic = new Map<string, { partition: number; offset: string }[]>();
     for (const s of this.splits.values()) {
       const offset = state[s.id];
       if (offset !== undefined) (byTopic.get(s.topic) ?? byTopic.set(s.topic, []).get(s.topic))?.push({ partition: s.partition, offset });
     }
-    const groupId = this.commitGroup;
     this.newestCommit = checkpointId;
     this.commits = this.commits.then(async () => {
-      // A newer checkpoint's offsets replace these: a commit still queued behind slow ones (each is a
-      // group join of seconds) is skipped, so the newest lands soon, and before the job's end.
+      // A newer checkpoint's offsets replace these: a commit still queued behind a slow one (a broker
+      // that is away) is skipped, so the newest lands soon, and before the job's end.
       if (checkpointId < this.newestCommit) return;
-      for (const [topic, partitions] of byTopic) {
-        if (!(await commitGroupOffsets(admin, groupId, topic, partitions))) this.commitFailures++;
-      }
+      if (!(await this.commitOffsets(byTopic))) this.commitFailures++;
     });
+  }
+
+  private offsetsProducer: Producer | undefined;
+
+  /**
+   * Commits this subtask's offsets to the group in a transaction of its own producer (Kafka's
+   * TxnOffsetCommit): it needs no membership in the group, where kafkajs' `admin.setOffsets` joins
+   * the group with a consumer (seconds per commit, one subtask at a time) and rewrites every
+   * partition of the topic. Only these partitions are written, so subtasks commit side by side. The
+   * transactional id is the group's and the subtask's, so a restarted subtask fences its
+   * predecessor and aborts a commit it left open. Returns whether the commit landed.
+   */
+  private async commitOffsets(byTopic: Map<string, { partition: number; offset: string }[]>): Promise<boolean> {
+    try {
+      if (this.offsetsProducer === undefined) {
+        const producer = this.kafka.producer({
+          transactionalId: `weir-offsets-${this.commitGroup}-${this.context.subtaskIndex}`,
+          idempotent: true,
+          maxInFlightRequests: 1,
+          transactionTimeout: 10_000,
+        });
+        await withTimeout(producer.connect());
+        this.offsetsProducer = producer;
+      }
+      const transaction = await withTimeout(this.offsetsProducer.transaction());
+      try {
+        const topics = [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+        await withTimeout(transaction.sendOffsets({ consumerGroupId: this.commitGroup, topics }));
+        await withTimeout(transaction.commit());
+      } catch (error) {
+        await transaction.abort().catch(() => undefined);
+        throw error;
+      }
+      return true;
+    } catch {
+      const producer = this.offsetsProducer;
+      this.offsetsProducer = undefined;
+      await producer?.disconnect().catch(() => undefined);
+      return false;
+    }
   }
 
   /** Names of the topics read: the listed ones and those the pattern matches. */
@@ -648,6 +625,7 @@ class KafkaSourceReader<T> implements SourceReader<T> {
     clearTimeout(timer);
     await this.consumer?.disconnect().catch(() => undefined);
     await this.deadLetterProducer?.disconnect().catch(() => undefined);
+    await this.offsetsProducer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
   }
 }
