@@ -11,10 +11,12 @@ import {
   type NexmarkEvent,
   type Person,
   type Sink,
+  type Source,
   type SinkWriter,
   type StreamExecutionEnvironment,
   nexmarkSource,
 } from '../../src/index.ts';
+import { appendFileSync, readFileSync } from 'node:fs';
 
 /** Window size of q5, q7, q8 and the session gap of q11 (ms), as in Queries.java. */
 export const WINDOW_MS = 10_000;
@@ -372,8 +374,46 @@ interface Reporter {
   collect(id: string, subtask: number, records: unknown[]): void;
 }
 
+/** Wall-clock time in ms with sub-ms precision, comparable across worker threads (each has its own `performance.now()` origin). */
+function wallNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/**
+ * The source, marking in `file` (a line `in <wall ms>`) when each of its readers first polls: with
+ * the summary sinks' `out` marks, the steady-state interval of a run (first record in → last record
+ * out, start-up excluded).
+ */
+function timedSource<T>(source: Source<T>, file: string): Source<T> {
+  return {
+    ...source,
+    createReader: (ctx) => {
+      const reader = source.createReader(ctx);
+      const poll = reader.pollNext.bind(reader);
+      reader.pollNext = (output, max) => {
+        reader.pollNext = poll;
+        appendFileSync(file, `in ${wallNow()}\n`);
+        return poll(output, max);
+      };
+      return reader;
+    },
+  };
+}
+
+/** A run's steady-state interval (ms) from the marks in `file`: the earliest `in` to the latest `out`. */
+export function steadyInterval(file: string): { firstIn: number; lastOut: number } {
+  let firstIn = Infinity;
+  let lastOut = -Infinity;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const [what, at] = line.split(' ');
+    if (what === 'in') firstIn = Math.min(firstIn, Number(at));
+    else if (what === 'out') lastOut = Math.max(lastOut, Number(at));
+  }
+  return { firstIn, lastOut };
+}
+
 /** Counts and checksums what reaches it; each subtask sends one {@link ResultSummary} to {@link SUMMARY_ID} at close. */
-export function summarySink<T>(query: QueryName, latencyFrom?: number): Sink<T> & { collectId: string } {
+export function summarySink<T>(query: QueryName, latencyFrom?: number, timingFile?: string): Sink<T> & { collectId: string } {
   return {
     name: `Summary (${query})`,
     collectId: SUMMARY_ID,
@@ -382,6 +422,7 @@ export function summarySink<T>(query: QueryName, latencyFrom?: number): Sink<T> 
       const latency = latencyFrom !== undefined ? new LatencyHistogram() : undefined;
       const from = latencyFrom ?? 0;
       const report = () => {
+        if (timingFile !== undefined) appendFileSync(timingFile, `out ${wallNow()}\n`);
         const summary = s.summary();
         if (latency !== undefined) summary.latency = latency.toPairs();
         (ctx as unknown as { reporter: Reporter }).reporter.collect(SUMMARY_ID, ctx.subtaskIndex, [summary]);
@@ -405,7 +446,15 @@ export function summarySink<T>(query: QueryName, latencyFrom?: number): Sink<T> 
  */
 export function finish<T>(stream: DataStream<T>, query: QueryName, params: JobParams): void {
   if (isSet(params.collect)) stream.collect(OUTPUT_ID);
-  else stream.sinkTo(summarySink<T>(query, isSet(params.realTime) ? Number(params.latencyFrom ?? 0) : undefined)).name('Summary');
+  else
+    stream
+      .sinkTo(summarySink<T>(query, isSet(params.realTime) ? Number(params.latencyFrom ?? 0) : undefined, timingFileOf(params)))
+      .name('Summary');
+}
+
+/** `params.timing`: the file a run's steady-state marks go to (see {@link timedSource}), if asked. */
+function timingFileOf(params: JobParams): string | undefined {
+  return typeof params.timing === 'string' && params.timing !== '' ? params.timing : undefined;
 }
 
 /** Turns `params.checkpointInterval` (ms; 0 or absent = off) into the env call. */
@@ -428,7 +477,9 @@ export function nexmarkEventsOf(env: StreamExecutionEnvironment, params: JobPara
   const interval = checkpointIntervalOf(params);
   if (interval > 0) env.enableCheckpointing(interval);
   const config = nexmarkConfigOf(params);
-  return env.fromSource(nexmarkSource(config), nexmarkWatermarks(config), 'Nexmark Source');
+  const timing = timingFileOf(params);
+  const source = nexmarkSource(config);
+  return env.fromSource(timing === undefined ? source : timedSource(source, timing), nexmarkWatermarks(config), 'Nexmark Source');
 }
 
 /** Counts elements (Queries.Count). */

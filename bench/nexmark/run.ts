@@ -6,9 +6,13 @@
 //   npm run bench:nexmark -- --queries q0,q5 --latency --latency-rate 20000 --latency-seconds 20
 //
 // Every measurement runs in a fresh child process (tsx for the loop and weir, `bench/flink/run.sh`
-// for Flink), so that its CPU time and peak RSS are its own. Rates: loop, RxJS and weir = events / wall
-// time of the measured call (for weir the whole `executeJob`, thread start-up included); Flink =
-// its `eventsPerSecond` (job net runtime, MiniCluster start excluded). Cores used = CPU time / wall
+// for Flink), so that its CPU time and peak RSS are its own. Two rates per run: the total (loop, RxJS
+// and weir = events / wall time of the measured call, for weir the whole `executeJob`, thread start-up
+// included; Flink = its `eventsPerSecond`, job net runtime, MiniCluster start excluded) and the
+// steady state, counted the same way for both engines: events / (last sink close − first event a
+// source emitted), so start-up, deployment and shutdown are out of it. Each run records the 1-minute
+// load average it started at; a run waits (up to a minute) for the load to fall below 1.5 × cores
+// and is made once more if it still started above. Cores used = CPU time / wall
 // time of the child (for Flink the whole JVM, MiniCluster start included). Results are checked:
 // weir's and Flink's output count and checksum (the wrapping 64-bit sum of Queries.java's per-record
 // digests) must equal the loop's; for q4, whose running averages depend on arrival order, only the count;
@@ -21,7 +25,8 @@
 // sink takes wall clock − record timestamp (p50/p99 after a 1 s warm-up).
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -34,6 +39,7 @@ import {
   latencyQuantile,
   mergeResultSummaries,
   nexmarkConfigOf,
+  steadyInterval,
   type QueryName,
   type ResultSummary,
 } from './lib.ts';
@@ -78,6 +84,13 @@ interface Run {
   eventsPerSecond: number;
   /** Wall time of the measured part, ms. */
   wallMs: number;
+  /**
+   * Events per second of the steady state: first event a source emitted → last sink's close (start-up,
+   * deployment and shutdown excluded), for weir and Flink alike; the loop and RxJS have no start-up, so it equals their rate.
+   */
+  steadyEventsPerSecond: number;
+  /** 1-minute load average just before the run. */
+  load: number;
   /** CPU time / wall time of the child process (cores busy on average). */
   cores: number;
   /** Peak resident set of the child, MB. */
@@ -117,6 +130,7 @@ async function child(request: ChildRequest): Promise<void> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let summary: ResultSummary;
+  let steadyMs: number | undefined;
   if (request.engine === 'loop') {
     const s = summarizerFor(request.query);
     runLoop(request.query, nexmarkConfigOf({ events: request.events }), (r) => s.add(r));
@@ -127,22 +141,34 @@ async function child(request: ChildRequest): Promise<void> {
     summary = s.summary();
   } else {
     const l = request.latency;
-    const result = await executeJob(join(here, 'queries', `${request.query}.ts`), {
-      mode: 'threads',
-      parallelism: request.parallelism,
-      params: {
-        events: request.events,
-        checkpointInterval: request.checkpointInterval,
-        ...(l === undefined ? {} : { rate: l.rate, baseTime: l.baseTime, realTime: 1, latencyFrom: l.from }),
-      },
-    });
-    summary = mergeResultSummaries((result.collected[SUMMARY_ID] ?? []) as ResultSummary[]);
+    const timingDir = mkdtempSync(join(tmpdir(), 'weir-nexmark-timing-'));
+    const timing = join(timingDir, 'marks');
+    writeFileSync(timing, '');
+    try {
+      const result = await executeJob(join(here, 'queries', `${request.query}.ts`), {
+        mode: 'threads',
+        parallelism: request.parallelism,
+        params: {
+          events: request.events,
+          checkpointInterval: request.checkpointInterval,
+          timing,
+          ...(l === undefined ? {} : { rate: l.rate, baseTime: l.baseTime, realTime: 1, latencyFrom: l.from }),
+        },
+      });
+      summary = mergeResultSummaries((result.collected[SUMMARY_ID] ?? []) as ResultSummary[]);
+      const { firstIn, lastOut } = steadyInterval(timing);
+      steadyMs = lastOut - firstIn;
+    } finally {
+      rmSync(timingDir, { recursive: true, force: true });
+    }
   }
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   const run: Run = {
     eventsPerSecond: request.events / (wallMs / 1000),
     wallMs,
+    steadyEventsPerSecond: request.events / ((steadyMs ?? wallMs) / 1000),
+    load: 0,
     cores: (cpu.user + cpu.system) / 1000 / wallMs,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     summary,
@@ -164,8 +190,34 @@ function childrenCpuSeconds(): number {
   }
 }
 
-/** Runs one measurement in a fresh child process (a real-time latency run when `latency` is given). */
+/** A load average above this (1.5 × cores) makes a run suspect: the run waits for the load to fall first, and a run that started above it is made again. */
+let loadLimit = 1.5 * cpus().length;
+
+/** Sleeps `ms` without spinning (Atomics.wait on a throwaway buffer). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Runs one measurement in a fresh child process (a real-time latency run when `latency` is given),
+ * waiting up to a minute for the load to fall below {@link loadLimit} first; a run that still
+ * started above it is made once more after another wait, and the lower-load run is kept. The run
+ * records the load it started at.
+ */
 function measure(query: QueryName, mode: Mode, events: number, latency?: LatencySetup): Run {
+  const once = (): Run => {
+    for (let waited = 0; loadavg()[0] > loadLimit && waited < 60_000; waited += 5_000) sleepSync(5_000);
+    const load = loadavg()[0];
+    return { ...measureOnce(query, mode, events, latency), load };
+  };
+  const first = once();
+  if (first.load <= loadLimit || latency !== undefined) return first;
+  process.stdout.write(`  ${query} ${mode.id}: load ${first.load.toFixed(2)} > ${loadLimit}, measured again\n`);
+  const second = once();
+  return second.load < first.load ? second : first;
+}
+
+function measureOnce(query: QueryName, mode: Mode, events: number, latency?: LatencySetup): Run {
   if (mode.engine === 'flink') return measureFlink(query, mode.parallelism, events, latency);
   const request: ChildRequest = {
     query,
@@ -215,6 +267,7 @@ function measureFlink(query: QueryName, parallelism: number, events: number, lat
     throw new Error(`Flink ${query} p=${parallelism} failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
   const json = JSON.parse(line) as {
     eventsPerSecond: number;
+    steadyEventsPerSecond: number;
     seconds: number;
     outputRecords: number;
     peakRssMb: number;
@@ -224,6 +277,8 @@ function measureFlink(query: QueryName, parallelism: number, events: number, lat
   return {
     eventsPerSecond: json.eventsPerSecond,
     wallMs,
+    steadyEventsPerSecond: json.steadyEventsPerSecond,
+    load: 0,
     cores: (cpuSeconds * 1000) / wallMs,
     peakRssMb: json.peakRssMb,
     summary: { count: json.outputRecords, checksum, latency: json.latency },
@@ -274,6 +329,7 @@ function parseOptions() {
       'no-flink': { type: 'boolean', default: false },
       latency: { type: 'boolean', default: false },
       'checkpoint-interval': { type: 'string' },
+      'load-limit': { type: 'string' },
       'latency-modes': { type: 'string' },
       'latency-rate': { type: 'string' },
       'latency-seconds': { type: 'string' },
@@ -289,6 +345,7 @@ function parseOptions() {
   --runs K          runs per measurement, median reported (default 1)
   --modes LIST      subset of ${MODES.map((m) => m.id).join(',')} (the loop always runs)
   --no-flink        skip Flink
+  --load-limit L    load average above which a run waits and is made again (default 1.5 × cores)
   --checkpoint-interval MS  weir's and Flink's checkpoint interval (default 10000)
   --latency         also a real-time latency run per query and weir/Flink mode (p50/p99 of sink time − record time)
   --latency-modes L modes with a latency run (default weir-2,flink-2)
@@ -323,6 +380,7 @@ function parseOptions() {
     out: values.out ?? join(root, 'bench', 'results', 'nexmark.json'),
     latency: values.latency,
     checkpointInterval: count(values['checkpoint-interval'], 10_000, '--checkpoint-interval'),
+    loadLimit: values['load-limit'] === undefined ? loadLimit : Number(values['load-limit']),
     latencyModes: (values['latency-modes'] ?? 'weir-2,flink-2').split(','),
     latencyRate: count(values['latency-rate'], 20_000, '--latency-rate'),
     latencySeconds: count(values['latency-seconds'], 10, '--latency-seconds'),
@@ -339,6 +397,7 @@ async function main(): Promise<void> {
   const options = parseOptions();
   if (options.child !== undefined) return child(JSON.parse(options.child) as ChildRequest);
   checkpointIntervalMs = options.checkpointInterval;
+  loadLimit = options.loadLimit;
   let modes = options.modes;
   if (modes.some((m) => m.engine === 'flink') && !flinkReady()) modes = modes.filter((m) => m.engine !== 'flink');
   const machine = machineInfo();
@@ -361,7 +420,7 @@ async function main(): Promise<void> {
         const run = measure(query, mode, options.events);
         (runs.get(mode.id) as Run[]).push(run);
         process.stdout.write(
-          `  ${query} run ${i + 1}/${options.runs} ${mode.id.padEnd(8)} ${(run.wallMs / 1000).toFixed(2).padStart(7)} s  ${formatRate(run.eventsPerSecond)}\n`,
+          `  ${query} run ${i + 1}/${options.runs} ${mode.id.padEnd(8)} ${(run.wallMs / 1000).toFixed(2).padStart(7)} s  ${formatRate(run.eventsPerSecond)}  steady ${formatRate(run.steadyEventsPerSecond)}  load ${run.load.toFixed(2)}\n`,
         );
       }
     }
@@ -379,20 +438,32 @@ async function main(): Promise<void> {
     const pick = (id: string) => {
       const list = runs.get(id) as Run[];
       const rate = median(list.map((r) => r.eventsPerSecond));
-      return { list, rate, cores: median(list.map((r) => r.cores)), rss: Math.max(...list.map((r) => r.peakRssMb)) };
+      return {
+        list,
+        rate,
+        steady: median(list.map((r) => r.steadyEventsPerSecond)),
+        load: Math.max(...list.map((r) => r.load)),
+        cores: median(list.map((r) => r.cores)),
+        rss: Math.max(...list.map((r) => r.peakRssMb)),
+      };
     };
     const expected = (runs.get('loop') as Run[])[0].summary;
     const loopRate = pick('loop').rate;
     const rows: string[][] = [];
     for (const mode of queryModes) {
-      const { list, rate, cores, rss } = pick(mode.id);
-      const flink = runs.has(`flink-${mode.parallelism}`) ? pick(`flink-${mode.parallelism}`).rate : Number.NaN;
+      const { list, rate, steady, load, cores, rss } = pick(mode.id);
+      const flinkPick = runs.has(`flink-${mode.parallelism}`) ? pick(`flink-${mode.parallelism}`) : undefined;
+      const flink = flinkPick?.rate ?? Number.NaN;
+      const flinkSteady = flinkPick?.steady ?? Number.NaN;
       const check = checkable(query);
       const bad = check ? list.filter((r) => !sameResult(query, r.summary, expected)).length : 0;
       if (mode.engine !== 'loop') mismatches += bad;
       rows.push([
         mode.label,
         formatRate(rate),
+        mode.engine === 'weir' || mode.engine === 'flink' ? formatRate(steady) : '',
+        mode.engine === 'weir' && Number.isFinite(flinkSteady) ? `${(steady / flinkSteady).toFixed(2)}×` : '',
+        load.toFixed(2),
         cores.toFixed(2),
         formatRate(rate / cores),
         mode.engine === 'weir' && Number.isFinite(flink) ? `${(rate / flink).toFixed(2)}×` : '',
@@ -417,6 +488,8 @@ async function main(): Promise<void> {
         events: options.events,
         checkpointIntervalMs: mode.engine === 'loop' || mode.engine === 'rxjs' ? 0 : checkpointIntervalMs,
         eventsPerSecond: Math.round(rate),
+        steadyEventsPerSecond: Math.round(steady),
+        load: Number(load.toFixed(2)),
         cores: Number(cores.toFixed(3)),
         eventsPerSecondPerCore: Math.round(rate / cores),
         peakRssMb: rss,
@@ -433,9 +506,12 @@ async function main(): Promise<void> {
         [
           'mode',
           '>events/s',
+          '>steady events/s',
+          '>weir/Flink steady',
+          '>load',
           '>cores used',
           '>events/s/core',
-          '>weir/Flink',
+          '>weir/Flink total',
           '>vs loop',
           '>peak RSS MB',
           '>latency p50 / p99 ms',

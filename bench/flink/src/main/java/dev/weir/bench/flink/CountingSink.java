@@ -3,6 +3,7 @@ package dev.weir.bench.flink;
 
 import java.io.Serializable;
 import java.util.HashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.api.common.accumulators.Histogram;
 import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -35,6 +36,9 @@ public final class CountingSink<T> extends ProcessFunction<T, Void> {
   public interface Key<T> extends Serializable {
     Object of(T value);
   }
+
+  /** System.nanoTime() of the last sink close in this JVM (after its last record): the end of the steady-state interval. */
+  static final AtomicLong LAST_CLOSE_NANOS = new AtomicLong(Long.MIN_VALUE);
 
   /** Whether sinks attached from now on record latencies (set by NexmarkBench before building). */
   static boolean measureLatency = false;
@@ -102,6 +106,7 @@ public final class CountingSink<T> extends ProcessFunction<T, Void> {
       checksum.add(sum);
       table = null;
     }
+    LAST_CLOSE_NANOS.accumulateAndGet(System.nanoTime(), Math::max);
     super.close();
   }
 }

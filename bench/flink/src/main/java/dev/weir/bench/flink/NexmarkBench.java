@@ -74,6 +74,8 @@ public final class NexmarkBench {
     JobExecutionResult result = env.execute("Nexmark " + query);
     double wall = (System.nanoTime() - t0) / 1e9;
     double seconds = result.getNetRuntime() / 1000.0;
+    // Steady state: the first event a source emitted to the last sink's close (start-up and job deployment excluded).
+    double steadySeconds = (CountingSink.LAST_CLOSE_NANOS.get() - NexmarkSource.FIRST_EVENT_NANOS.get()) / 1e9;
     Long records = result.getAccumulatorResult(CountingSink.RECORDS);
     Long checksum = result.getAccumulatorResult(CountingSink.CHECKSUM);
     java.util.TreeMap<Integer, Integer> latency = result.getAccumulatorResult(CountingSink.LATENCY);
@@ -85,10 +87,10 @@ public final class NexmarkBench {
     deleteQuietly(checkpoints);
     System.out.println(String.format(Locale.ROOT,
         "{\"engine\":\"flink\",\"flinkVersion\":\"%s\",\"query\":\"%s\",\"events\":%d,\"parallelism\":%d,\"stateBackend\":\"%s\","
-            + "\"objectReuse\":%b,\"checkpointIntervalMs\":%d,\"seconds\":%.3f,\"wallSeconds\":%.3f,\"eventsPerSecond\":%.0f,"
+            + "\"objectReuse\":%b,\"checkpointIntervalMs\":%d,\"seconds\":%.3f,\"wallSeconds\":%.3f,\"eventsPerSecond\":%.0f,\"steadySeconds\":%.3f,\"steadyEventsPerSecond\":%.0f,"
             + "\"outputRecords\":%d,\"checksum\":%d,\"peakRssMb\":%d,\"latency\":%s}",
         org.apache.flink.runtime.util.EnvironmentInformation.getVersion(), query, events, parallelism, backend, objectReuse,
-        checkpointInterval, seconds, wall, events / seconds, records == null ? 0 : records, checksum == null ? 0 : checksum, peakRssMb(), pairs));
+        checkpointInterval, seconds, wall, events / seconds, steadySeconds, events / steadySeconds, records == null ? 0 : records, checksum == null ? 0 : checksum, peakRssMb(), pairs));
   }
 
   /** VmHWM of this process (the JVM hosting the whole MiniCluster), MiB; -1 where /proc is missing. */
