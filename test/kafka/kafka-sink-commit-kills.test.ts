@@ -2,9 +2,10 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, executeJob, startJob, type ExecuteOptions, type JobResult, type WeirError } from '../../src/index.ts';
-import { createTopic, runKafkaTool, startBroker, tempDataDir, type BrokerHandle } from '../../scripts/kafka/broker.mjs';
+import { createTopic, runKafkaTool, type BrokerHandle } from '../../scripts/kafka/broker.mjs';
+import { sharedBroker } from '../setup/shared-broker.ts';
 import { commitFaultOf } from '../fixtures/jobs/kafka-sink-commit-kills.ts';
 
 const JOB = 'test/fixtures/jobs/kafka-sink-commit-kills.ts';
@@ -14,12 +15,8 @@ describe('exactly-once Kafka sink, kills between a checkpoint completing and its
   let broker: BrokerHandle;
 
   beforeAll(async () => {
-    broker = await startBroker({ dataDir: tempDataDir('kafka-sink-kills-test') });
+    broker = await sharedBroker();
   }, 300_000);
-
-  afterAll(async () => {
-    await broker?.stop({ removeData: true });
-  }, 60_000);
 
   /**
    * Every record of the topic as Kafka's own consumer reads it with read_committed (kafkajs'
@@ -29,8 +26,19 @@ describe('exactly-once Kafka sink, kills between a checkpoint completing and its
    */
   async function readCommitted(topic: string): Promise<{ values: number[]; at: Map<number, string[]> }> {
     const { output } = await runKafkaTool('console-consumer', [
-      '--bootstrap-server', broker.bootstrap, '--topic', topic, '--from-beginning', '--isolation-level', 'read_committed',
-      '--property', 'print.partition=true', '--property', 'print.offset=true', '--timeout-ms', '10000',
+      '--bootstrap-server',
+      broker.bootstrap,
+      '--topic',
+      topic,
+      '--from-beginning',
+      '--isolation-level',
+      'read_committed',
+      '--property',
+      'print.partition=true',
+      '--property',
+      'print.offset=true',
+      '--timeout-ms',
+      '10000',
     ]);
     const values: number[] = [];
     const at = new Map<number, string[]>();
@@ -83,7 +91,7 @@ describe('exactly-once Kafka sink, kills between a checkpoint completing and its
     expect(values).toEqual(goldenValues);
   }, 600_000);
 
-  it('a savepoint at parallelism 2 restored at parallelism 1: the removed subtask\'s transactions are settled by its marker, every record once', async () => {
+  it("a savepoint at parallelism 2 restored at parallelism 1: the removed subtask's transactions are settled by its marker, every record once", async () => {
     const topic = 'rescale';
     const count = 4000;
     await createTopic(broker.bootstrap, topic, { partitions: 2 });

@@ -1,9 +1,10 @@
 // The Kafka sink against a real broker: exactly-once transactions read back with read_committed after a worker kill; at-least-once.
 import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startJob, type ExecuteOptions } from '../../src/index.ts';
 import { committedMessages } from '../../src/connectors/kafka/source.ts';
-import { createTopic, startBroker, tempDataDir, type BrokerHandle } from '../../scripts/kafka/broker.mjs';
+import { createTopic, type BrokerHandle } from '../../scripts/kafka/broker.mjs';
+import { sharedBroker } from '../setup/shared-broker.ts';
 
 const JOB = 'test/fixtures/jobs/kafka-sink.ts';
 const COUNT = 3000;
@@ -12,12 +13,8 @@ describe('kafkaSink', () => {
   let broker: BrokerHandle;
 
   beforeAll(async () => {
-    broker = await startBroker({ dataDir: tempDataDir('kafka-sink-test') });
+    broker = await sharedBroker();
   }, 300_000);
-
-  afterAll(async () => {
-    await broker?.stop({ removeData: true });
-  }, 60_000);
 
   /** Reads the topic from the beginning until `expected` records arrived and 1.5 s passed without more. */
   async function readAll(topic: string, readUncommitted: boolean, expected: number): Promise<number[]> {

@@ -2,7 +2,8 @@
 import { Kafka, logLevel, type IHeaders, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEAD_LETTER_HEADERS, startJob, type JobResult } from '../../src/index.ts';
-import { createTopic, startBroker, tempDataDir, type BrokerHandle } from '../../scripts/kafka/broker.mjs';
+import { createTopic, type BrokerHandle } from '../../scripts/kafka/broker.mjs';
+import { sharedBroker } from '../setup/shared-broker.ts';
 
 const JOB = 'test/fixtures/jobs/kafka-source.ts';
 const N = 400;
@@ -34,7 +35,7 @@ describe('kafkaSource error policies', () => {
   let kafka: Kafka;
 
   beforeAll(async () => {
-    broker = await startBroker({ dataDir: tempDataDir('kafka-errors-test') });
+    broker = await sharedBroker();
     kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
     producer = kafka.producer();
     await producer.connect();
@@ -42,7 +43,6 @@ describe('kafkaSource error policies', () => {
 
   afterAll(async () => {
     await producer?.disconnect();
-    await broker?.stop({ removeData: true });
   }, 60_000);
 
   async function input(topic: string): Promise<void> {

@@ -2,7 +2,8 @@
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startJob, type JobClient } from '../../src/index.ts';
-import { createTopic, startBroker, tempDataDir, type BrokerHandle } from '../../scripts/kafka/broker.mjs';
+import { createTopic, type BrokerHandle } from '../../scripts/kafka/broker.mjs';
+import { sharedBroker } from '../setup/shared-broker.ts';
 
 const JOB = 'test/fixtures/jobs/kafka-idle-partitions.ts';
 const T0 = 1_700_000_000_000;
@@ -21,7 +22,7 @@ describe('Kafka source per-partition watermarks', () => {
   let producer: Producer;
 
   beforeAll(async () => {
-    broker = await startBroker({ dataDir: tempDataDir('kafka-watermarks-test') });
+    broker = await sharedBroker();
     kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
     producer = kafka.producer();
     await producer.connect();
@@ -29,7 +30,6 @@ describe('Kafka source per-partition watermarks', () => {
 
   afterAll(async () => {
     await producer?.disconnect();
-    await broker?.stop({ removeData: true });
   }, 60_000);
 
   /** Follows a topic from the beginning; `values` fills as records arrive. */

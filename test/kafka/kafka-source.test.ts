@@ -2,7 +2,8 @@
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startJob, type JobClient } from '../../src/index.ts';
-import { createTopic, startBroker, tempDataDir, type BrokerHandle } from '../../scripts/kafka/broker.mjs';
+import { createTopic, type BrokerHandle } from '../../scripts/kafka/broker.mjs';
+import { sharedBroker } from '../setup/shared-broker.ts';
 
 const JOB = 'test/fixtures/jobs/kafka-source.ts';
 const N = 2000;
@@ -12,14 +13,13 @@ describe('kafkaSource', () => {
   let producer: Producer;
 
   beforeAll(async () => {
-    broker = await startBroker({ dataDir: tempDataDir('kafka-source-test') });
+    broker = await sharedBroker();
     producer = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).producer();
     await producer.connect();
   }, 300_000);
 
   afterAll(async () => {
     await producer?.disconnect();
-    await broker?.stop({ removeData: true });
   }, 60_000);
 
   async function produce(topic: string, values: (string | Buffer)[], partitions = 2) {
@@ -97,7 +97,11 @@ describe('kafkaSource', () => {
     await tb.send(batch(2000));
     await tb.abort();
     await ta.abort();
-    for (const [p, from] of [[a, 0], [b, 20], [a, 40]] as const) {
+    for (const [p, from] of [
+      [a, 0],
+      [b, 20],
+      [a, 40],
+    ] as const) {
       const t = await p.transaction();
       await t.send(batch(from));
       await t.commit();

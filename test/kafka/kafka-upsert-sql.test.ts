@@ -1,7 +1,8 @@
 // The upsert-kafka SQL connector against a real broker: a topic of upserts and tombstones read as a normalized changelog (+I, -U/+U with the old row, -D with the old row), a changelog written as upserts and tombstones (-U dropped), key.fields-prefix with EXCEPT_KEY and CSV; and the must-show: upsert-kafka → GROUP BY → upsert-kafka exactly-once with a worker killed mid-stream, the output compacted by key equal to the independently computed final table.
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTopic, runKafkaTool, startBroker, tempDataDir, type BrokerHandle } from '../../scripts/kafka/broker.mjs';
+import { createTopic, runKafkaTool, type BrokerHandle } from '../../scripts/kafka/broker.mjs';
+import { sharedBroker } from '../setup/shared-broker.ts';
 import { ROW_KIND } from '../../src/sql/plan.ts';
 import { TableEnvironment } from '../../src/sql/table-environment.ts';
 
@@ -12,14 +13,13 @@ describe('upsert-kafka SQL connector', () => {
   let producer: Producer;
 
   beforeAll(async () => {
-    broker = await startBroker({ dataDir: tempDataDir('kafka-upsert-sql-test') });
+    broker = await sharedBroker();
     producer = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).producer();
     await producer.connect();
   }, 300_000);
 
   afterAll(async () => {
     await producer?.disconnect();
-    await broker?.stop({ removeData: true });
   }, 60_000);
 
   /**

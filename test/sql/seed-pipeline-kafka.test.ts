@@ -1,7 +1,8 @@
 // The seed pipeline in SQL against a real Kafka broker: orders from a topic (JSON, bounded at the latest offsets) → hourly revenue per customer into a topic with exactly-once delivery, read read_committed, exact against the independent computation with late rows counted; the Kafka timestamp as a METADATA column.
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTopic, startBroker, tempDataDir, type BrokerHandle } from '../../scripts/kafka/broker.mjs';
+import { createTopic, type BrokerHandle } from '../../scripts/kafka/broker.mjs';
+import { sharedBroker } from '../setup/shared-broker.ts';
 import { TableEnvironment } from '../../src/sql/table-environment.ts';
 import { expected, iso, orders } from './seed-helpers.ts';
 
@@ -11,7 +12,7 @@ describe('the seed pipeline in SQL on Kafka', () => {
   let consumer: Consumer | undefined;
 
   beforeAll(async () => {
-    broker = await startBroker({ dataDir: tempDataDir('kafka-sql-seed-test') });
+    broker = await sharedBroker();
     producer = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).producer();
     await producer.connect();
   }, 300_000);
@@ -19,7 +20,6 @@ describe('the seed pipeline in SQL on Kafka', () => {
   afterAll(async () => {
     await consumer?.disconnect();
     await producer?.disconnect();
-    await broker?.stop({ removeData: true });
   }, 60_000);
 
   it('gives the exact hourly revenue per customer, exactly once, late rows counted (seed 13)', async () => {
