@@ -31,7 +31,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { executeJob } from '../../src/index.ts';
-import { formatCount, formatRate, machineInfo, machineLine, median, sourceRevision, textTable } from '../lib/report.ts';
+import {
+  formatCount,
+  formatRate,
+  machineInfo,
+  machineLine,
+  median,
+  provenanceLine,
+  sourceRevision,
+  textTable,
+  updateReadmeSection,
+} from '../lib/report.ts';
 import {
   QUERIES,
   SUMMARY_ID,
@@ -327,6 +337,7 @@ function parseOptions() {
       runs: { type: 'string' },
       modes: { type: 'string' },
       'no-flink': { type: 'boolean', default: false },
+      readme: { type: 'boolean', default: false },
       latency: { type: 'boolean', default: false },
       'checkpoint-interval': { type: 'string' },
       'load-limit': { type: 'string' },
@@ -345,6 +356,7 @@ function parseOptions() {
   --runs K          runs per measurement, median reported (default 1)
   --modes LIST      subset of ${MODES.map((m) => m.id).join(',')} (the loop always runs)
   --no-flink        skip Flink
+  --readme          also write the summary table into README.md (its bench:nexmark section)
   --load-limit L    load average above which a run waits and is made again (default 1.5 × cores)
   --checkpoint-interval MS  weir's and Flink's checkpoint interval (default 10000)
   --latency         also a real-time latency run per query and weir/Flink mode (p50/p99 of sink time − record time)
@@ -379,12 +391,54 @@ function parseOptions() {
     modes,
     out: values.out ?? join(root, 'bench', 'results', 'nexmark.json'),
     latency: values.latency,
+    readme: values.readme,
     checkpointInterval: count(values['checkpoint-interval'], 10_000, '--checkpoint-interval'),
     loadLimit: values['load-limit'] === undefined ? loadLimit : Number(values['load-limit']),
     latencyModes: (values['latency-modes'] ?? 'weir-2,flink-2').split(','),
     latencyRate: count(values['latency-rate'], 20_000, '--latency-rate'),
     latencySeconds: count(values['latency-seconds'], 10, '--latency-seconds'),
   };
+}
+
+/** What the summary table reads of a results row. */
+interface SummaryRow {
+  query: QueryName;
+  mode: string;
+  eventsPerSecond: number;
+  steadyEventsPerSecond: number;
+  load: number;
+  matchesLoop: boolean | null;
+}
+
+/**
+ * One row per query: the loop's rate, each engine's steady-state rate (total in parentheses), weir/Flink
+ * at p=1 · p=2 for both, and the load range of the query's runs.
+ */
+function markdownSummary(rows: readonly SummaryRow[], queries: readonly QueryName[]): string {
+  const rate = (n: number) => formatRate(n).replace('/s', '');
+  const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? (a / b).toFixed(2) : '—');
+  const lines = [
+    '| query | loop | weir p=1 | weir p=2 | Flink p=1 | Flink p=2 | weir/Flink steady p=1 · p=2 | weir/Flink total p=1 · p=2 | load |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const query of queries) {
+    const of = (mode: string) => rows.find((r) => r.query === query && r.mode === mode);
+    const cell = (mode: string) => {
+      const r = of(mode);
+      if (r === undefined) return '—';
+      const bad = r.matchesLoop === false ? ' ✗' : '';
+      return mode === 'loop' ? rate(r.eventsPerSecond) : `${rate(r.steadyEventsPerSecond)} (${rate(r.eventsPerSecond)})${bad}`;
+    };
+    const get = (mode: string, field: 'eventsPerSecond' | 'steadyEventsPerSecond') => of(mode)?.[field] ?? Number.NaN;
+    const loads = rows.filter((r) => r.query === query).map((r) => r.load);
+    lines.push(
+      `| ${query} | ${cell('loop')} | ${cell('weir-1')} | ${cell('weir-2')} | ${cell('flink-1')} | ${cell('flink-2')} | ` +
+        `${ratio(get('weir-1', 'steadyEventsPerSecond'), get('flink-1', 'steadyEventsPerSecond'))} · ${ratio(get('weir-2', 'steadyEventsPerSecond'), get('flink-2', 'steadyEventsPerSecond'))} | ` +
+        `${ratio(get('weir-1', 'eventsPerSecond'), get('flink-1', 'eventsPerSecond'))} · ${ratio(get('weir-2', 'eventsPerSecond'), get('flink-2', 'eventsPerSecond'))} | ` +
+        `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} |`,
+    );
+  }
+  return `${lines.join('\n')}\n\nEvents/s: steady state (first event in → last result out, start-up excluded for both engines), the total in parentheses (weir: whole \`executeJob\` with thread start-up; Flink: job net runtime, MiniCluster start excluded); ✗ = result differs from the loop's.`;
 }
 
 /** Whether a query's result can be checked against the loop's: not q12 (see the header). */
@@ -401,6 +455,7 @@ async function main(): Promise<void> {
   let modes = options.modes;
   if (modes.some((m) => m.engine === 'flink') && !flinkReady()) modes = modes.filter((m) => m.engine !== 'flink');
   const machine = machineInfo();
+  const startedAt = new Date();
   const revision = sourceRevision();
   const command = `npm run bench:nexmark${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   console.log(
@@ -522,6 +577,13 @@ async function main(): Promise<void> {
     );
     console.log('');
   }
+  const summaryTable = markdownSummary(json as SummaryRow[], options.queries);
+  const provenance = provenanceLine(
+    { benchmark: 'nexmark', startedAt, command, revision, machine },
+    (json as SummaryRow[]).map((r) => r.load),
+  );
+  console.log(`${summaryTable}\n\n${provenance}\n`);
+  if (options.readme) updateReadmeSection('nexmark', `${summaryTable}\n\n${provenance}`);
   mkdirSync(dirname(options.out), { recursive: true });
   writeFileSync(
     options.out,
