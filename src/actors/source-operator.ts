@@ -106,6 +106,8 @@ export class SourceOperator implements StreamOperator, ReaderOutput {
   private cancelPeriodic: (() => void) | undefined;
   private mainUsed = false;
   private ended = false;
+  /** {@link recordsOut} when the generators were last asked for a watermark because the reader waited. */
+  private recordsAtWaitEmit = 0;
   /** The reader of this subtask's share, created at setup. */
   reader!: SourceReader;
 
@@ -156,6 +158,19 @@ export class SourceOperator implements StreamOperator, ReaderOutput {
   onPeriodicEmit(): void {
     if (this.mainUsed || this.splits.size === 0) this.main.generator?.onPeriodicEmit(this.main);
     for (const split of this.splits.values()) if (!split.input.released) split.input.generator?.onPeriodicEmit(split.input);
+  }
+
+  /**
+   * The reader has nothing to read for now: if it emitted records since the last time, the generators
+   * are asked for their periodic watermark at once, so that a window whose end those records passed
+   * fires now rather than at the next auto-watermark tick (up to the whole interval later). A source
+   * that never waits (a backlog, a bounded input read at full speed) keeps the periodic ticks only.
+   */
+  onReaderWaiting(): void {
+    if (this.strategy === undefined || this.recordsOut === this.recordsAtWaitEmit || this.ended) return;
+    if (this.context.autoWatermarkIntervalMs <= 0) return; // periodic watermarks are off
+    this.recordsAtWaitEmit = this.recordsOut;
+    this.onPeriodicEmit();
   }
 
   /** Recomputes the source's watermark: the minimum over active inputs; all idle means idle. */

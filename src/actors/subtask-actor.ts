@@ -16,12 +16,7 @@ import type { SubtaskMetrics } from '../core/protocol.ts';
 import type { BoundedMailbox } from '../mailbox/bounded-mailbox.ts';
 import type { ChannelWriter, ChannelWriterOwner } from '../mailbox/channel-writer.ts';
 import { BarrierAligner, type Barrier, type CheckpointingMode } from '../checkpoint/barrier-aligner.ts';
-import {
-  encodeChannelBatch,
-  encodeChannelState,
-  inFlightElements,
-  type RestoredChannelState,
-} from '../checkpoint/channel-state.ts';
+import { encodeChannelBatch, encodeChannelState, inFlightElements, type RestoredChannelState } from '../checkpoint/channel-state.ts';
 import { BufferDebloater, type BufferDebloatConfig } from '../mailbox/buffer-debloater.ts';
 import { WatermarkValve } from '../time/watermark-valve.ts';
 import { MAX_WATERMARK } from '../time/index.ts';
@@ -229,7 +224,8 @@ export class SubtaskActor implements ChannelWriterOwner {
         },
         { enabled: unaligned !== undefined, alignedTimeoutMs: unaligned?.alignedTimeoutMs ?? 0 },
       );
-      if (unaligned) mailbox.onPriority = (channel, event, overtaken) => this.enqueueMail(() => this.priorityEvent(channel, event, overtaken));
+      if (unaligned)
+        mailbox.onPriority = (channel, event, overtaken) => this.enqueueMail(() => this.priorityEvent(channel, event, overtaken));
     }
     this.awaitFinal = checkpointing !== undefined;
     const restored = spec.restoredChannels;
@@ -273,7 +269,8 @@ export class SubtaskActor implements ChannelWriterOwner {
 
   /** A priority barrier came on `channel`: what it overtook (restored input still to replay, the queue) is in flight. */
   private captureQueued(channel: number): void {
-    for (let r = this.replayHead; r < this.replay.length; r++) if (this.replay[r].channel === channel) this.record(channel, this.replay[r].batch, 0);
+    for (let r = this.replayHead; r < this.replay.length; r++)
+      if (this.replay[r].channel === channel) this.record(channel, this.replay[r].batch, 0);
     for (const batch of (this.spec.mailbox as BoundedMailbox).queuedBatches(channel, this.overtaken)) this.record(channel, batch, 0);
   }
 
@@ -634,6 +631,7 @@ export class SubtaskActor implements ChannelWriterOwner {
         return;
       }
       if (status === 'wait') {
+        source.onReaderWaiting();
         this.sourceWaiting = true;
         const available = source.reader.available?.();
         if (available) {
@@ -940,7 +938,7 @@ export class SubtaskActor implements ChannelWriterOwner {
 
 /** Index of the barrier of checkpoint `id` in a batch, or -1. */
 function findBarrier(batch: ElementBatch, id: number): number {
-  for (let i = 0; i < batch.length; ) {
+  for (let i = 0; i < batch.length;) {
     const tag = batch[i] as number;
     if (tag === TAG_BARRIER && batch[i + 1] === id) return i;
     i += elementWidth(tag);

@@ -14,7 +14,10 @@ export interface WatermarkOutput {
 export interface WatermarkGenerator<T> {
   /** Called for every record with its assigned timestamp. */
   onEvent(event: T, timestamp: number, output: WatermarkOutput): void;
-  /** Called every auto-watermark interval. */
+  /**
+   * Called every auto-watermark interval, and also when a source's reader has emitted records and
+   * then has nothing more to read for now (the watermark then need not wait for the next tick).
+   */
   onPeriodicEmit(output: WatermarkOutput): void;
 }
 
