@@ -50,6 +50,12 @@ export class GlobalWindow {
 /** Any window. */
 export type Window = TimeWindow | GlobalWindow;
 
+/**
+ * A window as a state and timer namespace: a number (the start of a window of an aligned assigner,
+ * whose size is fixed per operator) or the text key of {@link windowKey}.
+ */
+export type WindowNamespace = number | string;
+
 /** A canonical key for a window, usable as a state namespace or Map key (computed once per window object). */
 export function windowKey(window: Window): string {
   if (!(window instanceof TimeWindow)) return 'global';
