@@ -69,8 +69,11 @@ class Bucket<K, N> {
   live = 0;
   /** Position in the timestamp heap. */
   heapIndex = 0;
-  constructor(readonly timestamp: number) {}
+  constructor(public timestamp: number) {}
 }
+
+/** Emptied buckets kept for reuse: timers with timestamps of their own (session ends) come and go one per record. */
+const BUCKET_POOL_MAX = 64;
 
 /** The timers of one key when it has more than {@link CHAIN_MAX}: timestamp → timers of that timestamp (chained by `next`). */
 type KeyTimers<K, N> = Map<number, TimerEntry<K, N>>;
@@ -92,6 +95,7 @@ class TimerQueue<K, N> {
   private readonly heap: Bucket<K, N>[] = [];
   private readonly buckets = new Map<number, Bucket<K, N>>();
   private readonly byKeyGroup: (Map<unknown, TimerEntry<K, N> | KeyTimers<K, N>> | undefined)[];
+  private readonly pool: Bucket<K, N>[] = [];
   private count = 0;
 
   constructor(maxParallelism: number) {
@@ -159,7 +163,9 @@ class TimerQueue<K, N> {
     this.count++;
     let bucket = this.buckets.get(timestamp);
     if (bucket === undefined) {
-      bucket = new Bucket(timestamp);
+      bucket = this.pool.pop();
+      if (bucket === undefined) bucket = new Bucket(timestamp);
+      else bucket.timestamp = timestamp;
       this.buckets.set(timestamp, bucket);
       bucket.entries.push(entry);
       bucket.live = 1;
@@ -230,6 +236,7 @@ class TimerQueue<K, N> {
     if (--bucket.live === 0) {
       this.buckets.delete(bucket.timestamp);
       this.removeBucketAt(0);
+      this.recycle(bucket);
     }
     return top;
   }
@@ -303,6 +310,7 @@ class TimerQueue<K, N> {
     if (--bucket.live === 0) {
       this.buckets.delete(bucket.timestamp);
       this.removeBucketAt(bucket.heapIndex);
+      this.recycle(bucket);
       return;
     }
     const entries = bucket.entries;
@@ -318,6 +326,15 @@ class TimerQueue<K, N> {
       entries.length = kept;
       bucket.cursor = 0;
     }
+  }
+
+  /** Keeps an emptied bucket (out of the heap and the Map) for a later timestamp. */
+  private recycle(bucket: Bucket<K, N>): void {
+    if (this.pool.length >= BUCKET_POOL_MAX) return;
+    bucket.entries.length = 0;
+    bucket.cursor = 0;
+    bucket.sorted = false;
+    this.pool.push(bucket);
   }
 
   private removeBucketAt(index: number): void {

@@ -5,7 +5,7 @@ import { ListStateDescriptor } from '../state/descriptors.ts';
 import type { KeyedStateBackend } from '../state/keyed-backend.ts';
 import type { InternalListState, InternalValueState } from '../state/state-types.ts';
 import { alignedWindowShape, isMerging, type AlignedWindowShape, type MergingWindowAssigner, type WindowAssigner } from './assigners.ts';
-import { MergingWindowSet } from './merging-window-set.ts';
+import { MergingWindowSet, type PersistedWindowSet } from './merging-window-set.ts';
 import { EventTimeTrigger, fires, purges, type OnMergeContext, type Trigger, type TriggerContext } from './triggers.ts';
 import { GlobalWindow, TimeWindow, windowFromKey, windowKey, windowStart, type Window, type WindowNamespace } from './windows.ts';
 
@@ -76,7 +76,7 @@ export interface WindowSpec {
 
 const CONTENTS_LIST = new ListStateDescriptor<unknown>('window-contents');
 const CONTENTS_VALUE = new ValueStateDescriptor<unknown>('window-contents');
-const MERGING_WINDOWS = new ValueStateDescriptor<[string, string][]>('merging-window-set');
+const MERGING_WINDOWS = new ValueStateDescriptor<PersistedWindowSet>('merging-window-set');
 const PANES = new ValueStateDescriptor<number[]>('window-panes');
 /** The namespace of the timers of a key's panes (one per window end). */
 const PANES_TIMER = 'panes';
@@ -111,7 +111,7 @@ export class WindowProcessor {
   private readonly merging: MergingWindowAssigner | undefined;
   private readonly list: InternalListState<unknown> | undefined;
   private readonly value: InternalValueState<unknown> | undefined;
-  private readonly mergingState: InternalValueState<[string, string][]> | undefined;
+  private readonly mergingState: InternalValueState<PersistedWindowSet> | undefined;
   private readonly panes: { size: number; slide: number; offset: number; pane: number; state: InternalValueState<number[]> } | undefined;
   /** The shape of a tumbling or sliding assigner's windows: then a window's namespace is its start. */
   private readonly aligned: AlignedWindowShape | undefined;
@@ -393,6 +393,7 @@ export class WindowProcessor {
     let skipped = true;
     if (this.merging) {
       const set = this.mergingWindowSet();
+      const watermark = this.host.currentWatermark();
       for (const window of windows as TimeWindow[]) {
         const actual = set.addWindow(window, this.onMergeWindows);
         if (this.isWindowLate(actual)) {
@@ -403,6 +404,16 @@ export class WindowProcessor {
         const stateWindow = set.getStateWindow(actual) as TimeWindow;
         this.setNamespace(stateWindow);
         this.addToContents(value);
+        // A live window that absorbed the record has its timers, and a merge result got the stock
+        // event-time trigger's timer in onMerge (with no allowed lateness, the cleanup timer too):
+        // the trigger would only register them again and answer CONTINUE.
+        if (
+          this.defaultEventTimeTrigger &&
+          actual !== window &&
+          (set.absorbed || this.cleanupIsTriggerTimer) &&
+          actual.maxTimestamp() > watermark
+        )
+          continue;
         this.currentWindow = actual;
         const result = this.trigger.onElement(value, timestamp, actual, this.triggerContext);
         if (fires(result)) {
@@ -493,7 +504,7 @@ export class WindowProcessor {
    * is read from the state.
    */
   private mergingWindowSet(): MergingWindowSet {
-    const state = this.mergingState as InternalValueState<[string, string][]>;
+    const state = this.mergingState as InternalValueState<PersistedWindowSet>;
     state.setCurrentNamespace(undefined);
     const persisted = state.value();
     let set = persisted === undefined ? undefined : this.mergingSets.get(persisted);
@@ -508,7 +519,7 @@ export class WindowProcessor {
   private persist(set: MergingWindowSet): void {
     if (!set.changed) return;
     set.changed = false;
-    const state = this.mergingState as InternalValueState<[string, string][]>;
+    const state = this.mergingState as InternalValueState<PersistedWindowSet>;
     state.setCurrentNamespace(undefined);
     if (set.empty) state.clear();
     else {
