@@ -4,14 +4,15 @@ import { WeirError } from '../core/errors.ts';
 import type { KeyedStateBackend } from '../state/keyed-backend.ts';
 import type { InternalTimer } from '../state/timer-service.ts';
 import { WindowProcessor, type WindowHost, type WindowSpec } from '../windows/window-processor.ts';
+import type { WindowNamespace } from '../windows/windows.ts';
 import type { FunctionLifecycle, OperatorContext, Output } from './operator.ts';
 import { OperatorTimers, type Triggerable } from './operator-timers.ts';
 import { AbstractStreamOperator } from './operators.ts';
 
 /** Flink's WindowOperator: records of a keyed stream into windows, emitted when triggers fire. */
-export class WindowOperator extends AbstractStreamOperator implements Triggerable<string>, WindowHost {
+export class WindowOperator extends AbstractStreamOperator implements Triggerable<WindowNamespace>, WindowHost {
   backend!: KeyedStateBackend;
-  private timers!: OperatorTimers<string>;
+  private timers!: OperatorTimers<WindowNamespace>;
   private processor!: WindowProcessor;
 
   constructor(
@@ -30,40 +31,51 @@ export class WindowOperator extends AbstractStreamOperator implements Triggerabl
   override setup(context: OperatorContext, output: Output): void {
     super.setup(context, output);
     this.backend = context.keyedBackend();
-    this.timers = new OperatorTimers<string>(context, this.backend, this, 'window-timers');
+    this.timers = new OperatorTimers<WindowNamespace>(context, this.backend, this, 'window-timers');
     this.processor = new WindowProcessor(this.spec, this);
   }
 
-  private guard(run: () => void): void {
-    try {
-      run();
-    } catch (error) {
-      if (error instanceof WeirError || (error as { code?: string })?.code?.startsWith?.('WEIR_')) throw error;
-      this.fail(error);
-    }
+  /** A user function threw: the operator fails with it (the runtime's own errors pass through). No closure per record. */
+  private failed(error: unknown): void {
+    if (error instanceof WeirError || (error as { code?: string })?.code?.startsWith?.('WEIR_')) throw error;
+    this.fail(error);
   }
 
   processElement(value: unknown, timestamp: number | undefined): void {
     this.recordsIn++;
-    this.guard(() => {
+    try {
       this.backend.setCurrentKey(this.keySelector(value));
       this.processor.processElement(value, timestamp);
-    });
+    } catch (error) {
+      this.failed(error);
+    }
   }
 
   override processWatermark(timestamp: number): void {
-    this.guard(() => this.timers.advanceWatermark(timestamp));
+    try {
+      this.timers.advanceWatermark(timestamp);
+    } catch (error) {
+      this.failed(error);
+    }
     super.processWatermark(timestamp);
   }
 
   /** @internal */
-  onEventTime(timer: InternalTimer<unknown, string>): void {
-    this.guard(() => this.processor.onTimer(timer.timestamp, timer.namespace, true));
+  onEventTime(timer: InternalTimer<unknown, WindowNamespace>): void {
+    try {
+      this.processor.onTimer(timer.timestamp, timer.namespace, true);
+    } catch (error) {
+      this.failed(error);
+    }
   }
 
   /** @internal */
-  onProcessingTime(timer: InternalTimer<unknown, string>): void {
-    this.guard(() => this.processor.onTimer(timer.timestamp, timer.namespace, false));
+  onProcessingTime(timer: InternalTimer<unknown, WindowNamespace>): void {
+    try {
+      this.processor.onTimer(timer.timestamp, timer.namespace, false);
+    } catch (error) {
+      this.failed(error);
+    }
   }
 
   // ---- WindowHost
@@ -74,16 +86,16 @@ export class WindowOperator extends AbstractStreamOperator implements Triggerabl
   currentProcessingTime(): number {
     return this.context.processingTime.now();
   }
-  registerEventTimeTimer(namespace: string, time: number): void {
+  registerEventTimeTimer(namespace: WindowNamespace, time: number): void {
     this.timers.registerEventTimeTimer(namespace, time);
   }
-  deleteEventTimeTimer(namespace: string, time: number): void {
+  deleteEventTimeTimer(namespace: WindowNamespace, time: number): void {
     this.timers.deleteEventTimeTimer(namespace, time);
   }
-  registerProcessingTimeTimer(namespace: string, time: number): void {
+  registerProcessingTimeTimer(namespace: WindowNamespace, time: number): void {
     this.timers.registerProcessingTimeTimer(namespace, time);
   }
-  deleteProcessingTimeTimer(namespace: string, time: number): void {
+  deleteProcessingTimeTimer(namespace: WindowNamespace, time: number): void {
     this.timers.deleteProcessingTimeTimer(namespace, time);
   }
   emit(value: unknown, timestamp: number): void {

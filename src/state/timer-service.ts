@@ -17,7 +17,7 @@ export interface InternalTimer<K = unknown, N = unknown> {
 
 /** One timer: its mapped key and namespace, key group, and where it is indexed and queued. */
 class TimerEntry<K, N> implements InternalTimer<K, N> {
-  /** The next timer of the same key (index chain), or of the same key and timestamp once the key has a {@link KeyTimers} map. */
+  /** The next timer of the same key (the key's chain), or of the same key and timestamp once the key has a {@link KeyTimers} map. */
   next: TimerEntry<K, N> | undefined = undefined;
   /** False once deleted or fired (its bucket may still hold it until the bucket is compacted). */
   live = true;
@@ -31,12 +31,22 @@ class TimerEntry<K, N> implements InternalTimer<K, N> {
   ) {}
 }
 
-/** Order inside one timestamp: key group, key, namespace (the timestamp is equal). */
+/** Order inside one timestamp: key group, key, namespace (the timestamp is equal); numbers, the common keys and window namespaces, compare directly. */
 function compareSameTimestamp(a: TimerEntry<unknown, unknown>, b: TimerEntry<unknown, unknown>): number {
   if (a.keyGroup !== b.keyGroup) return a.keyGroup - b.keyGroup;
-  const byKey = compareMappedKeys(a.mk, b.mk);
-  if (byKey !== 0) return byKey;
-  return compareMappedKeys(a.nk, b.nk);
+  const ak = a.mk;
+  const bk = b.mk;
+  if (typeof ak === 'number' && typeof bk === 'number') {
+    if (ak < bk) return -1;
+    if (ak > bk) return 1;
+  } else {
+    const byKey = compareMappedKeys(ak, bk);
+    if (byKey !== 0) return byKey;
+  }
+  const an = a.nk;
+  const bn = b.nk;
+  if (typeof an === 'number' && typeof bn === 'number') return an < bn ? -1 : an > bn ? 1 : 0;
+  return compareMappedKeys(an, bn);
 }
 
 /** Firing order: timestamp, then key group, key and namespace, so that equal timestamps fire in the same order in every run and after a restore. */
@@ -59,24 +69,33 @@ class Bucket<K, N> {
   live = 0;
   /** Position in the timestamp heap. */
   heapIndex = 0;
-  constructor(readonly timestamp: number) {}
+  constructor(public timestamp: number) {}
 }
 
-/** The timers of one key when it has more than one: timestamp → timers of that timestamp (chained by `next`). */
+/** Emptied buckets kept for reuse: timers with timestamps of their own (session ends) come and go one per record. */
+const BUCKET_POOL_MAX = 64;
+
+/** The timers of one key when it has more than {@link CHAIN_MAX}: timestamp → timers of that timestamp (chained by `next`). */
 type KeyTimers<K, N> = Map<number, TimerEntry<K, N>>;
+
+/** Up to this many timers, a key's timers are one chain (found by walking it); beyond, a {@link KeyTimers} map. */
+const CHAIN_MAX = 8;
 
 /**
  * A priority queue of timers with at most one timer per (key, namespace, timestamp) (Flink's
  * `HeapPriorityQueueSet`, shaped for timers that come in large groups of one timestamp, as window
  * ends do): a binary min-heap of timestamps, each with a {@link Bucket} of its timers, and per key
  * group an index mapped key → the key's timers, for deduplication, deletion and snapshots by key
- * group. A key with one timer costs one object; adding, deleting and firing a timer move no heap
- * element unless its timestamp is new or its last timer goes.
+ * group. A key's few timers (windows in flight) are a chain of entries, so a key with timers costs
+ * one Map entry and one object per timer; registering an existing timer walks that chain and
+ * changes nothing. Adding, deleting and firing a timer move no heap element unless its timestamp
+ * is new or its last timer goes.
  */
 class TimerQueue<K, N> {
   private readonly heap: Bucket<K, N>[] = [];
   private readonly buckets = new Map<number, Bucket<K, N>>();
   private readonly byKeyGroup: (Map<unknown, TimerEntry<K, N> | KeyTimers<K, N>> | undefined)[];
+  private readonly pool: Bucket<K, N>[] = [];
   private count = 0;
 
   constructor(maxParallelism: number) {
@@ -112,14 +131,28 @@ class TimerQueue<K, N> {
       entry = new TimerEntry(timestamp, key, namespace, keyGroup, mk, nk);
       byKey.set(mk, entry);
     } else if (slot instanceof TimerEntry) {
-      if (slot.timestamp === timestamp && slot.nk === nk) return false;
+      let last = slot;
+      let n = 1;
+      for (let e: TimerEntry<K, N> | undefined = slot; e !== undefined; e = e.next) {
+        if (e.timestamp === timestamp && e.nk === nk) return false;
+        last = e;
+        n++;
+      }
       entry = new TimerEntry(timestamp, key, namespace, keyGroup, mk, nk);
-      // A second timer of the key: index the key's timers by timestamp.
-      const timers: KeyTimers<K, N> = new Map();
-      timers.set(slot.timestamp, slot);
-      if (slot.timestamp === timestamp) slot.next = entry;
-      else timers.set(timestamp, entry);
-      byKey.set(mk, timers);
+      if (n <= CHAIN_MAX) last.next = entry;
+      else {
+        // Many timers for one key: index them by timestamp.
+        const timers: KeyTimers<K, N> = new Map();
+        for (let e: TimerEntry<K, N> | undefined = slot; e !== undefined;) {
+          const next: TimerEntry<K, N> | undefined = e.next;
+          e.next = timers.get(e.timestamp);
+          timers.set(e.timestamp, e);
+          e = next;
+        }
+        entry.next = timers.get(timestamp);
+        timers.set(timestamp, entry);
+        byKey.set(mk, timers);
+      }
     } else {
       const head = slot.get(timestamp);
       for (let e = head; e !== undefined; e = e.next) if (e.nk === nk) return false;
@@ -130,7 +163,9 @@ class TimerQueue<K, N> {
     this.count++;
     let bucket = this.buckets.get(timestamp);
     if (bucket === undefined) {
-      bucket = new Bucket(timestamp);
+      bucket = this.pool.pop();
+      if (bucket === undefined) bucket = new Bucket(timestamp);
+      else bucket.timestamp = timestamp;
       this.buckets.set(timestamp, bucket);
       bucket.entries.push(entry);
       bucket.live = 1;
@@ -164,8 +199,13 @@ class TimerQueue<K, N> {
     if (slot === undefined) return false;
     let entry: TimerEntry<K, N> | undefined;
     if (slot instanceof TimerEntry) {
-      if (slot.timestamp !== timestamp || slot.nk !== nk) return false;
-      entry = slot;
+      for (let e: TimerEntry<K, N> | undefined = slot; e !== undefined; e = e.next) {
+        if (e.timestamp === timestamp && e.nk === nk) {
+          entry = e;
+          break;
+        }
+      }
+      if (entry === undefined) return false;
     } else {
       for (let e = slot.get(timestamp); e !== undefined; e = e.next) {
         if (e.nk === nk) {
@@ -182,10 +222,22 @@ class TimerQueue<K, N> {
 
   /** Removes and returns the first timer. */
   poll(): TimerEntry<K, N> | undefined {
-    const top = this.peek();
-    if (top === undefined) return undefined;
+    const bucket = this.heap[0];
+    if (bucket === undefined) return undefined;
+    if (!bucket.sorted) this.sortBucket(bucket);
+    const entries = bucket.entries;
+    let cursor = bucket.cursor;
+    while (!entries[cursor].live) cursor++;
+    const top = entries[cursor];
+    bucket.cursor = cursor + 1;
     this.unindex(top);
-    this.dequeue(top);
+    top.live = false;
+    this.count--;
+    if (--bucket.live === 0) {
+      this.buckets.delete(bucket.timestamp);
+      this.removeBucketAt(0);
+      this.recycle(bucket);
+    }
     return top;
   }
 
@@ -195,7 +247,7 @@ class TimerQueue<K, N> {
     const byKey = this.byKeyGroup[keyGroup];
     if (byKey !== undefined) {
       for (const slot of byKey.values()) {
-        if (slot instanceof TimerEntry) out.push(slot);
+        if (slot instanceof TimerEntry) for (let e: TimerEntry<K, N> | undefined = slot; e !== undefined; e = e.next) out.push(e);
         else for (const head of slot.values()) for (let e: TimerEntry<K, N> | undefined = head; e !== undefined; e = e.next) out.push(e);
       }
     }
@@ -223,11 +275,19 @@ class TimerQueue<K, N> {
   private unindex(entry: TimerEntry<K, N>): void {
     const byKey = this.byKeyGroup[entry.keyGroup] as Map<unknown, TimerEntry<K, N> | KeyTimers<K, N>>;
     const slot = byKey.get(entry.mk) as TimerEntry<K, N> | KeyTimers<K, N>;
-    if (slot === entry) {
-      byKey.delete(entry.mk);
+    if (slot instanceof TimerEntry) {
+      if (slot === entry) {
+        if (entry.next === undefined) byKey.delete(entry.mk);
+        else byKey.set(entry.mk, entry.next);
+      } else {
+        let prev = slot;
+        while (prev.next !== entry) prev = prev.next as TimerEntry<K, N>;
+        prev.next = entry.next;
+      }
+      entry.next = undefined;
       return;
     }
-    const timers = slot as KeyTimers<K, N>;
+    const timers = slot;
     const head = timers.get(entry.timestamp) as TimerEntry<K, N>;
     if (head === entry) {
       if (entry.next === undefined) {
@@ -250,6 +310,7 @@ class TimerQueue<K, N> {
     if (--bucket.live === 0) {
       this.buckets.delete(bucket.timestamp);
       this.removeBucketAt(bucket.heapIndex);
+      this.recycle(bucket);
       return;
     }
     const entries = bucket.entries;
@@ -265,6 +326,15 @@ class TimerQueue<K, N> {
       entries.length = kept;
       bucket.cursor = 0;
     }
+  }
+
+  /** Keeps an emptied bucket (out of the heap and the Map) for a later timestamp. */
+  private recycle(bucket: Bucket<K, N>): void {
+    if (this.pool.length >= BUCKET_POOL_MAX) return;
+    bucket.entries.length = 0;
+    bucket.cursor = 0;
+    bucket.sorted = false;
+    this.pool.push(bucket);
   }
 
   private removeBucketAt(index: number): void {
@@ -405,7 +475,8 @@ export class HeapInternalTimerService<K = unknown, N = unknown> {
    * caller already has (a keyed backend's current key): no hashing. The key group must be the key's.
    */
   registerEventTimeTimerIn(keyGroup: number, key: K, mappedKey: unknown, namespace: N, timestamp: number): boolean {
-    if (keyGroup < this.keyGroupRange.start || keyGroup > this.keyGroupRange.end) return this.registerEventTimeTimer(key, namespace, timestamp);
+    if (keyGroup < this.keyGroupRange.start || keyGroup > this.keyGroupRange.end)
+      return this.registerEventTimeTimer(key, namespace, timestamp);
     return this.eventTimers.add(
       this.checkTimestamp(timestamp),
       key,
@@ -418,7 +489,8 @@ export class HeapInternalTimerService<K = unknown, N = unknown> {
 
   /** {@link deleteEventTimeTimer} for a key whose key group and mapped key the caller already has. */
   deleteEventTimeTimerIn(keyGroup: number, key: K, mappedKey: unknown, namespace: N, timestamp: number): boolean {
-    if (keyGroup < this.keyGroupRange.start || keyGroup > this.keyGroupRange.end) return this.deleteEventTimeTimer(key, namespace, timestamp);
+    if (keyGroup < this.keyGroupRange.start || keyGroup > this.keyGroupRange.end)
+      return this.deleteEventTimeTimer(key, namespace, timestamp);
     return this.eventTimers.remove(timestamp, keyGroup, mappedKey, namespace == null ? undefined : mapKey(namespace));
   }
 

@@ -43,12 +43,30 @@ export function isMerging(assigner: WindowAssigner): assigner is MergingWindowAs
   return (assigner as Partial<MergingWindowAssigner>).merging === true;
 }
 
+/** The fixed shape of the windows of an aligned assigner: every window is `[start, start + size)`, starts `slide` apart from `offset`. */
+export interface AlignedWindowShape {
+  readonly size: number;
+  readonly slide: number;
+  readonly offset: number;
+}
+
+/**
+ * The shape of the built-in tumbling and sliding assigners (a window is then named by its start),
+ * undefined for any other assigner (their `size`, if any, does not fix every window's size).
+ */
+export function alignedWindowShape(assigner: WindowAssigner): AlignedWindowShape | undefined {
+  if (assigner instanceof Tumbling) return { size: assigner.size, slide: assigner.size, offset: assigner.offset };
+  if (assigner instanceof Sliding) return { size: assigner.size, slide: assigner.slide, offset: assigner.offset };
+  return undefined;
+}
+
 function positive(ms: number, what: string): number {
   if (!Number.isFinite(ms) || ms <= 0) throw configError(`${what} must be a positive number of ms, got ${ms}`);
   return ms;
 }
 
-function timestampOf(timestamp: number | undefined, eventTime: boolean, context: WindowAssignerContext, assigner: string): number {
+/** The timestamp a record is assigned by: its event time (which it must have), or the current processing time. */
+export function timestampOf(timestamp: number | undefined, eventTime: boolean, context: WindowAssignerContext, assigner: string): number {
   if (!eventTime) return context.currentProcessingTime();
   if (timestamp === undefined) {
     throw new Error(

@@ -1,9 +1,12 @@
 //! The merging window set of one key (Flink's MergingWindowSet): which session window keeps its state in which namespace.
 
 import type { MergingWindowAssigner } from './assigners.ts';
-import { TimeWindow, windowFromKey, windowKey } from './windows.ts';
+import { TimeWindow, windowFromKey } from './windows.ts';
 
-/** Called when windows merge: the result, the windows merged into it, the state window kept, and the state windows to fold in. */
+/**
+ * Called when windows merge: the result, the windows merged into it, the state window kept, and
+ * the state windows to fold in. The arrays are valid during the call only.
+ */
 export type MergeFunction = (
   result: TimeWindow,
   merged: TimeWindow[],
@@ -14,11 +17,19 @@ export type MergeFunction = (
 const NONE = Object.freeze([]) as unknown as TimeWindow[];
 
 /**
+ * The persisted form of a merging window set: per live window, its start and end and its state
+ * window's start and end, four numbers in a row. The form before it (pairs of window keys,
+ * `[["start:end", "start:end"], …]`) is still read.
+ */
+export type PersistedWindowSet = number[];
+
+/**
  * For each live window of a key, the window whose namespace holds its state. When windows merge,
  * the result keeps one of the merged state windows, so merging moves no state except folding the
- * others into it. Persisted as plain pairs of window keys (in keyed state): {@link persisted} is
- * that array, kept in step with every change (so a set can be kept between records while its
- * state holds the same array, and written back only when {@link changed}).
+ * others into it. Persisted as numbers (in keyed state, see {@link PersistedWindowSet}):
+ * {@link persisted} is that array, changed in place with every change (so a set can be kept
+ * between records while its state holds the same array, and written back only when
+ * {@link changed}); a window that grows rewrites two numbers.
  *
  * Threading model: the window operator's thread. Life cycle: made from the persisted pairs of one
  * key (or empty), changed by {@link addWindow} and {@link retireWindow}.
@@ -27,26 +38,41 @@ export class MergingWindowSet {
   /** Live windows; the window holding each one's state is at the same index of {@link stateWindows}. */
   private readonly windows: TimeWindow[] = [];
   private readonly stateWindows: TimeWindow[] = [];
-  /** The pairs of window keys to persist (this very array, changed in place). */
-  readonly persisted: [string, string][];
+  /** The numbers to persist (this very array, changed in place). */
+  readonly persisted: PersistedWindowSet;
   /** Whether the set changed since it was made or since the caller last reset this. */
   changed = false;
+  /** Whether the last {@link addWindow} found its window inside a live window, which it left unchanged. */
+  absorbed = false;
+  /** The one-window array handed to the merge function when a single live window grows. */
+  private readonly single: TimeWindow[] = [];
 
   constructor(
     private readonly assigner: MergingWindowAssigner,
-    persisted: [string, string][] | undefined,
+    persisted: PersistedWindowSet | [string, string][] | undefined,
   ) {
-    this.persisted = persisted ?? [];
-    for (const [w, s] of this.persisted) {
-      const window = windowFromKey(w) as TimeWindow;
+    if (persisted !== undefined && persisted.length > 0 && Array.isArray(persisted[0])) {
+      // The earlier form: pairs of window keys. Written back in the new form with the next change.
+      const numbers: number[] = [];
+      for (const [w, s] of persisted as [string, string][]) {
+        const window = windowFromKey(w) as TimeWindow;
+        const state = windowFromKey(s) as TimeWindow;
+        numbers.push(window.start, window.end, state.start, state.end);
+      }
+      this.persisted = numbers;
+      this.changed = true;
+    } else this.persisted = (persisted as PersistedWindowSet | undefined) ?? [];
+    const p = this.persisted;
+    for (let i = 0; i < p.length; i += 4) {
+      const window = new TimeWindow(p[i], p[i + 1]);
       this.windows.push(window);
-      this.stateWindows.push(s === w ? window : (windowFromKey(s) as TimeWindow));
+      this.stateWindows.push(p[i + 2] === p[i] && p[i + 3] === p[i + 1] ? window : new TimeWindow(p[i + 2], p[i + 3]));
     }
   }
 
-  /** The mapping as plain pairs, to persist (a copy). */
-  persist(): [string, string][] {
-    return this.persisted.map(([w, s]) => [w, s]);
+  /** The persisted form (a copy). */
+  persist(): PersistedWindowSet {
+    return this.persisted.slice();
   }
 
   /** Whether the set is empty. */
@@ -66,14 +92,14 @@ export class MergingWindowSet {
   private removeAt(i: number): void {
     this.windows.splice(i, 1);
     this.stateWindows.splice(i, 1);
-    this.persisted.splice(i, 1);
+    this.persisted.splice(4 * i, 4);
     this.changed = true;
   }
 
   private put(window: TimeWindow, stateWindow: TimeWindow): void {
     this.windows.push(window);
     this.stateWindows.push(stateWindow);
-    this.persisted.push([windowKey(window), windowKey(stateWindow)]);
+    this.persisted.push(window.start, window.end, stateWindow.start, stateWindow.end);
     this.changed = true;
   }
 
@@ -90,7 +116,10 @@ export class MergingWindowSet {
       const w = windows[i];
       if (w.start <= newWindow.end && w.end >= newWindow.start) {
         // A live window that holds the new one absorbs it unchanged (a record inside its session).
-        if (w.start <= newWindow.start && newWindow.end <= w.end) return w;
+        if (w.start <= newWindow.start && newWindow.end <= w.end) {
+          this.absorbed = true;
+          return w;
+        }
         if (hits++ === 0) first = i;
       }
     }
@@ -104,9 +133,13 @@ export class MergingWindowSet {
       const result = new TimeWindow(Math.min(w.start, newWindow.start), Math.max(w.end, newWindow.end));
       const stateWindow = this.stateWindows[first];
       windows[first] = result;
-      this.persisted[first] = [windowKey(result), this.persisted[first][1]];
+      this.persisted[4 * first] = result.start;
+      this.persisted[4 * first + 1] = result.end;
       this.changed = true;
-      merge(result, [w], stateWindow, NONE);
+      const single = this.single;
+      single[0] = w;
+      merge(result, single, stateWindow, NONE);
+      single.length = 0;
       return result;
     }
     let merged: TimeWindow[];
@@ -155,6 +188,7 @@ export class MergingWindowSet {
    * without growing merges nothing.
    */
   addWindow(newWindow: TimeWindow, merge: MergeFunction): TimeWindow {
+    this.absorbed = false;
     if (this.assigner.mergesIntersecting === true) return this.addIntersecting(newWindow, merge);
     let result = newWindow;
     let mergedNew = false;

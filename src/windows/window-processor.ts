@@ -4,10 +4,10 @@ import { ValueStateDescriptor } from '../state/descriptors.ts';
 import { ListStateDescriptor } from '../state/descriptors.ts';
 import type { KeyedStateBackend } from '../state/keyed-backend.ts';
 import type { InternalListState, InternalValueState } from '../state/state-types.ts';
-import { isMerging, type MergingWindowAssigner, type WindowAssigner } from './assigners.ts';
-import { MergingWindowSet } from './merging-window-set.ts';
+import { alignedWindowShape, isMerging, type AlignedWindowShape, type MergingWindowAssigner, type WindowAssigner } from './assigners.ts';
+import { MergingWindowSet, type PersistedWindowSet } from './merging-window-set.ts';
 import { EventTimeTrigger, fires, purges, type OnMergeContext, type Trigger, type TriggerContext } from './triggers.ts';
-import { GlobalWindow, TimeWindow, windowFromKey, windowKey, windowStart, type Window } from './windows.ts';
+import { GlobalWindow, TimeWindow, windowFromKey, windowKey, windowStart, type Window, type WindowNamespace } from './windows.ts';
 
 /** Incremental aggregation (Flink's AggregateFunction). `merge` is needed for session windows and panes. */
 export interface AggregateFunction<IN, ACC, OUT> {
@@ -50,10 +50,10 @@ export interface WindowHost {
   readonly backend: KeyedStateBackend;
   currentWatermark(): number;
   currentProcessingTime(): number;
-  registerEventTimeTimer(namespace: string, time: number): void;
-  deleteEventTimeTimer(namespace: string, time: number): void;
-  registerProcessingTimeTimer(namespace: string, time: number): void;
-  deleteProcessingTimeTimer(namespace: string, time: number): void;
+  registerEventTimeTimer(namespace: WindowNamespace, time: number): void;
+  deleteEventTimeTimer(namespace: WindowNamespace, time: number): void;
+  registerProcessingTimeTimer(namespace: WindowNamespace, time: number): void;
+  deleteProcessingTimeTimer(namespace: WindowNamespace, time: number): void;
   /** Emits a window result with the window's max timestamp. */
   emit(value: unknown, timestamp: number): void;
   /** Emits to a side output. */
@@ -76,8 +76,10 @@ export interface WindowSpec {
 
 const CONTENTS_LIST = new ListStateDescriptor<unknown>('window-contents');
 const CONTENTS_VALUE = new ValueStateDescriptor<unknown>('window-contents');
-const MERGING_WINDOWS = new ValueStateDescriptor<[string, string][]>('merging-window-set');
+const MERGING_WINDOWS = new ValueStateDescriptor<PersistedWindowSet>('merging-window-set');
 const PANES = new ValueStateDescriptor<number[]>('window-panes');
+/** The namespace of the timers of a key's panes (one per window end). */
+const PANES_TIMER = 'panes';
 
 function gcd(a: number, b: number): number {
   while (b !== 0) [a, b] = [b, a % b];
@@ -94,6 +96,9 @@ function gcd(a: number, b: number): number {
  *   at the window's end and again for each late-but-allowed record;
  * - a window's state is cleaned up when the watermark passes its end plus the allowed lateness;
  * - session windows merge, keeping their state in one namespace (MergingWindowSet);
+ * - a window of the tumbling and sliding assigners is named by its start (a number) in state and
+ *   timers, and a record reaches its windows' state without a window object; other windows are
+ *   named by {@link windowKey};
  * - sliding event-time windows with a reduce or an aggregate that merges keep one partial result
  *   per pane (the gcd of size and slide) and combine panes when a window fires, so a record costs
  *   one update however many windows overlap it.
@@ -106,13 +111,16 @@ export class WindowProcessor {
   private readonly merging: MergingWindowAssigner | undefined;
   private readonly list: InternalListState<unknown> | undefined;
   private readonly value: InternalValueState<unknown> | undefined;
-  private readonly mergingState: InternalValueState<[string, string][]> | undefined;
+  private readonly mergingState: InternalValueState<PersistedWindowSet> | undefined;
   private readonly panes: { size: number; slide: number; offset: number; pane: number; state: InternalValueState<number[]> } | undefined;
+  /** The shape of a tumbling or sliding assigner's windows: then a window's namespace is its start. */
+  private readonly aligned: AlignedWindowShape | undefined;
+  /** Windows of an aligned assigner by start, for triggers and emitters (few: they follow event time). */
+  private readonly alignedWindows = new Map<number, TimeWindow>();
   private currentWindow: Window = GlobalWindow.INSTANCE;
   private readonly triggerContext: OnMergeContext;
   private readonly windowContext: WindowContext;
   private mergedWindows: TimeWindow[] = [];
-  private readonly paneWindows = new Map<number, TimeWindow>();
   /** Merging window sets by the array their key's state holds (see {@link mergingWindowSet}). */
   private readonly mergingSets = new WeakMap<object, MergingWindowSet>();
   /** Records dropped because every window they belong to was late. */
@@ -125,8 +133,8 @@ export class WindowProcessor {
    * allowed lateness): registering it a second time, or deleting it after it fired, does nothing.
    */
   private readonly cleanupIsTriggerTimer: boolean;
-  /** The last window parsed from a timer's namespace (timers of one timestamp mostly share their window). */
-  private timerNamespace: string | undefined = undefined;
+  /** The last window made from a timer's namespace (timers of one timestamp mostly share their window). */
+  private timerNamespace: WindowNamespace | undefined = undefined;
   private timerWindow: Window = GlobalWindow.INSTANCE;
   private emitTimestamp = 0;
   private readonly emitOut = (v: unknown): void => this.host.emit(v, this.emitTimestamp);
@@ -151,6 +159,7 @@ export class WindowProcessor {
       }
     }
     const a = spec.assigner;
+    this.aligned = alignedWindowShape(a);
     const panesPossible =
       a.eventTime &&
       a.slide !== undefined &&
@@ -173,31 +182,31 @@ export class WindowProcessor {
     this.triggerContext = {
       getCurrentWatermark: () => host.currentWatermark(),
       getCurrentProcessingTime: () => host.currentProcessingTime(),
-      registerEventTimeTimer: (t) => host.registerEventTimeTimer(windowKey(self.currentWindow), t),
-      deleteEventTimeTimer: (t) => host.deleteEventTimeTimer(windowKey(self.currentWindow), t),
-      registerProcessingTimeTimer: (t) => host.registerProcessingTimeTimer(windowKey(self.currentWindow), t),
-      deleteProcessingTimeTimer: (t) => host.deleteProcessingTimeTimer(windowKey(self.currentWindow), t),
+      registerEventTimeTimer: (t) => host.registerEventTimeTimer(self.namespaceOf(self.currentWindow), t),
+      deleteEventTimeTimer: (t) => host.deleteEventTimeTimer(self.namespaceOf(self.currentWindow), t),
+      registerProcessingTimeTimer: (t) => host.registerProcessingTimeTimer(self.namespaceOf(self.currentWindow), t),
+      deleteProcessingTimeTimer: (t) => host.deleteProcessingTimeTimer(self.namespaceOf(self.currentWindow), t),
       getPartitionedState: <T>(d: ValueStateDescriptor<T>) => {
         const state = host.backend.getValueState(d);
-        state.setCurrentNamespace(windowKey(self.currentWindow));
+        state.setCurrentNamespace(self.namespaceOf(self.currentWindow));
         return state;
       },
       mergePartitionedState: <T>(d: ValueStateDescriptor<T>, combine: (a: T, b: T) => T) => {
         const state = host.backend.getValueState(d);
         let merged: T | undefined;
         for (const w of self.mergedWindows) {
-          state.setCurrentNamespace(windowKey(w));
+          state.setCurrentNamespace(self.namespaceOf(w));
           const v = state.value();
           if (v !== undefined) merged = merged === undefined ? v : combine(merged, v);
         }
-        state.setCurrentNamespace(windowKey(self.currentWindow));
+        state.setCurrentNamespace(self.namespaceOf(self.currentWindow));
         if (merged !== undefined) state.update(merged);
       },
     };
     const store = (namespaced: boolean): KeyedStateStore => ({
       getState: <T>(d: ValueStateDescriptor<T>) => {
         const state = host.backend.getValueState(d);
-        state.setCurrentNamespace(namespaced ? windowKey(self.currentWindow) : undefined);
+        state.setCurrentNamespace(namespaced ? self.namespaceOf(self.currentWindow) : undefined);
         return state;
       },
     });
@@ -209,6 +218,28 @@ export class WindowProcessor {
       globalState: () => store(false),
       output: (tag, v) => host.emitSide(tag.id, v, self.currentWindow.maxTimestamp()),
     };
+  }
+
+  /** A window's state and timer namespace: its start for an aligned assigner, else its {@link windowKey}. */
+  private namespaceOf(window: Window): WindowNamespace {
+    return this.aligned !== undefined ? (window as TimeWindow).start : windowKey(window);
+  }
+
+  /** The window of an aligned assigner that starts at `start` (kept while in use). */
+  private alignedWindow(start: number): TimeWindow {
+    const windows = this.alignedWindows;
+    let w = windows.get(start);
+    if (w === undefined) {
+      if (windows.size >= 256) windows.clear();
+      w = new TimeWindow(start, start + (this.aligned as AlignedWindowShape).size);
+      windows.set(start, w);
+    }
+    return w;
+  }
+
+  /** The window a namespace names (see {@link namespaceOf}). */
+  private windowOf(namespace: WindowNamespace): Window {
+    return this.aligned !== undefined ? this.alignedWindow(namespace as number) : windowFromKey(namespace as string);
   }
 
   private cleanupTime(window: Window): number {
@@ -223,21 +254,25 @@ export class WindowProcessor {
   private registerCleanupTimer(window: Window): void {
     if (window instanceof GlobalWindow) return;
     const time = this.cleanupTime(window);
-    if (this.eventTime) this.host.registerEventTimeTimer(windowKey(window), time);
-    else this.host.registerProcessingTimeTimer(windowKey(window), time);
+    if (this.eventTime) this.host.registerEventTimeTimer(this.namespaceOf(window), time);
+    else this.host.registerProcessingTimeTimer(this.namespaceOf(window), time);
   }
 
   private deleteCleanupTimer(window: Window): void {
     if (window instanceof GlobalWindow) return;
     const time = this.cleanupTime(window);
-    if (this.eventTime) this.host.deleteEventTimeTimer(windowKey(window), time);
-    else this.host.deleteProcessingTimeTimer(windowKey(window), time);
+    if (this.eventTime) this.host.deleteEventTimeTimer(this.namespaceOf(window), time);
+    else this.host.deleteProcessingTimeTimer(this.namespaceOf(window), time);
   }
 
   // ---- contents
 
+  /** Scopes the contents state to a window's namespace. */
   private setNamespace(window: Window): void {
-    const ns = windowKey(window);
+    this.setContentsNamespace(this.namespaceOf(window));
+  }
+
+  private setContentsNamespace(ns: WindowNamespace): void {
     if (this.list) this.list.setCurrentNamespace(ns);
     else (this.value as InternalValueState<unknown>).setCurrentNamespace(ns);
   }
@@ -277,13 +312,16 @@ export class WindowProcessor {
     if (sources.length === 0) return;
     const contents = this.spec.contents;
     if (contents.kind === 'list') {
-      (this.list as InternalListState<unknown>).mergeNamespaces(windowKey(target), sources.map(windowKey));
+      (this.list as InternalListState<unknown>).mergeNamespaces(
+        this.namespaceOf(target),
+        sources.map((w) => this.namespaceOf(w)),
+      );
       return;
     }
     const state = this.value as InternalValueState<unknown>;
     let merged: unknown;
     for (const w of [target, ...sources]) {
-      state.setCurrentNamespace(windowKey(w));
+      state.setCurrentNamespace(this.namespaceOf(w));
       const v = state.value();
       if (w !== target) state.clear();
       if (v === undefined) continue;
@@ -291,7 +329,7 @@ export class WindowProcessor {
       else if (contents.kind === 'reduce') merged = contents.reduce(merged, v);
       else merged = (contents.aggregate.merge as (a: unknown, b: unknown) => unknown)(merged, v);
     }
-    state.setCurrentNamespace(windowKey(target));
+    state.setCurrentNamespace(this.namespaceOf(target));
     if (merged !== undefined) state.update(merged);
   }
 
@@ -312,7 +350,12 @@ export class WindowProcessor {
   }
 
   /** The merge function of {@link MergingWindowSet.addWindow}: trigger and timers move to the result, contents fold into its state window. */
-  private readonly onMergeWindows = (result: TimeWindow, merged: TimeWindow[], stateResult: TimeWindow, mergedState: TimeWindow[]): void => {
+  private readonly onMergeWindows = (
+    result: TimeWindow,
+    merged: TimeWindow[],
+    stateResult: TimeWindow,
+    mergedState: TimeWindow[],
+  ): void => {
     if (this.eventTime && this.cleanupTime(result) <= this.host.currentWatermark()) {
       throw new Error(`merging made event-time window ${result.toString()} end before the current watermark`);
     }
@@ -342,10 +385,15 @@ export class WindowProcessor {
       this.processIntoPane(value, timestamp as number);
       return;
     }
+    if (this.aligned !== undefined) {
+      this.processAligned(value, timestamp);
+      return;
+    }
     const windows = this.spec.assigner.assignWindows(value, timestamp, this.assignerContext);
     let skipped = true;
     if (this.merging) {
       const set = this.mergingWindowSet();
+      const watermark = this.host.currentWatermark();
       for (const window of windows as TimeWindow[]) {
         const actual = set.addWindow(window, this.onMergeWindows);
         if (this.isWindowLate(actual)) {
@@ -356,6 +404,16 @@ export class WindowProcessor {
         const stateWindow = set.getStateWindow(actual) as TimeWindow;
         this.setNamespace(stateWindow);
         this.addToContents(value);
+        // A live window that absorbed the record has its timers, and a merge result got the stock
+        // event-time trigger's timer in onMerge (with no allowed lateness, the cleanup timer too):
+        // the trigger would only register them again and answer CONTINUE.
+        if (
+          this.defaultEventTimeTrigger &&
+          actual !== window &&
+          (set.absorbed || this.cleanupIsTriggerTimer) &&
+          actual.maxTimestamp() > watermark
+        )
+          continue;
         this.currentWindow = actual;
         const result = this.trigger.onElement(value, timestamp, actual, this.triggerContext);
         if (fires(result)) {
@@ -382,18 +440,56 @@ export class WindowProcessor {
         // The default event-time trigger would only register, again, the timer the window's
         // first record registered, and answer CONTINUE; so would the cleanup timer.
         if (!first && this.defaultEventTimeTrigger && window.maxTimestamp() > watermark) continue;
-        const result = this.trigger.onElement(value, timestamp, window, this.triggerContext);
-        if (fires(result)) {
-          const elements = this.readContents();
-          if (elements) this.fire(window, elements);
-        }
-        if (purges(result)) {
-          this.setNamespace(window);
-          this.clearContents();
-        }
-        // The trigger registered that timer, unless the window fired at once (then it is late).
-        if (!(this.cleanupIsTriggerTimer && result === 'CONTINUE')) this.registerCleanupTimer(window);
+        this.triggerOnElement(value, timestamp, window);
       }
+    }
+    if (skipped && this.isElementLate(timestamp)) this.late(value, timestamp);
+  }
+
+  /** Runs the trigger for a record just added to `window` (of a non-merging assigner), and registers its cleanup timer. */
+  private triggerOnElement(value: unknown, timestamp: number | undefined, window: Window): void {
+    this.currentWindow = window;
+    const result = this.trigger.onElement(value, timestamp, window, this.triggerContext);
+    if (fires(result)) {
+      this.setNamespace(window);
+      const elements = this.readContents();
+      if (elements) this.fire(window, elements);
+    }
+    if (purges(result)) {
+      this.setNamespace(window);
+      this.clearContents();
+    }
+    // The trigger registered that timer, unless the window fired at once (then it is late).
+    if (!(this.cleanupIsTriggerTimer && result === 'CONTINUE')) this.registerCleanupTimer(window);
+  }
+
+  /**
+   * {@link processElement} for tumbling and sliding windows: the record's windows are walked by
+   * start, as the assigner would list them, with no window objects; the stock event-time trigger
+   * is only asked for a window's first record (and for late-but-allowed ones).
+   */
+  private processAligned(value: unknown, timestamp: number | undefined): void {
+    const { size, slide, offset } = this.aligned as AlignedWindowShape;
+    let ts: number;
+    if (this.eventTime) {
+      // The assigner says what is missing.
+      if (timestamp === undefined) this.spec.assigner.assignWindows(value, timestamp, this.assignerContext);
+      ts = timestamp as number;
+    } else ts = this.host.currentProcessingTime();
+    const watermark = this.eventTime ? this.host.currentWatermark() : Number.NEGATIVE_INFINITY;
+    const lateness = this.eventTime ? this.spec.allowedLatenessMs : 0;
+    const skipTrigger = this.defaultEventTimeTrigger;
+    let skipped = true;
+    for (let start = windowStart(ts, offset, slide); start > ts - size; start -= slide) {
+      const maxTimestamp = start + size - 1;
+      if (maxTimestamp + lateness <= watermark) continue;
+      skipped = false;
+      this.setContentsNamespace(start);
+      const first = this.addToContents(value);
+      // The default event-time trigger would only register, again, the timer the window's
+      // first record registered, and answer CONTINUE; so would the cleanup timer.
+      if (!first && skipTrigger && maxTimestamp > watermark) continue;
+      this.triggerOnElement(value, timestamp, this.alignedWindow(start));
     }
     if (skipped && this.isElementLate(timestamp)) this.late(value, timestamp);
   }
@@ -408,7 +504,7 @@ export class WindowProcessor {
    * is read from the state.
    */
   private mergingWindowSet(): MergingWindowSet {
-    const state = this.mergingState as InternalValueState<[string, string][]>;
+    const state = this.mergingState as InternalValueState<PersistedWindowSet>;
     state.setCurrentNamespace(undefined);
     const persisted = state.value();
     let set = persisted === undefined ? undefined : this.mergingSets.get(persisted);
@@ -423,7 +519,7 @@ export class WindowProcessor {
   private persist(set: MergingWindowSet): void {
     if (!set.changed) return;
     set.changed = false;
-    const state = this.mergingState as InternalValueState<[string, string][]>;
+    const state = this.mergingState as InternalValueState<PersistedWindowSet>;
     state.setCurrentNamespace(undefined);
     if (set.empty) state.clear();
     else {
@@ -432,15 +528,15 @@ export class WindowProcessor {
     }
   }
 
-  /** A timer of the current key fired; `namespace` is the window's key. */
-  onTimer(time: number, namespace: string, eventTime: boolean): void {
+  /** A timer of the current key fired; `namespace` is the window's (see {@link namespaceOf}). */
+  onTimer(time: number, namespace: WindowNamespace, eventTime: boolean): void {
     if (this.panes) {
       if (eventTime) this.firePaneWindow(time);
       return;
     }
     let window = this.timerWindow;
     if (namespace !== this.timerNamespace) {
-      window = this.timerWindow = windowFromKey(namespace);
+      window = this.timerWindow = this.windowOf(namespace);
       this.timerNamespace = namespace;
     }
     let set: MergingWindowSet | undefined;
@@ -489,36 +585,24 @@ export class WindowProcessor {
       this.late(value, timestamp);
       return;
     }
+    // A pane is named by its start.
     const paneStart = windowStart(timestamp, p.offset, p.pane);
-    this.setNamespace(this.paneWindow(paneStart));
+    this.setContentsNamespace(paneStart);
     this.addToContents(value);
     p.state.setCurrentNamespace(undefined);
     const panes = p.state.value() ?? [];
-    if (!panes.includes(paneStart)) {
-      let i = panes.length;
-      while (i > 0 && panes[i - 1] > paneStart) i--;
-      panes.splice(i, 0, paneStart);
-      p.state.update(panes);
-    }
+    // A pane already listed has its timer: the end of the first window holding it that has not
+    // fired (each firing registers the next window's end while the pane is in it).
+    if (panes.includes(paneStart)) return;
+    let i = panes.length;
+    while (i > 0 && panes[i - 1] > paneStart) i--;
+    panes.splice(i, 0, paneStart);
+    p.state.update(panes);
     // The first window holding this record that has not fired yet. Window starts are aligned to
     // the slide; the earliest window holding the record starts just after `timestamp - size`.
     let end = windowStart(timestamp - p.size, p.offset, p.slide) + p.slide + p.size;
     while (end - 1 <= watermark) end += p.slide;
-    this.host.registerEventTimeTimer('panes', end - 1);
-  }
-
-  /** The pane starting at `start`; the panes in use (few: they follow event time) are kept with their keys. */
-  private paneWindow(start: number): TimeWindow {
-    const panes = this.paneWindows;
-    let w = panes.get(start);
-    if (w === undefined) {
-      if (panes.size >= 256) panes.clear();
-      const size = (this.panes as NonNullable<typeof this.panes>).pane;
-      w = new TimeWindow(start, start + size);
-      windowKey(w);
-      panes.set(start, w);
-    }
-    return w;
+    this.host.registerEventTimeTimer(PANES_TIMER, end - 1);
   }
 
   private firePaneWindow(time: number): void {
@@ -532,7 +616,7 @@ export class WindowProcessor {
     const state = this.value as InternalValueState<unknown>;
     for (const paneStart of panes) {
       if (paneStart < start || paneStart >= end) continue;
-      state.setCurrentNamespace(windowKey(this.paneWindow(paneStart)));
+      state.setCurrentNamespace(paneStart);
       const v = state.value();
       if (v === undefined) continue;
       // merge() may reuse its first accumulator (Flink's contract): never hand it a pane's stored one
@@ -552,7 +636,7 @@ export class WindowProcessor {
     const keep: number[] = [];
     for (const paneStart of panes) {
       if (paneStart < nextStart) {
-        state.setCurrentNamespace(windowKey(this.paneWindow(paneStart)));
+        state.setCurrentNamespace(paneStart);
         state.clear();
       } else keep.push(paneStart);
     }
@@ -560,7 +644,7 @@ export class WindowProcessor {
     if (keep.length === 0) p.state.clear();
     else {
       p.state.update(keep);
-      this.host.registerEventTimeTimer('panes', nextEnd - 1);
+      this.host.registerEventTimeTimer(PANES_TIMER, nextEnd - 1);
     }
   }
 

@@ -2,6 +2,9 @@
 
 /** A time window `[start, end)`: holds records with `start <= timestamp < end`. */
 export class TimeWindow {
+  /** @internal The window's {@link windowKey}, once made (a field, so every window has one shape). */
+  key: string | undefined = undefined;
+
   constructor(
     readonly start: number,
     readonly end: number,
@@ -50,10 +53,16 @@ export class GlobalWindow {
 /** Any window. */
 export type Window = TimeWindow | GlobalWindow;
 
+/**
+ * A window as a state and timer namespace: a number (the start of a window of an aligned assigner,
+ * whose size is fixed per operator) or the text key of {@link windowKey}.
+ */
+export type WindowNamespace = number | string;
+
 /** A canonical key for a window, usable as a state namespace or Map key (computed once per window object). */
 export function windowKey(window: Window): string {
   if (!(window instanceof TimeWindow)) return 'global';
-  return (window as TimeWindow & { key?: string }).key ?? ((window as TimeWindow & { key?: string }).key = `${window.start}:${window.end}`);
+  return window.key ?? (window.key = `${window.start}:${window.end}`);
 }
 
 /** Parses {@link windowKey} back into a window. */
