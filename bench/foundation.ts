@@ -6,14 +6,16 @@
 //
 // Records/s are taken from the wall time of the whole `executeJob` call (thread start-up
 // included), the median of `--runs` runs; runs are interleaved across modes so that noise from
-// other processes spreads over all of them.
+// other processes spreads over all of them. Beside it, every mode's steady-state rate (records
+// over the time from the sink's first record to its close, start-up and shutdown excluded) and
+// its start-up time (call to first record at the sink), counted the same way for every mode.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { executeJob, type JobResult } from '../src/index.ts';
-import { TALLY_ID } from './jobs/count-sink.ts';
+import { TALLY_ID, wallClock } from './jobs/count-sink.ts';
 import {
   combineTallies,
   generateKeyCount,
@@ -57,6 +59,12 @@ interface Run {
   jobMs: number;
   /** Process CPU time (all threads) over wall time, in %. */
   cpuPercent: number;
+  /** From the call to the first record at a sink (0 for the loop). */
+  startupMs: number;
+  /** From the first record at a sink to the last sink's close (the loop's wall time for the loop). */
+  steadyMs: number;
+  /** From the last sink's close to the call's return (0 for the loop). */
+  shutdownMs: number;
   tally: SinkTally;
 }
 
@@ -93,16 +101,18 @@ function keyedLoop(records: number, keys: number): SinkTally {
   return { count, checksum };
 }
 
-function tallyOf(result: JobResult): SinkTally {
-  const reported = (result.collected[TALLY_ID] ?? []) as SinkTally[];
-  return combineTallies(reported);
+function talliesOf(result: JobResult): SinkTally[] {
+  return (result.collected[TALLY_ID] ?? []) as SinkTally[];
 }
 
 async function measure(workload: Workload, mode: Mode): Promise<Run> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
+  const called = wallClock();
   let tally: SinkTally;
   let jobMs: number;
+  let firstAt = called;
+  let lastAt: number | undefined;
   if (mode.id === 'loop') {
     tally = workload.handLoop();
     jobMs = performance.now() - t0;
@@ -112,12 +122,28 @@ async function measure(workload: Workload, mode: Mode): Promise<Run> {
       parallelism: mode.parallelism,
       params: workload.params,
     });
-    tally = tallyOf(result);
+    const tallies = talliesOf(result);
+    tally = combineTallies(tallies);
+    // Across sink subtasks: the earliest first record, the latest close.
+    const firsts = tallies.flatMap((t) => (t.firstAt === undefined ? [] : [t.firstAt]));
+    const lasts = tallies.flatMap((t) => (t.lastAt === undefined ? [] : [t.lastAt]));
+    if (firsts.length > 0) firstAt = Math.min(...firsts);
+    if (lasts.length > 0) lastAt = Math.max(...lasts);
     jobMs = result.durationMs;
   }
   const wallMs = performance.now() - t0;
+  const returned = called + wallMs;
+  lastAt ??= returned;
   const cpu = process.cpuUsage(cpu0);
-  return { wallMs, jobMs, cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100, tally };
+  return {
+    wallMs,
+    jobMs,
+    cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100,
+    startupMs: firstAt - called,
+    steadyMs: lastAt - firstAt,
+    shutdownMs: returned - lastAt,
+    tally,
+  };
 }
 
 function parseOptions() {
@@ -217,12 +243,12 @@ async function main(): Promise<void> {
   );
   console.log(machineLine(machine));
   console.log(
-    `command: ${command}; median of ${options.runs} run(s), runs interleaved across modes; rate = records / wall time of the whole run (thread start-up included)`,
+    `command: ${command}; median of ${options.runs} run(s), runs interleaved across modes; rate = records / wall time of the whole run (thread start-up included); steady = records / (first record at the sink → last sink closed); start-up = call → first record at the sink`,
   );
 
   const workloads = buildWorkloads(options);
   const json: unknown[] = [];
-  const summaries: { workload: Workload; rows: { mode: Mode; medianRate: number }[] }[] = [];
+  const summaries: { workload: Workload; rows: { mode: Mode; medianRate: number; steadyRate: number }[] }[] = [];
   for (const workload of workloads) {
     console.log(`\n${workload.title}`);
     const runs = new Map<string, Run[]>(options.modes.map((m) => [m.id, []]));
@@ -231,27 +257,35 @@ async function main(): Promise<void> {
         const run = await measure(workload, mode);
         (runs.get(mode.id) as Run[]).push(run);
         process.stdout.write(
-          `  run ${r + 1}/${options.runs} ${mode.id.padEnd(9)} ${run.wallMs.toFixed(0).padStart(6)} ms  ${formatRate(workload.records / (run.wallMs / 1000))}\n`,
+          `  run ${r + 1}/${options.runs} ${mode.id.padEnd(9)} ${run.wallMs.toFixed(0).padStart(6)} ms  ${formatRate(workload.records / (run.wallMs / 1000)).padStart(10)}  steady ${formatRate(workload.records / (run.steadyMs / 1000)).padStart(10)}  start-up ${run.startupMs.toFixed(0).padStart(5)} ms  shutdown ${run.shutdownMs.toFixed(0).padStart(4)} ms\n`,
         );
       }
     }
     const expected = (runs.get('loop') as Run[])[0].tally;
     const loopRate = workload.records / (median((runs.get('loop') as Run[]).map((x) => x.wallMs)) / 1000);
+    const localSteady = runs.has('local') ? workload.records / (median((runs.get('local') as Run[]).map((x) => x.steadyMs)) / 1000) : NaN;
     const rows: string[][] = [];
-    const summaryRows: { mode: Mode; medianRate: number }[] = [];
+    const summaryRows: { mode: Mode; medianRate: number; steadyRate: number }[] = [];
     for (const mode of options.modes) {
       const list = runs.get(mode.id) as Run[];
       const wall = median(list.map((x) => x.wallMs));
       const rate = workload.records / (wall / 1000);
       const jobRate = workload.records / (median(list.map((x) => x.jobMs)) / 1000);
       const mismatched = list.filter((x) => !sameTally(x.tally, expected));
-      summaryRows.push({ mode, medianRate: rate });
+      const steadyRate = workload.records / (median(list.map((x) => x.steadyMs)) / 1000);
+      const startupMs = median(list.map((x) => x.startupMs));
+      const shutdownMs = median(list.map((x) => x.shutdownMs));
+      summaryRows.push({ mode, medianRate: rate, steadyRate });
       rows.push([
         mode.label,
         wall.toFixed(0),
         formatRate(rate),
         formatRate(jobRate),
         `${((rate / loopRate) * 100).toFixed(1)}%`,
+        formatRate(steadyRate),
+        Number.isNaN(localSteady) ? '—' : `${((steadyRate / localSteady) * 100).toFixed(1)}%`,
+        startupMs.toFixed(0),
+        shutdownMs.toFixed(0),
         `${median(list.map((x) => x.cpuPercent)).toFixed(0)}%`,
         list.map((x) => x.wallMs.toFixed(0)).join(' '),
         mismatched.length === 0 ? 'ok' : `MISMATCH ×${mismatched.length}`,
@@ -269,12 +303,37 @@ async function main(): Promise<void> {
         recordsPerSecond: Math.round(rate),
         jobRecordsPerSecond: Math.round(jobRate),
         ratioToLoop: Number((rate / loopRate).toFixed(4)),
+        startupMs: list.map((x) => Number(x.startupMs.toFixed(1))),
+        steadyMs: list.map((x) => Number(x.steadyMs.toFixed(1))),
+        shutdownMs: list.map((x) => Number(x.shutdownMs.toFixed(1))),
+        medianStartupMs: Number(startupMs.toFixed(1)),
+        medianShutdownMs: Number(shutdownMs.toFixed(1)),
+        steadyRecordsPerSecond: Math.round(steadyRate),
+        steadyRatioToLocal: Number.isNaN(localSteady) ? null : Number((steadyRate / localSteady).toFixed(4)),
         tally: list[0].tally,
         tallyMatchesLoop: mismatched.length === 0,
       });
     }
     console.log();
-    console.log(textTable(['mode', '>median ms', '>records/s', '>records/s (job)', '>vs loop', '>cpu', '>runs (ms)', 'output'], rows));
+    console.log(
+      textTable(
+        [
+          'mode',
+          '>median ms',
+          '>records/s',
+          '>records/s (job)',
+          '>vs loop',
+          '>steady records/s',
+          '>steady vs local',
+          '>start-up ms',
+          '>shutdown ms',
+          '>cpu',
+          '>runs (ms)',
+          'output',
+        ],
+        rows,
+      ),
+    );
     summaries.push({ workload, rows: summaryRows });
   }
 
@@ -298,6 +357,8 @@ async function main(): Promise<void> {
         keyedRecords: options.keyedRecords,
         keys: options.keys,
         rate: 'records / median wall time of executeJob (thread start-up included)',
+        steadyRate: "records / median time from the first record at a sink to the last sink's close (start-up and shutdown excluded)",
+        startup: 'median time from the executeJob call to the first record at a sink',
       },
       results: json,
       targets,
@@ -306,7 +367,7 @@ async function main(): Promise<void> {
   console.log(`results written to ${options.out}`);
 }
 
-function evaluateTargets(summaries: { workload: Workload; rows: { mode: Mode; medianRate: number }[] }[]) {
+function evaluateTargets(summaries: { workload: Workload; rows: { mode: Mode; medianRate: number; steadyRate: number }[] }[]) {
   const out: { target: string; measured: string; met: boolean }[] = [];
   for (const { workload, rows } of summaries) {
     const loop = rows.find((r) => r.mode.id === 'loop')?.medianRate ?? NaN;
@@ -319,6 +380,30 @@ function evaluateTargets(summaries: { workload: Workload; rows: { mode: Mode; me
           target: `chained stateless ≥ 50% of loop (${row.mode.label})`,
           measured: `${(ratio * 100).toFixed(1)}%`,
           met: ratio >= 0.5,
+        });
+      }
+      // Issue 14: the same chain on a worker thread as fast as on the calling thread.
+      const local = rows.find((r) => r.mode.id === 'local');
+      const one = rows.find((r) => r.mode.id === 'threads-1');
+      const two = rows.find((r) => r.mode.id === 'threads-2');
+      if (local && one) {
+        for (const [what, key] of [
+          ['total', 'medianRate'],
+          ['steady', 'steadyRate'],
+        ] as const) {
+          const ratio = one[key] / local[key];
+          out.push({
+            target: `chained stateless on one worker ≥ 80% of local mode (${what})`,
+            measured: `${(ratio * 100).toFixed(1)}%`,
+            met: ratio >= 0.8,
+          });
+        }
+      }
+      if (one && two) {
+        out.push({
+          target: 'chained stateless: threads p=2 not slower than p=1 (total)',
+          measured: `${formatRate(two.medianRate)} vs ${formatRate(one.medianRate)}`,
+          met: two.medianRate >= one.medianRate,
         });
       }
     } else {

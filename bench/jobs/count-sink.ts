@@ -6,10 +6,16 @@ import type { SinkTally } from './workloads.ts';
 /** Id under which count sinks report in `JobResult.collected`. */
 export const TALLY_ID = 'tally';
 
+/** Milliseconds since the epoch with sub-millisecond resolution, comparable across threads. */
+export function wallClock(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 /**
  * A sink whose writers count records and fold `checksumOf(record)` into a wrapping 32-bit sum,
  * so the work cannot be optimised away, and report one {@link SinkTally} per subtask at close
- * through the collect channel (`JobResult.collected.tally`).
+ * through the collect channel (`JobResult.collected.tally`), with the times of its first record
+ * and of its close (for the steady-state rate: first record in to last record out).
  */
 export function countSink<T>(checksumOf: (value: T) => number): Sink<T> {
   return {
@@ -18,13 +24,15 @@ export function countSink<T>(checksumOf: (value: T) => number): Sink<T> {
     createWriter: (ctx: Parameters<Sink<T>['createWriter']>[0]): SinkWriter<T> => {
       let count = 0;
       let checksum = 0;
+      let firstAt = 0;
       return {
         write(value) {
+          if (count === 0) firstAt = wallClock();
           count++;
           checksum = (checksum + checksumOf(value)) | 0;
         },
         close() {
-          const tally: SinkTally = { count, checksum };
+          const tally: SinkTally = { count, checksum, firstAt: count > 0 ? firstAt : undefined, lastAt: wallClock() };
           ctx.reporter.collect(TALLY_ID, ctx.subtaskIndex, [tally]);
         },
       };

@@ -73,6 +73,10 @@ export function keyCountChecksum(r: KeyCount): number {
 export interface SinkTally {
   count: number;
   checksum: number;
+  /** When the sink got its first record ({@link wallClock} ms); absent without records. */
+  firstAt?: number;
+  /** When the sink closed (after its last record). */
+  lastAt?: number;
 }
 
 /** Combines the tallies of several sink subtasks (checksum addition wraps at 32 bits, so order does not matter). */

@@ -10,7 +10,8 @@ import type { JobGraph } from '../graph/job-graph.ts';
 import { loadJobDefinition, toModuleUrl } from './job-loader.ts';
 import { deployLocal, type LocalOptions } from './local-runner.ts';
 import { buildRestore } from './restore.ts';
-import { deployThreads } from './thread-runner.ts';
+import { bundleJobForWorkers } from './job-bundle.ts';
+import { WorkerSlots } from './thread-runner.ts';
 import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { defaultRocksDbDir, loadRocksDbBinding, rocksDbDirPrefix, sweepRocksDbDirs } from '../state/rocksdb-store.ts';
@@ -144,6 +145,7 @@ export async function startJob(job: string | URL | JobDefinition, given: Execute
   }
   let graph: JobGraph;
   let moduleUrl: string | undefined;
+  let workerBundle: Promise<string | undefined> | undefined;
   if (isJobDefinition(job)) {
     if (mode !== 'local') {
       throw new WeirError('a job definition object can only run in local mode; pass the job module path to run on worker threads', {
@@ -154,6 +156,12 @@ export async function startJob(job: string | URL | JobDefinition, given: Execute
     graph = await job.buildJobGraph(jobOptions);
   } else {
     moduleUrl = toModuleUrl(job);
+    // The workers' bundle is built (or read from the cache) by esbuild's own process while this
+    // thread loads the job and builds its graph.
+    if (mode === 'threads') {
+      workerBundle = bundleJobForWorkers(moduleUrl);
+      workerBundle.catch(() => undefined);
+    }
     graph = await (await loadJobDefinition(moduleUrl)).buildJobGraph(jobOptions);
   }
   let initial = restoreFrom;
@@ -198,7 +206,17 @@ export async function startJob(job: string | URL | JobDefinition, given: Execute
       options.onEvent?.({ kind: 'fresh-start', reason });
     }
   }
-  return startGraph(graph, { ...options, mode }, moduleUrl, jobOptions, initial, allowNonRestoredState, storeCheckpoint, onCheckpoint);
+  return startGraph(
+    graph,
+    { ...options, mode },
+    moduleUrl,
+    jobOptions,
+    initial,
+    allowNonRestoredState,
+    storeCheckpoint,
+    onCheckpoint,
+    workerBundle,
+  );
 }
 
 /**
@@ -294,9 +312,22 @@ export function startGraph(
   allowNonRestoredState = options.allowNonRestoredState,
   storeCheckpoint = options.storeCheckpoint,
   onCheckpoint = options.onCheckpoint,
+  /** The workers' bundle of the job module (job-bundle.ts), if started already. */
+  workerBundle?: Promise<string | undefined>,
 ): JobClient {
   options = { ...options, onEvent: options.onEvent ?? warnOnly };
   const mode = options.mode ?? 'threads';
+  // The job's worker threads: started now, so they boot while the coordinator prepares, and kept
+  // across restarts (a restart rebuilds only the subtasks).
+  let workers: WorkerSlots | undefined;
+  if (mode === 'threads' && moduleUrl) {
+    workers = new WorkerSlots(
+      moduleUrl,
+      graph,
+      jobOptions,
+      (workerBundle ?? bundleJobForWorkers(moduleUrl)).catch(() => undefined),
+    );
+  }
   const storage = options.checkpointDir
     ? new CheckpointStorage(join(options.checkpointDir, safeName(graph.config.jobName), newRunFolder()), {
         retain: Math.max(2, graph.config.checkpointing?.retain ?? 2),
@@ -359,8 +390,8 @@ export function startGraph(
     deploy: async (states, events) => {
       const restore = states ? buildRestore(graph, states, allowNonRestoredState) : undefined;
       if (mode === 'local') return deployLocal(graph, restore, events, { processingTime: options.processingTime });
-      if (!moduleUrl) throw new WeirError('running on worker threads needs the job module', { code: ErrorCodes.CONFIG, domain: 'user' });
-      return deployThreads(moduleUrl, jobOptions, graph, restore, events);
+      if (!workers) throw new WeirError('running on worker threads needs the job module', { code: ErrorCodes.CONFIG, domain: 'user' });
+      return workers.deploy(jobOptions, restore, events);
     },
   });
   const savepoint = async (
@@ -387,11 +418,14 @@ export function startGraph(
   };
   const result = master.result.then(
     async (done) => {
+      await workers?.close();
       await settleWrites();
       await storage?.markFinished().catch(() => undefined);
       return done;
     },
     async (error: unknown) => {
+      // Threads kept for a restart that will not come end with the job.
+      await workers?.close();
       await settleWrites();
       await cleanup();
       throw error;

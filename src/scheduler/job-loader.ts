@@ -16,20 +16,29 @@ export function toModuleUrl(module: string | URL): string {
   return pathToFileURL(isAbsolute(module) ? module : resolve(module)).href;
 }
 
+/** Job modules already evaluated in this thread (a worker bundle holds its job), by module URL. */
+const preloaded = new Map<string, { default?: unknown }>();
+
+/** Registers a job module evaluated in this thread under its URL, so loading it imports nothing. */
+export function preloadJobModule(moduleUrl: string, module: { default?: unknown }): void {
+  preloaded.set(moduleUrl, module);
+}
+
 /** Imports a job module and returns its default export, checked to be a job definition. */
 export async function loadJobDefinition(moduleUrl: string): Promise<JobDefinition> {
-  let module: { default?: unknown };
-  try {
-    // A TypeScript job loads as an ES module under plain node too, with no loader flag.
-    if (/\.(ts|mts|tsx)$/.test(new URL(moduleUrl).pathname)) await registerTypeScript();
-    module = (await import(moduleUrl)) as { default?: unknown };
-  } catch (error) {
-    throw new WeirError(`cannot load job module ${displayPath(moduleUrl)}: ${(error as Error).message}`, {
-      code: ErrorCodes.JOB_MODULE,
-      domain: 'user',
-      cause: error,
-    });
-  }
+  let module: { default?: unknown } | undefined = preloaded.get(moduleUrl);
+  if (module === undefined)
+    try {
+      // A TypeScript job loads as an ES module under plain node too, with no loader flag.
+      if (/\.(ts|mts|tsx)$/.test(new URL(moduleUrl).pathname)) await registerTypeScript();
+      module = (await import(moduleUrl)) as { default?: unknown };
+    } catch (error) {
+      throw new WeirError(`cannot load job module ${displayPath(moduleUrl)}: ${(error as Error).message}`, {
+        code: ErrorCodes.JOB_MODULE,
+        domain: 'user',
+        cause: error,
+      });
+    }
   if (!isJobDefinition(module.default)) {
     throw new WeirError(`job module ${displayPath(moduleUrl)} must default-export a job made by defineJob(env => ...)`, {
       code: ErrorCodes.JOB_MODULE,

@@ -7,16 +7,36 @@ import { decodeChannelState, hasInFlightData, parseChannelStateEntry } from '../
 import type { KeyGroupStateSnapshot } from '../state/snapshot-format.ts';
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
-import type { DeploymentRestore } from './task-executor.ts';
+import { keyGroupRangeForSubtask } from '../state/key-groups.ts';
+import type { DeploymentRestore, RestoredOperator } from './task-executor.ts';
 
 const unpackr = new Packr({ useRecords: true });
 
 /** Encoded operator states of a checkpoint, by `operatorId/subtask`. */
 export type CheckpointStates = ReadonlyMap<string, Uint8Array>;
 
-/** Groups a checkpoint's states by operator. */
+/** A key group's keyed state as the checkpoint holds it, decoded by the subtask that restores it. */
+export interface EncodedKeyGroup {
+  keyGroup: number;
+  /** A msgpack `KeyGroupStateSnapshot` (the checkpoint's own entry). */
+  bytes: Uint8Array;
+}
+
+/** Groups a checkpoint's states by operator, every entry decoded. */
 export function operatorsOf(states: CheckpointStates): Map<string, (OperatorSubtaskState | undefined)[]> {
+  return groupByOperator(states).byOperator;
+}
+
+/**
+ * Groups a checkpoint's states by operator; with `keepKeyGroupsEncoded`, the entries written one
+ * per key group stay bytes (in `encoded`, by operator id), for the subtasks to decode.
+ */
+function groupByOperator(
+  states: CheckpointStates,
+  keepKeyGroupsEncoded = false,
+): { byOperator: Map<string, (OperatorSubtaskState | undefined)[]>; encoded: Map<string, EncodedKeyGroup[]> } {
   const byOperator = new Map<string, (OperatorSubtaskState | undefined)[]>();
+  const encoded = new Map<string, EncodedKeyGroup[]>();
   const keyGroups: { id: string; subtask: number; bytes: Uint8Array }[] = [];
   const channelStates: { id: string; subtask: number; bytes: Uint8Array }[] = [];
   for (const [name, bytes] of states) {
@@ -29,7 +49,15 @@ export function operatorsOf(states: CheckpointStates): Map<string, (OperatorSubt
     }
     const { operatorId: id, keyGroup } = parseEntry(name.slice(0, slash));
     if (keyGroup !== undefined) {
-      keyGroups.push({ id, subtask, bytes });
+      if (keepKeyGroupsEncoded) {
+        const list = encoded.get(id) ?? [];
+        list.push({ keyGroup, bytes });
+        encoded.set(id, list);
+        // The operator exists in the checkpoint even when all its state is keyed.
+        const subtasks = byOperator.get(id) ?? [];
+        subtasks[subtask] ??= {};
+        byOperator.set(id, subtasks);
+      } else keyGroups.push({ id, subtask, bytes });
       continue;
     }
     const list = byOperator.get(id) ?? [];
@@ -50,7 +78,7 @@ export function operatorsOf(states: CheckpointStates): Map<string, (OperatorSubt
     (list[subtask] ??= {}).channels = decodeChannelState(bytes);
     byOperator.set(id, list);
   }
-  return byOperator;
+  return { byOperator, encoded };
 }
 
 /**
@@ -59,7 +87,8 @@ export function operatorsOf(states: CheckpointStates): Map<string, (OperatorSubt
  * of an operator the graph no longer has is an error unless `allowNonRestoredState`.
  */
 export function buildRestore(graph: JobGraph, states: CheckpointStates, allowNonRestoredState = false): DeploymentRestore {
-  const byOperator = operatorsOf(states);
+  // Key groups stay encoded here: each subtask decodes its own, in its own thread, in parallel.
+  const { byOperator, encoded } = groupByOperator(states, true);
   // In-flight data ties a checkpoint to its channels: every operator must keep its parallelism.
   if ([...byOperator.values()].some((subtasks) => subtasks.some((s) => hasInFlightData(s?.channels)))) {
     for (const node of graph.streamGraph.nodes) {
@@ -85,9 +114,15 @@ export function buildRestore(graph: JobGraph, states: CheckpointStates, allowNon
     };
     const vertex = graph.vertexOfNode[node.id];
     const parallelism = graph.nodeParallelism[node.id];
+    const keyGroups = encoded.get(id) ?? [];
     for (let s = 0; s < parallelism; s++) {
       const entry = (restore[`${vertex}/${s}`] ??= {});
-      entry[id] = stateForSubtask(op, s, parallelism, graph.config.maxParallelism);
+      const state: RestoredOperator = stateForSubtask(op, s, parallelism, graph.config.maxParallelism);
+      if (keyGroups.length > 0) {
+        const range = keyGroupRangeForSubtask(graph.config.maxParallelism, parallelism, s);
+        state.encodedKeyGroups = keyGroups.filter((kg) => kg.keyGroup >= range.start && kg.keyGroup <= range.end);
+      }
+      entry[id] = state;
     }
   }
   const dropped = [...byOperator.keys()].filter((id) => !used.has(id));

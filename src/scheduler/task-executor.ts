@@ -32,6 +32,7 @@ import { Packr } from 'msgpackr';
 import { TAG_RECORD, TAG_TIMED_RECORD, elementWidth, type ElementBatch } from '../core/elements.ts';
 import type { Barrier } from '../checkpoint/barrier-aligner.ts';
 import type { OperatorSubtaskState, RestoredOperatorState } from '../checkpoint/snapshots.ts';
+import type { KeyGroupStateSnapshot } from '../state/snapshot-format.ts';
 import type { HeapInternalTimerService, TimerKeyGroupSnapshot } from '../state/timer-service.ts';
 import type { ExecutionPlan, PlacedSubtask } from './execution-plan.ts';
 
@@ -39,8 +40,14 @@ import type { ExecutionPlan, PlacedSubtask } from './execution-plan.ts';
 /** Where an executor reports to: the coordinator's callbacks, called directly (local) or through comlink (threads). */
 export type ExecutorReporter = WorkerCallbacks;
 
+/** What one operator of a subtask restores: its share of the checkpoint, key groups possibly still encoded. */
+export type RestoredOperator = RestoredOperatorState & {
+  /** Key groups of this subtask as the checkpoint stored them (msgpack), decoded when the subtask is built. */
+  encodedKeyGroups?: { keyGroup: number; bytes: Uint8Array }[];
+};
+
 /** Restored state of a deployment: per `vertex/subtask`, per operator id. */
-export type DeploymentRestore = Record<string, Record<string, RestoredOperatorState>>;
+export type DeploymentRestore = Record<string, Record<string, RestoredOperator>>;
 
 const snapshotPackr = new Packr({ useRecords: true });
 
@@ -232,7 +239,7 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
 
   // ---- building
 
-  private buildActor(placed: PlacedSubtask, restored?: Record<string, RestoredOperatorState>): SubtaskActor {
+  private buildActor(placed: PlacedSubtask, restored?: Record<string, RestoredOperator>): SubtaskActor {
     const graph = this.graph;
     const config = graph.config;
     const vertex = graph.vertices[placed.vertex];
@@ -372,11 +379,14 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
               : new HeapKeyedStateBackend(config.maxParallelism, range, name, { ttlTimeProvider });
           this.backends.push(backend);
           for (const kg of restoredOp?.keyed ?? []) backend.restoreKeyGroup(kg.keyGroup, kg);
+          for (const kg of restoredOp?.encodedKeyGroups ?? [])
+            backend.restoreKeyGroup(kg.keyGroup, snapshotPackr.unpack(kg.bytes) as KeyGroupStateSnapshot);
           return backend;
         },
       };
       // Restored state is loaded now, so a checkpoint keeps it even if the operator never touches it.
-      if (restoredOp && node.keyed && restoredOp.keyed.length > 0) context.keyedBackend();
+      if (restoredOp && node.keyed && (restoredOp.keyed.length > 0 || (restoredOp.encodedKeyGroups?.length ?? 0) > 0))
+        context.keyedBackend();
       if (restoredOp?.operator) context.operatorStateStore();
       const operator = operators.get(node.id) as StreamOperator;
       operator.setup(context, outputs.get(node.id) as Output);

@@ -59,19 +59,283 @@ function outOfMemory(slot: number, limitMb: number | undefined, backend: string,
   });
 }
 
+/** A slot's piscina task: its thread, its control port, and the attempt it serves now. */
 interface SlotHandle {
   control: Comlink.Remote<SlotControl>;
   controlPort: MessagePort;
   abort: AbortController;
   task: Promise<unknown>;
+  /** False once the task ended or failed: the thread is gone or back in the pool. */
+  alive: boolean;
   lastPong: number;
+  /** Told when the thread dies while an attempt runs on it. */
+  onLost?: (error: unknown) => void;
+}
+
+/** How long a live slot may take to cancel its subtasks before its thread is terminated instead. */
+const CANCEL_TIMEOUT_MS = 3000;
+
+/**
+ * The worker threads of one job, kept from its first attempt to its end: one piscina worker per
+ * slot (slot sharing: slot i holds subtask i of every task), each running one long task that
+ * serves the slot's control port. A restart after a failure reuses the live threads (only the
+ * subtasks are rebuilt); only a thread that died is replaced.
+ *
+ * Threads start as soon as the job's slot count is known, while the worker bundle
+ * (job-bundle.ts) is still being built or read and the coordinator is still preparing: their
+ * boot overlaps the rest of the deployment.
+ *
+ * Threading model: main thread only. Life cycle: created → attempts deployed one after another
+ * (each cancelled on failure, or released at the end) → closed (threads shut down, pool destroyed).
+ */
+export class WorkerSlots {
+  private readonly pool: Piscina;
+  private readonly handles: (SlotHandle | undefined)[];
+  private readonly maxOldGenerationSizeMb: number | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly jobModule: string,
+    private readonly graph: JobGraph,
+    options: JobOptions,
+    /** The worker bundle (job and runtime in one file), or undefined to load module by module. */
+    private readonly bundle: Promise<string | undefined>,
+  ) {
+    const slotCount = graph.slots;
+    const { execArgv, maxOldGenerationSizeMb: inherited } = workerExecArgv();
+    this.maxOldGenerationSizeMb = options.workerMaxHeapMb ?? inherited;
+    this.pool = new Piscina({
+      filename: workerFile.href,
+      minThreads: slotCount,
+      maxThreads: slotCount,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: 1000,
+      execArgv,
+      ...(this.maxOldGenerationSizeMb ? { resourceLimits: { maxOldGenerationSizeMb: this.maxOldGenerationSizeMb } } : {}),
+      maxQueue: slotCount,
+    });
+    this.handles = Array.from({ length: slotCount }, () => undefined);
+    for (let slot = 0; slot < slotCount; slot++) this.handles[slot] = this.spawn(slot);
+  }
+
+  /** Runs the task of a slot on a pool thread; calls on its control port wait in the port until it listens. */
+  private spawn(slot: number): SlotHandle {
+    const channel = new MessageChannel();
+    const abort = new AbortController();
+    const handle: SlotHandle = {
+      control: Comlink.wrap<SlotControl>(nodeEndpoint(channel.port1 as never)),
+      controlPort: channel.port1,
+      abort,
+      task: undefined as unknown as Promise<unknown>,
+      alive: true,
+      lastPong: Date.now(),
+    };
+    handle.task = this.bundle.then((bundle) =>
+      this.pool.run({ controlPort: channel.port2, bundle }, { transferList: [channel.port2] as never, signal: abort.signal }),
+    );
+    const ended = (error: unknown) => {
+      handle.alive = false;
+      if (this.closed || error === undefined) return;
+      if ((error as { code?: string })?.code === 'ERR_WORKER_OUT_OF_MEMORY')
+        error = outOfMemory(slot, this.maxOldGenerationSizeMb, this.graph.config.stateBackend?.kind ?? 'heap', error);
+      handle.onLost?.(error);
+    };
+    handle.task.then(
+      () => ended(undefined),
+      (error: unknown) => ended(error ?? new Error('worker thread ended')),
+    );
+    return handle;
+  }
+
+  /** The live handle of every slot, replacing threads that died. */
+  private live(): SlotHandle[] {
+    return this.handles.map((h, slot) => {
+      if (h?.alive) return h;
+      if (h) {
+        h.control[Comlink.releaseProxy]();
+        h.controlPort.close();
+      }
+      return (this.handles[slot] = this.spawn(slot));
+    });
+  }
+
+  /** Terminates a slot's thread now (after it stopped answering, or when the job is cancelled). */
+  private async terminate(handle: SlotHandle): Promise<void> {
+    handle.alive = false;
+    handle.onLost = undefined;
+    handle.abort.abort();
+    await handle.task.catch(() => undefined);
+    handle.controlPort.close();
+  }
+
+  /**
+   * Deploys an attempt on the slots: a MessageChannel per producer / consumer subtask pair in
+   * different slots, the restore plan of each slot's own subtasks, and a heartbeat per slot.
+   * Cancelling the attempt cancels the subtasks in each thread and keeps the threads; a thread
+   * that does not answer within {@link CANCEL_TIMEOUT_MS} is terminated.
+   */
+  async deploy(options: JobOptions, restore: DeploymentRestore | undefined, events: AttemptEvents): Promise<Attempt> {
+    const graph = this.graph;
+    const plan = new ExecutionPlan(graph);
+    const slotCount = graph.slots;
+    const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
+    const slots = this.live();
+    let ending = false;
+    let heartbeat: NodeJS.Timeout | undefined;
+    slots.forEach((s, slot) => {
+      s.onLost = (error) => {
+        if (ending) return;
+        if ((error as { code?: string })?.code === ErrorCodes.OUT_OF_MEMORY) ending = true;
+        events.workerLost(slot, error);
+      };
+    });
+
+    // Data channels between different slots become MessagePorts; same-slot channels stay in-thread.
+    const ports: ChannelPort[][] = Array.from({ length: slotCount }, () => []);
+    for (const c of plan.channels) {
+      if (c.producerSubtask === c.consumerSubtask) continue;
+      const mc = new MessageChannel();
+      ports[c.producerSubtask].push({ channel: c.id, end: 'producer', port: mc.port1 });
+      ports[c.consumerSubtask].push({ channel: c.id, end: 'consumer', port: mc.port2 });
+    }
+
+    const callbacks: WorkerCallbacks = events;
+    const callbackProxy = Comlink.proxy(callbacks);
+
+    const stopHeartbeat = () => clearInterval(heartbeat);
+    let cancelled: Promise<void> | undefined;
+    const cancel = () => (cancelled ??= cancelSlots());
+    const cancelSlots = async () => {
+      ending = true;
+      stopHeartbeat();
+      await Promise.all(
+        slots.map(async (s) => {
+          s.onLost = undefined;
+          if (!s.alive) return;
+          let timer: NodeJS.Timeout | undefined;
+          const answered = await Promise.race([
+            s.control.cancel().then(
+              () => true,
+              () => false,
+            ),
+            s.task.then(
+              () => false,
+              () => false,
+            ),
+            new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), CANCEL_TIMEOUT_MS))),
+          ]);
+          clearTimeout(timer);
+          // A thread stuck in user code (or gone) cannot be reused: nothing of the attempt keeps running.
+          if (!answered) await this.terminate(s);
+        }),
+      );
+    };
+
+    try {
+      const outcomes = await Promise.all(
+        slots.map((s, slot) => {
+          // Each slot gets the restore plan of its own subtasks only.
+          const mine = restore
+            ? Object.fromEntries(Object.entries(restore).filter(([task]) => Number(task.split('/')[1]) === slot))
+            : undefined;
+          const deployed = s.control.deploy(
+            Comlink.transfer(
+              { jobModule: this.jobModule, options, fingerprint: graph.fingerprint, slot, ports: ports[slot], restore: mine },
+              ports[slot].map((p) => p.port) as unknown as Transferable[],
+            ),
+            callbackProxy,
+          );
+          // A thread that dies while deploying (it could not load the job) fails the deployment.
+          return Promise.race([deployed, s.task.then(() => Promise.reject(new Error(`worker thread of slot ${slot} ended`)))]);
+        }),
+      );
+      for (const outcome of outcomes) if (!outcome.deployed) throw decodeError(outcome.error);
+    } catch (error) {
+      await cancel();
+      throw error;
+    }
+
+    const call = (fn: (s: SlotHandle) => Promise<unknown> | unknown) => {
+      for (const s of slots) {
+        try {
+          const r = fn(s);
+          if (r instanceof Promise) r.catch(() => undefined);
+        } catch {
+          // the slot is gone; its failure is reported through the task
+        }
+      }
+    };
+
+    return {
+      start: async () => {
+        await Promise.all(slots.map((s) => s.control.start()));
+        // Silence counts from now: deploying and starting (module loading, restoring state) may take
+        // longer than the timeout on a loaded machine, and a slot that answered start() is alive.
+        const started = Date.now();
+        for (const s of slots) s.lastPong = started;
+        heartbeat = setInterval(() => {
+          const now = Date.now();
+          slots.forEach((s, slot) => {
+            if (ending) return;
+            if (now - s.lastPong > heartbeatTimeoutMs) {
+              ending = true;
+              events.workerLost(slot, new Error(`missed heartbeats for ${now - s.lastPong} ms`));
+              return;
+            }
+            s.control.ping().then(
+              () => (s.lastPong = Date.now()),
+              () => undefined,
+            );
+          });
+        }, HEARTBEAT_INTERVAL_MS);
+        heartbeat.unref();
+      },
+      triggerCheckpoint: (barrier) => call((s) => s.control.triggerCheckpoint(barrier)),
+      notifyCheckpointComplete: async (id) => {
+        await Promise.allSettled(slots.map((s) => s.control.notifyCheckpointComplete(id)));
+      },
+      abortCheckpoint: (id) => call((s) => s.control.abortCheckpoint(id)),
+      finishAll: () => call((s) => s.control.finishAll()),
+      cancel,
+      release: async () => {
+        ending = true;
+        stopHeartbeat();
+        for (const s of slots) s.onLost = undefined;
+        await this.close();
+      },
+      killSlot: async (slot) => {
+        // Like killing a TaskManager: the thread dies without warning; the master sees the lost worker.
+        const threads = (this.pool as unknown as { threads: { terminate(): Promise<number> }[] }).threads;
+        const victim = threads[slot] ?? threads[0];
+        await victim?.terminate();
+      },
+    };
+  }
+
+  /** Ends every slot's task and destroys the pool (the job has ended). Safe to call more than once. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const live = this.handles.filter((h): h is SlotHandle => h?.alive === true);
+    for (const s of live) {
+      s.onLost = undefined;
+      s.control.shutdown().catch(() => undefined);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled(live.map((s) => s.task)), new Promise((r) => (timer = setTimeout(r, 2000)))]);
+    clearTimeout(timer);
+    for (const s of this.handles) {
+      if (!s) continue;
+      s.control[Comlink.releaseProxy]();
+      s.controlPort.close();
+    }
+    await this.pool.destroy().catch(() => undefined);
+  }
 }
 
 /**
- * Deploys an attempt on worker threads: one piscina worker per slot (slot sharing: slot i holds
- * subtask i of every task), a comlink control port per slot, a MessageChannel per producer /
- * consumer subtask pair in different slots, and a heartbeat per slot. Cancelling aborts the
- * piscina tasks, which terminates the threads.
+ * Deploys one attempt on threads of its own, closed with the attempt (see {@link WorkerSlots}
+ * for threads kept across attempts).
  */
 export async function deployThreads(
   jobModule: string,
@@ -79,152 +343,20 @@ export async function deployThreads(
   graph: JobGraph,
   restore: DeploymentRestore | undefined,
   events: AttemptEvents,
+  bundle: Promise<string | undefined> = Promise.resolve(undefined),
 ): Promise<Attempt> {
-  const plan = new ExecutionPlan(graph);
-  const slotCount = graph.slots;
-  const { execArgv, maxOldGenerationSizeMb: inherited } = workerExecArgv();
-  const maxOldGenerationSizeMb = options.workerMaxHeapMb ?? inherited;
-  const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
-  const pool = new Piscina({
-    filename: workerFile.href,
-    minThreads: slotCount,
-    maxThreads: slotCount,
-    concurrentTasksPerWorker: 1,
-    idleTimeout: 1000,
-    execArgv,
-    ...(maxOldGenerationSizeMb ? { resourceLimits: { maxOldGenerationSizeMb } } : {}),
-    maxQueue: slotCount,
-  });
-
-  let ending = false;
-  let heartbeat: NodeJS.Timeout | undefined;
-  const slots: SlotHandle[] = [];
-  for (let slot = 0; slot < slotCount; slot++) {
-    const channel = new MessageChannel();
-    const abort = new AbortController();
-    const task = pool.run({ controlPort: channel.port2 }, { transferList: [channel.port2] as never, signal: abort.signal });
-    task.catch((error: unknown) => {
-      if (ending) return;
-      if ((error as { code?: string })?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
-        ending = true;
-        error = outOfMemory(slot, maxOldGenerationSizeMb, graph.config.stateBackend?.kind ?? 'heap', error);
-      }
-      events.workerLost(slot, error);
-    });
-    slots.push({
-      control: Comlink.wrap<SlotControl>(nodeEndpoint(channel.port1 as never)),
-      controlPort: channel.port1,
-      abort,
-      task,
-      lastPong: Date.now(),
-    });
-  }
-
-  // Data channels between different slots become MessagePorts; same-slot channels stay in-thread.
-  const ports: ChannelPort[][] = Array.from({ length: slotCount }, () => []);
-  for (const c of plan.channels) {
-    if (c.producerSubtask === c.consumerSubtask) continue;
-    const mc = new MessageChannel();
-    ports[c.producerSubtask].push({ channel: c.id, end: 'producer', port: mc.port1 });
-    ports[c.consumerSubtask].push({ channel: c.id, end: 'consumer', port: mc.port2 });
-  }
-
-  const callbacks: WorkerCallbacks = events;
-  const callbackProxy = Comlink.proxy(callbacks);
-
-  const stopHeartbeat = () => clearInterval(heartbeat);
-  const cancel = async () => {
-    ending = true;
-    stopHeartbeat();
-    // Aborting a piscina task terminates its thread: nothing of the attempt keeps running.
-    for (const s of slots) s.abort.abort();
-    await Promise.allSettled(slots.map((s) => s.task));
-    for (const s of slots) s.controlPort.close();
-    await pool.destroy().catch(() => undefined);
-  };
-
+  const slots = new WorkerSlots(jobModule, graph, options, bundle);
   try {
-    const outcomes = await Promise.all(
-      slots.map((s, slot) => {
-        // Each slot gets the restore plan of its own subtasks only.
-        const mine = restore
-          ? Object.fromEntries(Object.entries(restore).filter(([task]) => Number(task.split('/')[1]) === slot))
-          : undefined;
-        return s.control.deploy(
-          Comlink.transfer(
-            { jobModule, options, fingerprint: graph.fingerprint, slot, ports: ports[slot], restore: mine },
-            ports[slot].map((p) => p.port) as unknown as Transferable[],
-          ),
-          callbackProxy,
-        );
-      }),
-    );
-    for (const outcome of outcomes) if (!outcome.deployed) throw decodeError(outcome.error);
+    const attempt = await slots.deploy(options, restore, events);
+    return {
+      ...attempt,
+      cancel: async () => {
+        await attempt.cancel();
+        await slots.close();
+      },
+    };
   } catch (error) {
-    await cancel();
+    await slots.close();
     throw error;
   }
-
-  const call = (fn: (s: SlotHandle) => Promise<unknown> | unknown) => {
-    for (const s of slots) {
-      try {
-        const r = fn(s);
-        if (r instanceof Promise) r.catch(() => undefined);
-      } catch {
-        // the slot is gone; its failure is reported through the task
-      }
-    }
-  };
-
-  return {
-    start: async () => {
-      await Promise.all(slots.map((s) => s.control.start()));
-      // Silence counts from now: deploying and starting (module loading, restoring state) may take
-      // longer than the timeout on a loaded machine, and a slot that answered start() is alive.
-      const started = Date.now();
-      for (const s of slots) s.lastPong = started;
-      heartbeat = setInterval(() => {
-        const now = Date.now();
-        slots.forEach((s, slot) => {
-          if (ending) return;
-          if (now - s.lastPong > heartbeatTimeoutMs) {
-            ending = true;
-            events.workerLost(slot, new Error(`missed heartbeats for ${now - s.lastPong} ms`));
-            return;
-          }
-          s.control.ping().then(
-            () => (s.lastPong = Date.now()),
-            () => undefined,
-          );
-        });
-      }, HEARTBEAT_INTERVAL_MS);
-      heartbeat.unref();
-    },
-    triggerCheckpoint: (barrier) => call((s) => s.control.triggerCheckpoint(barrier)),
-    notifyCheckpointComplete: async (id) => {
-      await Promise.allSettled(slots.map((s) => s.control.notifyCheckpointComplete(id)));
-    },
-    abortCheckpoint: (id) => call((s) => s.control.abortCheckpoint(id)),
-    finishAll: () => call((s) => s.control.finishAll()),
-    cancel,
-    release: async () => {
-      ending = true;
-      stopHeartbeat();
-      call((s) => s.control.shutdown());
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled(slots.map((s) => s.task)), new Promise((r) => (timer = setTimeout(r, 2000)))]);
-      clearTimeout(timer);
-      for (const s of slots) {
-        s.control[Comlink.releaseProxy]();
-        s.controlPort.close();
-      }
-      await pool.destroy();
-    },
-    killSlot: async (slot) => {
-      // Like killing a TaskManager: the thread dies without warning; the master sees the lost worker.
-      const threads = (pool as unknown as { threads: { terminate(): Promise<number> }[] }).threads;
-      const victim = threads[slot] ?? threads[0];
-      await victim?.terminate();
-    },
-  };
 }

@@ -16,8 +16,10 @@ export interface SlotTask {
 }
 
 /**
- * Runs one slot until the coordinator shuts it down. The returned promise is the piscina task:
- * aborting it terminates this thread, which is how a job is cancelled for sure.
+ * Runs one slot until the coordinator shuts it down: one attempt of the job after another (a
+ * restart deploys into the same thread once the failed attempt's subtasks are cancelled). The
+ * returned promise is the piscina task: aborting it terminates this thread, which is how a slot
+ * that does not answer is stopped for sure.
  */
 export default async function runSlot(task: SlotTask): Promise<{ slot: number }> {
   let executor: TaskExecutor | undefined;
@@ -37,7 +39,11 @@ export default async function runSlot(task: SlotTask): Promise<{ slot: number }>
       await executor?.start();
     },
     async cancel() {
-      await executor?.cancel();
+      // The thread stays for the job's next attempt: nothing of this one may keep running.
+      const cancelled = executor;
+      executor = undefined;
+      await cancelled?.cancel();
+      releaseCallbacks();
     },
     triggerCheckpoint(barrier) {
       executor?.triggerCheckpoint(barrier);
@@ -59,7 +65,22 @@ export default async function runSlot(task: SlotTask): Promise<{ slot: number }>
     },
   };
 
+  /** The coordinator's callbacks of the attempt deployed here (a comlink proxy with a port of its own). */
+  let attemptCallbacks: WorkerCallbacks | undefined;
+  const releaseCallbacks = () => {
+    (attemptCallbacks as Comlink.Remote<WorkerCallbacks> | undefined)?.[Comlink.releaseProxy]();
+    attemptCallbacks = undefined;
+  };
+
   async function deploySlot(descriptor: DeployDescriptor, callbacks: WorkerCallbacks): Promise<number> {
+    // A thread kept after a failure: the previous attempt's subtasks go first.
+    if (executor) {
+      const previous = executor;
+      executor = undefined;
+      await previous.cancel();
+    }
+    releaseCallbacks();
+    attemptCallbacks = callbacks;
     slot = descriptor.slot;
     const graph = await loadJobGraph(descriptor.jobModule, descriptor.options);
     if (graph.fingerprint !== descriptor.fingerprint) {
