@@ -126,6 +126,8 @@ export abstract class HeapKvState<S> {
   /** Removes the state of the current key in the current namespace. */
   clear(): void {
     const ctx = this.ctx;
+    const capture = this.table.capture;
+    if (capture !== undefined) capture.keep(ctx.currentKeyGroup, this.nk, ctx.currentMapKey);
     if (this.nk === undefined) this.defaults[ctx.currentKeyGroup]?.delete(ctx.currentMapKey);
     else this.table.delete(ctx.currentKeyGroup, this.nk, ctx.currentMapKey);
   }
@@ -147,6 +149,8 @@ export abstract class HeapKvState<S> {
   /** The stored state of the current (key, namespace). */
   protected read(): S | undefined {
     const ctx = this.ctx;
+    const capture = this.table.capture;
+    if (capture !== undefined) capture.keep(ctx.currentKeyGroup, this.nk, ctx.currentMapKey);
     if (this.nk === undefined) {
       const t = this.defaults[ctx.currentKeyGroup];
       return t === undefined ? undefined : t.get(ctx.currentMapKey);
@@ -158,6 +162,8 @@ export abstract class HeapKvState<S> {
   /** Stores the state of the current (key, namespace). */
   protected write(s: S): void {
     const ctx = this.ctx;
+    const capture = this.table.capture;
+    if (capture !== undefined) capture.keep(ctx.currentKeyGroup, this.nk, ctx.currentMapKey);
     if (this.nk === undefined) {
       const kg = ctx.currentKeyGroup;
       let t = this.defaults[kg];
@@ -200,6 +206,8 @@ export abstract class HeapKvState<S> {
         const r = keys.next();
         if (r.done !== true) {
           const map = this.cursorMap as Map<unknown, S>;
+          const capture = this.table.capture;
+          if (capture !== undefined) capture.keep(this.cursorKg, this.cursorNk, r.value);
           const s = map.get(r.value);
           if (s !== undefined && this.purge(s, now)) map.delete(r.value);
           visited++;
@@ -279,10 +287,13 @@ export abstract class HeapKvState<S> {
     const mk = ctx.currentMapKey;
     const tk = target == null ? undefined : mapKey(target);
     const now = this.ttl === undefined ? 0 : this.ttl.clock.now();
+    const capture = this.table.capture;
+    if (capture !== undefined) capture.keep(kg, tk, mk);
     let merged: S | undefined;
     for (const source of sources) {
       const sk = source == null ? undefined : mapKey(source);
       if (sk === tk) continue;
+      if (capture !== undefined) capture.keep(kg, sk, mk);
       const s = this.table.get(kg, sk, mk);
       if (s === undefined) continue;
       this.table.delete(kg, sk, mk);
@@ -366,6 +377,8 @@ export class HeapValueState<T> extends HeapSingleValueState<T> implements Intern
       const ctx = this.ctx;
       let v: T | undefined;
       if (this.nk === undefined) {
+        const capture = this.table.capture;
+        if (capture !== undefined) capture.keep(ctx.currentKeyGroup, undefined, ctx.currentMapKey);
         const t = this.defaults[ctx.currentKeyGroup];
         if (t !== undefined) v = t.get(ctx.currentMapKey) as T | undefined;
       } else v = this.read() as T | undefined;

@@ -31,6 +31,7 @@ import {
   validateStateSnapshot,
   type KeyGroupStateSnapshot,
 } from './snapshot-format.ts';
+import { EntrySnapshot } from './entry-snapshot.ts';
 import { StateTable } from './state-table.ts';
 import type {
   InternalAggregatingState,
@@ -197,13 +198,38 @@ export class HeapKeyedStateBackend implements KeyedStateBackend, HeapKeyContext 
     }
   }
 
+  /** The per-entry copy-on-write snapshot in progress. */
+  private entrySnapshot: EntrySnapshot | undefined;
+
   /**
    * Starts a copy-on-write snapshot of every key group (the checkpoint's synchronous part is only
-   * this call). Each key group is copied, encoded with `encode`, before the first access to it
-   * after this call, or by {@link KeyedSnapshotProgress.step} in the background, whichever comes
-   * first; `step` until `done`, then take the encoded key groups.
+   * this call). An entry read or changed after this call is first kept as it was (see
+   * {@link EntrySnapshot}); {@link KeyedSnapshotProgress.step} encodes key groups with `encode` in
+   * the background; `step` until `done`, then take the encoded key groups.
    */
   beginSnapshot(encode: (s: KeyGroupStateSnapshot) => Uint8Array): KeyedSnapshotProgress {
+    this.entrySnapshot?.result();
+    let now: number | undefined;
+    const tables = [...this.tables.values()].map((table) => {
+      const policy = this.states.get(table.name)?.ttl;
+      const expiry = policy?.fullSnapshot ? { ttl: policy.ttl, now: (now ??= this.clock.now()) } : undefined;
+      return { table, expiry };
+    });
+    const snapshot = new EntrySnapshot(this.keyGroupRange, tables, encode, () => {
+      if (this.entrySnapshot === snapshot) this.entrySnapshot = undefined;
+    });
+    this.entrySnapshot = snapshot;
+    return snapshot;
+  }
+
+  /**
+   * Starts a copy-on-write snapshot per key group: each key group is copied, encoded with
+   * `encode`, before the first access to it after this call (see {@link ensureCopied}), or by
+   * {@link KeyedSnapshotProgress.step} in the background, whichever comes first. For a backend
+   * that moves whole keys in and out of the tables (RocksDB's cache), where a key group's copy
+   * must also fix which keys it held.
+   */
+  protected beginKeyGroupSnapshot(encode: (s: KeyGroupStateSnapshot) => Uint8Array): KeyedSnapshotProgress {
     if (this.cow !== undefined) this.finishSnapshot();
     const size = this.keyGroupRange.end - this.keyGroupRange.start + 1;
     const cow = {
@@ -509,6 +535,8 @@ export class HeapKeyedStateBackend implements KeyedStateBackend, HeapKeyContext 
   }
 
   dispose(): void {
+    this.entrySnapshot = undefined;
+    for (const table of this.tables.values()) table.capture = undefined;
     this.states.clear();
     this.tables.clear();
     this.everyRecordCleanup = [];

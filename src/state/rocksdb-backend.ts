@@ -409,7 +409,7 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
    * touch; the scan that merges them runs in the background. `result()` resolves when it is done.
    */
   override beginSnapshot(encode: (s: KeyGroupStateSnapshot) => Uint8Array): KeyedSnapshotProgress {
-    const inner = super.beginSnapshot(() => new Uint8Array(0));
+    const inner = this.beginKeyGroupSnapshot(() => new Uint8Array(0));
     const parts = new Map<number, SnapshotPart>();
     this.currentParts = parts;
     const groups: number[] = [];

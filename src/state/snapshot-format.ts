@@ -101,25 +101,42 @@ export function snapshotTableKeyGroup(
   kg: number,
   expiry: SnapshotExpiry | undefined,
 ): KeyedStateSnapshot | undefined {
-  const keys: unknown[] = [];
-  const values: unknown[] = [];
-  const timestamps: (number | number[])[] | undefined = table.ttl ? [] : undefined;
-  let namespaces: unknown[] | undefined;
+  const columns = new StateColumns(table);
   const kind = table.kind;
-  table.forEachInKeyGroup(kg, (nk, mk, s) => {
-    const entry = plainEntry(kind, table.ttl, s, expiry);
+  table.forEachInKeyGroup(kg, (nk, mk, s) => columns.add(nk, mk, plainEntry(kind, table.ttl, s, expiry)));
+  return columns.result();
+}
+
+/** Builds one state's {@link KeyedStateSnapshot} entry by entry (mapped keys and namespaces in, user keys out). */
+export class StateColumns {
+  private readonly keys: unknown[] = [];
+  private readonly values: unknown[] = [];
+  private readonly timestamps: (number | number[])[] | undefined;
+  private namespaces: unknown[] | undefined;
+
+  constructor(private readonly table: StateTable<unknown>) {
+    this.timestamps = table.ttl ? [] : undefined;
+  }
+
+  /** Adds the entry of (namespace `nk`, key `mk`), both mapped; undefined (expired) adds nothing. */
+  add(nk: unknown, mk: unknown, entry: { value: unknown; ts: number | number[] | undefined } | undefined): void {
     if (entry === undefined) return;
-    if (nk !== undefined && namespaces === undefined) namespaces = new Array(keys.length).fill(null);
-    if (namespaces !== undefined) namespaces.push(nk === undefined ? null : unmapKey(nk));
-    keys.push(unmapKey(mk));
-    values.push(entry.value);
-    if (timestamps !== undefined) timestamps.push(entry.ts as number | number[]);
-  });
-  if (keys.length === 0) return undefined;
-  const snapshot: KeyedStateSnapshot = { name: table.name, kind, ttl: table.ttl, keys, values };
-  if (namespaces !== undefined) snapshot.namespaces = namespaces;
-  if (timestamps !== undefined) snapshot.timestamps = timestamps;
-  return snapshot;
+    if (nk !== undefined && this.namespaces === undefined) this.namespaces = new Array(this.keys.length).fill(null);
+    if (this.namespaces !== undefined) this.namespaces.push(nk === undefined ? null : unmapKey(nk));
+    this.keys.push(unmapKey(mk));
+    this.values.push(entry.value);
+    if (this.timestamps !== undefined) this.timestamps.push(entry.ts as number | number[]);
+  }
+
+  /** The state's entries, or undefined when none was added. */
+  result(): KeyedStateSnapshot | undefined {
+    if (this.keys.length === 0) return undefined;
+    const table = this.table;
+    const snapshot: KeyedStateSnapshot = { name: table.name, kind: table.kind, ttl: table.ttl, keys: this.keys, values: this.values };
+    if (this.namespaces !== undefined) snapshot.namespaces = this.namespaces;
+    if (this.timestamps !== undefined) snapshot.timestamps = this.timestamps;
+    return snapshot;
+  }
 }
 
 const KINDS: readonly StateKind[] = ['value', 'list', 'map', 'reducing', 'aggregating'];

@@ -1,6 +1,7 @@
 //! The heap storage of one keyed state: a Map per key group for the default namespace, and Maps per (key group, namespace) for the others.
 
 import type { StateKind } from './descriptors.ts';
+import type { EntryCapture } from './entry-snapshot.ts';
 
 /**
  * Storage of one keyed state, by key group, so that snapshots and rescaling move whole key groups.
@@ -24,6 +25,11 @@ export class StateTable<S> {
    * was cleared): states that keep the Map of their current namespace check it before using it.
    */
   epoch = 0;
+  /**
+   * The copy-on-write snapshot in progress, if any: every read or change of an entry calls its
+   * `keep` first, so that the snapshot sees the entry as it was when it began.
+   */
+  capture: EntryCapture | undefined = undefined;
 
   constructor(
     /** State name. */
