@@ -12,14 +12,15 @@
 // open sessions, merged as records bridge them, and a heap of session ends). weir's two source readers take alternate events, so
 // they move through event time together (`--split range` gives each a contiguous half instead).
 // Records/s are taken from the wall time of the whole `executeJob` call (thread start-up
-// included), the median of `--runs` runs, interleaved across modes so that noise from other
+// included) and, beside it, in the steady state (first window result at the sink → last sink
+// close: start-up and shutdown excluded, the same way for every mode), the median of `--runs` runs, interleaved across modes so that noise from other
 // processes spreads over all of them.
 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { executeJob, type JobResult } from '../src/index.ts';
-import { TALLY_ID } from './jobs/count-sink.ts';
+import { TALLY_ID, wallClock } from './jobs/count-sink.ts';
 import { OUT_OF_ORDERNESS_MS, SHAPES, generateEvent, windowCountChecksum, type WindowShape } from './jobs/window-workloads.ts';
 import { combineTallies, type SinkTally } from './jobs/workloads.ts';
 import {
@@ -29,8 +30,10 @@ import {
   machineInfo,
   machineLine,
   median,
+  provenanceLine,
   sourceRevision,
   textTable,
+  updateReadmeSection,
   writeResults,
   type Mode,
 } from './lib/report.ts';
@@ -51,6 +54,10 @@ interface Run {
   wallMs: number;
   /** Deploy-to-end time reported by weir (the loop's wall time for the loop). */
   jobMs: number;
+  /** From the first window result at a sink to the last sink's close (the loop: its wall time). */
+  steadyMs: number;
+  /** From the call to the first window result at a sink (0 for the loop). */
+  startupMs: number;
   /** Process CPU time (all threads) over wall time, in %. */
   cpuPercent: number;
   tally: SinkTally;
@@ -195,18 +202,62 @@ function sessionLoop(records: number, keys: number, gap: number): SinkTally {
   return { count, checksum };
 }
 
-function tallyOf(result: JobResult): SinkTally {
-  return combineTallies((result.collected[TALLY_ID] ?? []) as SinkTally[]);
+/** What the README table reads of one workload × mode. */
+interface SummaryRow {
+  workload: string;
+  mode: string;
+  rate: number;
+  steadyRate: number;
+  loopRate: number;
+  localSteady: number;
+  startupMs: number;
+  ok: boolean;
+}
+
+/** One row per workload: the loop, then each weir mode's steady rate and share of the loop (total in parentheses), threads against local. */
+function markdownSummary(rows: readonly SummaryRow[]): string {
+  const pct = (a: number, b: number) => (Number.isFinite(a / b) ? `${((a / b) * 100).toFixed(0)} %` : '—');
+  const lines = [
+    '| windows | loop | weir local | weir threads p=1 | weir threads p=2 | threads p=1 · p=2 vs local (steady) | start-up p=1 · p=2 |',
+    '|---|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const workload of [...new Set(rows.map((r) => r.workload))]) {
+    const of = (mode: string) => rows.find((r) => r.workload === workload && r.mode === mode);
+    const loop = of('loop');
+    const cell = (mode: string) => {
+      const r = of(mode);
+      if (r === undefined) return '—';
+      return `${formatRate(r.steadyRate)} = ${pct(r.steadyRate, r.loopRate)} (${pct(r.rate, r.loopRate)})${r.ok ? '' : ' ✗'}`;
+    };
+    const t1 = of('threads-1');
+    const t2 = of('threads-2');
+    lines.push(
+      `| ${workload} | ${loop ? formatRate(loop.rate) : '—'} | ${cell('local')} | ${cell('threads-1')} | ${cell('threads-2')} | ` +
+        `${t1 ? pct(t1.steadyRate, t1.localSteady) : '—'} · ${t2 ? pct(t2.steadyRate, t2.localSteady) : '—'} | ` +
+        `${t1 ? `${t1.startupMs.toFixed(0)} ms` : '—'} · ${t2 ? `${t2.startupMs.toFixed(0)} ms` : '—'} |`,
+    );
+  }
+  return `${lines.join('\n')}\n\nSteady state: events / (first window result at the sink → last sink close), start-up and shutdown excluded; the share of the loop, then in parentheses the share counting the whole \`executeJob\` call (thread start-up included); ✗ = windows differ from the loop's. Medians of the runs.`;
+}
+
+function talliesOf(result: JobResult): SinkTally[] {
+  return (result.collected[TALLY_ID] ?? []) as SinkTally[];
 }
 
 async function measure(workload: Workload, mode: Mode): Promise<Run> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
+  const called = wallClock();
   let tally: SinkTally;
   let jobMs: number;
+  let firstAt = called;
+  let lastAt: number | undefined;
   if (mode.id === 'loop') {
     const shape = SHAPES[workload.id];
-    tally = shape.kind === 'session' ? sessionLoop(workload.records, workload.keys, shape.size) : windowLoop(workload.records, workload.keys, shape);
+    tally =
+      shape.kind === 'session'
+        ? sessionLoop(workload.records, workload.keys, shape.size)
+        : windowLoop(workload.records, workload.keys, shape);
     jobMs = performance.now() - t0;
   } else {
     const result = await executeJob(join(here, 'jobs', 'window-count.ts'), {
@@ -214,12 +265,27 @@ async function measure(workload: Workload, mode: Mode): Promise<Run> {
       parallelism: mode.parallelism,
       params: workload.params,
     });
-    tally = tallyOf(result);
+    const tallies = talliesOf(result);
+    tally = combineTallies(tallies);
+    // Across sink subtasks: the earliest first window result, the latest close.
+    const firsts = tallies.flatMap((t) => (t.firstAt === undefined ? [] : [t.firstAt]));
+    const lasts = tallies.flatMap((t) => (t.lastAt === undefined ? [] : [t.lastAt]));
+    if (firsts.length > 0) firstAt = Math.min(...firsts);
+    if (lasts.length > 0) lastAt = Math.max(...lasts);
     jobMs = result.durationMs;
   }
   const wallMs = performance.now() - t0;
+  lastAt ??= called + wallMs;
   const cpu = process.cpuUsage(cpu0);
-  return { wallMs, jobMs, cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100, tally, windows: tally.count };
+  return {
+    wallMs,
+    jobMs,
+    steadyMs: lastAt - firstAt,
+    startupMs: firstAt - called,
+    cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100,
+    tally,
+    windows: tally.count,
+  };
 }
 
 function parseOptions() {
@@ -233,6 +299,7 @@ function parseOptions() {
       workloads: { type: 'string' },
       split: { type: 'string' },
       out: { type: 'string' },
+      readme: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -247,7 +314,8 @@ function parseOptions() {
   --split HOW         how weir's parallel readers share the events: interleaved (default; side by side
                       in event time, as partitions of a live topic) or range (generatorSource's
                       contiguous ranges, far apart in event time)
-  --out FILE          where to write the JSON results`);
+  --out FILE          where to write the JSON results
+  --readme            also write the summary table into README.md (its bench:windows section)`);
     process.exit(0);
   }
   const count = (text: string | undefined, fallback: number, what: string): number => {
@@ -274,7 +342,7 @@ function parseOptions() {
   const split = values.split ?? 'interleaved';
   if (split !== 'interleaved' && split !== 'range') throw new RangeError(`--split must be interleaved or range, got ${split}`);
   const out = values.out ?? join(here, 'results', quick ? 'windows-quick.json' : 'windows.json');
-  return { quick, records, keys, runs, modes, workloads, split, out };
+  return { quick, records, keys, runs, modes, workloads, split, out, readme: values.readme };
 }
 
 function describeShape(shape: WindowShape): string {
@@ -308,6 +376,7 @@ async function main(): Promise<void> {
     params: { records: options.records, keys: options.keys, shape: id, split: options.split },
   }));
   const json: unknown[] = [];
+  const summary: SummaryRow[] = [];
   let mismatches = 0;
   for (const workload of workloads) {
     console.log(`\n${workload.title}`);
@@ -317,12 +386,15 @@ async function main(): Promise<void> {
         const run = await measure(workload, mode);
         (runs.get(mode.id) as Run[]).push(run);
         process.stdout.write(
-          `  run ${r + 1}/${options.runs} ${mode.id.padEnd(9)} ${run.wallMs.toFixed(0).padStart(6)} ms  ${formatRate(workload.records / (run.wallMs / 1000))}\n`,
+          `  run ${r + 1}/${options.runs} ${mode.id.padEnd(9)} ${run.wallMs.toFixed(0).padStart(6)} ms  ${formatRate(workload.records / (run.wallMs / 1000)).padStart(10)}  steady ${formatRate(workload.records / (run.steadyMs / 1000)).padStart(10)}  start-up ${run.startupMs.toFixed(0).padStart(5)} ms\n`,
         );
       }
     }
     const expected = (runs.get('loop') as Run[])[0].tally;
     const loopRate = workload.records / (median((runs.get('loop') as Run[]).map((x) => x.wallMs)) / 1000);
+    const localSteady = runs.has('local')
+      ? workload.records / (median((runs.get('local') as Run[]).map((x) => x.steadyMs)) / 1000)
+      : Number.NaN;
     const rows: string[][] = [];
     for (const mode of options.modes) {
       const list = runs.get(mode.id) as Run[];
@@ -331,12 +403,28 @@ async function main(): Promise<void> {
       const jobRate = workload.records / (median(list.map((x) => x.jobMs)) / 1000);
       const mismatched = list.filter((x) => !sameTally(x.tally, expected));
       mismatches += mismatched.length;
+      const steadyRate = workload.records / (median(list.map((x) => x.steadyMs)) / 1000);
+      const startupMs = median(list.map((x) => x.startupMs));
+      summary.push({
+        workload: workload.id,
+        mode: mode.id,
+        rate,
+        steadyRate,
+        loopRate,
+        localSteady,
+        startupMs,
+        ok: mismatched.length === 0,
+      });
       rows.push([
         mode.label,
         wall.toFixed(0),
         formatRate(rate),
         formatRate(jobRate),
         `${((rate / loopRate) * 100).toFixed(1)}%`,
+        formatRate(steadyRate),
+        `${((steadyRate / loopRate) * 100).toFixed(1)}%`,
+        Number.isNaN(localSteady) || mode.id === 'loop' ? '—' : `${((steadyRate / localSteady) * 100).toFixed(1)}%`,
+        startupMs.toFixed(0),
         `${median(list.map((x) => x.cpuPercent)).toFixed(0)}%`,
         list.map((x) => x.wallMs.toFixed(0)).join(' '),
         mismatched.length === 0 ? `ok (${formatCount(list[0].windows)} windows)` : `MISMATCH ×${mismatched.length}`,
@@ -354,6 +442,9 @@ async function main(): Promise<void> {
         cpuPercent: list.map((x) => Number(x.cpuPercent.toFixed(0))),
         medianWallMs: Number(wall.toFixed(1)),
         recordsPerSecond: Math.round(rate),
+        steadyRecordsPerSecond: Math.round(steadyRate),
+        steadyMs: list.map((x) => Number(x.steadyMs.toFixed(1))),
+        startupMs: list.map((x) => Number(x.startupMs.toFixed(1))),
         jobRecordsPerSecond: Math.round(jobRate),
         ratioToLoop: Number((rate / loopRate).toFixed(4)),
         tally: list[0].tally,
@@ -361,7 +452,25 @@ async function main(): Promise<void> {
       });
     }
     console.log();
-    console.log(textTable(['mode', '>median ms', '>events/s', '>events/s (job)', '>vs loop', '>cpu', '>runs (ms)', 'output = loop'], rows));
+    console.log(
+      textTable(
+        [
+          'mode',
+          '>median ms',
+          '>events/s',
+          '>events/s (job)',
+          '>vs loop',
+          '>steady events/s',
+          '>steady vs loop',
+          '>steady vs local',
+          '>start-up ms',
+          '>cpu',
+          '>runs (ms)',
+          'output = loop',
+        ],
+        rows,
+      ),
+    );
   }
 
   writeResults(
@@ -376,11 +485,19 @@ async function main(): Promise<void> {
         split: options.split,
         shapes: SHAPES,
         rate: 'events / median wall time of executeJob (thread start-up included)',
+        steadyRate: 'events / median time from the first window result at a sink to the last sink close (start-up and shutdown excluded)',
       },
       results: json,
     },
   );
   console.log(`results written to ${options.out}`);
+  const table = markdownSummary(summary);
+  const provenance = provenanceLine({ benchmark: 'windows', startedAt, command, revision, machine }, [
+    machine.loadAverage1m,
+    machineInfo().loadAverage1m,
+  ]);
+  console.log(`\n${table}\n\n${provenance}`);
+  if (options.readme) updateReadmeSection('windows', `${table}\n\n${provenance}`);
   if (mismatches > 0) {
     console.error(`${mismatches} run(s) produced windows different from the loop's`);
     process.exitCode = 1;
