@@ -167,20 +167,21 @@ export class WindowProcessor {
     }
     const a = spec.assigner;
     this.aligned = alignedWindowShape(a);
+    // Panes assume the record's timestamp places it, as the built-in sliding assigner does.
     const panesPossible =
       a.eventTime &&
-      a.slide !== undefined &&
-      a.size !== undefined &&
-      a.slide < a.size &&
+      this.aligned !== undefined &&
+      this.aligned.slide < this.aligned.size &&
       spec.trigger === undefined &&
       spec.allowedLatenessMs === 0 &&
       (spec.contents.kind === 'reduce' || (spec.contents.kind === 'aggregate' && spec.contents.aggregate.merge !== undefined));
     if (panesPossible) {
+      const { size, slide, offset } = this.aligned as AlignedWindowShape;
       this.panes = {
-        size: a.size as number,
-        slide: a.slide as number,
-        offset: a.offset ?? 0,
-        pane: gcd(a.size as number, a.slide as number),
+        size,
+        slide,
+        offset,
+        pane: gcd(size, slide),
         state: backend.getValueState(PANES),
       };
     }
