@@ -72,6 +72,9 @@ class Bucket<K, N> {
   constructor(public timestamp: number) {}
 }
 
+/** From this many timers of one timestamp, a bucket is sorted by key group first (see `sortByKeyGroup`). */
+const SORT_BY_KEY_GROUP_FROM = 64;
+
 /** Emptied buckets kept for reuse: timers with timestamps of their own (session ends) come and go one per record. */
 const BUCKET_POOL_MAX = 64;
 
@@ -96,6 +99,8 @@ class TimerQueue<K, N> {
   private readonly buckets = new Map<number, Bucket<K, N>>();
   private readonly byKeyGroup: (Map<unknown, TimerEntry<K, N> | KeyTimers<K, N>> | undefined)[];
   private readonly pool: Bucket<K, N>[] = [];
+  /** Scratch of {@link sortByKeyGroup}: run starts by key group. */
+  private groupCounts: Int32Array | undefined = undefined;
   private count = 0;
 
   constructor(maxParallelism: number) {
@@ -266,9 +271,46 @@ class TimerQueue<K, N> {
     let kept = 0;
     for (let i = 0; i < entries.length; i++) if (entries[i].live) entries[kept++] = entries[i];
     entries.length = kept;
-    if (kept > 1) entries.sort(compareSameTimestamp as (a: TimerEntry<K, N>, b: TimerEntry<K, N>) => number);
+    if (kept > SORT_BY_KEY_GROUP_FROM) this.sortByKeyGroup(bucket);
+    else if (kept > 1) entries.sort(compareSameTimestamp as (a: TimerEntry<K, N>, b: TimerEntry<K, N>) => number);
     bucket.sorted = true;
     bucket.cursor = 0;
+  }
+
+  /**
+   * Sorts a large bucket (the timers of a window end: one per key) by key group with a counting
+   * sort, then each key group's few timers by key and namespace with an insertion sort.
+   */
+  private sortByKeyGroup(bucket: Bucket<K, N>): void {
+    const entries = bucket.entries;
+    const n = entries.length;
+    const groups = this.byKeyGroup.length;
+    let counts = this.groupCounts;
+    if (counts === undefined || counts.length !== groups + 1) counts = this.groupCounts = new Int32Array(groups + 1);
+    else counts.fill(0);
+    for (let i = 0; i < n; i++) counts[entries[i].keyGroup + 1]++;
+    for (let g = 1; g <= groups; g++) counts[g] += counts[g - 1];
+    const sorted: TimerEntry<K, N>[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const e = entries[i];
+      sorted[counts[e.keyGroup]++] = e;
+    }
+    // counts[g] is now the end of key group g's run (and the start of g + 1's).
+    let from = 0;
+    for (let g = 0; g < groups && from < n; g++) {
+      const to = counts[g];
+      for (let i = from + 1; i < to; i++) {
+        const e = sorted[i];
+        let j = i - 1;
+        while (j >= from && compareSameTimestamp(sorted[j] as TimerEntry<unknown, unknown>, e as TimerEntry<unknown, unknown>) > 0) {
+          sorted[j + 1] = sorted[j];
+          j--;
+        }
+        sorted[j + 1] = e;
+      }
+      from = to;
+    }
+    bucket.entries = sorted;
   }
 
   /** Drops a timer from the key's index. */

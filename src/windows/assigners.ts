@@ -52,11 +52,20 @@ export interface AlignedWindowShape {
 
 /**
  * The shape of the built-in tumbling and sliding assigners (a window is then named by its start),
- * undefined for any other assigner (their `size`, if any, does not fix every window's size).
+ * undefined for any other assigner (their `size`, if any, does not fix every window's size), and
+ * for an object derived from a built-in one (it may assign by another time, as SQL's windows over
+ * a time column do).
  */
 export function alignedWindowShape(assigner: WindowAssigner): AlignedWindowShape | undefined {
-  if (assigner instanceof Tumbling) return { size: assigner.size, slide: assigner.size, offset: assigner.offset };
-  if (assigner instanceof Sliding) return { size: assigner.size, slide: assigner.slide, offset: assigner.offset };
+  const proto = Object.getPrototypeOf(assigner) as unknown;
+  if (proto === Tumbling.prototype) {
+    const a = assigner as Tumbling;
+    return { size: a.size, slide: a.size, offset: a.offset };
+  }
+  if (proto === Sliding.prototype) {
+    const a = assigner as Sliding;
+    return { size: a.size, slide: a.slide, offset: a.offset };
+  }
   return undefined;
 }
 

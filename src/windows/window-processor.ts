@@ -78,6 +78,15 @@ const CONTENTS_LIST = new ListStateDescriptor<unknown>('window-contents');
 const CONTENTS_VALUE = new ValueStateDescriptor<unknown>('window-contents');
 const MERGING_WINDOWS = new ValueStateDescriptor<PersistedWindowSet>('merging-window-set');
 const PANES = new ValueStateDescriptor<number[]>('window-panes');
+/**
+ * Where a key's persisted merging window set keeps the set made from it (a symbol: encoders and
+ * copies of the state skip it, and a copy without it is read again), so the set of a key whose
+ * state still holds that very array is not rebuilt; a property, not a WeakMap, which the garbage
+ * collector would have to trace for every live key's set.
+ */
+const WINDOW_SET = Symbol('merging window set');
+type CachedWindowSet = PersistedWindowSet & { [WINDOW_SET]?: MergingWindowSet };
+
 /** The namespace of the timers of a key's panes (one per window end). */
 const PANES_TIMER = 'panes';
 
@@ -121,8 +130,6 @@ export class WindowProcessor {
   private readonly triggerContext: OnMergeContext;
   private readonly windowContext: WindowContext;
   private mergedWindows: TimeWindow[] = [];
-  /** Merging window sets by the array their key's state holds (see {@link mergingWindowSet}). */
-  private readonly mergingSets = new WeakMap<object, MergingWindowSet>();
   /** Records dropped because every window they belong to was late. */
   lateRecordsDropped = 0;
   private readonly assignerContext = { currentProcessingTime: () => this.host.currentProcessingTime() };
@@ -160,20 +167,21 @@ export class WindowProcessor {
     }
     const a = spec.assigner;
     this.aligned = alignedWindowShape(a);
+    // Panes assume the record's timestamp places it, as the built-in sliding assigner does.
     const panesPossible =
       a.eventTime &&
-      a.slide !== undefined &&
-      a.size !== undefined &&
-      a.slide < a.size &&
+      this.aligned !== undefined &&
+      this.aligned.slide < this.aligned.size &&
       spec.trigger === undefined &&
       spec.allowedLatenessMs === 0 &&
       (spec.contents.kind === 'reduce' || (spec.contents.kind === 'aggregate' && spec.contents.aggregate.merge !== undefined));
     if (panesPossible) {
+      const { size, slide, offset } = this.aligned as AlignedWindowShape;
       this.panes = {
-        size: a.size as number,
-        slide: a.slide as number,
-        offset: a.offset ?? 0,
-        pane: gcd(a.size as number, a.slide as number),
+        size,
+        slide,
+        offset,
+        pane: gcd(size, slide),
         state: backend.getValueState(PANES),
       };
     }
@@ -499,18 +507,18 @@ export class WindowProcessor {
   }
 
   /**
-   * The merging window set of the current key. A set is kept while its key's state holds the very
-   * array it persists to (a heap backend, or a key still in a disk backend's cache); otherwise it
-   * is read from the state.
+   * The merging window set of the current key. A set is kept (on the array, see {@link WINDOW_SET})
+   * while its key's state holds the very array it persists to (a heap backend, or a key still in a
+   * disk backend's cache); otherwise it is read from the state.
    */
   private mergingWindowSet(): MergingWindowSet {
     const state = this.mergingState as InternalValueState<PersistedWindowSet>;
     state.setCurrentNamespace(undefined);
-    const persisted = state.value();
-    let set = persisted === undefined ? undefined : this.mergingSets.get(persisted);
+    const persisted = state.value() as CachedWindowSet | undefined;
+    let set = persisted?.[WINDOW_SET];
     if (set === undefined) {
       set = new MergingWindowSet(this.merging as MergingWindowAssigner, persisted);
-      if (persisted !== undefined) this.mergingSets.set(persisted, set);
+      if (persisted !== undefined) persisted[WINDOW_SET] = set;
     }
     return set;
   }
@@ -523,8 +531,9 @@ export class WindowProcessor {
     state.setCurrentNamespace(undefined);
     if (set.empty) state.clear();
     else {
-      state.update(set.persisted);
-      this.mergingSets.set(set.persisted, set);
+      const persisted = set.persisted as CachedWindowSet;
+      persisted[WINDOW_SET] = set;
+      state.update(persisted);
     }
   }
 

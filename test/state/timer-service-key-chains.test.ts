@@ -45,6 +45,25 @@ describe('timers of one key', () => {
     expect(s.numEventTimeTimers()).toBe(0);
   });
 
+  it('fires a large bucket of one timestamp (numeric, text and composite keys) in key-group, key, namespace order', () => {
+    const s = new HeapInternalTimerService<unknown, number | string | undefined>(MAX);
+    const timers: [number, unknown, number | string | undefined][] = [];
+    for (let i = 0; i < 600; i++) {
+      const key = i % 3 === 0 ? i : i % 3 === 1 ? `k${i}` : [i, 'x'];
+      const ns = i % 4 === 0 ? undefined : i % 4 === 1 ? i % 5 : `w${i % 5}`;
+      timers.push([500, key, ns]);
+    }
+    // Registered in a scrambled order; a few deleted before the bucket is due.
+    const order = timers.map((_, i) => (i * 7919) % timers.length);
+    for (const i of order) s.registerEventTimeTimer(timers[i][1], timers[i][2], 500);
+    const deleted = new Set([3, 100, 377, 599]);
+    for (const i of deleted) expect(s.deleteEventTimeTimer(timers[i][1], timers[i][2], 500)).toBe(true);
+    const expected = timers.filter((_, i) => !deleted.has(i)).sort((a, b) => firingOrder(a as unknown as Timer, b as unknown as Timer));
+    const fired: unknown[] = [];
+    s.advanceWatermark(500, (t) => fired.push([t.timestamp, t.key, t.namespace]));
+    expect(fired).toEqual(expected);
+  });
+
   it('property: a few keys with many timers fire exactly the registered, undeleted, due ones, once each, in firing order', () => {
     type Op = { op: 'register' | 'delete'; key: number; ns: number | string | undefined; ts: number } | { op: 'advance'; to: number };
     const opArb: fc.Arbitrary<Op> = fc.oneof(
