@@ -135,6 +135,8 @@ export interface SlotControl {
   finishAll(): void;
   /** Heartbeat: answers as long as the thread is responsive. */
   ping(): number;
+  /** The worker thread's id (`worker_threads.threadId`), to terminate the thread of a slot. */
+  threadId(): number;
   /** Ends the slot's task so the thread returns to the pool. */
   shutdown(): void;
 }

@@ -19,7 +19,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { userCacheDir } from '../core/typescript-loader.mjs';
 
 /** Bump when the bundle's options or entry change, so old cache entries are not reused. */
-const BUNDLE_VERSION = 'weir-worker-bundle-1';
+const BUNDLE_VERSION = 'weir-worker-bundle-2';
 
 /** The bundle's entry (generated, not a file). */
 const ENTRY_NAME = 'weir-worker-bundle.js';
@@ -125,13 +125,15 @@ async function build(jobModuleUrl: string, jobPath: string, worker: string, load
           b.onResolve({ filter: /^[^./]/ }, async (args) => {
             if (args.pluginData === 'weir-resolving' || args.path.startsWith('node:')) return undefined;
             const found = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'weir-resolving' });
-            if (found.errors.length > 0 || found.external || !isAbsolute(found.path)) return undefined;
+            // What cannot be resolved fails where Node fails it: when (and if) it is imported.
+            if (found.errors.length > 0) return { path: args.path, external: true };
+            if (found.external || !isAbsolute(found.path)) return undefined;
             if (found.path.startsWith(WEIR_ROOT) && !found.path.slice(WEIR_ROOT.length).includes(`node_modules${sep}`)) return undefined;
             if (!found.path.includes(`${sep}node_modules${sep}`)) return undefined;
             externals.add(found.path);
             return { path: pathToFileURL(found.path).href, external: true };
           });
-          // Every file keeps the import.meta.url it has when Node loads it.
+          // Every file keeps the import.meta.url (dirname, filename) it has when Node loads it.
           b.onLoad({ filter: /\.(m?[jt]sx?|cjs|cts)$/ }, async (args) => {
             const text = await readFile(args.path, 'utf8');
             const loader = /\.[cm]?tsx$/.test(args.path)
@@ -141,7 +143,9 @@ async function build(jobModuleUrl: string, jobPath: string, worker: string, load
                 : /x$/.test(args.path)
                   ? 'jsx'
                   : 'js';
-            return { contents: text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)), loader };
+            const meta: Record<string, string> = { url: pathToFileURL(args.path).href, dirname: dirname(args.path), filename: args.path };
+            const contents = text.replace(/\bimport\.meta\.(url|dirname|filename)\b/g, (_, key: string) => JSON.stringify(meta[key]));
+            return { contents, loader };
           });
         },
       },

@@ -3,7 +3,8 @@
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import { createRequire } from 'node:module';
+import type { Piscina } from 'piscina';
 import type { Attempt, AttemptEvents } from '../actors/job-master.ts';
 import { ErrorCodes, WeirError, decodeError } from '../core/errors.ts';
 import type { ChannelPort, JobOptions, SlotControl, WorkerCallbacks } from '../core/protocol.ts';
@@ -12,6 +13,15 @@ import { ExecutionPlan } from './execution-plan.ts';
 import type { DeploymentRestore } from './task-executor.ts';
 
 const workerFile = new URL('./worker-entry.mjs', import.meta.url);
+
+/**
+ * Piscina, loaded when a job first deploys on threads: the workers' bundle holds this file too
+ * (the job imports weir whole) and local mode needs no pool, so neither pays for loading it.
+ */
+let piscina: typeof Piscina | undefined;
+function piscinaPool(): typeof Piscina {
+  return (piscina ??= (createRequire(import.meta.url)('piscina') as { Piscina: typeof Piscina }).Piscina);
+}
 
 /** How often the coordinator pings each slot. */
 const HEARTBEAT_INTERVAL_MS = 500;
@@ -70,6 +80,8 @@ interface SlotHandle {
   lastPong: number;
   /** Told when the thread dies while an attempt runs on it. */
   onLost?: (error: unknown) => void;
+  /** The slot it serves (for messages); -1 for the standby thread. */
+  slot: number;
 }
 
 /** How long a live slot may take to cancel its subtasks before its thread is terminated instead. */
@@ -81,6 +93,10 @@ const CANCEL_TIMEOUT_MS = 3000;
  * serves the slot's control port. A restart after a failure reuses the live threads (only the
  * subtasks are rebuilt); only a thread that died is replaced.
  *
+ * A job that can restart keeps one standby thread besides, booted with the job's code once the
+ * first attempt runs: a lost thread is replaced by it at once (a thread's boot is most of a
+ * restart otherwise), and a new standby boots once the next attempt runs.
+ *
  * Threads start as soon as the job's slot count is known, while the worker bundle
  * (job-bundle.ts) is still being built or read and the coordinator is still preparing: their
  * boot overlaps the rest of the deployment.
@@ -91,6 +107,9 @@ const CANCEL_TIMEOUT_MS = 3000;
 export class WorkerSlots {
   private readonly pool: Piscina;
   private readonly handles: (SlotHandle | undefined)[];
+  /** A booted thread that serves no slot yet (jobs that can restart only). */
+  private standby: SlotHandle | undefined;
+  private readonly keepStandby: boolean;
   private readonly maxOldGenerationSizeMb: number | undefined;
   private closed = false;
 
@@ -104,18 +123,28 @@ export class WorkerSlots {
     const slotCount = graph.slots;
     const { execArgv, maxOldGenerationSizeMb: inherited } = workerExecArgv();
     this.maxOldGenerationSizeMb = options.workerMaxHeapMb ?? inherited;
-    this.pool = new Piscina({
+    const Pool = piscinaPool();
+    this.pool = new Pool({
       filename: workerFile.href,
       minThreads: slotCount,
-      maxThreads: slotCount,
+      // One more for the standby thread.
+      maxThreads: slotCount + 1,
       concurrentTasksPerWorker: 1,
       idleTimeout: 1000,
       execArgv,
       ...(this.maxOldGenerationSizeMb ? { resourceLimits: { maxOldGenerationSizeMb: this.maxOldGenerationSizeMb } } : {}),
-      maxQueue: slotCount,
+      maxQueue: slotCount + 1,
     });
+    const restarts = graph.config.restartStrategy?.kind ?? (graph.config.checkpointing ? 'restarts' : 'none');
+    this.keepStandby = restarts !== 'none';
     this.handles = Array.from({ length: slotCount }, () => undefined);
     for (let slot = 0; slot < slotCount; slot++) this.handles[slot] = this.spawn(slot);
+  }
+
+  /** Boots the standby thread if the job can restart and has none (after an attempt started, so it does not slow the start). */
+  private ensureStandby(): void {
+    if (!this.keepStandby || this.closed || this.standby?.alive) return;
+    this.standby = this.spawn(-1);
   }
 
   /** Runs the task of a slot on a pool thread; calls on its control port wait in the port until it listens. */
@@ -129,6 +158,7 @@ export class WorkerSlots {
       task: undefined as unknown as Promise<unknown>,
       alive: true,
       lastPong: Date.now(),
+      slot,
     };
     handle.task = this.bundle.then((bundle) =>
       this.pool.run({ controlPort: channel.port2, bundle }, { transferList: [channel.port2] as never, signal: abort.signal }),
@@ -137,7 +167,7 @@ export class WorkerSlots {
       handle.alive = false;
       if (this.closed || error === undefined) return;
       if ((error as { code?: string })?.code === 'ERR_WORKER_OUT_OF_MEMORY')
-        error = outOfMemory(slot, this.maxOldGenerationSizeMb, this.graph.config.stateBackend?.kind ?? 'heap', error);
+        error = outOfMemory(handle.slot, this.maxOldGenerationSizeMb, this.graph.config.stateBackend?.kind ?? 'heap', error);
       handle.onLost?.(error);
     };
     handle.task.then(
@@ -147,13 +177,19 @@ export class WorkerSlots {
     return handle;
   }
 
-  /** The live handle of every slot, replacing threads that died. */
+  /** The live handle of every slot, replacing threads that died (by the standby thread first). */
   private live(): SlotHandle[] {
     return this.handles.map((h, slot) => {
       if (h?.alive) return h;
       if (h) {
         h.control[Comlink.releaseProxy]();
         h.controlPort.close();
+      }
+      const standby = this.standby;
+      this.standby = undefined;
+      if (standby?.alive) {
+        standby.slot = slot;
+        return (this.handles[slot] = standby);
       }
       return (this.handles[slot] = this.spawn(slot));
     });
@@ -289,6 +325,7 @@ export class WorkerSlots {
           });
         }, HEARTBEAT_INTERVAL_MS);
         heartbeat.unref();
+        this.ensureStandby();
       },
       triggerCheckpoint: (barrier) => call((s) => s.control.triggerCheckpoint(barrier)),
       notifyCheckpointComplete: async (id) => {
@@ -305,9 +342,10 @@ export class WorkerSlots {
       },
       killSlot: async (slot) => {
         // Like killing a TaskManager: the thread dies without warning; the master sees the lost worker.
-        const threads = (this.pool as unknown as { threads: { terminate(): Promise<number> }[] }).threads;
-        const victim = threads[slot] ?? threads[0];
-        await victim?.terminate();
+        const target = slots[slot] ?? slots[0];
+        const id = await target.control.threadId();
+        const threads = (this.pool as unknown as { threads: { threadId: number; terminate(): Promise<number> }[] }).threads;
+        await threads.find((t) => t.threadId === id)?.terminate();
       },
     };
   }
@@ -316,7 +354,7 @@ export class WorkerSlots {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const live = this.handles.filter((h): h is SlotHandle => h?.alive === true);
+    const live = [...this.handles, this.standby].filter((h): h is SlotHandle => h?.alive === true);
     for (const s of live) {
       s.onLost = undefined;
       s.control.shutdown().catch(() => undefined);
@@ -324,7 +362,7 @@ export class WorkerSlots {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.allSettled(live.map((s) => s.task)), new Promise((r) => (timer = setTimeout(r, 2000)))]);
     clearTimeout(timer);
-    for (const s of this.handles) {
+    for (const s of [...this.handles, this.standby]) {
       if (!s) continue;
       s.control[Comlink.releaseProxy]();
       s.controlPort.close();

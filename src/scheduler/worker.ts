@@ -2,7 +2,7 @@
 
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import type { MessagePort } from 'node:worker_threads';
+import { threadId, type MessagePort } from 'node:worker_threads';
 import { ErrorCodes, WeirError, encodeError } from '../core/errors.ts';
 import type { DeployDescriptor, DeployOutcome, SlotControl, WorkerCallbacks } from '../core/protocol.ts';
 import { ExecutionPlan } from './execution-plan.ts';
@@ -59,6 +59,9 @@ export default async function runSlot(task: SlotTask): Promise<{ slot: number }>
     },
     ping() {
       return Date.now();
+    },
+    threadId() {
+      return threadId;
     },
     shutdown() {
       release();
