@@ -1,7 +1,7 @@
 //! Partitioners: the channel selectors for forward, rebalance, rescale, broadcast and hash (key groups) edges.
 
 import type { ChannelSelector } from '../actors/outputs.ts';
-import { assignToKeyGroup, computeOperatorIndexForKeyGroup } from '../state/key-groups.ts';
+import { assignToKeyGroup, computeOperatorIndexForKeyGroup, keyHashCode } from '../state/key-groups.ts';
 import type { PartitionerKind } from './stream-graph.ts';
 
 class SingleChannel implements ChannelSelector {
@@ -43,8 +43,14 @@ export class KeyGroupSelector implements ChannelSelector {
     private readonly channels: number,
   ) {}
   selectChannel(value: unknown): number {
-    const group = assignToKeyGroup(this.keySelector(value), this.maxParallelism);
-    return computeOperatorIndexForKeyGroup(this.maxParallelism, this.channels, group);
+    const key = this.keySelector(value);
+    // One consumer: the key group is left to the consumer's backend (computed once a record);
+    // the key is still checked here, so that a key that cannot be hashed fails where it is made.
+    if (this.channels === 1) {
+      keyHashCode(key);
+      return 0;
+    }
+    return computeOperatorIndexForKeyGroup(this.maxParallelism, this.channels, assignToKeyGroup(key, this.maxParallelism));
   }
 }
 

@@ -158,9 +158,13 @@ export class HeapKeyedStateBackend implements KeyedStateBackend, HeapKeyContext 
   }
 
   setCurrentKey(key: unknown): void {
+    this.setMappedKey(key, mapKey(key), assignToKeyGroup(key, this.maxParallelism));
+  }
+
+  /** {@link setCurrentKey} for a key whose mapped form (`mapKey`) and key group are known already. */
+  protected setMappedKey(key: unknown, mk: unknown, kg: number): void {
     this.currentKey = key;
-    this.currentMapKey = mapKey(key);
-    const kg = assignToKeyGroup(key, this.maxParallelism);
+    this.currentMapKey = mk;
     this.currentKeyGroup = kg;
     // Copy-on-write snapshot: a key group is copied before anything of it can change.
     if (this.cow !== undefined && this.cow.pending[kg - this.keyGroupRange.start] === 1) this.copyKeyGroup(kg);

@@ -142,8 +142,19 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
 
   // ---- keys
 
+  // The keys of the batch last prefetched, mapped and with their key groups: records of the batch
+  // set them as current in the same order, so each is mapped once (a cursor, not a lookup).
+  private batchKeys: readonly unknown[] = [];
+  private readonly batchMapped: unknown[] = [];
+  private readonly batchGroups: number[] = [];
+  private batchCursor = 0;
+
   override setCurrentKey(key: unknown): void {
-    super.setCurrentKey(key);
+    const i = this.batchCursor;
+    if (i < this.batchKeys.length && this.batchKeys[i] === key) {
+      this.batchCursor = i + 1;
+      this.setMappedKey(key, this.batchMapped[i], this.batchGroups[i]);
+    } else this.setMappedKey(key, mapKey(key), assignToKeyGroup(key, this.maxParallelism));
     const r = this.resident[this.currentKeyGroup];
     const v = r === undefined ? undefined : r.get(this.currentMapKey);
     if (v === undefined) this.admitUncached(key);
@@ -191,10 +202,18 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
   override prefetch(keys: readonly unknown[]): void | Promise<void> {
     let missing: { kg: number; mk: unknown }[] | undefined;
     const maxParallelism = this.maxParallelism;
+    const mapped = this.batchMapped;
+    const groups = this.batchGroups;
+    mapped.length = keys.length;
+    groups.length = keys.length;
+    this.batchKeys = keys;
+    this.batchCursor = 0;
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i];
       const mk = mapKey(key);
       const kg = assignToKeyGroup(key, maxParallelism);
+      mapped[i] = mk;
+      groups[i] = kg;
       let r = this.resident[kg];
       if (r === undefined) r = this.resident[kg] = new Map();
       const v = r.get(mk);
