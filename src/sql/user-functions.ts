@@ -1,5 +1,6 @@
 //! User-defined scalar functions (Flink's ScalarFunction): a TypeScript or JavaScript module's export, named by `'path/to/module.ts#exportName'`, resolved where the job is planned and imported again on every worker.
 
+import { registerTypeScript } from '../core/typescript-loader.mjs';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
@@ -101,6 +102,9 @@ function fromSource(name: string, source: string): ScalarFunction {
 }
 
 async function importExport(name: string, ref: { module: string; export: string }): Promise<ScalarFunction> {
+  // A worker that loaded its job as one bundle has no TypeScript hooks yet: a function module in
+  // TypeScript needs them (registering is a no-op where they are on already).
+  if (/\.[cm]?tsx?$/.test(ref.module)) await registerTypeScript();
   const mod = (await import(pathToFileURL(ref.module).href)) as Record<string, unknown>;
   const fn = mod[ref.export];
   if (typeof fn !== 'function')
