@@ -27,7 +27,16 @@ import { HeapKeyedStateBackend } from '../src/state/keyed-backend.ts';
 import { DEFAULT_MAX_PARALLELISM } from '../src/state/key-groups.ts';
 import { startJob, type CompletedCheckpoint, type JobResult } from '../src/index.ts';
 import { reportFile, type PauseReport, type PeriodReport, type RestoreReport, type SnapshotReport } from './jobs/ckpt-state.ts';
-import { machineInfo, machineLine, median, sourceRevision, textTable, writeResults } from './lib/report.ts';
+import {
+  machineInfo,
+  machineLine,
+  median,
+  provenanceLine,
+  sourceRevision,
+  textTable,
+  updateReadmeSection,
+  writeResults,
+} from './lib/report.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const JOB = join(here, 'jobs', 'ckpt-state.ts');
@@ -39,6 +48,8 @@ const RECOVERY_TARGET_MS = 1000;
 /** What the command line asked for. */
 interface Options {
   quick: boolean;
+  /** Also write the summary table into README.md. */
+  readme: boolean;
   sizesMb: number[];
   runs: number;
   valueBytes: number;
@@ -173,6 +184,7 @@ function parseOptions(): Options {
       'checkpoint-dir': { type: 'string' },
       'no-breakdown': { type: 'boolean', default: false },
       out: { type: 'string' },
+      readme: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -192,7 +204,8 @@ function parseOptions(): Options {
   --no-kill           no kill (pauses only)
   --checkpoint-dir D  also write checkpoints to disk (checkpoint storage) under D
   --no-breakdown      skip timing the parts of one subtask's snapshot on the main thread
-  --out FILE          where to write the JSON results`);
+  --out FILE          where to write the JSON results
+  --readme            also write the summary table into README.md (its bench:checkpoints section)`);
     process.exit(0);
   }
   const num = (text: string | undefined, fallback: number, what: string, min = 1): number => {
@@ -213,6 +226,7 @@ function parseOptions(): Options {
     intervalMs: num(values.interval, quick ? 2000 : 3000, '--interval'),
     periodMs: num(values['period-ms'], 1000, '--period-ms', 10),
     parallelism: num(values.parallelism, 2, '--parallelism'),
+    readme: values.readme,
     killAfter: num(values['kill-after'], 2, '--kill-after'),
     killDelayMs: num(values['kill-delay'], 1000, '--kill-delay', 0),
     kill: !values['no-kill'],
@@ -730,6 +744,28 @@ async function main(): Promise<void> {
     { config: { ...options, out: undefined }, results: json, snapshotBreakdown: breakdowns, targets },
   );
   console.log(`results written to ${options.out}`);
+  const lines = [
+    '| keyed state | checkpoint (median) | longest pause around a snapshot | longest pause in any period | kill → processing again (slowest subtask) | replay |',
+    '|---|--:|--:|--:|--:|--:|',
+    ...rows.map(({ stateMb, s, failures }) => {
+      const worst = Math.max(s.withMaxGapMs ?? 0, s.withoutMaxGapMs ?? 0, s.snapshotGapMaxMs ?? 0);
+      const size = stateMb >= 1000 ? `${stateMb / 1000} GB` : `${stateMb} MB`;
+      if (failures.length > 0) return `| ${size} | failed ${failures.length} of ${options.runs} run(s) | | | | |`;
+      return `| ${size} | ${ms(s.ckptDurationMedianMs)} ms | ${ms(s.snapshotGapMaxMs)} ms | ${ms(worst)} ms | ${s.killToFirstRecordMs === undefined ? '—' : `${ms(s.killToFirstRecordMs)} ms`} | ${s.replayMs === undefined ? '—' : `${ms(s.replayMs)} ms`} |`;
+    }),
+  ];
+  const targetLines = [
+    '| target | measured | met |',
+    '|---|--:|---|',
+    ...targets.map((t) => `| ${t.target} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`),
+  ];
+  const provenance = provenanceLine({ benchmark: 'checkpoints', startedAt, command, revision, machine }, [
+    machine.loadAverage1m,
+    machineInfo().loadAverage1m,
+  ]);
+  const markdown = `${lines.join('\n')}\n\n${targetLines.join('\n')}\n\n${provenance}`;
+  console.log(`\n${markdown}`);
+  if (options.readme) updateReadmeSection('checkpoints', markdown);
 }
 
 await main();

@@ -34,8 +34,10 @@ import {
   machineInfo,
   machineLine,
   median,
+  provenanceLine,
   sourceRevision,
   textTable,
+  updateReadmeSection,
   writeResults,
   type Mode,
 } from './lib/report.ts';
@@ -158,6 +160,7 @@ function parseOptions() {
       workloads: { type: 'string' },
       'keyed-impl': { type: 'string' },
       out: { type: 'string' },
+      readme: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -171,7 +174,8 @@ function parseOptions() {
   --modes LIST        comma-separated subset of ${MODES.map((m) => m.id).join(',')}
   --workloads LIST    comma-separated subset of stateless,keyed
   --keyed-impl IMPL   sum (keyBy().sum), state (KeyedProcessFunction + ValueState) or both (default)
-  --out FILE          where to write the JSON results`);
+  --out FILE          where to write the JSON results
+  --readme            also write the summary table into README.md (its bench:foundation section)`);
     process.exit(0);
   }
   const count = (text: string | undefined, fallback: number, what: string): number => {
@@ -197,7 +201,7 @@ function parseOptions() {
   const impl = values['keyed-impl'] ?? 'both';
   if (!['sum', 'state', 'both'].includes(impl)) throw new RangeError(`--keyed-impl must be sum, state or both, got ${impl}`);
   const out = values.out ?? join(here, 'results', quick ? 'foundation-quick.json' : 'foundation.json');
-  return { quick, statelessRecords, keyedRecords, keys, runs, modes, workloads, impl, out };
+  return { quick, statelessRecords, keyedRecords, keys, runs, modes, workloads, impl, out, readme: values.readme };
 }
 
 function buildWorkloads(o: ReturnType<typeof parseOptions>): Workload[] {
@@ -365,6 +369,68 @@ async function main(): Promise<void> {
     },
   );
   console.log(`results written to ${options.out}`);
+  const table = markdownSummary(
+    workloads.map((w) => ({ id: w.id, title: w.title })),
+    json as SummaryEntry[],
+    targets,
+  );
+  const provenance = provenanceLine({ benchmark: 'foundation', startedAt, command, revision, machine }, [
+    machine.loadAverage1m,
+    machineInfo().loadAverage1m,
+  ]);
+  console.log(`\n${table}\n\n${provenance}`);
+  if (options.readme) updateReadmeSection('foundation', `${table}\n\n${provenance}`);
+}
+
+/** What the README table reads of one workload × mode. */
+interface SummaryEntry {
+  workload: string;
+  mode: string;
+  recordsPerSecond: number;
+  steadyRecordsPerSecond: number;
+  steadyRatioToLocal: number | null;
+  medianStartupMs: number;
+  tallyMatchesLoop: boolean;
+}
+
+/** One row per workload (steady rate and share of the loop, the total's share in parentheses), then the targets. */
+function markdownSummary(
+  workloads: readonly { id: string; title: string }[],
+  entries: readonly SummaryEntry[],
+  targets: readonly { target: string; measured: string; met: boolean }[],
+): string {
+  const lines = [
+    '| workload | loop | weir local | weir threads p=1 | weir threads p=2 | threads p=1 · p=2 vs local (steady) | start-up p=1 · p=2 |',
+    '|---|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const w of workloads) {
+    const of = (mode: string) => entries.find((e) => e.workload === w.id && e.mode === mode);
+    const loop = of('loop')?.recordsPerSecond ?? Number.NaN;
+    const pct = (n: number) => (Number.isFinite(n / loop) ? `${((n / loop) * 100).toFixed(0)} %` : '—');
+    const cell = (mode: string) => {
+      const e = of(mode);
+      if (e === undefined) return '—';
+      return `${formatRate(e.steadyRecordsPerSecond)} = ${pct(e.steadyRecordsPerSecond)} (${pct(e.recordsPerSecond)})${e.tallyMatchesLoop ? '' : ' ✗'}`;
+    };
+    const vsLocal = (mode: string) => {
+      const r = of(mode)?.steadyRatioToLocal;
+      return r === undefined || r === null ? '—' : `${(r * 100).toFixed(0)} %`;
+    };
+    const startup = (mode: string) => {
+      const e = of(mode);
+      return e === undefined ? '—' : `${e.medianStartupMs.toFixed(0)} ms`;
+    };
+    lines.push(
+      `| ${w.title} | ${Number.isFinite(loop) ? formatRate(loop) : '—'} | ${cell('local')} | ${cell('threads-1')} | ${cell('threads-2')} | ` +
+        `${vsLocal('threads-1')} · ${vsLocal('threads-2')} | ${startup('threads-1')} · ${startup('threads-2')} |`,
+    );
+  }
+  const targetLines = [
+    '| target | measured | met |',
+    '|---|--:|---|',
+    ...targets.map((t) => `| ${t.target} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`),
+  ];
+  return `${lines.join('\n')}\n\nSteady state: records / (first record at the sink → last sink close), start-up and shutdown excluded; its share of the loop, then in parentheses the share counting the whole \`executeJob\` call (thread start-up included); ✗ = result differs from the loop's. Medians of the runs.\n\n${targetLines.join('\n')}`;
 }
 
 function evaluateTargets(summaries: { workload: Workload; rows: { mode: Mode; medianRate: number; steadyRate: number }[] }[]) {
