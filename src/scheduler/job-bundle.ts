@@ -13,7 +13,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { userCacheDir } from '../core/typescript-loader.mjs';
@@ -67,7 +67,29 @@ async function cached(manifestPath: string): Promise<string | undefined> {
   if (manifest.version !== BUNDLE_VERSION || !existsSync(manifest.bundle)) return undefined;
   if (!manifest.externals.every((p) => existsSync(p))) return undefined;
   const hashes = await Promise.all(manifest.inputs.map((i) => readFile(i.path).then(sha, () => '')));
-  return hashes.every((h, k) => h === manifest.inputs[k].hash) ? manifest.bundle : undefined;
+  if (!hashes.every((h, k) => h === manifest.inputs[k].hash)) return undefined;
+  await touch(manifest.bundle, manifestPath);
+  return manifest.bundle;
+}
+
+/** Marks files as used now: pruning goes by the time of last use. */
+async function touch(...paths: string[]): Promise<void> {
+  const now = new Date();
+  await Promise.all(paths.map((p) => utimes(p, now, now).catch(() => undefined)));
+}
+
+/** Bundles and manifests unused this long are removed when a new bundle is written. */
+const PRUNE_AFTER_MS = 14 * 24 * 3600_000;
+
+/** Removes bundles and manifests not used for {@link PRUNE_AFTER_MS} (a thread replaced later in a job whose bundle is gone loads the job module by module). */
+async function prune(dir: string): Promise<void> {
+  const cutoff = Date.now() - PRUNE_AFTER_MS;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!/\.(mjs|json)$/.test(name)) continue;
+    const path = join(dir, name);
+    const info = await stat(path).catch(() => undefined);
+    if (info && info.mtimeMs < cutoff) await rm(path, { force: true }).catch(() => undefined);
+  }
 }
 
 /**
@@ -163,7 +185,9 @@ async function build(jobModuleUrl: string, jobPath: string, worker: string, load
   await mkdir(dir, { recursive: true });
   const bundle = join(dir, `${sha(code)}.mjs`);
   if (!existsSync(bundle)) await writeAtomically(bundle, code);
+  else await touch(bundle);
   const manifest: Manifest = { version: BUNDLE_VERSION, bundle, inputs: hashes, externals: [...externals] };
   await writeAtomically(manifestPath, JSON.stringify(manifest));
+  await prune(dir);
   return bundle;
 }
