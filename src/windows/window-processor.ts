@@ -635,24 +635,25 @@ export class WindowProcessor {
       else if (contents.kind === 'reduce') merged = contents.reduce(merged, v);
       else if (contents.kind === 'aggregate') merged = (contents.aggregate.merge as (a: unknown, b: unknown) => unknown)(merged, v);
     }
-    const window = new TimeWindow(start, end);
     if (merged !== undefined) {
-      this.fire(window, [contents.kind === 'aggregate' ? contents.aggregate.getResult(merged) : merged]);
+      this.fire(this.alignedWindow(start), [contents.kind === 'aggregate' ? contents.aggregate.getResult(merged) : merged]);
     }
-    // Panes before the next window's start are in no future window.
+    // Panes before the next window's start are in no future window: dropped from the sorted list in place.
     const nextEnd = end + p.slide;
     const nextStart = nextEnd - p.size;
-    const keep: number[] = [];
-    for (const paneStart of panes) {
-      if (paneStart < nextStart) {
-        state.setCurrentNamespace(paneStart);
-        state.clear();
-      } else keep.push(paneStart);
+    let gone = 0;
+    while (gone < panes.length && panes[gone] < nextStart) {
+      state.setCurrentNamespace(panes[gone]);
+      state.clear();
+      gone++;
     }
     p.state.setCurrentNamespace(undefined);
-    if (keep.length === 0) p.state.clear();
+    if (gone === panes.length) p.state.clear();
     else {
-      p.state.update(keep);
+      if (gone > 0) {
+        panes.splice(0, gone);
+        p.state.update(panes);
+      }
       this.host.registerEventTimeTimer(PANES_TIMER, nextEnd - 1);
     }
   }
