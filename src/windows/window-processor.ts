@@ -658,6 +658,46 @@ export class WindowProcessor {
     }
   }
 
+  /**
+   * Whether restored timers may name a window by its text key "start:end", which weir wrote for
+   * tumbling and sliding windows (and panes) before they were named by their start: see
+   * {@link restoreTextNamespace}.
+   */
+  get namesWindowsByStart(): boolean {
+    return this.aligned !== undefined;
+  }
+
+  /**
+   * Moves a window's state from the text key "start:end" of a savepoint written before windows of
+   * the tumbling and sliding assigners were named by their start, to its start; `namespace` and
+   * `time` are a restored timer of the current key with a text namespace (every such window, and
+   * every key with panes, has one). A window's state (contents, and what its trigger and window function
+   * keep per window) moves and its timer is registered again by start; a key's panes (listed by
+   * start already) move their contents; the panes timer stays as it is. Other text namespaces are
+   * left alone.
+   */
+  restoreTextNamespace(namespace: string, time: number, eventTime: boolean): void {
+    if (this.aligned === undefined) return;
+    if (namespace === PANES_TIMER) {
+      const p = this.panes;
+      if (p === undefined) return;
+      p.state.setCurrentNamespace(undefined);
+      for (const paneStart of p.state.value() ?? []) this.host.backend.moveNamespace(`${paneStart}:${paneStart + p.pane}`, paneStart);
+      return;
+    }
+    const match = /^(-?\d+):(-?\d+)$/.exec(namespace);
+    if (match === null) return;
+    const start = Number(match[1]);
+    this.host.backend.moveNamespace(namespace, start);
+    if (eventTime) {
+      this.host.deleteEventTimeTimer(namespace, time);
+      this.host.registerEventTimeTimer(start, time);
+    } else {
+      this.host.deleteProcessingTimeTimer(namespace, time);
+      this.host.registerProcessingTimeTimer(start, time);
+    }
+  }
+
   /** Whether this processor keeps panes (for tests and metrics). */
   get usesPanes(): boolean {
     return this.panes !== undefined;
