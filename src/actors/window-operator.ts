@@ -35,6 +35,41 @@ export class WindowOperator extends AbstractStreamOperator implements Triggerabl
     this.processor = new WindowProcessor(this.spec, this);
   }
 
+  override async open(): Promise<void> {
+    if (this.processor.namesWindowsByStart) this.restoreTextNamespaces();
+    await super.open();
+  }
+
+  /**
+   * Restored timers naming a window by its text key (a savepoint of a weir version that named
+   * tumbling and sliding windows so): the processor moves their windows' state and timers to the
+   * window's start. Runs once, before the first record; a key's state is cached (its timers pin it).
+   */
+  private restoreTextNamespaces(): void {
+    const service = this.timers.service;
+    if (service.numEventTimeTimers() === 0 && service.numProcessingTimeTimers() === 0) return;
+    const found: { key: unknown; namespace: string; time: number; eventTime: boolean }[] = [];
+    const { start, end } = this.backend.keyGroupRange;
+    for (let kg = start; kg <= end; kg++) {
+      const snapshot = service.snapshotKeyGroup(kg);
+      for (const [cols, eventTime] of [
+        [snapshot.eventTime, true],
+        [snapshot.processingTime, false],
+      ] as const) {
+        const namespaces = cols.namespaces;
+        if (namespaces === undefined) continue;
+        for (let i = 0; i < namespaces.length; i++) {
+          const namespace = namespaces[i];
+          if (typeof namespace === 'string') found.push({ key: cols.keys[i], namespace, time: cols.timestamps[i], eventTime });
+        }
+      }
+    }
+    for (const t of found) {
+      this.backend.setCurrentKey(t.key);
+      this.processor.restoreTextNamespace(t.namespace, t.time, t.eventTime);
+    }
+  }
+
   /** A user function threw: the operator fails with it (the runtime's own errors pass through). No closure per record. */
   private failed(error: unknown): void {
     if (error instanceof WeirError || (error as { code?: string })?.code?.startsWith?.('WEIR_')) throw error;

@@ -84,6 +84,12 @@ export interface KeyedStateBackend {
   releaseKey?(key: unknown): void;
   /** Resolves when restored state is in place (a backend on disk); the runtime awaits it before operators open. */
   ready?(): Promise<void>;
+  /**
+   * Moves every state of the current key from namespace `from` to `to`, which holds none of it: for
+   * state restored under a namespace its operator no longer names it by (the window operator's
+   * windows in savepoints of earlier versions). The key's state must be loaded (a backend on disk).
+   */
+  moveNamespace(from: unknown, to: unknown): void;
   /** Makes the state of these keys available synchronously; a heap backend has nothing to do. */
   prefetch(keys: readonly unknown[]): void | Promise<void>;
   /** The state of one key group as plain data (see {@link KeyGroupStateSnapshot}). */
@@ -371,6 +377,20 @@ export class HeapKeyedStateBackend implements KeyedStateBackend, HeapKeyContext 
 
   private accessError(message: string): WeirError {
     return new WeirError(message, { code: ErrorCodes.STATE_ACCESS, domain: 'user', operator: this.operatorName });
+  }
+
+  moveNamespace(from: unknown, to: unknown): void {
+    const kg = this.currentKeyGroup;
+    const mk = this.currentMapKey;
+    const fromKey = from == null ? undefined : mapKey(from);
+    const toKey = to == null ? undefined : mapKey(to);
+    this.ensureCopied(kg);
+    for (const table of this.tables.values()) {
+      const stored = table.get(kg, fromKey, mk);
+      if (stored === undefined) continue;
+      table.delete(kg, fromKey, mk);
+      table.set(kg, toKey, mk, stored);
+    }
   }
 
   /** Names of the registered states. */

@@ -635,25 +635,66 @@ export class WindowProcessor {
       else if (contents.kind === 'reduce') merged = contents.reduce(merged, v);
       else if (contents.kind === 'aggregate') merged = (contents.aggregate.merge as (a: unknown, b: unknown) => unknown)(merged, v);
     }
-    const window = new TimeWindow(start, end);
     if (merged !== undefined) {
-      this.fire(window, [contents.kind === 'aggregate' ? contents.aggregate.getResult(merged) : merged]);
+      this.fire(this.alignedWindow(start), [contents.kind === 'aggregate' ? contents.aggregate.getResult(merged) : merged]);
     }
-    // Panes before the next window's start are in no future window.
+    // Panes before the next window's start are in no future window: dropped from the sorted list in place.
     const nextEnd = end + p.slide;
     const nextStart = nextEnd - p.size;
-    const keep: number[] = [];
-    for (const paneStart of panes) {
-      if (paneStart < nextStart) {
-        state.setCurrentNamespace(paneStart);
-        state.clear();
-      } else keep.push(paneStart);
+    let gone = 0;
+    while (gone < panes.length && panes[gone] < nextStart) {
+      state.setCurrentNamespace(panes[gone]);
+      state.clear();
+      gone++;
     }
     p.state.setCurrentNamespace(undefined);
-    if (keep.length === 0) p.state.clear();
+    if (gone === panes.length) p.state.clear();
     else {
-      p.state.update(keep);
+      if (gone > 0) {
+        panes.splice(0, gone);
+        p.state.update(panes);
+      }
       this.host.registerEventTimeTimer(PANES_TIMER, nextEnd - 1);
+    }
+  }
+
+  /**
+   * Whether restored timers may name a window by its text key "start:end", which weir wrote for
+   * tumbling and sliding windows (and panes) before they were named by their start: see
+   * {@link restoreTextNamespace}.
+   */
+  get namesWindowsByStart(): boolean {
+    return this.aligned !== undefined;
+  }
+
+  /**
+   * Moves a window's state from the text key "start:end" of a savepoint written before windows of
+   * the tumbling and sliding assigners were named by their start, to its start; `namespace` and
+   * `time` are a restored timer of the current key with a text namespace (every such window, and
+   * every key with panes, has one). A window's state (contents, and what its trigger and window function
+   * keep per window) moves and its timer is registered again by start; a key's panes (listed by
+   * start already) move their contents; the panes timer stays as it is. Other text namespaces are
+   * left alone.
+   */
+  restoreTextNamespace(namespace: string, time: number, eventTime: boolean): void {
+    if (this.aligned === undefined) return;
+    if (namespace === PANES_TIMER) {
+      const p = this.panes;
+      if (p === undefined) return;
+      p.state.setCurrentNamespace(undefined);
+      for (const paneStart of p.state.value() ?? []) this.host.backend.moveNamespace(`${paneStart}:${paneStart + p.pane}`, paneStart);
+      return;
+    }
+    const match = /^(-?\d+):(-?\d+)$/.exec(namespace);
+    if (match === null) return;
+    const start = Number(match[1]);
+    this.host.backend.moveNamespace(namespace, start);
+    if (eventTime) {
+      this.host.deleteEventTimeTimer(namespace, time);
+      this.host.registerEventTimeTimer(start, time);
+    } else {
+      this.host.deleteProcessingTimeTimer(namespace, time);
+      this.host.registerProcessingTimeTimer(start, time);
     }
   }
 
