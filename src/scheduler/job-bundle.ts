@@ -108,8 +108,12 @@ export async function bundleJobForWorkers(jobModuleUrl: string): Promise<string 
   if (hit) return pathToFileURL(hit).href;
   try {
     return pathToFileURL(await build(jobModuleUrl, jobPath, worker, loader, manifestPath)).href;
-  } catch {
-    // Workers load the job module by module: slower to start, same behaviour.
+  } catch (error) {
+    // Workers load the job module by module: slower to start, same behaviour. Said once, not hidden.
+    process.emitWarning(
+      `could not bundle job ${jobPath} for worker threads (${(error as Error)?.message?.split('\n')[0] ?? String(error)}); workers load it module by module, which starts slower`,
+      { code: 'WEIR_WORKER_BUNDLE' },
+    );
     return undefined;
   }
 }
