@@ -39,6 +39,16 @@ function warnOnly(event: JobEvent): void {
 }
 
 /** How to run a job. */
+
+/**
+ * Whether worker threads load the job as one esbuild bundle (WEIR_WORKER_BUNDLE=1). Off by default:
+ * the bundle boots a thread in ~120 ms instead of ~600 ms, but the bundled code ran Nexmark q0
+ * 1.5–1.8× slower in the steady state than the same modules loaded one by one (2026-12-03, cause
+ * not found yet), which costs more than start-up saves on any job longer than a second or two.
+ */
+function workerBundlesOn(): boolean {
+  return process.env.WEIR_WORKER_BUNDLE === '1';
+}
 export interface ExecuteOptions extends JobOptions, LocalOptions {
   /** `threads` (default): one worker thread per slot; `local`: every subtask on the calling thread. */
   mode?: 'threads' | 'local';
@@ -158,7 +168,7 @@ export async function startJob(job: string | URL | JobDefinition, given: Execute
     moduleUrl = toModuleUrl(job);
     // The workers' bundle is built (or read from the cache) by esbuild's own process while this
     // thread loads the job and builds its graph.
-    if (mode === 'threads') {
+    if (mode === 'threads' && workerBundlesOn()) {
       workerBundle = bundleJobForWorkers(moduleUrl);
       workerBundle.catch(() => undefined);
     }
@@ -325,7 +335,7 @@ export function startGraph(
       moduleUrl,
       graph,
       jobOptions,
-      (workerBundle ?? bundleJobForWorkers(moduleUrl)).catch(() => undefined),
+      (workerBundle ?? (workerBundlesOn() ? bundleJobForWorkers(moduleUrl) : Promise.resolve(undefined))).catch(() => undefined),
     );
   }
   const storage = options.checkpointDir

@@ -2,7 +2,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, onTestFinished, describe, expect, it } from 'vitest';
 import { executeJob, startJob } from '../../src/index.ts';
 import { bundleJobForWorkers } from '../../src/scheduler/job-bundle.ts';
 
@@ -35,6 +35,11 @@ function writeJob(dir: string, factor: number): string {
 
 describe('worker bundle', () => {
   it('is built once per content of the job and its imports, and runs the job on worker threads', async () => {
+    // Bundles are opt-in (see workerBundlesOn in src/scheduler/execute.ts).
+    process.env.WEIR_WORKER_BUNDLE = '1';
+    onTestFinished(() => {
+      delete process.env.WEIR_WORKER_BUNDLE;
+    });
     const dir = join(scratch, 'job');
     const job = writeJob(dir, 2);
     const first = await bundleJobForWorkers(job);
