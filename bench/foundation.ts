@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { executeJob, type JobResult } from '../src/index.ts';
-import { TALLY_ID, wallClock } from './jobs/count-sink.ts';
+import { TALLY_ID, tallySpan, wallClock } from './jobs/count-sink.ts';
 import {
   combineTallies,
   generateKeyCount,
@@ -126,11 +126,9 @@ async function measure(workload: Workload, mode: Mode): Promise<Run> {
     });
     const tallies = talliesOf(result);
     tally = combineTallies(tallies);
-    // Across sink subtasks: the earliest first record, the latest close.
-    const firsts = tallies.flatMap((t) => (t.firstAt === undefined ? [] : [t.firstAt]));
-    const lasts = tallies.flatMap((t) => (t.lastAt === undefined ? [] : [t.lastAt]));
-    if (firsts.length > 0) firstAt = Math.min(...firsts);
-    if (lasts.length > 0) lastAt = Math.max(...lasts);
+    const span = tallySpan(tallies);
+    firstAt = span.firstAt ?? firstAt;
+    lastAt = span.lastAt;
     jobMs = result.durationMs;
   }
   const wallMs = performance.now() - t0;

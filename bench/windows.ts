@@ -20,7 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { executeJob, type JobResult } from '../src/index.ts';
-import { TALLY_ID, wallClock } from './jobs/count-sink.ts';
+import { TALLY_ID, tallySpan, wallClock } from './jobs/count-sink.ts';
 import { OUT_OF_ORDERNESS_MS, SHAPES, generateEvent, windowCountChecksum, type WindowShape } from './jobs/window-workloads.ts';
 import { combineTallies, type SinkTally } from './jobs/workloads.ts';
 import {
@@ -267,11 +267,9 @@ async function measure(workload: Workload, mode: Mode): Promise<Run> {
     });
     const tallies = talliesOf(result);
     tally = combineTallies(tallies);
-    // Across sink subtasks: the earliest first window result, the latest close.
-    const firsts = tallies.flatMap((t) => (t.firstAt === undefined ? [] : [t.firstAt]));
-    const lasts = tallies.flatMap((t) => (t.lastAt === undefined ? [] : [t.lastAt]));
-    if (firsts.length > 0) firstAt = Math.min(...firsts);
-    if (lasts.length > 0) lastAt = Math.max(...lasts);
+    const span = tallySpan(tallies);
+    firstAt = span.firstAt ?? firstAt;
+    lastAt = span.lastAt;
     jobMs = result.durationMs;
   }
   const wallMs = performance.now() - t0;

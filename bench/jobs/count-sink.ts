@@ -39,3 +39,10 @@ export function countSink<T>(checksumOf: (value: T) => number): Sink<T> {
     },
   };
 }
+
+/** Across sink subtasks' tallies: the earliest first record and the latest close (undefined where none reported one). */
+export function tallySpan(tallies: readonly SinkTally[]): { firstAt?: number; lastAt?: number } {
+  const firsts = tallies.flatMap((t) => (t.firstAt === undefined ? [] : [t.firstAt]));
+  const lasts = tallies.flatMap((t) => (t.lastAt === undefined ? [] : [t.lastAt]));
+  return { firstAt: firsts.length > 0 ? Math.min(...firsts) : undefined, lastAt: lasts.length > 0 ? Math.max(...lasts) : undefined };
+}
