@@ -48,3 +48,4 @@ export type {
   SubtaskMetrics,
   WorkerCallbacks,
 } from './protocol.ts';
+export type { CheckpointEntry, ExceptionEntry, JobSample, JobStatus, OperatorSample, SplitSample, SubtaskSample } from './metrics.ts';
