@@ -38,6 +38,8 @@ export const SERVICE_SUITES = [
   'test/sql/seed-pipeline-kafka.test.ts',
   // packs and installs the package with npm: mostly child processes and disk
   'test/package/package-install.test.ts',
+  // drives a headless Chromium (a browser process of its own) against a running job: once, not per state backend
+  'test/observe/*.browser.test.ts',
 ];
 
 export default defineConfig({
