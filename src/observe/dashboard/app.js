@@ -558,4 +558,6 @@ const tokenInput = document.getElementById('token');
 tokenInput.value = localStorage.getItem(TOKEN_KEY) ?? '';
 tokenInput.addEventListener('change', () => localStorage.setItem(TOKEN_KEY, tokenInput.value.trim()));
 void tick();
-setInterval(() => void tick(), POLL_MS);
+// A hidden tab does not poll; it catches up when shown again.
+setInterval(() => document.hidden || void tick(), POLL_MS);
+document.addEventListener('visibilitychange', () => document.hidden || void tick());
