@@ -36,7 +36,7 @@ class HttpError extends Error {
 /** Flink's error shape `{ errors: [...] }` as one message. */
 async function failure(response) {
   const body = await response.json().catch(() => undefined);
-  const text = Array.isArray(body?.errors) ? body.errors.join('; ') : response.statusText;
+  const text = Array.isArray(body?.errors) ? body.errors.join('; ') : (body?.message ?? response.statusText);
   return new HttpError(response.status, `${response.status} ${text}`);
 }
 
@@ -557,6 +557,7 @@ async function awaitSavepoint(jid, requestId) {
 const tokenInput = document.getElementById('token');
 tokenInput.value = localStorage.getItem(TOKEN_KEY) ?? '';
 tokenInput.addEventListener('change', () => localStorage.setItem(TOKEN_KEY, tokenInput.value.trim()));
+document.getElementById('token-form').addEventListener('submit', (event) => event.preventDefault());
 void tick();
 // A hidden tab does not poll; it catches up when shown again.
 setInterval(() => document.hidden || void tick(), POLL_MS);
