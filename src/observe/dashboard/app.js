@@ -4,17 +4,11 @@ import { bytes, count, duration, h, instant, noWatermark, rate, setValue } from 
 import { renderGraph } from './graph.js';
 
 const POLL_MS = 1000;
-/** Asked per vertex from Flink's aggregated subtask metrics (`sum` over the subtasks; `max` for time shares). */
-const METRICS = [
-  'numRecordsInPerSecond',
-  'numRecordsOutPerSecond',
-  'busyTimeMsPerSecond',
-  'backPressuredTimeMsPerSecond',
-  'stateKeys',
-  'stateBytesEstimate',
-  'pendingTimers',
-  'pendingWindows',
-];
+/** A subtask metric by the first of its names present (Flink's REST names, then Flink's metric names). */
+function metric(metrics, ...names) {
+  for (const name of names) if (typeof metrics?.[name] === 'number') return metrics[name];
+  return undefined;
+}
 const TOKEN_KEY = 'weir.dashboard.token';
 
 const ui = {
@@ -80,7 +74,9 @@ async function tick() {
     connection.textContent = `updated ${new Date().toLocaleTimeString()}`;
     connection.className = 'muted';
   } catch (error) {
-    connection.textContent = `REST API unreachable: ${error.message}`;
+    // A failed request is the server's (or the network's) doing; anything else is a bug of the page, for the console.
+    if (!(error instanceof HttpError) && !(error instanceof TypeError && /fetch/i.test(error.message))) console.error(error);
+    connection.textContent = error instanceof HttpError ? `REST API: ${error.message}` : `update failed: ${error.message}`;
     connection.className = 'error';
   } finally {
     ui.polling = false;
@@ -169,21 +165,61 @@ async function refreshJob(jid) {
   drawHead(detail, exceptions);
   drawVertices(detail, vertices, perVertex);
   drawWatermarks(vertices, perVertex, detail.now);
+  drawOperators(vertices, perVertex);
   drawCheckpoints(checkpoints);
   drawExceptions(exceptions);
   drawExplain(explain);
 }
 
+/**
+ * One vertex's live data: `/vertices/:vid` (per subtask: Flink's metrics, watermarks per input, the chain's operators
+ * with their state, timers and windows) and `/backpressure`; `/watermarks` (Flink's shape) when the subtasks lack their own.
+ */
 async function vertexData(jid, vid) {
   const base = `${job(jid)}/vertices/${encodeURIComponent(vid)}`;
-  const [metrics, backpressure, watermarks] = await Promise.all([
-    getJson(`${base}/subtasks/metrics?get=${METRICS.join(',')}`).catch(failed),
-    getJson(`${base}/backpressure`).catch(failed),
-    getJson(`${base}/watermarks`).catch(failed),
-  ]);
-  const byName = {};
-  if (Array.isArray(metrics)) for (const m of metrics) byName[m.id] = m;
-  return { vid: String(vid), metrics: byName, metricsError: metrics.error, backpressure, watermarks };
+  const [detail, backpressure] = await Promise.all([getJson(base).catch(failed), getJson(`${base}/backpressure`).catch(failed)]);
+  const subtasks = Array.isArray(detail.subtasks) ? detail.subtasks : [];
+  const watermarks = subtasks.length && subtasks.every((t) => t.watermarks) ? undefined : await getJson(`${base}/watermarks`).catch(failed);
+  const total = (...names) => {
+    const xs = subtasks.map((t) => metric(t.metrics, ...names)).filter((x) => x !== undefined);
+    return xs.length ? xs.reduce((a, b) => a + b, 0) : undefined;
+  };
+  const max = (...names) => {
+    const xs = subtasks.map((t) => metric(t.metrics, ...names)).filter((x) => x !== undefined);
+    return xs.length ? Math.max(...xs) : undefined;
+  };
+  // The chain's operators, summed over the subtasks (keyed by position in the chain).
+  const operators = [];
+  for (const t of subtasks) {
+    (t.operators ?? []).forEach((op, i) => {
+      const o = (operators[i] ??= {
+        name: op.name,
+        keys: 0,
+        bytes: 0,
+        timers: 0,
+        windows: 0,
+        earliestWindowEnd: undefined,
+        neverFires: op.neverFires,
+      });
+      o.keys += op.state?.keys ?? 0;
+      o.bytes += op.state?.bytes ?? 0;
+      o.timers += op.timers?.pending ?? 0;
+      o.windows += op.windows?.pending ?? 0;
+      const end = op.windows?.earliest?.end;
+      if (end !== undefined && (o.earliestWindowEnd === undefined || end < o.earliestWindowEnd)) o.earliestWindowEnd = end;
+    });
+  }
+  return {
+    vid: String(vid),
+    error: detail.error,
+    subtasks,
+    inRate: total('read-records-per-second', 'numRecordsInPerSecond'),
+    outRate: total('write-records-per-second', 'numRecordsOutPerSecond'),
+    busy: max('busy-time-ms-per-second', 'busyTimeMsPerSecond'),
+    operators,
+    backpressure,
+    watermarks,
+  };
 }
 
 /** A plan node's chain of operators as one line. */
@@ -208,6 +244,7 @@ function buildView(jid, plan, vertices, planKey) {
     checkpointRows: h('tbody', {}),
     exceptionRows: h('tbody', {}),
     watermarkRows: h('tbody', {}),
+    operatorRows: h('tbody', {}),
     explain: h('pre', { class: 'explain', 'data-testid': 'explain' }),
   };
   els.savepoint = h('button', { 'data-testid': 'savepoint-button', onclick: () => savepoint(jid, false) }, 'Savepoint');
@@ -299,6 +336,25 @@ function buildView(jid, plan, vertices, planKey) {
       charts,
     ),
     section(
+      'State, timers and windows per operator',
+      h(
+        'table',
+        {},
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ...['operator', 'vertex', 'state keys', 'state size', 'timers', 'windows', 'earliest window end', 'never fires'].map((t) =>
+              h('th', { class: ['state keys', 'state size', 'timers', 'windows'].includes(t) ? 'num' : undefined }, t),
+            ),
+          ),
+        ),
+        els.operatorRows,
+      ),
+    ),
+    section(
       'Watermarks',
       h('table', {}, h('thead', {}, h('tr', {}, ...['vertex', 'subtask', 'watermarks'].map((t) => h('th', {}, t)))), els.watermarkRows),
     ),
@@ -362,18 +418,17 @@ function drawVertices(detail, vertices, perVertex) {
     const data = perVertex[i];
     const row = rows.get(String(v.id));
     if (!row) return;
-    const m = data.metrics;
-    const inRate = m.numRecordsInPerSecond?.sum;
-    const outRate = m.numRecordsOutPerSecond?.sum;
-    setValue(row.inRate, inRate, data.metricsError ? data.metricsError : rate(inRate));
+    const { inRate, outRate, busy, operators } = data;
+    setValue(row.inRate, inRate, data.error ? data.error : rate(inRate));
     setValue(row.outRate, outRate, rate(outRate));
-    const busy = m.busyTimeMsPerSecond?.max;
     setValue(row.busy, busy, busy === undefined ? '–' : `${Math.round(busy / 10)}%`);
-    setValue(row.stateKeys, m.stateKeys?.sum, count(m.stateKeys?.sum));
-    setValue(row.stateBytes, m.stateBytesEstimate?.sum, bytes(m.stateBytesEstimate?.sum));
-    const timers = m.pendingTimers?.sum;
-    const windows = m.pendingWindows?.sum;
-    row.pending.textContent = `${count(timers)} / ${count(windows)}`;
+    const sum = (f) => (operators.length ? operators.reduce((a, o) => a + f(o), 0) : undefined);
+    const keys = sum((o) => o.keys);
+    const stateBytes = sum((o) => o.bytes);
+    setValue(row.stateKeys, keys, count(keys));
+    setValue(row.stateBytes, stateBytes, bytes(stateBytes));
+    const pending = `${count(sum((o) => o.timers))} / ${count(sum((o) => o.windows))}`;
+    if (row.pending.textContent !== pending) row.pending.textContent = pending;
     if (row.status.textContent !== (v.status ?? '')) row.status.textContent = v.status ?? '';
 
     const bp = data.backpressure;
@@ -403,22 +458,38 @@ function watermarkLabel(metric) {
 function drawWatermarks(vertices, perVertex, now) {
   const { els, keys } = ui.view;
   const wallClock = Number.isFinite(now) ? now : Date.now();
+  const show = (label, value) => {
+    const ms = value === null || value === undefined ? NaN : Number(value);
+    const lag = !noWatermark(ms) && Math.abs(wallClock - ms) < 86_400_000 ? ` (${duration(wallClock - ms)} behind)` : '';
+    return `${label}: ${instant(ms)}${lag}`;
+  };
   const rowsOut = [];
   vertices.forEach((v, i) => {
-    const list = perVertex[i].watermarks;
+    const data = perVertex[i];
+    if (!data.watermarks) {
+      // Each subtask's own: the watermark of every input channel, the combined input watermark, the output watermark.
+      for (const t of data.subtasks) {
+        const w = t.watermarks;
+        const inputs = w.input ?? [];
+        const parts = inputs.length > 1 ? inputs.map((x, n) => show(`input ${n + 1}`, x)) : [];
+        parts.push(show('input', w.current), show('output', w.output));
+        rowsOut.push([v, String(t.subtask), parts.join(' · ')]);
+      }
+      return;
+    }
+    const list = data.watermarks;
     if (!Array.isArray(list)) {
       rowsOut.push([v, '', list.error ?? '']);
       return;
     }
+    // Flink's shape: `[{ id: "<subtask>.<metric>", value: "<ms>" }]`.
     const bySubtask = new Map();
     for (const { id, value } of list) {
       const dot = String(id).indexOf('.');
       const subtask = dot < 0 ? '' : String(id).slice(0, dot);
-      const metric = dot < 0 ? String(id) : String(id).slice(dot + 1);
-      const ms = Number(value);
-      const lag = !noWatermark(ms) && Math.abs(wallClock - ms) < 86_400_000 ? ` (${duration(wallClock - ms)} behind)` : '';
+      const name = dot < 0 ? String(id) : String(id).slice(dot + 1);
       if (!bySubtask.has(subtask)) bySubtask.set(subtask, []);
-      bySubtask.get(subtask).push(`${watermarkLabel(metric)}: ${instant(ms)}${lag}`);
+      bySubtask.get(subtask).push(show(watermarkLabel(name), value));
     }
     for (const [subtask, parts] of [...bySubtask].sort((a, b) => Number(a[0]) - Number(b[0])))
       rowsOut.push([v, subtask, parts.join(' · ')]);
@@ -434,6 +505,34 @@ function drawWatermarks(vertices, perVertex, now) {
         h('td', {}, v.name ?? String(v.id)),
         h('td', { class: 'num' }, subtask),
         h('td', {}, text),
+      ),
+    ),
+  );
+}
+
+/** Keyed state, timers and windows of every operator of every chain (summed over its subtasks). */
+function drawOperators(vertices, perVertex) {
+  const { els, keys } = ui.view;
+  const rowsOut = [];
+  vertices.forEach((v, i) =>
+    perVertex[i].operators.forEach((o, n) => rowsOut.push({ vid: String(v.id), vertex: v.name ?? String(v.id), n, ...o })),
+  );
+  const key = JSON.stringify(rowsOut);
+  if (keys.operators === key) return;
+  keys.operators = key;
+  els.operatorRows.replaceChildren(
+    ...rowsOut.map((o) =>
+      h(
+        'tr',
+        { 'data-testid': `operator-${o.vid}-${o.n}` },
+        h('td', {}, o.name),
+        h('td', { class: 'muted' }, o.vertex),
+        h('td', { class: 'num', 'data-value': o.keys }, count(o.keys)),
+        h('td', { class: 'num', 'data-value': o.bytes }, bytes(o.bytes)),
+        h('td', { class: 'num' }, count(o.timers)),
+        h('td', { class: 'num' }, count(o.windows)),
+        h('td', {}, o.earliestWindowEnd === undefined ? '' : instant(o.earliestWindowEnd)),
+        h('td', {}, o.neverFires ?? ''),
       ),
     ),
   );
