@@ -504,7 +504,7 @@ function drawWatermarks(vertices, perVertex, now) {
         { 'data-testid': `watermark-${v.id}-${subtask}` },
         h('td', {}, v.name ?? String(v.id)),
         h('td', { class: 'num' }, subtask),
-        h('td', {}, text),
+        h('td', { class: 'wrap' }, text),
       ),
     ),
   );
