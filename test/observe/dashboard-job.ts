@@ -2,6 +2,8 @@
 import { TumblingEventTimeWindows, WatermarkStrategy, defineJob, generatorSource } from '../../src/index.ts';
 import { spin } from '../fixtures/sinks.ts';
 
+const SPLIT = 1_000_000_000;
+
 interface Reading {
   k: number;
   v: number;
@@ -14,11 +16,12 @@ export default defineJob((env, params) => {
   const readings = env
     .fromSource(
       generatorSource<Reading>({
-        count: Number.MAX_SAFE_INTEGER,
+        // Never ends in a test: each of the two splits has 10^9 readings.
+        count: 2 * SPLIT,
         name: 'Readings',
         generate: (i) => ({ k: i % 16, v: i }),
-        // One reading per ms of event time from 2026-01-01: the watermark moves ~1 s per 1,000 records.
-        timestamp: (i) => Date.UTC(2026, 0, 1) + i,
+        // One reading per ms of event time from 2026-01-01 in each split: the watermark moves ~1 s per 1,000 records.
+        timestamp: (i) => Date.UTC(2026, 0, 1) + (i % SPLIT),
       }),
     )
     .uid('readings')

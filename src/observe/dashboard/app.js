@@ -472,7 +472,7 @@ function drawWatermarks(vertices, perVertex, now) {
         const w = t.watermarks;
         const inputs = w.input ?? [];
         const parts = inputs.length > 1 ? inputs.map((x, n) => show(`input ${n + 1}`, x)) : [];
-        parts.push(show('input', w.current), show('output', w.output));
+        parts.push(show(inputs.length > 1 ? 'input (min)' : 'input', w.current), show('output', w.output));
         rowsOut.push([v, String(t.subtask), parts.join(' · ')]);
       }
       return;

@@ -94,7 +94,7 @@ export function renderGraph(plan) {
       'g',
       { class: 'node', transform: `translate(${box.x},${box.y})`, 'data-testid': `vertex-${id}` },
       s('rect', { width: WIDTH, height: box.height, rx: 5 }),
-      s('text', { class: 'title', x: 8, y: 18 }, clip(box.title, 30)),
+      s('text', { class: 'title', x: 8, y: 18 }, clip(box.title, 26)),
       s('text', { x: WIDTH - 8, y: 18, 'text-anchor': 'end', 'data-testid': `vertex-${id}-parallelism` }, `P=${box.node.parallelism}`),
       box.operators.map((op, i) => s('text', { class: 'op', x: 12, y: 22 + LINE * (i + 1) }, `${i === 0 ? '' : '→ '}${clip(op, 32)}`)),
       rates,
