@@ -1,8 +1,8 @@
 // The job graph as SVG: one box per vertex (its chained operators, parallelism, live rates and backpressure), edges labelled with their partitioning.
 import { rate, s } from './dom.js';
 
-const WIDTH = 230;
-const COLUMN = 300;
+const WIDTH = 250;
+const COLUMN = 320;
 const LINE = 15;
 const GAP = 28;
 
@@ -94,7 +94,7 @@ export function renderGraph(plan) {
       'g',
       { class: 'node', transform: `translate(${box.x},${box.y})`, 'data-testid': `vertex-${id}` },
       s('rect', { width: WIDTH, height: box.height, rx: 5 }),
-      s('text', { class: 'title', x: 8, y: 18 }, clip(box.title, 26)),
+      s('text', { class: 'title', x: 8, y: 18 }, clip(box.title, 25)),
       s('text', { x: WIDTH - 8, y: 18, 'text-anchor': 'end', 'data-testid': `vertex-${id}-parallelism` }, `P=${box.node.parallelism}`),
       box.operators.map((op, i) => s('text', { class: 'op', x: 12, y: 22 + LINE * (i + 1) }, `${i === 0 ? '' : '→ '}${clip(op, 32)}`)),
       rates,
