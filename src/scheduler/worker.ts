@@ -57,6 +57,9 @@ export default async function runSlot(task: SlotTask): Promise<{ slot: number }>
     finishAll() {
       executor?.finishAll();
     },
+    sample() {
+      return executor?.sample() ?? [];
+    },
     ping() {
       return Date.now();
     },
@@ -130,6 +133,8 @@ export default async function runSlot(task: SlotTask): Promise<{ slot: number }>
         },
       },
       ports,
+      undefined,
+      { metrics: descriptor.metrics },
     );
     executor.deploy(plan.slots[slot] ?? [], descriptor.restore as DeploymentRestore | undefined);
     return executor.subtaskCount;
