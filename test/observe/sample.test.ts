@@ -12,15 +12,14 @@ import {
   fileSource,
   generatorSource,
   startJob,
-  type JobSample,
   type OperatorContext,
   type ReaderOutput,
   type Source,
   type SinkWriter,
   type SourceReader,
   type StateBackendConfig,
-  type SubtaskSample,
 } from '../../src/index.ts';
+import type { JobSample, SubtaskSample } from '../../src/core/index.ts';
 import { spin } from '../fixtures/sinks.ts';
 
 const BACKENDS: [string, StateBackendConfig][] = [
