@@ -225,7 +225,7 @@ describe('JobClient.sample()', () => {
     const job = defineJob((env) => {
       env
         .fromSource(
-          fileSource({ path: dir, format: 'jsonl', name: 'Files' }),
+          fileSource<{ t: number }>({ path: dir, format: 'jsonl', name: 'Files' }),
           WatermarkStrategy.forMonotonousTimestamps<{ t: number }>().withTimestampAssigner((e) => e.t),
         )
         .setParallelism(1)
