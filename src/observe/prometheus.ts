@@ -69,7 +69,7 @@ function operatorValues(
     numLateRecordsDropped: op.counters?.numLateRecordsDropped ?? 0,
   };
   if (op.inputWatermarks && op.inputWatermarks.length > 0) out.currentInputWatermark = Math.min(...op.inputWatermarks);
-  else if (vertex?.nodes[0] === node) out.currentInputWatermark = s.currentInputWatermark;
+  else if (vertex?.nodes[0] === node && graph.streamGraph.nodes[node]?.inputs.length) out.currentInputWatermark = s.currentInputWatermark;
   if (op.outputWatermark !== undefined) out.currentOutputWatermark = op.outputWatermark;
   else if (vertex?.nodes[vertex.nodes.length - 1] === node) out.currentOutputWatermark = s.currentOutputWatermark;
   if (op.state) {
