@@ -41,6 +41,21 @@ export function isLoopback(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || h === '::ffff:127.0.0.1';
 }
 
+/** The host name of a Host header (`127.0.0.1:8081`, `[::1]:80`, `localhost`). */
+function hostnameOf(host: string): string {
+  const m = /^\[([^\]]*)\](?::\d+)?$/.exec(host);
+  return m ? m[1] : host.replace(/:\d+$/, '');
+}
+
+/** Whether an Origin header names the same host (and port) the request was sent to. */
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  try {
+    return host !== undefined && new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
 /** Constant-time comparison of a presented token with the expected one (hashes first, so lengths do not leak). */
 function tokenMatches(presented: string, expected: string): boolean {
   const a = createHash('sha256').update(presented).digest();
@@ -63,7 +78,7 @@ function validationMessages(error: FastifyError): string[] {
 /** Builds the fastify app (not listening): routes, auth and error shapes. */
 export async function buildObserverApp(
   registry: MetricsRegistry,
-  options: { token?: string; savepointDir?: string },
+  options: { token?: string; savepointDir?: string; loopbackOnly?: boolean },
 ): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
@@ -74,6 +89,16 @@ export async function buildObserverApp(
   const { token } = options;
 
   app.addHook('onRequest', async (request, reply) => {
+    // On loopback without a token, a web page could still reach the server through DNS rebinding
+    // (a foreign name resolving to 127.0.0.1) or a cross-site POST: answer only loopback names,
+    // and mutate only for requests from the server's own origin.
+    if (options.loopbackOnly && !isLoopback(hostnameOf(request.headers.host ?? ''))) {
+      return sendError(reply, 403, `host '${request.headers.host ?? ''}' is not allowed: the observer answers loopback names only`);
+    }
+    const origin = request.headers.origin;
+    if (origin !== undefined && request.method !== 'GET' && request.method !== 'HEAD' && !sameOrigin(origin, request.headers.host)) {
+      return sendError(reply, 403, `cross-origin request from ${origin} refused`);
+    }
     if (token === undefined || request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
     const header = request.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -109,7 +134,7 @@ export async function startObserver(options: ObserverOptions = {}): Promise<Obse
     throw new Error('the observer token must be 8 to 256 printable characters without spaces');
   const token = options.token ?? (isLoopback(host) ? undefined : randomBytes(16).toString('hex'));
   const registry = new MetricsRegistry({ intervalMs: options.intervalMs });
-  const app = await buildObserverApp(registry, { token, savepointDir: options.savepointDir });
+  const app = await buildObserverApp(registry, { token, savepointDir: options.savepointDir, loopbackOnly: isLoopback(host) });
   try {
     await app.listen({ port: options.port ?? 0, host });
   } catch (error) {

@@ -182,3 +182,38 @@ describe('savepoint routes', () => {
     expect(allowed.status).toBe(202);
   });
 });
+
+describe('on loopback without a token', () => {
+  it('answers loopback host names only (DNS rebinding) and refuses cross-origin POSTs', async () => {
+    const observer = await startObserver({ intervalMs: 3_600_000 });
+    closers.push(() => observer.close());
+    const job = fakeJob();
+    observer.addJob(job);
+    const port = new URL(observer.url).port;
+    const { request } = await import('node:http');
+    const call = (method: string, path: string, headers: Record<string, string>) =>
+      new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+          let text = '';
+          res.on('data', (c) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await call('GET', '/jobs', { host: `evil.example:${port}` })).toEqual({
+      status: 403,
+      body: { errors: [`host 'evil.example:${port}' is not allowed: the observer answers loopback names only`] },
+    });
+    expect((await call('GET', '/jobs', { host: `localhost:${port}` })).status).toBe(200);
+    expect((await call('GET', '/jobs', { host: `[::1]:${port}` })).status).toBe(200);
+    expect(await call('POST', `/jobs/${JOB_ID}/savepoints`, { host: `127.0.0.1:${port}`, origin: 'https://evil.example' })).toEqual({
+      status: 403,
+      body: { errors: ['cross-origin request from https://evil.example refused'] },
+    });
+    expect(job.savepoints).toEqual([]);
+    expect(
+      (await call('POST', `/jobs/${JOB_ID}/savepoints`, { host: `127.0.0.1:${port}`, origin: `http://127.0.0.1:${port}` })).status,
+    ).toBe(202);
+  });
+});
