@@ -1,6 +1,6 @@
 // The watermark explainer on crafted samples of a real job graph: which split holds the watermark, when a window can fire, has fired, or never will.
 import { describe, expect, it } from 'vitest';
-import { WatermarkStrategy, explainWatermarks } from '../../src/index.ts';
+import { KeyedProcessFunction, StreamExecutionEnvironment, WatermarkStrategy, explainWatermarks, type JobSample } from '../../src/index.ts';
 import { formatAgo, formatTime } from '../../src/observe/index.ts';
 import { NOW, at, ordersGraph, ordersSample } from './rest-fixtures.ts';
 
@@ -108,6 +108,69 @@ describe('explainWatermarks', () => {
       '9 min ago',
       '5 h ago',
       '3 days ago',
+    ]);
+  });
+
+  it('explains event-time timers and stops the walk at the operator that assigns watermarks', () => {
+    interface Ev {
+      k: string;
+      ts: number;
+    }
+    class Alarm extends KeyedProcessFunction<string, Ev, string> {
+      processElement(): void {}
+    }
+    const env = new StreamExecutionEnvironment({ parallelism: 1 });
+    env
+      .fromCollection<Ev>([{ k: 'a', ts: 1 }])
+      .assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps<Ev>().withTimestampAssigner((e) => e.ts))
+      .keyBy((e) => e.k)
+      .process(new Alarm())
+      .print();
+    const graph = env.buildJobGraph();
+    const base = { busyMs: 0, idleMs: 0, backPressuredMs: 0, at: NOW };
+    const sample: JobSample = {
+      ...ordersSample(),
+      subtasks: [
+        {
+          ...base,
+          vertex: 0,
+          subtask: 0,
+          task: 'Source: Collection Source -> Timestamps/Watermarks',
+          operators: [
+            { name: 'Collection Source', id: 's', recordsIn: 0, recordsOut: 5 },
+            { name: 'Timestamps/Watermarks', id: 't', recordsIn: 5, recordsOut: 5, outputWatermark: at(10, 30) },
+          ],
+          inputWatermarks: [],
+          currentInputWatermark: Number.NEGATIVE_INFINITY,
+          currentOutputWatermark: at(10, 30),
+        },
+        {
+          ...base,
+          vertex: 1,
+          subtask: 0,
+          task: 'KeyedProcess -> Print to Std. Out',
+          operators: [
+            { name: 'KeyedProcess', id: 'k', recordsIn: 5, recordsOut: 0, timers: { pending: 4, earliest: at(10, 45), earliestKeys: 1 } },
+            { name: 'Print to Std. Out', id: 'p', recordsIn: 0, recordsOut: 0 },
+          ],
+          inputWatermarks: [at(10, 30)],
+          currentInputWatermark: at(10, 30),
+          currentOutputWatermark: at(10, 30),
+        },
+      ],
+    };
+    const e = explainWatermarks(graph, sample);
+    expect(e.lines.slice(1)).toEqual([
+      'KeyedProcess: timer at 10:45:00 of 1 key (the earliest of 4 pending) waits for watermark 10:45:00; input watermark 10:30:00 comes from Timestamps/Watermarks (subtask 0), which assigns timestamps and watermarks',
+    ]);
+    expect(e.operators[0]).toMatchObject({
+      state: 'waiting',
+      waitsFor: at(10, 45),
+      origin: { kind: 'assigner', operator: 'Timestamps/Watermarks', watermark: at(10, 30) },
+    });
+    expect(e.operators[0].lineage.map((h) => [h.operator, h.watermark])).toEqual([
+      ['KeyedProcess', at(10, 30)],
+      ['Timestamps/Watermarks', at(10, 30)],
     ]);
   });
 });

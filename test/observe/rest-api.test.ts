@@ -1,4 +1,5 @@
 // The REST API's read-only routes on an observed job: Flink's shapes, rates over the last interval, and 404s that say what was not found.
+import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MetricsRegistry, startObserver } from '../../src/index.ts';
 import { buildObserverApp } from '../../src/observe/index.ts';
@@ -254,6 +255,21 @@ describe('REST API', () => {
     const res = await fetch(`${observer.url}/jobs`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ jobs: [{ id: JOB_ID, status: 'RUNNING' }] });
+    // Encoded dots in a raw path (fetch would normalise them away) stay a (missing) job id; nothing is read from disk.
+    const raw = (path: string) =>
+      new Promise<[number, unknown]>((resolve, reject) => {
+        const u = new URL(observer.url);
+        request({ host: u.hostname, port: u.port, path }, (res) => {
+          let text = '';
+          res.on('data', (c) => (text += c));
+          res.on('end', () => resolve([res.statusCode ?? 0, JSON.parse(text)]));
+        })
+          .on('error', reject)
+          .end();
+      });
+    expect(await raw('/jobs/%2e%2e')).toEqual([404, { errors: ['job .. not found'] }]);
+    expect(await raw('/jobs/%2e%2e%2f%2e%2e%2fetc%2fpasswd/plan')).toEqual([404, { errors: ['job ../../etc/passwd not found'] }]);
+    expect(await raw('/jobs/../../etc/passwd')).toEqual([404, { errors: ['not found: GET /jobs/../../etc/passwd'] }]);
     const page = await fetch(`${observer.url}/`);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     const post = await fetch(`${observer.url}/jobs/${JOB_ID}/savepoints`, { method: 'POST' });
