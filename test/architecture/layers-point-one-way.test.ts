@@ -16,6 +16,7 @@ const LAYERS = [
   'scheduler',
   'api',
   'sql',
+  'observe',
   'cli',
 ];
 const SRC = resolve('src');
