@@ -75,8 +75,8 @@ export interface WatermarkExplanation {
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
-/** A UTC time: `10:42:10` on the day of `now`, else `1970-01-01 00:00:05`; milliseconds only when not 0. */
-export function formatTime(t: number, now: number): string {
+/** A UTC time: `10:42:10` on the day of `now` (or always with the date when `now` is omitted), else `1970-01-01 00:00:05`; milliseconds only when not 0. */
+export function formatTime(t: number, now = Number.NaN): string {
   if (t === Number.NEGATIVE_INFINITY) return 'none';
   if (t === Number.POSITIVE_INFINITY) return 'end of input';
   const d = new Date(t);
@@ -361,7 +361,7 @@ export function explainWatermarks(graph: JobGraph, sample: JobSample): Watermark
     const explained = explainOperator(ix, node);
     if (explained) operators.push(explained);
   }
-  const lines = [`Watermarks of job ${sample.name} (${sample.jobId}) at ${formatTime(sample.now, Number.NaN)} UTC, ${sample.status}:`];
+  const lines = [`Watermarks of job ${sample.name} (${sample.jobId}) at ${formatTime(sample.now)} UTC, ${sample.status}:`];
   if (sample.subtasks.length === 0) lines.push('no subtask has reported yet (the job is deploying)');
   else if (operators.length === 0) lines.push('the job has no event-time operators (windows or event-time timers)');
   for (const op of operators) lines.push(op.line);

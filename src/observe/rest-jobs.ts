@@ -224,7 +224,7 @@ function checkpointJson(c: CheckpointEntry): Record<string, unknown> {
   };
 }
 
-/** What the routes need: the registry and a lookup that answers 404 for an unknown job or vertex. */
+/** What the read-only routes read: the jobs and their samples. */
 export interface RouteContext {
   registry: MetricsRegistry;
 }
