@@ -344,8 +344,11 @@ async function run(job: string, options: ExecuteOptions, json: boolean, ui: UiOp
   let observer: Observer | undefined;
   let registry: MetricsRegistry | undefined;
   try {
+    // The HTTP server loads only when asked for: most runs do not serve one.
     if (ui.rest)
-      observer = await startObserver({
+      observer = await (
+        await import('../observe/server.ts')
+      ).startObserver({
         port: ui.rest.port,
         host: ui.rest.host,
         token: ui.rest.token,

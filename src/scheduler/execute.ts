@@ -86,6 +86,12 @@ export interface ExecuteOptions extends JobOptions, LocalOptions {
   allowReplayOfCommitted?: boolean;
   /** Told of the checkpoint folder, the resumed checkpoint, every failure and restart (the CLI prints them). */
   onEvent?(event: JobEvent): void;
+  /**
+   * Watches the job once it is started: `startObserver()`'s observer (REST API, dashboard,
+   * Prometheus) or a `MetricsRegistry`; told of every job these options start (a SQL
+   * environment's too).
+   */
+  observer?: { addJob(client: JobClient): void };
   /** Where `triggerSavepoint()` writes savepoints (default: `<checkpointDir>/savepoints`). */
   savepointDir?: string;
   /** Drop state of operators the job no longer has instead of failing the restore. */
@@ -167,6 +173,7 @@ export async function startJob(job: string | URL | JobDefinition, given: Execute
     onEvent: _onEvent,
     metrics: _metrics,
     jobId: _jobId,
+    observer: _observer,
     ...jobOptions
   } = options;
   if (processingTime && mode !== 'local') {
@@ -499,6 +506,7 @@ export function startGraph(
     master.result.then(sweep, sweep);
   }
   void master.run();
+  options.observer?.addJob(client);
   return client;
 }
 
