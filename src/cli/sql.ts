@@ -433,15 +433,11 @@ async function watchJobs(
               progress?.stop();
               const area = startProgress(registry, client.id, client.graph);
               progress = area;
-              void client.result
-                .then(
-                  () => undefined,
-                  () => undefined,
-                )
-                .finally(() => {
-                  area.stop();
-                  if (progress === area) progress = undefined;
-                });
+              const end = (): void => {
+                area?.stop();
+                if (progress === area) progress = undefined;
+              };
+              client.result.then(end, end);
             }
           },
         };

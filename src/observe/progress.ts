@@ -19,13 +19,14 @@ export function formatRate(perSecond: number): string {
   return perSecond.toFixed(0);
 }
 
-/** `2 h 3 min`, `9 min 3 s`, `4.2 s`, `120 ms`. */
+/** `3 d 4 h`, `2 h 3 min`, `9 min 3 s`, `4.2 s`, `120 ms`. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   const s = Math.floor(ms / 1000);
   if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
-  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  return `${Math.floor(s / 86_400)} d ${Math.floor((s % 86_400) / 3600)} h`;
 }
 
 /** `1.2 MB`, `340 kB`, `12 B`. */
@@ -108,7 +109,9 @@ export interface ProgressArea {
 }
 
 /** Draws the status area on stderr every `intervalMs` from the registry's samples of job `jobId`. */
-export function startProgress(registry: MetricsRegistry, jobId: string, graph: JobGraph, intervalMs = 1000): ProgressArea {
+export function startProgress(registry: MetricsRegistry, jobId: string, graph: JobGraph, intervalMs = 1000): ProgressArea | undefined {
+  // A terminal of no rows (a pseudo-terminal nobody sized) shows nothing: no area, logs go straight out.
+  if (process.stderr.rows === 0) return undefined;
   const update = createLogUpdate(process.stderr, { showCursor: true });
   let frame = '';
   const draw = (): void => {
