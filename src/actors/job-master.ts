@@ -462,7 +462,12 @@ export class JobMaster extends Actor<Message> {
       collect: (sinkId, _subtask, records, commitKey, recovered) => {
         if (current()) this.tell({ type: 'collect', sinkId, records, commitKey, delivered: recovered === true && fromCommittedSavepoint });
       },
-      checkpointAcknowledged: (vertex, subtask, id, operators) => {
+      checkpointAcknowledged: (vertex, subtask, id, operators, alignmentMs) => {
+        if (current() && alignmentMs !== undefined) {
+          const entry = this.historyEntry(id);
+          if (entry && (entry.alignmentMs === undefined || alignmentMs > entry.alignmentMs))
+            entry.alignmentMs = Math.round(alignmentMs * 1000) / 1000;
+        }
         if (current()) this.coordinator?.acknowledge(`${vertex}/${subtask}`, id, operators, subtask);
       },
       checkpointDeclined: (vertex, subtask, id, reason) => {

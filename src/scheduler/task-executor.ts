@@ -248,7 +248,7 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
 
   checkpointAcknowledged(actor: SubtaskActor, checkpointId: number, state: SubtaskCheckpoint): void {
     const placed = this.placement.get(actor) as PlacedSubtask;
-    this.reporter.checkpointAcknowledged(placed.vertex, placed.subtask, checkpointId, state.operators);
+    this.reporter.checkpointAcknowledged(placed.vertex, placed.subtask, checkpointId, state.operators, actor.takeAlignment(checkpointId));
   }
 
   checkpointDeclined(actor: SubtaskActor, checkpointId: number, reason: string): void {
