@@ -1051,8 +1051,12 @@ export class SubtaskActor implements ChannelWriterOwner {
 /** What every operator can tell of itself: its counters and watermarks (the executor adds state, timers and windows). */
 export function baseOperatorSample(op: StreamOperator, id = ''): OperatorSample {
   const sample: OperatorSample = { name: op.name, id, recordsIn: op.recordsIn, recordsOut: op.recordsOut };
-  if (op.counters) sample.counters = op.counters();
-  op.sample?.(sample);
+  try {
+    if (op.counters) sample.counters = op.counters();
+    op.sample?.(sample);
+  } catch {
+    // a sample never fails the job: what could not be read is left out
+  }
   return sample;
 }
 
