@@ -217,6 +217,7 @@ export class JobMaster extends Actor<Message> {
   private latest: { id: number; states: ReadonlyMap<string, Uint8Array> } | undefined;
   private nextCheckpointId = 1;
   private finished: SubtaskMetrics[] = [];
+  private finishedSamples: SubtaskSample[] = [];
   private ended = new Set<string>();
   private endingAttempt = -1;
   private readonly collected = new Map<string, unknown[]>();
@@ -324,7 +325,7 @@ export class JobMaster extends Actor<Message> {
     } else if (this.status === 'RESTARTING' || (this.status === 'CREATED' && !attempt)) {
       if (this.status === 'CREATED') this.lastSubtasks = [];
     }
-    const completedStates = this.history.filter((h) => h.status === 'IN_PROGRESS').length;
+    const inProgress = this.history.filter((h) => h.status === 'IN_PROGRESS').length;
     return {
       jobId: this.spec.jobId ?? '',
       name: this.spec.jobName,
@@ -338,7 +339,7 @@ export class JobMaster extends Actor<Message> {
       checkpoints: {
         completed: this.checkpointCounts.completed,
         failed: this.checkpointCounts.failed,
-        inProgress: completedStates,
+        inProgress,
         history: this.history.map((h) => ({ ...h })),
       },
       exceptions: this.exceptions.map((e) => ({ ...e })),
@@ -369,7 +370,7 @@ export class JobMaster extends Actor<Message> {
 
   /** Counters and samples of subtasks that finished: the job's final sample. */
   private finalSamples(): void {
-    const samples = this.finished.map((m) => m.sample).filter((s): s is SubtaskSample => s !== undefined);
+    const samples = this.finishedSamples;
     if (samples.length > 0) this.lastSubtasks = samples.sort((a, b) => a.vertex - b.vertex || a.subtask - b.subtask);
   }
 
@@ -462,7 +463,12 @@ export class JobMaster extends Actor<Message> {
       collect: (sinkId, _subtask, records, commitKey, recovered) => {
         if (current()) this.tell({ type: 'collect', sinkId, records, commitKey, delivered: recovered === true && fromCommittedSavepoint });
       },
-      checkpointAcknowledged: (vertex, subtask, id, operators) => {
+      checkpointAcknowledged: (vertex, subtask, id, operators, alignmentMs) => {
+        if (current() && alignmentMs !== undefined) {
+          const entry = this.historyEntry(id);
+          if (entry && (entry.alignmentMs === undefined || alignmentMs > entry.alignmentMs))
+            entry.alignmentMs = Math.round(alignmentMs * 1000) / 1000;
+        }
         if (current()) this.coordinator?.acknowledge(`${vertex}/${subtask}`, id, operators, subtask);
       },
       checkpointDeclined: (vertex, subtask, id, reason) => {
@@ -493,6 +499,7 @@ export class JobMaster extends Actor<Message> {
     this.attemptNo = attemptNo;
     this.lastSubtasks = [];
     this.finished = [];
+    this.finishedSamples = [];
     this.ended = new Set();
     let attempt: Attempt;
     try {
@@ -608,7 +615,12 @@ export class JobMaster extends Actor<Message> {
       }
       case 'finished':
         if (message.attempt !== this.attemptNo) return;
-        this.finished.push(message.metrics);
+        {
+          // The last sample goes to the job's final sample, not into the result's counters.
+          const { sample, ...metrics } = message.metrics;
+          if (sample !== undefined) this.finishedSamples.push(sample);
+          this.finished.push(metrics);
+        }
         if (this.finished.length === this.spec.tasks.length) await this.succeed();
         return;
       case 'failed':

@@ -199,6 +199,10 @@ export class SubtaskActor implements ChannelWriterOwner {
   /** Whether an output was out of credit when the last slice ended. */
   private endedBlocked = false;
   private readonly accounting: boolean;
+  /** The checkpoint whose first barrier came and is not aligned yet, and when it came. */
+  private alignStarted: { id: number; at: number } | undefined;
+  /** Alignment times (ms) of checkpoints not yet acknowledged, for the ack. */
+  private readonly alignments = new Map<number, number>();
 
   constructor(
     readonly spec: SubtaskActorSpec,
@@ -368,6 +372,10 @@ export class SubtaskActor implements ChannelWriterOwner {
   }
 
   private checkpointAligned(barrier: Barrier): void {
+    if (this.alignStarted !== undefined && this.alignStarted.id === barrier.id) {
+      this.alignments.set(barrier.id, performance.now() - this.alignStarted.at);
+      this.alignStarted = undefined;
+    }
     this.pendingCheckpoints.add(barrier.id);
     this.takeCheckpoint(barrier, true);
   }
@@ -855,6 +863,9 @@ export class SubtaskActor implements ChannelWriterOwner {
           timestamp: batch[i + 2] as number,
           kind: batch[i + 3] === 1 ? 'savepoint' : 'checkpoint',
         };
+        // Alignment time: from the first barrier of a checkpoint to its alignment (one clock read per barrier).
+        if (this.aligner && (this.alignStarted === undefined || this.alignStarted.id < barrier.id))
+          this.alignStarted = { id: barrier.id, at: performance.now() };
         if (this.aligner) this.aligner.onBarrier(channel, barrier, false);
         break;
       }
@@ -940,6 +951,15 @@ export class SubtaskActor implements ChannelWriterOwner {
         // cancelling: close errors are not the cause of anything
       }
     }
+  }
+
+  /** How long checkpoint `id` waited for barrier alignment here (ms), once; undefined when it did not align here. */
+  takeAlignment(id: number): number | undefined {
+    const ms = this.alignments.get(id);
+    if (ms !== undefined) this.alignments.delete(id);
+    // Older ones (declined, aborted) go too.
+    for (const older of this.alignments.keys()) if (older < id) this.alignments.delete(older);
+    return ms;
   }
 
   /** The combined input watermark of a subtask with inputs (undefined for a source). */
@@ -1031,8 +1051,12 @@ export class SubtaskActor implements ChannelWriterOwner {
 /** What every operator can tell of itself: its counters and watermarks (the executor adds state, timers and windows). */
 export function baseOperatorSample(op: StreamOperator, id = ''): OperatorSample {
   const sample: OperatorSample = { name: op.name, id, recordsIn: op.recordsIn, recordsOut: op.recordsOut };
-  if (op.counters) sample.counters = op.counters();
-  op.sample?.(sample);
+  try {
+    if (op.counters) sample.counters = op.counters();
+    op.sample?.(sample);
+  } catch {
+    // a sample never fails the job: what could not be read is left out
+  }
   return sample;
 }
 

@@ -81,8 +81,14 @@ export interface WorkerCallbacks {
   subtaskFinished(metrics: SubtaskMetrics): void;
   subtaskFailed(error: EncodedError): void;
   collect(sinkId: string, subtask: number, records: unknown[], commitKey?: string, recovered?: boolean): void;
-  /** A subtask's part of a checkpoint: encoded operator states (transferred). */
-  checkpointAcknowledged(vertex: number, subtask: number, checkpointId: number, operators: Record<string, Uint8Array>): void;
+  /** A subtask's part of a checkpoint: encoded operator states (transferred), and how long its barriers took to align (ms), if they did. */
+  checkpointAcknowledged(
+    vertex: number,
+    subtask: number,
+    checkpointId: number,
+    operators: Record<string, Uint8Array>,
+    alignmentMs?: number,
+  ): void;
   checkpointDeclined(vertex: number, subtask: number, checkpointId: number, reason: string): void;
   subtaskEnded(vertex: number, subtask: number): void;
 }

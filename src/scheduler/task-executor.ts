@@ -235,7 +235,13 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
 
   subtaskFinished(actor: SubtaskActor): void {
     // The subtask's last sample goes with its counters: the job's final sample after the end.
-    this.reporter.subtaskFinished({ ...actor.metrics(), sample: actor.sample(Date.now()) });
+    let sample: SubtaskSample | undefined;
+    try {
+      sample = actor.sample(Date.now());
+    } catch {
+      // a sample never fails the job
+    }
+    this.reporter.subtaskFinished({ ...actor.metrics(), sample });
     if (++this.finishedCount === this.actors.length) {
       this.dispose();
       this.resolveDone();
@@ -248,7 +254,7 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
 
   checkpointAcknowledged(actor: SubtaskActor, checkpointId: number, state: SubtaskCheckpoint): void {
     const placed = this.placement.get(actor) as PlacedSubtask;
-    this.reporter.checkpointAcknowledged(placed.vertex, placed.subtask, checkpointId, state.operators);
+    this.reporter.checkpointAcknowledged(placed.vertex, placed.subtask, checkpointId, state.operators, actor.takeAlignment(checkpointId));
   }
 
   checkpointDeclined(actor: SubtaskActor, checkpointId: number, reason: string): void {
@@ -493,8 +499,13 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
         input = sample.outputWatermark;
         const backend = rt.backend();
         if (backend) {
-          const keys = backend.keyCount();
-          sample.state = { keys, bytes: estimateStateBytes(backend, keys) };
+          try {
+            // RocksDB: the entries of the keys cached on the heap (the rows on disk are not counted yet).
+            const keys = backend.keyCount();
+            sample.state = { keys, bytes: estimateStateBytes(backend, keys) };
+          } catch {
+            // a disposed backend: no state figures
+          }
         }
         if (rt.timers.size > 0) {
           let pending = 0;

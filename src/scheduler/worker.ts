@@ -107,7 +107,7 @@ export default async function runSlot(task: SlotTask): Promise<{ slot: number }>
       {
         subtaskFinished: (metrics) => report(callbacks.subtaskFinished(metrics)),
         subtaskFailed: (error) => report(callbacks.subtaskFailed(error)),
-        checkpointAcknowledged: (vertex, subtask, id, operators) =>
+        checkpointAcknowledged: (vertex, subtask, id, operators, alignmentMs) =>
           report(
             callbacks.checkpointAcknowledged(
               vertex,
@@ -117,6 +117,7 @@ export default async function runSlot(task: SlotTask): Promise<{ slot: number }>
                 operators,
                 Object.values(operators).map((b) => b.buffer),
               ),
+              alignmentMs,
             ),
           ),
         checkpointDeclined: (vertex, subtask, id, reason) => report(callbacks.checkpointDeclined(vertex, subtask, id, reason)),

@@ -304,6 +304,8 @@ describe('JobClient.sample()', () => {
     expect(sample.checkpoints.completed).toBe(result.faultTolerance.checkpointsCompleted);
     const completed = sample.checkpoints.history.filter((h) => h.status === 'COMPLETED');
     expect(completed.length).toBe(result.faultTolerance.checkpointsCompleted);
+    // The keyed subtasks read two channels: their barriers align (the final checkpoint's, after the end of input, do not).
+    expect(completed.some((h) => h.alignmentMs !== undefined && h.alignmentMs >= 0)).toBe(true);
     for (const h of completed) {
       expect(h.kind).toBe('checkpoint');
       expect(h.sizeBytes).toBeGreaterThan(0);
@@ -311,5 +313,21 @@ describe('JobClient.sample()', () => {
     }
     for (const [name, totals] of Object.entries(result.operators))
       expect(operator(sample, name).reduce((n, o) => n + o.recordsIn, 0)).toBe(totals.recordsIn);
+  });
+
+  it('a savepoint shows in the checkpoint history with its folder', async () => {
+    // On a worker thread: in local mode a paced source's savepoint waits for the end of the job (as on main, 8530d13).
+    const client = await startJob('test/fixtures/jobs/paced-sum.ts', {
+      parallelism: 1,
+      params: { count: 20_000, rate: 4000 },
+      checkpointIntervalMs: 60_000,
+    });
+    const taken = await client.stopWithSavepoint(join(scratch, 'savepoints'));
+    const sample = await client.sample();
+    expect(sample.status).toBe('FINISHED');
+    const entry = sample.checkpoints.history.find((h) => h.id === taken.id);
+    expect(entry).toEqual(expect.objectContaining({ kind: 'savepoint', status: 'COMPLETED', path: taken.path }));
+    expect(entry?.sizeBytes).toBe([...taken.states.values()].reduce((n, b) => n + b.byteLength, 0));
+    expect((await client.result).savepoint?.id).toBe(taken.id);
   });
 });
