@@ -148,12 +148,18 @@ function splitKind(sourceName: string): 'partition' | 'file' | 'split' {
   return 'split';
 }
 
-/** The split holding a source subtask's watermark: the lowest among those not idle, else the lowest. */
+/**
+ * The split holding a source subtask's watermark: the lowest among those not idle. When every split
+ * is idle, the watermark stays where the last active one left it: the highest.
+ */
 function holdingSplit(splits: SplitSample[]): SplitSample | undefined {
   const active = splits.filter((s) => !s.idle);
-  const pool = active.length > 0 ? active : splits;
   let best: SplitSample | undefined;
-  for (const s of pool) if (!best || s.watermark < best.watermark) best = s;
+  if (active.length > 0) {
+    for (const s of active) if (!best || s.watermark < best.watermark) best = s;
+  } else {
+    for (const s of splits) if (!best || s.watermark > best.watermark) best = s;
+  }
   return best;
 }
 
