@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { executeJob, type JobResult } from '../src/index.ts';
+import { executeJob, startJob, type JobResult } from '../src/index.ts';
 import { TALLY_ID, tallySpan, wallClock } from './jobs/count-sink.ts';
 import {
   combineTallies,
@@ -107,7 +107,38 @@ function talliesOf(result: JobResult): SinkTally[] {
   return (result.collected[TALLY_ID] ?? []) as SinkTally[];
 }
 
-async function measure(workload: Workload, mode: Mode): Promise<Run> {
+/**
+ * How a run treats metrics (`--metrics`): `off` runs with `metrics: false` (no busy/idle/backpressure
+ * time accounting); `sampled` with metrics on and `client.sample()` polled every second, as the
+ * REST server's registry does. Without it, the default (metrics on, nobody sampling).
+ */
+type MetricsRun = 'default' | 'off' | 'sampled';
+
+/** Runs a job, polling `client.sample()` every `intervalMs` while it runs; resolves with its result and the number of samples taken. */
+async function runSampled(
+  jobModule: string,
+  options: Parameters<typeof startJob>[1],
+  intervalMs: number,
+): Promise<{ result: JobResult; samples: number }> {
+  const client = await startJob(jobModule, options);
+  let samples = 0;
+  let sampling = false;
+  const timer = setInterval(() => {
+    if (sampling) return;
+    sampling = true;
+    void client
+      .sample()
+      .then(() => samples++)
+      .finally(() => (sampling = false));
+  }, intervalMs);
+  try {
+    return { result: await client.result, samples };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function measure(workload: Workload, mode: Mode, metrics: MetricsRun = 'default'): Promise<Run> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const called = wallClock();
@@ -119,11 +150,14 @@ async function measure(workload: Workload, mode: Mode): Promise<Run> {
     tally = workload.handLoop();
     jobMs = performance.now() - t0;
   } else {
-    const result = await executeJob(join(here, 'jobs', workload.jobModule), {
-      mode: mode.id === 'local' ? 'local' : 'threads',
+    const jobOptions = {
+      mode: mode.id === 'local' ? ('local' as const) : ('threads' as const),
       parallelism: mode.parallelism,
       params: workload.params,
-    });
+      ...(metrics === 'off' ? { metrics: false } : {}),
+    };
+    const jobModule = join(here, 'jobs', workload.jobModule);
+    const result = metrics === 'sampled' ? (await runSampled(jobModule, jobOptions, 1000)).result : await executeJob(jobModule, jobOptions);
     const tallies = talliesOf(result);
     tally = combineTallies(tallies);
     const span = tallySpan(tallies);
@@ -157,6 +191,7 @@ function parseOptions() {
       modes: { type: 'string' },
       workloads: { type: 'string' },
       'keyed-impl': { type: 'string' },
+      metrics: { type: 'boolean', default: false },
       out: { type: 'string' },
       readme: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -172,6 +207,8 @@ function parseOptions() {
   --modes LIST        comma-separated subset of ${MODES.map((m) => m.id).join(',')}
   --workloads LIST    comma-separated subset of stateless,keyed
   --keyed-impl IMPL   sum (keyBy().sum), state (KeyedProcessFunction + ValueState) or both (default)
+  --metrics           also run every weir mode with metrics off and with metrics on + client.sample() every 1 s
+                      (interleaved, same runs), and print the overhead of metrics
   --out FILE          where to write the JSON results
   --readme            also write the summary table into README.md (its bench:foundation section)`);
     process.exit(0);
@@ -199,7 +236,7 @@ function parseOptions() {
   const impl = values['keyed-impl'] ?? 'both';
   if (!['sum', 'state', 'both'].includes(impl)) throw new RangeError(`--keyed-impl must be sum, state or both, got ${impl}`);
   const out = values.out ?? join(here, 'results', quick ? 'foundation-quick.json' : 'foundation.json');
-  return { quick, statelessRecords, keyedRecords, keys, runs, modes, workloads, impl, out, readme: values.readme };
+  return { quick, statelessRecords, keyedRecords, keys, runs, modes, workloads, impl, out, readme: values.readme, metrics: values.metrics };
 }
 
 function buildWorkloads(o: ReturnType<typeof parseOptions>): Workload[] {
@@ -337,6 +374,7 @@ async function main(): Promise<void> {
       ),
     );
     summaries.push({ workload, rows: summaryRows });
+    if (options.metrics) json.push(...(await metricsOverhead(workload, options.modes, options.runs)));
   }
 
   const targets = evaluateTargets(summaries);
@@ -378,6 +416,81 @@ async function main(): Promise<void> {
   ]);
   console.log(`\n${table}\n\n${provenance}`);
   if (options.readme) updateReadmeSection('foundation', `${table}\n\n${provenance}`);
+}
+
+/**
+ * `--metrics`: every weir mode with metrics off and with metrics on + sampled every second, runs
+ * interleaved (off, sampled, off, sampled, …); the overhead is the drop of the median steady rate
+ * (and of the median total rate) from off to sampled.
+ */
+async function metricsOverhead(workload: Workload, modes: readonly Mode[], runs: number): Promise<unknown[]> {
+  const weirModes = modes.filter((m) => m.id !== 'loop');
+  const rows: string[][] = [];
+  const json: unknown[] = [];
+  const byMode = new Map<string, { off: Run[]; sampled: Run[] }>(weirModes.map((m) => [m.id, { off: [], sampled: [] }]));
+  for (let r = 0; r < runs; r++) {
+    for (const mode of weirModes) {
+      const runsOf = byMode.get(mode.id) as { off: Run[]; sampled: Run[] };
+      for (const kind of ['off', 'sampled'] as const) {
+        const run = await measure(workload, mode, kind);
+        runsOf[kind].push(run);
+        process.stdout.write(
+          `  metrics ${kind.padEnd(7)} run ${r + 1}/${runs} ${mode.id.padEnd(9)} ${run.wallMs.toFixed(0).padStart(6)} ms  steady ${formatRate(workload.records / (run.steadyMs / 1000)).padStart(10)}\n`,
+        );
+      }
+    }
+  }
+  for (const mode of weirModes) {
+    const { off, sampled } = byMode.get(mode.id) as { off: Run[]; sampled: Run[] };
+    const steady = (list: Run[]) => workload.records / (median(list.map((x) => x.steadyMs)) / 1000);
+    const total = (list: Run[]) => workload.records / (median(list.map((x) => x.wallMs)) / 1000);
+    const steadyOverhead = (1 - steady(sampled) / steady(off)) * 100;
+    const totalOverhead = (1 - total(sampled) / total(off)) * 100;
+    rows.push([
+      mode.label,
+      formatRate(steady(off)),
+      formatRate(steady(sampled)),
+      `${steadyOverhead.toFixed(1)}%`,
+      formatRate(total(off)),
+      formatRate(total(sampled)),
+      `${totalOverhead.toFixed(1)}%`,
+      off.map((x) => x.steadyMs.toFixed(0)).join(' '),
+      sampled.map((x) => x.steadyMs.toFixed(0)).join(' '),
+    ]);
+    json.push({
+      workload: workload.id,
+      mode: mode.id,
+      metricsComparison: true,
+      offSteadyRecordsPerSecond: Math.round(steady(off)),
+      sampledSteadyRecordsPerSecond: Math.round(steady(sampled)),
+      steadyOverheadPercent: Number(steadyOverhead.toFixed(2)),
+      offRecordsPerSecond: Math.round(total(off)),
+      sampledRecordsPerSecond: Math.round(total(sampled)),
+      totalOverheadPercent: Number(totalOverhead.toFixed(2)),
+      offSteadyMs: off.map((x) => Number(x.steadyMs.toFixed(1))),
+      sampledSteadyMs: sampled.map((x) => Number(x.steadyMs.toFixed(1))),
+    });
+  }
+  console.log(
+    `\nmetrics overhead (${workload.id}): metrics: false vs metrics on + client.sample() every 1 s; medians of ${runs} interleaved runs`,
+  );
+  console.log(
+    textTable(
+      [
+        'mode',
+        '>steady off',
+        '>steady sampled',
+        '>overhead (steady)',
+        '>total off',
+        '>total sampled',
+        '>overhead (total)',
+        '>steady ms off',
+        '>steady ms sampled',
+      ],
+      rows,
+    ),
+  );
+  return json;
 }
 
 /** What the README table reads of one workload × mode. */

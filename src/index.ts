@@ -186,3 +186,19 @@ export type {
 export { Table, TableEnvironment, SqlSyntaxError, explainPlan, ROW_KIND, MaterializedTable, foldChangelog } from './sql/index.ts';
 export { Schema, StreamTable, StreamTableEnvironment } from './sql/index.ts';
 export type { TableEnvironmentSettings, TableResult, SqlPlan, RowKind } from './sql/index.ts';
+
+export { MetricsRegistry, explainWatermarks, startObserver } from './observe/index.ts';
+export type {
+  ExplainedOperator,
+  JobRates,
+  MetricsRegistryOptions,
+  ObservedJob,
+  Observer,
+  ObserverOptions,
+  RateSample,
+  SubtaskRates,
+  WatermarkExplanation,
+  WatermarkHop,
+  WatermarkOrigin,
+} from './observe/index.ts';
+export type { CheckpointEntry, ExceptionEntry, JobSample, JobStatus, OperatorSample, SplitSample, SubtaskSample } from './core/index.ts';

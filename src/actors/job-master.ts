@@ -4,6 +4,7 @@ import { CheckpointCoordinator, type CheckpointOutcome, type CompletedCheckpoint
 import type { Barrier } from '../checkpoint/barrier-aligner.ts';
 import { ErrorCodes, WeirError, decodeError, encodeError, isNonRetriable, type EncodedError } from '../core/errors.ts';
 import type { SubtaskMetrics, WorkerCallbacks } from '../core/protocol.ts';
+import type { CheckpointEntry, ExceptionEntry, JobSample, JobStatus, SubtaskSample } from '../core/metrics.ts';
 import type { CheckpointConfig, RestartStrategy } from '../checkpoint/config.ts';
 import { Actor } from './actor.ts';
 import { RestartBackoff } from './restart-strategies.ts';
@@ -116,7 +117,12 @@ export interface Attempt {
   release(): Promise<void>;
   /** Terminates the worker thread of a slot (fault injection in tests, like killing a TaskManager). */
   killSlot?(slot: number): Promise<void>;
+  /** A live sample of every subtask (a slot that does not answer in time contributes its previous one). */
+  sample?(): Promise<SubtaskSample[]>;
 }
+
+/** Entries kept of the checkpoint history and of the exceptions. */
+const HISTORY_MAX = 100;
 
 /** What the master needs to know about the job. */
 export interface JobMasterSpec {
@@ -158,6 +164,8 @@ export interface JobMasterSpec {
   onCheckpointTriggered?(checkpointId: number, attempt: number): void;
   /** Told after every subtask committed a completed checkpoint. */
   onCheckpointCommitted?(checkpointId: number, attempt: number): void;
+  /** The job's id (32 hex), for samples. */
+  jobId?: string;
 }
 
 /** Checkpoint and restart counters of a run. */
@@ -209,6 +217,7 @@ export class JobMaster extends Actor<Message> {
   private latest: { id: number; states: ReadonlyMap<string, Uint8Array> } | undefined;
   private nextCheckpointId = 1;
   private finished: SubtaskMetrics[] = [];
+  private finishedSamples: SubtaskSample[] = [];
   private ended = new Set<string>();
   private endingAttempt = -1;
   private readonly collected = new Map<string, unknown[]>();
@@ -224,6 +233,14 @@ export class JobMaster extends Actor<Message> {
   };
   private startedAt = 0;
   private failedAt = 0;
+  /** For samples: the job's state, wall start time, checkpoint history, exceptions, and the subtasks' samples. */
+  private status: JobStatus = 'CREATED';
+  private readonly startWall = Date.now();
+  private endWall: number | undefined;
+  private readonly history: CheckpointEntry[] = [];
+  private readonly exceptions: ExceptionEntry[] = [];
+  private lastSubtasks: SubtaskSample[] = [];
+  private checkpointCounts = { completed: 0, failed: 0 };
   private runningWaiters: Array<() => void> = [];
   private settled = false;
   private resolveResult!: (r: JobResult) => void;
@@ -254,12 +271,17 @@ export class JobMaster extends Actor<Message> {
   /** Starts the first attempt. */
   async run(): Promise<void> {
     this.startedAt = performance.now();
+    this.result.then(
+      () => this.end('FINISHED'),
+      (error: unknown) => this.end((error as { code?: string })?.code === ErrorCodes.JOB_CANCELLED ? 'CANCELED' : 'FAILED'),
+    );
     if (this.spec.prepare) {
       try {
         await this.spec.prepare();
       } catch (error) {
         const { operator, subtask } = siteOf(error);
         const reason = `not starting: ${isNonRetriable(error) ? 'a restart cannot fix this error' : 'the job could not be prepared'}`;
+        this.keep(this.exceptions, { time: Date.now(), message: (error as Error)?.message ?? String(error), attempt: 1, action: 'fail' });
         this.spec.onEvent?.({
           kind: 'attempt-failed',
           attempt: 1,
@@ -273,6 +295,83 @@ export class JobMaster extends Actor<Message> {
       }
     }
     await this.startAttempt();
+  }
+
+  /** The job's state now (Flink's names). */
+  get jobStatus(): JobStatus {
+    return this.status;
+  }
+
+  /** The attempt running or last run, from 1 (0 before the first deploy). */
+  get attemptNumber(): number {
+    return this.attemptCounter;
+  }
+
+  /**
+   * A live sample of the job: every subtask of the current attempt (asked now; empty while
+   * deploying), and after the end the subtasks' last samples with the end status.
+   */
+  async sample(): Promise<JobSample> {
+    const attempt = this.attempt;
+    if (attempt?.sample && (this.status === 'RUNNING' || this.status === 'CREATED') && !this.settled) {
+      const attemptNo = this.attemptNo;
+      try {
+        const subtasks = await attempt.sample();
+        if (attemptNo === this.attemptNo && !this.settled)
+          this.lastSubtasks = subtasks.sort((a, b) => a.vertex - b.vertex || a.subtask - b.subtask);
+      } catch {
+        // the attempt is going away: its previous sample stands
+      }
+    } else if (this.status === 'RESTARTING' || (this.status === 'CREATED' && !attempt)) {
+      if (this.status === 'CREATED') this.lastSubtasks = [];
+    }
+    const inProgress = this.history.filter((h) => h.status === 'IN_PROGRESS').length;
+    return {
+      jobId: this.spec.jobId ?? '',
+      name: this.spec.jobName,
+      status: this.status,
+      startTime: this.startWall,
+      ...(this.endWall !== undefined ? { endTime: this.endWall } : {}),
+      now: Date.now(),
+      attempt: Math.max(1, this.attemptCounter),
+      numRestarts: this.backoff.attempts,
+      subtasks: this.lastSubtasks.slice(),
+      checkpoints: {
+        completed: this.checkpointCounts.completed,
+        failed: this.checkpointCounts.failed,
+        inProgress,
+        history: this.history.map((h) => ({ ...h })),
+      },
+      exceptions: this.exceptions.map((e) => ({ ...e })),
+    };
+  }
+
+  /** Sets the folder a savepoint was written to, in the checkpoint history. */
+  noteSavepointPath(id: number, path: string): void {
+    const entry = this.history.find((h) => h.id === id);
+    if (entry) entry.path = path;
+  }
+
+  private end(status: JobStatus): void {
+    this.status = status;
+    this.endWall = Date.now();
+    for (const h of this.history) if (h.status === 'IN_PROGRESS') h.status = 'FAILED';
+  }
+
+  private historyEntry(id: number): CheckpointEntry | undefined {
+    for (let i = this.history.length - 1; i >= 0; i--) if (this.history[i].id === id) return this.history[i];
+    return undefined;
+  }
+
+  private keep<T>(list: T[], entry: T): void {
+    list.push(entry);
+    if (list.length > HISTORY_MAX) list.splice(0, list.length - HISTORY_MAX);
+  }
+
+  /** Counters and samples of subtasks that finished: the job's final sample. */
+  private finalSamples(): void {
+    const samples = this.finishedSamples;
+    if (samples.length > 0) this.lastSubtasks = samples.sort((a, b) => a.vertex - b.vertex || a.subtask - b.subtask);
   }
 
   /**
@@ -290,7 +389,10 @@ export class JobMaster extends Actor<Message> {
     if (!this.coordinator && !this.settled) await this.whenRunning(waitMs);
     const coordinator = this.coordinator;
     if (this.settled) {
-      throw new WeirError(`job '${this.spec.jobName}' has ended: no savepoint can be taken`, { code: ErrorCodes.JOB_NOT_RUNNING, domain: 'user' });
+      throw new WeirError(`job '${this.spec.jobName}' has ended: no savepoint can be taken`, {
+        code: ErrorCodes.JOB_NOT_RUNNING,
+        domain: 'user',
+      });
     }
     if (!coordinator) {
       throw new WeirError(`job '${this.spec.jobName}' is still deploying (waited ${waitMs} ms): try the savepoint again when it runs`, {
@@ -361,7 +463,12 @@ export class JobMaster extends Actor<Message> {
       collect: (sinkId, _subtask, records, commitKey, recovered) => {
         if (current()) this.tell({ type: 'collect', sinkId, records, commitKey, delivered: recovered === true && fromCommittedSavepoint });
       },
-      checkpointAcknowledged: (vertex, subtask, id, operators) => {
+      checkpointAcknowledged: (vertex, subtask, id, operators, alignmentMs) => {
+        if (current() && alignmentMs !== undefined) {
+          const entry = this.historyEntry(id);
+          if (entry && (entry.alignmentMs === undefined || alignmentMs > entry.alignmentMs))
+            entry.alignmentMs = Math.round(alignmentMs * 1000) / 1000;
+        }
         if (current()) this.coordinator?.acknowledge(`${vertex}/${subtask}`, id, operators, subtask);
       },
       checkpointDeclined: (vertex, subtask, id, reason) => {
@@ -390,7 +497,9 @@ export class JobMaster extends Actor<Message> {
   private async startAttempt(): Promise<void> {
     const attemptNo = ++this.attemptCounter;
     this.attemptNo = attemptNo;
+    this.lastSubtasks = [];
     this.finished = [];
+    this.finishedSamples = [];
     this.ended = new Set();
     let attempt: Attempt;
     try {
@@ -412,6 +521,7 @@ export class JobMaster extends Actor<Message> {
         this.spec.tasks,
         {
           trigger: (barrier) => {
+            this.keep(this.history, { id: barrier.id, kind: barrier.kind, status: 'IN_PROGRESS', triggerTime: barrier.timestamp });
             attempt.triggerCheckpoint(barrier);
             this.spec.onCheckpointTriggered?.(barrier.id, attemptNo);
           },
@@ -420,6 +530,15 @@ export class JobMaster extends Actor<Message> {
             this.latest = { id: checkpoint.id, states: checkpoint.states };
             this.stats.checkpointsCompleted++;
             this.stats.lastCheckpointId = checkpoint.id;
+            this.checkpointCounts.completed++;
+            const entry = this.historyEntry(checkpoint.id);
+            if (entry) {
+              let size = 0;
+              for (const bytes of checkpoint.states.values()) size += bytes.byteLength;
+              entry.status = 'COMPLETED';
+              entry.durationMs = Date.now() - entry.triggerTime;
+              entry.sizeBytes = size;
+            }
             this.spec.onCheckpoint?.(checkpoint, attemptNo);
           },
           notifyComplete: async (id) => {
@@ -433,8 +552,15 @@ export class JobMaster extends Actor<Message> {
             await attempt.notifyCheckpointComplete(id);
             this.spec.onCheckpointCommitted?.(id, attemptNo);
           },
-          abort: (id) => {
+          abort: (id, reason) => {
             this.stats.checkpointsFailed++;
+            this.checkpointCounts.failed++;
+            const entry = this.historyEntry(id);
+            if (entry) {
+              entry.status = 'FAILED';
+              entry.durationMs = Date.now() - entry.triggerTime;
+              if (reason !== undefined) entry.failure = reason;
+            }
             attempt.abortCheckpoint(id);
           },
           failJob: (reason, cause) =>
@@ -457,6 +583,7 @@ export class JobMaster extends Actor<Message> {
       this.stats.recoveryMs.push(performance.now() - this.failedAt);
       this.failedAt = 0;
     }
+    this.status = 'RUNNING';
     this.coordinator?.start();
     this.wakeRunningWaiters();
   }
@@ -488,7 +615,12 @@ export class JobMaster extends Actor<Message> {
       }
       case 'finished':
         if (message.attempt !== this.attemptNo) return;
-        this.finished.push(message.metrics);
+        {
+          // The last sample goes to the job's final sample, not into the result's counters.
+          const { sample, ...metrics } = message.metrics;
+          if (sample !== undefined) this.finishedSamples.push(sample);
+          this.finished.push(metrics);
+        }
         if (this.finished.length === this.spec.tasks.length) await this.succeed();
         return;
       case 'failed':
@@ -525,6 +657,7 @@ export class JobMaster extends Actor<Message> {
   }
 
   private async succeed(): Promise<void> {
+    this.finalSamples();
     this.settled = true;
     this.wakeRunningWaiters();
     this.coordinator?.stop();
@@ -571,8 +704,18 @@ export class JobMaster extends Actor<Message> {
     this.attemptNo = -1;
     await attempt?.cancel().catch(() => undefined);
     const { operator, subtask } = siteOf(error);
-    const report = (next: Extract<JobEvent, { kind: 'attempt-failed' }>['next']) =>
+    const report = (next: Extract<JobEvent, { kind: 'attempt-failed' }>['next']) => {
+      this.keep(this.exceptions, {
+        time: Date.now(),
+        message: error.message,
+        ...(operator !== undefined ? { operator } : {}),
+        ...(subtask !== undefined ? { subtask } : {}),
+        attempt: failedAttempt,
+        action: next.action === 'restart' ? 'restart' : 'fail',
+      });
+      if (next.action === 'restart') this.status = 'RESTARTING';
       this.spec.onEvent?.({ kind: 'attempt-failed', attempt: failedAttempt, error, operator, subtask, next });
+    };
     // A restart cannot fix it (a full or read-only checkpoint folder, malformed input under 'fail').
     const delay = isNonRetriable(error) ? undefined : this.backoff.onFailure(Date.now());
     if (delay === undefined) {

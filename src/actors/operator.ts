@@ -120,6 +120,8 @@ export interface StreamOperator {
   close(): void | Promise<void>;
   /** Keys of a batch's records, for backends that make state resident ahead of user code. */
   readonly keySelector?: (value: unknown) => unknown;
+  /** Adds what only the operator knows to its live sample (watermarks, windows, `neverFires`); called when sampled, off the hot path. */
+  sample?(into: import('../core/metrics.ts').OperatorSample): void;
 }
 
 /** What a source reader reports after a poll. */
@@ -174,6 +176,8 @@ export interface SourceReader<T = unknown> {
   notifyCheckpointComplete?(checkpointId: number): void;
   /** Extra counters for metrics (e.g. `kafka.records_skipped`), reported as the source operator's counters. */
   counters?(): Record<string, number>;
+  /** How samples name the reader's input when it uses no split outputs (e.g. `generator 1/2`; default `i/n`). */
+  readonly mainSplitName?: string;
   /** Releases resources. */
   close?(): void | Promise<void>;
 }

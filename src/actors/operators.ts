@@ -41,8 +41,11 @@ export abstract class AbstractStreamOperator implements StreamOperator, Output {
 
   /** Output side of chaining: side records of the upstream operator never reach a chained main consumer. */
   collectSide(): void {}
+  /** The last watermark the operator chained before it handed on (for samples). */
+  lastWatermark = Number.NEGATIVE_INFINITY;
   /** Output side of chaining: the upstream's watermark. */
   emitWatermark(timestamp: number): void {
+    this.lastWatermark = timestamp;
     this.processWatermark(timestamp);
   }
   /** Output side of chaining: the upstream's idleness. */

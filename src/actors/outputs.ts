@@ -15,12 +15,15 @@ export interface ChannelSelector {
 
 /** Calls the next operator of a chain directly: no batching, no encoding. */
 export class ChainingOutput implements Output {
+  /** The last watermark that went through (for samples). */
+  lastWatermark = Number.NEGATIVE_INFINITY;
   constructor(private readonly next: StreamOperator) {}
   collect(value: unknown, timestamp: number | undefined): void {
     this.next.processElement(value, timestamp);
   }
   collectSide(): void {}
   emitWatermark(timestamp: number): void {
+    this.lastWatermark = timestamp;
     this.next.processWatermark(timestamp);
   }
   emitWatermarkStatus(idle: boolean): void {
@@ -30,9 +33,13 @@ export class ChainingOutput implements Output {
 
 /** Drops everything (an operator nothing reads from, such as a sink). */
 export class NoOutput implements Output {
+  /** The last watermark that went through (for samples). */
+  lastWatermark = Number.NEGATIVE_INFINITY;
   collect(): void {}
   collectSide(): void {}
-  emitWatermark(): void {}
+  emitWatermark(timestamp: number): void {
+    this.lastWatermark = timestamp;
+  }
   emitWatermarkStatus(): void {}
 }
 
@@ -41,6 +48,8 @@ export class NoOutput implements Output {
  * consumers, side records to the consumers of their tag, watermarks and status to all.
  */
 export class FanOutOutput implements Output {
+  /** The last watermark that went through (for samples). */
+  lastWatermark = Number.NEGATIVE_INFINITY;
   private readonly all: Output[];
   constructor(
     private readonly main: Output[],
@@ -57,6 +66,7 @@ export class FanOutOutput implements Output {
     if (outputs) for (const output of outputs) output.collect(value, timestamp);
   }
   emitWatermark(timestamp: number): void {
+    this.lastWatermark = timestamp;
     for (const output of this.all) output.emitWatermark(timestamp);
   }
   emitWatermarkStatus(idle: boolean): void {
@@ -66,6 +76,8 @@ export class FanOutOutput implements Output {
 
 /** Writes records to the channels of one outgoing edge, partitioned by its selector. */
 export class RecordWriterOutput implements Output {
+  /** The last watermark that went through (for samples). */
+  lastWatermark = Number.NEGATIVE_INFINITY;
   constructor(
     readonly writers: ChannelWriter[],
     private readonly selector: ChannelSelector,
@@ -89,6 +101,7 @@ export class RecordWriterOutput implements Output {
   }
   collectSide(): void {}
   emitWatermark(timestamp: number): void {
+    this.lastWatermark = timestamp;
     for (const writer of this.writers) writer.appendEvent(TAG_WATERMARK, timestamp);
   }
   emitWatermarkStatus(idle: boolean): void {

@@ -2,7 +2,8 @@
 
 import { preview } from '../core/codec.ts';
 import { ErrorCodes, WeirError, userFunctionError } from '../core/errors.ts';
-import type { WatermarkGenerator, WatermarkOutput, WatermarkStrategy } from '../time/watermark-strategy.ts';
+import { NoWatermarks, type WatermarkGenerator, type WatermarkOutput, type WatermarkStrategy } from '../time/watermark-strategy.ts';
+import type { OperatorSample, SplitSample } from '../core/metrics.ts';
 import type {
   OperatorContext,
   Output,
@@ -63,6 +64,10 @@ class InputWatermark implements WatermarkOutput {
   watermark = Number.NEGATIVE_INFINITY;
   idle = false;
   released = false;
+  /** Records of this input, the last one's event time, and the wall time of the poll that brought it (for samples). */
+  records = 0;
+  lastEventTime: number | undefined = undefined;
+  lastRecordAt = 0;
   constructor(
     readonly generator: WatermarkGenerator<unknown> | undefined,
     private readonly owner: SourceOperator,
@@ -108,6 +113,8 @@ export class SourceOperator implements StreamOperator, ReaderOutput {
   private ended = false;
   /** {@link recordsOut} when the generators were last asked for a watermark because the reader waited. */
   private recordsAtWaitEmit = 0;
+  /** Wall time of the current poll: the arrival time of the records it emits (one clock read per poll, not per record). */
+  private pollAt = 0;
   /** The reader of this subtask's share, created at setup. */
   reader!: SourceReader;
 
@@ -217,6 +224,9 @@ export class SourceOperator implements StreamOperator, ReaderOutput {
     }
     // As Flink: the record first, then the generator sees it (a punctuated watermark follows it).
     this.recordsOut++;
+    input.records++;
+    input.lastEventTime = ts;
+    input.lastRecordAt = this.pollAt;
     this.output.collect(value, ts);
     if (strategy && ts !== undefined) input.generator?.onEvent(value, ts, input);
   }
@@ -249,6 +259,7 @@ export class SourceOperator implements StreamOperator, ReaderOutput {
 
   /** Polls the reader for up to `maxRecords` records. */
   poll(maxRecords: number): SourceStatus {
+    this.pollAt = Date.now();
     try {
       return this.reader.pollNext(this, maxRecords);
     } catch (error) {
@@ -268,6 +279,30 @@ export class SourceOperator implements StreamOperator, ReaderOutput {
 
   notifyCheckpointComplete(checkpointId: number): void {
     this.reader.notifyCheckpointComplete?.(checkpointId);
+  }
+
+  /** Each split's watermark, idleness, last record (for samples); the subtask's own input when it has no splits. */
+  splitSamples(): SplitSample[] {
+    const out: SplitSample[] = [];
+    const add = (split: string, input: InputWatermark) => {
+      const sample: SplitSample = { split, watermark: input.watermark, idle: input.idle, records: input.records };
+      if (input.lastEventTime !== undefined) sample.lastEventTime = input.lastEventTime;
+      if (input.records > 0) sample.lastRecordAt = input.lastRecordAt;
+      out.push(sample);
+    };
+    if (this.mainUsed || this.splits.size === 0) {
+      const context = this.context;
+      add(this.reader?.mainSplitName ?? `${context?.subtaskIndex ?? 0}/${context?.parallelism ?? 1}`, this.main);
+    }
+    // A file source's last, empty split ('') only releases the watermark.
+    for (const [id, split] of this.splits) if (id !== '' || split.input.records > 0) add(id, split.input);
+    return out;
+  }
+
+  /** Output watermark; `no-watermarks` when the strategy is `noWatermarks()`. */
+  sample(into: OperatorSample): void {
+    into.outputWatermark = this.emittedWatermark;
+    if (this.main.generator instanceof NoWatermarks) into.neverFires = 'no-watermarks';
   }
 
   /** The reader's own counters, if it keeps any. */

@@ -13,6 +13,7 @@ import {
 } from '../core/elements.ts';
 import { ErrorCodes, WeirError, userFunctionError } from '../core/errors.ts';
 import type { SubtaskMetrics } from '../core/protocol.ts';
+import type { OperatorSample, SubtaskSample } from '../core/metrics.ts';
 import type { BoundedMailbox } from '../mailbox/bounded-mailbox.ts';
 import type { ChannelWriter, ChannelWriterOwner } from '../mailbox/channel-writer.ts';
 import { BarrierAligner, type Barrier, type CheckpointingMode } from '../checkpoint/barrier-aligner.ts';
@@ -116,6 +117,12 @@ export interface SubtaskActorSpec {
   restoredChannels?: RestoredChannelState;
   /** Buffer debloating of the mailbox's channels, when on. */
   debloat?: BufferDebloatConfig;
+  /** Busy/idle/backpressured time accounting at run-slice transitions (default on; `ExecuteOptions.metrics`). */
+  timeAccounting?: boolean;
+  /** Vertex index in the job graph (for samples). */
+  vertex?: number;
+  /** The chain's operator samples beyond the subtask's own counters (state, timers, windows), taken when sampled. */
+  sampleOperators?(): OperatorSample[];
 }
 
 /**
@@ -183,6 +190,19 @@ export class SubtaskActor implements ChannelWriterOwner {
   private overtaken = 0;
   /** An aligned checkpoint switched to unaligned: look for its in-band barriers in the queues. */
   private scanQueues = false;
+  /** Time accounting (ms), at run-slice transitions: in slices, between slices with an output out of credit, and otherwise. */
+  private busyMs = 0;
+  private idleMs = 0;
+  private backPressuredMs = 0;
+  /** When the last slice ended (or accounting started); 0 before the subtask runs. */
+  private sliceEnd = 0;
+  /** Whether an output was out of credit when the last slice ended. */
+  private endedBlocked = false;
+  private readonly accounting: boolean;
+  /** The checkpoint whose first barrier came and is not aligned yet, and when it came. */
+  private alignStarted: { id: number; at: number } | undefined;
+  /** Alignment times (ms) of checkpoints not yet acknowledged, for the ack. */
+  private readonly alignments = new Map<number, number>();
 
   constructor(
     readonly spec: SubtaskActorSpec,
@@ -231,6 +251,7 @@ export class SubtaskActor implements ChannelWriterOwner {
     const restored = spec.restoredChannels;
     if (restored) restored.inputs.forEach((batches, channel) => batches.forEach((batch) => this.replay.push({ channel, batch })));
     if (spec.debloat && spec.mailbox && spec.debloat.targetMs > 0) this.debloater = new BufferDebloater(spec.debloat);
+    this.accounting = spec.timeAccounting !== false;
   }
 
   // ---- unaligned checkpoints
@@ -351,6 +372,10 @@ export class SubtaskActor implements ChannelWriterOwner {
   }
 
   private checkpointAligned(barrier: Barrier): void {
+    if (this.alignStarted !== undefined && this.alignStarted.id === barrier.id) {
+      this.alignments.set(barrier.id, performance.now() - this.alignStarted.at);
+      this.alignStarted = undefined;
+    }
     this.pendingCheckpoints.add(barrier.id);
     this.takeCheckpoint(barrier, true);
   }
@@ -560,6 +585,7 @@ export class SubtaskActor implements ChannelWriterOwner {
     // In-flight output of an unaligned checkpoint goes first, ahead of anything new.
     this.spec.restoredChannels?.outputs.forEach((batches, w) => this.writers[w].restoreOutput(batches));
     this.state = 'running';
+    if (this.accounting) this.sliceEnd = performance.now();
     this.scheduler.schedule(this);
   }
 
@@ -607,6 +633,29 @@ export class SubtaskActor implements ChannelWriterOwner {
   /** Runs until the deadline, a blocked output, or no more input. Errors fail the subtask. */
   runSlice(deadline: number): void {
     if (this.parked) return;
+    if (this.accounting) {
+      this.runTimedSlice(deadline);
+      return;
+    }
+    this.runSliceOnce(deadline);
+  }
+
+  /** A slice with its time accounted: the gap since the last one was backpressure (an output out of credit) or idleness. */
+  private runTimedSlice(deadline: number): void {
+    const started = performance.now();
+    const end = this.sliceEnd;
+    if (end > 0) {
+      if (this.endedBlocked) this.backPressuredMs += started - end;
+      else this.idleMs += started - end;
+    }
+    this.runSliceOnce(deadline);
+    const now = performance.now();
+    this.busyMs += now - started;
+    this.sliceEnd = now;
+    this.endedBlocked = this.blockedWriters > 0;
+  }
+
+  private runSliceOnce(deadline: number): void {
     try {
       while (this.mails.length > 0 && this.takesMail) (this.mails.shift() as () => void)();
       if (this.state === 'running') {
@@ -814,6 +863,9 @@ export class SubtaskActor implements ChannelWriterOwner {
           timestamp: batch[i + 2] as number,
           kind: batch[i + 3] === 1 ? 'savepoint' : 'checkpoint',
         };
+        // Alignment time: from the first barrier of a checkpoint to its alignment (one clock read per barrier).
+        if (this.aligner && (this.alignStarted === undefined || this.alignStarted.id < barrier.id))
+          this.alignStarted = { id: barrier.id, at: performance.now() };
         if (this.aligner) this.aligner.onBarrier(channel, barrier, false);
         break;
       }
@@ -901,6 +953,66 @@ export class SubtaskActor implements ChannelWriterOwner {
     }
   }
 
+  /** How long checkpoint `id` waited for barrier alignment here (ms), once; undefined when it did not align here. */
+  takeAlignment(id: number): number | undefined {
+    const ms = this.alignments.get(id);
+    if (ms !== undefined) this.alignments.delete(id);
+    // Older ones (declined, aborted) go too.
+    for (const older of this.alignments.keys()) if (older < id) this.alignments.delete(older);
+    return ms;
+  }
+
+  /** The combined input watermark of a subtask with inputs (undefined for a source). */
+  get inputWatermark(): number | undefined {
+    return this.valve?.current;
+  }
+
+  /** A live sample of this subtask (see {@link SubtaskSample}); cheap, taken off the hot path when asked. */
+  sample(at: number): SubtaskSample {
+    let busy = this.busyMs;
+    let idle = this.idleMs;
+    let blocked = this.backPressuredMs;
+    const running = this.state === 'running' || this.state === 'draining';
+    if (this.accounting && this.sliceEnd > 0 && running) {
+      // The gap since the last slice counts as what it is now.
+      const gap = performance.now() - this.sliceEnd;
+      if (gap > 0) {
+        if (this.endedBlocked || this.blockedWriters > 0) blocked += gap;
+        else idle += gap;
+      }
+    }
+    const mailbox = this.spec.mailbox;
+    const valve = this.valve;
+    const operators = this.spec.sampleOperators?.() ?? this.spec.operators.map((op) => baseOperatorSample(op));
+    const head = operators[0];
+    const last = operators[operators.length - 1];
+    let available = 0;
+    let total = 0;
+    for (const w of this.writers) {
+      total += w.credits;
+      available += w.credits - w.inFlight;
+    }
+    const inputWatermarks = valve ? valve.channelWatermarks() : [];
+    const currentInput = valve ? valve.current : (head?.outputWatermark ?? Number.NEGATIVE_INFINITY);
+    return {
+      vertex: this.spec.vertex ?? 0,
+      subtask: this.spec.subtaskIndex,
+      task: this.spec.taskName,
+      at,
+      state: this.state,
+      operators,
+      busyMs: Math.round(busy),
+      idleMs: Math.round(idle),
+      backPressuredMs: Math.round(blocked),
+      inputWatermarks,
+      currentInputWatermark: currentInput,
+      currentOutputWatermark: last?.outputWatermark ?? currentInput,
+      mailbox: mailbox ? { queued: mailbox.queued, bound: mailbox.bound } : undefined,
+      credits: this.writers.length > 0 ? { available, total } : undefined,
+      splits: this.source?.splitSamples(),
+    };
+  }
+
   /** Counters for the job result and tests. */
   metrics(): SubtaskMetrics {
     const mailbox = this.spec.mailbox;
@@ -934,6 +1046,18 @@ export class SubtaskActor implements ChannelWriterOwner {
       backpressureStalls: this.backpressureStalls,
     };
   }
+}
+
+/** What every operator can tell of itself: its counters and watermarks (the executor adds state, timers and windows). */
+export function baseOperatorSample(op: StreamOperator, id = ''): OperatorSample {
+  const sample: OperatorSample = { name: op.name, id, recordsIn: op.recordsIn, recordsOut: op.recordsOut };
+  try {
+    if (op.counters) sample.counters = op.counters();
+    op.sample?.(sample);
+  } catch {
+    // a sample never fails the job: what could not be read is left out
+  }
+  return sample;
 }
 
 /** Index of the barrier of checkpoint `id` in a batch, or -1. */

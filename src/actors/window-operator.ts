@@ -5,6 +5,7 @@ import type { KeyedStateBackend } from '../state/keyed-backend.ts';
 import type { InternalTimer } from '../state/timer-service.ts';
 import { WindowProcessor, type WindowHost, type WindowSpec } from '../windows/window-processor.ts';
 import type { WindowNamespace } from '../windows/windows.ts';
+import type { OperatorSample } from '../core/metrics.ts';
 import type { FunctionLifecycle, OperatorContext, Output } from './operator.ts';
 import { OperatorTimers, type Triggerable } from './operator-timers.ts';
 import { AbstractStreamOperator } from './operators.ts';
@@ -144,6 +145,27 @@ export class WindowOperator extends AbstractStreamOperator implements Triggerabl
   /** Records dropped as late, and whether panes are used. */
   counters(): Record<string, number> {
     return { numLateRecordsDropped: this.processor.lateRecordsDropped, panes: this.processor.usesPanes ? 1 : 0 };
+  }
+
+  /**
+   * Pending windows (holding a timer at their end, not fired) and the earliest with its number of
+   * keys; a walk over the operator's timers, done only when sampled.
+   */
+  sample(into: OperatorSample): void {
+    const processor = this.processor;
+    if (processor === undefined) return;
+    if (processor.neverFires) into.neverFires = 'global-window-without-trigger';
+    let pending = 0;
+    let earliest: { start: number; end: number; keys: number } | undefined;
+    this.timers.service.forEachTimer(processor.firesOnEventTime, (timestamp, _key, namespace) => {
+      const window = processor.windowOfTimer(timestamp, namespace as WindowNamespace);
+      if (window === undefined) return;
+      pending++;
+      if (earliest === undefined || window.end < earliest.end || (window.end === earliest.end && window.start < earliest.start))
+        earliest = { start: window.start, end: window.end, keys: 1 };
+      else if (window.end === earliest.end && window.start === earliest.start) earliest.keys++;
+    });
+    into.windows = earliest === undefined ? { pending } : { pending, earliest };
   }
 
   override async close(): Promise<void> {

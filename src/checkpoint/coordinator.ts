@@ -30,8 +30,8 @@ export interface CheckpointIo {
   store(checkpoint: CompletedCheckpoint): Promise<void>;
   /** Tells every subtask the checkpoint completed (two-phase commits commit). */
   notifyComplete(id: number): Promise<void>;
-  /** Tells every subtask a checkpoint was given up. */
-  abort(id: number): void;
+  /** Tells every subtask a checkpoint was given up (`reason`, for the job's checkpoint history). */
+  abort(id: number, reason?: string): void;
   /** Too many checkpoints failed in a row, or storage failed in a way no retry cures (`cause`): the job must fail. */
   failJob(reason: string, cause?: Error): void;
 }
@@ -193,7 +193,7 @@ export class CheckpointCoordinator {
     clearTimeout(pending.timer);
     this.failedCount++;
     this.lastFinishedAt = Date.now();
-    if (!this.stopped) this.io.abort(id);
+    if (!this.stopped) this.io.abort(id, reason);
     pending.settle({ status, id, reason });
     if (status === 'declined' || reason.includes('expired')) {
       if (++this.consecutiveFailures > this.config.tolerableFailures && !this.stopped) {

@@ -1,4 +1,4 @@
-//! The control channel of a job started by `weir run`: a unix socket per job, listed in a per-user registry folder, for `weir savepoint`, `weir stop` and `weir list`.
+//! The control channel of a job started by `weir run`: a unix socket per job, listed in a per-user registry folder, for `weir savepoint`, `weir stop`, `weir explain` and `weir list`.
 
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
@@ -21,29 +21,65 @@ export interface RegisteredJob {
   pid: number;
   socket: string;
   startedAt: string;
+  /** The job's dashboard and REST API, when it serves one (`--rest-port`). */
+  dashboard?: string;
 }
 
 /** A request on the control socket. */
-type ControlRequest = { cmd: 'savepoint' | 'stop'; dir?: string };
+type ControlRequest = { cmd: 'savepoint' | 'stop'; dir?: string } | { cmd: 'explain' };
 /** Its answer. */
-type ControlResponse = { ok: true; path?: string; id: number } | { ok: false; error: string };
+type ControlResponse = { ok: true; path?: string; id?: number; lines?: string[] } | { ok: false; error: string };
+
+/** What a job's control socket can do beyond savepoints. */
+export interface ControlExtras {
+  /** The watermark explanation of the running job, as lines. */
+  explain?(): Promise<string[]>;
+  /** The address of the job's dashboard, listed by `weir list`. */
+  dashboard?: string;
+}
 
 /** Serves a job's control socket and registers it; returns a function that unregisters. */
-export function serveControl(id: string, name: string, client: JobClient): () => void {
+export function serveControl(id: string, name: string, client: JobClient, extras: ControlExtras = {}): () => void {
   const dir = registryDir();
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const socket = join(dir, `${id}.sock`);
-  const entry: RegisteredJob = { id, name, pid: process.pid, socket, startedAt: new Date().toISOString() };
+  const entry: RegisteredJob = {
+    id,
+    name,
+    pid: process.pid,
+    socket,
+    startedAt: new Date().toISOString(),
+    ...(extras.dashboard ? { dashboard: extras.dashboard } : {}),
+  };
   const server: Server = createServer((conn) => {
     let buffer = '';
+    let handled = false;
     conn.on('data', (chunk) => {
+      if (handled) return;
       buffer += chunk.toString('utf8');
       const nl = buffer.indexOf('\n');
       if (nl < 0) return;
-      const request = JSON.parse(buffer.slice(0, nl)) as ControlRequest;
-      const act = request.cmd === 'stop' ? client.stopWithSavepoint(request.dir) : client.triggerSavepoint(request.dir);
+      handled = true;
+      let request: ControlRequest;
+      try {
+        request = JSON.parse(buffer.slice(0, nl)) as ControlRequest;
+      } catch {
+        // A malformed request must not take the job down: answer it and go on.
+        conn.end(`${JSON.stringify({ ok: false, error: 'unreadable control request' } satisfies ControlResponse)}\n`);
+        return;
+      }
+      const act: Promise<ControlResponse> =
+        request.cmd === 'explain'
+          ? extras.explain
+            ? extras.explain().then((lines) => ({ ok: true, lines }))
+            : Promise.reject(new Error('this job cannot explain its watermarks'))
+          : (request.cmd === 'stop' ? client.stopWithSavepoint(request.dir) : client.triggerSavepoint(request.dir)).then((s) => ({
+              ok: true,
+              path: s.path,
+              id: s.id,
+            }));
       act.then(
-        (s) => conn.end(`${JSON.stringify({ ok: true, path: s.path, id: s.id } satisfies ControlResponse)}\n`),
+        (answer) => conn.end(`${JSON.stringify(answer)}\n`),
         (error: Error) => conn.end(`${JSON.stringify({ ok: false, error: error.message } satisfies ControlResponse)}\n`),
       );
     });
@@ -107,10 +143,21 @@ export function listJobs(): RegisteredJob[] {
   return jobs.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
 }
 
-/** Sends a control request to a running job and waits for its answer. */
+/** The running job an id names: the whole id or a prefix of one job's id (at least 4 characters). */
+export function findJob(jobId: string): RegisteredJob | { error: string } {
+  const jobs = listJobs();
+  const exact = jobs.find((j) => j.id === jobId);
+  if (exact) return exact;
+  const matches = jobId.length >= 4 ? jobs.filter((j) => j.id.startsWith(jobId)) : [];
+  if (matches.length === 1) return matches[0];
+  if (matches.length > 1) return { error: `job id ${jobId} is ambiguous: ${matches.map((j) => j.id).join(', ')}` };
+  return { error: `no running job with id ${jobId} (see 'weir list')` };
+}
+
+/** Sends a control request to a running job (named by its id or a unique prefix) and waits for its answer. */
 export function requestControl(jobId: string, request: ControlRequest, timeoutMs = 120_000): Promise<ControlResponse> {
-  const job = listJobs().find((j) => j.id === jobId);
-  if (!job) return Promise.resolve({ ok: false, error: `no running job with id ${jobId} (see 'weir list')` });
+  const job = findJob(jobId);
+  if ('error' in job) return Promise.resolve({ ok: false, error: job.error });
   return new Promise((resolve) => {
     const conn = createConnection(job.socket);
     let answer = '';

@@ -9,10 +9,15 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { describeJobEvent, type JobResult } from '../actors/job-master.ts';
+import type { JobResult } from '../actors/job-master.ts';
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { JobParams, StateBackendConfig } from '../core/protocol.ts';
 import { startJob, type ExecuteOptions } from '../scheduler/execute.ts';
+import { explainWatermarks } from '../observe/explain.ts';
+import { createLogger, LOG_LEVELS, logJobEvent, resolveLogFormat, type LogFormat, type LogLevel } from '../observe/logging.ts';
+import { startProgress, type ProgressArea } from '../observe/progress.ts';
+import { MetricsRegistry } from '../observe/registry.ts';
+import type { Observer } from '../observe/server.ts';
 import { listJobs, requestControl, serveControl } from './control.ts';
 
 const USAGE = `usage: weir run <job-module> [options]
@@ -20,11 +25,14 @@ const USAGE = `usage: weir run <job-module> [options]
        weir savepoint <job-id> [<target-dir>]
        weir stop --savepoint <target-dir> <job-id>
        weir list
+       weir explain <job-id>
        weir --version
 
 run: runs a job module (its default export is defineJob(env => ...); .ts, .mts, .js or .mjs)
 and prints a summary; while it runs, other shells reach it by the job id it prints (savepoint,
-stop, list).
+stop, explain, list; a unique prefix of the id is enough).
+explain: why a running job's windows have not fired: pending windows and timers per operator and
+the source split that holds the watermark back.
 
 run options:
   -p, --parallelism <n>       default parallelism of the job's operators
@@ -52,6 +60,15 @@ run options:
                               (sinks that cannot rewind write it again)
       --allow-non-restored-state
                               drop savepoint state of operators the job no longer has
+      --rest-port <port>      serve the REST API, Prometheus /metrics and the dashboard on this
+                              port (0: any free port) while the job runs
+      --rest-host <host>      the address to bind (default 127.0.0.1); beyond loopback, changes
+                              (savepoint, stop) need the token the job prints
+      --rest-token <token>    the token changes need (default: a random one beyond loopback)
+      --log-level <level>     trace, debug, info (default), warn, error or silent
+      --log-format <format>   json (one object per line) or pretty (\`weir: …\` lines); default
+                              pretty on a terminal, json otherwise
+  -q, --quiet                 no live status area on the terminal
   -h, --help                  this text
   -v, --version               the installed version`;
 
@@ -78,6 +95,12 @@ const RUN_OPTIONS = {
   resume: { type: 'string' },
   'allow-replay-of-committed': { type: 'boolean' },
   'allow-non-restored-state': { type: 'boolean' },
+  'rest-port': { type: 'string' },
+  'rest-host': { type: 'string' },
+  'rest-token': { type: 'string' },
+  'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
 } satisfies Options;
 
 /** Flags every command takes. */
@@ -92,6 +115,7 @@ const COMMANDS: Record<string, Options> = {
   savepoint: COMMON_OPTIONS,
   stop: { savepoint: { type: 'string' }, ...COMMON_OPTIONS },
   list: COMMON_OPTIONS,
+  explain: COMMON_OPTIONS,
 };
 
 /** A mistake in how the command was called: exit code 2 with the usage text. */
@@ -151,7 +175,8 @@ function integer(value: string | undefined, flag: string, min: number, max = Num
   if (value === undefined) return undefined;
   const n = Number(value);
   if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? (min === 1 ? 'a positive integer' : `an integer ≥ ${min}`) : `an integer from ${min} to ${max}`;
+    const range =
+      max === Number.MAX_SAFE_INTEGER ? (min === 1 ? 'a positive integer' : `an integer ≥ ${min}`) : `an integer from ${min} to ${max}`;
     throw new UsageError(`${flag} must be ${range}, got '${value}'`);
   }
   return n;
@@ -163,9 +188,14 @@ function oneOf<T extends string>(value: string | undefined, flag: string, allowe
   return value as T;
 }
 
-function stateBackendOption(kind: string | undefined, dir: string | undefined, cacheKeys: number | undefined): StateBackendConfig | undefined {
+function stateBackendOption(
+  kind: string | undefined,
+  dir: string | undefined,
+  cacheKeys: number | undefined,
+): StateBackendConfig | undefined {
   if (kind === undefined) {
-    if (dir !== undefined || cacheKeys !== undefined) throw new UsageError('--state-dir and --state-cache-keys need --state-backend rocksdb');
+    if (dir !== undefined || cacheKeys !== undefined)
+      throw new UsageError('--state-dir and --state-cache-keys need --state-backend rocksdb');
     return undefined;
   }
   if (oneOf(kind, '--state-backend', ['heap', 'rocksdb']) === 'heap') return { kind: 'heap' };
@@ -219,7 +249,37 @@ function runOptions(values: Record<string, unknown>): ExecuteOptions {
     allowNonRestoredState: v['allow-non-restored-state'],
     resume: v.resume ? resolve(v.resume) : undefined,
     allowReplayOfCommitted: v['allow-replay-of-committed'],
-    onEvent: (event) => process.stderr.write(`weir: ${describeJobEvent(event)}\n`),
+  };
+}
+
+/** How `weir run` shows the job while it runs: logs, the status area, the REST server. */
+export interface UiOptions {
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  quiet: boolean;
+  rest?: { port: number; host?: string; token?: string };
+}
+
+/** An environment variable, unless empty. */
+function env(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** `--log-*` (defaults from `WEIR_LOG_LEVEL`, `WEIR_LOG_FORMAT`), `--quiet` and `--rest-*` as {@link UiOptions}. */
+export function uiOptions(values: Record<string, unknown>): UiOptions {
+  const v = values as Record<string, string | undefined> & { quiet?: boolean };
+  const port = integer(v['rest-port'], '--rest-port', 0, 65535);
+  if (port === undefined && (v['rest-host'] !== undefined || v['rest-token'] !== undefined))
+    throw new UsageError('--rest-host and --rest-token need --rest-port');
+  if (v['rest-token'] !== undefined && v['rest-token'].length < 16) throw new UsageError('--rest-token must be at least 16 characters');
+  return {
+    logLevel: oneOf(v['log-level'] ?? env('WEIR_LOG_LEVEL'), v['log-level'] ? '--log-level' : 'WEIR_LOG_LEVEL', LOG_LEVELS) ?? 'info',
+    logFormat:
+      oneOf(v['log-format'] ?? env('WEIR_LOG_FORMAT'), v['log-format'] ? '--log-format' : 'WEIR_LOG_FORMAT', ['json', 'pretty'] as const) ??
+      'auto',
+    quiet: Boolean(v.quiet),
+    rest: port === undefined ? undefined : { port, host: v['rest-host'], token: v['rest-token'] },
   };
 }
 
@@ -259,40 +319,104 @@ function failure(error: unknown): string {
   return `job failed: ${(error as Error)?.message ?? String(error)}`;
 }
 
-async function run(job: string, options: ExecuteOptions, json: boolean): Promise<number> {
+async function run(job: string, options: ExecuteOptions, json: boolean, ui: UiOptions): Promise<number> {
   let unregister: (() => void) | undefined;
   let interrupted: NodeJS.Signals | undefined;
   let client: Awaited<ReturnType<typeof startJob>> | undefined;
+  let progress: ProgressArea | undefined;
+  const jobId = randomBytes(16).toString('hex');
+  const logger = createLogger({
+    level: ui.logLevel,
+    format: ui.logFormat,
+    base: { jobId },
+    write: (text) => (progress ? progress.write(text) : process.stderr.write(text)),
+  });
+  const pretty = resolveLogFormat(ui.logFormat) === 'pretty';
   const onSignal = (signal: NodeJS.Signals): void => {
     if (interrupted) process.exit(signal === 'SIGINT' ? 130 : 143);
     interrupted = signal;
-    process.stderr.write(`weir: ${signal}: cancelling the job (again to exit at once)\n`);
+    logger.warn({ event: 'signal', signal }, `${signal}: cancelling the job (again to exit at once)`);
     void client?.cancel();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const showProgress = !ui.quiet && !json && process.stderr.isTTY === true;
+  let observer: Observer | undefined;
+  let registry: MetricsRegistry | undefined;
   try {
-    client = await startJob(job, options);
+    // The HTTP server loads only when asked for: most runs do not serve one.
+    if (ui.rest)
+      observer = await (
+        await import('../observe/server.ts')
+      ).startObserver({
+        port: ui.rest.port,
+        host: ui.rest.host,
+        token: ui.rest.token,
+        savepointDir: options.savepointDir ?? options.checkpointDir,
+      });
+    registry = observer?.registry ?? (showProgress ? new MetricsRegistry({ intervalMs: 1000 }) : undefined);
+    client = await startJob(job, { ...options, jobId, onEvent: (event) => logJobEvent(logger, event) });
     if (interrupted) void client.cancel();
-    const jobId = randomBytes(4).toString('hex');
-    unregister = serveControl(jobId, client.graph.config.jobName, client);
-    process.stderr.write(`weir: job ${jobId} running ('weir savepoint ${jobId} <dir>' takes a savepoint)\n`);
-    const result = await client.result;
+    const started = client;
+    if (observer) observer.addJob(started);
+    else registry?.addJob(started);
+    unregister = serveControl(jobId, started.graph.config.jobName, started, {
+      explain: async () => explainWatermarks(started.graph, await started.sample()).lines,
+      dashboard: observer?.url,
+    });
+    const short = jobId.slice(0, 8);
+    logger.info(
+      { event: 'running', ...(observer ? { dashboard: observer.url } : {}) },
+      `job ${jobId} running ('weir savepoint ${short} <dir>' takes a savepoint, 'weir explain ${short}' says why windows wait)`,
+    );
+    if (observer) {
+      logger.info({ event: 'rest', url: observer.url }, `dashboard and REST API at ${observer.url}`);
+      if (observer.token)
+        logger.warn({ event: 'rest-token' }, `the REST API takes savepoints and stops only with 'Authorization: Bearer ${observer.token}'`);
+    }
+    if (showProgress && registry) progress = startProgress(registry, jobId, started.graph);
+    const result = await started.result;
+    progress?.stop();
+    progress = undefined;
     if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    else process.stderr.write(`${summary(result)}\n`);
+    else if (pretty) process.stderr.write(`${summary(result)}\n`);
+    else
+      logger.info(
+        { event: 'finished', durationMs: result.durationMs, operators: result.operators, savepoint: result.savepoint },
+        summary(result).split('\n')[0],
+      );
     return 0;
   } catch (error) {
+    progress?.stop();
+    progress = undefined;
     if (error instanceof WeirError && error.code === ErrorCodes.JOB_CANCELLED) {
-      process.stderr.write(`weir: ${error.message}\n`);
+      logger.warn({ event: 'cancelled' }, error.message);
       return interrupted ? (interrupted === 'SIGINT' ? 130 : 143) : 1;
     }
-    process.stderr.write(`weir: ${failure(error)}\n`);
+    logger.error({ event: 'failed', ...(error instanceof WeirError ? { code: error.code } : {}) }, failure(error));
     return 1;
   } finally {
+    progress?.stop();
     unregister?.();
+    registry?.close();
+    await observer?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** `weir explain <job-id>`: the running job's watermark explanation. */
+async function explain(positionals: string[]): Promise<number> {
+  const [jobId, ...extra] = positionals;
+  if (!jobId) throw new UsageError(`'explain' needs a job id (see 'weir list')`);
+  if (extra.length > 0) throw new UsageError(`'explain' takes one job id`);
+  const answer = await requestControl(jobId, { cmd: 'explain' }, 30_000);
+  if (!answer.ok) {
+    process.stderr.write(`weir: ${answer.error}\n`);
+    return 1;
+  }
+  process.stdout.write(`${(answer.lines ?? []).join('\n')}\n`);
+  return 0;
 }
 
 async function control(command: 'savepoint' | 'stop', positionals: string[], values: Record<string, unknown>): Promise<number> {
@@ -334,16 +458,19 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'list': {
         if (positionals.length > 0) throw new UsageError(`'list' takes no arguments`);
-        for (const j of listJobs()) process.stdout.write(`${j.id}  ${j.name}  pid ${j.pid}  since ${j.startedAt}\n`);
+        for (const j of listJobs())
+          process.stdout.write(`${j.id}  ${j.name}  pid ${j.pid}  since ${j.startedAt}${j.dashboard ? `  ${j.dashboard}` : ''}\n`);
         return 0;
       }
+      case 'explain':
+        return await explain(positionals);
       case 'savepoint':
       case 'stop':
         return await control(command, positionals, values);
       default: {
         if (positionals.length !== 1) throw new UsageError(`'run' takes exactly one job module, got ${positionals.length}`);
         const options = runOptions(values);
-        return await run(jobFile(positionals[0]), options, Boolean(values.json));
+        return await run(jobFile(positionals[0]), options, Boolean(values.json), uiOptions(values));
       }
     }
   } catch (error) {

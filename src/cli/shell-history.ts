@@ -37,6 +37,14 @@ export function loadHistory(file: string): string[] {
 export function saveHistory(file: string, newestFirst: readonly string[]): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, newestFirst.slice(0, HISTORY_SIZE).reverse().map((l) => `${l}\n`).join(''), { mode: 0o600 });
+  writeFileSync(
+    temp,
+    newestFirst
+      .slice(0, HISTORY_SIZE)
+      .reverse()
+      .map((l) => `${l}\n`)
+      .join(''),
+    { mode: 0o600 },
+  );
   renameSync(temp, file);
 }

@@ -10,6 +10,13 @@ import { MaterializedTable, kindOf, withoutKind } from '../sql/plan-changelog.ts
 import type { Statement } from '../sql/ast.ts';
 import { HISTORY_SIZE, defaultHistoryFile, loadHistory, saveHistory } from './shell-history.ts';
 import { TableEnvironment, type LiveRowListener, type TableEnvironmentSettings, type TableResult } from '../sql/table-environment.ts';
+import type { JobEvent } from '../actors/job-master.ts';
+import type { JobClient } from '../scheduler/execute.ts';
+import { createLogger, logJobEvent } from '../observe/logging.ts';
+import { startProgress, type ProgressArea } from '../observe/progress.ts';
+import { MetricsRegistry } from '../observe/registry.ts';
+import type { Observer } from '../observe/server.ts';
+import { uiOptions, type UiOptions } from './main.ts';
 
 const USAGE = `usage: weir sql [-f <script.sql>] [options]
 
@@ -26,6 +33,12 @@ options:
       --local                 run every subtask on this thread instead of worker threads
       --history <file>        the shell's history file (default: $XDG_STATE_HOME/weir/sql-history,
                               else ~/.local/state/weir/sql-history)
+      --rest-port <port>      serve the REST API, /metrics and the dashboard of the jobs on this port
+      --rest-host <host>      the address to bind (default 127.0.0.1)
+      --rest-token <token>    the token changes need (default: a random one beyond loopback)
+      --log-level <level>     trace, debug, info (default), warn, error or silent
+      --log-format <format>   json or pretty (default: pretty on a terminal, json otherwise)
+  -q, --quiet                 no live status area while an INSERT job runs
   -h, --help                  this text`;
 
 /** Where the command writes (the process's streams, or a test's buffers). */
@@ -143,8 +156,7 @@ export class LiveTable implements LiveRowListener {
           // shown right by end()
         }
       }
-    }
-    else for (const r of rows) this.all.push(r);
+    } else for (const r of rows) this.all.push(r);
     if (!this.tty) {
       this.io.out(rows.map((r) => `${this.line(this.columns.map((c) => cellText(r[c])))}\n`).join(''));
       return;
@@ -312,11 +324,24 @@ export async function sqlMain(argv: string[], io: SqlIo = processIo, input?: Rea
         'from-savepoint': { type: 'string' },
         local: { type: 'boolean' },
         history: { type: 'string' },
+        'rest-port': { type: 'string' },
+        'rest-host': { type: 'string' },
+        'rest-token': { type: 'string' },
+        'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
+        quiet: { type: 'boolean', short: 'q' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (error) {
     io.err(`weir sql: ${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  let ui: UiOptions;
+  try {
+    ui = uiOptions(values);
+  } catch (error) {
+    io.err(`weir sql: ${(error as Error).message}\n`);
     return 2;
   }
   if (values.help) {
@@ -334,6 +359,24 @@ export async function sqlMain(argv: string[], io: SqlIo = processIo, input?: Rea
   }
   if (values['checkpoint-dir'] !== undefined) settings.checkpointDir = resolve(values['checkpoint-dir']);
   if (values['from-savepoint'] !== undefined) settings.fromSavepoint = resolve(values['from-savepoint']);
+  const watch = await watchJobs(ui, values.file !== undefined, io);
+  settings.onEvent = watch.onEvent;
+  settings.observer = watch.observer;
+  try {
+    return await runSql(values, settings, io, input, view);
+  } finally {
+    await watch.close();
+  }
+}
+
+/** The statements of a script, or the shell. */
+async function runSql(
+  values: { file?: string; history?: string },
+  settings: TableEnvironmentSettings,
+  io: SqlIo,
+  input: Readable | undefined,
+  view: ShellView,
+): Promise<number> {
   if (values.file === undefined) {
     const terminal = input === undefined && process.stdin.isTTY === true;
     const historyFile = values.history !== undefined ? resolve(values.history) : defaultHistoryFile();
@@ -355,4 +398,56 @@ export async function sqlMain(argv: string[], io: SqlIo = processIo, input?: Rea
     io.err(`[ERROR] ${e instanceof WeirError ? `${e.code}: ` : ''}${e.message}\n`);
     return 1;
   }
+}
+
+/** What watches the jobs of `weir sql`: their log lines, the REST server, the status area of an INSERT job on a terminal. */
+async function watchJobs(
+  ui: UiOptions,
+  script: boolean,
+  io: SqlIo,
+): Promise<{ onEvent(event: JobEvent): void; observer?: { addJob(client: JobClient): void }; close(): Promise<void> }> {
+  let progress: ProgressArea | undefined;
+  const logger = createLogger({
+    level: ui.logLevel,
+    format: ui.logFormat,
+    write: (text) => (progress ? progress.write(text) : io.err(text)),
+  });
+  const showProgress = script && !ui.quiet && process.stderr.isTTY === true;
+  let server: Observer | undefined;
+  if (ui.rest) {
+    server = await (await import('../observe/server.ts')).startObserver({ port: ui.rest.port, host: ui.rest.host, token: ui.rest.token });
+    logger.info({ event: 'rest', url: server.url }, `dashboard and REST API at ${server.url}`);
+    if (server.token)
+      logger.warn({ event: 'rest-token' }, `the REST API takes savepoints and stops only with 'Authorization: Bearer ${server.token}'`);
+  }
+  const registry = server?.registry ?? (showProgress ? new MetricsRegistry({ intervalMs: 1000 }) : undefined);
+  const observer =
+    registry === undefined
+      ? undefined
+      : {
+          addJob(client: JobClient): void {
+            if (server) server.addJob(client);
+            else registry.addJob(client);
+            // A SELECT draws its own result table; the status area is for INSERT jobs.
+            if (showProgress && client.graph.collectIds.length === 0) {
+              progress?.stop();
+              const area = startProgress(registry, client.id, client.graph);
+              progress = area;
+              const end = (): void => {
+                area?.stop();
+                if (progress === area) progress = undefined;
+              };
+              client.result.then(end, end);
+            }
+          },
+        };
+  return {
+    onEvent: (event) => logJobEvent(logger, event),
+    observer,
+    async close() {
+      progress?.stop();
+      registry?.close();
+      await server?.close();
+    },
+  };
 }

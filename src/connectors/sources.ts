@@ -23,6 +23,8 @@ class IndexReader<T> implements SourceReader<T> {
     private readonly produce: (index: number, output: SourceOutput<T>) => void,
     /** Records per second for this reader, or 0 for as fast as possible. */
     private readonly rate = 0,
+    /** How samples name this reader's input (`generator 1/2`). */
+    readonly mainSplitName?: string,
   ) {}
   pollNext(output: SourceOutput<T>, maxRecords: number): SourceStatus {
     let budget = maxRecords;
@@ -135,7 +137,7 @@ export function generatorSource<T>(options: GeneratorSourceOptions<T>): Source<T
             out.collect(value, timestamp(i, value));
           }
         : (i: number, out: SourceOutput<T>) => out.collect(generate(i));
-      return new IndexReader<T>(rangesFor(count, ctx), produce, rate);
+      return new IndexReader<T>(rangesFor(count, ctx), produce, rate, `generator ${ctx.subtaskIndex}/${ctx.parallelism}`);
     },
   };
 }

@@ -49,6 +49,8 @@ export interface SubtaskSample {
   task: string;
   /** Wall time of the sample (ms since the epoch). */
   at: number;
+  /** The subtask's life-cycle state (`running`, `draining`, `ended`, `finished`, ...), when known. */
+  state?: string;
   operators: OperatorSample[];
   /** Milliseconds spent processing (busy), waiting for input (idle), and stopped for want of credit (backpressured). */
   busyMs: number;
@@ -102,6 +104,8 @@ export interface JobSample {
   status: JobStatus;
   /** Wall times (ms since the epoch). */
   startTime: number;
+  /** When the job ended (FINISHED, FAILED, CANCELED). */
+  endTime?: number;
   now: number;
   /** The current attempt, from 1. */
   attempt: number;

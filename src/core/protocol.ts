@@ -2,6 +2,7 @@
 
 import type { MessagePort } from 'node:worker_threads';
 import type { EncodedError } from './errors.ts';
+import type { SubtaskSample } from './metrics.ts';
 
 /** Values a job module may receive as parameters (they cross threads, so plain data only). */
 export type JobParams = Record<string, string | number | boolean>;
@@ -71,6 +72,8 @@ export interface SubtaskMetrics {
   bytesEncoded: number;
   /** Times the actor stopped because an output had no credit. */
   backpressureStalls: number;
+  /** The subtask's last live sample, taken as it finished (the job's final sample). */
+  sample?: SubtaskSample;
 }
 
 /** What a worker reports to the coordinator (called through a comlink proxy). */
@@ -78,8 +81,14 @@ export interface WorkerCallbacks {
   subtaskFinished(metrics: SubtaskMetrics): void;
   subtaskFailed(error: EncodedError): void;
   collect(sinkId: string, subtask: number, records: unknown[], commitKey?: string, recovered?: boolean): void;
-  /** A subtask's part of a checkpoint: encoded operator states (transferred). */
-  checkpointAcknowledged(vertex: number, subtask: number, checkpointId: number, operators: Record<string, Uint8Array>): void;
+  /** A subtask's part of a checkpoint: encoded operator states (transferred), and how long its barriers took to align (ms), if they did. */
+  checkpointAcknowledged(
+    vertex: number,
+    subtask: number,
+    checkpointId: number,
+    operators: Record<string, Uint8Array>,
+    alignmentMs?: number,
+  ): void;
   checkpointDeclined(vertex: number, subtask: number, checkpointId: number, reason: string): void;
   subtaskEnded(vertex: number, subtask: number): void;
 }
@@ -113,6 +122,8 @@ export interface DeployDescriptor {
   slot: number;
   /** Remote channel ends for this slot. */
   ports: ChannelPort[];
+  /** `false`: no busy/idle/backpressure time accounting (`ExecuteOptions.metrics`). */
+  metrics?: boolean;
 }
 
 /** How a deploy went: errors come back as data, since comlink would turn them into plain Errors. */
@@ -133,6 +144,8 @@ export interface SlotControl {
   abortCheckpoint(checkpointId: number): void;
   /** Closes every ended subtask (after the final checkpoint). */
   finishAll(): void;
+  /** A live sample of this slot's subtasks (empty before deploy and between attempts). */
+  sample(): SubtaskSample[];
   /** Heartbeat: answers as long as the thread is responsive. */
   ping(): number;
   /** The worker thread's id (`worker_threads.threadId`), to terminate the thread of a slot. */

@@ -5,6 +5,8 @@ import { DEFAULT_CHECKPOINTING_RESTART_STRATEGY } from '../actors/restart-strate
 import type { CompletedCheckpoint } from '../checkpoint/coordinator.ts';
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { JobOptions } from '../core/protocol.ts';
+import type { JobSample } from '../core/metrics.ts';
+import { randomBytes } from 'node:crypto';
 import { isJobDefinition, type JobDefinition } from '../graph/job-definition.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import { loadJobDefinition, toModuleUrl } from './job-loader.ts';
@@ -84,6 +86,12 @@ export interface ExecuteOptions extends JobOptions, LocalOptions {
   allowReplayOfCommitted?: boolean;
   /** Told of the checkpoint folder, the resumed checkpoint, every failure and restart (the CLI prints them). */
   onEvent?(event: JobEvent): void;
+  /**
+   * Watches the job once it is started: `startObserver()`'s observer (REST API, dashboard,
+   * Prometheus) or a `MetricsRegistry`; told of every job these options start (a SQL
+   * environment's too).
+   */
+  observer?: { addJob(client: JobClient): void };
   /** Where `triggerSavepoint()` writes savepoints (default: `<checkpointDir>/savepoints`). */
   savepointDir?: string;
   /** Drop state of operators the job no longer has instead of failing the restore. */
@@ -96,6 +104,13 @@ export interface ExecuteOptions extends JobOptions, LocalOptions {
   onCheckpointTriggered?(checkpointId: number, attempt: number, client: JobClient): void;
   /** Called after every subtask committed a completed checkpoint. */
   onCheckpointCommitted?(checkpointId: number, attempt: number, client: JobClient): void;
+  /**
+   * Busy/idle/backpressured time accounting in the subtasks (default true; `false` skips it, for
+   * the foundation bench's comparison). Samples are available either way.
+   */
+  metrics?: boolean;
+  /** The job's id (32 lower-case hex chars, Flink's JobID format); random when not given. */
+  jobId?: string;
 }
 
 /** How a savepoint request waits for a job that is not running yet. */
@@ -106,6 +121,14 @@ export interface SavepointOptions {
 
 /** A running job. */
 export interface JobClient {
+  /** The job's id: 32 lower-case hex chars (Flink's JobID format). */
+  readonly id: string;
+  /**
+   * A live sample of the job (see {@link JobSample}): asks every slot for its subtasks' samples (a
+   * slot that does not answer within 500 ms contributes its previous one). Works in every state:
+   * before deploy with no subtasks, after the end the final sample with the end status.
+   */
+  sample(): Promise<JobSample>;
   /** Settles when the job ends. */
   readonly result: Promise<JobResult>;
   /** The job graph as deployed. */
@@ -148,6 +171,9 @@ export async function startJob(job: string | URL | JobDefinition, given: Execute
     resume,
     allowReplayOfCommitted: _allowReplayOfCommitted,
     onEvent: _onEvent,
+    metrics: _metrics,
+    jobId: _jobId,
+    observer: _observer,
     ...jobOptions
   } = options;
   if (processingTime && mode !== 'local') {
@@ -345,12 +371,16 @@ export function startGraph(
     : undefined;
   if (storage) options.onEvent?.({ kind: 'checkpoint-folder', path: storage.jobDir });
   const tasks = graph.vertices.flatMap((v) => Array.from({ length: v.parallelism }, (_, s) => `${v.id}/${s}`));
+  const jobId = options.jobId ?? randomBytes(16).toString('hex');
+  if (!/^[0-9a-f]{32}$/.test(jobId))
+    throw new WeirError(`a job id is 32 lower-case hex characters, got '${jobId}'`, { code: ErrorCodes.CONFIG, domain: 'user' });
   let client!: JobClient;
   // Checkpoint writes still in flight when the last subtask finishes; the result waits for them,
   // so nothing writes into the checkpoint folder after the job has ended.
   const writes = new Set<Promise<unknown>>();
   const settleWrites = () => Promise.allSettled([...writes]);
   const master = new JobMaster({
+    jobId,
     jobName: graph.config.jobName,
     mode,
     slots: mode === 'threads' ? graph.slots : 0,
@@ -399,9 +429,10 @@ export function startGraph(
       : undefined,
     deploy: async (states, events) => {
       const restore = states ? buildRestore(graph, states, allowNonRestoredState) : undefined;
-      if (mode === 'local') return deployLocal(graph, restore, events, { processingTime: options.processingTime });
+      if (mode === 'local')
+        return deployLocal(graph, restore, events, { processingTime: options.processingTime, metrics: options.metrics });
       if (!workers) throw new WeirError('running on worker threads needs the job module', { code: ErrorCodes.CONFIG, domain: 'user' });
-      return workers.deploy(jobOptions, restore, events);
+      return workers.deploy(jobOptions, restore, events, { metrics: options.metrics });
     },
   });
   const savepoint = async (
@@ -420,6 +451,7 @@ export function startGraph(
     const target = dir ?? options.savepointDir ?? (options.checkpointDir ? join(options.checkpointDir, 'savepoints') : undefined);
     if (target === undefined) return outcome.checkpoint;
     const written = await new CheckpointStorage(target).writeSavepoint(snapshotOf(outcome.checkpoint, graph), target);
+    master.noteSavepointPath(outcome.checkpoint.id, written.path);
     return { ...outcome.checkpoint, path: written.path };
   };
   // A failed or cancelled run leaves no half-written output behind (what a checkpoint may still commit stays).
@@ -443,6 +475,8 @@ export function startGraph(
   );
   result.catch(() => undefined);
   client = {
+    id: jobId,
+    sample: () => master.sample(),
     result,
     graph,
     checkpointPath: storage?.jobDir,
@@ -472,6 +506,7 @@ export function startGraph(
     master.result.then(sweep, sweep);
   }
   void master.run();
+  options.observer?.addJob(client);
   return client;
 }
 

@@ -21,11 +21,11 @@ export function deployLocal(
   graph: JobGraph,
   restore: DeploymentRestore | undefined,
   events: AttemptEvents,
-  options: LocalOptions = {},
+  options: LocalOptions & { metrics?: boolean } = {},
 ): Attempt {
   const plan = new ExecutionPlan(graph);
   // The attempt's events are the executor's reporter: no forwarding layer in between.
-  const executor = new TaskExecutor(graph, plan, events, new Map(), options.processingTime);
+  const executor = new TaskExecutor(graph, plan, events, new Map(), options.processingTime, { metrics: options.metrics });
   executor.deploy(plan.slots.flat(), restore);
   return {
     start: () => executor.start(),
@@ -35,5 +35,6 @@ export function deployLocal(
     finishAll: () => executor.finishAll(),
     cancel: () => executor.cancel(),
     release: async () => executor.dispose(),
+    sample: async () => executor.sample(),
   };
 }

@@ -16,6 +16,8 @@ import { channelStateEntry, restoreChannelState, type RestoredChannelState } fro
 import type { KeyedSnapshotProgress, KeyedSnapshotResult } from '../state/keyed-backend.ts';
 import { ErrorCodes, WeirError, encodeError, type EncodedError } from '../core/errors.ts';
 import type { SubtaskMetrics, WorkerCallbacks } from '../core/protocol.ts';
+import type { OperatorSample, SubtaskSample } from '../core/metrics.ts';
+import { baseOperatorSample } from '../actors/subtask-actor.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import { createChannelSelector } from '../graph/partitioners.ts';
 import { BoundedMailbox, type InputChannelEndpoint } from '../mailbox/bounded-mailbox.ts';
@@ -50,6 +52,19 @@ export type RestoredOperator = RestoredOperatorState & {
 export type DeploymentRestore = Record<string, Record<string, RestoredOperator>>;
 
 const snapshotPackr = new Packr({ useRecords: true });
+
+/**
+ * A keyed backend's bytes, estimated when sampled: a backend that knows (RocksDB's own estimate)
+ * says so; otherwise entries × an average entry size.
+ */
+function estimateStateBytes(backend: KeyedStateBackend, keys: number): number {
+  const own = (backend as { estimateBytes?(): number | undefined }).estimateBytes?.();
+  if (own !== undefined) return own;
+  return keys * ESTIMATED_ENTRY_BYTES;
+}
+
+/** Average bytes of a keyed state entry (key, namespace, value, map overhead) when the backend has no estimate of its own. */
+const ESTIMATED_ENTRY_BYTES = 64;
 
 /** Longest a single actor runs before the thread yields to message delivery. */
 const SLICE_MS = 2;
@@ -91,7 +106,15 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
     private readonly ports: Map<number, MessagePort> = new Map(),
     /** The clock and timers of this thread (a manual one in tests). */
     private readonly processingTime: ProcessingTimeService = new SystemProcessingTimeService(),
+    /** `metrics: false` turns off the subtasks' busy/idle/backpressure time accounting. */
+    private readonly options: { metrics?: boolean } = {},
   ) {}
+
+  /** A live sample of every subtask here (see {@link SubtaskSample}); cheap, off the hot path. */
+  sample(): SubtaskSample[] {
+    const at = Date.now();
+    return this.actors.map((actor) => actor.sample(at));
+  }
 
   /** Number of subtasks hosted. */
   get subtaskCount(): number {
@@ -211,7 +234,14 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
   // ---- SubtaskListener
 
   subtaskFinished(actor: SubtaskActor): void {
-    this.reporter.subtaskFinished(actor.metrics());
+    // The subtask's last sample goes with its counters: the job's final sample after the end.
+    let sample: SubtaskSample | undefined;
+    try {
+      sample = actor.sample(Date.now());
+    } catch {
+      // a sample never fails the job
+    }
+    this.reporter.subtaskFinished({ ...actor.metrics(), sample });
     if (++this.finishedCount === this.actors.length) {
       this.dispose();
       this.resolveDone();
@@ -224,7 +254,7 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
 
   checkpointAcknowledged(actor: SubtaskActor, checkpointId: number, state: SubtaskCheckpoint): void {
     const placed = this.placement.get(actor) as PlacedSubtask;
-    this.reporter.checkpointAcknowledged(placed.vertex, placed.subtask, checkpointId, state.operators);
+    this.reporter.checkpointAcknowledged(placed.vertex, placed.subtask, checkpointId, state.operators, actor.takeAlignment(checkpointId));
   }
 
   checkpointDeclined(actor: SubtaskActor, checkpointId: number, reason: string): void {
@@ -319,6 +349,7 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
     const runtimes: {
       id: string;
       operator: StreamOperator;
+      output: Output;
       backend(): KeyedStateBackend | undefined;
       operatorState(): HeapOperatorStateStore | undefined;
       timers: Map<string, HeapInternalTimerService<unknown, unknown>>;
@@ -390,7 +421,14 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
       if (restoredOp?.operator) context.operatorStateStore();
       const operator = operators.get(node.id) as StreamOperator;
       operator.setup(context, outputs.get(node.id) as Output);
-      runtimes.push({ id: operatorId, operator, backend: () => backend, operatorState: () => operatorState, timers });
+      runtimes.push({
+        id: operatorId,
+        operator,
+        output: outputs.get(node.id) as Output,
+        backend: () => backend,
+        operatorState: () => operatorState,
+        timers,
+      });
     }
 
     const snapshot = (checkpointId: number): SubtaskCheckpoint | PendingSubtaskCheckpoint => {
@@ -449,6 +487,43 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
       };
     };
 
+    /** The chain's operator samples: counters, watermarks, keyed state, timers, and what the operator adds (windows). */
+    const sampleOperators = (): OperatorSample[] => {
+      const samples: OperatorSample[] = [];
+      let input: number | undefined = actor?.inputWatermark;
+      for (const rt of runtimes) {
+        const sample = baseOperatorSample(rt.operator, rt.id);
+        if (input !== undefined) sample.inputWatermarks = [input];
+        const out = (rt.output as { lastWatermark?: number }).lastWatermark;
+        if (sample.outputWatermark === undefined && out !== undefined && !(rt.output instanceof NoOutput)) sample.outputWatermark = out;
+        input = sample.outputWatermark;
+        const backend = rt.backend();
+        if (backend) {
+          try {
+            // RocksDB: the entries of the keys cached on the heap (the rows on disk are not counted yet).
+            const keys = backend.keyCount();
+            sample.state = { keys, bytes: estimateStateBytes(backend, keys) };
+          } catch {
+            // a disposed backend: no state figures
+          }
+        }
+        if (rt.timers.size > 0) {
+          let pending = 0;
+          let earliest: number | undefined;
+          for (const service of rt.timers.values()) {
+            pending += service.numEventTimeTimers();
+            const next = service.nextEventTime();
+            if (next !== undefined && (earliest === undefined || next < earliest)) earliest = next;
+          }
+          let earliestKeys = 0;
+          if (earliest !== undefined) for (const service of rt.timers.values()) earliestKeys += service.eventTimersAt(earliest);
+          sample.timers = earliest === undefined ? { pending } : { pending, earliest, earliestKeys };
+        }
+        samples.push(sample);
+      }
+      return samples;
+    };
+
     let mailbox: BoundedMailbox | undefined;
     const inputs = this.plan.inputChannels(vertex.id, s);
     if (inputs.length > 0) {
@@ -495,6 +570,9 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
             }
           : undefined,
         restoredChannels,
+        vertex: vertex.id,
+        timeAccounting: this.options.metrics !== false,
+        sampleOperators,
         debloat:
           config.bufferDebloatTargetMs > 0
             ? { targetMs: config.bufferDebloatTargetMs, maxBatch: config.batchSize, credits: config.credits }

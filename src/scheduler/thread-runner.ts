@@ -8,6 +8,7 @@ import type { Piscina } from 'piscina';
 import type { Attempt, AttemptEvents } from '../actors/job-master.ts';
 import { ErrorCodes, WeirError, decodeError } from '../core/errors.ts';
 import type { ChannelPort, JobOptions, SlotControl, WorkerCallbacks } from '../core/protocol.ts';
+import type { SubtaskSample } from '../core/metrics.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import { ExecutionPlan } from './execution-plan.ts';
 import type { DeploymentRestore } from './task-executor.ts';
@@ -22,6 +23,9 @@ let piscina: typeof Piscina | undefined;
 function piscinaPool(): typeof Piscina {
   return (piscina ??= (createRequire(import.meta.url)('piscina') as { Piscina: typeof Piscina }).Piscina);
 }
+
+/** How long a sample waits for a slot; one that does not answer contributes its previous sample. */
+const SAMPLE_TIMEOUT_MS = 500;
 
 /** How often the coordinator pings each slot. */
 const HEARTBEAT_INTERVAL_MS = 500;
@@ -210,7 +214,12 @@ export class WorkerSlots {
    * Cancelling the attempt cancels the subtasks in each thread and keeps the threads; a thread
    * that does not answer within {@link CANCEL_TIMEOUT_MS} is terminated.
    */
-  async deploy(options: JobOptions, restore: DeploymentRestore | undefined, events: AttemptEvents): Promise<Attempt> {
+  async deploy(
+    options: JobOptions,
+    restore: DeploymentRestore | undefined,
+    events: AttemptEvents,
+    runtime: { metrics?: boolean } = {},
+  ): Promise<Attempt> {
     const graph = this.graph;
     const plan = new ExecutionPlan(graph);
     const slotCount = graph.slots;
@@ -276,7 +285,15 @@ export class WorkerSlots {
             : undefined;
           const deployed = s.control.deploy(
             Comlink.transfer(
-              { jobModule: this.jobModule, options, fingerprint: graph.fingerprint, slot, ports: ports[slot], restore: mine },
+              {
+                jobModule: this.jobModule,
+                options,
+                fingerprint: graph.fingerprint,
+                slot,
+                ports: ports[slot],
+                restore: mine,
+                metrics: runtime.metrics,
+              },
               ports[slot].map((p) => p.port) as unknown as Transferable[],
             ),
             callbackProxy,
@@ -302,7 +319,26 @@ export class WorkerSlots {
       }
     };
 
+    // Each slot's last answer: a slot that does not answer in time contributes it again.
+    const lastSamples: SubtaskSample[][] = slots.map(() => []);
     return {
+      sample: () =>
+        Promise.all(
+          slots.map(async (s, slot) => {
+            if (!s.alive) return lastSamples[slot];
+            let timer: ReturnType<typeof setTimeout> | undefined;
+            const answer = await Promise.race([
+              s.control.sample().then(
+                (samples) => samples,
+                () => undefined,
+              ),
+              new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), SAMPLE_TIMEOUT_MS))),
+            ]);
+            clearTimeout(timer);
+            if (answer !== undefined) lastSamples[slot] = answer;
+            return lastSamples[slot];
+          }),
+        ).then((all) => all.flat()),
       start: async () => {
         await Promise.all(slots.map((s) => s.control.start()));
         // Silence counts from now: deploying and starting (module loading, restoring state) may take

@@ -57,6 +57,9 @@ export default async function runSlot(task: SlotTask): Promise<{ slot: number }>
     finishAll() {
       executor?.finishAll();
     },
+    sample() {
+      return executor?.sample() ?? [];
+    },
     ping() {
       return Date.now();
     },
@@ -104,7 +107,7 @@ export default async function runSlot(task: SlotTask): Promise<{ slot: number }>
       {
         subtaskFinished: (metrics) => report(callbacks.subtaskFinished(metrics)),
         subtaskFailed: (error) => report(callbacks.subtaskFailed(error)),
-        checkpointAcknowledged: (vertex, subtask, id, operators) =>
+        checkpointAcknowledged: (vertex, subtask, id, operators, alignmentMs) =>
           report(
             callbacks.checkpointAcknowledged(
               vertex,
@@ -114,6 +117,7 @@ export default async function runSlot(task: SlotTask): Promise<{ slot: number }>
                 operators,
                 Object.values(operators).map((b) => b.buffer),
               ),
+              alignmentMs,
             ),
           ),
         checkpointDeclined: (vertex, subtask, id, reason) => report(callbacks.checkpointDeclined(vertex, subtask, id, reason)),
@@ -130,6 +134,8 @@ export default async function runSlot(task: SlotTask): Promise<{ slot: number }>
         },
       },
       ports,
+      undefined,
+      { metrics: descriptor.metrics },
     );
     executor.deploy(plan.slots[slot] ?? [], descriptor.restore as DeploymentRestore | undefined);
     return executor.subtaskCount;

@@ -111,6 +111,22 @@ class TimerQueue<K, N> {
     return this.count;
   }
 
+  /** Live timers at `timestamp` (for samples). */
+  countAt(timestamp: number): number {
+    return this.buckets.get(timestamp)?.live ?? 0;
+  }
+
+  /** Calls `fn` for every live timer, in no particular order (for samples; nothing changes). */
+  forEachLive(fn: (timestamp: number, key: K, namespace: N) => void): void {
+    for (const bucket of this.buckets.values()) {
+      const entries = bucket.entries;
+      for (let i = bucket.sorted ? bucket.cursor : 0; i < entries.length; i++) {
+        const e = entries[i];
+        if (e.live) fn(e.timestamp, e.key, e.namespace);
+      }
+    }
+  }
+
   /** Timestamp of the first timer, without sorting its bucket. */
   peekTimestamp(): number | undefined {
     return this.heap.length === 0 ? undefined : this.heap[0].timestamp;
@@ -604,6 +620,16 @@ export class HeapInternalTimerService<K = unknown, N = unknown> {
   /** Timestamp of the earliest event-time timer; undefined when there is none. */
   nextEventTime(): number | undefined {
     return this.eventTimers.peekTimestamp();
+  }
+
+  /** Event-time timers at `timestamp` (for samples: how many keys wait for the earliest). */
+  eventTimersAt(timestamp: number): number {
+    return this.eventTimers.countAt(timestamp);
+  }
+
+  /** Every live timer of one kind, in no particular order (for samples, when asked; nothing changes). */
+  forEachTimer(eventTime: boolean, fn: (timestamp: number, key: K, namespace: N) => void): void {
+    (eventTime ? this.eventTimers : this.processingTimers).forEachLive(fn);
   }
 
   /** Number of event-time timers. */

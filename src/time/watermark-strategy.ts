@@ -47,7 +47,7 @@ export class BoundedOutOfOrdernessWatermarks<T> implements WatermarkGenerator<T>
   }
 }
 
-class NoWatermarks<T> implements WatermarkGenerator<T> {
+export class NoWatermarks<T> implements WatermarkGenerator<T> {
   onEvent(): void {}
   onPeriodicEmit(): void {}
 }

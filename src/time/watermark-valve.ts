@@ -37,6 +37,11 @@ export class WatermarkValve {
     return this.advance();
   }
 
+  /** Each channel's watermark (a copy, for samples). */
+  channelWatermarks(): number[] {
+    return this.watermarks.slice();
+  }
+
   /** Whether every channel that has not ended is idle (and at least one has not ended). */
   allIdle(): boolean {
     let open = 0;

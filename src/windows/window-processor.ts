@@ -6,7 +6,7 @@ import type { KeyedStateBackend } from '../state/keyed-backend.ts';
 import type { InternalListState, InternalValueState } from '../state/state-types.ts';
 import { alignedWindowShape, isMerging, type AlignedWindowShape, type MergingWindowAssigner, type WindowAssigner } from './assigners.ts';
 import { MergingWindowSet, type PersistedWindowSet } from './merging-window-set.ts';
-import { EventTimeTrigger, fires, purges, type OnMergeContext, type Trigger, type TriggerContext } from './triggers.ts';
+import { EventTimeTrigger, NeverTrigger, fires, purges, type OnMergeContext, type Trigger, type TriggerContext } from './triggers.ts';
 import { GlobalWindow, TimeWindow, windowFromKey, windowKey, windowStart, type Window, type WindowNamespace } from './windows.ts';
 
 /** Incremental aggregation (Flink's AggregateFunction). `merge` is needed for session windows and panes. */
@@ -243,6 +243,41 @@ export class WindowProcessor {
       windows.set(start, w);
     }
     return w;
+  }
+
+  /** Whether the windows fire on event time (their timers are event-time timers). */
+  get firesOnEventTime(): boolean {
+    return this.eventTime;
+  }
+
+  /** Global windows with the never trigger: their contents are never emitted (the explainer says so). */
+  get neverFires(): boolean {
+    return this.trigger instanceof NeverTrigger;
+  }
+
+  /**
+   * For samples: the window a timer fires, when it is a window's own timer (at its max timestamp),
+   * or a key's panes timer (the next window end); undefined for other timers. Changes nothing.
+   */
+  windowOfTimer(timestamp: number, namespace: WindowNamespace): { start: number; end: number } | undefined {
+    if (namespace === PANES_TIMER) {
+      const p = this.panes;
+      return p === undefined ? undefined : { start: timestamp + 1 - p.size, end: timestamp + 1 };
+    }
+    let window: Window;
+    if (this.aligned !== undefined) {
+      if (typeof namespace !== 'number') return undefined;
+      window = new TimeWindow(namespace, namespace + this.aligned.size);
+    } else {
+      if (typeof namespace !== 'string') return undefined;
+      try {
+        window = windowFromKey(namespace);
+      } catch {
+        return undefined;
+      }
+    }
+    if (!(window instanceof TimeWindow) || window.maxTimestamp() !== timestamp) return undefined;
+    return { start: window.start, end: window.end };
   }
 
   /** The window a namespace names (see {@link namespaceOf}). */

@@ -42,14 +42,20 @@ describe('weir run', () => {
       [['runn', 'x.ts'], "weir: unknown command 'runn' (did you mean 'run'?)"],
       [['run', 'examples/word-count.ts', '--parallelism', 'two'], "weir: --parallelism must be a positive integer, got 'two'"],
       [['run', 'examples/word-count.ts', '-p', '0'], "weir: --parallelism must be a positive integer, got '0'"],
-      [['run', 'examples/word-count.ts', '--paralelism', '2'], "weir: unknown option '--paralelism' for 'run' (did you mean --parallelism?)"],
+      [
+        ['run', 'examples/word-count.ts', '--paralelism', '2'],
+        "weir: unknown option '--paralelism' for 'run' (did you mean --parallelism?)",
+      ],
       [['run', 'examples/word-count.ts', '--param', 'novalue'], "weir: --param needs key=value, got 'novalue'"],
       [['run', 'no/such/job.ts'], "weir: job module 'no/such/job.ts' not found"],
       [['run', 'examples'], "weir: job module 'examples' is not a file"],
       [['run', 'examples/word-count.ts', 'examples/count-fn.ts'], "weir: 'run' takes exactly one job module, got 2"],
       [['run', 'examples/word-count.ts', '--checkpoint-interval', '0'], "weir: --checkpoint-interval must be a positive integer, got '0'"],
       [['run', 'examples/word-count.ts', '--checkpoint-mode', 'at-least-once'], 'weir: --checkpoint-mode needs --checkpoint-interval'],
-      [['run', 'examples/word-count.ts', '--checkpoint-interval', '100', '--checkpoint-mode', 'twice'], "weir: --checkpoint-mode must be exactly-once or at-least-once, got 'twice'"],
+      [
+        ['run', 'examples/word-count.ts', '--checkpoint-interval', '100', '--checkpoint-mode', 'twice'],
+        "weir: --checkpoint-mode must be exactly-once or at-least-once, got 'twice'",
+      ],
       [['run', 'examples/word-count.ts', '--state-backend', 'disk'], "weir: --state-backend must be heap or rocksdb, got 'disk'"],
       [['stop', 'abcd1234'], "weir: 'stop' needs --savepoint <target-dir>"],
     ];
@@ -77,9 +83,14 @@ describe('weir run', () => {
   it('exits 1 for a failing job, naming the operator, the subtask and the line of the user code that threw', () => {
     const failed = weir('run', 'test/fixtures/jobs/failing.ts', '--param', 'failAt=10', '--param', 'count=100');
     expect(failed.code).toBe(1);
-    const line = readFileSync('test/fixtures/jobs/failing.ts', 'utf8').split('\n').findIndex((l) => l.includes('throw new RangeError')) + 1;
+    const line =
+      readFileSync('test/fixtures/jobs/failing.ts', 'utf8')
+        .split('\n')
+        .findIndex((l) => l.includes('throw new RangeError')) + 1;
     expect(failed.stderr).toMatch(
-      new RegExp(`weir: job failed \\[WEIR_USER_FUNCTION\\]: user function of operator 'Explode' \\(subtask 0\\) threw: RangeError: record 10 is cursed; thrown at \\d+ \\(test/fixtures/jobs/failing\\.ts:${line}:\\d+\\)`),
+      new RegExp(
+        `weir: job failed \\[WEIR_USER_FUNCTION\\]: user function of operator 'Explode' \\(subtask 0\\) threw: RangeError: record 10 is cursed; thrown at \\d+ \\(test/fixtures/jobs/failing\\.ts:${line}:\\d+\\)`,
+      ),
     );
   });
 

@@ -23,7 +23,7 @@ describe('weir savepoint / stop / list', () => {
     let jobId = '';
     for (let i = 0; i < 100 && !jobId; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      jobId = /job ([0-9a-f]{8}) running/.exec(stderr)?.[1] ?? '';
+      jobId = /job ([0-9a-f]{32}) running/.exec(stderr)?.[1] ?? '';
     }
     expect(jobId).not.toBe('');
     expect(weir('list').stdout).toContain(jobId);
@@ -68,16 +68,20 @@ describe('weir savepoint / stop / list', () => {
     const keys = 8;
     const perKey = 3000;
     const params = ['--param', `out=${out}`, '--param', `keys=${keys}`, '--param', `perKey=${perKey}`, '--param', 'interval=100'];
-    const run = spawn(process.execPath, ['bin/weir.js', 'run', 'test/fixtures/jobs/chaos-file-sink.ts', '-p', '2', ...params, '--param', 'rate=3000'], {
-      env,
-    });
+    const run = spawn(
+      process.execPath,
+      ['bin/weir.js', 'run', 'test/fixtures/jobs/chaos-file-sink.ts', '-p', '2', ...params, '--param', 'rate=3000'],
+      {
+        env,
+      },
+    );
     let stderr = '';
     run.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | string | null>((r) => run.on('exit', (code, signal) => r(code ?? signal)));
     let jobId = '';
     for (let i = 0; i < 100 && !jobId; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      jobId = /job ([0-9a-f]{8}) running/.exec(stderr)?.[1] ?? '';
+      jobId = /job ([0-9a-f]{32}) running/.exec(stderr)?.[1] ?? '';
     }
     expect(jobId, stderr).not.toBe('');
     // Let it write a few checkpoints' worth of output first.
@@ -88,14 +92,28 @@ describe('weir savepoint / stop / list', () => {
     const written = (dir: string) =>
       readdirSync(dir)
         .filter((n) => !n.startsWith('.'))
-        .flatMap((n) => readFileSync(join(dir, n), 'utf8').split('\n').filter((l) => l !== ''));
+        .flatMap((n) =>
+          readFileSync(join(dir, n), 'utf8')
+            .split('\n')
+            .filter((l) => l !== ''),
+        );
     const before = written(out).length;
     // The stopped run committed what preceded its savepoint and left no in-progress files.
     expect(before).toBeGreaterThan(0);
     expect(before).toBeLessThan(keys * perKey);
     expect(readdirSync(out).filter((n) => n.startsWith('.'))).toEqual([]);
 
-    const resumed = weir('run', 'test/fixtures/jobs/chaos-file-sink.ts', '-p', '2', ...params, '--param', 'rate=0', '--from-savepoint', stop.stdout.trim());
+    const resumed = weir(
+      'run',
+      'test/fixtures/jobs/chaos-file-sink.ts',
+      '-p',
+      '2',
+      ...params,
+      '--param',
+      'rate=0',
+      '--from-savepoint',
+      stop.stdout.trim(),
+    );
     expect(resumed.status, resumed.stderr).toBe(0);
     const counts = new Map<string, number>();
     for (const line of written(out)) counts.set(line, (counts.get(line) ?? 0) + 1);
@@ -132,7 +150,7 @@ describe('the job registry', () => {
       let jobId = '';
       for (let i = 0; i < 100 && !jobId; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        jobId = /job ([0-9a-f]{8}) running/.exec(stderr)?.[1] ?? '';
+        jobId = /job ([0-9a-f]{32}) running/.exec(stderr)?.[1] ?? '';
       }
       expect(jobId).not.toBe('');
       expect(list()).toContain(jobId);

@@ -1,7 +1,7 @@
-// Per-partition watermarks of the Kafka source against a real broker: an idle partition holds windows back, unless the strategy has idleness.
+// Per-partition watermarks of the Kafka source against a real broker: an idle partition holds windows back, unless the strategy has idleness; the watermark explainer names the partition and suggests idleness.
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startJob, type JobClient } from '../../src/index.ts';
+import { explainWatermarks, startJob, type JobClient, type WatermarkExplanation } from '../../src/index.ts';
 import { createTopic, type BrokerHandle } from '../../scripts/kafka/broker.mjs';
 import { sharedBroker } from '../setup/shared-broker.ts';
 
@@ -80,11 +80,30 @@ describe('Kafka source per-partition watermarks', () => {
     return { client, ended, seen, output };
   }
 
+  /** The explanation of the window operator (the only one with windows). */
+  async function explainWindow(client: JobClient): Promise<{ e: WatermarkExplanation; op: WatermarkExplanation['operators'][number] }> {
+    const e = explainWatermarks(client.graph, await client.sample());
+    const ops = e.operators.filter((o) => o.windows !== undefined);
+    expect(ops, e.lines.join('\n')).toHaveLength(1);
+    return { e, op: ops[0] };
+  }
+
   it('with withIdleness, an idle partition does not hold back the windows of the other', async () => {
     const { client, ended, seen, output } = await run('idle', 500);
     await until('all window counts', () => output.values.length >= EXPECTED.length);
     await sleep(1000); // nothing more may come: partition 0's watermark is at T0 + 10 s
     expect(counts(output.values)).toEqual(EXPECTED);
+    // The explainer says so: the first five seconds' windows fired; the one window left, [T0 + 10 s, T0 + 11 s)
+    // of key 'last', waits for partition 0 (idle too by now: it has had nothing for over 500 ms, so the
+    // watermark stays where it left it), and no advice to set withIdleness.
+    const { e, op } = await explainWindow(client);
+    const text = e.lines.join('\n');
+    expect(op.state, text).toBe('waiting');
+    expect(op.windows, text).toEqual({ pending: 1, earliest: { start: T0 + 10_000, end: T0 + 11_000, keys: 1 } });
+    expect(op.origin, text).toMatchObject({ split: 'idle-in-0', idle: true, lastEventTime: T0 + 10_000, watermark: T0 + 9_999 });
+    expect(op.line).toContain('comes from partition idle-in-0');
+    expect(op.line).toContain('is marked idle');
+    expect(text).not.toContain('set withIdleness');
     await client.cancel();
     await ended;
     await seen.consumer.disconnect();
@@ -96,6 +115,16 @@ describe('Kafka source per-partition watermarks', () => {
     // every event went through the source, and more than ten watermark intervals (200 ms) pass: no window fires
     await sleep(3000);
     expect(output.values).toEqual([]);
+    // The explainer names the partition that holds the watermark back and suggests idleness
+    // (26 pending windows: 5 keys × 5 seconds, and key 'last' at T0 + 10 s).
+    const stalled = await explainWindow(client);
+    const text = stalled.e.lines.join('\n');
+    expect(stalled.op.state, text).toBe('waiting');
+    expect(stalled.op.windows, text).toEqual({ pending: 26, earliest: { start: T0, end: T0 + 1000, keys: 5 } });
+    expect(stalled.op.waitsFor, text).toBe(T0 + 1000);
+    expect(stalled.op.origin, text).toMatchObject({ split: 'stall-in-1', idle: false });
+    expect(stalled.op.line).toContain('comes from partition stall-in-1');
+    expect(stalled.op.line).toContain('is not marked idle (set withIdleness)');
     // a record in partition 1 moves its watermark: now the windows fire, with the same counts
     await producer.send({ topic: 'stall-in', messages: [{ value: JSON.stringify({ key: 'late-start', ts: T0 + 10_000 }), partition: 1 }] });
     await until('all window counts', () => output.values.length >= EXPECTED.length);
