@@ -66,13 +66,22 @@ function perSecond(now: number, before: number | undefined, dtMs: number): numbe
   return Math.max(0, ((now - before) * 1000) / dtMs);
 }
 
-/** Rates of `current` against the `previous` sample of the same job (the first sample has rates 0). */
-export function computeRates(current: JobSample, previous: JobSample | undefined): JobRates {
+/**
+ * Rates of `current` against the `previous` sample of the same job (the first sample has rates 0).
+ * A subtask whose thread was too busy to answer repeats its previous sample (same `at`): it keeps
+ * its `previousRates` rather than dropping to 0, and the next fresh sample averages over the
+ * whole span.
+ */
+export function computeRates(current: JobSample, previous: JobSample | undefined, previousRates?: JobRates): JobRates {
   const before = new Map<string, SubtaskSample>();
   for (const s of previous?.subtasks ?? []) before.set(`${s.vertex}/${s.subtask}`, s);
+  const lastRates = new Map<string, SubtaskRates>();
+  for (const r of previousRates?.subtasks ?? []) lastRates.set(`${r.vertex}/${r.subtask}`, r);
   const subtasks = current.subtasks.map((s): SubtaskRates => {
     const p = before.get(`${s.vertex}/${s.subtask}`);
     const dt = p ? s.at - p.at : 0;
+    const stale = p !== undefined && dt <= 0 ? lastRates.get(`${s.vertex}/${s.subtask}`) : undefined;
+    if (stale) return stale;
     const timeRate = (now: number, was: number | undefined): number => Math.min(1000, perSecond(now, was, dt));
     return {
       vertex: s.vertex,
@@ -175,7 +184,7 @@ export class MetricsRegistry {
       try {
         const sample = await t.job.sample();
         if (t.latest && sample.now < t.latest.now) return t.latest;
-        const rates = computeRates(sample, t.latest);
+        const rates = computeRates(sample, t.latest, t.rates);
         t.latest = sample;
         t.rates = rates;
         t.history.push(rates);

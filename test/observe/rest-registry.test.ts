@@ -1,6 +1,7 @@
 // The metrics registry: rates over the last interval with Flink's names, a bounded history, the final sample of an ended job.
 import { describe, expect, it } from 'vitest';
 import { MetricsRegistry } from '../../src/index.ts';
+import { computeRates } from '../../src/observe/registry.ts';
 import { JOB_ID, NOW, fakeJob, ordersSample } from './rest-fixtures.ts';
 
 describe('MetricsRegistry', () => {
@@ -42,6 +43,23 @@ describe('MetricsRegistry', () => {
     expect(registry.latest(JOB_ID)).toBe(job.current);
     expect(registry.history(JOB_ID).map((h) => h.at)).toEqual([NOW, NOW + 2000]);
     registry.close();
+  });
+
+  it("keeps a subtask's last rates while its thread is too busy to answer (a repeated sample), then averages over the whole span", () => {
+    const first = ordersSample();
+    const second = ordersSample({ scale: 2, now: NOW + 1000 });
+    const rates = computeRates(second, first);
+    const source = (r: ReturnType<typeof computeRates>) => r.subtasks.find((s) => s.vertex === 0)!;
+    expect(source(rates).numRecordsOutPerSecond).toBe(1000);
+    // the source's slot did not answer: the job sample repeats its subtask sample (same `at`)
+    const third = ordersSample({ scale: 3, now: NOW + 2000 });
+    third.subtasks[0] = second.subtasks[0];
+    const busy = computeRates(third, second, rates);
+    expect(source(busy)).toBe(source(rates));
+    expect(busy.subtasks.find((s) => s.vertex === 1)!.numRecordsInPerSecond).toBe(500);
+    // it answers again: 2,000 records over the 2 s since its last real sample
+    const fourth = ordersSample({ scale: 4, now: NOW + 3000 });
+    expect(source(computeRates(fourth, third, busy)).numRecordsOutPerSecond).toBe(1000);
   });
 
   it('never reports negative rates after a restart resets the counters', async () => {
