@@ -189,7 +189,8 @@ describe('the dashboard of a running job, in Chromium', () => {
     expect(entry?.status).toBe('COMPLETED');
     const row = page.getByTestId(`checkpoint-row-${entry!.id}`);
     await expect.poll(() => row.getAttribute('data-kind'), { timeout: 10_000 }).toBe('savepoint');
-    expect(await row.getAttribute('data-status')).toBe('COMPLETED');
+    // the page may still show the poll from before the savepoint completed: it catches up within one
+    await expect.poll(() => row.getAttribute('data-status'), { timeout: 10_000 }).toBe('COMPLETED');
     await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain(location);
 
     // The watermark explanation panel shows the API's lines.
