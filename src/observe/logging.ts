@@ -37,7 +37,7 @@ const STRUCTURED = [
   'subtask',
   'checkpointId',
   'attempt',
-  'err',
+  'error',
   'path',
 ];
 
@@ -101,7 +101,7 @@ export function logJobEvent(logger: Logger, event: JobEvent): void {
         attempt: event.attempt,
         operator: event.operator,
         subtask: event.subtask,
-        err: errorFields(event.error),
+        error: errorFields(event.error),
         next: event.next.action,
         ...(event.next.action === 'restart' ? { restart: event.next.restart, delayMs: event.next.delayMs, from: event.next.from } : {}),
       };

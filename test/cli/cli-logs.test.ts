@@ -43,7 +43,7 @@ describe('weir run logs', () => {
     expect(running).toHaveLength(1);
     expect(running[0].msg).toContain(`job ${jobId} running`);
     const attempts = lines.filter((l) => l.event === 'attempt-failed');
-    expect(attempts.map((l) => [l.level, l.attempt, l.operator, l.subtask, l.next, (l.err as { code: string }).code])).toEqual([
+    expect(attempts.map((l) => [l.level, l.attempt, l.operator, l.subtask, l.next, (l.error as { code: string }).code])).toEqual([
       ['warn', 1, 'Map', 0, 'restart', 'WEIR_USER_FUNCTION'],
       ['warn', 2, 'Map', 0, 'restart', 'WEIR_USER_FUNCTION'],
       ['warn', 3, 'Map', 0, 'restart', 'WEIR_USER_FUNCTION'],
