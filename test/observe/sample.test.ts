@@ -126,6 +126,10 @@ describe('JobClient.sample()', () => {
       expect(operator(sample, 'Sum').reduce((n, o) => n + o.recordsIn, 0)).toBe(1000);
       // Keyed state: 7 keys over both subtasks.
       expect(operator(sample, 'Sum').reduce((n, o) => n + (o.state?.keys ?? 0), 0)).toBe(7);
+      // Bytes: the 7 entries encoded (an estimate from sampled entries; each holds a number and its key).
+      const bytes = operator(sample, 'Sum').reduce((n, o) => n + (o.state?.bytes ?? 0), 0);
+      expect(bytes).toBeGreaterThanOrEqual(7 * 3);
+      expect(bytes).toBeLessThan(7 * 64);
       const splits = subtasksOf(sample, 'Numbers').flatMap((s) => s.splits ?? []);
       expect(splits.map((s) => s.split).sort()).toEqual(['generator 0/2', 'generator 1/2']);
       expect(splits.map((s) => s.records).sort()).toEqual([500, 500]);
