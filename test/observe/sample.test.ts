@@ -291,6 +291,9 @@ describe('JobClient.sample()', () => {
         if (event.kind === 'attempt-failed') during = client.sample();
       },
     });
+    // Before the deploy (threads are still starting): no subtasks yet.
+    const first = await client.sample();
+    expect([first.status, first.subtasks, first.attempt, first.numRestarts]).toEqual(['CREATED', [], 1, 0]);
     const running = await sampleUntil(client, (s) => s.status === 'RUNNING' && s.subtasks.length > 0);
     expect(running.subtasks.map((s) => `${s.vertex}/${s.subtask}`).sort()).toEqual(
       client.graph.vertices.flatMap((v) => Array.from({ length: v.parallelism }, (_, i) => `${v.id}/${i}`)).sort(),
@@ -333,5 +336,25 @@ describe('JobClient.sample()', () => {
     expect(entry).toEqual(expect.objectContaining({ kind: 'savepoint', status: 'COMPLETED', path: taken.path }));
     expect(entry?.sizeBytes).toBe([...taken.states.values()].reduce((n, b) => n + b.byteLength, 0));
     expect((await client.result).savepoint?.id).toBe(taken.id);
+  });
+
+  it('a slot that does not answer (its thread stalls in user code) contributes its previous sample', async () => {
+    const client = await startJob('test/observe/fixtures/sample-stall.ts', {
+      parallelism: 1,
+      params: { count: 4000, stallAt: 1000, rate: 4000 },
+    });
+    let previous = await sampleUntil(client, (s) => s.subtasks.length > 0);
+    // The thread stalls for 2 s: some sample in that time comes back with the subtasks' previous one.
+    for (;;) {
+      const sample = await client.sample();
+      expect(sample.status).toBe('RUNNING');
+      if (sample.subtasks[0].at === previous.subtasks[0].at) {
+        expect(sample.subtasks).toEqual(previous.subtasks);
+        break;
+      }
+      previous = sample;
+    }
+    const result = await client.result;
+    expect(result.operators.Stall.recordsIn).toBe(4000);
   });
 });
