@@ -343,12 +343,14 @@ describe('JobClient.sample()', () => {
       parallelism: 1,
       params: { count: 4000, stallAt: 1000, rate: 4000 },
     });
-    let previous = await sampleUntil(client, (s) => s.subtasks.length > 0);
+    let previous = await sampleUntil(client, (s) => s.status === 'RUNNING' && s.subtasks.length > 0);
     // The thread stalls for 2 s: some sample in that time comes back with the subtasks' previous one.
     for (;;) {
+      const asked = Date.now();
       const sample = await client.sample();
       expect(sample.status).toBe('RUNNING');
-      if (sample.subtasks[0].at === previous.subtasks[0].at) {
+      // Taken before it was asked for: the previous answer (a fresh one is taken after).
+      if (sample.subtasks[0].at < asked) {
         expect(sample.subtasks).toEqual(previous.subtasks);
         break;
       }
