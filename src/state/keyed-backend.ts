@@ -1,5 +1,6 @@
 //! The keyed state backend contract and the heap backend: state in Maps, one Map per key group, snapshotted per key group.
 
+import { Packr } from 'msgpackr';
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type {
   AggregatingStateDescriptor,
@@ -101,6 +102,16 @@ export interface KeyedStateBackend {
   /** Releases everything. */
   dispose(): void;
 }
+
+/** Entries encoded per state for {@link HeapKeyedStateBackend.estimateBytes}. */
+const ESTIMATE_SAMPLE = 16;
+/** Bytes counted for an entry that cannot be encoded (or when none was sampled). */
+const ESTIMATE_FALLBACK_BYTES = 64;
+/**
+ * The estimate's own encoder: msgpackr reuses its buffer, so encoding with the rows' encoder could
+ * overwrite rows still waiting to be written.
+ */
+const estimatePackr = new Packr({ useRecords: false });
 
 /** Options of {@link HeapKeyedStateBackend}. */
 export interface HeapKeyedStateBackendOptions {
@@ -550,6 +561,42 @@ export class HeapKeyedStateBackend implements KeyedStateBackend, HeapKeyContext 
         this.operatorName,
       );
     }
+  }
+
+  /**
+   * Bytes of the state entries, estimated when sampled (a metric): per state, up to
+   * {@link ESTIMATE_SAMPLE} entries of the first key groups are encoded as checkpoints encode them
+   * (msgpack) and their average size is multiplied by the state's entries. A backend with rows on
+   * disk (RocksDB) counts what its cache holds.
+   */
+  estimateBytes(): number {
+    let bytes = 0;
+    for (const table of this.tables.values()) {
+      const n = table.size();
+      if (n === 0) continue;
+      let sampled = 0;
+      let sum = 0;
+      const take = (mk: unknown, nk: unknown, s: unknown): boolean => {
+        try {
+          sum += estimatePackr.pack([mk, nk, s]).length;
+        } catch {
+          sum += ESTIMATE_FALLBACK_BYTES;
+        }
+        return ++sampled >= ESTIMATE_SAMPLE;
+      };
+      sample: for (let kg = 0; kg < table.defaults.length; kg++) {
+        const keys = table.defaults[kg];
+        if (keys !== undefined) for (const [mk, s] of keys) if (take(mk, undefined, s)) break sample;
+      }
+      if (sampled < ESTIMATE_SAMPLE)
+        sample: for (let kg = 0; kg < table.namespaced.length; kg++) {
+          const namespaces = table.namespaced[kg];
+          if (namespaces === undefined) continue;
+          for (const [nk, keys] of namespaces) for (const [mk, s] of keys) if (take(mk, nk, s)) break sample;
+        }
+      bytes += sampled === 0 ? n * ESTIMATE_FALLBACK_BYTES : Math.round((sum / sampled) * n);
+    }
+    return bytes;
   }
 
   keyCount(): number {

@@ -126,6 +126,10 @@ describe('JobClient.sample()', () => {
       expect(operator(sample, 'Sum').reduce((n, o) => n + o.recordsIn, 0)).toBe(1000);
       // Keyed state: 7 keys over both subtasks.
       expect(operator(sample, 'Sum').reduce((n, o) => n + (o.state?.keys ?? 0), 0)).toBe(7);
+      // Bytes: the 7 entries encoded (an estimate from sampled entries; each holds a number and its key).
+      const bytes = operator(sample, 'Sum').reduce((n, o) => n + (o.state?.bytes ?? 0), 0);
+      expect(bytes).toBeGreaterThanOrEqual(7 * 3);
+      expect(bytes).toBeLessThan(7 * 64);
       const splits = subtasksOf(sample, 'Numbers').flatMap((s) => s.splits ?? []);
       expect(splits.map((s) => s.split).sort()).toEqual(['generator 0/2', 'generator 1/2']);
       expect(splits.map((s) => s.records).sort()).toEqual([500, 500]);
@@ -287,6 +291,9 @@ describe('JobClient.sample()', () => {
         if (event.kind === 'attempt-failed') during = client.sample();
       },
     });
+    // Before the deploy (threads are still starting): no subtasks yet.
+    const first = await client.sample();
+    expect([first.status, first.subtasks, first.attempt, first.numRestarts]).toEqual(['CREATED', [], 1, 0]);
     const running = await sampleUntil(client, (s) => s.status === 'RUNNING' && s.subtasks.length > 0);
     expect(running.subtasks.map((s) => `${s.vertex}/${s.subtask}`).sort()).toEqual(
       client.graph.vertices.flatMap((v) => Array.from({ length: v.parallelism }, (_, i) => `${v.id}/${i}`)).sort(),
@@ -329,5 +336,27 @@ describe('JobClient.sample()', () => {
     expect(entry).toEqual(expect.objectContaining({ kind: 'savepoint', status: 'COMPLETED', path: taken.path }));
     expect(entry?.sizeBytes).toBe([...taken.states.values()].reduce((n, b) => n + b.byteLength, 0));
     expect((await client.result).savepoint?.id).toBe(taken.id);
+  });
+
+  it('a slot that does not answer (its thread stalls in user code) contributes its previous sample', async () => {
+    const client = await startJob('test/observe/fixtures/sample-stall.ts', {
+      parallelism: 1,
+      params: { count: 4000, stallAt: 1000, rate: 4000 },
+    });
+    let previous = await sampleUntil(client, (s) => s.status === 'RUNNING' && s.subtasks.length > 0);
+    // The thread stalls for 2 s: some sample in that time comes back with the subtasks' previous one.
+    for (;;) {
+      const asked = Date.now();
+      const sample = await client.sample();
+      expect(sample.status).toBe('RUNNING');
+      // Taken before it was asked for: the previous answer (a fresh one is taken after).
+      if (sample.subtasks[0].at < asked) {
+        expect(sample.subtasks).toEqual(previous.subtasks);
+        break;
+      }
+      previous = sample;
+    }
+    const result = await client.result;
+    expect(result.operators.Stall.recordsIn).toBe(4000);
   });
 });
