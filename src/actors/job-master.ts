@@ -49,6 +49,10 @@ export type JobEvent =
   | { kind: 'fresh-start'; reason: string }
   | { kind: 'checkpoint-skipped'; reason: string }
   | { kind: 'warning'; message: string }
+  /** A checkpoint or savepoint completed (a savepoint's path once written). */
+  | { kind: 'checkpoint-completed'; id: number; savepoint: boolean; durationMs: number; sizeBytes: number; path?: string }
+  /** A checkpoint or savepoint failed or was declined, with the cause. */
+  | { kind: 'checkpoint-failed'; id?: number; savepoint: boolean; reason: string }
   | {
       kind: 'attempt-failed';
       /** The attempt that failed, from 1. */
@@ -75,6 +79,10 @@ export function describeJobEvent(event: JobEvent): string {
       return `skipped a damaged checkpoint: ${event.reason}`;
     case 'warning':
       return `warning: ${event.message}`;
+    case 'checkpoint-completed':
+      return `${event.savepoint ? 'savepoint' : 'checkpoint'} ${event.id} completed in ${Math.round(event.durationMs)} ms, ${event.sizeBytes} bytes${event.path ? ` at ${event.path}` : ''}`;
+    case 'checkpoint-failed':
+      return `${event.savepoint ? 'savepoint' : 'checkpoint'}${event.id === undefined ? '' : ` ${event.id}`} ${event.savepoint ? 'declined' : 'failed'}: ${event.reason}`;
     case 'attempt-failed': {
       const where =
         event.operator === undefined ? '' : ` in '${event.operator}'${event.subtask === undefined ? '' : ` (subtask ${event.subtask})`}`;
@@ -538,6 +546,15 @@ export class JobMaster extends Actor<Message> {
               entry.status = 'COMPLETED';
               entry.durationMs = Date.now() - entry.triggerTime;
               entry.sizeBytes = size;
+              // A savepoint is told once its folder is written (noteSavepointPath), or by its caller.
+              if (entry.kind === 'checkpoint')
+                this.spec.onEvent?.({
+                  kind: 'checkpoint-completed',
+                  id: checkpoint.id,
+                  savepoint: false,
+                  durationMs: entry.durationMs,
+                  sizeBytes: size,
+                });
             }
             this.spec.onCheckpoint?.(checkpoint, attemptNo);
           },
@@ -561,6 +578,9 @@ export class JobMaster extends Actor<Message> {
               entry.durationMs = Date.now() - entry.triggerTime;
               if (reason !== undefined) entry.failure = reason;
             }
+            // A savepoint's failure is told by its caller (startJob's client), with every other way it can fail.
+            if (entry?.kind !== 'savepoint')
+              this.spec.onEvent?.({ kind: 'checkpoint-failed', id, savepoint: false, reason: reason ?? 'aborted' });
             attempt.abortCheckpoint(id);
           },
           failJob: (reason, cause) =>

@@ -36,6 +36,10 @@ const STRUCTURED = [
   'operator',
   'subtask',
   'checkpointId',
+  'savepoint',
+  'durationMs',
+  'sizeBytes',
+  'reason',
   'attempt',
   'error',
   'path',
@@ -112,6 +116,31 @@ export function logJobEvent(logger: Logger, event: JobEvent): void {
     case 'checkpoint-skipped':
     case 'warning':
       logger.warn({ event: event.kind }, msg);
+      return;
+    case 'checkpoint-completed': {
+      const fields = {
+        event: event.kind,
+        checkpointId: event.id,
+        savepoint: event.savepoint,
+        durationMs: Math.round(event.durationMs),
+        sizeBytes: event.sizeBytes,
+        ...(event.path ? { path: event.path } : {}),
+      };
+      // A checkpoint every few seconds is routine (the status area shows the last one); a savepoint is an operator's act.
+      if (event.savepoint) logger.info(fields, msg);
+      else logger.debug(fields, msg);
+      return;
+    }
+    case 'checkpoint-failed':
+      logger.warn(
+        {
+          event: event.kind,
+          ...(event.id === undefined ? {} : { checkpointId: event.id }),
+          savepoint: event.savepoint,
+          reason: event.reason,
+        },
+        msg,
+      );
       return;
     case 'resumed':
       logger.info({ event: event.kind, checkpointId: event.id, path: event.path }, msg);

@@ -435,7 +435,7 @@ export function startGraph(
       return workers.deploy(jobOptions, restore, events, { metrics: options.metrics });
     },
   });
-  const savepoint = async (
+  const takeSavepoint = async (
     dir: string | undefined,
     stopping: boolean,
     waitMs: number | undefined,
@@ -453,6 +453,30 @@ export function startGraph(
     const written = await new CheckpointStorage(target).writeSavepoint(snapshotOf(outcome.checkpoint, graph), target);
     master.noteSavepointPath(outcome.checkpoint.id, written.path);
     return { ...outcome.checkpoint, path: written.path };
+  };
+  // Every savepoint is one line for the operator: where it went, or why it was declined.
+  const savepoint = async (
+    dir: string | undefined,
+    stopping: boolean,
+    waitMs: number | undefined,
+  ): Promise<CompletedCheckpoint & { path?: string }> => {
+    try {
+      const taken = await takeSavepoint(dir, stopping, waitMs);
+      let size = 0;
+      for (const bytes of taken.states.values()) size += bytes.byteLength;
+      options.onEvent?.({
+        kind: 'checkpoint-completed',
+        id: taken.id,
+        savepoint: true,
+        durationMs: taken.durationMs,
+        sizeBytes: size,
+        path: taken.path,
+      });
+      return taken;
+    } catch (error) {
+      options.onEvent?.({ kind: 'checkpoint-failed', savepoint: true, reason: (error as Error)?.message ?? String(error) });
+      throw error;
+    }
   };
   // A failed or cancelled run leaves no half-written output behind (what a checkpoint may still commit stays).
   const cleanup = async () => {

@@ -31,6 +31,10 @@ describe('weir savepoint / stop / list', () => {
     const savepoint = weir('savepoint', jobId, dir);
     expect(savepoint.status).toBe(0);
     expect(existsSync(savepoint.stdout.trim())).toBe(true);
+    // a unique prefix of the id reaches the job too
+    const explained = weir('explain', jobId.slice(0, 6));
+    expect(explained.status, explained.stderr).toBe(0);
+    expect(explained.stdout).toMatch(new RegExp(`^Watermarks of job .* \\(${jobId}\\) at `));
 
     const stop = weir('stop', '--savepoint', dir, jobId);
     expect(stop.status).toBe(0);
@@ -38,6 +42,9 @@ describe('weir savepoint / stop / list', () => {
     const code = await exited;
     expect(code, stderr).toBe(0);
     expect(stderr).toContain('stopped with a savepoint');
+    // each savepoint is one line of the job's log, with its folder
+    const taken = stderr.split('\n').filter((l) => /^weir: savepoint \d+ completed in \d+ ms, \d+ bytes at /.test(l));
+    expect(taken.map((l) => l.slice(l.lastIndexOf(' at ') + 4))).toEqual([savepoint.stdout.trim(), stopPath]);
     expect(weir('list').stdout).not.toContain(jobId);
 
     const resumed = weir(
@@ -175,4 +182,29 @@ describe('the job registry', () => {
       rmSync(runtime, { recursive: true, force: true });
     }
   });
+
+  it('logs a declined savepoint with its cause in the log of the job and answers the caller with it', async () => {
+    const run = spawn(
+      process.execPath,
+      ['bin/weir.js', 'run', 'test/fixtures/jobs/paced-sum.ts', '--param', 'count=4000', '--param', 'rate=1000'],
+      {
+        env,
+      },
+    );
+    let stderr = '';
+    run.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | string | null>((r) => run.on('exit', (code, signal) => r(code ?? signal)));
+    let jobId = '';
+    for (let i = 0; i < 100 && !jobId; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      jobId = /job ([0-9a-f]{32}) running/.exec(stderr)?.[1] ?? '';
+    }
+    expect(jobId, stderr).not.toBe('');
+    const refused = weir('savepoint', jobId.slice(0, 8), mkdtempSync(join(tmpdir(), 'weir-cli-declined-')));
+    expect(refused.status).toBe(1);
+    const cause = refused.stderr.replace(/^weir: /, '').trim();
+    expect(cause).toMatch(/checkpoint/i);
+    expect(await exited, stderr).toBe(0);
+    expect(stderr.split('\n').filter((l) => l.startsWith('weir: savepoint declined: '))).toEqual([`weir: savepoint declined: ${cause}`]);
+  }, 60_000);
 });
