@@ -115,6 +115,9 @@ function talliesOf(result: JobResult): SinkTally[] {
 type MetricsRun = 'default' | 'off' | 'sampled';
 
 /** Runs a job, polling `client.sample()` every `intervalMs` while it runs; resolves with its result and the number of samples taken. */
+/** How often `--metrics` samples the job (`--metrics-interval`; 1000 ms as the REST server does; shorter amplifies the sampling's cost). */
+let sampleIntervalMs = 1000;
+
 async function runSampled(
   jobModule: string,
   options: Parameters<typeof startJob>[1],
@@ -157,7 +160,7 @@ async function measure(workload: Workload, mode: Mode, metrics: MetricsRun = 'de
       ...(metrics === 'off' ? { metrics: false } : {}),
     };
     const jobModule = join(here, 'jobs', workload.jobModule);
-    const result = metrics === 'sampled' ? (await runSampled(jobModule, jobOptions, 1000)).result : await executeJob(jobModule, jobOptions);
+    const result = metrics === 'sampled' ? (await runSampled(jobModule, jobOptions, sampleIntervalMs)).result : await executeJob(jobModule, jobOptions);
     const tallies = talliesOf(result);
     tally = combineTallies(tallies);
     const span = tallySpan(tallies);
@@ -192,6 +195,7 @@ function parseOptions() {
       workloads: { type: 'string' },
       'keyed-impl': { type: 'string' },
       metrics: { type: 'boolean', default: false },
+      'metrics-interval': { type: 'string' },
       out: { type: 'string' },
       readme: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -209,6 +213,8 @@ function parseOptions() {
   --keyed-impl IMPL   sum (keyBy().sum), state (KeyedProcessFunction + ValueState) or both (default)
   --metrics           also run every weir mode with metrics off and with metrics on + client.sample() every 1 s
                       (interleaved, same runs), and print the overhead of metrics
+  --metrics-interval <ms>
+                      sample every <ms> instead (a short interval amplifies the sampling's cost)
   --out FILE          where to write the JSON results
   --readme            also write the summary table into README.md (its bench:foundation section)`);
     process.exit(0);
@@ -220,6 +226,7 @@ function parseOptions() {
     return n;
   };
   const quick = values.quick;
+  if (values['metrics-interval'] !== undefined) sampleIntervalMs = count(values['metrics-interval'], 1000, '--metrics-interval');
   const records = values.records === undefined ? undefined : count(values.records, 0, '--records');
   const statelessRecords = records ?? (quick ? 200_000 : 20_000_000);
   const keyedRecords = count(values['keyed-records'], records ?? (quick ? 200_000 : 5_000_000), '--keyed-records');
@@ -420,7 +427,8 @@ async function main(): Promise<void> {
 
 /**
  * `--metrics`: every weir mode with metrics off and with metrics on + sampled every second, runs
- * interleaved (off, sampled, off, sampled, …); the overhead is the drop of the median steady rate
+ * interleaved, the order swapped every round (off, sampled, sampled, off, …: the second of a pair
+ * runs while the first one's threads wind down); the overhead is the drop of the median steady rate
  * (and of the median total rate) from off to sampled.
  */
 async function metricsOverhead(workload: Workload, modes: readonly Mode[], runs: number): Promise<unknown[]> {
@@ -431,7 +439,7 @@ async function metricsOverhead(workload: Workload, modes: readonly Mode[], runs:
   for (let r = 0; r < runs; r++) {
     for (const mode of weirModes) {
       const runsOf = byMode.get(mode.id) as { off: Run[]; sampled: Run[] };
-      for (const kind of ['off', 'sampled'] as const) {
+      for (const kind of r % 2 === 0 ? (['off', 'sampled'] as const) : (['sampled', 'off'] as const)) {
         const run = await measure(workload, mode, kind);
         runsOf[kind].push(run);
         process.stdout.write(
@@ -472,7 +480,7 @@ async function metricsOverhead(workload: Workload, modes: readonly Mode[], runs:
     });
   }
   console.log(
-    `\nmetrics overhead (${workload.id}): metrics: false vs metrics on + client.sample() every 1 s; medians of ${runs} interleaved runs`,
+    `\nmetrics overhead (${workload.id}): metrics: false vs metrics on + client.sample() every ${sampleIntervalMs} ms; medians of ${runs} interleaved runs`,
   );
   console.log(
     textTable(
