@@ -962,6 +962,14 @@ export class SubtaskActor implements ChannelWriterOwner {
     return ms;
   }
 
+  /** A two-input operator's watermark per logical input (Flink's currentInput1Watermark, currentInput2Watermark); undefined otherwise. */
+  get perInputWatermarks(): [number, number] | undefined {
+    const inputs = this.channelInputs;
+    const valve = this.valve;
+    if (inputs === undefined || valve === undefined) return undefined;
+    return [valve.watermarkOf((c) => inputs[c] !== 2), valve.watermarkOf((c) => inputs[c] === 2)];
+  }
+
   /** The combined input watermark of a subtask with inputs (undefined for a source). */
   get inputWatermark(): number | undefined {
     return this.valve?.current;

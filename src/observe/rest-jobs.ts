@@ -428,7 +428,14 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: RouteContext)
       if (!job || !v) return reply;
       const { subtasks } = await vertexData(job, v);
       const text = (w: number): string => (Number.isFinite(w) ? String(w) : w > 0 ? LONG_MAX : LONG_MIN);
-      return subtasks.map((s) => ({ id: `${s.subtask}.currentInputWatermark`, value: text(s.currentInputWatermark) }));
+      // Flink's names: every subtask's currentInputWatermark, and a two-input head's watermark per input.
+      return subtasks.flatMap((s) => {
+        const out = [{ id: `${s.subtask}.currentInputWatermark`, value: text(s.currentInputWatermark) }];
+        const perInput = s.operators[0]?.inputWatermarks;
+        if (perInput !== undefined && perInput.length === 2)
+          perInput.forEach((w, i) => out.push({ id: `${s.subtask}.currentInput${i + 1}Watermark`, value: text(w) }));
+        return out;
+      });
     },
   );
 

@@ -491,9 +491,12 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
     const sampleOperators = (): OperatorSample[] => {
       const samples: OperatorSample[] = [];
       let input: number | undefined = actor?.inputWatermark;
+      const perInput = actor?.perInputWatermarks;
       for (const rt of runtimes) {
         const sample = baseOperatorSample(rt.operator, rt.id);
-        if (input !== undefined) sample.inputWatermarks = [input];
+        // The head of a two-input task sees its two logical inputs apart, as Flink's currentInput1/2Watermark.
+        if (perInput !== undefined && samples.length === 0) sample.inputWatermarks = perInput;
+        else if (input !== undefined) sample.inputWatermarks = [input];
         const out = (rt.output as { lastWatermark?: number }).lastWatermark;
         if (sample.outputWatermark === undefined && out !== undefined && !(rt.output instanceof NoOutput)) sample.outputWatermark = out;
         input = sample.outputWatermark;

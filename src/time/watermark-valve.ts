@@ -42,6 +42,25 @@ export class WatermarkValve {
     return this.watermarks.slice();
   }
 
+  /**
+   * The watermark of the channels `of` selects (a logical input of a two-input operator): the
+   * minimum over those neither idle nor ended; when all are idle or ended, the highest of them.
+   */
+  watermarkOf(of: (channel: number) => boolean): number {
+    let low = Number.POSITIVE_INFINITY;
+    let high = Number.NEGATIVE_INFINITY;
+    let active = false;
+    for (let i = 0; i < this.watermarks.length; i++) {
+      if (!of(i)) continue;
+      const w = this.watermarks[i];
+      if (w > high) high = w;
+      if (this.idle[i] || this.ended[i]) continue;
+      active = true;
+      if (w < low) low = w;
+    }
+    return active ? low : high;
+  }
+
   /** Whether every channel that has not ended is idle (and at least one has not ended). */
   allIdle(): boolean {
     let open = 0;

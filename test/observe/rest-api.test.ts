@@ -275,4 +275,27 @@ describe('REST API', () => {
     const post = await fetch(`${observer.url}/jobs/${JOB_ID}/savepoints`, { method: 'POST' });
     expect(post.status).toBe(202);
   });
+
+  it("answers a two-input head's watermark per input with Flink's currentInput1/2Watermark beside the combined one", async () => {
+    const registry = new MetricsRegistry({ intervalMs: 3_600_000 });
+    const job = fakeJob();
+    const sample = ordersSample();
+    const head = sample.subtasks.find((s) => s.vertex === 2 && s.subtask === 0)!.operators[0];
+    head.inputWatermarks = [at(10, 42, 10), at(10, 55)];
+    job.current = sample;
+    registry.addJob(job);
+    await registry.sampleNow(JOB_ID);
+    const app = await buildObserverApp(registry, {});
+    closers.push(
+      () => registry.close(),
+      () => app.close(),
+    );
+    const res = await app.inject({ method: 'GET', url: `/jobs/${JOB_ID}/vertices/2/watermarks` });
+    expect(res.json()).toEqual([
+      { id: '0.currentInputWatermark', value: String(at(10, 42, 10)) },
+      { id: '0.currentInput1Watermark', value: String(at(10, 42, 10)) },
+      { id: '0.currentInput2Watermark', value: String(at(10, 55)) },
+      { id: '1.currentInputWatermark', value: String(at(10, 42, 10)) },
+    ]);
+  });
 });

@@ -54,9 +54,9 @@ interface Ev {
 }
 
 /** Emits `events`, then waits for `release` (a promise the test settles) before it ends. */
-function gatedSource(events: Ev[], release: Promise<void>): Source<Ev> {
+function gatedSource(events: Ev[], release: Promise<void>, name = 'Gated'): Source<Ev> {
   return {
-    name: 'Gated',
+    name,
     maxParallelism: 1,
     createReader: (): SourceReader<Ev> => {
       let i = 0;
@@ -200,6 +200,46 @@ describe('JobClient.sample()', () => {
       ]);
     });
   }
+
+  it("shows a two-input operator's watermark per input (Flink's currentInput1/2Watermark) and the lower one as its input watermark", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const job = defineJob((env) => {
+      const strategy = WatermarkStrategy.forMonotonousTimestamps<Ev>();
+      const left = env.fromSource(
+        gatedSource(
+          [
+            { k: 'a', ts: 1000 },
+            { k: 'b', ts: 3000 },
+          ],
+          gate,
+          'Left',
+        ),
+        strategy,
+      );
+      const right = env.fromSource(gatedSource([{ k: 'c', ts: 10000 }], gate, 'Right'), strategy);
+      left
+        .connect(right)
+        .map(
+          (e) => `L${e.ts}`,
+          (e) => `R${e.ts}`,
+        )
+        .name('Both')
+        .collect('out');
+    });
+    const client = await startJob(job, { mode: 'local', parallelism: 1 });
+    const sample = await sampleUntil(client, (s) => {
+      const both = s.subtasks.flatMap((t) => t.operators).find((o) => o.name === 'Both');
+      return both?.inputWatermarks?.[0] === 2999 && both.inputWatermarks[1] === 9999;
+    });
+    const [both] = operator(sample, 'Both');
+    expect(both.inputWatermarks).toEqual([2999, 9999]);
+    expect(both.recordsIn).toBe(3);
+    const [task] = subtasksOf(sample, 'Both');
+    expect(task.currentInputWatermark).toBe(2999);
+    release();
+    expect(((await client.result).collected.out as string[]).sort()).toEqual(['L1000', 'L3000', 'R10000']);
+  });
 
   it('names windows that never fire: global windows without a trigger, and a noWatermarks strategy', async () => {
     const job = defineJob((env) => {
