@@ -10,6 +10,9 @@ import type { FunctionLifecycle, OperatorContext, Output } from './operator.ts';
 import { OperatorTimers, type Triggerable } from './operator-timers.ts';
 import { AbstractStreamOperator } from './operators.ts';
 
+/** Timers a sample walks at most to count pending windows exactly (see {@link WindowOperator.sample}). */
+export const SAMPLE_WALK_LIMIT = 100_000;
+
 /** Flink's WindowOperator: records of a keyed stream into windows, emitted when triggers fire. */
 export class WindowOperator extends AbstractStreamOperator implements Triggerable<WindowNamespace>, WindowHost {
   backend!: KeyedStateBackend;
@@ -149,22 +152,34 @@ export class WindowOperator extends AbstractStreamOperator implements Triggerabl
 
   /**
    * Pending windows (holding a timer at their end, not fired) and the earliest with its number of
-   * keys; a walk over the operator's timers, done only when sampled.
+   * keys, done only when sampled: a walk over the operator's timers up to {@link SAMPLE_WALK_LIMIT}
+   * of them; beyond, the walk would stall the thread for tens of ms every second, so the pending
+   * count is the timer count and only the earliest timers are looked at.
    */
   sample(into: OperatorSample): void {
     const processor = this.processor;
     if (processor === undefined) return;
     if (processor.neverFires) into.neverFires = 'global-window-without-trigger';
+    const service = this.timers.service;
+    const eventTime = processor.firesOnEventTime;
     let pending = 0;
     let earliest: { start: number; end: number; keys: number } | undefined;
-    this.timers.service.forEachTimer(processor.firesOnEventTime, (timestamp, _key, namespace) => {
+    const consider = (timestamp: number, namespace: unknown): void => {
       const window = processor.windowOfTimer(timestamp, namespace as WindowNamespace);
       if (window === undefined) return;
       pending++;
       if (earliest === undefined || window.end < earliest.end || (window.end === earliest.end && window.start < earliest.start))
         earliest = { start: window.start, end: window.end, keys: 1 };
       else if (window.end === earliest.end && window.start === earliest.start) earliest.keys++;
-    });
+    };
+    const total = eventTime ? service.numEventTimeTimers() : service.numProcessingTimeTimers();
+    if (total > SAMPLE_WALK_LIMIT) {
+      const first = eventTime ? service.nextEventTime() : service.nextProcessingTime();
+      if (first !== undefined) service.forEachTimerAt(eventTime, first, (timestamp, _key, namespace) => consider(timestamp, namespace));
+      pending = total;
+    } else {
+      service.forEachTimer(eventTime, (timestamp, _key, namespace) => consider(timestamp, namespace));
+    }
     into.windows = earliest === undefined ? { pending } : { pending, earliest };
   }
 

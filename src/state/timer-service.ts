@@ -127,6 +127,17 @@ class TimerQueue<K, N> {
     }
   }
 
+  /** Calls `fn` for every live timer at `timestamp` (for samples; nothing changes). */
+  forEachLiveAt(timestamp: number, fn: (timestamp: number, key: K, namespace: N) => void): void {
+    const bucket = this.buckets.get(timestamp);
+    if (bucket === undefined) return;
+    const entries = bucket.entries;
+    for (let i = bucket.sorted ? bucket.cursor : 0; i < entries.length; i++) {
+      const e = entries[i];
+      if (e.live && e.timestamp === timestamp) fn(e.timestamp, e.key, e.namespace);
+    }
+  }
+
   /** Timestamp of the first timer, without sorting its bucket. */
   peekTimestamp(): number | undefined {
     return this.heap.length === 0 ? undefined : this.heap[0].timestamp;
@@ -630,6 +641,11 @@ export class HeapInternalTimerService<K = unknown, N = unknown> {
   /** Every live timer of one kind, in no particular order (for samples, when asked; nothing changes). */
   forEachTimer(eventTime: boolean, fn: (timestamp: number, key: K, namespace: N) => void): void {
     (eventTime ? this.eventTimers : this.processingTimers).forEachLive(fn);
+  }
+
+  /** The live timers of one kind at `timestamp` (for samples: the earliest ones without walking them all). */
+  forEachTimerAt(eventTime: boolean, timestamp: number, fn: (timestamp: number, key: K, namespace: N) => void): void {
+    (eventTime ? this.eventTimers : this.processingTimers).forEachLiveAt(timestamp, fn);
   }
 
   /** Number of event-time timers. */

@@ -21,6 +21,7 @@ import {
 } from '../../src/index.ts';
 import type { JobSample, SubtaskSample } from '../../src/core/index.ts';
 import { spin } from '../fixtures/sinks.ts';
+import { SAMPLE_WALK_LIMIT } from '../../src/actors/window-operator.ts';
 
 const BACKENDS: [string, StateBackendConfig][] = [
   ['heap', { kind: 'heap' }],
@@ -239,6 +240,37 @@ describe('JobClient.sample()', () => {
     expect(task.currentInputWatermark).toBe(2999);
     release();
     expect(((await client.result).collected.out as string[]).sort()).toEqual(['L1000', 'L3000', 'R10000']);
+  });
+
+  it('counts pending windows beyond the walk limit from the timer count, and still names the earliest window with its keys', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const keys = SAMPLE_WALK_LIMIT + 20_000;
+    // every key once at 9999: the watermark stops at 9998, one pending window [0, 10000) per key
+    const events: Ev[] = Array.from({ length: keys }, (_, i) => ({ k: `k${i}`, ts: 9999 }));
+    const job = defineJob((env) => {
+      env
+        .fromSource(gatedSource(events, gate), WatermarkStrategy.forMonotonousTimestamps<Ev>())
+        .keyBy((e) => e.k)
+        .window(TumblingEventTimeWindows.of(Time.seconds(10)))
+        .aggregate({
+          createAccumulator: () => 0,
+          add: (_e: Ev, n: number) => n + 1,
+          getResult: (n: number) => n,
+          merge: (a: number, b: number) => a + b,
+        })
+        .name('Counts')
+        .collect('out');
+    });
+    const client = await startJob(job, { mode: 'local', parallelism: 1 });
+    const sample = await sampleUntil(
+      client,
+      (s) => s.subtasks.flatMap((t) => t.operators).find((o) => o.name === 'Counts')?.recordsIn === keys,
+    );
+    const [counts] = operator(sample, 'Counts');
+    expect(counts.windows).toEqual({ pending: keys, earliest: { start: 0, end: 10_000, keys } });
+    release();
+    expect(((await client.result).collected.out as number[]).length).toBe(keys);
   });
 
   it('names windows that never fire: global windows without a trigger, and a noWatermarks strategy', async () => {
