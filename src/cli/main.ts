@@ -74,6 +74,16 @@ run options:
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** How a running job is shown (`weir run` and `weir sql`): the REST server, logs, the status area. */
+export const UI_OPTIONS = {
+  'rest-port': { type: 'string' },
+  'rest-host': { type: 'string' },
+  'rest-token': { type: 'string' },
+  'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+} satisfies Options;
+
 /** Flags of `weir run`. */
 const RUN_OPTIONS = {
   parallelism: { type: 'string', short: 'p' },
@@ -95,12 +105,7 @@ const RUN_OPTIONS = {
   resume: { type: 'string' },
   'allow-replay-of-committed': { type: 'boolean' },
   'allow-non-restored-state': { type: 'boolean' },
-  'rest-port': { type: 'string' },
-  'rest-host': { type: 'string' },
-  'rest-token': { type: 'string' },
-  'log-level': { type: 'string' },
-  'log-format': { type: 'string' },
-  quiet: { type: 'boolean', short: 'q' },
+  ...UI_OPTIONS,
 } satisfies Options;
 
 /** Flags every command takes. */

@@ -16,7 +16,7 @@ import { createLogger, logJobEvent } from '../observe/logging.ts';
 import { startProgress, type ProgressArea } from '../observe/progress.ts';
 import { MetricsRegistry } from '../observe/registry.ts';
 import type { Observer } from '../observe/server.ts';
-import { uiOptions, type UiOptions } from './main.ts';
+import { UI_OPTIONS, uiOptions, type UiOptions } from './main.ts';
 
 const USAGE = `usage: weir sql [-f <script.sql>] [options]
 
@@ -324,12 +324,7 @@ export async function sqlMain(argv: string[], io: SqlIo = processIo, input?: Rea
         'from-savepoint': { type: 'string' },
         local: { type: 'boolean' },
         history: { type: 'string' },
-        'rest-port': { type: 'string' },
-        'rest-host': { type: 'string' },
-        'rest-token': { type: 'string' },
-        'log-level': { type: 'string' },
-        'log-format': { type: 'string' },
-        quiet: { type: 'boolean', short: 'q' },
+        ...UI_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
     }));

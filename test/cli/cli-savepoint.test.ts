@@ -9,6 +9,16 @@ const env = { ...process.env, WEIR_JOBS_DIR: mkdtempSync(join(tmpdir(), 'weir-jo
 const weir = (...args: string[]) =>
   spawnSync(process.execPath, ['bin/weir.js', ...args], { encoding: 'utf8', env, timeout: 60_000, maxBuffer: 64 << 20 });
 
+/** The job id a `weir run` prints on stderr, waited for up to 10 s ('' if it never comes). */
+async function jobIdOf(stderr: () => string): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const id = /job ([0-9a-f]{32}) running/.exec(stderr())?.[1];
+    if (id !== undefined) return id;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return '';
+}
+
 describe('weir savepoint / stop / list', () => {
   it('takes a savepoint of a running job, stops it with one, and resumes from it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'weir-cli-savepoints-'));
@@ -20,11 +30,7 @@ describe('weir savepoint / stop / list', () => {
     let stderr = '';
     run.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | string | null>((r) => run.on('exit', (code, signal) => r(code ?? signal)));
-    let jobId = '';
-    for (let i = 0; i < 100 && !jobId; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      jobId = /job ([0-9a-f]{32}) running/.exec(stderr)?.[1] ?? '';
-    }
+    const jobId = await jobIdOf(() => stderr);
     expect(jobId).not.toBe('');
     expect(weir('list').stdout).toContain(jobId);
 
@@ -85,11 +91,7 @@ describe('weir savepoint / stop / list', () => {
     let stderr = '';
     run.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | string | null>((r) => run.on('exit', (code, signal) => r(code ?? signal)));
-    let jobId = '';
-    for (let i = 0; i < 100 && !jobId; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      jobId = /job ([0-9a-f]{32}) running/.exec(stderr)?.[1] ?? '';
-    }
+    const jobId = await jobIdOf(() => stderr);
     expect(jobId, stderr).not.toBe('');
     // Let it write a few checkpoints' worth of output first.
     await new Promise((r) => setTimeout(r, 1500));
@@ -154,11 +156,7 @@ describe('the job registry', () => {
       let stderr = '';
       run.stderr.on('data', (d) => (stderr += d));
       const exited = new Promise((r) => run.on('exit', r));
-      let jobId = '';
-      for (let i = 0; i < 100 && !jobId; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        jobId = /job ([0-9a-f]{32}) running/.exec(stderr)?.[1] ?? '';
-      }
+      const jobId = await jobIdOf(() => stderr);
       expect(jobId).not.toBe('');
       expect(list()).toContain(jobId);
       expect(readdirSync(registry).sort()).toEqual([`${jobId}.json`, `${jobId}.sock`]);
@@ -194,11 +192,7 @@ describe('the job registry', () => {
     let stderr = '';
     run.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | string | null>((r) => run.on('exit', (code, signal) => r(code ?? signal)));
-    let jobId = '';
-    for (let i = 0; i < 100 && !jobId; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      jobId = /job ([0-9a-f]{32}) running/.exec(stderr)?.[1] ?? '';
-    }
+    const jobId = await jobIdOf(() => stderr);
     expect(jobId, stderr).not.toBe('');
     const refused = weir('savepoint', jobId.slice(0, 8), mkdtempSync(join(tmpdir(), 'weir-cli-declined-')));
     expect(refused.status).toBe(1);
