@@ -94,6 +94,30 @@ describe('layering', () => {
     expect(reached.filter((l) => l === 'api' || l === 'sql' || l === 'cli' || l === 'index.ts')).toEqual([]);
   });
 
+  it('keeps the HTTP server, Prometheus and the log libraries out of what the package entry loads (every worker loads it through the job module)', () => {
+    const seen = new Set<string>();
+    const stack = [join(SRC, 'index.ts')];
+    const packages = new Set<string>();
+    while (stack.length) {
+      const file = stack.pop() as string;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      const text = readFileSync(file, 'utf8');
+      // Static imports only: a dynamic import() loads when called (startObserver does so).
+      for (const m of text.matchAll(/^(?:import|export)\s(?!type\s)[^'"]*?from\s+['"]([^'"]+)['"]/gm)) {
+        const spec = m[1];
+        if (!spec.startsWith('.')) packages.add(spec);
+        else {
+          const target = resolve(dirname(file), spec);
+          if (target.startsWith(SRC)) stack.push(statSync(target, { throwIfNoEntry: false }) ? target : target.replace(/\.js$/, '.ts'));
+        }
+      }
+    }
+    expect(seen.has(join(SRC, 'observe/registry.ts'))).toBe(true);
+    const heavy = ['fastify', '@fastify/static', 'prom-client', 'pino', 'pino-pretty', 'log-update', 'playwright-core'];
+    expect([...packages].filter((p) => heavy.includes(p))).toEqual([]);
+  });
+
   it('never lets the SQL job module (what workers load for a SQL job) reach the parser or planner', () => {
     const seen = new Set<string>();
     const stack = [join(SRC, 'sql/sql-job.ts')];
