@@ -46,6 +46,28 @@ function imports(file: string, loaded = false): string[] {
 
 const layerOf = (file: string): string | undefined => relative(SRC, file).split('/')[0];
 
+/** What loading `start` loads: the files and packages its static imports reach (type-only imports are erased; a dynamic import() loads when called). */
+function staticLoad(start: string): { files: Set<string>; packages: Set<string> } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const stack = [start];
+  while (stack.length) {
+    const file = stack.pop() as string;
+    if (files.has(file)) continue;
+    files.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/^(?:import|export)\s(?!type\b)[^'"]*?from\s+['"]([^'"]+)['"]/gm)) {
+      if (!m[1].startsWith('.')) {
+        packages.add(m[1]);
+        continue;
+      }
+      const target = resolve(dirname(file), m[1]);
+      stack.push(statSync(target, { throwIfNoEntry: false }) ? target : target.replace(/\.js$/, '.ts'));
+    }
+  }
+  return { files, packages };
+}
+
 describe('layering', () => {
   it('lets each folder import only itself and the folders before it', () => {
     const violations: string[] = [];
@@ -95,24 +117,7 @@ describe('layering', () => {
   });
 
   it('keeps the HTTP server, Prometheus and the log libraries out of what the package entry loads (every worker loads it through the job module)', () => {
-    const seen = new Set<string>();
-    const stack = [join(SRC, 'index.ts')];
-    const packages = new Set<string>();
-    while (stack.length) {
-      const file = stack.pop() as string;
-      if (seen.has(file)) continue;
-      seen.add(file);
-      const text = readFileSync(file, 'utf8');
-      // Static imports only: a dynamic import() loads when called (startObserver does so).
-      for (const m of text.matchAll(/^(?:import|export)\s(?!type\s)[^'"]*?from\s+['"]([^'"]+)['"]/gm)) {
-        const spec = m[1];
-        if (!spec.startsWith('.')) packages.add(spec);
-        else {
-          const target = resolve(dirname(file), spec);
-          if (target.startsWith(SRC)) stack.push(statSync(target, { throwIfNoEntry: false }) ? target : target.replace(/\.js$/, '.ts'));
-        }
-      }
-    }
+    const { files: seen, packages } = staticLoad(join(SRC, 'index.ts'));
     expect(seen.has(join(SRC, 'observe/registry.ts'))).toBe(true);
     const heavy = ['fastify', '@fastify/static', 'prom-client', 'pino', 'pino-pretty', 'log-update', 'playwright-core'];
     expect([...packages].filter((p) => heavy.includes(p))).toEqual([]);
@@ -139,24 +144,7 @@ describe('layering', () => {
   });
 
   it('never lets StreamTableEnvironment (built on every worker of a job using it) load the parser or planner, except on the main thread', () => {
-    const seen = new Set<string>();
-    const stack = [join(SRC, 'sql/stream-table-environment.ts')];
-    const packages = new Set<string>();
-    while (stack.length) {
-      const file = stack.pop() as string;
-      if (seen.has(file)) continue;
-      seen.add(file);
-      const text = readFileSync(file, 'utf8');
-      // what loading the module loads: imports that are not type-only (dynamic imports are checked below)
-      for (const m of text.matchAll(/^(?:import|export)\s(?!type\b)[^'"]*?from\s+['"]([^'"]+)['"]/gm)) {
-        if (!m[1].startsWith('.')) {
-          packages.add(m[1]);
-          continue;
-        }
-        const target = resolve(dirname(file), m[1]);
-        stack.push(statSync(target, { throwIfNoEntry: false }) ? target : target.replace(/\.js$/, '.ts'));
-      }
-    }
+    const { files: seen, packages } = staticLoad(join(SRC, 'sql/stream-table-environment.ts'));
     const reached = [...seen].map((f) => relative(SRC, f));
     expect(reached).toContain('sql/runtime.ts');
     expect(
