@@ -360,11 +360,10 @@ async function run(job: string, options: ExecuteOptions, json: boolean, ui: UiOp
         savepointDir: options.savepointDir ?? options.checkpointDir,
       });
     registry = observer?.registry ?? (showProgress ? new MetricsRegistry({ intervalMs: 1000 }) : undefined);
-    client = await startJob(job, { ...options, jobId, onEvent: (event) => logJobEvent(logger, event) });
+    // The observer (or, without a server, the status area's registry) is told of the job by startJob.
+    client = await startJob(job, { ...options, jobId, onEvent: (event) => logJobEvent(logger, event), observer: observer ?? registry });
     if (interrupted) void client.cancel();
     const started = client;
-    if (observer) observer.addJob(started);
-    else registry?.addJob(started);
     unregister = serveControl(jobId, started.graph.config.jobName, started, {
       explain: async () => explainWatermarks(started.graph, await started.sample()).lines,
       dashboard: observer?.url,

@@ -238,10 +238,13 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: RouteContext)
     if (!job) sendError(reply, 404, `job ${id} not found`);
     return job;
   };
-  const findVertex = (job: ObservedJob, vid: string, reply: FastifyReply): JobVertex | undefined => {
-    const v = job.graph.vertices[Number(vid)];
-    if (!v) sendError(reply, 404, `vertex ${vid} not found in job ${job.id}`);
-    return v;
+  /** The job and vertex a `/jobs/:id/vertices/:vid…` route names; undefined once a 404 is sent. */
+  const findVertex = (params: { id: string; vid: string }, reply: FastifyReply): { job: ObservedJob; v: JobVertex } | undefined => {
+    const job = findJob(params.id, reply);
+    if (!job) return undefined;
+    const v = job.graph.vertices[Number(params.vid)];
+    if (!v) sendError(reply, 404, `vertex ${params.vid} not found in job ${job.id}`);
+    return v ? { job, v } : undefined;
   };
   /** The job's sample, its vertex's subtask samples, and their rates. */
   const vertexData = async (job: ObservedJob, v: JobVertex) => {
@@ -352,9 +355,9 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: RouteContext)
     '/jobs/:id/vertices/:vid',
     { schema: { params: vertexParams } },
     async (request, reply) => {
-      const job = findJob(request.params.id, reply);
-      const v = job && findVertex(job, request.params.vid, reply);
-      if (!job || !v) return reply;
+      const found = findVertex(request.params, reply);
+      if (!found) return reply;
+      const { job, v } = found;
       const { sample, subtasks, rates } = await vertexData(job, v);
       return {
         id: v.id,
@@ -391,9 +394,9 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: RouteContext)
       },
     },
     async (request, reply) => {
-      const job = findJob(request.params.id, reply);
-      const v = job && findVertex(job, request.params.vid, reply);
-      if (!job || !v) return reply;
+      const found = findVertex(request.params, reply);
+      if (!found) return reply;
+      const { job, v } = found;
       const data = await vertexData(job, v);
       const chosen = request.query.subtasks?.split(',').map(Number);
       const values = data.subtasks
@@ -423,9 +426,9 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: RouteContext)
     '/jobs/:id/vertices/:vid/watermarks',
     { schema: { params: vertexParams } },
     async (request, reply) => {
-      const job = findJob(request.params.id, reply);
-      const v = job && findVertex(job, request.params.vid, reply);
-      if (!job || !v) return reply;
+      const found = findVertex(request.params, reply);
+      if (!found) return reply;
+      const { job, v } = found;
       const { subtasks } = await vertexData(job, v);
       const text = (w: number): string => (Number.isFinite(w) ? String(w) : w > 0 ? LONG_MAX : LONG_MIN);
       // Flink's names: every subtask's currentInputWatermark, and a two-input head's watermark per input.
@@ -443,9 +446,9 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: RouteContext)
     '/jobs/:id/vertices/:vid/backpressure',
     { schema: { params: vertexParams } },
     async (request, reply) => {
-      const job = findJob(request.params.id, reply);
-      const v = job && findVertex(job, request.params.vid, reply);
-      if (!job || !v) return reply;
+      const found = findVertex(request.params, reply);
+      if (!found) return reply;
+      const { job, v } = found;
       const { sample, subtasks, rates } = await vertexData(job, v);
       const rows = subtasks.map((s, i) => {
         const ratio = (rates[i]?.backPressuredTimeMsPerSecond ?? 0) / 1000;
