@@ -337,6 +337,8 @@ async function run(job: string, options: ExecuteOptions, json: boolean, ui: UiOp
     write: (text) => (progress ? progress.write(text) : process.stderr.write(text)),
   });
   const pretty = resolveLogFormat(ui.logFormat) === 'pretty';
+  // Worker threads inherit the environment: their own log lines (skipped records) follow the same format.
+  process.env.WEIR_LOG_FORMAT = pretty ? 'pretty' : 'json';
   const onSignal = (signal: NodeJS.Signals): void => {
     if (interrupted) process.exit(signal === 'SIGINT' ? 130 : 143);
     interrupted = signal;

@@ -14,7 +14,10 @@ export interface SkippedRecordsLogOptions {
 export const SKIPPED_RECORDS_LOG_DEFAULTS = { first: 10, everyMs: 5000 } as const;
 
 /** Checks `logSkipped` options, naming the source in the error. */
-export function resolveSkippedRecordsLog(source: string, options: SkippedRecordsLogOptions | undefined): Required<SkippedRecordsLogOptions> {
+export function resolveSkippedRecordsLog(
+  source: string,
+  options: SkippedRecordsLogOptions | undefined,
+): Required<SkippedRecordsLogOptions> {
   const first = options?.first ?? SKIPPED_RECORDS_LOG_DEFAULTS.first;
   const everyMs = options?.everyMs ?? SKIPPED_RECORDS_LOG_DEFAULTS.everyMs;
   if (!Number.isSafeInteger(first) || first < 0)
@@ -50,7 +53,7 @@ export class SkippedRecordsLog {
     /** Who skips, e.g. `file source 'File Source' (subtask 0)`. */
     private readonly who: string,
     private readonly options: Required<SkippedRecordsLogOptions>,
-    private readonly write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+    private readonly write: (line: string) => void = writeLogLine,
     private readonly now: () => number = () => performance.now(),
   ) {}
 
@@ -88,4 +91,20 @@ export class SkippedRecordsLog {
     this.lastLine = this.now();
     this.write(text);
   }
+}
+
+/**
+ * A log line from a worker thread on the process's stderr: plain text, or, when the CLI logs JSON
+ * (it sets `WEIR_LOG_FORMAT=json` for the process, which worker threads inherit), one JSON object
+ * shaped like the CLI's own lines, so the stream stays one object per line.
+ */
+function writeLogLine(line: string): void {
+  if (process.env.WEIR_LOG_FORMAT !== 'json') {
+    process.stderr.write(`${line}\n`);
+    return;
+  }
+  const msg = line.replace(/^weir: /, '');
+  process.stderr.write(
+    `${JSON.stringify({ level: 'warn', time: new Date().toISOString(), pid: process.pid, event: 'records-skipped', msg })}\n`,
+  );
 }

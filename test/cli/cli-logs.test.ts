@@ -1,5 +1,8 @@
 // weir run logs one JSON object per line when stderr is not a terminal: every restart with its cause, the job's id on every line, levels by consequence; --log-level filters.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 /** `weir` with the CLI's own default log format (the suite sets WEIR_LOG_FORMAT=pretty for the others). */
@@ -82,5 +85,24 @@ describe('weir run logs', () => {
     const bad = weir('run', 'test/fixtures/jobs/paced-sum.ts', '--log-level', 'loud');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain(`--log-level must be trace or debug or info or warn or error or fatal or silent, got 'loud'`);
+  }, 60_000);
+
+  it('keeps the stream one JSON object per line when a worker logs a skipped record', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weir-cli-logs-'));
+    const input = join(dir, 'in.jsonl');
+    writeFileSync(input, ['{"key":"a","seq":0,"ts":0}', '{not json', '{"key":"a","seq":1,"ts":1}'].join('\n') + '\n');
+    try {
+      const { code, stderr } = weir('run', 'test/fixtures/jobs/file-source.ts', '--param', `path=${input}`, '--param', 'onError=skip');
+      expect(code, stderr).toBe(0);
+      const skipped = jsonLines(stderr).filter((l) => l.event === 'records-skipped');
+      expect(skipped.map((l) => [l.level, l.msg])).toEqual([
+        [
+          'warn',
+          `file source 'File Source' (subtask 0) skipped a malformed JSON line: ${input} line 2: invalid JSON (Expected property name or '}' in JSON at position 1): "{not json"`,
+        ],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
