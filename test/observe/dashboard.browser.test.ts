@@ -81,6 +81,12 @@ async function expectPageShowsRecent<T>(
 }
 
 const pageNumber = async (testId: string) => Number(await page.getByTestId(testId).getAttribute('data-value'));
+/** Several of the page's numbers read in one step of the page's event loop: the page updates a row's cells together, so values read this way come from the same poll (read one by one, a poll can land between them). */
+const pageNumbers = (...testIds: string[]) =>
+  page.evaluate(
+    (ids) => ids.map((id) => Number(document.querySelector(`[data-testid="${id}"]`)?.getAttribute('data-value'))),
+    testIds,
+  );
 
 // Checked while the file loads, so that a missing browser fails the file (CI counts it) rather than skipping its tests.
 if (!existsSync(CHROMIUM)) {
@@ -144,7 +150,7 @@ describe('the dashboard of a running job, in Chromium', () => {
     for (const node of plan.nodes) {
       await expectPageShowsRecent(
         () => vertexRates(node.id),
-        async () => ({ in: await pageNumber(`vertex-${node.id}-in-rate`), out: await pageNumber(`vertex-${node.id}-out-rate`) }),
+        () => pageNumbers(`vertex-${node.id}-in-rate`, `vertex-${node.id}-out-rate`).then(([i, o]) => ({ in: i, out: o })),
         (shown, given) => close(shown.in, given.in) && close(shown.out, given.out),
         `vertex ${node.id} (${node.description})`,
       );
