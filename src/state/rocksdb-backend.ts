@@ -4,7 +4,14 @@ import { Packr } from 'msgpackr';
 import { decodeDbKey, encodeDbKey, rowPackr, type RowState } from './key-rows.ts';
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { StateKind } from './descriptors.ts';
-import { HeapKeyedStateBackend, describeKey, type HeapKeyedStateBackendOptions, type KeyedSnapshotProgress } from './keyed-backend.ts';
+import {
+  HeapKeyedStateBackend,
+  describeKey,
+  type HeapKeyedStateBackendOptions,
+  type KeyQuery,
+  type KeyedSnapshotProgress,
+  type LiveKeyEntries,
+} from './keyed-backend.ts';
 import { assignToKeyGroup, type KeyGroupRange } from './key-groups.ts';
 import { mapKey, unmapKey } from './map-keys.ts';
 import { RocksDbStore } from './rocksdb-store.ts';
@@ -330,6 +337,52 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
       if (state !== undefined) (row ??= []).push(state);
     }
     return row === undefined ? undefined : rowPackr.pack(row);
+  }
+
+  /**
+   * A key not in the cache but maybe on disk is read from the database without caching it (the
+   * actor is not waiting for this read, so nothing may change the cache meanwhile); the answer is
+   * taken between records afterwards, from the cache if a record loaded the key meanwhile, and
+   * read again if a write-back happened (the disk row may have changed).
+   */
+  override queryKey(stateName: string, key: unknown): KeyQuery {
+    const kg = assignToKeyGroup(key, this.maxParallelism);
+    const mk = mapKey(key);
+    if (this.resident[kg]?.has(mk) || !this.mayBeOnDisk(kg, mk)) return { done: this.readKeyEntries(stateName, key) };
+    const writes = this.counters.writes;
+    const pending = this.ready()
+      .then(() => this.store.getMany([encodeDbKey(kg, mk)]))
+      .then(([bytes]) => (): LiveKeyEntries | undefined => {
+        if (this.resident[kg]?.has(mk)) return this.readKeyEntries(stateName, key);
+        if (this.counters.writes !== writes) return undefined;
+        return this.rowEntries(stateName, kg, bytes);
+      });
+    return { pending };
+  }
+
+  /** The entries of state `stateName` in a row read from disk, as {@link readKeyEntries} gives them. */
+  private rowEntries(stateName: string, kg: number, bytes: Uint8Array | undefined): LiveKeyEntries {
+    const out: LiveKeyEntries = { keyGroup: kg, found: false };
+    if (bytes === undefined) return out;
+    const row = rowPackr.unpack(bytes) as RowState[];
+    const policy = this.states.get(stateName)?.ttl;
+    const expiry = policy?.fullSnapshot ? { ttl: policy.ttl, now: this.clock.now() } : undefined;
+    const op = this.operatorName;
+    for (const [name, kind, ttl, namespaces, values, timestamps] of row) {
+      if (name !== stateName) continue;
+      for (let i = 0; i < values.length; i++) {
+        // Through the stored form, so expiry applies as a snapshot applies it.
+        const stored = restoreEntry(kind, ttl, values[i], timestamps?.[i], `state '${name}' of operator '${op}'`, op);
+        const e = plainEntry(kind, ttl, stored, expiry);
+        if (e === undefined) continue;
+        const ns = namespaces[i];
+        if (ns == null) {
+          out.found = true;
+          out.value = e.value;
+        } else (out.namespaces ??= []).push({ namespace: ns, value: e.value });
+      }
+    }
+    return out;
   }
 
   // ---- life cycle
