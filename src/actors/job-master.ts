@@ -415,8 +415,8 @@ export class JobMaster extends Actor<Message> {
     return coordinator.trigger('savepoint');
   }
 
-  /** Resolves when an attempt runs (or the job settles), or after `timeoutMs`. */
-  private whenRunning(timeoutMs: number): Promise<void> {
+  /** Resolves when an attempt runs (or the job settles), or after `timeoutMs` (live state queries wait with it too). */
+  whenRunning(timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(done, timeoutMs);
       const waiters = this.runningWaiters;

@@ -213,6 +213,8 @@ async function queryState(
   const maxParallelism = graph.config.maxParallelism;
   const keyGroup = assignToKeyGroup(key, maxParallelism);
   const subtask = computeOperatorIndexForKeyGroup(maxParallelism, graph.nodeParallelism[node.id], keyGroup);
+  // Right after startJob, or during a restart, the query waits for the job to run (as a savepoint does).
+  if (master.jobStatus === 'CREATED' || master.jobStatus === 'RESTARTING') await master.whenRunning(timeoutMs);
   const attempt = master.currentAttempt;
   if (master.jobStatus !== 'RUNNING' || !attempt?.queryState)
     throw fail(`job '${graph.config.jobName}' is ${master.jobStatus.toLowerCase()}, not running: its state can be read from a checkpoint`, ErrorCodes.JOB_NOT_RUNNING);
