@@ -33,8 +33,7 @@ type ControlRequest =
   | { cmd: 'state'; uid: string; state: string; key: unknown };
 /** Its answer. */
 type ControlResponse =
-  | { ok: true; path?: string; id?: number; lines?: string[]; state?: LiveStateValue }
-  | { ok: false; error: string; code?: string };
+  { ok: true; path?: string; id?: number; lines?: string[]; state?: LiveStateValue } | { ok: false; error: string; code?: string };
 
 /** What a job's control socket can do beyond savepoints. */
 export interface ControlExtras {

@@ -57,7 +57,8 @@ export async function stateLiveMain(argv: string[]): Promise<number> {
   }
   const where = `(${state.kind} state, subtask ${state.subtask}, key group ${state.keyGroup})`;
   process.stdout.write(`${state.found ? JSON.stringify(state.value) : '(no value)'}  ${where}\n`);
-  for (const ns of state.namespaces ?? []) process.stdout.write(`  namespace ${JSON.stringify(ns.namespace)}: ${JSON.stringify(ns.value)}\n`);
+  for (const ns of state.namespaces ?? [])
+    process.stdout.write(`  namespace ${JSON.stringify(ns.namespace)}: ${JSON.stringify(ns.value)}\n`);
   return 0;
 }
 

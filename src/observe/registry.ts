@@ -9,11 +9,11 @@ import type { JobClient } from '../scheduler/index.ts';
  */
 export type ObservedJob = Pick<JobClient, 'graph' | 'result' | 'triggerSavepoint' | 'stopWithSavepoint' | 'checkpointPath'> &
   Partial<Pick<JobClient, 'queryState'>> & {
-  /** 32 lower-case hex chars (Flink's JobID format). */
-  readonly id: string;
-  /** The job's live sample (every subtask's counters, checkpoints, exceptions). */
-  sample(): Promise<JobSample>;
-};
+    /** 32 lower-case hex chars (Flink's JobID format). */
+    readonly id: string;
+    /** The job's live sample (every subtask's counters, checkpoints, exceptions). */
+    sample(): Promise<JobSample>;
+  };
 
 /** Rates of one subtask over the last sampling interval, with Flink's metric names. */
 export interface SubtaskRates {

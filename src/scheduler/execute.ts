@@ -217,13 +217,17 @@ async function queryState(
   if (master.jobStatus === 'CREATED' || master.jobStatus === 'RESTARTING') await master.whenRunning(timeoutMs);
   const attempt = master.currentAttempt;
   if (master.jobStatus !== 'RUNNING' || !attempt?.queryState)
-    throw fail(`job '${graph.config.jobName}' is ${master.jobStatus.toLowerCase()}, not running: its state can be read from a checkpoint`, ErrorCodes.JOB_NOT_RUNNING);
+    throw fail(
+      `job '${graph.config.jobName}' is ${master.jobStatus.toLowerCase()}, not running: its state can be read from a checkpoint`,
+      ErrorCodes.JOB_NOT_RUNNING,
+    );
   let timer: NodeJS.Timeout | undefined;
   const answer = await Promise.race([
     attempt.queryState(graph.vertexOfNode[node.id], subtask, uid, stateName, key),
     new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs))),
   ]).finally(() => clearTimeout(timer));
-  if (answer === undefined) throw fail(`subtask ${subtask} of operator '${uid}' did not answer within ${timeoutMs} ms`, ErrorCodes.JOB_NOT_RUNNING);
+  if (answer === undefined)
+    throw fail(`subtask ${subtask} of operator '${uid}' did not answer within ${timeoutMs} ms`, ErrorCodes.JOB_NOT_RUNNING);
   if (!answer.ok) throw fail(answer.message, answer.code);
   const { ok: _ok, ...entries } = answer;
   return { uid, state: stateName, key, ...entries };
@@ -296,12 +300,20 @@ export async function startJob(job: string | URL | JobDefinition, given: Execute
     const stored = found?.checkpoint ?? (await loadCheckpoint(fromSavepoint));
     // The state plan, before any worker starts: a restore that would fail (or drop state without
     // allowNonRestoredState) is refused here, with the reasons `weir plan` prints.
+    const plan = await planRestore(graph, statesOf(stored), stored.info);
     checkStatePlan(
-      await planRestore(graph, statesOf(stored), stored.info),
+      plan,
       allowNonRestoredState,
       found?.path ?? fromSavepoint,
       moduleUrl?.startsWith('file:') ? relative(process.cwd(), fileURLToPath(moduleUrl)) : undefined,
     );
+    // What restores today but is worth knowing: TTL changes, state moved to another operator, derived ids.
+    for (const message of plan.warnings) if (!message.includes(' has no uid: ')) options.onEvent?.({ kind: 'warning', message });
+    if (plan.restoredByDerivedId.length > 0)
+      options.onEvent?.({
+        kind: 'warning',
+        message: `state restored by derived operator id(s) ${plan.restoredByDerivedId.map((id) => `'${id}'`).join(', ')}: they change when the graph changes before those operators; give them .uid('...')`,
+      });
     // A savepoint is written only once its sinks committed (the coordinator settles after the commits).
     initial = { id: stored.id, states: statesOf(stored), committed: stored.kind === 'savepoint' };
   }
@@ -348,7 +360,9 @@ export async function startJob(job: string | URL | JobDefinition, given: Execute
  * newest valid checkpoint of a run's folder or of a job's folder of runs (what `weir run
  * --from-savepoint` and `weir plan` restore from), with the folder it was read from.
  */
-export async function loadRestoreCheckpoint(path: string): Promise<{ path: string; checkpoint: StoredCheckpoint; skipped: SkippedCheckpoint[] }> {
+export async function loadRestoreCheckpoint(
+  path: string,
+): Promise<{ path: string; checkpoint: StoredCheckpoint; skipped: SkippedCheckpoint[] }> {
   const found = await findInFolder(path);
   if (found) return { path: found.path, checkpoint: found.checkpoint, skipped: found.skipped };
   return { path, checkpoint: await loadCheckpoint(path), skipped: [] };

@@ -66,6 +66,8 @@ export interface StatePlan {
   drops: string[];
   /** What is fine today but a trap (operators without uid), or worth knowing (TTL changes). */
   warnings: string[];
+  /** Operators without uid whose state the savepoint holds under their derived id (restored only while the graph before them stays the same). */
+  restoredByDerivedId: string[];
 }
 
 /** What the stored checkpoint's `info` says (written by execute.ts's snapshotOf). */
@@ -182,7 +184,9 @@ export async function planRestore(
       const opened = await describeOperator(graph, node.id);
       if ('error' in opened) {
         plan.descriptorsUnknown = opened.error;
-        warnings.push(`operator '${uid}' (${name}): could not open it to read its state descriptors (${opened.error}); its states are checked when it starts`);
+        warnings.push(
+          `operator '${uid}' (${name}): could not open it to read its state descriptors (${opened.error}); its states are checked when it starts`,
+        );
       }
       const after = 'states' in opened ? opened.states : undefined;
       plan.states = compareStates(before, after);
@@ -254,6 +258,11 @@ export async function planRestore(
     problems,
     drops,
     warnings,
+    restoredByDerivedId: operators
+      .filter(
+        (o) => !o.explicitUid && o.status === 'restored' && describeHoldings(o.holds as NonNullable<OperatorPlan['holds']>) !== 'no state',
+      )
+      .map((o) => o.uid),
   };
 }
 
@@ -291,7 +300,8 @@ function savedDescriptors(subtasks: readonly (OperatorSubtaskState | undefined)[
   const out = new Map<string, StateDescription>();
   for (const s of subtasks) for (const d of s?.states ?? []) if (!out.has(d.name) || d.ttlMs !== undefined) out.set(d.name, d);
   for (const s of subtasks)
-    for (const kg of s?.keyed ?? []) for (const st of kg.states) if (!out.has(st.name)) out.set(st.name, { name: st.name, kind: st.kind, ttl: st.ttl });
+    for (const kg of s?.keyed ?? [])
+      for (const st of kg.states) if (!out.has(st.name)) out.set(st.name, { name: st.name, kind: st.kind, ttl: st.ttl });
   return out;
 }
 
@@ -351,6 +361,9 @@ export function describeHoldings(h: NonNullable<OperatorPlan['holds']>): string 
   return parts.length > 0 ? parts.join(', ') : 'no state';
 }
 
+/** How long the dry open of one operator may take. */
+const DRY_OPEN_TIMEOUT_MS = 5_000;
+
 /**
  * Opens one instance of a keyed operator on this thread against an empty heap backend and reads
  * the states it registers: what a subtask registers as it opens. Nothing runs beyond `open()`
@@ -387,7 +400,13 @@ async function describeOperator(graph: JobGraph, nodeId: number): Promise<{ stat
       emitWatermarkStatus: () => undefined,
     };
     operator.setup(context, output);
-    await operator.open();
+    // An open() that waits on something outside (a connection) must not hold up a deploy.
+    let timer: NodeJS.Timeout | undefined;
+    const opened = await Promise.race([
+      Promise.resolve(operator.open()).then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), DRY_OPEN_TIMEOUT_MS))),
+    ]).finally(() => clearTimeout(timer));
+    if (!opened) return { error: `open() did not return within ${DRY_OPEN_TIMEOUT_MS} ms` };
     return { states: backend.describeStates() };
   } catch (error) {
     return { error: (error as Error)?.message ?? String(error) };

@@ -666,7 +666,12 @@ function queryKeyedState(
   stateName: string,
   key: unknown,
 ): Promise<StateQueryAnswer> {
-  const refuse = (code: string, message: string, known?: string[]): StateQueryAnswer => ({ ok: false, code, message, ...(known ? { known } : {}) });
+  const refuse = (code: string, message: string, known?: string[]): StateQueryAnswer => ({
+    ok: false,
+    code,
+    message,
+    ...(known ? { known } : {}),
+  });
   const rt = runtimes.find((r) => r.id === operatorId);
   if (!rt) return Promise.resolve(refuse(ErrorCodes.INTERNAL, `operator '${operatorId}' does not run in subtask ${subtask} here`));
   return new Promise<StateQueryAnswer>((resolve) => {
@@ -690,20 +695,31 @@ function queryKeyedState(
             return;
           }
           const kind = backend.describeStates().find((d) => d.name === stateName)?.kind ?? 'value';
-          const answer = (entries: { keyGroup: number; found: boolean; value?: unknown; namespaces?: { namespace: unknown; value: unknown }[] }) =>
-            resolve({ ok: true, kind, subtask, ...entries });
+          const answer = (entries: {
+            keyGroup: number;
+            found: boolean;
+            value?: unknown;
+            namespaces?: { namespace: unknown; value: unknown }[];
+          }) => resolve({ ok: true, kind, subtask, ...entries });
           const range = backend.keyGroupRange;
           const q = backend.queryKey(stateName, key);
           if ('done' in q) {
             if (q.done.keyGroup < range.start || q.done.keyGroup > range.end)
-              resolve(refuse(ErrorCodes.INTERNAL, `key group ${q.done.keyGroup} is not owned by subtask ${subtask} (${range.start}..${range.end})`));
+              resolve(
+                refuse(
+                  ErrorCodes.INTERNAL,
+                  `key group ${q.done.keyGroup} is not owned by subtask ${subtask} (${range.start}..${range.end})`,
+                ),
+              );
             else answer(q.done);
             return;
           }
           q.pending.then(
             (finish) => {
               if (!TAKES_MAIL.has(actor.state)) {
-                resolve(refuse(ErrorCodes.JOB_NOT_RUNNING, `subtask ${subtask} of operator '${rt.operator.name}' is ${actor.state}, not running`));
+                resolve(
+                  refuse(ErrorCodes.JOB_NOT_RUNNING, `subtask ${subtask} of operator '${rt.operator.name}' is ${actor.state}, not running`),
+                );
                 return;
               }
               actor.enqueueMail(() => {

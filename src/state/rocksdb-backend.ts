@@ -287,6 +287,7 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
           this.ensureCopied(kg);
           const row = this.takeRow(kg, mk);
           if ((v & DIRTY) !== 0) {
+            if (this.watched.size !== 0 && this.watched.has(mk)) this.watchedWrites.set(mk, (this.watchedWrites.get(mk) ?? 0) + 1);
             keys.push(encodeDbKey(kg, mk));
             values.push(row);
             if (row !== undefined) {
@@ -349,16 +350,41 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
     const kg = assignToKeyGroup(key, this.maxParallelism);
     const mk = mapKey(key);
     if (this.resident[kg]?.has(mk) || !this.mayBeOnDisk(kg, mk)) return { done: this.readKeyEntries(stateName, key) };
-    const writes = this.counters.writes;
+    // Write-backs of this key while it is read are counted, so a row read before one is not taken.
+    this.watched.set(mk, (this.watched.get(mk) ?? 0) + 1);
+    const writes = this.watchedWrites.get(mk) ?? 0;
+    const unwatch = (): void => {
+      const n = this.watched.get(mk) ?? 1;
+      if (n > 1) this.watched.set(mk, n - 1);
+      else {
+        this.watched.delete(mk);
+        this.watchedWrites.delete(mk);
+      }
+    };
     const pending = this.ready()
       .then(() => this.store.getMany([encodeDbKey(kg, mk)]))
-      .then(([bytes]) => (): LiveKeyEntries | undefined => {
-        if (this.resident[kg]?.has(mk)) return this.readKeyEntries(stateName, key);
-        if (this.counters.writes !== writes) return undefined;
-        return this.rowEntries(stateName, kg, bytes);
-      });
+      .then(
+        ([bytes]) =>
+          (): LiveKeyEntries | undefined => {
+            try {
+              if (this.resident[kg]?.has(mk)) return this.readKeyEntries(stateName, key);
+              if ((this.watchedWrites.get(mk) ?? 0) !== writes) return undefined;
+              return this.rowEntries(stateName, kg, bytes);
+            } finally {
+              unwatch();
+            }
+          },
+        (error: unknown) => {
+          unwatch();
+          throw error;
+        },
+      );
     return { pending };
   }
+
+  /** Keys being read by live queries (mapped key → queries), and how often each was written back meanwhile. */
+  private readonly watched = new Map<unknown, number>();
+  private readonly watchedWrites = new Map<unknown, number>();
 
   /** The entries of state `stateName` in a row read from disk, as {@link readKeyEntries} gives them. */
   private rowEntries(stateName: string, kg: number, bytes: Uint8Array | undefined): LiveKeyEntries {

@@ -40,7 +40,9 @@ export async function planJob(jobModule: string | URL, options: PlanJobOptions):
     stateBackend: options.stateBackend,
   });
   const { path, checkpoint } = await loadRestoreCheckpoint(options.fromSavepoint);
-  const plan = await planRestore(graph, new Map(checkpoint.entries.map((e) => [e.name, e.data as Uint8Array])), checkpoint.info, { detail: true });
+  const plan = await planRestore(graph, new Map(checkpoint.entries.map((e) => [e.name, e.data as Uint8Array])), checkpoint.info, {
+    detail: true,
+  });
   return { ...plan, savepoint: { path, id: checkpoint.id, kind: checkpoint.kind } };
 }
 

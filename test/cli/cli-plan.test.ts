@@ -29,7 +29,12 @@ async function savepointOf(variant: string, dir: string): Promise<string> {
   const uid = variant.startsWith('generated') ? '1-keyed-process' : 'totals';
   for (let i = 0; i < 400; i++) {
     const counts = await Promise.all(
-      Array.from({ length: KEYS }, (_, k) => client.queryState(uid, 'count', k).then((v) => v.value, () => undefined)),
+      Array.from({ length: KEYS }, (_, k) =>
+        client.queryState(uid, 'count', k).then(
+          (v) => v.value,
+          () => undefined,
+        ),
+      ),
     );
     if (counts.every((c) => c === 1000 / KEYS)) break;
     await new Promise((r) => setTimeout(r, 10));
@@ -107,7 +112,9 @@ describe('weir plan', () => {
     expect(removed.stdout).toContain('verdict: needs --allow-non-restored-state (state would be dropped) (exit 3)');
 
     expect(renamed.status).toBe(3);
-    expect(renamed.stdout).toContain('  totals-v2 (Totals): new (starts empty), parallelism 3\n      state count: value — new (starts empty)\n');
+    expect(renamed.stdout).toContain(
+      '  totals-v2 (Totals): new (starts empty), parallelism 3\n      state count: value — new (starts empty)\n',
+    );
     expect(renamed.stdout).toContain('  totals (Totals): DROPPED (30 keyed entries in 9 key group(s))');
     expect(renamed.stdout).toContain(
       "  - operator 'totals' (Totals) is in the savepoint (30 keyed entries in 9 key group(s)) but not in the job: its state is dropped, which needs --allow-non-restored-state (allowNonRestoredState)",
@@ -134,12 +141,16 @@ describe('weir plan', () => {
 
     // Derived ids: adding a map before the keyed operators moves their ids; Totals now takes Flags' state.
     expect(shifted.status).toBe(3);
-    expect(shifted.stdout).toContain("  1-keyed-process (Totals) [no uid]: DROPPED (30 keyed entries in 9 key group(s)): needs --allow-non-restored-state");
+    expect(shifted.stdout).toContain(
+      '  1-keyed-process (Totals) [no uid]: DROPPED (30 keyed entries in 9 key group(s)): needs --allow-non-restored-state',
+    );
     expect(shifted.stdout).toContain("operator 'Totals' has no uid: its id '2-keyed-process' is derived from its position");
     expect(shifted.stdout).toContain(
       "operator 'Totals' takes the state of the savepoint's operator 'Flags': both have the derived id '2-keyed-process'",
     );
-    expect(shifted.stdout).toContain('  2-keyed-process (Totals) [no uid]: restored (10 keyed entries in 9 key group(s)), parallelism 2 → 3\n');
+    expect(shifted.stdout).toContain(
+      '  2-keyed-process (Totals) [no uid]: restored (10 keyed entries in 9 key group(s)), parallelism 2 → 3\n',
+    );
   });
 
   it('prints the plan as JSON', async () => {
@@ -153,7 +164,12 @@ describe('weir plan', () => {
     expect(totals.status).toBe('restored');
     expect(totals.states).toEqual([
       { name: 'count', status: 'kind-changed', before: { kind: 'value', ttl: false }, after: { kind: 'list', ttl: false } },
-      { name: 'last', status: 'restored', before: { kind: 'value', ttl: true, ttlMs: 60000 }, after: { kind: 'value', ttl: true, ttlMs: 60000 } },
+      {
+        name: 'last',
+        status: 'restored',
+        before: { kind: 'value', ttl: true, ttlMs: 60000 },
+        after: { kind: 'value', ttl: true, ttlMs: 60000 },
+      },
       { name: 'recent', status: 'restored', before: { kind: 'list', ttl: false }, after: { kind: 'list', ttl: false } },
     ]);
     expect(totals.keyGroups).toEqual([{ subtask: 0, start: 0, end: 127 }]);

@@ -32,7 +32,19 @@ describe('weir state get --job', () => {
   it('reads a running job’s keyed state from another shell and over REST', async () => {
     const run = spawn(
       process.execPath,
-      ['bin/weir.js', 'run', 'test/fixtures/jobs/state-plan.ts', '-p', '2', '--param', 'hold=true', '--param', 'count=1000', '--rest-port', '0'],
+      [
+        'bin/weir.js',
+        'run',
+        'test/fixtures/jobs/state-plan.ts',
+        '-p',
+        '2',
+        '--param',
+        'hold=true',
+        '--param',
+        'count=1000',
+        '--rest-port',
+        '0',
+      ],
       { env },
     );
     let stderr = '';
@@ -59,7 +71,14 @@ describe('weir state get --job', () => {
       expect(text.status, text.stderr).toBe(0);
       expect(text.stdout).toMatch(/^100 {2}\(value state, subtask [01], key group \d+\)\n$/);
       expect(json.status).toBe(0);
-      expect(JSON.parse(json.stdout)).toMatchObject({ uid: 'totals', state: 'recent', key: 3, kind: 'list', found: true, value: [973, 983, 993] });
+      expect(JSON.parse(json.stdout)).toMatchObject({
+        uid: 'totals',
+        state: 'recent',
+        key: 3,
+        kind: 'list',
+        found: true,
+        value: [973, 983, 993],
+      });
       expect(unknownState.status).toBe(1);
       expect(unknownState.stderr).toBe("weir: operator 'totals' has no keyed state 'cnt'; its keyed states: 'count', 'last', 'recent'\n");
       expect(unknownJob.status).toBe(1);
@@ -67,7 +86,9 @@ describe('weir state get --job', () => {
       expect(recent.status).toBe(200);
       expect(recent.body).toMatchObject({ uid: 'totals', state: 'recent', key: 3, found: true, value: [973, 983, 993] });
       expect(missing.status).toBe(404);
-      expect(missing.body.errors[0]).toMatch(/^job 'weir job' has no operator with uid 'totalz'; its operators: 'numbers' \(Numbers\), 'totals' \(Totals\)/);
+      expect(missing.body.errors[0]).toMatch(
+        /^job 'weir job' has no operator with uid 'totalz'; its operators: 'numbers' \(Numbers\), 'totals' \(Totals\)/,
+      );
     } finally {
       run.kill('SIGTERM');
       await exited;

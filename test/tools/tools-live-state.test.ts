@@ -86,7 +86,11 @@ describe('JobClient.queryState errors', () => {
   it('names the known operators, keyed operators and states', async () => {
     const client = await startJob(JOB, { mode: 'local', parallelism: 2, params: { hold: true, count: 100, keys: 10 } });
     try {
-      const error = (p: Promise<unknown>) => p.then(() => undefined, (e: Error & { code?: string }) => `${e.code}: ${e.message}`);
+      const error = (p: Promise<unknown>) =>
+        p.then(
+          () => undefined,
+          (e: Error & { code?: string }) => `${e.code}: ${e.message}`,
+        );
       expect(await error(client.queryState('totalz', 'count', 1))).toBe(
         "WEIR_STATE_ACCESS: job 'weir job' has no operator with uid 'totalz'; its operators: 'numbers' (Numbers), 'totals' (Totals), 'flags' (Flags), 'collect' (Collect Sink (out))",
       );
@@ -101,6 +105,11 @@ describe('JobClient.queryState errors', () => {
       await client.result.catch(() => undefined);
     }
     // After the end there is nothing live to ask.
-    expect(await client.queryState('totals', 'count', 1).then(() => 'answered', (e: Error & { code?: string }) => e.code)).toBe('WEIR_JOB_NOT_RUNNING');
+    expect(
+      await client.queryState('totals', 'count', 1).then(
+        () => 'answered',
+        (e: Error & { code?: string }) => e.code,
+      ),
+    ).toBe('WEIR_JOB_NOT_RUNNING');
   });
 });
