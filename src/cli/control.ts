@@ -75,7 +75,18 @@ export function serveControl(id: string, name: string, client: JobClient, extras
       }
       if (request.cmd === 'state') {
         client.queryState(request.uid, request.state, request.key).then(
-          (state) => conn.end(`${JSON.stringify({ ok: true, state } satisfies ControlResponse)}\n`),
+          (state) => {
+            let line: string;
+            try {
+              line = JSON.stringify({ ok: true, state } satisfies ControlResponse);
+            } catch (error) {
+              line = JSON.stringify({
+                ok: false,
+                error: `the value cannot be sent as JSON: ${(error as Error).message}`,
+              } satisfies ControlResponse);
+            }
+            conn.end(`${line}\n`);
+          },
           (error: Error & { code?: string }) =>
             conn.end(`${JSON.stringify({ ok: false, error: error.message, code: error.code } satisfies ControlResponse)}\n`),
         );

@@ -449,7 +449,8 @@ export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'sql') return (await import('./sql.ts')).sqlMain(argv.slice(1));
   // The state plan and live state queries (issue 17) have options of their own.
   if (argv[0] === 'plan') return (await import('./plan.ts')).planMain(argv.slice(1));
-  if (argv[0] === 'state' && argv.includes('--job')) return (await import('./state-live.ts')).stateLiveMain(argv.slice(1));
+  if (argv[0] === 'state' && argv.some((a) => a === '--job' || a.startsWith('--job=')))
+    return (await import('./state-live.ts')).stateLiveMain(argv.slice(1));
   const at = argv.findIndex((a) => !a.startsWith('-'));
   const first = at < 0 ? undefined : argv[at];
   const command = first !== undefined && first in COMMANDS ? first : undefined;

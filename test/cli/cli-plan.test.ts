@@ -73,7 +73,23 @@ beforeAll(async () => {
     runKind: run('kind'),
     runRemoved: run('removed'),
     runMaxp: run('maxp'),
-    runAllowed: run('removed', '--allow-non-restored-state'),
+    runAllowed: run('removed', '--allow-non-restored-state', '--local'),
+    runLonger: run('ttl-longer', '--local'),
+    runShifted: weir(
+      'run',
+      JOB,
+      '--from-savepoint',
+      generated,
+      '-p',
+      '2',
+      '--param',
+      'variant=generated-added',
+      '--param',
+      'count=1000',
+      '--allow-non-restored-state',
+      '--local',
+      '-q',
+    ),
   };
 });
 
@@ -203,5 +219,19 @@ describe('weir run --from-savepoint', () => {
     // Restored counts go on from 100 per key.
     const out = JSON.parse(allowed.stdout).collected.out as [number, number][];
     expect(out.sort((a, b) => a[0] - b[0])).toEqual(Array.from({ length: KEYS }, (_, k) => [k, 101]));
+  });
+
+  it('logs what restores but is worth knowing: a TTL change, state taken by another operator through derived ids', async () => {
+    const [longer, shifted] = await Promise.all([runs.runLonger, runs.runShifted]);
+    expect(longer.status, longer.stderr).toBe(0);
+    expect(longer.stderr.split('\n')[0]).toBe(
+      "weir: warning: operator 'totals' (Totals): state 'last' TTL changes from 60000 ms to 120000 ms: restored entries expire by the new TTL",
+    );
+    expect(shifted.status, shifted.stderr).toBe(0);
+    const warnings = shifted.stderr.split('\n').filter((l) => l.startsWith('weir: warning: '));
+    expect(warnings).toEqual([
+      "weir: warning: operator 'Totals' takes the state of the savepoint's operator 'Flags': both have the derived id '2-keyed-process' (the graph changed before them); give both .uid('...') in the job that took the savepoint",
+      "weir: warning: state restored by derived operator id(s) '0-source', '2-keyed-process': they change when the graph changes before those operators; give them .uid('...')",
+    ]);
   });
 });
