@@ -291,20 +291,14 @@ export async function startJob(job: string | URL | JobDefinition, given: Execute
       domain: 'user',
       retriable: false,
     });
-  if (fromSavepoint !== undefined) {
-    const found = await findInFolder(fromSavepoint);
-    if (found) {
-      checkReplay(found, graph, options);
-      options.onEvent?.({ kind: 'resumed', path: found.path, id: found.checkpoint.id });
-    }
-    const stored = found?.checkpoint ?? (await loadCheckpoint(fromSavepoint));
-    // The state plan, before any worker starts: a restore that would fail (or drop state without
-    // allowNonRestoredState) is refused here, with the reasons `weir plan` prints.
+  // The state plan, before any worker starts: a restore that would fail (or drop state without
+  // allowNonRestoredState) is refused here, with the reasons `weir plan` prints.
+  const checkPlan = async (stored: StoredCheckpoint, from: string): Promise<void> => {
     const plan = await planRestore(graph, statesOf(stored), stored.info);
     checkStatePlan(
       plan,
       allowNonRestoredState,
-      found?.path ?? fromSavepoint,
+      from,
       moduleUrl?.startsWith('file:') ? relative(process.cwd(), fileURLToPath(moduleUrl)) : undefined,
     );
     // What restores today but is worth knowing: TTL changes, state moved to another operator, derived ids.
@@ -314,6 +308,15 @@ export async function startJob(job: string | URL | JobDefinition, given: Execute
         kind: 'warning',
         message: `state restored by derived operator id(s) ${plan.restoredByDerivedId.map((id) => `'${id}'`).join(', ')}: they change when the graph changes before those operators; give them .uid('...')`,
       });
+  };
+  if (fromSavepoint !== undefined) {
+    const found = await findInFolder(fromSavepoint);
+    if (found) {
+      checkReplay(found, graph, options);
+      options.onEvent?.({ kind: 'resumed', path: found.path, id: found.checkpoint.id });
+    }
+    const stored = found?.checkpoint ?? (await loadCheckpoint(fromSavepoint));
+    await checkPlan(stored, found?.path ?? fromSavepoint);
     // A savepoint is written only once its sinks committed (the coordinator settles after the commits).
     initial = { id: stored.id, states: statesOf(stored), committed: stored.kind === 'savepoint' };
   }
@@ -332,6 +335,7 @@ export async function startJob(job: string | URL | JobDefinition, given: Execute
     const found = await findResumeCheckpoint(jobDir);
     if (found.kind === 'found') {
       checkReplay(found, graph, options);
+      await checkPlan(found.checkpoint, found.path);
       options.onEvent?.({ kind: 'resumed', path: found.path, id: found.checkpoint.id });
       initial = { id: found.checkpoint.id, states: statesOf(found.checkpoint) };
     } else {
