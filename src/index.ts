@@ -205,3 +205,9 @@ export type {
   WatermarkOrigin,
 } from './observe/index.ts';
 export type { CheckpointEntry, ExceptionEntry, JobSample, JobStatus, OperatorSample, SplitSample, SubtaskSample } from './core/index.ts';
+
+// tools: plan and live state
+export { formatPlan, planJob } from './tools/plan.ts';
+export type { JobPlan, PlanJobOptions } from './tools/plan.ts';
+export type { OperatorPlan, PlanVerdict, StatePlan, StatePlanEntry } from './scheduler/state-plan.ts';
+export type { LiveStateValue } from './scheduler/execute.ts';

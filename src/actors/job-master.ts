@@ -3,7 +3,7 @@
 import { CheckpointCoordinator, type CheckpointOutcome, type CompletedCheckpoint } from '../checkpoint/coordinator.ts';
 import type { Barrier } from '../checkpoint/barrier-aligner.ts';
 import { ErrorCodes, WeirError, decodeError, encodeError, isNonRetriable, type EncodedError } from '../core/errors.ts';
-import type { SubtaskMetrics, WorkerCallbacks } from '../core/protocol.ts';
+import type { StateQueryAnswer, SubtaskMetrics, WorkerCallbacks } from '../core/protocol.ts';
 import type { CheckpointEntry, ExceptionEntry, JobSample, JobStatus, SubtaskSample } from '../core/metrics.ts';
 import type { CheckpointConfig, RestartStrategy } from '../checkpoint/config.ts';
 import { Actor } from './actor.ts';
@@ -127,6 +127,8 @@ export interface Attempt {
   killSlot?(slot: number): Promise<void>;
   /** A live sample of every subtask (a slot that does not answer in time contributes its previous one). */
   sample?(): Promise<SubtaskSample[]>;
+  /** Reads one key of a keyed state in the subtask `vertex/subtask`, between records (live state queries). */
+  queryState?(vertex: number, subtask: number, operatorId: string, stateName: string, key: unknown): Promise<StateQueryAnswer>;
 }
 
 /** Entries kept of the checkpoint history and of the exceptions. */
@@ -413,8 +415,8 @@ export class JobMaster extends Actor<Message> {
     return coordinator.trigger('savepoint');
   }
 
-  /** Resolves when an attempt runs (or the job settles), or after `timeoutMs`. */
-  private whenRunning(timeoutMs: number): Promise<void> {
+  /** Resolves when an attempt runs (or the job settles), or after `timeoutMs` (live state queries wait with it too). */
+  whenRunning(timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(done, timeoutMs);
       const waiters = this.runningWaiters;

@@ -3,6 +3,7 @@
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import { keyGroupRangeForSubtask } from '../state/key-groups.ts';
 import { redistributeOperatorState, type OperatorStateSnapshot } from '../state/operator-state.ts';
+import type { StateDescription } from '../state/keyed-backend.ts';
 import type { KeyGroupStateSnapshot } from '../state/snapshot-format.ts';
 import type { TimerKeyGroupSnapshot } from '../state/timer-service.ts';
 import { hasInFlightData, type ChannelStateSnapshot } from './channel-state.ts';
@@ -19,6 +20,11 @@ export interface OperatorSubtaskState {
   function?: unknown;
   /** In-flight data of an unaligned checkpoint, kept with the head operator of the subtask's chain. */
   channels?: ChannelStateSnapshot;
+  /**
+   * The keyed states the subtask's backend knew (name, kind, TTL), written since the state plan
+   * (`weir plan`) compares them with a new job's; absent in older checkpoints.
+   */
+  states?: StateDescription[];
 }
 
 /** Separates an operator id from a key group in checkpoint entry names (`<operator>\u0001kg<n>`). */

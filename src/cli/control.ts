@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { userRuntimeDir } from '../core/typescript-loader.mjs';
-import type { JobClient } from '../scheduler/execute.ts';
+import type { JobClient, LiveStateValue } from '../scheduler/execute.ts';
 
 /**
  * Where running jobs register: `$WEIR_JOBS_DIR`, else `jobs/` in the user's runtime folder
@@ -26,9 +26,14 @@ export interface RegisteredJob {
 }
 
 /** A request on the control socket. */
-type ControlRequest = { cmd: 'savepoint' | 'stop'; dir?: string } | { cmd: 'explain' };
+type ControlRequest =
+  | { cmd: 'savepoint' | 'stop'; dir?: string }
+  | { cmd: 'explain' }
+  /** A live state query (`weir state get --job`): the key as JSON data. */
+  | { cmd: 'state'; uid: string; state: string; key: unknown };
 /** Its answer. */
-type ControlResponse = { ok: true; path?: string; id?: number; lines?: string[] } | { ok: false; error: string };
+type ControlResponse =
+  { ok: true; path?: string; id?: number; lines?: string[]; state?: LiveStateValue } | { ok: false; error: string; code?: string };
 
 /** What a job's control socket can do beyond savepoints. */
 export interface ControlExtras {
@@ -66,6 +71,25 @@ export function serveControl(id: string, name: string, client: JobClient, extras
       } catch {
         // A malformed request must not take the job down: answer it and go on.
         conn.end(`${JSON.stringify({ ok: false, error: 'unreadable control request' } satisfies ControlResponse)}\n`);
+        return;
+      }
+      if (request.cmd === 'state') {
+        client.queryState(request.uid, request.state, request.key).then(
+          (state) => {
+            let line: string;
+            try {
+              line = JSON.stringify({ ok: true, state } satisfies ControlResponse);
+            } catch (error) {
+              line = JSON.stringify({
+                ok: false,
+                error: `the value cannot be sent as JSON: ${(error as Error).message}`,
+              } satisfies ControlResponse);
+            }
+            conn.end(`${line}\n`);
+          },
+          (error: Error & { code?: string }) =>
+            conn.end(`${JSON.stringify({ ok: false, error: error.message, code: error.code } satisfies ControlResponse)}\n`),
+        );
         return;
       }
       const act: Promise<ControlResponse> =

@@ -26,6 +26,8 @@ const USAGE = `usage: weir run <job-module> [options]
        weir stop --savepoint <target-dir> <job-id>
        weir list
        weir explain <job-id>
+       weir plan <job-module> --from-savepoint <dir> [-p <n>] [--param <key=value>]... [--json]
+       weir state get --job <job-id> <uid> <state> <key> [--json]
        weir --version
 
 run: runs a job module (its default export is defineJob(env => ...); .ts, .mts, .js or .mjs)
@@ -207,7 +209,8 @@ function stateBackendOption(
   return { kind: 'rocksdb', dir: dir === undefined ? undefined : resolve(dir), cacheKeys };
 }
 
-function parseParam(text: string): [string, string | number | boolean] {
+/** `--param key=value` as a job parameter (numbers and booleans typed). */
+export function parseParam(text: string): [string, string | number | boolean] {
   const eq = text.indexOf('=');
   if (eq <= 0) throw new UsageError(`--param needs key=value, got '${text}'`);
   const key = text.slice(0, eq);
@@ -444,6 +447,10 @@ async function control(command: 'savepoint' | 'stop', positionals: string[], val
 export async function main(argv: string[]): Promise<number> {
   // The SQL client has options of its own, and loads the parser only when it is asked for.
   if (argv[0] === 'sql') return (await import('./sql.ts')).sqlMain(argv.slice(1));
+  // The state plan and live state queries (issue 17) have options of their own.
+  if (argv[0] === 'plan') return (await import('./plan.ts')).planMain(argv.slice(1));
+  if (argv[0] === 'state' && argv.some((a) => a === '--job' || a.startsWith('--job=')))
+    return (await import('./state-live.ts')).stateLiveMain(argv.slice(1));
   const at = argv.findIndex((a) => !a.startsWith('-'));
   const first = at < 0 ? undefined : argv[at];
   const command = first !== undefined && first in COMMANDS ? first : undefined;

@@ -127,6 +127,24 @@ export interface DeployDescriptor {
 }
 
 /** How a deploy went: errors come back as data, since comlink would turn them into plain Errors. */
+/**
+ * The answer to a live state query (see `JobClient.queryState`): one key's entries of one keyed
+ * state, read in the subtask between records, as plain data; or why not (`code` is a WeirError code).
+ */
+export type StateQueryAnswer =
+  | {
+      ok: true;
+      /** The state's kind (value, list, map, reducing, aggregating). */
+      kind: string;
+      keyGroup: number;
+      /** The subtask that owns the key group. */
+      subtask: number;
+      found: boolean;
+      value?: unknown;
+      namespaces?: { namespace: unknown; value: unknown }[];
+    }
+  | { ok: false; code: string; message: string; known?: string[] };
+
 export type DeployOutcome = { deployed: true; subtasks: number } | { deployed: false; error: EncodedError };
 
 /** The control plane a worker exposes (through comlink) for its slot. */
@@ -146,6 +164,8 @@ export interface SlotControl {
   finishAll(): void;
   /** A live sample of this slot's subtasks (empty before deploy and between attempts). */
   sample(): SubtaskSample[];
+  /** Reads one key of a keyed state in subtask `vertex/subtask` between records (see {@link StateQueryAnswer}). */
+  queryState(vertex: number, subtask: number, operatorId: string, stateName: string, key: unknown): Promise<StateQueryAnswer>;
   /** Heartbeat: answers as long as the thread is responsive. */
   ping(): number;
   /** The worker thread's id (`worker_threads.threadId`), to terminate the thread of a slot. */

@@ -7,12 +7,13 @@ import type { JobClient } from '../scheduler/index.ts';
  * What the observer needs of a running job: a narrow slice of {@link JobClient} (its id and
  * `sample()` come with the runtime's sampling), so that tests can observe a crafted job.
  */
-export type ObservedJob = Pick<JobClient, 'graph' | 'result' | 'triggerSavepoint' | 'stopWithSavepoint' | 'checkpointPath'> & {
-  /** 32 lower-case hex chars (Flink's JobID format). */
-  readonly id: string;
-  /** The job's live sample (every subtask's counters, checkpoints, exceptions). */
-  sample(): Promise<JobSample>;
-};
+export type ObservedJob = Pick<JobClient, 'graph' | 'result' | 'triggerSavepoint' | 'stopWithSavepoint' | 'checkpointPath'> &
+  Partial<Pick<JobClient, 'queryState'>> & {
+    /** 32 lower-case hex chars (Flink's JobID format). */
+    readonly id: string;
+    /** The job's live sample (every subtask's counters, checkpoints, exceptions). */
+    sample(): Promise<JobSample>;
+  };
 
 /** Rates of one subtask over the last sampling interval, with Flink's metric names. */
 export interface SubtaskRates {

@@ -510,6 +510,44 @@ export async function registerJobRoutes(app: FastifyInstance, ctx: RouteContext)
     return { exceptionHistory: { entries, truncated: false } };
   });
 
+  // Live state (issue 17): one key of a keyed state, read by the subtask that owns it between two records.
+  app.get<{ Params: { id: string; uid: string; state: string }; Querystring: { key?: string } }>(
+    '/jobs/:id/state/:uid/:state',
+    {
+      schema: {
+        params: {
+          type: 'object',
+          properties: {
+            id: jobParams.properties.id,
+            uid: { type: 'string', minLength: 1, maxLength: 512 },
+            state: { type: 'string', minLength: 1, maxLength: 512 },
+          },
+          required: ['id', 'uid', 'state'],
+        },
+        querystring: { type: 'object', properties: { key: { type: 'string' } } },
+      },
+    },
+    async (request, reply) => {
+      const job = findJob(request.params.id, reply);
+      if (!job) return reply;
+      const text = request.query.key;
+      if (text === undefined) return sendError(reply, 400, 'give the key as ?key=… (JSON, e.g. 42 or "42"; other text is a string key)');
+      if (!job.queryState) return sendError(reply, 501, `job ${job.id} does not answer state queries`);
+      let key: unknown;
+      try {
+        key = JSON.parse(text) as unknown;
+      } catch {
+        key = text;
+      }
+      try {
+        return await job.queryState(request.params.uid, request.params.state, key);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        return sendError(reply, code === 'WEIR_JOB_NOT_RUNNING' ? 409 : code === 'WEIR_STATE_ACCESS' ? 404 : 500, (error as Error).message);
+      }
+    },
+  );
+
   app.get<{ Params: { id: string } }>('/jobs/:id/watermark-explain', { schema: { params: jobParams } }, async (request, reply) => {
     const job = findJob(request.params.id, reply);
     if (!job) return reply;

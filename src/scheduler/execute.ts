@@ -3,7 +3,7 @@
 import { JobMaster, describeJobEvent, type JobEvent, type JobResult } from '../actors/job-master.ts';
 import { DEFAULT_CHECKPOINTING_RESTART_STRATEGY } from '../actors/restart-strategies.ts';
 import type { CompletedCheckpoint } from '../checkpoint/coordinator.ts';
-import { ErrorCodes, WeirError } from '../core/errors.ts';
+import { ErrorCodes, WeirError, type ErrorCode } from '../core/errors.ts';
 import type { JobOptions } from '../core/protocol.ts';
 import type { JobSample } from '../core/metrics.ts';
 import { randomBytes } from 'node:crypto';
@@ -12,10 +12,13 @@ import type { JobGraph } from '../graph/job-graph.ts';
 import { loadJobDefinition, toModuleUrl } from './job-loader.ts';
 import { deployLocal, type LocalOptions } from './local-runner.ts';
 import { buildRestore } from './restore.ts';
+import { checkStatePlan, planRestore } from './state-plan.ts';
 import { bundleJobForWorkers } from './job-bundle.ts';
 import { WorkerSlots } from './thread-runner.ts';
 import { stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { assignToKeyGroup, computeOperatorIndexForKeyGroup } from '../state/key-groups.ts';
+import { basename, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defaultRocksDbDir, loadRocksDbBinding, rocksDbDirPrefix, sweepRocksDbDirs } from '../state/rocksdb-store.ts';
 import {
   CheckpointStorage,
@@ -147,6 +150,87 @@ export interface JobClient {
   cancel(): Promise<void>;
   /** Terminates one worker thread without warning (fault injection: like killing a TaskManager). */
   killWorker(index?: number): Promise<void>;
+  /**
+   * Reads the current value of keyed state `stateName` for `key` in operator `uid` (its uid, or
+   * the id weir derived for it) while the job runs (Flink's queryable state): the subtask that
+   * owns the key's key group answers between two records, so the value is one the next checkpoint
+   * could hold. Rejects with a WeirError naming the known operators or states when either is
+   * unknown, and with `WEIR_JOB_NOT_RUNNING` while the job is not running.
+   */
+  queryState(uid: string, stateName: string, key: unknown, options?: { timeoutMs?: number }): Promise<LiveStateValue>;
+}
+
+/** One key's keyed state read from a running job by {@link JobClient.queryState}. */
+export interface LiveStateValue {
+  /** The operator's uid (or derived id). */
+  uid: string;
+  /** The state's name. */
+  state: string;
+  /** The key asked for. */
+  key: unknown;
+  /** The state's kind: value, list, map, reducing or aggregating. */
+  kind: string;
+  /** The key's key group and the subtask that owns it. */
+  keyGroup: number;
+  subtask: number;
+  /** Whether the key has an entry (in the default namespace). */
+  found: boolean;
+  /**
+   * The entry as a checkpoint holds it: the value (value, reducing state), the accumulator
+   * (aggregating), the elements (list), or `[key, value]` entries (map).
+   */
+  value?: unknown;
+  /** Entries of the key under other namespaces (window state), if any. */
+  namespaces?: { namespace: unknown; value: unknown }[];
+}
+
+/** How long a live state query waits for the subtask's answer by default. */
+const QUERY_TIMEOUT_MS = 10_000;
+
+/** Routes a live state query to the subtask owning the key (see {@link JobClient.queryState}). */
+async function queryState(
+  graph: JobGraph,
+  master: JobMaster,
+  uid: string,
+  stateName: string,
+  key: unknown,
+  timeoutMs = QUERY_TIMEOUT_MS,
+): Promise<LiveStateValue> {
+  const fail = (message: string, code: string = ErrorCodes.STATE_ACCESS) =>
+    new WeirError(message, { code: code as ErrorCode, domain: 'user', retriable: false });
+  const node = graph.streamGraph.nodes.find((n) => graph.operatorIds[n.id] === uid);
+  if (!node) {
+    const known = graph.streamGraph.nodes.map((n) => `'${graph.operatorIds[n.id]}' (${graph.nodeNames[n.id]})`);
+    throw fail(`job '${graph.config.jobName}' has no operator with uid '${uid}'; its operators: ${known.join(', ')}`);
+  }
+  if (!node.keyed) {
+    const keyed = graph.streamGraph.nodes.filter((n) => n.keyed).map((n) => `'${graph.operatorIds[n.id]}'`);
+    throw fail(
+      `operator '${uid}' (${graph.nodeNames[node.id]}) does not read a keyed stream and has no keyed state; keyed operators: ${keyed.join(', ') || '(none)'}`,
+    );
+  }
+  if (key === undefined || key === null) throw fail('a live state query needs a key');
+  const maxParallelism = graph.config.maxParallelism;
+  const keyGroup = assignToKeyGroup(key, maxParallelism);
+  const subtask = computeOperatorIndexForKeyGroup(maxParallelism, graph.nodeParallelism[node.id], keyGroup);
+  // Right after startJob, or during a restart, the query waits for the job to run (as a savepoint does).
+  if (master.jobStatus === 'CREATED' || master.jobStatus === 'RESTARTING') await master.whenRunning(timeoutMs);
+  const attempt = master.currentAttempt;
+  if (master.jobStatus !== 'RUNNING' || !attempt?.queryState)
+    throw fail(
+      `job '${graph.config.jobName}' is ${master.jobStatus.toLowerCase()}, not running: its state can be read from a checkpoint`,
+      ErrorCodes.JOB_NOT_RUNNING,
+    );
+  let timer: NodeJS.Timeout | undefined;
+  const answer = await Promise.race([
+    attempt.queryState(graph.vertexOfNode[node.id], subtask, uid, stateName, key),
+    new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs))),
+  ]).finally(() => clearTimeout(timer));
+  if (answer === undefined)
+    throw fail(`subtask ${subtask} of operator '${uid}' did not answer within ${timeoutMs} ms`, ErrorCodes.JOB_NOT_RUNNING);
+  if (!answer.ok) throw fail(answer.message, answer.code);
+  const { ok: _ok, ...entries } = answer;
+  return { uid, state: stateName, key, ...entries };
 }
 
 /**
@@ -207,6 +291,24 @@ export async function startJob(job: string | URL | JobDefinition, given: Execute
       domain: 'user',
       retriable: false,
     });
+  // The state plan, before any worker starts: a restore that would fail (or drop state without
+  // allowNonRestoredState) is refused here, with the reasons `weir plan` prints.
+  const checkPlan = async (stored: StoredCheckpoint, from: string): Promise<void> => {
+    const plan = await planRestore(graph, statesOf(stored), stored.info);
+    checkStatePlan(
+      plan,
+      allowNonRestoredState,
+      from,
+      moduleUrl?.startsWith('file:') ? relative(process.cwd(), fileURLToPath(moduleUrl)) : undefined,
+    );
+    // What restores today but is worth knowing: TTL changes, state moved to another operator, derived ids.
+    for (const message of plan.warnings) if (!message.includes(' has no uid: ')) options.onEvent?.({ kind: 'warning', message });
+    if (plan.restoredByDerivedId.length > 0)
+      options.onEvent?.({
+        kind: 'warning',
+        message: `state restored by derived operator id(s) ${plan.restoredByDerivedId.map((id) => `'${id}'`).join(', ')}: they change when the graph changes before those operators; give them .uid('...')`,
+      });
+  };
   if (fromSavepoint !== undefined) {
     const found = await findInFolder(fromSavepoint);
     if (found) {
@@ -214,6 +316,7 @@ export async function startJob(job: string | URL | JobDefinition, given: Execute
       options.onEvent?.({ kind: 'resumed', path: found.path, id: found.checkpoint.id });
     }
     const stored = found?.checkpoint ?? (await loadCheckpoint(fromSavepoint));
+    await checkPlan(stored, found?.path ?? fromSavepoint);
     // A savepoint is written only once its sinks committed (the coordinator settles after the commits).
     initial = { id: stored.id, states: statesOf(stored), committed: stored.kind === 'savepoint' };
   }
@@ -232,6 +335,7 @@ export async function startJob(job: string | URL | JobDefinition, given: Execute
     const found = await findResumeCheckpoint(jobDir);
     if (found.kind === 'found') {
       checkReplay(found, graph, options);
+      await checkPlan(found.checkpoint, found.path);
       options.onEvent?.({ kind: 'resumed', path: found.path, id: found.checkpoint.id });
       initial = { id: found.checkpoint.id, states: statesOf(found.checkpoint) };
     } else {
@@ -253,6 +357,19 @@ export async function startJob(job: string | URL | JobDefinition, given: Execute
     onCheckpoint,
     workerBundle,
   );
+}
+
+/**
+ * The checkpoint a `fromSavepoint` folder names: a savepoint or `chk-N` folder as it is, or the
+ * newest valid checkpoint of a run's folder or of a job's folder of runs (what `weir run
+ * --from-savepoint` and `weir plan` restore from), with the folder it was read from.
+ */
+export async function loadRestoreCheckpoint(
+  path: string,
+): Promise<{ path: string; checkpoint: StoredCheckpoint; skipped: SkippedCheckpoint[] }> {
+  const found = await findInFolder(path);
+  if (found) return { path: found.path, checkpoint: found.checkpoint, skipped: found.skipped };
+  return { path, checkpoint: await loadCheckpoint(path), skipped: [] };
 }
 
 /**
@@ -515,6 +632,7 @@ export function startGraph(
       return taken;
     },
     cancel: () => master.cancelJob(),
+    queryState: (uid, stateName, key, opts) => queryState(graph, master, uid, stateName, key, opts?.timeoutMs),
     killWorker: async (index = 0) => {
       const attempt = master.currentAttempt;
       if (!attempt?.killSlot)

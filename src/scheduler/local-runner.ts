@@ -36,5 +36,6 @@ export function deployLocal(
     cancel: () => executor.cancel(),
     release: async () => executor.dispose(),
     sample: async () => executor.sample(),
+    queryState: (vertex, subtask, operatorId, stateName, key) => executor.queryState(vertex, subtask, operatorId, stateName, key),
   };
 }

@@ -15,7 +15,7 @@ import { keyGroupEntry } from '../checkpoint/snapshots.ts';
 import { channelStateEntry, restoreChannelState, type RestoredChannelState } from '../checkpoint/channel-state.ts';
 import type { KeyedSnapshotProgress, KeyedSnapshotResult } from '../state/keyed-backend.ts';
 import { ErrorCodes, WeirError, encodeError, type EncodedError } from '../core/errors.ts';
-import type { SubtaskMetrics, WorkerCallbacks } from '../core/protocol.ts';
+import type { StateQueryAnswer, SubtaskMetrics, WorkerCallbacks } from '../core/protocol.ts';
 import type { OperatorSample, SubtaskSample } from '../core/metrics.ts';
 import { baseOperatorSample } from '../actors/subtask-actor.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
@@ -94,6 +94,8 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
   /** Keyed state backends of this executor's subtasks: readied before operators open, disposed at the end. */
   private readonly backends: KeyedStateBackend[] = [];
   private cancelled = false;
+  /** Live state queries per `vertex/subtask` hosted here (see {@link queryState}). */
+  private readonly queries = new Map<string, (operatorId: string, stateName: string, key: unknown) => Promise<StateQueryAnswer>>();
   private resolveDone!: () => void;
   /** Resolves when every actor of this executor has finished. */
   readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
@@ -125,6 +127,17 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
   deploy(subtasks: readonly PlacedSubtask[], restore?: DeploymentRestore): void {
     for (const placed of subtasks) this.actors.push(this.buildActor(placed, restore?.[`${placed.vertex}/${placed.subtask}`]));
     if (this.actors.length === 0) this.resolveDone();
+  }
+
+  /**
+   * Reads one key of keyed state `stateName` of operator `operatorId` in subtask `vertex/subtask`,
+   * as a mail of that subtask: between records, at a point the next checkpoint would see.
+   */
+  queryState(vertex: number, subtask: number, operatorId: string, stateName: string, key: unknown): Promise<StateQueryAnswer> {
+    const query = this.queries.get(`${vertex}/${subtask}`);
+    if (!query)
+      return Promise.resolve({ ok: false, code: ErrorCodes.INTERNAL, message: `subtask ${vertex}/${subtask} does not run in this thread` });
+    return query(operatorId, stateName, key);
   }
 
   /** Starts a checkpoint on every subtask here (sources inject barriers; ended subtasks answer directly). */
@@ -440,6 +453,8 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
         const state: OperatorSubtaskState = {};
         const backend = rt.backend();
         // Keyed state: copy-on-write per key group; the rest is small and copied now.
+        // What a plan compares with a new job's descriptors: each state's kind and TTL.
+        if (backend) state.states = (backend as HeapKeyedStateBackend).describeStates();
         if (backend)
           keyed.push({
             id: rt.id,
@@ -584,6 +599,9 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
       this,
       this,
     );
+    this.queries.set(`${placed.vertex}/${s}`, (operatorId, stateName, key) =>
+      queryKeyedState(actor as SubtaskActor, runtimes, s, operatorId, stateName, key),
+    );
     this.placement.set(actor, placed);
     return actor;
   }
@@ -631,4 +649,97 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
     this.receivers.push(receiver);
     return receiver;
   }
+}
+
+/** Subtask states whose mails still run (see SubtaskActor.enqueueMail). */
+const TAKES_MAIL: ReadonlySet<string> = new Set(['running', 'opening', 'draining', 'ended']);
+
+/** Reads after a disk read retried this often when write-backs keep changing the key's row. */
+const QUERY_RETRIES = 5;
+
+/** A live state query in one subtask: validated, then read by a mail of its actor (twice when the key is read from disk first). */
+function queryKeyedState(
+  actor: SubtaskActor,
+  runtimes: readonly { id: string; operator: StreamOperator; backend(): KeyedStateBackend | undefined }[],
+  subtask: number,
+  operatorId: string,
+  stateName: string,
+  key: unknown,
+): Promise<StateQueryAnswer> {
+  const refuse = (code: string, message: string, known?: string[]): StateQueryAnswer => ({
+    ok: false,
+    code,
+    message,
+    ...(known ? { known } : {}),
+  });
+  const rt = runtimes.find((r) => r.id === operatorId);
+  if (!rt) return Promise.resolve(refuse(ErrorCodes.INTERNAL, `operator '${operatorId}' does not run in subtask ${subtask} here`));
+  return new Promise<StateQueryAnswer>((resolve) => {
+    const read = (attempt: number): void => {
+      if (!TAKES_MAIL.has(actor.state)) {
+        resolve(refuse(ErrorCodes.JOB_NOT_RUNNING, `subtask ${subtask} of operator '${rt.operator.name}' is ${actor.state}, not running`));
+        return;
+      }
+      actor.enqueueMail(() => {
+        try {
+          const backend = rt.backend() as HeapKeyedStateBackend | undefined;
+          const known = backend?.knownStateNames().sort() ?? [];
+          if (!backend || !known.includes(stateName)) {
+            resolve(
+              refuse(
+                ErrorCodes.STATE_ACCESS,
+                `operator '${operatorId}' has no keyed state '${stateName}'; its keyed states: ${known.length > 0 ? known.map((n) => `'${n}'`).join(', ') : '(none registered yet)'}`,
+                known,
+              ),
+            );
+            return;
+          }
+          const kind = backend.describeStates().find((d) => d.name === stateName)?.kind ?? 'value';
+          const answer = (entries: {
+            keyGroup: number;
+            found: boolean;
+            value?: unknown;
+            namespaces?: { namespace: unknown; value: unknown }[];
+          }) => resolve({ ok: true, kind, subtask, ...entries });
+          const range = backend.keyGroupRange;
+          const q = backend.queryKey(stateName, key);
+          if ('done' in q) {
+            if (q.done.keyGroup < range.start || q.done.keyGroup > range.end)
+              resolve(
+                refuse(
+                  ErrorCodes.INTERNAL,
+                  `key group ${q.done.keyGroup} is not owned by subtask ${subtask} (${range.start}..${range.end})`,
+                ),
+              );
+            else answer(q.done);
+            return;
+          }
+          q.pending.then(
+            (finish) => {
+              if (!TAKES_MAIL.has(actor.state)) {
+                resolve(
+                  refuse(ErrorCodes.JOB_NOT_RUNNING, `subtask ${subtask} of operator '${rt.operator.name}' is ${actor.state}, not running`),
+                );
+                return;
+              }
+              actor.enqueueMail(() => {
+                try {
+                  const entries = finish();
+                  if (entries) answer(entries);
+                  else if (attempt < QUERY_RETRIES) read(attempt + 1);
+                  else resolve(refuse(ErrorCodes.STATE_ACCESS, `the state of this key kept changing on disk; try again`));
+                } catch (error) {
+                  resolve(refuse(ErrorCodes.STATE_ACCESS, (error as Error).message));
+                }
+              });
+            },
+            (error: unknown) => resolve(refuse(ErrorCodes.STATE_ACCESS, `reading the key from disk failed: ${(error as Error)?.message}`)),
+          );
+        } catch (error) {
+          resolve(refuse(ErrorCodes.STATE_ACCESS, (error as Error).message));
+        }
+      });
+    };
+    read(0);
+  });
 }

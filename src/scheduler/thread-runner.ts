@@ -339,6 +339,12 @@ export class WorkerSlots {
             return lastSamples[slot];
           }),
         ).then((all) => all.flat()),
+      // Subtask s of every vertex runs in slot s.
+      queryState: async (vertex, subtask, operatorId, stateName, key) => {
+        const s = slots[subtask];
+        if (!s?.alive) return { ok: false, code: ErrorCodes.JOB_NOT_RUNNING, message: `the worker thread of subtask ${subtask} is gone` };
+        return s.control.queryState(vertex, subtask, operatorId, stateName, key);
+      },
       start: async () => {
         await Promise.all(slots.map((s) => s.control.start()));
         // Silence counts from now: deploying and starting (module loading, restoring state) may take

@@ -60,6 +60,11 @@ export default async function runSlot(task: SlotTask): Promise<{ slot: number }>
     sample() {
       return executor?.sample() ?? [];
     },
+    async queryState(vertex, subtask, operatorId, stateName, key) {
+      if (!executor)
+        return { ok: false, code: ErrorCodes.JOB_NOT_RUNNING, message: 'the job is not running in this thread (deploying or restarting)' };
+      return executor.queryState(vertex, subtask, operatorId, stateName, key);
+    },
     ping() {
       return Date.now();
     },

@@ -26,6 +26,7 @@ import { rowPackr, type RowState } from './key-rows.ts';
 import { mapKey, unmapKey } from './map-keys.ts';
 import {
   KEYED_SNAPSHOT_VERSION,
+  plainEntry,
   restoreEntry,
   restoreError,
   snapshotTableKeyGroup,
@@ -102,6 +103,31 @@ export interface KeyedStateBackend {
   /** Releases everything. */
   dispose(): void;
 }
+
+/** What a snapshot records of one state of an operator (see {@link HeapKeyedStateBackend.describeStates}). */
+export interface StateDescription {
+  name: string;
+  kind: StateKind;
+  /** Whether the state has a time-to-live. */
+  ttl: boolean;
+  /** The time-to-live in ms, when known (registered with TTL). */
+  ttlMs?: number;
+}
+
+/** One key's entries of one state, read from a running job (plain data, as a snapshot holds them). */
+export interface LiveKeyEntries {
+  /** The key's key group. */
+  keyGroup: number;
+  /** Whether the key has an entry in the default namespace. */
+  found: boolean;
+  /** That entry: the value (value, reducing), the accumulator (aggregating), the elements (list) or `[key, value]` entries (map). */
+  value?: unknown;
+  /** Entries under other namespaces (windows), when there are any. */
+  namespaces?: { namespace: unknown; value: unknown }[];
+}
+
+/** The answer of {@link HeapKeyedStateBackend.queryKey}: now, or after a read from disk. */
+export type KeyQuery = { done: LiveKeyEntries } | { pending: Promise<() => LiveKeyEntries | undefined> };
 
 /** Entries encoded per state for {@link HeapKeyedStateBackend.estimateBytes}. */
 const ESTIMATE_SAMPLE = 16;
@@ -407,6 +433,59 @@ export class HeapKeyedStateBackend implements KeyedStateBackend, HeapKeyContext 
   /** Names of the registered states. */
   getRegisteredStateNames(): string[] {
     return [...this.states.keys()];
+  }
+
+  /**
+   * Every state this backend knows (registered, or restored and waiting for its registration):
+   * name, kind, TTL on/off and, once registered with TTL, its time-to-live. Snapshots record it
+   * per operator so a plan (`weir plan`) can compare a new job's descriptors with a savepoint's.
+   */
+  describeStates(): StateDescription[] {
+    return [...this.tables.values()].map((table) => {
+      const ttlMs = this.states.get(table.name)?.ttl?.ttl;
+      return { name: table.name, kind: table.kind, ttl: table.ttl, ...(ttlMs !== undefined ? { ttlMs } : {}) };
+    });
+  }
+
+  /** Names of every state this backend knows: registered ones and restored ones not registered yet. */
+  knownStateNames(): string[] {
+    return [...new Set([...this.tables.keys(), ...this.states.keys()])];
+  }
+
+  /**
+   * One key's entries of state `stateName` as the next snapshot would hold them (plain data, see
+   * {@link KeyedStateSnapshot}), read now: call it between records. A backend on disk may first
+   * have to read the key (`pending`); the function it resolves with must be called between
+   * records again and answers undefined when the key changed meanwhile (read again).
+   */
+  queryKey(stateName: string, key: unknown): KeyQuery {
+    return { done: this.readKeyEntries(stateName, key) };
+  }
+
+  /** The entries of `key` in the tables (what the heap holds of it). */
+  protected readKeyEntries(stateName: string, key: unknown): LiveKeyEntries {
+    const table = this.tables.get(stateName);
+    const kg = assignToKeyGroup(key, this.maxParallelism);
+    const mk = mapKey(key);
+    const out: LiveKeyEntries = { keyGroup: kg, found: false };
+    if (!table) return out;
+    const policy = this.states.get(stateName)?.ttl;
+    const expiry = policy?.fullSnapshot ? { ttl: policy.ttl, now: this.clock.now() } : undefined;
+    const d = table.defaults[kg]?.get(mk);
+    if (d !== undefined) {
+      const e = plainEntry(table.kind, table.ttl, d, expiry);
+      if (e !== undefined) {
+        out.found = true;
+        out.value = e.value;
+      }
+    }
+    for (const [nk, inner] of table.namespaced[kg] ?? []) {
+      const s = inner.get(mk);
+      if (s === undefined) continue;
+      const e = plainEntry(table.kind, table.ttl, s, expiry);
+      if (e !== undefined) (out.namespaces ??= []).push({ namespace: unmapKey(nk), value: e.value });
+    }
+    return out;
   }
 
   /**

@@ -4,7 +4,14 @@ import { Packr } from 'msgpackr';
 import { decodeDbKey, encodeDbKey, rowPackr, type RowState } from './key-rows.ts';
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { StateKind } from './descriptors.ts';
-import { HeapKeyedStateBackend, describeKey, type HeapKeyedStateBackendOptions, type KeyedSnapshotProgress } from './keyed-backend.ts';
+import {
+  HeapKeyedStateBackend,
+  describeKey,
+  type HeapKeyedStateBackendOptions,
+  type KeyQuery,
+  type KeyedSnapshotProgress,
+  type LiveKeyEntries,
+} from './keyed-backend.ts';
 import { assignToKeyGroup, type KeyGroupRange } from './key-groups.ts';
 import { mapKey, unmapKey } from './map-keys.ts';
 import { RocksDbStore } from './rocksdb-store.ts';
@@ -280,6 +287,7 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
           this.ensureCopied(kg);
           const row = this.takeRow(kg, mk);
           if ((v & DIRTY) !== 0) {
+            if (this.watched.size !== 0 && this.watched.has(mk)) this.watchedWrites.set(mk, (this.watchedWrites.get(mk) ?? 0) + 1);
             keys.push(encodeDbKey(kg, mk));
             values.push(row);
             if (row !== undefined) {
@@ -330,6 +338,77 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
       if (state !== undefined) (row ??= []).push(state);
     }
     return row === undefined ? undefined : rowPackr.pack(row);
+  }
+
+  /**
+   * A key not in the cache but maybe on disk is read from the database without caching it (the
+   * actor is not waiting for this read, so nothing may change the cache meanwhile); the answer is
+   * taken between records afterwards, from the cache if a record loaded the key meanwhile, and
+   * read again if a write-back happened (the disk row may have changed).
+   */
+  override queryKey(stateName: string, key: unknown): KeyQuery {
+    const kg = assignToKeyGroup(key, this.maxParallelism);
+    const mk = mapKey(key);
+    if (this.resident[kg]?.has(mk) || !this.mayBeOnDisk(kg, mk)) return { done: this.readKeyEntries(stateName, key) };
+    // Write-backs of this key while it is read are counted, so a row read before one is not taken.
+    this.watched.set(mk, (this.watched.get(mk) ?? 0) + 1);
+    const writes = this.watchedWrites.get(mk) ?? 0;
+    const unwatch = (): void => {
+      const n = this.watched.get(mk) ?? 1;
+      if (n > 1) this.watched.set(mk, n - 1);
+      else {
+        this.watched.delete(mk);
+        this.watchedWrites.delete(mk);
+      }
+    };
+    const pending = this.ready()
+      .then(() => this.store.getMany([encodeDbKey(kg, mk)]))
+      .then(
+        ([bytes]) =>
+          (): LiveKeyEntries | undefined => {
+            try {
+              if (this.resident[kg]?.has(mk)) return this.readKeyEntries(stateName, key);
+              if ((this.watchedWrites.get(mk) ?? 0) !== writes) return undefined;
+              return this.rowEntries(stateName, kg, bytes);
+            } finally {
+              unwatch();
+            }
+          },
+        (error: unknown) => {
+          unwatch();
+          throw error;
+        },
+      );
+    return { pending };
+  }
+
+  /** Keys being read by live queries (mapped key → queries), and how often each was written back meanwhile. */
+  private readonly watched = new Map<unknown, number>();
+  private readonly watchedWrites = new Map<unknown, number>();
+
+  /** The entries of state `stateName` in a row read from disk, as {@link readKeyEntries} gives them. */
+  private rowEntries(stateName: string, kg: number, bytes: Uint8Array | undefined): LiveKeyEntries {
+    const out: LiveKeyEntries = { keyGroup: kg, found: false };
+    if (bytes === undefined) return out;
+    const row = rowPackr.unpack(bytes) as RowState[];
+    const policy = this.states.get(stateName)?.ttl;
+    const expiry = policy?.fullSnapshot ? { ttl: policy.ttl, now: this.clock.now() } : undefined;
+    const op = this.operatorName;
+    for (const [name, kind, ttl, namespaces, values, timestamps] of row) {
+      if (name !== stateName) continue;
+      for (let i = 0; i < values.length; i++) {
+        // Through the stored form, so expiry applies as a snapshot applies it.
+        const stored = restoreEntry(kind, ttl, values[i], timestamps?.[i], `state '${name}' of operator '${op}'`, op);
+        const e = plainEntry(kind, ttl, stored, expiry);
+        if (e === undefined) continue;
+        const ns = namespaces[i];
+        if (ns == null) {
+          out.found = true;
+          out.value = e.value;
+        } else (out.namespaces ??= []).push({ namespace: ns, value: e.value });
+      }
+    }
+    return out;
   }
 
   // ---- life cycle

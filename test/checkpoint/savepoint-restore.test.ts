@@ -106,7 +106,7 @@ describe('savepoints', () => {
       (e: unknown) => e,
     )) as WeirError;
     expect(error.code).toBe(ErrorCodes.STATE_RESTORE);
-    expect(error.message).toContain("operator(s) 'count'");
+    expect(error.message).toContain("operator 'count' (Count) is in the savepoint");
     expect(error.message).toContain('allowNonRestoredState');
     const result = await executeJob(JOB, {
       parallelism: 2,
