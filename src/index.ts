@@ -205,3 +205,31 @@ export type {
   WatermarkOrigin,
 } from './observe/index.ts';
 export type { CheckpointEntry, ExceptionEntry, JobSample, JobStatus, OperatorSample, SplitSample, SubtaskSample } from './core/index.ts';
+
+// tools: state inspector
+export { diffSavepoints, entriesFromFile, readSavepoint, writeSavepoint } from './tools/index.ts';
+export type {
+  BroadcastStateInfo,
+  ChangedEntry,
+  DiffOptions,
+  EntriesFileOptions,
+  KeyGroupInfo,
+  KeyedStateBootstrap,
+  KeyedStateEntry,
+  KeyedStateInfo,
+  LoneEntry,
+  OperatorBootstrap,
+  OperatorDiff,
+  OperatorInfo,
+  OperatorReader,
+  OperatorStateInfo,
+  SavepointDiff,
+  SavepointInfo,
+  SavepointReader,
+  StateDiff,
+  StateEntries,
+  TimerEntry,
+  TimerServiceInfo,
+  WriteSavepointOptions,
+  WrittenSavepoint,
+} from './tools/index.ts';

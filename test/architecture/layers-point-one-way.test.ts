@@ -17,6 +17,7 @@ const LAYERS = [
   'api',
   'sql',
   'observe',
+  'tools',
   'cli',
 ];
 const SRC = resolve('src');
