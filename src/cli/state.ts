@@ -258,6 +258,12 @@ async function diff(args: string[], values: Values): Promise<number> {
   return 0;
 }
 
+/** A value's JSON cut to one readable line (the whole value is in `--json` and `dump`). */
+function short(v: unknown, max = 100): string {
+  const text = json(v);
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
 function describeDiff(d: SavepointDiff): string[] {
   const lines = [`a: ${d.a.kind} ${d.a.id}  ${d.a.path}`, `b: ${d.b.kind} ${d.b.id}  ${d.b.path}`];
   let same = 0;
@@ -272,9 +278,9 @@ function describeDiff(d: SavepointDiff): string[] {
       const kind = s.kindBefore === s.kindAfter ? s.kindBefore : `${s.kindBefore ?? '–'} → ${s.kindAfter ?? '–'}`;
       lines.push(`  ${s.name} (${kind}): ${s.added} added, ${s.removed} removed, ${s.changed} changed, ${s.unchanged} unchanged`);
       const at = (e: { key: unknown; namespace?: unknown }) => `${json(e.key)}${e.namespace === undefined ? '' : ` @ ${json(e.namespace)}`}`;
-      for (const e of s.examples.added) lines.push(`    + ${at(e)}: ${json(e.value)}`);
-      for (const e of s.examples.removed) lines.push(`    - ${at(e)}: ${json(e.value)}`);
-      for (const e of s.examples.changed) lines.push(`    ~ ${at(e)}: ${json(e.before)} → ${json(e.after)}`);
+      for (const e of s.examples.added) lines.push(`    + ${at(e)}: ${short(e.value)}`);
+      for (const e of s.examples.removed) lines.push(`    - ${at(e)}: ${short(e.value)}`);
+      for (const e of s.examples.changed) lines.push(`    ~ ${at(e)}: ${short(e.before)} → ${short(e.after)}`);
     }
   }
   lines.push('', same === d.operators.length ? 'no differences in keyed state' : `${same} operator(s) without differences`);

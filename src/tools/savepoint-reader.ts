@@ -343,7 +343,8 @@ function isGeneratedUid(uid: string, index: number): boolean {
   return m !== null && (index < 0 || Number(m[1]) === index);
 }
 
-const sizePackr = new Packr({ useRecords: false });
+// Sizes as the runtime encodes key groups (msgpackr records).
+const sizePackr = new Packr({ useRecords: true });
 
 function summarize(op: LoadedOperator, maxParallelism: number): OperatorInfo {
   const states = new Map<string, KeyedStateInfo & { keySet: Set<string> }>();

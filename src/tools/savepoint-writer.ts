@@ -72,7 +72,8 @@ export interface WrittenSavepoint {
 const userError = (message: string, cause?: unknown) =>
   new WeirError(message, { code: ErrorCodes.CONFIG, domain: 'user', retriable: false, cause });
 
-const packr = new Packr({ useRecords: false });
+// The runtime's own encoding of operator states (msgpackr records): its restore decodes maps as records.
+const packr = new Packr({ useRecords: true });
 
 /**
  * Writes a savepoint that a job starts from (`startJob(job, { fromSavepoint: path })`): each key
