@@ -138,15 +138,17 @@ async function ls(args: string[], values: Values): Promise<number> {
   out.push(`${info.kind} ${info.id} of job '${info.job}', taken ${new Date(info.timestamp).toISOString()}`);
   out.push(`  ${info.path}`);
   out.push(`  ${info.maxParallelism} key groups, ${operators.length} operators, ${formatBytes(info.bytes)}`);
-  for (const op of operators) out.push('', ...describeOperator(op, Boolean(values['key-groups'])));
+  for (const op of operators) {
+    const functions = op.functionStates > 0 ? await reader.operator(op.uid).functionStates() : [];
+    out.push('', ...describeOperator(op, functions, Boolean(values['key-groups'])));
+  }
   process.stdout.write(`${out.join('\n')}\n`);
   return 0;
 }
 
-function describeOperator(op: OperatorInfo, keyGroups: boolean): string[] {
+function describeOperator(op: OperatorInfo, functions: unknown[], keyGroups: boolean): string[] {
   const lines = [`${op.uid}  '${op.name}'${op.generatedUid ? ' (generated uid)' : ''}  parallelism ${op.parallelism}`];
-  const empty =
-    op.keyedStates.length === 0 && op.timers.length === 0 && op.operatorStates.length === 0 && op.broadcastStates.length === 0;
+  const empty = op.keyedStates.length === 0 && op.timers.length === 0 && op.operatorStates.length === 0 && op.broadcastStates.length === 0;
   if (empty && op.functionStates === 0 && !op.inFlightData) return [`${lines[0]}  (no state)`];
   const table: string[][] = [];
   for (const s of op.keyedStates)
@@ -154,7 +156,7 @@ function describeOperator(op: OperatorInfo, keyGroups: boolean): string[] {
       'keyed',
       s.name,
       s.kind + (s.ttl ? ' (ttl)' : ''),
-      `${s.keys} keys${s.namespaced ? `, ${s.entries} entries by namespace` : ''}`,
+      s.namespaced ? `${s.entries} entries by key and namespace (${s.keys} keys)` : `${s.keys} keys`,
       `in ${s.keyGroups} key groups`,
     ]);
   for (const t of op.timers)
@@ -168,7 +170,13 @@ function describeOperator(op: OperatorInfo, keyGroups: boolean): string[] {
   for (const s of op.operatorStates) table.push(['operator', s.name, `list (${s.mode})`, `${s.elements} elements`, '']);
   for (const s of op.broadcastStates) table.push(['broadcast', s.name, 'map', `${s.entries} entries`, '']);
   const widths = [0, 1, 2, 3].map((c) => Math.max(0, ...table.map((r) => r[c].length)));
-  for (const row of table) lines.push(`  ${row.map((cell, c) => (c < 4 ? cell.padEnd(widths[c]) : cell)).join('  ').trimEnd()}`);
+  for (const row of table)
+    lines.push(
+      `  ${row
+        .map((cell, c) => (c < 4 ? cell.padEnd(widths[c]) : cell))
+        .join('  ')
+        .trimEnd()}`,
+    );
   if (op.keyGroups.length > 0) {
     const entries = op.keyGroups.map((g) => g.entries);
     const largest = op.keyGroups.reduce((a, b) => (b.bytes > a.bytes ? b : a));
@@ -179,10 +187,17 @@ function describeOperator(op: OperatorInfo, keyGroups: boolean): string[] {
     if (keyGroups) {
       lines.push('    key group  subtask  entries  bytes');
       for (const g of op.keyGroups)
-        lines.push(`    ${String(g.keyGroup).padStart(9)}  ${String(g.subtask).padStart(7)}  ${String(g.entries).padStart(7)}  ${String(g.bytes).padStart(5)}`);
+        lines.push(
+          `    ${String(g.keyGroup).padStart(9)}  ${String(g.subtask).padStart(7)}  ${String(g.entries).padStart(7)}  ${String(g.bytes).padStart(5)}`,
+        );
     }
   }
-  if (op.functionStates > 0) lines.push(`  function state in ${op.functionStates} subtask(s) (a source's position or a sink's pending commits)`);
+  // A source's position or a sink's pending commits: shown when short, counted otherwise.
+  functions.forEach((f, subtask) => {
+    if (f === undefined) return;
+    const text = json(f);
+    lines.push(`  function state of subtask ${subtask}: ${text.length <= 100 ? text : `${formatBytes(text.length)} of JSON (see --json)`}`);
+  });
   if (op.inFlightData) lines.push('  in-flight data of an unaligned checkpoint');
   return lines;
 }
@@ -197,7 +212,10 @@ async function get(args: string[], values: Values): Promise<number> {
   const key = parseKeyArgument(keyText);
   const entries = await readSavepoint(dir).operator(uid).get(state, key);
   if (entries.length === 0) {
-    const hint = typeof key === 'string' ? '' : ` (the key was read as JSON, a ${Array.isArray(key) ? 'composite key' : typeof key}; for the text, quote it: '"${keyText}"')`;
+    const hint =
+      typeof key === 'string'
+        ? ''
+        : ` (the key was read as JSON, a ${Array.isArray(key) ? 'composite key' : typeof key}; for the text, quote it: '"${keyText}"')`;
     process.stderr.write(`weir: no entry for key ${json(key)} in state '${state}' of operator '${uid}'${hint}\n`);
     return 1;
   }
@@ -248,7 +266,8 @@ async function dump(args: string[], values: Values): Promise<number> {
 async function diff(args: string[], values: Values): Promise<number> {
   arity('diff', args, 2, 2, '<dir-a> <dir-b>');
   const examples = values.examples === undefined ? 3 : Number(values.examples);
-  if (!Number.isInteger(examples) || examples < 0) throw new StateUsageError(`--examples must be a non-negative integer, got '${values.examples}'`);
+  if (!Number.isInteger(examples) || examples < 0)
+    throw new StateUsageError(`--examples must be a non-negative integer, got '${values.examples}'`);
   const result = await diffSavepoints(args[0], args[1], { examples });
   if (values.json) {
     process.stdout.write(`${JSON.stringify(toJsonValue(result), null, 2)}\n`);
@@ -277,7 +296,8 @@ function describeDiff(d: SavepointDiff): string[] {
     for (const s of op.states) {
       const kind = s.kindBefore === s.kindAfter ? s.kindBefore : `${s.kindBefore ?? '–'} → ${s.kindAfter ?? '–'}`;
       lines.push(`  ${s.name} (${kind}): ${s.added} added, ${s.removed} removed, ${s.changed} changed, ${s.unchanged} unchanged`);
-      const at = (e: { key: unknown; namespace?: unknown }) => `${json(e.key)}${e.namespace === undefined ? '' : ` @ ${json(e.namespace)}`}`;
+      const at = (e: { key: unknown; namespace?: unknown }) =>
+        `${json(e.key)}${e.namespace === undefined ? '' : ` @ ${json(e.namespace)}`}`;
       for (const e of s.examples.added) lines.push(`    + ${at(e)}: ${short(e.value)}`);
       for (const e of s.examples.removed) lines.push(`    - ${at(e)}: ${short(e.value)}`);
       for (const e of s.examples.changed) lines.push(`    ~ ${at(e)}: ${short(e.before)} → ${short(e.after)}`);
@@ -291,11 +311,13 @@ const KINDS: readonly StateKind[] = ['value', 'list', 'map', 'reducing', 'aggreg
 
 async function write(args: string[], values: Values): Promise<number> {
   arity('write', args, 1, 1, 'one target folder');
-  for (const flag of ['uid', 'state', 'kind', 'from']) if (values[flag] === undefined) throw new StateUsageError(`'state write' needs --${flag}`);
+  for (const flag of ['uid', 'state', 'kind', 'from'])
+    if (values[flag] === undefined) throw new StateUsageError(`'state write' needs --${flag}`);
   const kind = values.kind as StateKind;
   if (!KINDS.includes(kind)) throw new StateUsageError(`--kind must be one of ${KINDS.join(', ')}, got '${kind}'`);
   const format = values.format as string | undefined;
-  if (format !== undefined && format !== 'jsonl' && format !== 'csv') throw new StateUsageError(`--format must be jsonl or csv, got '${format}'`);
+  if (format !== undefined && format !== 'jsonl' && format !== 'csv')
+    throw new StateUsageError(`--format must be jsonl or csv, got '${format}'`);
   const maxText = values['max-parallelism'] as string | undefined;
   const maxParallelism = maxText === undefined ? undefined : Number(maxText);
   if (maxParallelism !== undefined && (!Number.isInteger(maxParallelism) || maxParallelism < 1))

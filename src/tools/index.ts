@@ -14,7 +14,15 @@ export {
   type TimerEntry,
   type TimerServiceInfo,
 } from './savepoint-reader.ts';
-export { diffSavepoints, type ChangedEntry, type DiffOptions, type LoneEntry, type OperatorDiff, type SavepointDiff, type StateDiff } from './savepoint-diff.ts';
+export {
+  diffSavepoints,
+  type ChangedEntry,
+  type DiffOptions,
+  type LoneEntry,
+  type OperatorDiff,
+  type SavepointDiff,
+  type StateDiff,
+} from './savepoint-diff.ts';
 export {
   entriesFromFile,
   writeSavepoint,

@@ -68,7 +68,11 @@ export interface DiffOptions {
  * takes them, or readers), entry by entry: an entry is a key, or a key and namespace (a window).
  * Values compare by content (field order aside).
  */
-export async function diffSavepoints(a: string | SavepointReader, b: string | SavepointReader, options: DiffOptions = {}): Promise<SavepointDiff> {
+export async function diffSavepoints(
+  a: string | SavepointReader,
+  b: string | SavepointReader,
+  options: DiffOptions = {},
+): Promise<SavepointDiff> {
   const left = typeof a === 'string' ? readSavepoint(a) : a;
   const right = typeof b === 'string' ? readSavepoint(b) : b;
   const keep = options.examples ?? 3;
@@ -108,7 +112,12 @@ export async function diffSavepoints(a: string | SavepointReader, b: string | Sa
           else {
             diff.changed++;
             if (diff.examples.changed.length < keep)
-              diff.examples.changed.push({ key: e.key, ...(e.namespace === undefined ? {} : { namespace: e.namespace }), before: old.value, after: e.value });
+              diff.examples.changed.push({
+                key: e.key,
+                ...(e.namespace === undefined ? {} : { namespace: e.namespace }),
+                before: old.value,
+                after: e.value,
+              });
           }
         }
       }

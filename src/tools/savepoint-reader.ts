@@ -311,9 +311,7 @@ async function locate(path: string): Promise<StoredCheckpoint> {
     }
     throw userError(`${dir} holds runs but none has a completed checkpoint`);
   }
-  throw userError(
-    `${dir} is not a checkpoint or savepoint folder (it has no ${METADATA_FILE}); give a savepoint-…, chk-N or run-… folder`,
-  );
+  throw userError(`${dir} is not a checkpoint or savepoint folder (it has no ${METADATA_FILE}); give a savepoint-…, chk-N or run-… folder`);
 }
 
 function rethrowUnreadable(path: string, error: unknown): never {
@@ -325,7 +323,11 @@ function rethrowUnreadable(path: string, error: unknown): never {
       cause: error,
     });
   }
-  throw new WeirError(`cannot read ${path}: ${(error as Error).message}`, { code: ErrorCodes.STATE_RESTORE, domain: 'external', cause: error });
+  throw new WeirError(`cannot read ${path}: ${(error as Error).message}`, {
+    code: ErrorCodes.STATE_RESTORE,
+    domain: 'external',
+    cause: error,
+  });
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -377,7 +379,8 @@ function summarize(op: LoadedOperator, maxParallelism: number): OperatorInfo {
       for (const g of groups) {
         t.eventTime += g.eventTime.timestamps.length;
         t.processingTime += g.processingTime.timestamps.length;
-        for (const ts of g.eventTime.timestamps) if (t.earliestEventTime === undefined || ts < t.earliestEventTime) t.earliestEventTime = ts;
+        for (const ts of g.eventTime.timestamps)
+          if (t.earliestEventTime === undefined || ts < t.earliestEventTime) t.earliestEventTime = ts;
       }
       timers.set(name, t);
     }
@@ -386,7 +389,8 @@ function summarize(op: LoadedOperator, maxParallelism: number): OperatorInfo {
       o.elements += l.elements.length;
       lists.set(l.name, o);
     }
-    for (const b of s.operator?.broadcast ?? []) if (!broadcast.has(b.name)) broadcast.set(b.name, { name: b.name, entries: b.entries.length });
+    for (const b of s.operator?.broadcast ?? [])
+      if (!broadcast.has(b.name)) broadcast.set(b.name, { name: b.name, entries: b.entries.length });
     if (s.function !== undefined) functionStates++;
     if (s.channels !== undefined) inFlightData = true;
   }
@@ -421,7 +425,9 @@ function operatorReader(load: () => Promise<Loaded>, uid: string): OperatorReade
     for (const { snapshot } of op.keyGroups) for (const s of snapshot.states) names.add(s.name);
     if (!names.has(name)) {
       const list = [...names].map((n) => `'${n}'`).join(', ');
-      throw userError(`operator '${uid}' (${op.name}) has no keyed state '${name}'; ${list ? `its keyed states: ${list}` : 'it has no keyed state'}`);
+      throw userError(
+        `operator '${uid}' (${op.name}) has no keyed state '${name}'; ${list ? `its keyed states: ${list}` : 'it has no keyed state'}`,
+      );
     }
     return op;
   };
@@ -465,7 +471,9 @@ function operatorReader(load: () => Promise<Loaded>, uid: string): OperatorReade
           }
       if (!seen) {
         const names = new Set(op.subtasks.flatMap((s) => (s?.operator?.lists ?? []).map((l) => `'${l.name}'`)));
-        throw userError(`operator '${uid}' (${op.name}) has no operator state '${name}'; ${names.size ? `its operator states: ${[...names].join(', ')}` : 'it has none'}`);
+        throw userError(
+          `operator '${uid}' (${op.name}) has no operator state '${name}'; ${names.size ? `its operator states: ${[...names].join(', ')}` : 'it has none'}`,
+        );
       }
       return out;
     },
@@ -473,7 +481,9 @@ function operatorReader(load: () => Promise<Loaded>, uid: string): OperatorReade
       const { op } = await find();
       for (const s of op.subtasks) for (const b of s?.operator?.broadcast ?? []) if (b.name === name) return b.entries;
       const names = new Set(op.subtasks.flatMap((s) => (s?.operator?.broadcast ?? []).map((b) => `'${b.name}'`)));
-      throw userError(`operator '${uid}' (${op.name}) has no broadcast state '${name}'; ${names.size ? `its broadcast states: ${[...names].join(', ')}` : 'it has none'}`);
+      throw userError(
+        `operator '${uid}' (${op.name}) has no broadcast state '${name}'; ${names.size ? `its broadcast states: ${[...names].join(', ')}` : 'it has none'}`,
+      );
     },
     timers: () => ({
       async *[Symbol.asyncIterator]() {
@@ -488,7 +498,13 @@ function operatorReader(load: () => Promise<Loaded>, uid: string): OperatorReade
               ] as const) {
                 for (let i = 0; i < cols.timestamps.length; i++) {
                   const ns = cols.namespaces?.[i];
-                  all.push({ service, domain, timestamp: cols.timestamps[i], key: cols.keys[i], ...(ns === undefined || ns === null ? {} : { namespace: ns }) });
+                  all.push({
+                    service,
+                    domain,
+                    timestamp: cols.timestamps[i],
+                    key: cols.keys[i],
+                    ...(ns === undefined || ns === null ? {} : { namespace: ns }),
+                  });
                 }
               }
             }

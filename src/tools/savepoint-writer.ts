@@ -92,7 +92,8 @@ export async function writeSavepoint(options: WriteSavepointOptions): Promise<Wr
   const maxParallelism = options.maxParallelism ?? DEFAULT_MAX_PARALLELISM;
   const invalid = validateMaxParallelism(maxParallelism, 1);
   if (invalid) throw userError(`cannot write a savepoint: ${invalid}`);
-  if (!Array.isArray(options.operators) || options.operators.length === 0) throw userError('cannot write a savepoint: give at least one operator');
+  if (!Array.isArray(options.operators) || options.operators.length === 0)
+    throw userError('cannot write a savepoint: give at least one operator');
   const uids = new Set<string>();
   const entries: WrittenSavepoint['entries'] = {};
   const stateEntries: { name: string; data: Uint8Array }[] = [];
@@ -157,14 +158,16 @@ async function bootstrapState(
   groups: Map<number, KeyedStateSnapshot[]>,
 ): Promise<number> {
   const where = `keyed state '${name}' of operator '${uid}'`;
-  if (!KINDS.includes(state?.kind)) throw userError(`${where}: kind must be one of ${KINDS.join(', ')}, got ${JSON.stringify(state?.kind)}`);
+  if (!KINDS.includes(state?.kind))
+    throw userError(`${where}: kind must be one of ${KINDS.join(', ')}, got ${JSON.stringify(state?.kind)}`);
   if (state.entries === undefined || state.entries === null) throw userError(`${where}: entries are missing`);
   const byGroup = new Map<number, KeyedStateSnapshot>();
   const seen = new Set<string>();
   let n = 0;
   for await (const entry of state.entries as AsyncIterable<readonly [unknown, unknown]>) {
     n++;
-    if (!Array.isArray(entry) || entry.length !== 2) throw userError(`${where}: entry ${n} is not a [key, value] pair: ${JSON.stringify(entry)}`);
+    if (!Array.isArray(entry) || entry.length !== 2)
+      throw userError(`${where}: entry ${n} is not a [key, value] pair: ${JSON.stringify(entry)}`);
     const [key, raw] = entry;
     try {
       keyHashCode(key);
@@ -198,7 +201,8 @@ function valueOfKind(kind: StateKind, value: unknown, where: string): unknown {
   if (kind === 'map') {
     if (value instanceof Map) return [...value];
     if (Array.isArray(value)) {
-      if (!value.every((p) => Array.isArray(p) && p.length === 2)) throw userError(`${where}: a map state's value must be [key, value] pairs`);
+      if (!value.every((p) => Array.isArray(p) && p.length === 2))
+        throw userError(`${where}: a map state's value must be [key, value] pairs`);
       return value;
     }
     if (value !== null && typeof value === 'object') return Object.entries(value);
@@ -275,7 +279,8 @@ export async function* entriesFromFile(path: string, options: EntriesFileOptions
     if (parsed.kind === 'malformed') throw bad(parsed.reason);
     if (header === undefined) {
       header = parsed.fields;
-      for (const f of [keyField, valueField]) if (!header.includes(f)) throw bad(`the header has no column '${f}' (columns: ${header.join(', ')})`);
+      for (const f of [keyField, valueField])
+        if (!header.includes(f)) throw bad(`the header has no column '${f}' (columns: ${header.join(', ')})`);
       continue;
     }
     const cell = (name: string) => parseKeyArgument(parsed.fields[(header as string[]).indexOf(name)] ?? '');

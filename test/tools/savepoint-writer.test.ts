@@ -27,7 +27,13 @@ describe.each(['heap', 'rocksdb'] as const)('a job started from a bootstrapped s
     const { path, entries } = await writeSavepoint({
       dir: tmp(backend),
       maxParallelism: 64,
-      operators: [{ uid: 'count', name: 'Count', keyedState: { count: { kind: 'value', entries: Array.from({ length: KEYS }, (_, k) => [k, 1000 * k] as const) } } }],
+      operators: [
+        {
+          uid: 'count',
+          name: 'Count',
+          keyedState: { count: { kind: 'value', entries: Array.from({ length: KEYS }, (_, k) => [k, 1000 * k] as const) } },
+        },
+      ],
     });
     expect(entries).toEqual({ count: { count: KEYS } });
     // Every key sits in the key group the runtime computes for it at 64.
@@ -37,7 +43,14 @@ describe.each(['heap', 'rocksdb'] as const)('a job started from a bootstrapped s
     for (let k = 0; k < KEYS; k++) groups.set(assignToKeyGroup(k, 64), (groups.get(assignToKeyGroup(k, 64)) ?? 0) + 1);
     expect(op.keyGroups.map((g) => [g.keyGroup, g.entries])).toEqual([...groups].sort((a, b) => a[0] - b[0]));
 
-    const result = await executeJob(COUNTS, { mode: 'local', parallelism: 3, maxParallelism: 64, params, fromSavepoint: path, stateBackend: { kind: backend } });
+    const result = await executeJob(COUNTS, {
+      mode: 'local',
+      parallelism: 3,
+      maxParallelism: 64,
+      params,
+      fromSavepoint: path,
+      stateBackend: { kind: backend },
+    });
     const counts = result.collected.counts as [number, number][];
     // 600 numbers over 10 keys: each key counts 60 more, starting right after its bootstrapped count.
     expect(finals(counts)).toEqual(new Map(Array.from({ length: KEYS }, (_, k) => [k, 1000 * k + COUNT / KEYS])));
@@ -56,13 +69,23 @@ describe('writeSavepoint', () => {
     writeFileSync(file, 'word,record\nw0,"{""word"":""w0"",""count"":500}"\nw1,"{""word"":""w1"",""count"":7}"\n');
     const { path } = await writeSavepoint({
       dir,
-      operators: [{ uid: '3-keyed-reduce', keyedState: { _reduce: { kind: 'value', entries: entriesFromFile(file, { keyField: 'word', valueField: 'record' }) } } }],
+      operators: [
+        {
+          uid: '3-keyed-reduce',
+          keyedState: { _reduce: { kind: 'value', entries: entriesFromFile(file, { keyField: 'word', valueField: 'record' }) } },
+        },
+      ],
     });
     expect(await readSavepoint(path).operator('3-keyed-reduce').get('_reduce', 'w1')).toEqual([
       { key: 'w1', value: { word: 'w1', count: 7 }, keyGroup: assignToKeyGroup('w1', 128) },
     ]);
     const words = 2000;
-    const result = await executeJob('test/fixtures/jobs/word-count.ts', { mode: 'local', parallelism: 2, params: { words }, fromSavepoint: path });
+    const result = await executeJob('test/fixtures/jobs/word-count.ts', {
+      mode: 'local',
+      parallelism: 2,
+      params: { words },
+      fromSavepoint: path,
+    });
     const expected = new Map<string, number>();
     for (let i = 0; i < Math.ceil(words / WORDS_PER_LINE); i++)
       for (const w of lineAt(i).split(' ')) if (w) expected.set(w, (expected.get(w) ?? 0) + 1);
@@ -76,9 +99,29 @@ describe('writeSavepoint', () => {
     const dir = tmp('bad');
     const twice: WeirError = await writeSavepoint({
       dir,
-      operators: [{ uid: 'count', keyedState: { count: { kind: 'value', entries: [[1, 1], [2, 2], [1, 3]] } } }],
-    }).then(() => new WeirError('written', { code: ErrorCodes.INTERNAL, domain: 'internal' }), (e: WeirError) => e);
-    expect([twice.code, twice.message]).toEqual([ErrorCodes.CONFIG, "keyed state 'count' of operator 'count': the key 1 comes twice (entry 3)"]);
+      operators: [
+        {
+          uid: 'count',
+          keyedState: {
+            count: {
+              kind: 'value',
+              entries: [
+                [1, 1],
+                [2, 2],
+                [1, 3],
+              ],
+            },
+          },
+        },
+      ],
+    }).then(
+      () => new WeirError('written', { code: ErrorCodes.INTERNAL, domain: 'internal' }),
+      (e: WeirError) => e,
+    );
+    expect([twice.code, twice.message]).toEqual([
+      ErrorCodes.CONFIG,
+      "keyed state 'count' of operator 'count': the key 1 comes twice (entry 3)",
+    ]);
     const list = await writeSavepoint({ dir, operators: [{ uid: 'u', keyedState: { l: { kind: 'list', entries: [['a', 5]] } } }] }).then(
       () => new Error('written'),
       (e: Error) => e,
@@ -86,7 +129,10 @@ describe('writeSavepoint', () => {
     expect(list.message).toBe(`keyed state 'l' of operator 'u', key "a": a list state's value must be an array of elements`);
     const file = join(dir, 'bad.jsonl');
     writeFileSync(file, '[1, 2]\n{"key": 2}\n');
-    const line = await writeSavepoint({ dir, operators: [{ uid: 'u', keyedState: { v: { kind: 'value', entries: entriesFromFile(file) } } }] }).then(
+    const line = await writeSavepoint({
+      dir,
+      operators: [{ uid: 'u', keyedState: { v: { kind: 'value', entries: entriesFromFile(file) } } }],
+    }).then(
       () => new Error('written'),
       (e: Error) => e,
     );
@@ -94,8 +140,13 @@ describe('writeSavepoint', () => {
   });
 
   it('a state of the wrong kind is refused when the job restores it, naming both kinds', async () => {
-    const { path } = await writeSavepoint({ dir: tmp('kind'), operators: [{ uid: 'count', keyedState: { count: { kind: 'list', entries: [[1, [1, 2]]] } } }] });
-    const error = (await executeJob(COUNTS, { mode: 'local', parallelism: 1, params, fromSavepoint: path }).catch((e: unknown) => e)) as Error;
+    const { path } = await writeSavepoint({
+      dir: tmp('kind'),
+      operators: [{ uid: 'count', keyedState: { count: { kind: 'list', entries: [[1, [1, 2]]] } } }],
+    });
+    const error = (await executeJob(COUNTS, { mode: 'local', parallelism: 1, params, fromSavepoint: path }).catch(
+      (e: unknown) => e,
+    )) as Error;
     expect(error.message).toContain("state 'count' of operator 'Count' was restored as list state and cannot be used as value state");
   });
 });
@@ -105,17 +156,45 @@ describe('weir state write', () => {
     const dir = tmp('cli');
     const file = join(dir, 'counts.jsonl');
     writeFileSync(file, `${Array.from({ length: KEYS }, (_, k) => JSON.stringify({ key: k, value: 100 + k })).join('\n')}\n`);
-    const write = await weir('state', 'write', join(dir, 'savepoints'), '--uid', 'count', '--state', 'count', '--kind', 'value', '--from', file);
+    const write = await weir(
+      'state',
+      'write',
+      join(dir, 'savepoints'),
+      '--uid',
+      'count',
+      '--state',
+      'count',
+      '--kind',
+      'value',
+      '--from',
+      file,
+    );
     expect(write.status, write.stderr).toBe(0);
     const path = write.stdout.trim();
     expect(path).toMatch(/\/savepoints\/savepoint-1-[0-9a-f]{8}$/);
     expect(write.stderr).toMatch(/^weir: wrote 10 entries of 'count' for operator 'count' \(\d+ B\)\n$/);
     const [get, run] = await Promise.all([
       weir('state', 'get', path, 'count', 'count', '7'),
-      weir('run', COUNTS, '-p', '2', '--param', `keys=${KEYS}`, '--param', `count=${COUNT}`, '--param', 'rate=0', '--from-savepoint', path, '--json'),
+      weir(
+        'run',
+        COUNTS,
+        '-p',
+        '2',
+        '--param',
+        `keys=${KEYS}`,
+        '--param',
+        `count=${COUNT}`,
+        '--param',
+        'rate=0',
+        '--from-savepoint',
+        path,
+        '--json',
+      ),
     ]);
     expect([get.status, get.stdout]).toEqual([0, '107\n']);
     expect(run.status, run.stderr).toBe(0);
-    expect(finals(JSON.parse(run.stdout).collected.counts)).toEqual(new Map(Array.from({ length: KEYS }, (_, k) => [k, 100 + k + COUNT / KEYS])));
+    expect(finals(JSON.parse(run.stdout).collected.counts)).toEqual(
+      new Map(Array.from({ length: KEYS }, (_, k) => [k, 100 + k + COUNT / KEYS])),
+    );
   });
 });

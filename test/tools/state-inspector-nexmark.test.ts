@@ -19,7 +19,7 @@ beforeAll(async () => {
 const byId = (a: Auction, b: Auction) => a.id - b.id;
 
 describe.each(['heap', 'rocksdb'] as const)('readSavepoint on the final checkpoint of Nexmark q3 (%s backend)', (backend) => {
-  it("holds every OR/ID/CA person by id and every category-10 auction by seller, as the events say", async () => {
+  it('holds every OR/ID/CA person by id and every category-10 auction by seller, as the events say', async () => {
     // A run folder reads as its newest valid checkpoint: the final one, after all input.
     const reader = readSavepoint(runs[backend]);
     expect((await reader.info()).path).toMatch(/\/chk-\d+$/);
@@ -59,12 +59,28 @@ describe('weir state on Nexmark q3 checkpoints', () => {
   it('gets a person by a numeric key, dumps the auctions, and finds no difference between the backends', async () => {
     const [id, person] = [...expected.persons][0];
     const [seller, sold] = [...expected.auctions][0];
-    const [get, quoted, dump, diff] = await Promise.all([
+    const [lsJson, lsGroups, get, quoted, dump, diff] = await Promise.all([
+      weir('state', 'ls', runs.rocksdb, '--json'),
+      weir('state', 'ls', runs.rocksdb, '--key-groups'),
       weir('state', 'get', runs.rocksdb, JOIN, 'person', String(id)),
       weir('state', 'get', runs.rocksdb, JOIN, 'person', JSON.stringify(String(id))),
       weir('state', 'dump', runs.heap, JOIN, 'auctions'),
       weir('state', 'diff', runs.heap, runs.rocksdb),
     ]);
+    const reader = readSavepoint(runs.rocksdb);
+    expect(JSON.parse(lsJson.stdout)).toEqual({ ...(await reader.info()), operators: await reader.operators() });
+    // One line per key group: key group, subtask of the run (64 groups each at parallelism 2), entries, bytes.
+    const groups = (await reader.operators())[5].keyGroups;
+    expect(lsGroups.stdout).toContain(
+      [
+        '    key group  subtask  entries  bytes',
+        ...groups.map(
+          (g) =>
+            `    ${String(g.keyGroup).padStart(9)}  ${String(g.keyGroup < 64 ? 0 : 1).padStart(7)}  ${String(g.entries).padStart(7)}  ${String(g.bytes).padStart(5)}`,
+        ),
+      ].join('\n'),
+    );
+    expect(groups.reduce((n, g) => n + g.entries, 0)).toBe(expected.persons.size + expected.auctions.size);
     expect(get.status, get.stderr).toBe(0);
     expect(JSON.parse(get.stdout)).toEqual(person);
     expect([quoted.status, quoted.stderr]).toEqual([1, `weir: no entry for key "${id}" in state 'person' of operator '${JOIN}'\n`]);
@@ -110,7 +126,9 @@ describe('weir state on Nexmark q3 checkpoints', () => {
     expect(broken.stderr).toMatch(/^weir: cannot read .*savepoint-3-abcdef12: metadata file .*_metadata is not valid JSON/);
     expect(uid.status).toBe(1);
     expect(uid.stderr).toMatch(
-      new RegExp(`^weir: .*chk-\\d+ has no operator with uid 'join'; its operators: '0-source' \\(Nexmark Source\\), .*'${JOIN}' \\(Q3 Join\\)`),
+      new RegExp(
+        `^weir: .*chk-\\d+ has no operator with uid 'join'; its operators: '0-source' \\(Nexmark Source\\), .*'${JOIN}' \\(Q3 Join\\)`,
+      ),
     );
     expect([state.status, state.stderr]).toEqual([
       1,
@@ -123,7 +141,10 @@ describe('weir state on Nexmark q3 checkpoints', () => {
     expect(noSub.status).toBe(2);
     expect(noSub.stderr).toContain("weir: unknown 'state' subcommand 'lst'");
     // The same errors from the API carry a code.
-    const error = (await readSavepoint(runs.heap).operator('join').info().catch((e: unknown) => e)) as WeirError;
+    const error = (await readSavepoint(runs.heap)
+      .operator('join')
+      .info()
+      .catch((e: unknown) => e)) as WeirError;
     expect(error).toBeInstanceOf(WeirError);
     expect(error.code).toBe(ErrorCodes.CONFIG);
   });
