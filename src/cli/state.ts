@@ -13,6 +13,7 @@ import {
   writeSavepoint,
   type KeyedStateEntry,
   type OperatorInfo,
+  type OperatorReader,
   type SavepointDiff,
 } from '../tools/index.ts';
 
@@ -25,7 +26,8 @@ export const STATE_USAGE = `usage: weir state ls <dir> [--key-groups] [--json]
                         [--format jsonl|csv] [--key-field <f>] [--value-field <f>] [--max-parallelism <n>]
 
 <dir> is a savepoint (savepoint-…), a retained checkpoint (chk-N), a run folder (run-…: its
-newest valid checkpoint) or a job's folder of runs; heap and RocksDB checkpoints read the same.
+newest valid checkpoint), a job's folder of runs or a --checkpoint-dir of one job; heap and
+RocksDB checkpoints read the same.
 <uid> is the operator's .uid('…'), or the generated id 'weir state ls' shows.
 
 ls:    operators by uid with their keyed states (kind, keys, key groups), timers, operator and
@@ -238,13 +240,44 @@ async function dump(args: string[], values: Values): Promise<number> {
   const [dir, uid, only] = args;
   const format = (values.format as string | undefined) ?? 'jsonl';
   if (format !== 'jsonl' && format !== 'csv') throw new StateUsageError(`--format must be jsonl or csv, got '${format}'`);
+  if (values.timers && only !== undefined) throw new StateUsageError(`'state dump --timers' takes <dir> <uid>`);
   const op = readSavepoint(dir).operator(uid);
   const out = process.stdout;
-  const emit = async (line: string) => {
-    if (!out.write(`${line}\n`)) await new Promise((r) => out.once('drain', r));
+  // A reader that stops early (`| head`) closes the pipe: the dump ends quietly, as Unix tools do.
+  let closed = false;
+  const onError = (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    closed = true;
   };
-  if (values.timers) {
-    if (only !== undefined) throw new StateUsageError(`'state dump --timers' takes <dir> <uid>`);
+  out.on('error', onError);
+  const emit = async (line: string) => {
+    if (closed) throw new PipeClosed();
+    if (!out.write(`${line}\n`))
+      await new Promise((r) => {
+        out.once('drain', r);
+        out.once('error', r);
+      });
+  };
+  try {
+    return await dumpTo(emit, op, only, format, Boolean(values.timers));
+  } catch (error) {
+    if (error instanceof PipeClosed) return 0;
+    throw error;
+  } finally {
+    out.off('error', onError);
+  }
+}
+
+class PipeClosed extends Error {}
+
+async function dumpTo(
+  emit: (line: string) => Promise<void>,
+  op: OperatorReader,
+  only: string | undefined,
+  format: 'jsonl' | 'csv',
+  timersOnly: boolean,
+): Promise<number> {
+  if (timersOnly) {
     if (format === 'csv') await emit('service,domain,timestamp,key,namespace');
     for await (const t of op.timers()) {
       if (format === 'csv') await emit([t.service, t.domain, t.timestamp, t.key, t.namespace].map(csvCell).join(','));

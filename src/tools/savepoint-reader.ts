@@ -4,7 +4,7 @@
 // src/state/snapshot-format.ts): the RocksDB backend turns its rows into the same columns at the
 // snapshot, so a checkpoint holds no native RocksDB files and one reader serves both.
 
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { Packr } from 'msgpackr';
 import type { OperatorSubtaskState } from '../checkpoint/snapshots.ts';
@@ -193,9 +193,9 @@ const userError = (message: string) => new WeirError(message, { code: ErrorCodes
 /**
  * Opens a checkpoint or savepoint for reading: a `savepoint-…` or `chk-N` folder (or its
  * `_metadata`), or a run folder (`run-…`, its newest valid checkpoint), or a job's folder of runs
- * (the newest run's). Works the same on checkpoints of the heap and the RocksDB backend. Nothing
- * is read until a method is called; the folder is then verified (sizes and checksums) and decoded
- * once.
+ * (the newest run's), or a checkpoint directory holding one job's runs. Works the same on
+ * checkpoints of the heap and the RocksDB backend. Nothing is read until a method is called; the
+ * folder is then verified (sizes and checksums) and decoded once.
  *
  * ```ts
  * const sp = readSavepoint('/ckpt/savepoints/savepoint-7-1a2b3c4d');
@@ -311,6 +311,14 @@ async function locate(path: string): Promise<StoredCheckpoint> {
     }
     throw userError(`${dir} holds runs but none has a completed checkpoint`);
   }
+  // A checkpoint directory (--checkpoint-dir) holds one folder of runs per job.
+  const jobs: string[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const sub = join(dir, name);
+    if ((await listRuns(sub).catch(() => [])).some((r) => r !== sub)) jobs.push(sub);
+  }
+  if (jobs.length === 1) return locate(jobs[0]);
+  if (jobs.length > 1) throw userError(`${dir} holds the checkpoints of several jobs; give one of ${jobs.join(', ')}`);
   throw userError(`${dir} is not a checkpoint or savepoint folder (it has no ${METADATA_FILE}); give a savepoint-…, chk-N or run-… folder`);
 }
 

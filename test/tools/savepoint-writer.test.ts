@@ -95,6 +95,41 @@ describe('writeSavepoint', () => {
     expect(new Map(result.collected.counts as [string, number][])).toEqual(expected);
   });
 
+  it("reads a job's operator list state, and writes operator and broadcast state that a job restores", async () => {
+    const OPS = 'test/fixtures/jobs/operator-state.ts';
+    const dir = tmp('operator');
+    await executeJob(OPS, { mode: 'local', parallelism: 2, params: { count: 600, rate: 0 }, checkpointDir: join(dir, 'ckpt') });
+    // The final checkpoint: each of the two subtasks counted its half of the 600 numbers in one slot.
+    const ckpt = readSavepoint(join(dir, 'ckpt'));
+    const tally = (await ckpt.operators()).find((o) => o.uid === 'tally');
+    expect(tally?.operatorStates).toEqual([{ name: 'tally', mode: 'split', elements: 2 }]);
+    expect(await ckpt.operator('tally').operatorState('tally')).toEqual([300, 300]);
+
+    const { path } = await writeSavepoint({
+      dir,
+      operators: [{ uid: 'tally', operatorState: { tally: [5, 7] }, broadcastState: { rules: new Map([['a', 1]]) } }],
+    });
+    const written = readSavepoint(path).operator('tally');
+    expect(await written.operatorState('tally')).toEqual([5, 7]);
+    expect(await written.broadcastState('rules')).toEqual([['a', 1]]);
+    const missing = await written.broadcastState('other').then(
+      () => undefined,
+      (e: Error) => e.message,
+    );
+    expect(missing).toBe("operator 'tally' (tally) has no broadcast state 'other'; its broadcast states: 'rules'");
+    // Tally sums the slots it restores: one subtask starts from 5 + 7.
+    const result = await executeJob(OPS, {
+      mode: 'local',
+      parallelism: 1,
+      params: { count: 600, rate: 0 },
+      fromSavepoint: path,
+      allowNonRestoredState: true,
+    });
+    const counts = (result.collected.out as [number, number, number][]).map(([, c]) => c);
+    expect(Math.max(...counts)).toBe(612);
+    expect(Math.min(...counts)).toBe(13);
+  });
+
   it('refuses a key given twice, a list value that is not an array, and a bad file line, saying where', async () => {
     const dir = tmp('bad');
     const twice: WeirError = await writeSavepoint({
