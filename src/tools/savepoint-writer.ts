@@ -29,6 +29,12 @@ export interface KeyedStateBootstrap {
   kind: StateKind;
   /** `[key, value]` per key; a key may come once. */
   entries: StateEntries;
+  /**
+   * Set when the operator's descriptor has TTL (`enableTimeToLive`): a restore refuses state
+   * written without TTL into a TTL descriptor, and the reverse. Each entry's last access is
+   * `lastAccess` (ms on the TTL clock, the processing-time clock) or the time of writing.
+   */
+  ttl?: boolean | { lastAccess: number };
 }
 
 /** One operator of the savepoint, found by the job through its uid. */
@@ -163,6 +169,8 @@ async function bootstrapState(
   if (state.entries === undefined || state.entries === null) throw userError(`${where}: entries are missing`);
   const byGroup = new Map<number, KeyedStateSnapshot>();
   const seen = new Set<string>();
+  const ttl = state.ttl === undefined || state.ttl === false ? undefined : state.ttl === true ? Date.now() : state.ttl.lastAccess;
+  if (ttl !== undefined && !Number.isFinite(ttl)) throw userError(`${where}: ttl.lastAccess must be a time in ms, got ${String(ttl)}`);
   let n = 0;
   for await (const entry of state.entries as AsyncIterable<readonly [unknown, unknown]>) {
     n++;
@@ -181,7 +189,8 @@ async function bootstrapState(
     const kg = assignToKeyGroup(key, maxParallelism);
     let s = byGroup.get(kg);
     if (!s) {
-      s = { name, kind: state.kind, ttl: false, keys: [], values: [] };
+      s = { name, kind: state.kind, ttl: ttl !== undefined, keys: [], values: [] };
+      if (ttl !== undefined) s.timestamps = [];
       byGroup.set(kg, s);
       const list = groups.get(kg) ?? [];
       list.push(s);
@@ -189,6 +198,9 @@ async function bootstrapState(
     }
     s.keys.push(key);
     s.values.push(value);
+    // Under TTL, list and map state keep a last access per element.
+    if (ttl !== undefined)
+      s.timestamps?.push(Array.isArray(value) && (state.kind === 'list' || state.kind === 'map') ? value.map(() => ttl) : ttl);
   }
   return n;
 }

@@ -3,7 +3,22 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes, WeirError, entriesFromFile, executeJob, readSavepoint, writeSavepoint } from '../../src/index.ts';
+import {
+  ErrorCodes,
+  KeyedProcessFunction,
+  StateTtlConfig,
+  ValueStateDescriptor,
+  WeirError,
+  defineJob,
+  entriesFromFile,
+  executeJob,
+  readSavepoint,
+  writeSavepoint,
+  type Collector,
+  type KeyedProcessContext,
+  type RuntimeContext,
+  type ValueState,
+} from '../../src/index.ts';
 import { assignToKeyGroup } from '../../src/state/key-groups.ts';
 import { WORDS_PER_LINE, lineAt } from '../../examples/word-count.ts';
 import { weir } from './state-fixtures.ts';
@@ -128,6 +143,60 @@ describe('writeSavepoint', () => {
     const counts = (result.collected.out as [number, number, number][]).map(([, c]) => c);
     expect(Math.max(...counts)).toBe(612);
     expect(Math.min(...counts)).toBe(13);
+  });
+
+  it('bootstraps state with TTL for a descriptor with TTL; without TTL the restore is refused', async () => {
+    class TtlCount extends KeyedProcessFunction<number, number, [number, number]> {
+      private count!: ValueState<number>;
+      override open(ctx: RuntimeContext) {
+        this.count = ctx.getState(new ValueStateDescriptor<number>('count').enableTimeToLive(StateTtlConfig.newBuilder(3_600_000).build()));
+      }
+      processElement(n: number, ctx: KeyedProcessContext, out: Collector<[number, number]>) {
+        const c = (this.count.value() ?? 0) + 1;
+        this.count.update(c);
+        out.collect([ctx.getCurrentKey() as number, c]);
+      }
+    }
+    const job = defineJob((env) => {
+      env
+        .fromSequence(0, 29)
+        .keyBy((n) => n % 3)
+        .process(new TtlCount())
+        .uid('ttl-count')
+        .collect('out');
+    });
+    const bootstrap = (ttl: boolean) =>
+      writeSavepoint({
+        dir: tmp('ttl'),
+        operators: [
+          {
+            uid: 'ttl-count',
+            keyedState: {
+              count: {
+                kind: 'value',
+                ttl,
+                entries: [
+                  [0, 50],
+                  [1, 70],
+                ],
+              },
+            },
+          },
+        ],
+      });
+    const withTtl = await bootstrap(true);
+    expect((await readSavepoint(withTtl.path).operators())[0].keyedStates[0]).toMatchObject({ name: 'count', ttl: true, keys: 2 });
+    const result = await executeJob(job, { mode: 'local', parallelism: 2, fromSavepoint: withTtl.path });
+    expect(finals(result.collected.out as [number, number][])).toEqual(
+      new Map([
+        [0, 60],
+        [1, 80],
+        [2, 10],
+      ]),
+    );
+    const without = await bootstrap(false);
+    const error = (await executeJob(job, { mode: 'local', parallelism: 2, fromSavepoint: without.path }).catch((e: unknown) => e)) as Error;
+    expect(error.message).toContain("state 'count' of operator 'KeyedProcess' was snapshotted without TTL and is now registered with");
   });
 
   it('refuses a key given twice, a list value that is not an array, and a bad file line, saying where', async () => {
