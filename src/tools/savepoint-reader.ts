@@ -141,6 +141,8 @@ export interface KeyedStateEntry {
   value: unknown;
   /** The key group it is stored in. */
   keyGroup: number;
+  /** Under TTL: the last access (ms on the TTL clock); per element for list and map state. */
+  lastAccess?: number | number[];
 }
 
 /** One timer. */
@@ -531,8 +533,11 @@ function operatorReader(load: () => Promise<Loaded>, uid: string): OperatorReade
 function* entriesOf(s: KeyedStateSnapshot, keyGroup: number): Generator<KeyedStateEntry> {
   for (let i = 0; i < s.keys.length; i++) {
     const ns = s.namespaces?.[i];
-    yield ns === undefined || ns === null
-      ? { key: s.keys[i], value: s.values[i], keyGroup }
-      : { key: s.keys[i], namespace: ns, value: s.values[i], keyGroup };
+    const entry: KeyedStateEntry =
+      ns === undefined || ns === null
+        ? { key: s.keys[i], value: s.values[i], keyGroup }
+        : { key: s.keys[i], namespace: ns, value: s.values[i], keyGroup };
+    if (s.timestamps !== undefined) entry.lastAccess = s.timestamps[i];
+    yield entry;
   }
 }

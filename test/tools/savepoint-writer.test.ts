@@ -165,7 +165,7 @@ describe('writeSavepoint', () => {
         .uid('ttl-count')
         .collect('out');
     });
-    const bootstrap = (ttl: boolean) =>
+    const bootstrap = (ttl: boolean | { lastAccess: number }) =>
       writeSavepoint({
         dir: tmp('ttl'),
         operators: [
@@ -184,7 +184,14 @@ describe('writeSavepoint', () => {
           },
         ],
       });
-    const withTtl = await bootstrap(true);
+    const now = Date.now();
+    const withTtl = await bootstrap({ lastAccess: now });
+    const read = [];
+    for await (const e of readSavepoint(withTtl.path).operator('ttl-count').keyedState('count')) read.push([e.key, e.value, e.lastAccess]);
+    expect(read.sort()).toEqual([
+      [0, 50, now],
+      [1, 70, now],
+    ]);
     expect((await readSavepoint(withTtl.path).operators())[0].keyedStates[0]).toMatchObject({ name: 'count', ttl: true, keys: 2 });
     const result = await executeJob(job, { mode: 'local', parallelism: 2, fromSavepoint: withTtl.path });
     expect(finals(result.collected.out as [number, number][])).toEqual(
