@@ -206,6 +206,66 @@ describe('writeSavepoint', () => {
     expect(error.message).toContain("state 'count' of operator 'KeyedProcess' was snapshotted without TTL and is now registered with");
   });
 
+  it('reads back list and map state and composite keys as written, each in its key group', async () => {
+    const { path } = await writeSavepoint({
+      dir: tmp('kinds'),
+      maxParallelism: 16,
+      operators: [
+        {
+          uid: 'kinds',
+          keyedState: {
+            seen: {
+              kind: 'list',
+              entries: [
+                [
+                  [1, 'a'],
+                  ['x', 'y'],
+                ],
+              ],
+            },
+            prices: {
+              kind: 'map',
+              entries: [
+                [
+                  'book',
+                  new Map([
+                    ['eur', 12],
+                    ['usd', 13],
+                  ]),
+                ],
+                ['pen', { eur: 2 }],
+              ],
+            },
+          },
+        },
+      ],
+    });
+    const op = readSavepoint(path).operator('kinds');
+    expect(await op.get('seen', [1, 'a'])).toEqual([{ key: [1, 'a'], value: ['x', 'y'], keyGroup: assignToKeyGroup([1, 'a'], 16) }]);
+    expect(await op.get('seen', [1, 'b'])).toEqual([]);
+    const prices = [];
+    for await (const e of op.keyedState('prices')) prices.push([e.key, e.value]);
+    expect(prices.sort()).toEqual([
+      [
+        'book',
+        [
+          ['eur', 12],
+          ['usd', 13],
+        ],
+      ],
+      ['pen', [['eur', 2]]],
+    ]);
+    const info = await op.info();
+    expect(info.keyedStates.map((s) => [s.name, s.kind, s.keys])).toEqual(
+      expect.arrayContaining([
+        ['seen', 'list', 1],
+        ['prices', 'map', 2],
+      ]),
+    );
+    const cli = await weir('state', 'get', path, 'kinds', 'seen', '[1,"a"]');
+    expect([cli.status, cli.stdout]).toEqual([0, '["x","y"]\n']);
+  });
+
   it('refuses a key given twice, a list value that is not an array, and a bad file line, saying where', async () => {
     const dir = tmp('bad');
     const twice: WeirError = await writeSavepoint({

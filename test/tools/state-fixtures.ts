@@ -77,9 +77,13 @@ export function expectedOpenWindows(n: number): Map<string, number> {
 export const Q3_JOB = 'bench/nexmark/queries/q3.ts';
 export const Q3_PARAMS = { events: 20_000, rate: 1000, seed: 0, collect: true, checkpointInterval: 50 };
 
-/** Runs Nexmark q3 to the end at parallelism 2 (local mode) with checkpoints kept in `dir`; returns the run folder (its last checkpoint is the final one, after all input). */
-export async function q3Checkpoints(backend: Backend, dir: string): Promise<string> {
-  await executeJob(Q3_JOB, { mode: 'local', parallelism: 2, params: Q3_PARAMS, stateBackend: { kind: backend }, checkpointDir: dir });
+/**
+ * Runs Nexmark q3 to the end at parallelism 2 with checkpoints kept in `dir` (on worker threads,
+ * or every subtask on this thread); returns the run folder (its last checkpoint is the final one,
+ * after all input).
+ */
+export async function q3Checkpoints(backend: Backend, dir: string, mode: 'threads' | 'local'): Promise<string> {
+  await executeJob(Q3_JOB, { mode, parallelism: 2, params: Q3_PARAMS, stateBackend: { kind: backend }, checkpointDir: dir });
   const job = join(dir, readdirSync(dir)[0]);
   return join(job, readdirSync(job).find((n) => n.startsWith('run-')) as string);
 }

@@ -12,8 +12,9 @@ const expected = expectedQ3();
 
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'weir-inspect-q3-'));
-  runs.heap = await q3Checkpoints('heap', join(dir, 'heap'));
-  runs.rocksdb = await q3Checkpoints('rocksdb', join(dir, 'rocksdb'));
+  runs.heap = await q3Checkpoints('heap', join(dir, 'heap'), 'local');
+  // RocksDB in worker threads, as `weir run` runs it.
+  runs.rocksdb = await q3Checkpoints('rocksdb', join(dir, 'rocksdb'), 'threads');
 });
 
 const byId = (a: Auction, b: Auction) => a.id - b.id;
