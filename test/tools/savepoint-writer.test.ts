@@ -310,6 +310,22 @@ describe('writeSavepoint', () => {
     expect(line.message).toBe(`${file}:2: no field 'value'`);
   });
 
+  it('a savepoint written at another max parallelism than the job has is refused at restore', async () => {
+    const { path } = await writeSavepoint({
+      dir: tmp('max'),
+      maxParallelism: 64,
+      operators: [
+        { uid: 'count', keyedState: { count: { kind: 'value', entries: Array.from({ length: KEYS }, (_, k) => [k, k] as const) } } },
+      ],
+    });
+    const error = (await executeJob(COUNTS, { mode: 'local', parallelism: 2, params, fromSavepoint: path }).catch(
+      (e: unknown) => e,
+    )) as Error;
+    expect(error.message).toMatch(
+      /state 'count' of operator 'Count': key \d+ does not belong to key group \d+ \(is maxParallelism 128 the one of the snapshot\?\)/,
+    );
+  });
+
   it('a state of the wrong kind is refused when the job restores it, naming both kinds', async () => {
     const { path } = await writeSavepoint({
       dir: tmp('kind'),
