@@ -34,7 +34,7 @@ ls:    operators by uid with their keyed states (kind, keys, key groups), timers
        broadcast state; --key-groups adds entries and bytes per key group
 get:   the entries of one key (one per namespace, e.g. per window); exit 1 when it has none.
        <key> is read as JSON when it parses (42 is a number, '"42"' the string "42", '[1,"a"]'
-       a composite key), otherwise as text (C00042)
+       a composite key), otherwise as text (C00042); a key starting with '-' goes after '--'
 dump:  every entry of one keyed state, or of all of the operator's keyed states, one per line
        (jsonl: {"state","key","namespace"?,"value"}; csv: state,key,namespace,value);
        --timers dumps the operator's timers instead

@@ -127,7 +127,7 @@ export async function writeSavepoint(options: WriteSavepointOptions): Promise<Wr
           if (!Array.isArray(elements)) throw userError(`operator state '${name}' of '${op.uid}' must be an array of elements`);
           return { name, mode: 'split', elements: [...elements] };
         }),
-        broadcast: broadcast.map(([name, map]) => ({ name, entries: [...(map instanceof Map ? map : map)] as [unknown, unknown][] })),
+        broadcast: broadcast.map(([name, map]) => ({ name, entries: [...map] as [unknown, unknown][] })),
       };
       subtask.operator = operator;
     }
