@@ -20,7 +20,7 @@ import {
 /** The help text of `weir state`. */
 export const STATE_USAGE = `usage: weir state ls <dir> [--key-groups] [--json]
        weir state get <dir> <uid> <state> <key> [--json]
-       weir state dump <dir> <uid> [<state>] [--format jsonl|csv] [--timers]
+       weir state dump <dir> <uid> [<state>] [--format jsonl|csv] [--timers | --function]
        weir state diff <dir-a> <dir-b> [--examples <n>] [--json]
        weir state write <target-dir> --uid <uid> --state <name> --kind <kind> --from <file>
                         [--format jsonl|csv] [--key-field <f>] [--value-field <f>] [--max-parallelism <n>]
@@ -37,7 +37,8 @@ get:   the entries of one key (one per namespace, e.g. per window); exit 1 when 
        a composite key), otherwise as text (C00042); a key starting with '-' goes after '--'
 dump:  every entry of one keyed state, or of all of the operator's keyed states, one per line
        (jsonl: {"state","key","namespace"?,"value"}; csv: state,key,namespace,value);
-       --timers dumps the operator's timers instead
+       --timers dumps the operator's timers instead, --function its function state per subtask
+       (a source's position, a sink's pending commits) as JSON lines
 diff:  per operator and keyed state, the entries added, removed and changed from <dir-a> to
        <dir-b>, with a few examples of each (--examples, default 3)
 write: bootstraps a savepoint for a job to start from (weir run --from-savepoint <path>): the
@@ -53,6 +54,7 @@ const OPTIONS = {
   'key-groups': { type: 'boolean' },
   format: { type: 'string' },
   timers: { type: 'boolean' },
+  function: { type: 'boolean' },
   examples: { type: 'string' },
   job: { type: 'string' },
   uid: { type: 'string' },
@@ -69,7 +71,7 @@ const OPTIONS = {
 const FLAGS: Record<string, readonly string[]> = {
   ls: ['json', 'key-groups'],
   get: ['json', 'job'],
-  dump: ['format', 'timers'],
+  dump: ['format', 'timers', 'function'],
   diff: ['json', 'examples'],
   write: ['uid', 'state', 'kind', 'from', 'format', 'key-field', 'value-field', 'max-parallelism'],
 };
@@ -198,7 +200,9 @@ function describeOperator(op: OperatorInfo, functions: unknown[], keyGroups: boo
   functions.forEach((f, subtask) => {
     if (f === undefined) return;
     const text = json(f);
-    lines.push(`  function state of subtask ${subtask}: ${text.length <= 100 ? text : `${formatBytes(text.length)} of JSON (see --json)`}`);
+    lines.push(
+      `  function state of subtask ${subtask}: ${text.length <= 100 ? text : `${formatBytes(text.length)} of JSON ('weir state dump … ${op.uid} --function')`}`,
+    );
   });
   if (op.inFlightData) lines.push('  in-flight data of an unaligned checkpoint');
   return lines;
@@ -240,7 +244,10 @@ async function dump(args: string[], values: Values): Promise<number> {
   const [dir, uid, only] = args;
   const format = (values.format as string | undefined) ?? 'jsonl';
   if (format !== 'jsonl' && format !== 'csv') throw new StateUsageError(`--format must be jsonl or csv, got '${format}'`);
-  if (values.timers && only !== undefined) throw new StateUsageError(`'state dump --timers' takes <dir> <uid>`);
+  if (values.timers && values.function) throw new StateUsageError(`'state dump' takes --timers or --function, not both`);
+  if ((values.timers || values.function) && only !== undefined)
+    throw new StateUsageError(`'state dump --${values.timers ? 'timers' : 'function'}' takes <dir> <uid>`);
+  if (values.function && format !== 'jsonl') throw new StateUsageError(`'state dump --function' writes JSON lines only`);
   const op = readSavepoint(dir).operator(uid);
   const out = process.stdout;
   // A reader that stops early (`| head`) closes the pipe: the dump ends quietly, as Unix tools do.
@@ -259,6 +266,12 @@ async function dump(args: string[], values: Values): Promise<number> {
       });
   };
   try {
+    if (values.function) {
+      const states = await op.functionStates();
+      for (let subtask = 0; subtask < states.length; subtask++)
+        if (states[subtask] !== undefined) await emit(json({ subtask, state: states[subtask] }));
+      return 0;
+    }
     return await dumpTo(emit, op, only, format, Boolean(values.timers));
   } catch (error) {
     if (error instanceof PipeClosed) return 0;

@@ -119,6 +119,8 @@ describe('writeSavepoint', () => {
     const tally = (await ckpt.operators()).find((o) => o.uid === 'tally');
     expect(tally?.operatorStates).toEqual([{ name: 'tally', mode: 'split', elements: 2 }]);
     expect(await ckpt.operator('tally').operatorState('tally')).toEqual([300, 300]);
+    const ls = await weir('state', 'ls', join(dir, 'ckpt'));
+    expect(ls.stdout).toContain("\ntally  'Map'  parallelism 2\n  operator  tally  list (split)  2 elements\n");
 
     const { path } = await writeSavepoint({
       dir,
@@ -127,6 +129,9 @@ describe('writeSavepoint', () => {
     const written = readSavepoint(path).operator('tally');
     expect(await written.operatorState('tally')).toEqual([5, 7]);
     expect(await written.broadcastState('rules')).toEqual([['a', 1]]);
+    expect((await weir('state', 'ls', path)).stdout).toContain(
+      "\ntally  'tally'  parallelism 1\n  operator   tally  list (split)  2 elements\n  broadcast  rules  map           1 entries\n",
+    );
     const missing = await written.broadcastState('other').then(
       () => undefined,
       (e: Error) => e.message,

@@ -165,13 +165,18 @@ describe('weir state on revenue savepoints', () => {
       ([k]) => [...expected.keys()].filter((o) => o.startsWith(`${k.split('|')[0]}|`)).length === 1,
     ) as [string, number];
     const [customer, start] = id.split('|');
-    const [ls, get, missing, jsonl, csv, diff] = await Promise.all([
+    const [ls, get, missing, jsonl, csv, diff, position] = await Promise.all([
       weir('state', 'ls', path),
       weir('state', 'get', path, WINDOWS, STATE, customer),
       weir('state', 'get', path, WINDOWS, STATE, 'C99999'),
       weir('state', 'dump', path, WINDOWS),
       weir('state', 'dump', path, WINDOWS, STATE, '--format', 'csv'),
       weir('state', 'diff', path, taken.rocksdb.path),
+      weir('state', 'dump', path, '0-source', '--function'),
+    ]);
+    expect([position.status, position.stdout]).toEqual([
+      0,
+      `{"subtask":0,"state":{"subtask":0,"parallelism":1,"next":${taken.heap.position}}}\n`,
     ]);
     const ops = await readSavepoint(path).operators();
     const w = ops[2];
