@@ -21,6 +21,29 @@ export function weir(...args: string[]): Promise<{ status: number | null; stdout
   });
 }
 
+/**
+ * Runs `weir state …` in this process (for usage errors, which need no job code: no process to
+ * start); resolves with its exit code and what it wrote.
+ */
+export async function weirStateInProcess(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const { stateMain } = await import('../../src/cli/state.ts');
+  const out = { stdout: '', stderr: '' };
+  const write = (stream: 'stdout' | 'stderr') => (chunk: string | Uint8Array) => {
+    out[stream] += String(chunk);
+    return true;
+  };
+  const saved = { stdout: process.stdout.write, stderr: process.stderr.write };
+  process.stdout.write = write('stdout') as typeof process.stdout.write;
+  process.stderr.write = write('stderr') as typeof process.stderr.write;
+  try {
+    const status = await stateMain(args);
+    return { status, ...out };
+  } finally {
+    process.stdout.write = saved.stdout;
+    process.stderr.write = saved.stderr;
+  }
+}
+
 export const REVENUE_JOB = 'examples/revenue-pipeline.ts';
 /** Per-record watermarks and one source reader: which windows are open at a given source position follows from the input alone. */
 export const REVENUE_PARAMS = { orders: 500_000, watermarks: 'per-record', checkpointMs: 20, output: 'collect' };
