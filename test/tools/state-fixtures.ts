@@ -46,7 +46,7 @@ export async function weirStateInProcess(...args: string[]): Promise<{ status: n
 
 export const REVENUE_JOB = 'examples/revenue-pipeline.ts';
 /** Per-record watermarks and one source reader: which windows are open at a given source position follows from the input alone. */
-export const REVENUE_PARAMS = { orders: 500_000, watermarks: 'per-record', checkpointMs: 20, output: 'collect' };
+export const REVENUE_PARAMS = { orders: 200_000, watermarks: 'per-record', checkpointMs: 20, output: 'collect' };
 
 /**
  * Runs the revenue pipeline at parallelism 2 (local mode: the same operators and snapshots, a
