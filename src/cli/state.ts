@@ -23,7 +23,7 @@ export const STATE_USAGE = `usage: weir state ls <dir> [--key-groups] [--json]
        weir state dump <dir> <uid> [<state>] [--format jsonl|csv] [--timers | --function]
        weir state diff <dir-a> <dir-b> [--examples <n>] [--json]
        weir state write <target-dir> --uid <uid> --state <name> --kind <kind> --from <file>
-                        [--format jsonl|csv] [--key-field <f>] [--value-field <f>] [--max-parallelism <n>]
+                        [--format jsonl|csv] [--key-field <f>] [--value-field <f>] [--max-parallelism <n>] [--ttl]
 
 <dir> is a savepoint (savepoint-…), a retained checkpoint (chk-N), a run folder (run-…: its
 newest valid checkpoint), a job's folder of runs or a --checkpoint-dir of one job; heap and
@@ -44,7 +44,8 @@ diff:  per operator and keyed state, the entries added, removed and changed from
 write: bootstraps a savepoint for a job to start from (weir run --from-savepoint <path>): the
        entries of one keyed state, [key, value] or {"key","value"} per JSONL line, or a CSV with
        key and value columns; --kind value|list|map|reducing|aggregating, as the operator's
-       state descriptor; --max-parallelism must be the job's (default 128). Prints the path.
+       state descriptor; --ttl when the descriptor has TTL (entries last accessed now);
+       --max-parallelism must be the job's (default 128). Prints the path.
 live:  weir state get --job <job-id> … (reading a running job) is not available yet`;
 
 class StateUsageError extends Error {}
@@ -64,6 +65,7 @@ const OPTIONS = {
   'key-field': { type: 'string' },
   'value-field': { type: 'string' },
   'max-parallelism': { type: 'string' },
+  ttl: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } satisfies NonNullable<ParseArgsConfig['options']>;
 
@@ -73,7 +75,7 @@ const FLAGS: Record<string, readonly string[]> = {
   get: ['json', 'job'],
   dump: ['format', 'timers', 'function'],
   diff: ['json', 'examples'],
-  write: ['uid', 'state', 'kind', 'from', 'format', 'key-field', 'value-field', 'max-parallelism'],
+  write: ['uid', 'state', 'kind', 'from', 'format', 'key-field', 'value-field', 'max-parallelism', 'ttl'],
 };
 
 /** Runs `weir state <argv…>`; resolves with the exit code (0 ok, 1 not found or unreadable, 2 usage). */
@@ -377,6 +379,7 @@ async function write(args: string[], values: Values): Promise<number> {
         keyedState: {
           [values.state as string]: {
             kind,
+            ttl: Boolean(values.ttl),
             entries: entriesFromFile(values.from as string, {
               format: format as 'jsonl' | 'csv' | undefined,
               keyField: values['key-field'] as string | undefined,

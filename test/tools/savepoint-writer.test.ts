@@ -21,7 +21,7 @@ import {
 } from '../../src/index.ts';
 import { assignToKeyGroup } from '../../src/state/key-groups.ts';
 import { WORDS_PER_LINE, lineAt } from '../../examples/word-count.ts';
-import { weir } from './state-fixtures.ts';
+import { weir, weirStateInProcess } from './state-fixtures.ts';
 
 const COUNTS = 'test/fixtures/jobs/savepoint-counts.ts';
 const KEYS = 10;
@@ -200,6 +200,31 @@ describe('writeSavepoint', () => {
     expect((await readSavepoint(withTtl.path).operators())[0].keyedStates[0]).toMatchObject({ name: 'count', ttl: true, keys: 2 });
     const result = await executeJob(job, { mode: 'local', parallelism: 2, fromSavepoint: withTtl.path });
     expect(finals(result.collected.out as [number, number][])).toEqual(
+      new Map([
+        [0, 60],
+        [1, 80],
+        [2, 10],
+      ]),
+    );
+    // The same from the command line: --ttl.
+    const file = join(tmp('ttl-cli'), 'counts.jsonl');
+    writeFileSync(file, '[0, 50]\n[1, 70]\n');
+    const cli = await weirStateInProcess(
+      'write',
+      join(file, '..'),
+      '--uid',
+      'ttl-count',
+      '--state',
+      'count',
+      '--kind',
+      'value',
+      '--ttl',
+      '--from',
+      file,
+    );
+    expect(cli.status, cli.stderr).toBe(0);
+    const fromCli = await executeJob(job, { mode: 'local', parallelism: 2, fromSavepoint: cli.stdout.trim() });
+    expect(finals(fromCli.collected.out as [number, number][])).toEqual(
       new Map([
         [0, 60],
         [1, 80],
