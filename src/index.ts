@@ -211,3 +211,30 @@ export { formatPlan, planJob } from './tools/plan.ts';
 export type { JobPlan, PlanJobOptions } from './tools/plan.ts';
 export type { OperatorPlan, PlanVerdict, StatePlan, StatePlanEntry } from './scheduler/state-plan.ts';
 export type { LiveStateValue } from './scheduler/execute.ts';
+// tools: state inspector
+export { diffSavepoints, entriesFromFile, readSavepoint, writeSavepoint } from './tools/index.ts';
+export type {
+  BroadcastStateInfo,
+  ChangedEntry,
+  DiffOptions,
+  EntriesFileOptions,
+  KeyGroupInfo,
+  KeyedStateBootstrap,
+  KeyedStateEntry,
+  KeyedStateInfo,
+  LoneEntry,
+  OperatorBootstrap,
+  OperatorDiff,
+  OperatorInfo,
+  OperatorReader,
+  OperatorStateInfo,
+  SavepointDiff,
+  SavepointInfo,
+  SavepointReader,
+  StateDiff,
+  StateEntries,
+  TimerEntry,
+  TimerServiceInfo,
+  WriteSavepointOptions,
+  WrittenSavepoint,
+} from './tools/index.ts';

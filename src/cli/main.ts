@@ -27,7 +27,7 @@ const USAGE = `usage: weir run <job-module> [options]
        weir list
        weir explain <job-id>
        weir plan <job-module> --from-savepoint <dir> [-p <n>] [--param <key=value>]... [--json]
-       weir state get --job <job-id> <uid> <state> <key> [--json]
+       weir state ls|get|dump|diff|write …   (see 'weir state --help'; get --job <job-id> reads a running job)
        weir --version
 
 run: runs a job module (its default export is defineJob(env => ...); .ts, .mts, .js or .mjs)
@@ -451,6 +451,8 @@ export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'plan') return (await import('./plan.ts')).planMain(argv.slice(1));
   if (argv[0] === 'state' && argv.some((a) => a === '--job' || a.startsWith('--job=')))
     return (await import('./state-live.ts')).stateLiveMain(argv.slice(1));
+  // The state inspector (weir state ls|get|dump|diff|write) has subcommands and options of its own.
+  if (argv[0] === 'state') return (await import('./state.ts')).stateMain(argv.slice(1));
   const at = argv.findIndex((a) => !a.startsWith('-'));
   const first = at < 0 ? undefined : argv[at];
   const command = first !== undefined && first in COMMANDS ? first : undefined;
