@@ -778,7 +778,7 @@ export class JobMaster extends Actor<Message> {
       }
     }
     report({ action: 'restart', restart: this.backoff.attempts, limit: this.backoff.limit, delayMs: delay, from });
-    await new Promise<void>((resolve) => this.clock.setTimer(delay, resolve));
+    await new Promise<void>((resolve) => this.clock.setTimer(delay, resolve, 'restart delay'));
     if (!this.settled) await this.startAttempt();
   }
 

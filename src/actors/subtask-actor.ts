@@ -252,7 +252,7 @@ export class SubtaskActor implements ChannelWriterOwner {
           unalignedComplete: (barrier) => this.finishCapture(barrier),
           armTimeout: (barrier, delayMs) => {
             const timedOut = () => this.enqueueMail(() => this.aligner?.alignmentTimedOut(barrier.id));
-            if (this.simClock) this.simClock.setTimer(Math.max(0, delayMs), timedOut);
+            if (this.simClock) this.simClock.setTimer(Math.max(0, delayMs), timedOut, 'alignment timeout');
             else setTimeout(timedOut, Math.max(0, delayMs)).unref?.();
           },
           now: this.simClock ? () => (this.simClock as RuntimeClock).now() : undefined,

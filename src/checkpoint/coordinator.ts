@@ -102,7 +102,7 @@ export class CheckpointCoordinator {
   private schedule(delay: number): void {
     if (this.stopped || this.config.intervalMs <= 0) return;
     this.periodic?.();
-    this.periodic = this.clock.setTimer(Math.max(0, delay), () => this.periodicTrigger());
+    this.periodic = this.clock.setTimer(Math.max(0, delay), () => this.periodicTrigger(), 'checkpoint interval');
   }
 
   private periodicTrigger(): void {
@@ -129,8 +129,10 @@ export class CheckpointCoordinator {
       waiting: new Set(this.tasks),
       states: new Map(),
       bytes: 0,
-      cancelTimer: this.clock.setTimer(this.config.timeoutMs, () =>
-        this.fail(id, 'aborted', `checkpoint ${id} expired after ${this.config.timeoutMs} ms`),
+      cancelTimer: this.clock.setTimer(
+        this.config.timeoutMs,
+        () => this.fail(id, 'aborted', `checkpoint ${id} expired after ${this.config.timeoutMs} ms`),
+        `checkpoint ${id} timeout`,
       ),
       settle,
       done,

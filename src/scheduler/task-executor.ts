@@ -250,7 +250,7 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
     this.dirty.push(writer);
     if (this.flushTimer === undefined) {
       const simulation = this.options.simulation;
-      if (simulation) this.flushTimer = simulation.clock.setTimer(this.graph.config.bufferTimeoutMs, this.flushDirty);
+      if (simulation) this.flushTimer = simulation.clock.setTimer(this.graph.config.bufferTimeoutMs, this.flushDirty, 'buffer timeout');
       else {
         const handle = setTimeout(this.flushDirty, this.graph.config.bufferTimeoutMs);
         this.flushTimer = () => clearTimeout(handle);

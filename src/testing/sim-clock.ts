@@ -39,8 +39,8 @@ export class VirtualClock implements RuntimeClock, ProcessingTimeService {
     return this.current - SIMULATION_EPOCH;
   }
 
-  setTimer(delayMs: number, callback: () => void): CancelTimer {
-    return this.add(this.current + Math.max(0, delayMs), 'runtime', callback);
+  setTimer(delayMs: number, callback: () => void, label = 'timer'): CancelTimer {
+    return this.add(this.current + Math.max(0, delayMs), label, callback);
   }
 
   defer(callback: () => void): void {

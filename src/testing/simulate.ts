@@ -6,7 +6,7 @@ import type { CompletedCheckpoint } from '../checkpoint/coordinator.ts';
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { JobParams } from '../core/protocol.ts';
 import type { JobDefinition } from '../graph/job-definition.ts';
-import { startJob, type JobClient } from '../scheduler/execute.ts';
+import { startJob } from '../scheduler/execute.ts';
 import type { LocalSimulation } from '../scheduler/local-runner.ts';
 import type { SimulatedSubtask, TaskExecutor } from '../scheduler/task-executor.ts';
 import { SeededRandom } from './prng.ts';
@@ -89,6 +89,8 @@ export interface SimulationResult {
   trace: string[];
   /** The choices drawn from the seed (or given). */
   choices: { batchSize: number; credits: number; bufferTimeoutMs: number; maxRecordsPerStep: number; timerBias: number };
+  /** Indices (in `faults`) of the faults that fired; one that never fired was not reached (e.g. the job ended first). */
+  faultsFired: number[];
   /** Scheduler steps taken. */
   steps: number;
   /** Virtual time the run took (ms). */
@@ -98,6 +100,9 @@ export interface SimulationResult {
 }
 
 type Job = string | URL | JobDefinition;
+
+/** The furthest the virtual clock jumps ahead to a timer while some subtask could run (ms). */
+const READY_HORIZON_MS = 100;
 
 /** Runs `job` under the simulation; resolves with what happened (a failed job too: see {@link SimulationResult.error}). */
 export async function simulateJob(job: Job, options: SimulateOptions): Promise<SimulationResult> {
@@ -155,8 +160,8 @@ class Simulation implements LocalSimulation {
   private steps = 0;
   /** A kill decided inside a step (after an acknowledgement), carried out right after it. */
   private killAfterStep: { subtask: SimulatedSubtask; why: string } | undefined;
-  private client: JobClient | undefined;
-  private rescaleTo: { parallelism: number } | undefined;
+  /** A rescale under way: the run stops with a savepoint, the next starts from it. */
+  private rescaleTo: { parallelism: number; fault: ArmedFault } | undefined;
 
   constructor(
     private readonly job: Job,
@@ -199,8 +204,9 @@ class Simulation implements LocalSimulation {
       }
       const savepoint = outcome.savepoint;
       // Set by the rescale fault while the run went on.
-      const rescale = this.rescaleTo as { parallelism: number } | undefined;
-      if (!savepoint || !rescale) break;
+      const rescale = this.rescaleTo as { parallelism: number; fault: ArmedFault } | undefined;
+      if (!savepoint || !rescale || outcome.result?.savepoint?.id !== savepoint.id) break;
+      rescale.fault.fired = true;
       parallelism = rescale.parallelism;
       restoreFrom = { id: savepoint.id, states: savepoint.states, committed: true };
       this.run_++;
@@ -216,6 +222,7 @@ class Simulation implements LocalSimulation {
       restarts: this.restarts,
       trace: this.trace,
       choices: this.choices,
+      faultsFired: this.faults.filter((f) => f.fired).map((f) => f.index),
       steps: this.steps,
       virtualMs: this.clock.monotonic(),
       ...(error !== undefined ? { error } : {}),
@@ -244,6 +251,7 @@ class Simulation implements LocalSimulation {
       onEvent: (event) => this.onJobEvent(event),
       onCheckpointTriggered: (id) => this.log(`checkpoint ${id} triggered`),
       onCheckpoint: (checkpoint, attempt) => {
+        if (checkpoint.kind === 'savepoint') savepoint = checkpoint;
         this.checkpoints.push({ id: checkpoint.id, kind: checkpoint.kind, run: this.run_, attempt, at: this.clock.monotonic() });
         this.log(`${checkpoint.kind} ${checkpoint.id} completed (${checkpoint.states.size} entries, ${checkpoint.bytes} bytes)`);
         this.phaseFault(checkpoint.id, 'before-commit');
@@ -251,18 +259,13 @@ class Simulation implements LocalSimulation {
       onCheckpointCommitted: (id, _attempt, c) => {
         this.log(`checkpoint ${id} committed`);
         const fault = this.faults.find((f) => !f.fired && f.fault.kind === 'rescale' && f.fault.checkpoint === id);
-        if (fault && fault.fault.kind === 'rescale') {
-          fault.fired = true;
-          this.rescaleTo = { parallelism: fault.fault.parallelism };
+        if (fault && fault.fault.kind === 'rescale' && this.rescaleTo === undefined) {
+          this.rescaleTo = { parallelism: fault.fault.parallelism, fault };
           this.log(`fault ${fault.index}: stop with a savepoint, then rescale to parallelism ${fault.fault.parallelism}`);
-          c.stopWithSavepoint().then(
-            (taken) => (savepoint = taken),
-            (e: Error) => this.log(`savepoint for the rescale failed: ${e.message.split('\n')[0]}`),
-          );
+          c.stopWithSavepoint().catch((e: Error) => this.log(`savepoint for the rescale failed: ${e.message.split('\n')[0]}`));
         }
       },
     });
-    this.client = client;
     let settled: { result?: JobResult; error?: string } | undefined;
     client.result.then(
       (result) => (settled = { result }),
@@ -309,7 +312,10 @@ class Simulation implements LocalSimulation {
     const next = this.clock.nextTimer();
     const due = next !== undefined && next.at <= this.clock.now();
     const choices = ready.length + (deferred > 0 ? 1 : 0) + (due ? 1 : 0);
-    if (choices === 0 || (next !== undefined && this.random.next() < this.choices.timerBias)) {
+    // While there is work, time may jump ahead to a timer, but not by more than READY_HORIZON_MS:
+    // a checkpoint must not expire while its subtasks could still run.
+    const soon = next !== undefined && next.at - this.clock.now() <= READY_HORIZON_MS;
+    if (choices === 0 || (soon && this.random.next() < this.choices.timerBias)) {
       if (next === undefined) return false;
       this.fireTimer(next);
       return true;
@@ -330,7 +336,7 @@ class Simulation implements LocalSimulation {
 
   private fireTimer(timer: VirtualTimer): void {
     if (this.options.traceSteps !== false)
-      this.trace.push(`t=${Math.max(timer.at, this.clock.now()) - SIMULATION_EPOCH} timer (${timer.label})`);
+      this.trace.push(`t=${Math.max(timer.at, this.clock.now()) - SIMULATION_EPOCH} timer: ${timer.label}`);
     this.clock.fire(timer);
   }
 

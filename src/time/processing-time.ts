@@ -104,8 +104,8 @@ export interface RuntimeClock {
   now(): number;
   /** Milliseconds for durations and deadlines (`performance.now()`). */
   monotonic(): number;
-  /** Calls `callback` after `delayMs` (`setTimeout`). */
-  setTimer(delayMs: number, callback: () => void): CancelTimer;
+  /** Calls `callback` after `delayMs` (`setTimeout`); `label` says what it is for (a simulation's trace). */
+  setTimer(delayMs: number, callback: () => void, label?: string): CancelTimer;
   /** Calls `callback` on a later turn of the event loop (`setImmediate`). */
   defer(callback: () => void): void;
 }
