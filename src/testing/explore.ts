@@ -27,6 +27,8 @@ export type ExploreReport =
       replay: string;
       /** The same from the shell (a job module only). */
       command?: string;
+      /** All of it in a few lines, to print (a test's failure message). */
+      message: string;
     };
 
 /** Simulates `job` under each seed in turn and stops at the first whose result fails `check`. */
@@ -53,7 +55,12 @@ export async function exploreJob(job: string | URL | JobDefinition, options: Exp
     }
     if (reason !== undefined) {
       const { replay, command } = replayOf(job, { ...simulate, seed });
-      return { ok: false, seed, seedsRun: seed - from + 1, reason, result, replay, ...(command ? { command } : {}) };
+      const message = [
+        `seed ${seed} failed (${seed - from + 1} seed(s) run): ${reason}`,
+        `replay: ${replay}`,
+        ...(command ? [`    or: ${command}`] : []),
+      ].join('\n');
+      return { ok: false, seed, seedsRun: seed - from + 1, reason, result, replay, ...(command ? { command } : {}), message };
     }
   }
   return { ok: true, seedsRun: to - from + 1 };

@@ -160,6 +160,8 @@ class Simulation implements LocalSimulation {
   private steps = 0;
   /** A kill decided inside a step (after an acknowledgement), carried out right after it. */
   private killAfterStep: { subtask: SimulatedSubtask; why: string } | undefined;
+  /** A fault naming a subtask the job does not have: simulateJob rejects with it. */
+  private badFault: WeirError | undefined;
   /** A rescale under way: the run stops with a savepoint, the next starts from it. */
   private rescaleTo: { parallelism: number; fault: ArmedFault } | undefined;
 
@@ -197,6 +199,7 @@ class Simulation implements LocalSimulation {
       this.rescaleTo = undefined;
       this.executor = undefined;
       const outcome = await this.runOnce(parallelism, restoreFrom);
+      if (this.badFault) throw this.badFault;
       if (outcome.result) for (const [id, records] of Object.entries(outcome.result.collected)) (outputs[id] ??= []).push(...records);
       if (outcome.error !== undefined) {
         error = outcome.error;
@@ -253,7 +256,8 @@ class Simulation implements LocalSimulation {
       onCheckpoint: (checkpoint, attempt) => {
         if (checkpoint.kind === 'savepoint') savepoint = checkpoint;
         this.checkpoints.push({ id: checkpoint.id, kind: checkpoint.kind, run: this.run_, attempt, at: this.clock.monotonic() });
-        this.log(`${checkpoint.kind} ${checkpoint.id} completed (${checkpoint.states.size} entries, ${checkpoint.bytes} bytes)`);
+        // Entries, not bytes: the exactly-once collect sink names its transactions with a random id, which its state holds.
+        this.log(`${checkpoint.kind} ${checkpoint.id} completed (${checkpoint.states.size} state entries)`);
         this.phaseFault(checkpoint.id, 'before-commit');
       },
       onCheckpointCommitted: (id, _attempt, c) => {
@@ -407,10 +411,10 @@ class Simulation implements LocalSimulation {
       const f = armed.fault;
       if (!('task' in f) || f.task === undefined) continue;
       if (!tasks.some((s) => matches(s, f.task as string, f.subtask ?? (f.kind === 'fail-checkpoint' ? undefined : 0))))
-        throw new WeirError(
+        throw (this.badFault = new WeirError(
           `simulateJob: faults[${armed.index}] names task '${f.task}'${f.subtask === undefined ? '' : ` subtask ${f.subtask}`}, which the job does not have; its subtasks: ${[...new Set(tasks.map((s) => `'${s.task}' (0..${tasks.filter((t) => t.vertex === s.vertex).length - 1})`))].join(', ')}`,
           { code: ErrorCodes.CONFIG, domain: 'user', retriable: false },
-        );
+        ));
     }
     this.log(`run ${this.run_} attempt ${this.attempt} deployed: ${tasks.length} subtask(s)`);
   }
@@ -452,7 +456,8 @@ class Simulation implements LocalSimulation {
       });
     }
     if (event.kind === 'checkpoint-failed' && event.id !== undefined) this.failedCheckpoints.push({ id: event.id, reason: event.reason });
-    if (event.kind === 'checkpoint-completed' && !event.savepoint) return; // traced from onCheckpoint
+    // Completed ones are traced from onCheckpoint (their sizes are not deterministic, see there).
+    if (event.kind === 'checkpoint-completed') return;
     this.log(describeJobEvent(event));
   }
 }
