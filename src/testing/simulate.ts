@@ -3,6 +3,7 @@
 import { describeJobEvent, type JobEvent, type JobResult } from '../actors/job-master.ts';
 import type { SubtaskActor } from '../actors/subtask-actor.ts';
 import type { CompletedCheckpoint } from '../checkpoint/coordinator.ts';
+import { channelStateEntry } from '../checkpoint/channel-state.ts';
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { JobParams } from '../core/protocol.ts';
 import type { JobDefinition } from '../graph/job-definition.ts';
@@ -63,6 +64,8 @@ export interface SimulatedCheckpoint {
   attempt: number;
   /** Virtual ms since the start of the simulation. */
   at: number;
+  /** Whether it holds in-flight data (an unaligned checkpoint whose barriers overtook records). */
+  inFlight: boolean;
 }
 
 /** A restart in the simulation. */
@@ -100,6 +103,9 @@ export interface SimulationResult {
 }
 
 type Job = string | URL | JobDefinition;
+
+/** What the name of a checkpoint entry of in-flight data holds (the entry of no operator is the mark alone). */
+const IN_FLIGHT_MARK = channelStateEntry('');
 
 /** The furthest the virtual clock jumps ahead to a timer while some subtask could run (ms). */
 const READY_HORIZON_MS = 100;
@@ -255,7 +261,8 @@ class Simulation implements LocalSimulation {
       onCheckpointTriggered: (id) => this.log(`checkpoint ${id} triggered`),
       onCheckpoint: (checkpoint, attempt) => {
         if (checkpoint.kind === 'savepoint') savepoint = checkpoint;
-        this.checkpoints.push({ id: checkpoint.id, kind: checkpoint.kind, run: this.run_, attempt, at: this.clock.monotonic() });
+        const inFlight = [...checkpoint.states.keys()].some((k) => k.includes(IN_FLIGHT_MARK));
+        this.checkpoints.push({ id: checkpoint.id, kind: checkpoint.kind, run: this.run_, attempt, at: this.clock.monotonic(), inFlight });
         // Entries, not bytes: the exactly-once collect sink names its transactions with a random id, which its state holds.
         this.log(`${checkpoint.kind} ${checkpoint.id} completed (${checkpoint.states.size} state entries)`);
         this.phaseFault(checkpoint.id, 'before-commit');
