@@ -53,6 +53,11 @@ export interface SimulateOptions {
   maxRecordsPerStep?: number;
   /** Keep every step in the trace (default true); false keeps only checkpoints, faults and restarts. */
   traceSteps?: boolean;
+  /**
+   * Told of each completed checkpoint (before its commit), on the simulation's thread: a test arms
+   * its own faults from here, as the chaos suite does after checkpoint 2.
+   */
+  onCheckpoint?(checkpoint: SimulatedCheckpoint): void;
 }
 
 /** A checkpoint that completed in the simulation. */
@@ -262,7 +267,9 @@ class Simulation implements LocalSimulation {
       onCheckpoint: (checkpoint, attempt) => {
         if (checkpoint.kind === 'savepoint') savepoint = checkpoint;
         const inFlight = [...checkpoint.states.keys()].some((k) => k.includes(IN_FLIGHT_MARK));
-        this.checkpoints.push({ id: checkpoint.id, kind: checkpoint.kind, run: this.run_, attempt, at: this.clock.monotonic(), inFlight });
+        const done: SimulatedCheckpoint = { id: checkpoint.id, kind: checkpoint.kind, run: this.run_, attempt, at: this.clock.monotonic(), inFlight };
+        this.checkpoints.push(done);
+        this.options.onCheckpoint?.({ ...done });
         // Entries, not bytes: the exactly-once collect sink names its transactions with a random id, which its state holds.
         this.log(`${checkpoint.kind} ${checkpoint.id} completed (${checkpoint.states.size} state entries)`);
         this.phaseFault(checkpoint.id, 'before-commit');
