@@ -26,6 +26,7 @@ const USAGE = `usage: weir run <job-module> [options]
        weir stop --savepoint <target-dir> <job-id>
        weir list
        weir explain <job-id>
+       weir simulate <job-module> --seed <n> [-p <n>] [--param <key=value>] [--faults <json>] [--trace]
        weir --version
 
 run: runs a job module (its default export is defineJob(env => ...); .ts, .mts, .js or .mjs)
@@ -444,6 +445,8 @@ async function control(command: 'savepoint' | 'stop', positionals: string[], val
 export async function main(argv: string[]): Promise<number> {
   // The SQL client has options of its own, and loads the parser only when it is asked for.
   if (argv[0] === 'sql') return (await import('./sql.ts')).sqlMain(argv.slice(1));
+  // A seed of weir/testing's simulation, replayed (the command exploreJob prints).
+  if (argv[0] === 'simulate') return (await import('./simulate.ts')).simulateMain(argv.slice(1));
   const at = argv.findIndex((a) => !a.startsWith('-'));
   const first = at < 0 ? undefined : argv[at];
   const command = first !== undefined && first in COMMANDS ? first : undefined;

@@ -1,4 +1,5 @@
 // exploreJob finds the seed under which a co-process function reads state its other input has not set yet, and that seed replays the same wrong output.
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { exploreJob, simulateJob, type SimulationResult } from '../../src/testing/index.ts';
 import { expectedCents } from './fixtures/rates-join.ts';
@@ -28,6 +29,28 @@ describe('exploreJob', () => {
     const replayed = await simulateJob(RATES, { parallelism: 2, params: { buggy: true }, seed: 24 });
     expect(JSON.stringify(replayed.outputs)).toBe(JSON.stringify(report.result.outputs));
     expect(JSON.stringify(replayed.trace)).toBe(JSON.stringify(report.result.trace));
+
+    // So does the printed command, from the shell.
+    const args = (report.command as string).split(' ').slice(1);
+    const cli = spawnSync(process.execPath, ['bin/weir.js', ...args, '--json'], { encoding: 'utf8', timeout: 60_000 });
+    expect(cli.status, cli.stderr).toBe(0);
+    const fromShell = JSON.parse(cli.stdout) as SimulationResult;
+    expect(JSON.stringify(fromShell.outputs)).toBe(JSON.stringify(report.result.outputs));
+    expect(JSON.stringify(fromShell.trace)).toBe(JSON.stringify(report.result.trace));
+  });
+
+  it('weir simulate prints the run of a seed, and refuses a call without --seed (exit 2)', () => {
+    const run = spawnSync(process.execPath, ['bin/weir.js', 'simulate', RATES, '--seed', '24', '-p', '2', '--param', 'buggy=true'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^seed 24: batch size \d+, credits \d+, buffer timeout \d+ ms, up to \d+ record\(s\) a step\n/);
+    expect(run.stdout).toMatch(/\nfinished after \d+ steps and \d+ virtual ms; checkpoints: none; restarts: 0\n/);
+    expect(run.stdout).toMatch(/\ncents \(8 records, in order\): (\[\d,\d+\] ){7}\[\d,\d+\]\n$/);
+    const bad = spawnSync(process.execPath, ['bin/weir.js', 'simulate', RATES], { encoding: 'utf8', timeout: 60_000 });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("weir: 'simulate' needs --seed <n>");
   });
 
   it('passes every seed of the job that waits for the rate', async () => {
