@@ -6,7 +6,8 @@ import type { CompletedCheckpoint } from '../checkpoint/coordinator.ts';
 import { channelStateEntry } from '../checkpoint/channel-state.ts';
 import { ErrorCodes, WeirError } from '../core/errors.ts';
 import type { JobParams } from '../core/protocol.ts';
-import type { JobDefinition } from '../graph/job-definition.ts';
+import { isJobDefinition, type JobDefinition } from '../graph/job-definition.ts';
+import { loadJobDefinition, toModuleUrl } from '../scheduler/job-loader.ts';
 import { startJob } from '../scheduler/execute.ts';
 import type { LocalSimulation } from '../scheduler/local-runner.ts';
 import type { SimulatedSubtask, TaskExecutor } from '../scheduler/task-executor.ts';
@@ -249,7 +250,7 @@ class Simulation implements LocalSimulation {
     restoreFrom: { id: number; states: ReadonlyMap<string, Uint8Array>; committed: boolean } | undefined,
   ): Promise<{ result?: JobResult; error?: string; savepoint?: CompletedCheckpoint }> {
     let savepoint: CompletedCheckpoint | undefined;
-    const client = await startJob(this.job, {
+    const client = await startJob(await this.definition(), {
       mode: 'local',
       simulation: this,
       processingTime: this.clock,
@@ -261,6 +262,8 @@ class Simulation implements LocalSimulation {
       credits: this.choices.credits,
       bufferTimeoutMs: this.choices.bufferTimeoutMs,
       bufferDebloatTargetMs: 0,
+      // RocksDB reads and writes are asynchronous I/O, outside the simulation's control.
+      stateBackend: { kind: 'heap' },
       restoreFrom,
       onEvent: (event) => this.onJobEvent(event),
       onCheckpointTriggered: (id) => this.log(`checkpoint ${id} triggered`),
@@ -416,6 +419,25 @@ class Simulation implements LocalSimulation {
   }
 
   // ---- LocalSimulation
+
+  /** The job, loaded once; its graph is refused before anything is built when it chose RocksDB. */
+  private async definition(): Promise<JobDefinition> {
+    const job = this.job;
+    const definition = isJobDefinition(job) ? job : await loadJobDefinition(toModuleUrl(job));
+    return {
+      kind: 'weir.job',
+      runtime: definition.runtime,
+      buildJobGraph: async (options) => {
+        const graph = await definition.buildJobGraph(options);
+        if (graph.config.stateBackend?.kind === 'rocksdb')
+          throw new WeirError(
+            "simulateJob runs jobs on the heap state backend only (RocksDB's reads are asynchronous I/O, outside the simulation's control); the job chose RocksDB itself (env.setStateBackend('rocksdb'))",
+            { code: ErrorCodes.CONFIG, domain: 'user', retriable: false },
+          );
+        return graph;
+      },
+    };
+  }
 
   deployed(executor: TaskExecutor): void {
     this.executor = executor;

@@ -1,7 +1,7 @@
 // simulateJob: the same seed gives the same run byte for byte; other seeds interleave differently and a correct job's result stays the same; bad options are refused by name.
 import { describe, expect, it } from 'vitest';
 import { simulateJob, type SimulationResult } from '../../src/testing/index.ts';
-import { WeirError } from '../../src/index.ts';
+import { WeirError, defineJob } from '../../src/index.ts';
 import { expectedCents } from './fixtures/rates-join.ts';
 
 const CHAOS = 'test/fixtures/jobs/chaos-sequences.ts';
@@ -103,6 +103,27 @@ describe('bad options', () => {
     await expect(
       simulateJob(CHAOS, { seed: 1, faults: [{ kind: 'kill', task: 'Checker' } as never] }),
     ).rejects.toThrow(/faults\[0\] .*a kill needs atRecord, or checkpoint and phase/);
+  });
+
+  it('takes a job definition as well as a module, and refuses one that chose RocksDB', async () => {
+    const sums = (rocksdb: boolean) =>
+      defineJob((env) => {
+        if (rocksdb) env.setStateBackend('rocksdb');
+        env
+          .fromSequence(1, 20)
+          .keyBy((n) => n % 3)
+          .reduce((a, b) => a + b)
+          .collect('sums');
+      });
+    const heap = await simulateJob(sums(false), { seed: 2, parallelism: 2 });
+    expect(heap.error).toBeUndefined();
+    // A rolling sum per key n mod 3 (in whatever order the two source subtasks deliver): 20 sums, each key's total the largest.
+    const out = (heap.outputs.sums as number[]).slice().sort((x, y) => y - x);
+    expect(out).toHaveLength(20);
+    expect(out.slice(0, 3)).toEqual([77, 70, 63]);
+    await expect(simulateJob(sums(true), { seed: 2, parallelism: 2 })).rejects.toThrow(
+      /simulateJob runs jobs on the heap state backend only .* the job chose RocksDB itself/,
+    );
   });
 
   it('refuses a fault naming a task the job does not have, listing its subtasks', async () => {
