@@ -295,7 +295,12 @@ export class JobMaster extends Actor<Message> {
       } catch (error) {
         const { operator, subtask } = siteOf(error);
         const reason = `not starting: ${isNonRetriable(error) ? 'a restart cannot fix this error' : 'the job could not be prepared'}`;
-        this.keep(this.exceptions, { time: this.clock.now(), message: (error as Error)?.message ?? String(error), attempt: 1, action: 'fail' });
+        this.keep(this.exceptions, {
+          time: this.clock.now(),
+          message: (error as Error)?.message ?? String(error),
+          attempt: 1,
+          action: 'fail',
+        });
         this.spec.onEvent?.({
           kind: 'attempt-failed',
           attempt: 1,

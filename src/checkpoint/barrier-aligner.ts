@@ -141,7 +141,8 @@ export class BarrierAligner {
       } else {
         state = { name: 'aligning', barrier, seen: new Set() };
         this.state = state;
-        if (unaligned) this.hooks.armTimeout?.(barrier, barrier.timestamp + this.unaligned.alignedTimeoutMs - (this.hooks.now?.() ?? Date.now()));
+        if (unaligned)
+          this.hooks.armTimeout?.(barrier, barrier.timestamp + this.unaligned.alignedTimeoutMs - (this.hooks.now?.() ?? Date.now()));
       }
     } else if (barrier.id < state.barrier.id) {
       return;

@@ -121,9 +121,7 @@ export async function simulateMain(argv: string[]): Promise<number> {
   } catch (error) {
     const code = (error as { code?: string }).code;
     const usage =
-      error instanceof UsageError ||
-      code?.startsWith('ERR_PARSE_ARGS') ||
-      (error instanceof WeirError && error.code === ErrorCodes.CONFIG);
+      error instanceof UsageError || code?.startsWith('ERR_PARSE_ARGS') || (error instanceof WeirError && error.code === ErrorCodes.CONFIG);
     if (!usage) throw error;
     process.stderr.write(`weir: ${(error as Error).message}\n${USAGE.split('\n')[0]}\n(see 'weir simulate --help' for the options)\n`);
     return 2;

@@ -132,7 +132,8 @@ function checkOptions(options: SimulateOptions): void {
     maxRecordsPerStep: options.maxRecordsPerStep,
     maxSteps: options.maxSteps,
   }))
-    if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw bad(`${name} must be a positive integer, got ${String(value)}`);
+    if (value !== undefined && (!Number.isInteger(value) || value < 1))
+      throw bad(`${name} must be a positive integer, got ${String(value)}`);
   (options.faults ?? []).forEach((f, i) => {
     const where = `faults[${i}] (${JSON.stringify(f)})`;
     if (f.kind === 'kill') {
@@ -270,7 +271,14 @@ class Simulation implements LocalSimulation {
       onCheckpoint: (checkpoint, attempt) => {
         if (checkpoint.kind === 'savepoint') savepoint = checkpoint;
         const inFlight = [...checkpoint.states.keys()].some((k) => k.includes(IN_FLIGHT_MARK));
-        const done: SimulatedCheckpoint = { id: checkpoint.id, kind: checkpoint.kind, run: this.run_, attempt, at: this.clock.monotonic(), inFlight };
+        const done: SimulatedCheckpoint = {
+          id: checkpoint.id,
+          kind: checkpoint.kind,
+          run: this.run_,
+          attempt,
+          at: this.clock.monotonic(),
+          inFlight,
+        };
         this.checkpoints.push(done);
         this.options.onCheckpoint?.({ ...done });
         // Entries, not bytes: the exactly-once collect sink names its transactions with a random id, which its state holds.

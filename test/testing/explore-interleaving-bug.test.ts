@@ -82,6 +82,8 @@ describe('exploreJob', () => {
   });
 
   it('refuses seeds that are not a count or a range', async () => {
-    await expect(exploreJob(RATES, { seeds: [5, 2], check: () => true })).rejects.toThrow(/seeds must be a count N or a range \[from, to\], got \[5,2\]/);
+    await expect(exploreJob(RATES, { seeds: [5, 2], check: () => true })).rejects.toThrow(
+      /seeds must be a count N or a range \[from, to\], got \[5,2\]/,
+    );
   });
 });

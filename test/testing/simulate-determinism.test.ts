@@ -100,9 +100,9 @@ describe('bad options', () => {
   });
 
   it('refuses a fault with no kill point, naming it', async () => {
-    await expect(
-      simulateJob(CHAOS, { seed: 1, faults: [{ kind: 'kill', task: 'Checker' } as never] }),
-    ).rejects.toThrow(/faults\[0\] .*a kill needs atRecord, or checkpoint and phase/);
+    await expect(simulateJob(CHAOS, { seed: 1, faults: [{ kind: 'kill', task: 'Checker' } as never] })).rejects.toThrow(
+      /faults\[0\] .*a kill needs atRecord, or checkpoint and phase/,
+    );
   });
 
   it('takes a job definition as well as a module, and refuses one that chose RocksDB', async () => {
@@ -129,6 +129,8 @@ describe('bad options', () => {
   it('refuses a fault naming a task the job does not have, listing its subtasks', async () => {
     await expect(
       simulateJob(CHAOS, { seed: 1, parallelism: 2, params: chaosParams, faults: [{ kind: 'kill', task: 'Nope', atRecord: 3 }] }),
-    ).rejects.toThrow(/faults\[0\] names task 'Nope', which the job does not have; its subtasks: 'Source: Sequences' \(0\.\.1\), 'Checker -> Collect Sink \(out\)' \(0\.\.1\)/);
+    ).rejects.toThrow(
+      /faults\[0\] names task 'Nope', which the job does not have; its subtasks: 'Source: Sequences' \(0\.\.1\), 'Checker -> Collect Sink \(out\)' \(0\.\.1\)/,
+    );
   });
 });

@@ -20,7 +20,10 @@ const faults: [string, SimulatedFault][] = [
   ['a kill of a source at its 30th record', { kind: 'kill', task: 'Sequences', subtask: 0, atRecord: 30 }],
   ['a kill before the snapshot of checkpoint 2', { kind: 'kill', task: 'Checker', subtask: 0, checkpoint: 2, phase: 'before-snapshot' }],
   ['a kill right after acknowledging checkpoint 2', { kind: 'kill', task: 'Checker', subtask: 1, checkpoint: 2, phase: 'after-ack' }],
-  ['a kill after checkpoint 2 completed, before its commit', { kind: 'kill', task: 'Checker', subtask: 0, checkpoint: 2, phase: 'before-commit' }],
+  [
+    'a kill after checkpoint 2 completed, before its commit',
+    { kind: 'kill', task: 'Checker', subtask: 0, checkpoint: 2, phase: 'before-commit' },
+  ],
   ['a declined checkpoint 2', { kind: 'fail-checkpoint', checkpoint: 2 }],
 ];
 
@@ -42,7 +45,10 @@ describe.each(['aligned', 'unaligned'])('%s checkpoints', (barriers) => {
           // One failure, one restart from the last completed checkpoint, and checkpoints after it.
           expect(r.restarts, where).toHaveLength(1);
           expect(r.restarts[0].next, where).toMatch(/^restart from (checkpoint \d+|the start)$/);
-          expect(r.checkpoints.some((c) => c.attempt === 2), where).toBe(true);
+          expect(
+            r.checkpoints.some((c) => c.attempt === 2),
+            where,
+          ).toBe(true);
         } else expect(r.restarts, where).toHaveLength(0);
       }
       // The fault point is reached under (nearly) every seed; a run that ended first proves nothing.
@@ -62,10 +68,16 @@ describe.each(['aligned', 'unaligned'])('%s checkpoints', (barriers) => {
         expect(sequences(r), where).toEqual(golden);
         if (r.faultsFired.length === 1) {
           fired++;
-          expect(r.trace.some((l) => new RegExp(`rescale: run 2 starts from savepoint \\d+ at parallelism ${parallelism}$`).test(l)), where).toBe(true);
+          expect(
+            r.trace.some((l) => new RegExp(`rescale: run 2 starts from savepoint \\d+ at parallelism ${parallelism}$`).test(l)),
+            where,
+          ).toBe(true);
           const savepoint = r.checkpoints.find((c) => c.kind === 'savepoint');
           expect(savepoint?.run, where).toBe(1);
-          expect(r.trace.some((l) => l.includes(`run 2 attempt 1 deployed: ${2 * parallelism} subtask(s)`)), where).toBe(true);
+          expect(
+            r.trace.some((l) => l.includes(`run 2 attempt 1 deployed: ${2 * parallelism} subtask(s)`)),
+            where,
+          ).toBe(true);
         }
       }
       expect(fired).toBeGreaterThanOrEqual(SEEDS.length - 1);

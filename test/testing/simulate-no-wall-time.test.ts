@@ -9,7 +9,8 @@ const options = {
   params: { keys: 4, perKey: 80, interval: 5, unaligned: true, alignedTimeout: 3 },
   faults: [{ kind: 'kill', task: 'Checker', subtask: 1, atRecord: 50 } as const],
 };
-const run = (r: SimulationResult) => JSON.stringify({ trace: r.trace, outputs: r.outputs, checkpoints: r.checkpoints, restarts: r.restarts });
+const run = (r: SimulationResult) =>
+  JSON.stringify({ trace: r.trace, outputs: r.outputs, checkpoints: r.checkpoints, restarts: r.restarts });
 
 afterEach(() => {
   vi.restoreAllMocks();
