@@ -6,7 +6,11 @@ import { simulateJob, type SimulateOptions, type SimulationResult } from './simu
 
 /** How to explore a job. */
 export interface ExploreOptions extends Omit<SimulateOptions, 'seed'> {
-  /** Seeds to run: `N` runs 0..N-1, `[from, to]` runs from..to (both included). */
+  /**
+   * Seeds to run: `N` runs 0..N-1, `[from, to]` runs from..to (both included). The environment
+   * variable `WEIR_SIMULATE_SEED=<n>` narrows any exploration to that one seed: a failing test
+   * reruns with the seed it reported.
+   */
   seeds: number | [number, number];
   /** Whether a run's result is right: returning false or throwing fails the seed. A run whose job failed fails the seed too. */
   check(result: SimulationResult): boolean | void | Promise<boolean | void>;
@@ -36,12 +40,19 @@ export async function exploreJob(job: string | URL | JobDefinition, options: Exp
   const { seeds, check, ...simulate } = options;
   if (typeof check !== 'function')
     throw new WeirError('exploreJob: check must be a function of the simulation result', { code: ErrorCodes.CONFIG, domain: 'user' });
-  const [from, to] = typeof seeds === 'number' ? [0, seeds - 1] : seeds;
+  let [from, to] = typeof seeds === 'number' ? [0, seeds - 1] : seeds;
   if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to < from)
     throw new WeirError(`exploreJob: seeds must be a count N or a range [from, to], got ${JSON.stringify(seeds)}`, {
       code: ErrorCodes.CONFIG,
       domain: 'user',
     });
+  const only = process.env.WEIR_SIMULATE_SEED;
+  if (only !== undefined && only !== '') {
+    const seed = Number(only);
+    if (!Number.isInteger(seed) || seed < 0)
+      throw new WeirError(`WEIR_SIMULATE_SEED must be a non-negative integer, got '${only}'`, { code: ErrorCodes.CONFIG, domain: 'user' });
+    [from, to] = [seed, seed];
+  }
   for (let seed = from; seed <= to; seed++) {
     const result = await simulateJob(job, { ...simulate, seed });
     let reason: string | undefined;
@@ -59,6 +70,7 @@ export async function exploreJob(job: string | URL | JobDefinition, options: Exp
         `seed ${seed} failed (${seed - from + 1} seed(s) run): ${reason}`,
         `replay: ${replay}`,
         ...(command ? [`    or: ${command}`] : []),
+        `    or: WEIR_SIMULATE_SEED=${seed} and the test that explored`,
       ].join('\n');
       return { ok: false, seed, seedsRun: seed - from + 1, reason, result, replay, ...(command ? { command } : {}), message };
     }

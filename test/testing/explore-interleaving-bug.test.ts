@@ -22,6 +22,7 @@ describe('exploreJob', () => {
     expect(report.replay).toBe(`simulateJob("${RATES}", {"parallelism":2,"params":{"buggy":true},"seed":24})`);
     expect(report.command).toBe(`weir simulate ${RATES} --seed 24 --parallelism 2 --param buggy=true`);
     expect(report.message).toContain('seed 24 failed (25 seed(s) run): check threw');
+    expect(report.message).toContain('or: WEIR_SIMULATE_SEED=24 and the test that explored');
     const wrong = byId(report.result).filter(([, cents]) => cents === 0);
     expect(wrong.length).toBeGreaterThan(0);
 
@@ -51,6 +52,23 @@ describe('exploreJob', () => {
     const bad = spawnSync(process.execPath, ['bin/weir.js', 'simulate', RATES], { encoding: 'utf8', timeout: 60_000 });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("weir: 'simulate' needs --seed <n>");
+  });
+
+  it('runs only the seed WEIR_SIMULATE_SEED names, to rerun an exploring test with the seed it reported', async () => {
+    const buggy = { parallelism: 2, params: { buggy: true }, check: converted };
+    process.env.WEIR_SIMULATE_SEED = '24';
+    try {
+      const report = await exploreJob(RATES, { ...buggy, seeds: 3 });
+      expect(report.ok === false && report.seed === 24 && report.seedsRun === 1).toBe(true);
+      process.env.WEIR_SIMULATE_SEED = '23';
+      expect(await exploreJob(RATES, { ...buggy, seeds: 40 })).toEqual({ ok: true, seedsRun: 1 });
+      process.env.WEIR_SIMULATE_SEED = 'x';
+      await expect(exploreJob(RATES, { ...buggy, seeds: 40 })).rejects.toThrow(
+        "WEIR_SIMULATE_SEED must be a non-negative integer, got 'x'",
+      );
+    } finally {
+      delete process.env.WEIR_SIMULATE_SEED;
+    }
   });
 
   it('passes every seed of the job that waits for the rate', async () => {

@@ -84,6 +84,20 @@ describe('the virtual clock', () => {
     expect(r.virtualMs).toBeGreaterThan(0);
   });
 
+  it('keeps checkpoints, faults and restarts but no steps or timers in the trace with traceSteps: false', async () => {
+    const r = await simulateJob(CHAOS, {
+      seed: 11,
+      parallelism: 2,
+      params: chaosParams,
+      traceSteps: false,
+      faults: [{ kind: 'kill', task: 'Checker', subtask: 1, atRecord: 30 }],
+    });
+    expect(r.trace.some((l) => / run .* record\(s\)$| timer: /.test(l))).toBe(false);
+    expect(r.trace.filter((l) => /^t=\d+ fault 0: killed at record 30: Checker/.test(l))).toHaveLength(1);
+    expect(r.trace.filter((l) => /attempt 1 failed in 'Checker/.test(l))).toHaveLength(1);
+    expect(r.trace.some((l) => /checkpoint \d+ completed/.test(l))).toBe(true);
+  });
+
   it('steps are bounded by records: no step runs more records than maxRecordsPerStep', async () => {
     const r = await simulateJob(CHAOS, { seed: 5, parallelism: 2, params: chaosParams, maxRecordsPerStep: 3 });
     const counts = r.trace.flatMap((l) => /run .* (\d+) record\(s\)$/.exec(l)?.[1] ?? []).map(Number);
