@@ -18,6 +18,7 @@ options:
       --credits <n>               credits per channel (default: drawn from the seed)
       --buffer-timeout-ms <ms>    buffer timeout in virtual ms (default: drawn from the seed)
       --max-records-per-step <n>  most records one step processes (default: drawn from the seed)
+      --ms-per-record <ms>        virtual time a record costs (default: drawn from the seed)
       --max-steps <n>             give up after this many steps (default 200000)
       --faults <json>             faults to inject, a JSON array (see SimulatedFault)
       --trace                     print the trace, one line per step
@@ -32,6 +33,13 @@ function positive(value: string | undefined, flag: string, min = 1): number | un
   const n = Number(value);
   if (value.trim() === '' || !Number.isInteger(n) || n < min)
     throw new UsageError(`${flag} must be ${min === 0 ? 'a non-negative' : 'a positive'} integer, got '${value}'`);
+  return n;
+}
+
+function nonNegative(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a non-negative number, got '${value}'`);
   return n;
 }
 
@@ -59,6 +67,7 @@ export async function simulateMain(argv: string[]): Promise<number> {
         credits: { type: 'string' },
         'buffer-timeout-ms': { type: 'string' },
         'max-records-per-step': { type: 'string' },
+        'ms-per-record': { type: 'string' },
         'max-steps': { type: 'string' },
         faults: { type: 'string' },
         trace: { type: 'boolean' },
@@ -94,6 +103,7 @@ export async function simulateMain(argv: string[]): Promise<number> {
       bufferTimeoutMs: positive(values['buffer-timeout-ms'] as string | undefined, '--buffer-timeout-ms', 0),
       maxRecordsPerStep: positive(values['max-records-per-step'] as string | undefined, '--max-records-per-step'),
       maxSteps: positive(values['max-steps'] as string | undefined, '--max-steps'),
+      msPerRecord: nonNegative(values['ms-per-record'] as string | undefined, '--ms-per-record'),
       faults,
     };
     const result = await simulateJob(path, options);
@@ -102,7 +112,7 @@ export async function simulateMain(argv: string[]): Promise<number> {
       const c = result.choices;
       const out = process.stdout;
       out.write(
-        `seed ${seed}: batch size ${c.batchSize}, credits ${c.credits}, buffer timeout ${c.bufferTimeoutMs} ms, up to ${c.maxRecordsPerStep} record(s) a step\n`,
+        `seed ${seed}: batch size ${c.batchSize}, credits ${c.credits}, buffer timeout ${c.bufferTimeoutMs} ms, up to ${c.maxRecordsPerStep} record(s) a step, ${c.msPerRecord} ms a record\n`,
       );
       if (values.trace) for (const line of result.trace) out.write(`  ${line}\n`);
       const checkpoints = result.checkpoints.map((k) => `${k.kind === 'savepoint' ? 'savepoint ' : ''}${k.id}`).join(', ') || 'none';

@@ -86,7 +86,7 @@ export function replayOf(job: string | URL | JobDefinition, options: SimulateOpt
   const args = [`weir simulate ${module}`, `--seed ${options.seed}`];
   if (options.parallelism !== undefined) args.push(`--parallelism ${options.parallelism}`);
   for (const [k, v] of Object.entries(options.params ?? {})) args.push(`--param ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
-  for (const key of ['batchSize', 'credits', 'bufferTimeoutMs', 'maxRecordsPerStep', 'maxSteps'] as const)
+  for (const key of ['batchSize', 'credits', 'bufferTimeoutMs', 'maxRecordsPerStep', 'msPerRecord', 'maxSteps'] as const)
     if (options[key] !== undefined) args.push(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${options[key]}`);
   if (options.faults?.length) args.push(`--faults '${JSON.stringify(options.faults)}'`);
   return { replay, command: args.join(' ') };

@@ -72,6 +72,11 @@ export class VirtualClock implements RuntimeClock, ProcessingTimeService {
     return next;
   }
 
+  /** Moves time forward by `ms` without firing anything: timers that come due wait for the simulator to fire them. */
+  advance(ms: number): void {
+    if (ms > 0) this.current += ms;
+  }
+
   /** Moves time to `timer.at` (never backwards) and fires it. */
   fire(timer: VirtualTimer): void {
     timer.cancelled = true;

@@ -52,6 +52,12 @@ export interface SimulateOptions {
   bufferTimeoutMs?: number;
   /** Most records one scheduler step may process; drawn from the seed when not given. */
   maxRecordsPerStep?: number;
+  /**
+   * Virtual time a record costs (ms; whole milliseconds pass as the work adds up): time moves
+   * with the work, so timers (checkpoint interval, processing-time timers) come due as in a real
+   * run; 0 moves time only by jumps to the next timer. Drawn from the seed when not given.
+   */
+  msPerRecord?: number;
   /** Keep every step in the trace (default true); false keeps only checkpoints, faults and restarts. */
   traceSteps?: boolean;
   /**
@@ -97,7 +103,14 @@ export interface SimulationResult {
   /** One line per scheduler step, timer, checkpoint, fault and restart. */
   trace: string[];
   /** The choices drawn from the seed (or given). */
-  choices: { batchSize: number; credits: number; bufferTimeoutMs: number; maxRecordsPerStep: number; timerBias: number };
+  choices: {
+    batchSize: number;
+    credits: number;
+    bufferTimeoutMs: number;
+    maxRecordsPerStep: number;
+    msPerRecord: number;
+    timerBias: number;
+  };
   /** Indices (in `faults`) of the faults that fired; one that never fired was not reached (e.g. the job ended first). */
   faultsFired: number[];
   /** Scheduler steps taken. */
@@ -134,6 +147,11 @@ function checkOptions(options: SimulateOptions): void {
   }))
     if (value !== undefined && (!Number.isInteger(value) || value < 1))
       throw bad(`${name} must be a positive integer, got ${String(value)}`);
+  if (options.bufferTimeoutMs !== undefined && (!Number.isInteger(options.bufferTimeoutMs) || options.bufferTimeoutMs < 0))
+    throw bad(`bufferTimeoutMs must be a non-negative integer, got ${String(options.bufferTimeoutMs)}`);
+  if (options.msPerRecord !== undefined && !(Number.isFinite(options.msPerRecord) && options.msPerRecord >= 0))
+    throw bad(`msPerRecord must be a non-negative number, got ${String(options.msPerRecord)}`);
+  if (options.faults !== undefined && !Array.isArray(options.faults)) throw bad('faults must be an array');
   (options.faults ?? []).forEach((f, i) => {
     const where = `faults[${i}] (${JSON.stringify(f)})`;
     if (f.kind === 'kill') {
@@ -171,6 +189,8 @@ class Simulation implements LocalSimulation {
   private attempt = 0;
   private run_ = 1;
   private steps = 0;
+  /** Work not yet turned into virtual time (ms below one). */
+  private pendingWorkMs = 0;
   /** A kill decided inside a step (after an acknowledgement), carried out right after it. */
   private killAfterStep: { subtask: SimulatedSubtask; why: string } | undefined;
   /** A fault naming a subtask the job does not have: simulateJob rejects with it. */
@@ -190,11 +210,13 @@ class Simulation implements LocalSimulation {
     const bufferTimeoutMs = this.random.pick([1, 5, 20, 100]);
     const maxRecordsPerStep = this.random.pick([1, 2, 4, 8, 32, 128]);
     const timerBias = this.random.pick([0.02, 0.1, 0.3]);
+    const msPerRecord = this.random.pick([0, 0.05, 0.25, 1]);
     this.choices = {
       batchSize: options.batchSize ?? batchSize,
       credits: options.credits ?? credits,
       bufferTimeoutMs: options.bufferTimeoutMs ?? bufferTimeoutMs,
       maxRecordsPerStep: options.maxRecordsPerStep ?? maxRecordsPerStep,
+      msPerRecord: options.msPerRecord ?? msPerRecord,
       timerBias,
     };
   }
@@ -379,6 +401,11 @@ class Simulation implements LocalSimulation {
     executor.step(actor, records);
     const taken = recordsOf(actor) - before;
     if (this.options.traceSteps !== false) this.log(`run ${actor.name} ${taken} record(s)`);
+    // Time passes with the work, in whole milliseconds.
+    this.pendingWorkMs += taken * this.choices.msPerRecord;
+    const whole = Math.floor(this.pendingWorkMs);
+    this.clock.advance(whole);
+    this.pendingWorkMs -= whole;
     if (kill && recordsOf(actor) >= kill.at) {
       kill.armed.fired = true;
       this.kill(view, `fault ${kill.armed.index}: killed at record ${kill.at}`);

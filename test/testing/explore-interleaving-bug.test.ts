@@ -15,19 +15,19 @@ describe('exploreJob', () => {
     expect(report.ok).toBe(false);
     if (report.ok) return;
     // The bug needs a payment (after 16 empty ones the source filters out) to reach Convert before its rate:
-    // seeds 0..23 never schedule that; seed 24 does (the scheduler's choices are fixed by the seed).
-    expect(report.seed).toBe(24);
-    expect(report.seedsRun).toBe(25);
+    // seeds 0..10 never schedule that; seed 11 does (the scheduler's choices are fixed by the seed).
+    expect(report.seed).toBe(11);
+    expect(report.seedsRun).toBe(12);
     expect(report.reason).toMatch(/^check threw: expected \[/);
-    expect(report.replay).toBe(`simulateJob("${RATES}", {"parallelism":2,"params":{"buggy":true},"seed":24})`);
-    expect(report.command).toBe(`weir simulate ${RATES} --seed 24 --parallelism 2 --param buggy=true`);
-    expect(report.message).toContain('seed 24 failed (25 seed(s) run): check threw');
-    expect(report.message).toContain('or: WEIR_SIMULATE_SEED=24 and the test that explored');
+    expect(report.replay).toBe(`simulateJob("${RATES}", {"parallelism":2,"params":{"buggy":true},"seed":11})`);
+    expect(report.command).toBe(`weir simulate ${RATES} --seed 11 --parallelism 2 --param buggy=true`);
+    expect(report.message).toContain('seed 11 failed (12 seed(s) run): check threw');
+    expect(report.message).toContain('or: WEIR_SIMULATE_SEED=11 and the test that explored');
     const wrong = byId(report.result).filter(([, cents]) => cents === 0);
     expect(wrong.length).toBeGreaterThan(0);
 
     // Replaying the printed seed gives the same wrong output, in the same order, and the same run.
-    const replayed = await simulateJob(RATES, { parallelism: 2, params: { buggy: true }, seed: 24 });
+    const replayed = await simulateJob(RATES, { parallelism: 2, params: { buggy: true }, seed: 11 });
     expect(JSON.stringify(replayed.outputs)).toBe(JSON.stringify(report.result.outputs));
     expect(JSON.stringify(replayed.trace)).toBe(JSON.stringify(report.result.trace));
 
@@ -41,12 +41,14 @@ describe('exploreJob', () => {
   });
 
   it('weir simulate prints the run of a seed, and refuses a call without --seed (exit 2)', () => {
-    const run = spawnSync(process.execPath, ['bin/weir.js', 'simulate', RATES, '--seed', '24', '-p', '2', '--param', 'buggy=true'], {
+    const run = spawnSync(process.execPath, ['bin/weir.js', 'simulate', RATES, '--seed', '11', '-p', '2', '--param', 'buggy=true'], {
       encoding: 'utf8',
       timeout: 60_000,
     });
     expect(run.status, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/^seed 24: batch size \d+, credits \d+, buffer timeout \d+ ms, up to \d+ record\(s\) a step\n/);
+    expect(run.stdout).toMatch(
+      /^seed 11: batch size \d+, credits \d+, buffer timeout \d+ ms, up to \d+ record\(s\) a step, [\d.]+ ms a record\n/,
+    );
     expect(run.stdout).toMatch(/\nfinished after \d+ steps and \d+ virtual ms; checkpoints: none; restarts: 0\n/);
     expect(run.stdout).toMatch(/\ncents \(8 records, in order\): (\[\d,\d+\] ){7}\[\d,\d+\]\n$/);
     const bad = spawnSync(process.execPath, ['bin/weir.js', 'simulate', RATES], { encoding: 'utf8', timeout: 60_000 });
@@ -56,11 +58,11 @@ describe('exploreJob', () => {
 
   it('runs only the seed WEIR_SIMULATE_SEED names, to rerun an exploring test with the seed it reported', async () => {
     const buggy = { parallelism: 2, params: { buggy: true }, check: converted };
-    process.env.WEIR_SIMULATE_SEED = '24';
+    process.env.WEIR_SIMULATE_SEED = '11';
     try {
       const report = await exploreJob(RATES, { ...buggy, seeds: 3 });
-      expect(report.ok === false && report.seed === 24 && report.seedsRun === 1).toBe(true);
-      process.env.WEIR_SIMULATE_SEED = '23';
+      expect(report.ok === false && report.seed === 11 && report.seedsRun === 1).toBe(true);
+      process.env.WEIR_SIMULATE_SEED = '10';
       expect(await exploreJob(RATES, { ...buggy, seeds: 40 })).toEqual({ ok: true, seedsRun: 1 });
       process.env.WEIR_SIMULATE_SEED = 'x';
       await expect(exploreJob(RATES, { ...buggy, seeds: 40 })).rejects.toThrow(
@@ -78,12 +80,12 @@ describe('exploreJob', () => {
 
   it('runs a range of seeds and counts a check returning false as a failure', async () => {
     const report = await exploreJob(RATES, {
-      seeds: [24, 30],
+      seeds: [11, 15],
       parallelism: 2,
       params: { buggy: true },
       check: (r) => byId(r).every(([, cents]) => cents > 0),
     });
-    expect(report.ok === false && report.seed === 24 && report.seedsRun === 1 && report.reason === 'check returned false').toBe(true);
+    expect(report.ok === false && report.seed === 11 && report.seedsRun === 1 && report.reason === 'check returned false').toBe(true);
   });
 
   it('counts a failed job as a failed seed', async () => {

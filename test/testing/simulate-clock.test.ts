@@ -19,8 +19,7 @@ it('event-time windows under periodic watermarks give the same counts under ever
 
 it('processing-time timers fire at virtual times, and what they see depends on the seed alone', async () => {
   const seen = new Set<string>();
-  // (Under seed 0 the whole input is through in 13 virtual ms: the job ends before any timer is due, and end of input drops them.)
-  for (let seed = 1; seed <= 5; seed++) {
+  for (let seed = 0; seed < 5; seed++) {
     const r = await simulateJob(JOB, { seed, parallelism: 2 });
     const fired = timers(r);
     expect(fired.map(([k]) => k).sort()).toEqual(Array.from({ length: KEYS }, (_, i) => `k${i}`));

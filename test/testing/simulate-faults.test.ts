@@ -8,11 +8,12 @@ const PER_KEY = 100;
 const SEEDS = [1, 2, 3, 4];
 
 /** Every key's sequence once, in order (`key:seq:seq`, sorted): the failure-free output. */
-const golden = (() => {
+function goldenFor(perKey: number): string[] {
   const lines: string[] = [];
-  for (let k = 0; k < KEYS; k++) for (let s = 0; s < PER_KEY; s++) lines.push(`${k}:${s}:${s}`);
+  for (let k = 0; k < KEYS; k++) for (let s = 0; s < perKey; s++) lines.push(`${k}:${s}:${s}`);
   return lines.sort();
-})();
+}
+const golden = goldenFor(PER_KEY);
 const sequences = (r: SimulationResult) => (r.outputs.out as number[][]).map((t) => t.join(':')).sort();
 
 const faults: [string, SimulatedFault][] = [
@@ -62,10 +63,17 @@ describe.each(['aligned', 'unaligned'])('%s checkpoints', (barriers) => {
     it(`a stop with a savepoint after checkpoint 1 and a restart from it at parallelism ${parallelism} ends with the failure-free output`, async () => {
       let fired = 0;
       for (const seed of SEEDS) {
-        const r = await simulateJob(CHAOS, { seed, parallelism: 2, params, faults: [{ kind: 'rescale', checkpoint: 1, parallelism }] });
+        // A longer input: the stop with a savepoint must come before the input ends (then there is nothing to rescale).
+        const longer = { ...params, perKey: 2 * PER_KEY };
+        const r = await simulateJob(CHAOS, {
+          seed,
+          parallelism: 2,
+          params: longer,
+          faults: [{ kind: 'rescale', checkpoint: 1, parallelism }],
+        });
         const where = `seed ${seed}: ${r.error ?? ''}`;
         expect(r.error, where).toBeUndefined();
-        expect(sequences(r), where).toEqual(golden);
+        expect(sequences(r), where).toEqual(goldenFor(2 * PER_KEY));
         if (r.faultsFired.length === 1) {
           fired++;
           expect(
