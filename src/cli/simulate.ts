@@ -19,6 +19,7 @@ options:
       --buffer-timeout-ms <ms>    buffer timeout in virtual ms (default: drawn from the seed)
       --max-records-per-step <n>  most records one step processes (default: drawn from the seed)
       --ms-per-record <ms>        virtual time a record costs (default: drawn from the seed)
+      --scheduling <kind>         uniform or priority (default: drawn from the seed)
       --max-steps <n>             give up after this many steps (default 200000)
       --faults <json>             faults to inject, a JSON array (see SimulatedFault)
       --trace                     print the trace, one line per step
@@ -68,6 +69,7 @@ export async function simulateMain(argv: string[]): Promise<number> {
         'buffer-timeout-ms': { type: 'string' },
         'max-records-per-step': { type: 'string' },
         'ms-per-record': { type: 'string' },
+        scheduling: { type: 'string' },
         'max-steps': { type: 'string' },
         faults: { type: 'string' },
         trace: { type: 'boolean' },
@@ -104,6 +106,7 @@ export async function simulateMain(argv: string[]): Promise<number> {
       maxRecordsPerStep: positive(values['max-records-per-step'] as string | undefined, '--max-records-per-step'),
       maxSteps: positive(values['max-steps'] as string | undefined, '--max-steps'),
       msPerRecord: nonNegative(values['ms-per-record'] as string | undefined, '--ms-per-record'),
+      scheduling: values.scheduling as SimulateOptions['scheduling'],
       faults,
     };
     const result = await simulateJob(path, options);
@@ -112,7 +115,7 @@ export async function simulateMain(argv: string[]): Promise<number> {
       const c = result.choices;
       const out = process.stdout;
       out.write(
-        `seed ${seed}: batch size ${c.batchSize}, credits ${c.credits}, buffer timeout ${c.bufferTimeoutMs} ms, up to ${c.maxRecordsPerStep} record(s) a step, ${c.msPerRecord} ms a record\n`,
+        `seed ${seed}: batch size ${c.batchSize}, credits ${c.credits}, buffer timeout ${c.bufferTimeoutMs} ms, up to ${c.maxRecordsPerStep} record(s) a step, ${c.msPerRecord} ms a record, ${c.scheduling} scheduling\n`,
       );
       if (values.trace) for (const line of result.trace) out.write(`  ${line}\n`);
       const checkpoints = result.checkpoints.map((k) => `${k.kind === 'savepoint' ? 'savepoint ' : ''}${k.id}`).join(', ') || 'none';

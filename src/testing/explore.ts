@@ -88,6 +88,7 @@ export function replayOf(job: string | URL | JobDefinition, options: SimulateOpt
   for (const [k, v] of Object.entries(options.params ?? {})) args.push(`--param ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
   for (const key of ['batchSize', 'credits', 'bufferTimeoutMs', 'maxRecordsPerStep', 'msPerRecord', 'maxSteps'] as const)
     if (options[key] !== undefined) args.push(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${options[key]}`);
+  if (options.scheduling !== undefined) args.push(`--scheduling ${options.scheduling}`);
   if (options.faults?.length) args.push(`--faults '${JSON.stringify(options.faults)}'`);
   return { replay, command: args.join(' ') };
 }

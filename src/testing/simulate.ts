@@ -58,6 +58,8 @@ export interface SimulateOptions {
    * run; 0 moves time only by jumps to the next timer. Drawn from the seed when not given.
    */
   msPerRecord?: number;
+  /** Which ready subtask runs: `uniform` (any, equally likely) or `priority` (PCT-style); drawn from the seed when not given. */
+  scheduling?: 'uniform' | 'priority';
   /** Keep every step in the trace (default true); false keeps only checkpoints, faults and restarts. */
   traceSteps?: boolean;
   /**
@@ -110,6 +112,8 @@ export interface SimulationResult {
     maxRecordsPerStep: number;
     msPerRecord: number;
     timerBias: number;
+    /** `uniform`: any ready subtask, equally likely; `priority`: the highest-priority ready one (see PCT). */
+    scheduling: 'uniform' | 'priority';
   };
   /** Indices (in `faults`) of the faults that fired; one that never fired was not reached (e.g. the job ended first). */
   faultsFired: number[];
@@ -125,6 +129,9 @@ type Job = string | URL | JobDefinition;
 
 /** What the name of a checkpoint entry of in-flight data holds (the entry of no operator is the mark alone). */
 const IN_FLIGHT_MARK = channelStateEntry('');
+
+/** How often, under priority scheduling, the subtask that ran drops to the lowest priority (per step). */
+const PRIORITY_CHANGE = 0.05;
 
 /** The furthest the virtual clock jumps ahead to a timer while some subtask could run (ms). */
 const READY_HORIZON_MS = 100;
@@ -152,6 +159,8 @@ function checkOptions(options: SimulateOptions): void {
   if (options.msPerRecord !== undefined && !(Number.isFinite(options.msPerRecord) && options.msPerRecord >= 0))
     throw bad(`msPerRecord must be a non-negative number, got ${String(options.msPerRecord)}`);
   if (options.faults !== undefined && !Array.isArray(options.faults)) throw bad('faults must be an array');
+  if (options.scheduling !== undefined && options.scheduling !== 'uniform' && options.scheduling !== 'priority')
+    throw bad(`scheduling must be 'uniform' or 'priority', got ${JSON.stringify(options.scheduling)}`);
   (options.faults ?? []).forEach((f, i) => {
     const where = `faults[${i}] (${JSON.stringify(f)})`;
     if (f.kind === 'kill') {
@@ -189,6 +198,9 @@ class Simulation implements LocalSimulation {
   private attempt = 0;
   private run_ = 1;
   private steps = 0;
+  /** Priorities of subtasks under priority scheduling, and the lowest given so far. */
+  private readonly priorities = new Map<SubtaskActor, number>();
+  private lowest = 0;
   /** Work not yet turned into virtual time (ms below one). */
   private pendingWorkMs = 0;
   /** A kill decided inside a step (after an acknowledgement), carried out right after it. */
@@ -211,6 +223,7 @@ class Simulation implements LocalSimulation {
     const maxRecordsPerStep = this.random.pick([1, 2, 4, 8, 32, 128]);
     const timerBias = this.random.pick([0.02, 0.1, 0.3]);
     const msPerRecord = this.random.pick([0, 0.05, 0.25, 1]);
+    const scheduling = this.random.pick(['uniform', 'priority'] as const);
     this.choices = {
       batchSize: options.batchSize ?? batchSize,
       credits: options.credits ?? credits,
@@ -218,6 +231,7 @@ class Simulation implements LocalSimulation {
       maxRecordsPerStep: options.maxRecordsPerStep ?? maxRecordsPerStep,
       msPerRecord: options.msPerRecord ?? msPerRecord,
       timerBias,
+      scheduling: options.scheduling ?? scheduling,
     };
   }
 
@@ -373,7 +387,7 @@ class Simulation implements LocalSimulation {
     }
     const pick = this.random.below(choices);
     if (pick < ready.length) {
-      this.runSubtask(executor as TaskExecutor, ready[pick]);
+      this.runSubtask(executor as TaskExecutor, this.choices.scheduling === 'priority' ? this.byPriority(ready) : ready[pick]);
       return true;
     }
     if (deferred > 0 && pick === ready.length) {
@@ -383,6 +397,24 @@ class Simulation implements LocalSimulation {
     }
     this.fireTimer(next as VirtualTimer);
     return true;
+  }
+
+  /**
+   * Priority scheduling (as PCT, Burckhardt et al. 2010): each subtask gets a random priority when
+   * first seen, the highest ready one runs, and now and then the one that ran drops below all
+   * others. One input then runs far ahead of another, the orders uniform picks rarely produce.
+   */
+  private byPriority(ready: SubtaskActor[]): SubtaskActor {
+    let best = ready[0];
+    for (const actor of ready) if (this.priorityOf(actor) > this.priorityOf(best)) best = actor;
+    if (this.random.next() < PRIORITY_CHANGE) this.priorities.set(best, this.lowest-- - this.random.next());
+    return best;
+  }
+
+  private priorityOf(actor: SubtaskActor): number {
+    let p = this.priorities.get(actor);
+    if (p === undefined) this.priorities.set(actor, (p = this.random.next()));
+    return p;
   }
 
   private fireTimer(timer: VirtualTimer): void {

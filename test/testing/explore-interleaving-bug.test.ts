@@ -14,7 +14,7 @@ describe('exploreJob', () => {
     const report = await exploreJob(RATES, { seeds: 40, parallelism: 2, params: { buggy: true }, check: converted });
     expect(report.ok).toBe(false);
     if (report.ok) return;
-    // The bug needs a payment (after 16 empty ones the source filters out) to reach Convert before its rate:
+    // The bug needs a payment (after 32 empty ones the source filters out) to reach Convert before its rate:
     // seeds 0..10 never schedule that; seed 11 does (the scheduler's choices are fixed by the seed).
     expect(report.seed).toBe(11);
     expect(report.seedsRun).toBe(12);
@@ -47,7 +47,7 @@ describe('exploreJob', () => {
     });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toMatch(
-      /^seed 11: batch size \d+, credits \d+, buffer timeout \d+ ms, up to \d+ record\(s\) a step, [\d.]+ ms a record\n/,
+      /^seed 11: batch size \d+, credits \d+, buffer timeout \d+ ms, up to \d+ record\(s\) a step, [\d.]+ ms a record, (uniform|priority) scheduling\n/,
     );
     expect(run.stdout).toMatch(/\nfinished after \d+ steps and \d+ virtual ms; checkpoints: none; restarts: 0\n/);
     expect(run.stdout).toMatch(/\ncents \(8 records, in order\): (\[\d,\d+\] ){7}\[\d,\d+\]\n$/);
@@ -71,6 +71,22 @@ describe('exploreJob', () => {
     } finally {
       delete process.env.WEIR_SIMULATE_SEED;
     }
+  });
+
+  it('priority scheduling lets one input run far ahead: it hits the race under many more seeds than uniform picks', async () => {
+    const failing = async (scheduling: 'uniform' | 'priority') => {
+      let n = 0;
+      for (let seed = 0; seed < 40; seed++) {
+        const r = await simulateJob(RATES, { seed, parallelism: 2, params: { buggy: true }, scheduling });
+        if (byId(r).some(([, cents]) => cents === 0)) n++;
+      }
+      return n;
+    };
+    const uniform = await failing('uniform');
+    const priority = await failing('priority');
+    // 1 and 9 of 40 seeds when this was written.
+    expect(priority).toBeGreaterThanOrEqual(5);
+    expect(priority).toBeGreaterThan(3 * uniform);
   });
 
   it('passes every seed of the job that waits for the rate', async () => {
