@@ -19,8 +19,9 @@ export type CheckpointPhase = 'before-snapshot' | 'after-ack' | 'before-commit';
 
 /**
  * A fault to inject, by name. `task` picks the subtasks whose chain name contains it (e.g.
- * `'Checker'`), `subtask` one of them (default 0). Faults fire once, in the attempt they name
- * (default the first).
+ * `'Checker'`), `subtask` one of them (default 0). Each fault fires at most once: a kill at a
+ * record count in the attempt it names (default the first; records count from each attempt's
+ * start), the others at the checkpoint they name (ids keep growing across restarts).
  */
 export type SimulatedFault =
   /** The subtask fails once its head has taken `atRecord` records (a source: emitted). */
@@ -96,7 +97,10 @@ export interface SimulatedRestart {
 /** What a simulated run did. */
 export interface SimulationResult {
   seed: number;
-  /** Records of each `collect` sink, in the order the job delivered them (across a rescale: the first run's, then the second's). */
+  /**
+   * Records of each `collect` sink, in the order the job delivered them (across a rescale: the
+   * first run's, then the second's); a run that failed delivers none.
+   */
   outputs: Record<string, unknown[]>;
   checkpoints: SimulatedCheckpoint[];
   /** Checkpoints that failed, with the reason. */
