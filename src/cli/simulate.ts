@@ -135,6 +135,11 @@ export async function simulateMain(argv: string[]): Promise<number> {
     const code = (error as { code?: string }).code;
     const usage =
       error instanceof UsageError || code?.startsWith('ERR_PARSE_ARGS') || (error instanceof WeirError && error.code === ErrorCodes.CONFIG);
+    if (!usage && error instanceof WeirError) {
+      // The job module cannot be loaded or built: said in one line, as `weir run` does.
+      process.stderr.write(`weir: ${error.message.split('\n')[0]}\n`);
+      return 1;
+    }
     if (!usage) throw error;
     process.stderr.write(`weir: ${(error as Error).message}\n${USAGE.split('\n')[0]}\n(see 'weir simulate --help' for the options)\n`);
     return 2;

@@ -54,6 +54,12 @@ describe('exploreJob', () => {
     const bad = spawnSync(process.execPath, ['bin/weir.js', 'simulate', RATES], { encoding: 'utf8', timeout: 60_000 });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("weir: 'simulate' needs --seed <n>");
+    const notAJob = spawnSync(process.execPath, ['bin/weir.js', 'simulate', 'test/fixtures/jobs/not-a-job.ts', '--seed', '1'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(notAJob.status).toBe(1);
+    expect(notAJob.stderr).toMatch(/^weir: job module .*not-a-job\.ts must default-export a job made by defineJob\(env => \.\.\.\)\n$/);
   });
 
   it('runs only the seed WEIR_SIMULATE_SEED names, to rerun an exploring test with the seed it reported', async () => {
