@@ -8,6 +8,7 @@ import type { CheckpointEntry, ExceptionEntry, JobSample, JobStatus, SubtaskSamp
 import type { CheckpointConfig, RestartStrategy } from '../checkpoint/config.ts';
 import { Actor } from './actor.ts';
 import { RestartBackoff } from './restart-strategies.ts';
+import { SYSTEM_RUNTIME_CLOCK, type RuntimeClock } from '../time/processing-time.ts';
 
 /** Per-operator totals over all subtasks. */
 export interface OperatorTotals {
@@ -176,6 +177,8 @@ export interface JobMasterSpec {
   onCheckpointCommitted?(checkpointId: number, attempt: number): void;
   /** The job's id (32 hex), for samples. */
   jobId?: string;
+  /** Checkpoint timers, restart delays and timestamps: the wall clock, or a simulation's virtual one (weir/testing). */
+  clock?: RuntimeClock;
 }
 
 /** Checkpoint and restart counters of a run. */
@@ -258,8 +261,11 @@ export class JobMaster extends Actor<Message> {
   /** Settles when the job ends. */
   readonly result: Promise<JobResult>;
 
+  private readonly clock: RuntimeClock;
+
   constructor(private readonly spec: JobMasterSpec) {
     super();
+    this.clock = spec.clock ?? SYSTEM_RUNTIME_CLOCK;
     this.backoff = new RestartBackoff(spec.restartStrategy);
     for (const id of spec.collectIds) this.collected.set(id, []);
     if (spec.initial) {
@@ -280,7 +286,7 @@ export class JobMaster extends Actor<Message> {
 
   /** Starts the first attempt. */
   async run(): Promise<void> {
-    this.startedAt = performance.now();
+    this.startedAt = this.clock.monotonic();
     this.result.then(
       () => this.end('FINISHED'),
       (error: unknown) => this.end((error as { code?: string })?.code === ErrorCodes.JOB_CANCELLED ? 'CANCELED' : 'FAILED'),
@@ -291,7 +297,12 @@ export class JobMaster extends Actor<Message> {
       } catch (error) {
         const { operator, subtask } = siteOf(error);
         const reason = `not starting: ${isNonRetriable(error) ? 'a restart cannot fix this error' : 'the job could not be prepared'}`;
-        this.keep(this.exceptions, { time: Date.now(), message: (error as Error)?.message ?? String(error), attempt: 1, action: 'fail' });
+        this.keep(this.exceptions, {
+          time: this.clock.now(),
+          message: (error as Error)?.message ?? String(error),
+          attempt: 1,
+          action: 'fail',
+        });
         this.spec.onEvent?.({
           kind: 'attempt-failed',
           attempt: 1,
@@ -442,13 +453,13 @@ export class JobMaster extends Actor<Message> {
     if (this.settled) return;
     // The savepoint's commits were told before it settled: let their records (collect sinks) in
     // first — one turn of the event loop for messages still in ports, then the mailbox's queue.
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise<void>((resolve) => this.clock.defer(resolve));
     await Promise.race([new Promise<void>((resolve) => this.tell({ type: 'sync', done: resolve })), this.result.catch(() => undefined)]);
     if (this.settled) return;
     this.settled = true;
     this.wakeRunningWaiters();
     this.coordinator?.stop();
-    const durationMs = performance.now() - this.startedAt;
+    const durationMs = this.clock.monotonic() - this.startedAt;
     await this.attempt?.cancel().catch(() => undefined);
     this.stop();
     this.resolveResult({ ...this.resultOf(durationMs, []), savepoint });
@@ -546,7 +557,7 @@ export class JobMaster extends Actor<Message> {
               let size = 0;
               for (const bytes of checkpoint.states.values()) size += bytes.byteLength;
               entry.status = 'COMPLETED';
-              entry.durationMs = Date.now() - entry.triggerTime;
+              entry.durationMs = this.clock.now() - entry.triggerTime;
               entry.sizeBytes = size;
               // A savepoint is told once its folder is written (noteSavepointPath), or by its caller.
               if (entry.kind === 'checkpoint')
@@ -577,7 +588,7 @@ export class JobMaster extends Actor<Message> {
             const entry = this.historyEntry(id);
             if (entry) {
               entry.status = 'FAILED';
-              entry.durationMs = Date.now() - entry.triggerTime;
+              entry.durationMs = this.clock.now() - entry.triggerTime;
               if (reason !== undefined) entry.failure = reason;
             }
             // A savepoint's failure is told by its caller (startJob's client), with every other way it can fail.
@@ -593,6 +604,7 @@ export class JobMaster extends Actor<Message> {
             }),
         },
         this.nextCheckpointId,
+        this.clock,
       );
     }
     try {
@@ -602,7 +614,7 @@ export class JobMaster extends Actor<Message> {
       return;
     }
     if (this.failedAt > 0) {
-      this.stats.recoveryMs.push(performance.now() - this.failedAt);
+      this.stats.recoveryMs.push(this.clock.monotonic() - this.failedAt);
       this.failedAt = 0;
     }
     this.status = 'RUNNING';
@@ -683,7 +695,7 @@ export class JobMaster extends Actor<Message> {
     this.settled = true;
     this.wakeRunningWaiters();
     this.coordinator?.stop();
-    const durationMs = performance.now() - this.startedAt;
+    const durationMs = this.clock.monotonic() - this.startedAt;
     await this.attempt?.release();
     this.stop();
     this.resolveResult(this.resultOf(durationMs, this.finished));
@@ -714,7 +726,7 @@ export class JobMaster extends Actor<Message> {
   }
 
   private async onFailure(error: Error): Promise<void> {
-    this.failedAt = performance.now();
+    this.failedAt = this.clock.monotonic();
     const failedAttempt = this.attemptCounter;
     const coordinator = this.coordinator;
     this.coordinator = undefined;
@@ -728,7 +740,7 @@ export class JobMaster extends Actor<Message> {
     const { operator, subtask } = siteOf(error);
     const report = (next: Extract<JobEvent, { kind: 'attempt-failed' }>['next']) => {
       this.keep(this.exceptions, {
-        time: Date.now(),
+        time: this.clock.now(),
         message: error.message,
         ...(operator !== undefined ? { operator } : {}),
         ...(subtask !== undefined ? { subtask } : {}),
@@ -739,7 +751,7 @@ export class JobMaster extends Actor<Message> {
       this.spec.onEvent?.({ kind: 'attempt-failed', attempt: failedAttempt, error, operator, subtask, next });
     };
     // A restart cannot fix it (a full or read-only checkpoint folder, malformed input under 'fail').
-    const delay = isNonRetriable(error) ? undefined : this.backoff.onFailure(Date.now());
+    const delay = isNonRetriable(error) ? undefined : this.backoff.onFailure(this.clock.now());
     if (delay === undefined) {
       const reason = isNonRetriable(error)
         ? 'not restarting: a restart cannot fix this error'
@@ -773,7 +785,7 @@ export class JobMaster extends Actor<Message> {
       }
     }
     report({ action: 'restart', restart: this.backoff.attempts, limit: this.backoff.limit, delayMs: delay, from });
-    await new Promise((resolve) => setTimeout(resolve, delay));
+    await new Promise<void>((resolve) => this.clock.setTimer(delay, resolve, 'restart delay'));
     if (!this.settled) await this.startAttempt();
   }
 

@@ -24,6 +24,7 @@ import { MAX_WATERMARK } from '../time/index.ts';
 import type { StreamOperator } from './operator.ts';
 import { SourceOperator } from './source-operator.ts';
 import type { RecordWriterOutput } from './outputs.ts';
+import type { RuntimeClock } from '../time/processing-time.ts';
 
 /** Runs actors cooperatively on one thread. */
 export interface ActorScheduler {
@@ -123,6 +124,13 @@ export interface SubtaskActorSpec {
   vertex?: number;
   /** The chain's operator samples beyond the subtask's own counters (state, timers, windows), taken when sampled. */
   sampleOperators?(): OperatorSample[];
+  /**
+   * A deterministic simulation drives this subtask (weir/testing): a slice's deadline counts
+   * records (the head's input, a source's output) instead of milliseconds, a source polls no more
+   * than the slice has left, a background snapshot copies one key group per step, and deferred
+   * steps, alignment timeouts and barrier timestamps use the simulation's clock.
+   */
+  simulation?: { clock: RuntimeClock };
 }
 
 /**
@@ -203,6 +211,8 @@ export class SubtaskActor implements ChannelWriterOwner {
   private alignStarted: { id: number; at: number } | undefined;
   /** Alignment times (ms) of checkpoints not yet acknowledged, for the ack. */
   private readonly alignments = new Map<number, number>();
+  /** Set when a simulation drives this subtask (see {@link SubtaskActorSpec.simulation}). */
+  private readonly simClock: RuntimeClock | undefined;
 
   constructor(
     readonly spec: SubtaskActorSpec,
@@ -211,6 +221,8 @@ export class SubtaskActor implements ChannelWriterOwner {
   ) {
     this.head = spec.operators[0];
     this.source = this.head instanceof SourceOperator ? this.head : undefined;
+    this.simClock = spec.simulation?.clock;
+    if (this.simClock) this.checkStride = 1;
     for (const rw of spec.recordWriters) this.writers.push(...rw.writers);
     this.valve = spec.mailbox ? new WatermarkValve(spec.mailbox.channelCount) : undefined;
     this.channelInputs = spec.channelInputs?.some((i) => i === 2) ? spec.channelInputs : undefined;
@@ -239,8 +251,11 @@ export class SubtaskActor implements ChannelWriterOwner {
           },
           unalignedComplete: (barrier) => this.finishCapture(barrier),
           armTimeout: (barrier, delayMs) => {
-            setTimeout(() => this.enqueueMail(() => this.aligner?.alignmentTimedOut(barrier.id)), Math.max(0, delayMs)).unref?.();
+            const timedOut = () => this.enqueueMail(() => this.aligner?.alignmentTimedOut(barrier.id));
+            if (this.simClock) this.simClock.setTimer(Math.max(0, delayMs), timedOut, 'alignment timeout');
+            else setTimeout(timedOut, Math.max(0, delayMs)).unref?.();
           },
+          now: this.simClock ? () => (this.simClock as RuntimeClock).now() : undefined,
         },
         { enabled: unaligned !== undefined, alignedTimeoutMs: unaligned?.alignedTimeoutMs ?? 0 },
       );
@@ -495,9 +510,11 @@ export class SubtaskActor implements ChannelWriterOwner {
   private copyStep(): void {
     const copying = this.copying;
     if (!copying) return;
-    if (copying.pending.step(performance.now() + SNAPSHOT_STEP_MS)) this.completeCopy();
+    // Simulated: one key group per step (a deadline already passed).
+    if (copying.pending.step(this.simClock ? Number.NEGATIVE_INFINITY : performance.now() + SNAPSHOT_STEP_MS)) this.completeCopy();
     // The next step waits a scheduler round: records are processed in between (a mail queued
     // now would run before them).
+    else if (this.simClock) this.simClock.defer(() => this.enqueueMail(() => this.copyStep()));
     else setImmediate(() => this.enqueueMail(() => this.copyStep()));
   }
 
@@ -640,6 +657,11 @@ export class SubtaskActor implements ChannelWriterOwner {
     this.runSliceOnce(deadline);
   }
 
+  /** Runs for at most `records` records (the head's input, a source's output): a simulated step (see {@link SubtaskActorSpec.simulation}). */
+  runRecords(records: number): void {
+    this.runSlice(this.sliceClock() + records);
+  }
+
   /** A slice with its time accounted: the gap since the last one was backpressure (an output out of credit) or idleness. */
   private runTimedSlice(deadline: number): void {
     const started = performance.now();
@@ -672,28 +694,24 @@ export class SubtaskActor implements ChannelWriterOwner {
     const source = this.source as SourceOperator;
     const maxBudget = this.spec.batchSize;
     while (this.blockedWriters === 0 && this.state === 'running' && !this.sourceWaiting) {
+      if (this.simClock) {
+        // Simulated: the deadline counts records; a poll takes no more than the slice has left.
+        const before = this.sliceClock();
+        const left = deadline - before;
+        if (left <= 0) return;
+        const status = source.poll(Math.min(maxBudget, left));
+        if (status === 'end' || status === 'wait') {
+          this.sourceStatus(source, status);
+          return;
+        }
+        // A poll that emitted nothing ends the step: the next one is the scheduler's choice.
+        if (this.sliceClock() === before) return;
+        continue;
+      }
       const started = performance.now();
       const status = source.poll(this.pollBudget);
-      if (status === 'end') {
-        this.head.processWatermark(MAX_WATERMARK);
-        this.endOfInput();
-        return;
-      }
-      if (status === 'wait') {
-        source.onReaderWaiting();
-        this.sourceWaiting = true;
-        const available = source.reader.available?.();
-        if (available) {
-          available.then(
-            () => {
-              this.sourceWaiting = false;
-              this.scheduler.schedule(this);
-            },
-            (error) => this.fail(error),
-          );
-        } else {
-          this.sourceWaiting = false;
-        }
+      if (status === 'end' || status === 'wait') {
+        this.sourceStatus(source, status);
         return;
       }
       // A poll of slow records (a costly function chained to the source) would hold up the
@@ -706,10 +724,39 @@ export class SubtaskActor implements ChannelWriterOwner {
     }
   }
 
+  /** A source poll ended its input or has to wait for the reader. */
+  private sourceStatus(source: SourceOperator, status: 'end' | 'wait'): void {
+    if (status === 'end') {
+      this.head.processWatermark(MAX_WATERMARK);
+      this.endOfInput();
+      return;
+    }
+    source.onReaderWaiting();
+    this.sourceWaiting = true;
+    const available = source.reader.available?.();
+    if (available) {
+      available.then(
+        () => {
+          this.sourceWaiting = false;
+          this.scheduler.schedule(this);
+        },
+        (error) => this.fail(error),
+      );
+    } else {
+      this.sourceWaiting = false;
+    }
+  }
+
+  /** The clock of a simulated slice: records taken in (a source: records emitted). */
+  private sliceClock(): number {
+    return this.source ? this.source.recordsOut : this.head.recordsIn;
+  }
+
   private runInput(deadline: number): void {
     const mailbox = this.spec.mailbox as BoundedMailbox;
     const head = this.head;
-    this.lastCheck = performance.now();
+    const simulated = this.simClock !== undefined;
+    this.lastCheck = simulated ? this.sliceClock() : performance.now();
     while (this.blockedWriters === 0 && this.state === 'running') {
       let batch = this.currentBatch;
       if (batch === undefined) {
@@ -757,11 +804,14 @@ export class SubtaskActor implements ChannelWriterOwner {
         const tag = batch[i];
         if (--countdown === 0) {
           // Between records, now and then: a slow batch must not hold up barriers, credits and mails.
-          const now = performance.now();
+          const now = simulated ? this.sliceClock() : performance.now();
           const spent = now - this.lastCheck;
           this.lastCheck = now;
-          if (spent > 0.5) this.checkStride = Math.max(1, this.checkStride >> 1);
-          else if (spent < 0.05 && this.checkStride < 512) this.checkStride <<= 1;
+          // Simulated, the clock counts records: every record looks at it (the stride stays 1).
+          if (!simulated) {
+            if (spent > 0.5) this.checkStride = Math.max(1, this.checkStride >> 1);
+            else if (spent < 0.05 && this.checkStride < 512) this.checkStride <<= 1;
+          }
           countdown = this.checkStride;
           if (now >= deadline) {
             yielded = true;
@@ -797,7 +847,7 @@ export class SubtaskActor implements ChannelWriterOwner {
         else mailbox.requeueFront(this.currentChannel, batch.slice(i));
       }
       if (this.state !== 'running') return;
-      if (yielded || performance.now() >= deadline) {
+      if (yielded || (simulated ? this.sliceClock() : performance.now()) >= deadline) {
         this.debloat();
         return;
       }
@@ -907,7 +957,7 @@ export class SubtaskActor implements ChannelWriterOwner {
       this.state = 'ended';
       this.completeCopy();
       for (const id of [...this.pendingCheckpoints]) {
-        const barrier: Barrier = { id, timestamp: Date.now(), kind: 'checkpoint' };
+        const barrier: Barrier = { id, timestamp: this.simClock ? this.simClock.now() : Date.now(), kind: 'checkpoint' };
         this.takeCheckpoint(barrier, this.outputOnlyCapture(barrier) !== undefined);
       }
       this.completeCopy();

@@ -33,6 +33,8 @@ export interface AlignmentHooks {
   unalignedComplete?(barrier: Barrier): void;
   /** Aligned with a timeout: call {@link BarrierAligner.alignmentTimedOut} after `delayMs` unless aligned. */
   armTimeout?(barrier: Barrier, delayMs: number): void;
+  /** The clock barrier timestamps are compared with (`Date.now()` unless a simulation gives its own). */
+  now?(): number;
 }
 
 /** Unaligned checkpoint settings of a {@link BarrierAligner}. */
@@ -134,12 +136,13 @@ export class BarrierAligner {
     }
     if (state.name === 'idle') {
       const unaligned = this.unalignedFor(barrier);
-      if (unaligned && (priority || Date.now() - barrier.timestamp >= this.unaligned.alignedTimeoutMs)) {
+      if (unaligned && (priority || (this.hooks.now?.() ?? Date.now()) - barrier.timestamp >= this.unaligned.alignedTimeoutMs)) {
         state = this.enterUnaligned(barrier, new Set());
       } else {
         state = { name: 'aligning', barrier, seen: new Set() };
         this.state = state;
-        if (unaligned) this.hooks.armTimeout?.(barrier, barrier.timestamp + this.unaligned.alignedTimeoutMs - Date.now());
+        if (unaligned)
+          this.hooks.armTimeout?.(barrier, barrier.timestamp + this.unaligned.alignedTimeoutMs - (this.hooks.now?.() ?? Date.now()));
       }
     } else if (barrier.id < state.barrier.id) {
       return;

@@ -2,6 +2,7 @@
 
 import { isNonRetriable } from '../core/errors.ts';
 import type { Barrier } from './barrier-aligner.ts';
+import { SYSTEM_RUNTIME_CLOCK, type CancelTimer, type RuntimeClock } from '../time/processing-time.ts';
 
 /** A checkpoint every subtask acknowledged. */
 export interface CompletedCheckpoint {
@@ -51,7 +52,7 @@ interface Pending {
   waiting: Set<string>;
   states: Map<string, Uint8Array>;
   bytes: number;
-  timer: NodeJS.Timeout;
+  cancelTimer: CancelTimer;
   settle: (outcome: CheckpointOutcome) => void;
   done: Promise<CheckpointOutcome>;
 }
@@ -66,7 +67,7 @@ interface Pending {
 export class CheckpointCoordinator {
   private readonly pending = new Map<number, Pending>();
   private nextId: number;
-  private periodic: NodeJS.Timeout | undefined;
+  private periodic: CancelTimer | undefined;
   private lastFinishedAt = 0;
   private consecutiveFailures = 0;
   private stopped = false;
@@ -82,6 +83,8 @@ export class CheckpointCoordinator {
     private readonly tasks: readonly string[],
     private readonly io: CheckpointIo,
     firstId = 1,
+    /** Timers and timestamps: the wall clock, or a simulation's virtual one. */
+    private readonly clock: RuntimeClock = SYSTEM_RUNTIME_CLOCK,
   ) {
     this.nextId = firstId;
   }
@@ -98,13 +101,13 @@ export class CheckpointCoordinator {
 
   private schedule(delay: number): void {
     if (this.stopped || this.config.intervalMs <= 0) return;
-    clearTimeout(this.periodic);
-    this.periodic = setTimeout(() => this.periodicTrigger(), Math.max(0, delay));
+    this.periodic?.();
+    this.periodic = this.clock.setTimer(Math.max(0, delay), () => this.periodicTrigger(), 'checkpoint interval');
   }
 
   private periodicTrigger(): void {
     if (this.stopped) return;
-    const sinceLast = Date.now() - this.lastFinishedAt;
+    const sinceLast = this.clock.now() - this.lastFinishedAt;
     if (this.pending.size >= this.config.maxConcurrent || sinceLast < this.config.minPauseMs) {
       this.schedule(Math.max(this.config.minPauseMs - sinceLast, 10));
       return;
@@ -117,18 +120,19 @@ export class CheckpointCoordinator {
   trigger(kind: 'checkpoint' | 'savepoint' = 'checkpoint'): Promise<CheckpointOutcome> {
     const id = this.nextId++;
     if (this.stopped) return Promise.resolve({ status: 'aborted', id, reason: 'the job attempt has ended' });
-    const barrier: Barrier = { id, timestamp: Date.now(), kind };
+    const barrier: Barrier = { id, timestamp: this.clock.now(), kind };
     let settle!: (outcome: CheckpointOutcome) => void;
     const done = new Promise<CheckpointOutcome>((resolve) => (settle = resolve));
     const pending: Pending = {
       barrier,
-      startedAt: performance.now(),
+      startedAt: this.clock.monotonic(),
       waiting: new Set(this.tasks),
       states: new Map(),
       bytes: 0,
-      timer: setTimeout(
-        () => this.fail(id, 'aborted', `checkpoint ${id} expired after ${this.config.timeoutMs} ms`),
+      cancelTimer: this.clock.setTimer(
         this.config.timeoutMs,
+        () => this.fail(id, 'aborted', `checkpoint ${id} expired after ${this.config.timeoutMs} ms`),
+        `checkpoint ${id} timeout`,
       ),
       settle,
       done,
@@ -156,14 +160,14 @@ export class CheckpointCoordinator {
 
   private async complete(pending: Pending): Promise<void> {
     const id = pending.barrier.id;
-    clearTimeout(pending.timer);
+    pending.cancelTimer();
     const checkpoint: CompletedCheckpoint = {
       id,
       timestamp: pending.barrier.timestamp,
       kind: pending.barrier.kind,
       states: pending.states,
       bytes: pending.bytes,
-      durationMs: performance.now() - pending.startedAt,
+      durationMs: this.clock.monotonic() - pending.startedAt,
     };
     try {
       await this.io.store(checkpoint);
@@ -179,7 +183,7 @@ export class CheckpointCoordinator {
     this.latest = checkpoint;
     this.completedCount++;
     this.consecutiveFailures = 0;
-    this.lastFinishedAt = Date.now();
+    this.lastFinishedAt = this.clock.now();
     // Whoever waits for this checkpoint (the final one, a savepoint) may rely on every subtask
     // having committed it: settle only after the notification went through.
     if (!this.stopped) await this.io.notifyComplete(id);
@@ -190,9 +194,9 @@ export class CheckpointCoordinator {
     const pending = this.pending.get(id);
     if (!pending) return;
     this.pending.delete(id);
-    clearTimeout(pending.timer);
+    pending.cancelTimer();
     this.failedCount++;
-    this.lastFinishedAt = Date.now();
+    this.lastFinishedAt = this.clock.now();
     if (!this.stopped) this.io.abort(id, reason);
     pending.settle({ status, id, reason });
     if (status === 'declined' || reason.includes('expired')) {
@@ -207,13 +211,13 @@ export class CheckpointCoordinator {
   /** Stops periodic triggers (stop-with-savepoint: no checkpoint may commit after the savepoint). */
   suspendPeriodic(): void {
     this.config = { ...this.config, intervalMs: 0 };
-    clearTimeout(this.periodic);
+    this.periodic?.();
   }
 
   /** Stops triggering and abandons checkpoints in flight. */
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.periodic);
+    this.periodic?.();
     for (const id of [...this.pending.keys()]) this.fail(id, 'aborted', 'the job attempt ended');
   }
 }

@@ -28,6 +28,7 @@ const USAGE = `usage: weir run <job-module> [options]
        weir explain <job-id>
        weir plan <job-module> --from-savepoint <dir> [-p <n>] [--param <key=value>]... [--json]
        weir state ls|get|dump|diff|write …   (see 'weir state --help'; get --job <job-id> reads a running job)
+       weir simulate <job-module> --seed <n> [-p <n>] [--param <key=value>] [--faults <json>] [--trace]
        weir --version
 
 run: runs a job module (its default export is defineJob(env => ...); .ts, .mts, .js or .mjs)
@@ -453,6 +454,8 @@ export async function main(argv: string[]): Promise<number> {
     return (await import('./state-live.ts')).stateLiveMain(argv.slice(1));
   // The state inspector (weir state ls|get|dump|diff|write) has subcommands and options of its own.
   if (argv[0] === 'state') return (await import('./state.ts')).stateMain(argv.slice(1));
+  // A seed of weir/testing's simulation, replayed (the command exploreJob prints).
+  if (argv[0] === 'simulate') return (await import('./simulate.ts')).simulateMain(argv.slice(1));
   const at = argv.findIndex((a) => !a.startsWith('-'));
   const first = at < 0 ? undefined : argv[at];
   const command = first !== undefined && first in COMMANDS ? first : undefined;

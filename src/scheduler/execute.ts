@@ -243,6 +243,7 @@ export async function startJob(job: string | URL | JobDefinition, given: Execute
   const {
     mode = 'threads',
     processingTime,
+    simulation: _simulation,
     restoreFrom,
     allowNonRestoredState,
     storeCheckpoint,
@@ -260,7 +261,7 @@ export async function startJob(job: string | URL | JobDefinition, given: Execute
     observer: _observer,
     ...jobOptions
   } = options;
-  if (processingTime && mode !== 'local') {
+  if ((processingTime || options.simulation) && mode !== 'local') {
     throw new WeirError('a processing-time service can only be injected in local mode', { code: ErrorCodes.CONFIG, domain: 'user' });
   }
   let graph: JobGraph;
@@ -500,6 +501,7 @@ export function startGraph(
     jobId,
     jobName: graph.config.jobName,
     mode,
+    clock: options.simulation?.clock,
     slots: mode === 'threads' ? graph.slots : 0,
     tasks,
     collectIds: graph.collectIds,
@@ -547,7 +549,11 @@ export function startGraph(
     deploy: async (states, events) => {
       const restore = states ? buildRestore(graph, states, allowNonRestoredState) : undefined;
       if (mode === 'local')
-        return deployLocal(graph, restore, events, { processingTime: options.processingTime, metrics: options.metrics });
+        return deployLocal(graph, restore, events, {
+          processingTime: options.processingTime,
+          metrics: options.metrics,
+          simulation: options.simulation,
+        });
       if (!workers) throw new WeirError('running on worker threads needs the job module', { code: ErrorCodes.CONFIG, domain: 'user' });
       return workers.deploy(jobOptions, restore, events, { metrics: options.metrics });
     },

@@ -4,12 +4,20 @@ import type { Attempt, AttemptEvents } from '../actors/job-master.ts';
 import type { JobGraph } from '../graph/job-graph.ts';
 import type { ProcessingTimeService } from '../time/processing-time.ts';
 import { ExecutionPlan } from './execution-plan.ts';
-import { TaskExecutor, type DeploymentRestore } from './task-executor.ts';
+import { TaskExecutor, type DeploymentRestore, type ExecutorSimulation } from './task-executor.ts';
+
+/** A deterministic simulation of the job (weir/testing): it drives every attempt's executor. */
+export interface LocalSimulation extends ExecutorSimulation {
+  /** Told of each attempt's executor once its subtasks are built, before they start. */
+  deployed(executor: TaskExecutor): void;
+}
 
 /** Options only local mode has: they cannot cross threads. */
 export interface LocalOptions {
   /** The clock and timers of the job (a `ManualProcessingTimeService` lets a test move time). */
   processingTime?: ProcessingTimeService;
+  /** Run under a deterministic simulation (weir/testing's `simulateJob` sets it; with `processingTime` on its virtual clock). */
+  simulation?: LocalSimulation;
 }
 
 /**
@@ -25,8 +33,12 @@ export function deployLocal(
 ): Attempt {
   const plan = new ExecutionPlan(graph);
   // The attempt's events are the executor's reporter: no forwarding layer in between.
-  const executor = new TaskExecutor(graph, plan, events, new Map(), options.processingTime, { metrics: options.metrics });
+  const executor = new TaskExecutor(graph, plan, events, new Map(), options.processingTime, {
+    metrics: options.metrics,
+    simulation: options.simulation,
+  });
   executor.deploy(plan.slots.flat(), restore);
+  options.simulation?.deployed(executor);
   return {
     start: () => executor.start(),
     triggerCheckpoint: (barrier) => executor.triggerCheckpoint(barrier),

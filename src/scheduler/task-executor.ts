@@ -29,7 +29,7 @@ import { RocksDbKeyedStateBackend } from '../state/rocksdb-backend.ts';
 import { defaultRocksDbDir, rocksDbDirPrefix } from '../state/rocksdb-store.ts';
 import { keyGroupRangeForSubtask } from '../state/key-groups.ts';
 import { HeapOperatorStateStore } from '../state/operator-state.ts';
-import { SystemProcessingTimeService, type ProcessingTimeService } from '../time/processing-time.ts';
+import { SystemProcessingTimeService, type CancelTimer, type ProcessingTimeService, type RuntimeClock } from '../time/processing-time.ts';
 import { Packr } from 'msgpackr';
 import { TAG_RECORD, TAG_TIMED_RECORD, elementWidth, type ElementBatch } from '../core/elements.ts';
 import type { Barrier } from '../checkpoint/barrier-aligner.ts';
@@ -69,6 +69,29 @@ const ESTIMATED_ENTRY_BYTES = 64;
 /** Longest a single actor runs before the thread yields to message delivery. */
 const SLICE_MS = 2;
 
+/** A subtask of a simulated executor, as the simulation sees it. */
+export interface SimulatedSubtask {
+  /** Vertex index in the job graph. */
+  vertex: number;
+  subtask: number;
+  /** The chain's name (operators joined by ` -> `). */
+  task: string;
+  actor: SubtaskActor;
+}
+
+/**
+ * A deterministic simulation driving an executor (weir/testing): it picks which ready subtask runs
+ * and for how many records (the executor arms no `setImmediate` rounds), its clock holds the
+ * buffer-timeout flush and deferred steps, and its hooks inject faults at checkpoint phases.
+ */
+export interface ExecutorSimulation {
+  clock: RuntimeClock;
+  /** A subtask is about to snapshot checkpoint `checkpointId`; throwing fails the subtask there. */
+  beforeSnapshot?(subtask: SimulatedSubtask, checkpointId: number): void;
+  /** A subtask took its part of checkpoint `checkpointId`; `'decline'` declines it instead of acknowledging. */
+  acknowledge?(subtask: SimulatedSubtask, checkpointId: number): 'acknowledge' | 'decline';
+}
+
 /**
  * Hosts the subtask actors of one or more slots on the current thread.
  *
@@ -86,7 +109,7 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
   private ready: SubtaskActor[] = [];
   private armed = false;
   private readonly dirty: ChannelWriter[] = [];
-  private flushTimer: NodeJS.Timeout | undefined;
+  private flushTimer: CancelTimer | undefined;
   private readonly localChannels = new Map<number, LocalChannel>();
   private readonly senders: PortSender[] = [];
   private readonly receivers: PortReceiver[] = [];
@@ -108,9 +131,33 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
     private readonly ports: Map<number, MessagePort> = new Map(),
     /** The clock and timers of this thread (a manual one in tests). */
     private readonly processingTime: ProcessingTimeService = new SystemProcessingTimeService(),
-    /** `metrics: false` turns off the subtasks' busy/idle/backpressure time accounting. */
-    private readonly options: { metrics?: boolean } = {},
+    /** `metrics: false` turns off the subtasks' busy/idle/backpressure time accounting; `simulation`: see {@link ExecutorSimulation}. */
+    private readonly options: { metrics?: boolean; simulation?: ExecutorSimulation } = {},
   ) {}
+
+  /** Every subtask here (a simulation's view). */
+  get subtasks(): SimulatedSubtask[] {
+    return this.actors.map((actor) => {
+      const placed = this.placement.get(actor) as PlacedSubtask;
+      return { vertex: placed.vertex, subtask: placed.subtask, task: actor.spec.taskName, actor };
+    });
+  }
+
+  /** The subtasks waiting for a run step, in the order they asked (a simulation's view). */
+  get readySubtasks(): readonly SubtaskActor[] {
+    return this.ready;
+  }
+
+  /** Runs one ready subtask for at most `records` records (simulation only: the executor's own rounds are off). */
+  step(actor: SubtaskActor, records: number): void {
+    const i = this.ready.indexOf(actor);
+    if (i < 0 || this.cancelled) return;
+    this.ready.splice(i, 1);
+    actor.queued = false;
+    if (!actor.runnable) return;
+    actor.runRecords(records);
+    if (actor.runnable) this.schedule(actor);
+  }
 
   /** A live sample of every subtask here (see {@link SubtaskSample}); cheap, off the hot path. */
   sample(): SubtaskSample[] {
@@ -184,7 +231,7 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
   async cancel(): Promise<void> {
     if (this.cancelled) return;
     this.cancelled = true;
-    clearTimeout(this.flushTimer);
+    this.cancelFlush();
     this.ready = [];
     await Promise.all(this.actors.map((a) => a.cancel()));
     this.dispose();
@@ -192,7 +239,7 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
 
   /** Closes every port and cancels every processing-time timer. */
   dispose(): void {
-    clearTimeout(this.flushTimer);
+    this.cancelFlush();
     for (const b of this.backends.splice(0)) b.dispose();
     if (this.processingTime instanceof SystemProcessingTimeService) this.processingTime.shutdown();
     for (const s of this.senders) s.dispose();
@@ -205,6 +252,7 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
     if (actor.queued || this.cancelled) return;
     actor.queued = true;
     this.ready.push(actor);
+    if (this.options.simulation) return;
     if (!this.armed) {
       this.armed = true;
       setImmediate(this.runRound);
@@ -214,8 +262,18 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
   registerDirty(writer: ChannelWriter): void {
     this.dirty.push(writer);
     if (this.flushTimer === undefined) {
-      this.flushTimer = setTimeout(this.flushDirty, this.graph.config.bufferTimeoutMs);
+      const simulation = this.options.simulation;
+      if (simulation) this.flushTimer = simulation.clock.setTimer(this.graph.config.bufferTimeoutMs, this.flushDirty, 'buffer timeout');
+      else {
+        const handle = setTimeout(this.flushDirty, this.graph.config.bufferTimeoutMs);
+        this.flushTimer = () => clearTimeout(handle);
+      }
     }
+  }
+
+  private cancelFlush(): void {
+    this.flushTimer?.();
+    this.flushTimer = undefined;
   }
 
   private readonly flushDirty = (): void => {
@@ -267,6 +325,14 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
 
   checkpointAcknowledged(actor: SubtaskActor, checkpointId: number, state: SubtaskCheckpoint): void {
     const placed = this.placement.get(actor) as PlacedSubtask;
+    const simulation = this.options.simulation;
+    if (simulation?.acknowledge) {
+      const view = { vertex: placed.vertex, subtask: placed.subtask, task: actor.spec.taskName, actor };
+      if (simulation.acknowledge(view, checkpointId) === 'decline') {
+        this.reporter.checkpointDeclined(placed.vertex, placed.subtask, checkpointId, 'declined by the simulation (fault)');
+        return;
+      }
+    }
     this.reporter.checkpointAcknowledged(placed.vertex, placed.subtask, checkpointId, state.operators, actor.takeAlignment(checkpointId));
   }
 
@@ -444,7 +510,10 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
       });
     }
 
+    const simulation = this.options.simulation;
     const snapshot = (checkpointId: number): SubtaskCheckpoint | PendingSubtaskCheckpoint => {
+      if (simulation?.beforeSnapshot && actor)
+        simulation.beforeSnapshot({ vertex: placed.vertex, subtask: s, task: vertex.name, actor }, checkpointId);
       // Head first: what an operator flushes may reach a chained operator after it.
       for (const rt of runtimes) rt.operator.prepareSnapshotPreBarrier?.(checkpointId);
       const encoded: Record<string, Uint8Array> = {};
@@ -595,6 +664,7 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
           config.bufferDebloatTargetMs > 0
             ? { targetMs: config.bufferDebloatTargetMs, maxBatch: config.batchSize, credits: config.credits }
             : undefined,
+        simulation: simulation ? { clock: simulation.clock } : undefined,
       },
       this,
       this,

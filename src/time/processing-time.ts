@@ -92,3 +92,31 @@ export class ManualProcessingTimeService implements ProcessingTimeService {
     return this.timers.filter((t) => !t.cancelled).length;
   }
 }
+
+/**
+ * The runtime's own clock and timers, apart from the operators' processing time: time slices,
+ * buffer timeouts, checkpoint intervals and timeouts, alignment timeouts, restart delays. Real by
+ * default ({@link SYSTEM_RUNTIME_CLOCK}); `weir/testing`'s simulation gives a virtual one, so a
+ * simulated run depends on no wall time.
+ */
+export interface RuntimeClock {
+  /** Milliseconds since the epoch, for timestamps (`Date.now()`). */
+  now(): number;
+  /** Milliseconds for durations and deadlines (`performance.now()`). */
+  monotonic(): number;
+  /** Calls `callback` after `delayMs` (`setTimeout`); `label` says what it is for (a simulation's trace). */
+  setTimer(delayMs: number, callback: () => void, label?: string): CancelTimer;
+  /** Calls `callback` on a later turn of the event loop (`setImmediate`). */
+  defer(callback: () => void): void;
+}
+
+/** The wall clock and Node's timers. */
+export const SYSTEM_RUNTIME_CLOCK: RuntimeClock = {
+  now: () => Date.now(),
+  monotonic: () => performance.now(),
+  setTimer: (delayMs, callback) => {
+    const handle = setTimeout(callback, Math.max(0, delayMs));
+    return () => clearTimeout(handle);
+  },
+  defer: (callback) => void setImmediate(callback),
+};

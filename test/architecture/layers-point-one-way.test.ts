@@ -17,6 +17,7 @@ const LAYERS = [
   'api',
   'sql',
   'observe',
+  'testing',
   'tools',
   'cli',
 ];

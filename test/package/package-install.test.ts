@@ -86,6 +86,27 @@ const result = await executeJob(job, { mode, parallelism: 2, params: { count: 10
 console.log(JSON.stringify({ out: result.collected.out, mode: result.mode }));
 `,
   );
+  // weir-stream/testing from a plain node script: a job simulated twice under one seed, then explored.
+  write(
+    'simulate.mjs',
+    `import { exploreJob, simulateJob } from '${MANIFEST.name}/testing';
+const options = { seed: 3, parallelism: 2, params: { count: 200 } };
+const a = await simulateJob('jobs/job.mjs', options);
+const b = await simulateJob('jobs/job.mjs', options);
+const explored = await exploreJob('jobs/job.mjs', { seeds: 3, parallelism: 2, params: { count: 200 }, check: (r) => r.outputs.out.length === 66 });
+console.log(JSON.stringify({ same: JSON.stringify(a) === JSON.stringify(b), steps: a.steps, out: a.outputs.out, explored }));
+`,
+  );
+  // The simulation's types, checked with the app's code below.
+  write(
+    'jobs/simulate-check.ts',
+    `import { simulateJob, type SimulationResult } from '${MANIFEST.name}/testing';
+export async function run(): Promise<number> {
+  const result: SimulationResult = await simulateJob('jobs/job.ts', { seed: 1, faults: [{ kind: 'kill', task: 'Doubler', atRecord: 5 }] });
+  return result.trace.length;
+}
+`,
+  );
   // A strict TypeScript build of the app's code against the installed types.
   write(
     'tsconfig.json',
@@ -139,6 +160,17 @@ describe('the packed package, installed into an empty app', () => {
       });
     }
   }
+
+  it('simulates a job through weir-stream/testing: the same seed gives the same run', () => {
+    const r = inApp(process.execPath, ['simulate.mjs']);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.same).toBe(true);
+    expect(result.steps).toBeGreaterThan(10);
+    const upTo200 = EXPECTED.filter((x) => x <= 400);
+    expect([...result.out].sort((a: number, b: number) => a - b)).toEqual(upTo200);
+    expect(result.explored).toEqual({ ok: true, seedsRun: 3 });
+  });
 
   it("names the user's file and line when a user function throws (exit 1)", () => {
     const env = { ...process.env, FAIL_AT: '500' };
