@@ -199,7 +199,7 @@ export async function planRestore(
           );
         else if (s.status === 'ttl-changed')
           problems.push(
-            `operator '${uid}' (${name}): state '${s.name}' was snapshotted ${was.ttl ? 'with' : 'without'} TTL and is now registered ${now.ttl ? 'with' : 'without'}; turning TTL on or off for existing state is not supported (as in Flink)`,
+            `operator '${uid}' (${name}): state '${s.name}' was snapshotted ${was.ttl ? 'with' : 'without'} TTL and is now registered ${now.ttl ? 'with' : 'without'} it; turning TTL on or off for existing state is not supported (as in Flink)`,
           );
         else if (s.status === 'ttl-duration-changed')
           warnings.push(

@@ -135,8 +135,9 @@ describe('weir state on Nexmark q3 checkpoints', () => {
       1,
       `weir: operator '${JOIN}' (Q3 Join) has no keyed state 'persons'; its keyed states: 'person', 'auctions'\n`,
     ]);
-    expect(live.status).toBe(2);
-    expect(live.stderr).toContain("weir: reading a running job's state (--job abc123) is not available yet");
+    // --job reads a running job over its control socket: there is no job abc123.
+    expect(live.status).toBe(1);
+    expect(live.stderr).toContain("weir: no running job with id abc123 (see 'weir list')");
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain("weir: 'state get' takes <dir> <uid> <state> <key>, got 2 argument(s)");
     expect(noSub.status).toBe(2);
