@@ -56,7 +56,10 @@ export async function stateLiveMain(argv: string[]): Promise<number> {
     return 0;
   }
   const where = `(${state.kind} state, subtask ${state.subtask}, key group ${state.keyGroup})`;
-  process.stdout.write(`${state.found ? JSON.stringify(state.value) : '(no value)'}  ${where}\n`);
+  const namespaced = (state.namespaces ?? []).length;
+  // A window's state lives in the window's namespace: without a value outside windows, say where the values are.
+  const head = state.found ? JSON.stringify(state.value) : namespaced > 0 ? `in ${namespaced} namespace(s):` : '(no value)';
+  process.stdout.write(`${head}  ${where}\n`);
   for (const ns of state.namespaces ?? [])
     process.stdout.write(`  namespace ${JSON.stringify(ns.namespace)}: ${JSON.stringify(ns.value)}\n`);
   return 0;
