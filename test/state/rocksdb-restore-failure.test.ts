@@ -38,7 +38,9 @@ describe('a failed restore with the RocksDB backend', () => {
     const { path } = await writeSavepoint({
       dir: mkdtempSync(join(tmpdir(), 'weir-rocksdb-restore-sp-')),
       maxParallelism: 64,
-      operators: [{ uid: 'count', keyedState: { count: { kind: 'value', entries: Array.from({ length: KEYS }, (_, k) => [k, k] as const) } } }],
+      operators: [
+        { uid: 'count', keyedState: { count: { kind: 'value', entries: Array.from({ length: KEYS }, (_, k) => [k, k] as const) } } },
+      ],
     });
     const stored = await loadCheckpoint(path);
     const states = new Map(stored.entries.map((e) => [e.name, e.data as Uint8Array]));
