@@ -24,6 +24,7 @@ const ROCKSDB_SUITES = [
   'test/sql/changelog-fold.property.test.ts',
   'test/sql/changelog-join.property.test.ts',
   'test/checkpoint/savepoint-restore.test.ts',
+  'test/checkpoint/local-stop-with-savepoint.test.ts',
 ];
 
 /**

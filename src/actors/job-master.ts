@@ -407,8 +407,10 @@ export class JobMaster extends Actor<Message> {
         domain: 'user',
       });
     }
-    if (!this.coordinator && !this.settled) await this.whenRunning(waitMs);
-    const coordinator = this.coordinator;
+    // The coordinator exists before its attempt's subtasks open; a barrier sent to them then is lost.
+    const started = () => (this.status === 'RUNNING' ? this.coordinator : undefined);
+    if (!started() && !this.settled) await this.whenRunning(waitMs);
+    const coordinator = started();
     if (this.settled) {
       throw new WeirError(`job '${this.spec.jobName}' has ended: no savepoint can be taken`, {
         code: ErrorCodes.JOB_NOT_RUNNING,

@@ -650,8 +650,9 @@ export function startGraph(
   if (backend?.kind === 'rocksdb') {
     loadRocksDbBinding();
     // Workers remove their RocksDB directories when they finish; a worker that died could not.
+    // Swept once the workers are gone: a database still closing in one would be removed under it.
     const sweep = (): void => sweepRocksDbDirs(backend.dir ?? defaultRocksDbDir(), rocksDbDirPrefix(graph.config.jobName));
-    master.result.then(sweep, sweep);
+    result.then(sweep, sweep);
   }
   void master.run();
   options.observer?.addJob(client);

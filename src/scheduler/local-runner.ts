@@ -25,19 +25,26 @@ export interface LocalOptions {
  * runtime (same chaining, partitioning, batches, credits, backpressure, checkpoints); only the
  * thread boundary, and with it the encoding of batches, is gone.
  */
-export function deployLocal(
+export async function deployLocal(
   graph: JobGraph,
   restore: DeploymentRestore | undefined,
   events: AttemptEvents,
   options: LocalOptions & { metrics?: boolean } = {},
-): Attempt {
+): Promise<Attempt> {
   const plan = new ExecutionPlan(graph);
   // The attempt's events are the executor's reporter: no forwarding layer in between.
   const executor = new TaskExecutor(graph, plan, events, new Map(), options.processingTime, {
     metrics: options.metrics,
     simulation: options.simulation,
   });
-  executor.deploy(plan.slots.flat(), restore);
+  try {
+    executor.deploy(plan.slots.flat(), restore);
+  } catch (error) {
+    // Subtasks built before the failing one hold state backends (RocksDB opening its database):
+    // they are closed before the failure ends the job, so nothing of this attempt outlives it.
+    await executor.dispose();
+    throw error;
+  }
   options.simulation?.deployed(executor);
   return {
     start: () => executor.start(),
@@ -46,7 +53,7 @@ export function deployLocal(
     abortCheckpoint: (id) => executor.abortCheckpoint(id),
     finishAll: () => executor.finishAll(),
     cancel: () => executor.cancel(),
-    release: async () => executor.dispose(),
+    release: () => executor.dispose(),
     sample: async () => executor.sample(),
     queryState: (vertex, subtask, operatorId, stateName, key) => executor.queryState(vertex, subtask, operatorId, stateName, key),
   };

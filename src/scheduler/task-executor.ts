@@ -117,6 +117,8 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
   /** Keyed state backends of this executor's subtasks: readied before operators open, disposed at the end. */
   private readonly backends: KeyedStateBackend[] = [];
   private cancelled = false;
+  /** Settles when every backend disposed so far has closed. */
+  private disposal: Promise<void> = Promise.resolve();
   /** Live state queries per `vertex/subtask` hosted here (see {@link queryState}). */
   private readonly queries = new Map<string, (operatorId: string, stateName: string, key: unknown) => Promise<StateQueryAnswer>>();
   private resolveDone!: () => void;
@@ -234,16 +236,25 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
     this.cancelFlush();
     this.ready = [];
     await Promise.all(this.actors.map((a) => a.cancel()));
-    this.dispose();
+    await this.dispose();
   }
 
-  /** Closes every port and cancels every processing-time timer. */
-  dispose(): void {
+  /**
+   * Closes every port, cancels every processing-time timer and disposes the state backends;
+   * resolves once a backend on disk has closed its database and removed its directory.
+   */
+  dispose(): Promise<void> {
     this.cancelFlush();
-    for (const b of this.backends.splice(0)) b.dispose();
+    const closing = this.backends.splice(0).map((b) => b.dispose());
     if (this.processingTime instanceof SystemProcessingTimeService) this.processingTime.shutdown();
     for (const s of this.senders) s.dispose();
     for (const r of this.receivers) r.close();
+    // A directory that could not be removed is left to the job's sweep.
+    this.disposal = Promise.all([this.disposal, ...closing]).then(
+      () => undefined,
+      () => undefined,
+    );
+    return this.disposal;
   }
 
   // ---- ActorScheduler
@@ -314,7 +325,7 @@ export class TaskExecutor implements ActorScheduler, SubtaskListener {
     }
     this.reporter.subtaskFinished({ ...actor.metrics(), sample });
     if (++this.finishedCount === this.actors.length) {
-      this.dispose();
+      void this.dispose();
       this.resolveDone();
     }
   }

@@ -100,8 +100,8 @@ export interface KeyedStateBackend {
   restoreKeyGroup(keyGroup: number, data: KeyGroupStateSnapshot): void;
   /** Number of (state, key, namespace) entries: a metric. */
   keyCount(): number;
-  /** Releases everything. */
-  dispose(): void;
+  /** Releases everything; a backend on disk resolves once its files are closed and removed. */
+  dispose(): void | Promise<void>;
 }
 
 /** What a snapshot records of one state of an operator (see {@link HeapKeyedStateBackend.describeStates}). */

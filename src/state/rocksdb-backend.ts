@@ -450,7 +450,10 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
     const values = this.restoreValues;
     this.restoreKeys = [];
     this.restoreValues = [];
-    this.restoreWrites.push(this.store.opened.then(() => this.store.write(keys, values)));
+    const write = this.store.opened.then(() => this.store.write(keys, values));
+    // ready() awaits the writes and reports a failure; a backend disposed before (its deploy failed) drops it.
+    write.catch(() => undefined);
+    this.restoreWrites.push(write);
   }
 
   /** Loads a key group's snapshot (of any backend) into the database, by rows; {@link ready} awaits the writes. */
@@ -641,9 +644,10 @@ export class RocksDbKeyedStateBackend extends HeapKeyedStateBackend {
     return this.residentCount;
   }
 
-  override dispose(): void {
+  /** Resolves when the database is closed (after its open settled) and its directory removed. */
+  override dispose(): Promise<void> {
     super.dispose();
-    void this.store.close();
+    return this.store.close();
   }
 
   /** Closes the database and removes its directory. */

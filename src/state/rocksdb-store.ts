@@ -73,7 +73,11 @@ export function sweepRocksDbDirs(parent: string, ownedPrefix?: string): void {
   for (const name of entries) {
     const dir = join(parent, name);
     if (ownedPrefix !== undefined && name.startsWith(ownedPrefix)) {
-      rmSync(dir, { recursive: true, force: true });
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // still written to (a database closing in a thread being stopped): the next sweep removes it
+      }
       continue;
     }
     let pid: number | undefined;
@@ -117,7 +121,7 @@ export class RocksDbStore {
   private readonly binding = loadBinding();
   /** Resolves when the database is open. */
   readonly opened: Promise<void>;
-  private closed = false;
+  private closing: Promise<void> | undefined;
 
   constructor(parent: string, name: string, options: { writeBufferSize?: number; blockCacheSize?: number } = {}) {
     mkdirSync(parent, { recursive: true });
@@ -141,6 +145,9 @@ export class RocksDbStore {
         (error) => (error ? reject(this.error('open', error)) : resolve()),
       ),
     );
+    // Whoever uses the database awaits `opened` and sees the failure; a store closed before anyone
+    // did (its job failed while deploying) must not leave the rejection unhandled.
+    this.opened.catch(() => undefined);
   }
 
   private error(what: string, cause: Error): WeirError {
@@ -206,16 +213,17 @@ export class RocksDbStore {
     });
   }
 
-  /** Closes the database and removes its directory. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    try {
-      await this.opened;
-      await new Promise<void>((resolve) => this.binding.db_close(this.db, () => resolve()));
-    } catch {
-      // an open that failed leaves nothing to close
-    }
-    if (existsSync(this.location)) rmSync(this.location, { recursive: true, force: true });
+  /** Closes the database (after its open settled) and removes its directory; every call resolves when that is done. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      try {
+        await this.opened;
+        await new Promise<void>((resolve) => this.binding.db_close(this.db, () => resolve()));
+      } catch {
+        // an open that failed leaves nothing to close
+      }
+      if (existsSync(this.location)) rmSync(this.location, { recursive: true, force: true });
+    })();
+    return this.closing;
   }
 }
