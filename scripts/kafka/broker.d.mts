@@ -135,3 +135,10 @@ export interface TxSmokeResult {
   wallMs: number;
 }
 export declare function runTxSmoke(bootstrap: string, opts?: { prefix?: string; timeoutMs?: number }): Promise<TxSmokeResult>;
+
+/** Every record of `topic` as a read_committed consumer sees it, read up to each partition's last stable offset. */
+export declare function readCommitted(
+  bootstrap: string,
+  topic: string,
+  opts?: { timeoutMs?: number },
+): Promise<{ partition: number; offset: number; key: string | null; value: string | null }[]>;

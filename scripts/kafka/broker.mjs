@@ -732,6 +732,26 @@ export async function runTxSmoke(bootstrap, { prefix = `weir-smoke-${Date.now()}
   return { ...JSON.parse(line), wallMs: Math.round(performance.now() - t0) };
 }
 
+/**
+ * Every record of `topic` as a read_committed consumer (Kafka's own Java client) sees it, read up to each partition's last
+ * stable offset; resolves as soon as that end is reached (the console consumer can only stop after a time without records).
+ * @returns {Promise<{ partition: number, offset: number, key: string | null, value: string | null }[]>}
+ */
+export async function readCommitted(bootstrap, topic, { timeoutMs = 60_000 } = {}) {
+  const r = await runKafkaTool(join(HERE, 'ReadCommitted.java'), [bootstrap, topic, String(timeoutMs)], { timeoutMs: timeoutMs + 60_000 });
+  const lines = r.output.split('\n');
+  const end = lines.find((l) => /^end \d+$/.test(l));
+  if (r.code !== 0 || end === undefined) throw new Error(`reading ${topic} read_committed did not reach its end (exit ${r.code}):\n${tail(r.output, 30)}`);
+  const records = [];
+  for (const line of lines) {
+    const m = /^(\d+)\t(\d+)\t(.*?)\t(.*)$/.exec(line);
+    if (!m) continue;
+    records.push({ partition: Number(m[1]), offset: Number(m[2]), key: m[3] === 'null' ? null : m[3], value: m[4] === 'null' ? null : m[4] });
+  }
+  if (records.length !== Number(end.slice(4))) throw new Error(`reading ${topic}: ${records.length} records parsed, the reader counted ${end.slice(4)}`);
+  return records;
+}
+
 // ---------------------------------------------------------------------------------------------------------------------
 // CLI
 // ---------------------------------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, executeJob, startJob, type ExecuteOptions, type JobResult, type WeirError } from '../../src/index.ts';
-import { createTopic, runKafkaTool, type BrokerHandle } from '../../scripts/kafka/broker.mjs';
+import { createTopic, readCommitted as readTopicCommitted, type BrokerHandle } from '../../scripts/kafka/broker.mjs';
 import { sharedBroker } from '../setup/shared-broker.ts';
 import { commitFaultOf } from '../fixtures/jobs/kafka-sink-commit-kills.ts';
 
@@ -19,33 +19,20 @@ describe('exactly-once Kafka sink, kills between a checkpoint completing and its
   }, 300_000);
 
   /**
-   * Every record of the topic as Kafka's own consumer reads it with read_committed (kafkajs'
+   * Every record of the topic as Kafka's own consumer reads it with read_committed, to each partition's last stable offset (kafkajs'
    * consumer lets records of aborted transactions through when aborts of two producers interleave,
    * as kills leave them: see committedMessages in src/connectors/kafka/source.ts), with where each
    * value is (`partition@offset`).
    */
   async function readCommitted(topic: string): Promise<{ values: number[]; at: Map<number, string[]> }> {
-    const { output } = await runKafkaTool('console-consumer', [
-      '--bootstrap-server',
-      broker.bootstrap,
-      '--topic',
-      topic,
-      '--from-beginning',
-      '--isolation-level',
-      'read_committed',
-      '--property',
-      'print.partition=true',
-      '--property',
-      'print.offset=true',
-      '--timeout-ms',
-      '10000',
-    ]);
     const values: number[] = [];
     const at = new Map<number, string[]>();
-    for (const m of output.matchAll(/^Partition:(\d+)\s+Offset:(\d+)\s+\{"i":(\d+)\}$/gm)) {
-      const i = Number(m[3]);
+    for (const r of await readTopicCommitted(broker.bootstrap, topic)) {
+      const m = /^\{"i":(\d+)\}$/.exec(r.value ?? '');
+      if (!m) throw new Error(`unexpected record ${r.partition}@${r.offset} of ${topic}: ${r.value}`);
+      const i = Number(m[1]);
       values.push(i);
-      at.set(i, [...(at.get(i) ?? []), `${m[1]}@${m[2]}`]);
+      at.set(i, [...(at.get(i) ?? []), `${r.partition}@${r.offset}`]);
     }
     return { values, at };
   }

@@ -1,7 +1,7 @@
 // The upsert-kafka SQL connector against a real broker: a topic of upserts and tombstones read as a normalized changelog (+I, -U/+U with the old row, -D with the old row), a changelog written as upserts and tombstones (-U dropped), key.fields-prefix with EXCEPT_KEY and CSV; and the must-show: upsert-kafka → GROUP BY → upsert-kafka exactly-once with a worker killed mid-stream, the output compacted by key equal to the independently computed final table.
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTopic, runKafkaTool, type BrokerHandle } from '../../scripts/kafka/broker.mjs';
+import { createTopic, readCommitted, type BrokerHandle } from '../../scripts/kafka/broker.mjs';
 import { sharedBroker } from '../setup/shared-broker.ts';
 import { ROW_KIND } from '../../src/sql/plan.ts';
 import { TableEnvironment } from '../../src/sql/table-environment.ts';
@@ -23,16 +23,11 @@ describe('upsert-kafka SQL connector', () => {
   }, 60_000);
 
   /**
-   * The records of `topic` as Kafka's console consumer reads them read_committed: `key|value` (a
-   * tombstone's value is `null`), in each partition's order; all of them, or the first `max`.
+   * The records of `topic` as Kafka's own consumer reads them read_committed, to each partition's last stable offset:
+   * `key|value` (a tombstone's value is `null`), in each partition's order.
    */
-  async function records(topic: string, timeoutMs = 5000, max?: number): Promise<string[]> {
-    const { output } = await runKafkaTool('console-consumer', [
-      '--bootstrap-server', broker.bootstrap, '--topic', topic, '--from-beginning', '--isolation-level', 'read_committed',
-      '--property', 'print.key=true', '--property', 'key.separator=|', '--timeout-ms', String(timeoutMs),
-      ...(max === undefined ? [] : ['--max-messages', String(max)]),
-    ]); // prettier-ignore
-    return output.split('\n').filter((l) => l.includes('|') && !l.startsWith('['));
+  async function records(topic: string): Promise<string[]> {
+    return (await readCommitted(broker.bootstrap, topic)).map((r) => `${r.key}|${r.value}`);
   }
 
   /** The first `count` records of a one-partition `topic`, read read_committed with kafkajs (quicker than starting the console consumer's JVM; no aborted transactions here). */
@@ -263,8 +258,10 @@ describe('upsert-kafka SQL connector', () => {
     }
     // the job never ends (the source is unbounded): read until the compacted output is the final table, then cancel
     let got = new Map<string, string>();
-    for (let tries = 0; tries < 10 && JSON.stringify([...got]) !== JSON.stringify([...want]); tries++)
-      got = compact(await records('totals', 3000));
+    for (let tries = 0; tries < 40 && JSON.stringify([...got]) !== JSON.stringify([...want]); tries++) {
+      if (tries > 0) await new Promise((r) => setTimeout(r, 500));
+      got = compact(await records('totals'));
+    }
     await env.currentJob()?.cancel();
     await job;
     // killed mid-stream, and the job restarted
