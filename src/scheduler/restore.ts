@@ -125,7 +125,8 @@ export function buildRestore(graph: JobGraph, states: CheckpointStates, allowNon
       entry[id] = state;
     }
   }
-  const dropped = [...byOperator.keys()].filter((id) => !used.has(id));
+  // As in Flink, an operator the job no longer has is skipped when it holds no state: only state that would be lost needs allowNonRestoredState.
+  const dropped = [...byOperator.keys()].filter((id) => !used.has(id) && holdsState(byOperator.get(id) ?? [], encoded.get(id)?.length ?? 0));
   if (dropped.length > 0 && !allowNonRestoredState) {
     throw new WeirError(
       `the checkpoint holds state of operator(s) ${dropped.map((d) => `'${d}'`).join(', ')} that the job no longer has; give those operators their old uid, or restore with allowNonRestoredState to drop that state`,
@@ -133,4 +134,23 @@ export function buildRestore(graph: JobGraph, states: CheckpointStates, allowNon
     );
   }
   return restore;
+}
+
+/**
+ * Whether an operator's subtask states in a checkpoint hold anything a restore would carry over: keyed entries (in
+ * `encodedKeyGroups` entries written one per key group, or decoded), timers, operator or broadcast state, the function's
+ * own state (a source's position, a sink's pending commits), or in-flight data.
+ */
+export function holdsState(subtasks: readonly (OperatorSubtaskState | undefined)[], encodedKeyGroups = 0): boolean {
+  if (encodedKeyGroups > 0) return true;
+  return subtasks.some(
+    (s) =>
+      s !== undefined &&
+      ((s.keyed ?? []).some((kg) => kg.states.length > 0) ||
+        Object.values(s.timers ?? {}).some((groups) => groups.length > 0) ||
+        (s.operator?.lists?.length ?? 0) > 0 ||
+        (s.operator?.broadcast?.length ?? 0) > 0 ||
+        s.function !== undefined ||
+        hasInFlightData(s.channels)),
+  );
 }

@@ -12,7 +12,7 @@ import { Packr } from 'msgpackr';
 import { parseEntry } from '../checkpoint/snapshots.ts';
 import { parseChannelStateEntry } from '../checkpoint/channel-state.ts';
 import type { KeyGroupStateSnapshot } from '../state/snapshot-format.ts';
-import { buildRestore, type CheckpointStates } from './restore.ts';
+import { buildRestore, holdsState, type CheckpointStates } from './restore.ts';
 
 const unpackr = new Packr({ useRecords: true });
 
@@ -234,9 +234,11 @@ export async function planRestore(
       parallelism: { before: saved?.parallelism ?? op.subtasks.length },
       states: [...before.values()].map((d) => ({ name: d.name, status: 'dropped', before: descriptorOf(d) })),
     });
-    drops.push(
-      `operator '${uid}'${saved ? ` (${saved.name})` : ''} is in the savepoint (${describeHoldings(holds)}) but not in the job: its state is dropped, which needs --allow-non-restored-state (allowNonRestoredState)`,
-    );
+    // An operator without state is skipped, as Flink does: nothing is lost.
+    if (holdsState(subtasks, op.keyGroups.length))
+      drops.push(
+        `operator '${uid}'${saved ? ` (${saved.name})` : ''} is in the savepoint (${describeHoldings(holds)}) but not in the job: its state is dropped, which needs --allow-non-restored-state (allowNonRestoredState)`,
+      );
   }
 
   // What restore itself refuses beyond the above (unaligned in-flight data at a new parallelism).

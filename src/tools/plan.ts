@@ -90,7 +90,9 @@ function operatorLine(op: OperatorPlan): string {
       ? `restored (${describeHoldings(op.holds as NonNullable<OperatorPlan['holds']>)})`
       : op.status === 'new'
         ? 'new (starts empty)'
-        : `DROPPED (${describeHoldings(op.holds as NonNullable<OperatorPlan['holds']>)}): needs --allow-non-restored-state`;
+        : describeHoldings(op.holds as NonNullable<OperatorPlan['holds']>) === 'no state'
+          ? 'not in the job, held no state (skipped)'
+          : `DROPPED (${describeHoldings(op.holds as NonNullable<OperatorPlan['holds']>)}): needs --allow-non-restored-state`;
   return `${op.uid}${op.uid === op.name ? '' : ` (${op.name})`}${op.explicitUid ? '' : ' [no uid]'}: ${what}, ${parallelism}`;
 }
 

@@ -53,6 +53,8 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'weir-plan-'));
   base = await savepointOf('base', join(dir, 'base'));
   const generated = await savepointOf('generated', join(dir, 'generated'));
+  // With the stateless map 'doubled' the base job no longer has.
+  const withMap = await savepointOf('added', join(dir, 'added'));
   const plan = (savepoint: string, variant: string, ...extra: string[]) =>
     weir('plan', JOB, '--from-savepoint', savepoint, '-p', '3', '--param', `variant=${variant}`, ...extra);
   // The source resumes at 1000 and ends at 1010: one more record per key.
@@ -74,6 +76,8 @@ beforeAll(async () => {
     runRemoved: run('removed'),
     runMaxp: run('maxp'),
     runAllowed: run('removed', '--allow-non-restored-state', '--local'),
+    statelessGone: plan(withMap, 'base'),
+    runStatelessGone: weir('run', JOB, '--from-savepoint', withMap, '-p', '2', '--param', 'variant=base', '--param', 'count=1010', '--json', '--local'),
     runLonger: run('ttl-longer', '--local'),
     runShifted: weir(
       'run',
@@ -218,6 +222,17 @@ describe('weir run --from-savepoint', () => {
     expect(allowed.status, allowed.stderr).toBe(0);
     // Restored counts go on from 100 per key.
     const out = JSON.parse(allowed.stdout).collected.out as [number, number][];
+    expect(out.sort((a, b) => a[0] - b[0])).toEqual(Array.from({ length: KEYS }, (_, k) => [k, 101]));
+  });
+
+  it('skips an operator the job no longer has when it held no state, as Flink does: no --allow-non-restored-state needed', async () => {
+    const [planned, ran] = await Promise.all([runs.statelessGone, runs.runStatelessGone]);
+    expect(planned.status, planned.stderr).toBe(0);
+    expect(planned.stdout).toContain('  doubled (Map): not in the job, held no state (skipped), parallelism 2\n');
+    expect(planned.stdout.trimEnd().endsWith('verdict: restores cleanly (exit 0)')).toBe(true);
+    expect(ran.status, ran.stderr).toBe(0);
+    // Restored counts go on from 100 per key.
+    const out = JSON.parse(ran.stdout).collected.out as [number, number][];
     expect(out.sort((a, b) => a[0] - b[0])).toEqual(Array.from({ length: KEYS }, (_, k) => [k, 101]));
   });
 
