@@ -450,9 +450,7 @@ export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'sql') return (await import('./sql.ts')).sqlMain(argv.slice(1));
   // The state plan and live state queries (issue 17) have options of their own.
   if (argv[0] === 'plan') return (await import('./plan.ts')).planMain(argv.slice(1));
-  if (argv[0] === 'state' && argv.some((a) => a === '--job' || a.startsWith('--job=')))
-    return (await import('./state-live.ts')).stateLiveMain(argv.slice(1));
-  // The state inspector (weir state ls|get|dump|diff|write) has subcommands and options of its own.
+  // The state inspector (weir state ls|get|dump|diff|write; get --job reads a running job) has subcommands and options of its own.
   if (argv[0] === 'state') return (await import('./state.ts')).stateMain(argv.slice(1));
   // A seed of weir/testing's simulation, replayed (the command exploreJob prints).
   if (argv[0] === 'simulate') return (await import('./simulate.ts')).simulateMain(argv.slice(1));

@@ -1,6 +1,7 @@
 //! `weir state get --job <job-id> <uid> <state> <key>`: one key of a running job's keyed state, read live over the job's control socket.
 
 import { parseArgs } from 'node:util';
+import { parseKeyArgument } from '../tools/state-values.ts';
 import { requestControl } from './control.ts';
 
 const USAGE = `usage: weir state get --job <job-id> <uid> <state> <key> [--json]
@@ -8,15 +9,6 @@ const USAGE = `usage: weir state get --job <job-id> <uid> <state> <key> [--json]
 Reads the current value of a keyed state for one key in a job started by 'weir run' (found by its
 id or a unique prefix, see 'weir list'): the subtask owning the key answers between two records.
 The key is read as JSON when it parses as JSON (42, true, "42" for the string), else as a string.`;
-
-/** The key as typed: JSON data when it parses as JSON, else the text itself. */
-export function parseKeyArgument(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
-}
 
 /** Runs `weir state … --job …` with these arguments (after `state`); resolves with the exit code (0, 1 when the job refuses, 2 for usage). */
 export async function stateLiveMain(argv: string[]): Promise<number> {

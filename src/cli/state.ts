@@ -212,7 +212,7 @@ function describeOperator(op: OperatorInfo, functions: unknown[], keyGroups: boo
 }
 
 async function get(args: string[], values: Values): Promise<number> {
-  // main() sends `state … --job` to the live reader; this path is taken when stateMain is called directly.
+  // With --job the key is read from a running job, over its control socket.
   if (values.job !== undefined) return (await import('./state-live.ts')).stateLiveMain(['get', '--job', values.job as string, ...(values.json ? ['--json'] : []), ...args]);
   arity('get', args, 4, 4, '<dir> <uid> <state> <key>');
   const [dir, uid, state, keyText] = args;

@@ -139,8 +139,14 @@ export type StateQueryAnswer =
       keyGroup: number;
       /** The subtask that owns the key group. */
       subtask: number;
+      /** Whether the key has an entry in the default namespace. */
       found: boolean;
+      /**
+       * The entry as a checkpoint holds it: the value (value, reducing state), the accumulator
+       * (aggregating), the elements (list), or `[key, value]` entries (map).
+       */
       value?: unknown;
+      /** Entries of the key under other namespaces (window state), if any. */
       namespaces?: { namespace: unknown; value: unknown }[];
     }
   | { ok: false; code: string; message: string; known?: string[] };

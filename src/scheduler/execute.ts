@@ -4,7 +4,7 @@ import { JobMaster, describeJobEvent, type JobEvent, type JobResult } from '../a
 import { DEFAULT_CHECKPOINTING_RESTART_STRATEGY } from '../actors/restart-strategies.ts';
 import type { CompletedCheckpoint } from '../checkpoint/coordinator.ts';
 import { ErrorCodes, WeirError, type ErrorCode } from '../core/errors.ts';
-import type { JobOptions } from '../core/protocol.ts';
+import type { JobOptions, StateQueryAnswer } from '../core/protocol.ts';
 import type { JobSample } from '../core/metrics.ts';
 import { randomBytes } from 'node:crypto';
 import { isJobDefinition, type JobDefinition } from '../graph/job-definition.ts';
@@ -160,29 +160,12 @@ export interface JobClient {
   queryState(uid: string, stateName: string, key: unknown, options?: { timeoutMs?: number }): Promise<LiveStateValue>;
 }
 
-/** One key's keyed state read from a running job by {@link JobClient.queryState}. */
-export interface LiveStateValue {
-  /** The operator's uid (or derived id). */
-  uid: string;
-  /** The state's name. */
-  state: string;
-  /** The key asked for. */
-  key: unknown;
-  /** The state's kind: value, list, map, reducing or aggregating. */
-  kind: string;
-  /** The key's key group and the subtask that owns it. */
-  keyGroup: number;
-  subtask: number;
-  /** Whether the key has an entry (in the default namespace). */
-  found: boolean;
-  /**
-   * The entry as a checkpoint holds it: the value (value, reducing state), the accumulator
-   * (aggregating), the elements (list), or `[key, value]` entries (map).
-   */
-  value?: unknown;
-  /** Entries of the key under other namespaces (window state), if any. */
-  namespaces?: { namespace: unknown; value: unknown }[];
-}
+/**
+ * One key's keyed state read from a running job by {@link JobClient.queryState}: what the owning
+ * subtask answered (kind, key group, subtask, whether the key has an entry in the default
+ * namespace, the entry as a checkpoint holds it, entries under other namespaces), with the query.
+ */
+export type LiveStateValue = { uid: string; state: string; key: unknown } & Omit<Extract<StateQueryAnswer, { ok: true }>, 'ok'>;
 
 /** How long a live state query waits for the subtask's answer by default. */
 const QUERY_TIMEOUT_MS = 10_000;
