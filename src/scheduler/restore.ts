@@ -31,7 +31,7 @@ export function operatorsOf(states: CheckpointStates): Map<string, (OperatorSubt
  * Groups a checkpoint's states by operator; with `keepKeyGroupsEncoded`, the entries written one
  * per key group stay bytes (in `encoded`, by operator id), for the subtasks to decode.
  */
-function groupByOperator(
+export function groupByOperator(
   states: CheckpointStates,
   keepKeyGroupsEncoded = false,
 ): { byOperator: Map<string, (OperatorSubtaskState | undefined)[]>; encoded: Map<string, EncodedKeyGroup[]> } {

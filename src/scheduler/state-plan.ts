@@ -9,10 +9,8 @@ import { HeapKeyedStateBackend, type StateDescription } from '../state/keyed-bac
 import { keyGroupRangeForSubtask, type KeyGroupRange } from '../state/key-groups.ts';
 import { HeapOperatorStateStore } from '../state/operator-state.ts';
 import { Packr } from 'msgpackr';
-import { parseEntry } from '../checkpoint/snapshots.ts';
-import { parseChannelStateEntry } from '../checkpoint/channel-state.ts';
 import type { KeyGroupStateSnapshot } from '../state/snapshot-format.ts';
-import { buildRestore, holdsState, type CheckpointStates } from './restore.ts';
+import { buildRestore, groupByOperator, holdsState, type CheckpointStates } from './restore.ts';
 
 const unpackr = new Packr({ useRecords: true });
 
@@ -93,32 +91,10 @@ interface SavedOperator {
 }
 
 function groupEntries(states: CheckpointStates): Map<string, SavedOperator> {
-  const out = new Map<string, SavedOperator>();
-  const of = (id: string): SavedOperator => {
-    let op = out.get(id);
-    if (!op) out.set(id, (op = { subtasks: [], keyGroups: [] }));
-    return op;
-  };
-  for (const [name, bytes] of states) {
-    const slash = name.lastIndexOf('/');
-    const subtask = Number(name.slice(slash + 1));
-    const head = name.slice(0, slash);
-    const channelsOf = parseChannelStateEntry(head);
-    if (channelsOf !== undefined) {
-      of(channelsOf);
-      continue;
-    }
-    const { operatorId, keyGroup } = parseEntry(head);
-    const op = of(operatorId);
-    if (keyGroup !== undefined) {
-      op.keyGroups.push(bytes);
-      op.subtasks[subtask] ??= {};
-      continue;
-    }
-    const decoded = unpackr.unpack(bytes) as OperatorSubtaskState;
-    op.subtasks[subtask] = { ...op.subtasks[subtask], ...decoded };
-  }
-  return out;
+  const { byOperator, encoded } = groupByOperator(states, true);
+  return new Map(
+    [...byOperator].map(([id, subtasks]) => [id, { subtasks, keyGroups: (encoded.get(id) ?? []).map((kg) => kg.bytes) }]),
+  );
 }
 
 /** The operator's subtask states with their key groups decoded too (the whole state, for counting and older checkpoints' descriptors). */
