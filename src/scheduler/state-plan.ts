@@ -34,8 +34,8 @@ export interface OperatorPlan {
   uid: string;
   /** Display name: the new job's, or for a dropped operator the savepoint's. */
   name: string;
-  /** `restored`: the savepoint has its state; `new`: starts empty; `dropped`: the savepoint's, with no operator in the job. */
-  status: 'restored' | 'new' | 'dropped';
+  /** `restored`: the savepoint has its state; `new`: starts empty; `dropped`: the savepoint's, with no operator in the job; `skipped`: no operator in the job and no state (nothing lost, as in Flink). */
+  status: 'restored' | 'new' | 'dropped' | 'skipped';
   /** Whether the uid was set with `.uid()` (false: derived from the position, changes with the graph). */
   explicitUid: boolean;
   /** What the savepoint holds for it (dropped and restored operators); `keyedEntries` only counted with `detail`. */
@@ -201,17 +201,18 @@ export async function planRestore(
     const holds = holdings(subtasks, op.keyGroups.length, options.detail === true);
     const saved = savedName.get(uid);
     const before = savedDescriptors(subtasks);
+    // An operator without state is skipped, as Flink does: nothing is lost.
+    const dropped = holdsState(subtasks, op.keyGroups.length);
     operators.push({
       uid,
       name: saved?.name ?? uid,
-      status: 'dropped',
+      status: dropped ? 'dropped' : 'skipped',
       explicitUid: !/^\d+-/.test(uid),
       holds,
       parallelism: { before: saved?.parallelism ?? op.subtasks.length },
       states: [...before.values()].map((d) => ({ name: d.name, status: 'dropped', before: descriptorOf(d) })),
     });
-    // An operator without state is skipped, as Flink does: nothing is lost.
-    if (holdsState(subtasks, op.keyGroups.length))
+    if (dropped)
       drops.push(
         `operator '${uid}'${saved ? ` (${saved.name})` : ''} is in the savepoint (${describeHoldings(holds)}) but not in the job: its state is dropped, which needs --allow-non-restored-state (allowNonRestoredState)`,
       );

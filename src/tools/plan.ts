@@ -80,7 +80,7 @@ function stateLine(s: StatePlanEntry, operatorDropped: boolean): string {
 function operatorLine(op: OperatorPlan): string {
   const p = op.parallelism;
   const parallelism =
-    op.status === 'dropped'
+    op.status === 'dropped' || op.status === 'skipped'
       ? `parallelism ${p.before}`
       : op.status === 'new'
         ? `parallelism ${p.after}`
@@ -90,7 +90,7 @@ function operatorLine(op: OperatorPlan): string {
       ? `restored (${describeHoldings(op.holds as NonNullable<OperatorPlan['holds']>)})`
       : op.status === 'new'
         ? 'new (starts empty)'
-        : describeHoldings(op.holds as NonNullable<OperatorPlan['holds']>) === 'no state'
+        : op.status === 'skipped'
           ? 'not in the job, held no state (skipped)'
           : `DROPPED (${describeHoldings(op.holds as NonNullable<OperatorPlan['holds']>)}): needs --allow-non-restored-state`;
   return `${op.uid}${op.uid === op.name ? '' : ` (${op.name})`}${op.explicitUid ? '' : ' [no uid]'}: ${what}, ${parallelism}`;
@@ -106,9 +106,9 @@ export function formatPlan(plan: JobPlan): string {
   ];
   for (const op of plan.operators) {
     lines.push(`  ${operatorLine(op)}`);
-    for (const s of op.states) lines.push(`      state ${stateLine(s, op.status === 'dropped')}`);
+    for (const s of op.states) lines.push(`      state ${stateLine(s, op.status === 'dropped' || op.status === 'skipped')}`);
     if (op.descriptorsUnknown) lines.push(`      states: not known (${op.descriptorsUnknown})`);
-    if (op.keyGroups && op.status !== 'dropped')
+    if (op.keyGroups && op.status !== 'dropped' && op.status !== 'skipped')
       lines.push(`      key groups: ${op.keyGroups.map((k) => `${k.subtask}:[${k.start}-${k.end}]`).join(' ')}`);
   }
   if (plan.warnings.length > 0) {
