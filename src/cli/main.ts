@@ -363,7 +363,7 @@ async function run(job: string, options: ExecuteOptions, json: boolean, ui: UiOp
         port: ui.rest.port,
         host: ui.rest.host,
         token: ui.rest.token,
-        savepointDir: options.savepointDir ?? options.checkpointDir,
+        savepointDir: options.savepointDir ?? options.checkpointDir ?? options.resume,
       });
     registry = observer?.registry ?? (showProgress ? new MetricsRegistry({ intervalMs: 1000 }) : undefined);
     // The observer (or, without a server, the status area's registry) is told of the job by startJob.

@@ -78,7 +78,8 @@ export interface ExecuteOptions extends JobOptions, LocalOptions {
   /**
    * Resume from a checkpoint folder (`weir run --resume <dir>`): the newest valid checkpoint of
    * the newest run of this job there (`<dir>/<job name>/run-…`). The folder must exist; without a
-   * checkpoint in it the job starts from scratch (told through {@link onEvent}).
+   * checkpoint in it the job starts from scratch (told through {@link onEvent}). Without a
+   * {@link checkpointDir}, the resumed run keeps its checkpoints in this folder too.
    */
   resume?: string;
   /**
@@ -277,7 +278,7 @@ export async function startJob(job: string | URL | JobDefinition, given: Execute
     });
   // The state plan, before any worker starts: a restore that would fail (or drop state without
   // allowNonRestoredState) is refused here, with the reasons `weir plan` prints.
-  const checkPlan = async (stored: StoredCheckpoint, from: string): Promise<void> => {
+  const checkPlan = async (stored: StoredCheckpoint, from: string, resumed = false): Promise<void> => {
     const plan = await planRestore(graph, statesOf(stored), stored.info);
     checkStatePlan(
       plan,
@@ -287,7 +288,8 @@ export async function startJob(job: string | URL | JobDefinition, given: Execute
     );
     // What restores today but is worth knowing: TTL changes, state moved to another operator, derived ids.
     for (const message of plan.warnings) if (!message.includes(' has no uid: ')) options.onEvent?.({ kind: 'warning', message });
-    if (plan.restoredByDerivedId.length > 0)
+    // Resuming the job after a crash restores the graph that wrote the checkpoint: derived ids are the ones it had.
+    if (plan.restoredByDerivedId.length > 0 && !resumed)
       options.onEvent?.({
         kind: 'warning',
         message: `state restored by derived operator id(s) ${plan.restoredByDerivedId.map((id) => `'${id}'`).join(', ')}: they change when the graph changes before those operators; give them .uid('...')`,
@@ -319,7 +321,7 @@ export async function startJob(job: string | URL | JobDefinition, given: Execute
     const found = await findResumeCheckpoint(jobDir);
     if (found.kind === 'found') {
       checkReplay(found, graph, options);
-      await checkPlan(found.checkpoint, found.path);
+      await checkPlan(found.checkpoint, found.path, true);
       options.onEvent?.({ kind: 'resumed', path: found.path, id: found.checkpoint.id });
       initial = { id: found.checkpoint.id, states: statesOf(found.checkpoint) };
     } else {
@@ -465,8 +467,11 @@ export function startGraph(
       (workerBundle ?? (workerBundlesOn() ? bundleJobForWorkers(moduleUrl) : Promise.resolve(undefined))).catch(() => undefined),
     );
   }
-  const storage = options.checkpointDir
-    ? new CheckpointStorage(join(options.checkpointDir, safeName(graph.config.jobName), newRunFolder()), {
+  // A resumed job keeps its checkpoints where it resumed from (a new run folder there), unless told otherwise:
+  // a second crash resumes from the resumed run's progress, and its end marks that run finished.
+  const checkpointDir = options.checkpointDir ?? options.resume;
+  const storage = checkpointDir
+    ? new CheckpointStorage(join(checkpointDir, safeName(graph.config.jobName), newRunFolder()), {
         retain: Math.max(2, graph.config.checkpointing?.retain ?? 2),
       })
     : undefined;
@@ -554,7 +559,7 @@ export function startGraph(
         retriable: true,
       });
     }
-    const target = dir ?? options.savepointDir ?? (options.checkpointDir ? join(options.checkpointDir, 'savepoints') : undefined);
+    const target = dir ?? options.savepointDir ?? (checkpointDir ? join(checkpointDir, 'savepoints') : undefined);
     if (target === undefined) return outcome.checkpoint;
     const written = await new CheckpointStorage(target).writeSavepoint(snapshotOf(outcome.checkpoint, graph), target);
     master.noteSavepointPath(outcome.checkpoint.id, written.path);
